@@ -298,7 +298,7 @@ bool EvalScriptInner(ScriptStack& stack, ByteView script, uint32_t flags, const 
             case OP_NOTIF: {
                 bool value = false;
                 if (executing) {
-                    if (stack.empty()) return SetError(error, ScriptError::UNBALANCED_CONDITIONAL);
+                    if (stack.empty()) return SetError(error, ScriptError::INVALID_STACK_OPERATION);
                     const StackElement& vch = top(-1);
                     const bool non_minimal = vch.size() > 1 || (vch.size() == 1 && vch[0] != 1);
                     // Minimal IF is consensus in tapscript, policy in witness v0.
