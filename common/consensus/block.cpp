@@ -68,7 +68,7 @@ Block ReadBlock(SpanReader& reader, bool allow_witness)
 {
     Block block;
     static_cast<BlockHeader&>(block) = ReadBlockHeader(reader);
-    const size_t count = reader.ReadCount(kMinTxSize, "transaction");
+    const size_t count = reader.ReadCount(kMinTxSize, "transaction count");
     block.txs.reserve(count);
     for (size_t i = 0; i < count; ++i) block.txs.push_back(ReadTransaction(reader, allow_witness));
     return block;

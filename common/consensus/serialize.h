@@ -103,12 +103,13 @@ public:
     //! Reads a CompactSize element count for a vector whose elements take at
     //! least min_element_size bytes each, and fails at once if the remaining
     //! input cannot hold that many. The result is therefore safe to reserve().
+    //! what names the count in messages ("input count").
     size_t ReadCount(size_t min_element_size, std::string_view what)
     {
         const size_t start = m_pos;
         const uint64_t n = ReadCompactSize();
         if (min_element_size > 0 && n > Remaining() / min_element_size) {
-            Fail(start, std::string(what) + " count " + std::to_string(n) + " cannot fit in the remaining " +
+            Fail(start, std::string(what) + " " + std::to_string(n) + " cannot fit in the remaining " +
                             std::to_string(Remaining()) + " bytes");
         }
         return size_t(n);
@@ -117,7 +118,7 @@ public:
     //! Reads a CompactSize-prefixed byte string.
     std::vector<uint8_t> ReadByteVector(std::string_view what = "byte vector")
     {
-        const size_t n = ReadCount(1, what);
+        const size_t n = ReadCount(1, std::string(what) + " length");
         auto bytes = ReadSpan(n, what);
         return {bytes.begin(), bytes.end()};
     }

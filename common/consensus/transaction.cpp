@@ -17,7 +17,7 @@ uint256 HashToUint256(const crypto::Hash32& h) { return uint256{h}; }
 
 void ReadInputs(SpanReader& reader, std::vector<TxIn>& vin)
 {
-    const size_t count = reader.ReadCount(kMinTxInSize, "input");
+    const size_t count = reader.ReadCount(kMinTxInSize, "input count");
     vin.clear();
     vin.reserve(count);
     for (size_t i = 0; i < count; ++i) {
@@ -31,7 +31,7 @@ void ReadInputs(SpanReader& reader, std::vector<TxIn>& vin)
 
 void ReadOutputs(SpanReader& reader, std::vector<TxOut>& vout)
 {
-    const size_t count = reader.ReadCount(kMinTxOutSize, "output");
+    const size_t count = reader.ReadCount(kMinTxOutSize, "output count");
     vout.clear();
     vout.reserve(count);
     for (size_t i = 0; i < count; ++i) {
@@ -43,7 +43,7 @@ void ReadOutputs(SpanReader& reader, std::vector<TxOut>& vout)
 
 void ReadWitness(SpanReader& reader, std::vector<std::vector<uint8_t>>& stack)
 {
-    const size_t count = reader.ReadCount(1, "witness item");
+    const size_t count = reader.ReadCount(1, "witness item count");
     stack.clear();
     stack.reserve(count);
     for (size_t i = 0; i < count; ++i) stack.push_back(reader.ReadByteVector("witness item"));
