@@ -1,0 +1,38 @@
+// Supervisor: served by orreryd to the other services and to orrery-cli.
+#ifndef ORRERY_COMMON_INTERFACES_SUPERVISOR_H
+#define ORRERY_COMMON_INTERFACES_SUPERVISOR_H
+
+#include <common/ipc/serialize.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace orrery::interfaces {
+
+//! One supervised process, as `orrery-cli -supervisor status` shows it.
+struct ProcessStatus {
+    std::string role;
+    int64_t pid{0};
+    std::string state;          //!< "running", "starting", "stopping"
+    std::string peer_address;   //!< p2p-agents only
+    int64_t uptime_seconds{0};
+    int64_t restarts{0};
+    int64_t rss_bytes{0};
+    double cpu_seconds{0};
+    ORRERY_FIELDS(role, pid, state, peer_address, uptime_seconds, restarts, rss_bytes, cpu_seconds)
+};
+
+class Supervisor
+{
+public:
+    virtual ~Supervisor() = default;
+    //! Every process orreryd runs, itself first.
+    virtual std::vector<ProcessStatus> status() = 0;
+    //! Stops everything in order and exits, as on SIGTERM. Returns before the shutdown.
+    virtual void stop() = 0;
+};
+
+} // namespace orrery::interfaces
+
+#endif // ORRERY_COMMON_INTERFACES_SUPERVISOR_H

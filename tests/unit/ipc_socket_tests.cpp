@@ -1,0 +1,498 @@
+// Tier 2: typed calls over real ZeroMQ sockets (inproc, ipc, tcp with
+// CurveZMQ) inside one process, and every kind of bad input from a raw socket.
+#include "echo_impl.h"
+
+#include <common/interfaces/echo_ipc.h>
+#include <common/ipc/curve.h>
+#include <common/ipc/endpoint.h>
+#include <common/util/logging.h>
+
+#include <doctest/doctest.h>
+#include <zmq.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+using namespace orrery;
+using namespace orrery::ipc;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::filesystem::path TempDir(const std::string& name)
+{
+    static std::atomic<int> counter{0};
+    auto dir = std::filesystem::temp_directory_path() /
+               ("orrery_ipc_" + name + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+
+Options ServerOptions()
+{
+    Options options;
+    options.role = "echo";
+    return options;
+}
+
+Options ClientOptions(std::vector<std::string> interfaces = {"echo"})
+{
+    Options options;
+    options.role = "tester";
+    options.interfaces = std::move(interfaces);
+    options.connect_timeout = 3000ms;
+    return options;
+}
+
+//! Logs to a file for the duration of a test, so tests can read what was logged.
+struct CapturedLog {
+    std::filesystem::path path = TempDir("log") / "debug.log";
+    explicit CapturedLog(std::vector<std::string> debug = {})
+    {
+        InitLogging({.tag = "test", .file = path.string(), .print_to_console = false, .debug = std::move(debug)});
+    }
+    ~CapturedLog() { InitLogging({.tag = "test", .file = "", .print_to_console = false, .debug = {}}); }
+    std::string Text() const
+    {
+        std::ifstream in(path);
+        std::stringstream s;
+        s << in.rdbuf();
+        return s.str();
+    }
+    size_t Count(const std::string& needle) const
+    {
+        std::string text = Text();
+        size_t count = 0;
+        for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++count;
+        return count;
+    }
+};
+
+//! A bare DEALER that sends hand-made frames, as a buggy or hostile client would.
+struct RawClient {
+    void* context = zmq_ctx_new();
+    void* socket = zmq_socket(context, ZMQ_DEALER);
+    explicit RawClient(const std::string& endpoint)
+    {
+        int linger = 0, timeout = 3000;
+        zmq_setsockopt(socket, ZMQ_LINGER, &linger, sizeof linger);
+        zmq_setsockopt(socket, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+        zmq_connect(socket, endpoint.c_str());
+    }
+    ~RawClient()
+    {
+        zmq_close(socket);
+        zmq_ctx_term(context);
+    }
+    void Send(const std::vector<uint8_t>& bytes) { zmq_send(socket, bytes.data(), bytes.size(), 0); }
+    //! The next reply, decoded; nullptr on a 3 s timeout.
+    std::unique_ptr<Envelope> Receive()
+    {
+        auto buffer = std::make_shared<std::vector<uint8_t>>(1 << 16);
+        int n = zmq_recv(socket, buffer->data(), buffer->size(), 0);
+        if (n < 0) return nullptr;
+        buffer->resize(static_cast<size_t>(n));
+        return DecodeEnvelope(*buffer, buffer);
+    }
+    std::vector<uint8_t> Request(uint64_t id, const std::string& method, const std::function<void(Writer&)>& args)
+    {
+        std::vector<uint8_t> bytes;
+        Writer w(bytes);
+        BeginEnvelope(w, Kind::REQUEST, id, method);
+        args(w);
+        return bytes;
+    }
+    void Hello()
+    {
+        Send(Request(1, "init.hello", [](Writer& w) {
+            w.ArrayHeader(1);
+            WriteValue(w, PeerInfo{"raw", 1, {}});
+        }));
+        auto reply = Receive();
+        REQUIRE(reply);
+        REQUIRE(reply->kind == Kind::RESPONSE);
+    }
+    ErrorCode ExpectError()
+    {
+        auto reply = Receive();
+        REQUIRE(reply);
+        REQUIRE(reply->kind == Kind::ERROR);
+        return reply->BodyAsError().code();
+    }
+};
+
+struct TickCollector final : interfaces::EchoListener {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::vector<uint64_t> ticks;
+    void tick(uint64_t n) override
+    {
+        std::lock_guard lock(mutex);
+        ticks.push_back(n);
+        cv.notify_all();
+    }
+    bool WaitFor(size_t count, std::chrono::milliseconds timeout = 5000ms)
+    {
+        std::unique_lock lock(mutex);
+        return cv.wait_for(lock, timeout, [&] { return ticks.size() >= count; });
+    }
+};
+
+void CheckEchoRoundTrip(const std::string& endpoint, Options server_options = ServerOptions(),
+                        Options client_options = ClientOptions())
+{
+    Server server(server_options);
+    server.Serve(test::MakeEcho());
+    server.Bind(endpoint);
+    Client client(client_options);
+    auto echo = MakeProxy<interfaces::Echo>(client.Connect(server.Endpoint()));
+    CHECK(echo->echo("hello") == "hello");
+    CHECK(echo->add(40, 2) == 42);
+    auto record = echo->echoRecord({"n", 1, std::nullopt, {7}});
+    CHECK(record.amount == 2);
+    CHECK(echo->countWords({"a", "b", "a"}) == std::map<std::string, int64_t>{{"a", 2}, {"b", 1}});
+    Bytes big(4 << 20, 0x5a);
+    CHECK(echo->echoBytes(big) == big);
+}
+
+} // namespace
+
+TEST_CASE("calls round-trip over inproc, ipc and tcp with CurveZMQ, the transport chosen by the endpoint")
+{
+    CheckEchoRoundTrip("inproc://echo-test");
+    auto dir = TempDir("ipc");
+    CheckEchoRoundTrip("ipc://" + (dir / "echo.sock").string());
+
+    auto keys = TempDir("keys");
+    Options server = ServerOptions();
+    server.keys_dir = keys;
+    Options client = ClientOptions();
+    client.keys_dir = keys;
+    client.server_role = "echo";
+    CheckEchoRoundTrip("tcp://127.0.0.1:0", server, client);
+    // Keys were made on first use, private.
+    CHECK((std::filesystem::status(keys).permissions() & std::filesystem::perms::all) == std::filesystem::perms::owner_all);
+    CHECK((std::filesystem::status(keys / "echo.key").permissions() & std::filesystem::perms::all) ==
+          (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+}
+
+TEST_CASE("a tcp client whose key is not on the allow-list is refused and the refusal is logged")
+{
+    CapturedLog log;
+    auto server_keys = TempDir("server_keys");
+    auto client_keys = TempDir("client_keys");
+    Options server_options = ServerOptions();
+    server_options.keys_dir = server_keys;
+    Server server(server_options);
+    server.Serve(test::MakeEcho());
+    server.Bind("tcp://127.0.0.1:0");
+    Options client_options = ClientOptions();
+    client_options.keys_dir = client_keys;
+    client_options.server_public_key = ReadPublicKey(server_keys, "echo");
+    client_options.connect_timeout = 1500ms;
+    Client client(client_options);
+    CHECK_THROWS_AS(client.Connect(server.Endpoint()), Error);
+    CHECK(log.Count("refused a CURVE client with key") >= 1);
+
+    // Once its key is added to the allow-list, the same client gets in.
+    AuthorizeClient(server_keys, ReadPublicKey(client_keys, "tester"), "tester");
+    Client admitted(client_options);
+    CHECK(MakeProxy<interfaces::Echo>(admitted.Connect(server.Endpoint()))->echo("in") == "in");
+}
+
+TEST_CASE("tcp without keys is refused, and so is an unknown transport")
+{
+    Server server(ServerOptions());
+    server.Serve(test::MakeEcho());
+    CHECK_THROWS_WITH_AS(server.Bind("tcp://127.0.0.1:0"), doctest::Contains("CurveZMQ"), Error);
+    Server other(ServerOptions());
+    CHECK_THROWS_WITH_AS(other.Bind("udp://x"), doctest::Contains("unsupported endpoint"), Error);
+}
+
+TEST_CASE("a remote exception becomes an error at the caller with its message")
+{
+    Server server(ServerOptions());
+    server.Serve(test::MakeEcho());
+    server.Bind("inproc://echo-exception");
+    Client client(ClientOptions());
+    auto echo = MakeProxy<interfaces::Echo>(client.Connect(server.Endpoint()));
+    try {
+        echo->fail("the wallet is locked");
+        FAIL("no error");
+    } catch (const Error& e) {
+        CHECK(e.code() == ErrorCode::REMOTE_EXCEPTION);
+        CHECK(std::string(e.what()) == "the wallet is locked");
+    }
+    CHECK(echo->echo("still fine") == "still fine");
+}
+
+TEST_CASE("connecting to nothing fails within the connect timeout, naming the endpoint")
+{
+    Options options = ClientOptions();
+    options.connect_timeout = 300ms;
+    Client client(options);
+    auto dir = TempDir("nothing");
+    std::string endpoint = "ipc://" + (dir / "none.sock").string();
+    CHECK_THROWS_WITH_AS(client.Connect(endpoint), doctest::Contains(endpoint.c_str()), Error);
+}
+
+TEST_CASE("a client that needs an interface the service lacks is told so")
+{
+    Server server(ServerOptions());
+    server.Serve(test::MakeEcho());
+    server.Bind("inproc://echo-missing");
+    Client client(ClientOptions({"echo", "wallet"}));
+    CHECK_THROWS_WITH_AS(client.Connect(server.Endpoint()), doctest::Contains("does not serve wallet"), Error);
+}
+
+TEST_CASE("many calls in flight from many threads complete, and a slow one does not hold up the others")
+{
+    Server server(ServerOptions());
+    server.Serve(test::MakeEcho());
+    server.Bind("inproc://echo-concurrency");
+    Client client(ClientOptions());
+    auto connection = client.Connect(server.Endpoint());
+    auto echo = MakeProxy<interfaces::Echo>(connection);
+
+    std::atomic<bool> slow_done{false};
+    std::thread slow([&] {
+        CHECK(echo->sleepThenReturn(1500, 7) == 7);
+        slow_done = true;
+    });
+    std::this_thread::sleep_for(50ms); // let the slow call start
+    std::vector<std::thread> threads;
+    std::atomic<int> ok{0};
+    for (int t = 0; t < 8; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 200; ++i) {
+                if (echo->add(t, i) == t + i) ++ok;
+            }
+        });
+    }
+    for (auto& thread : threads) thread.join();
+    // 1,600 calls from 8 threads finished while the slow call was still running.
+    CHECK(ok == 1600);
+    CHECK_FALSE(slow_done.load());
+    slow.join();
+    CHECK(slow_done.load());
+}
+
+TEST_CASE("responses complete out of order: async calls finish in the order their work ends")
+{
+    Server server(ServerOptions());
+    server.Serve(test::MakeEcho());
+    server.Bind("inproc://echo-order");
+    Client client(ClientOptions());
+    auto connection = client.Connect(server.Endpoint());
+    std::mutex mutex;
+    std::vector<uint32_t> finished;
+    std::promise<void> all;
+    for (uint32_t value : {3u, 2u, 1u}) {
+        connection->CallAsync(
+            "echo.sleepThenReturn",
+            [&](std::unique_ptr<Envelope> reply, const Error* error) {
+                REQUIRE(!error);
+                Reader body = reply->Body();
+                uint32_t v;
+                ReadValue(body, v);
+                std::lock_guard lock(mutex);
+                finished.push_back(v);
+                if (finished.size() == 3) all.set_value();
+            },
+            uint32_t{value * 150}, value);
+    }
+    REQUIRE(all.get_future().wait_for(5s) == std::future_status::ready);
+    CHECK(finished == std::vector<uint32_t>{1, 2, 3});
+}
+
+TEST_CASE("notifications of a subscription arrive in order and stop when it is dropped")
+{
+    Server server(ServerOptions());
+    server.Serve(test::MakeEcho());
+    server.Bind("inproc://echo-subscribe");
+    Client client(ClientOptions());
+    auto echo = MakeProxy<interfaces::Echo>(client.Connect(server.Endpoint()));
+    auto listener = std::make_shared<TickCollector>();
+    auto subscription = echo->subscribeTicks(listener, 500, 0);
+    REQUIRE(listener->WaitFor(500));
+    {
+        std::lock_guard lock(listener->mutex);
+        for (size_t i = 0; i < listener->ticks.size(); ++i) REQUIRE(listener->ticks[i] == i + 1);
+    }
+    // A slow ticker, dropped after a few ticks: no more arrive afterwards.
+    auto slow = std::make_shared<TickCollector>();
+    auto slow_subscription = echo->subscribeTicks(slow, 1000, 10);
+    REQUIRE(slow->WaitFor(3));
+    slow_subscription.reset();
+    std::this_thread::sleep_for(100ms);
+    size_t seen = 0;
+    {
+        std::lock_guard lock(slow->mutex);
+        seen = slow->ticks.size();
+    }
+    std::this_thread::sleep_for(150ms);
+    std::lock_guard lock(slow->mutex);
+    CHECK(slow->ticks.size() == seen);
+    CHECK(seen < 1000);
+}
+
+TEST_CASE("both ends call each other over the same connection")
+{
+    Server server(ServerOptions());
+    server.Serve(test::MakeEcho());
+    server.Bind("inproc://echo-both-ways");
+    Client client(ClientOptions());
+    client.Serve(test::MakeEcho()); // the client serves Echo back to the service
+    auto echo = MakeProxy<interfaces::Echo>(client.Connect(server.Endpoint()));
+    CHECK(echo->echo("to server") == "to server");
+    auto peers = server.Peers();
+    REQUIRE(peers.size() == 1);
+    CHECK(peers[0]->Peer().role == "tester");
+    CHECK(peers[0]->Peer().pid == ::getpid());
+    auto back = MakeProxy<interfaces::Echo>(peers[0]);
+    CHECK(back->echo("to client") == "to client");
+    CHECK(back->add(1, 2) == 3);
+}
+
+TEST_CASE("bad input gets an error reply and one log line each, and the server keeps serving")
+{
+    CapturedLog log;
+    Options options = ServerOptions();
+    options.max_message_size = 64 * 1024;
+    options.max_requests_in_flight = 4;
+    Server server(options);
+    server.Serve(test::MakeEcho());
+    server.Bind("ipc://" + (TempDir("bad") / "echo.sock").string());
+    Client good(ClientOptions());
+    auto echo = MakeProxy<interfaces::Echo>(good.Connect(server.Endpoint()));
+
+    RawClient raw(server.Endpoint());
+    // Before the hello, requests are refused.
+    raw.Send(raw.Request(2, "echo.echo", [](Writer& w) {
+        w.ArrayHeader(1);
+        w.Str("x");
+    }));
+    CHECK(raw.ExpectError() == ErrorCode::HELLO_REQUIRED);
+    raw.Hello();
+    size_t rejected_before = log.Count("rejected");
+
+    SUBCASE("truncated and non-msgpack frames")
+    {
+        raw.Send({0x95, 0x01, 0x00});
+        CHECK(raw.ExpectError() == ErrorCode::PARSE_ERROR);
+        raw.Send({'G', 'E', 'T', ' ', '/'});
+        CHECK(raw.ExpectError() == ErrorCode::PARSE_ERROR);
+        CHECK(log.Count("rejected") == rejected_before + 2);
+    }
+    SUBCASE("an unknown kind or method")
+    {
+        std::vector<uint8_t> bytes;
+        Writer w(bytes);
+        w.ArrayHeader(5);
+        w.Uint(1);
+        w.Uint(7);
+        w.Uint(3);
+        w.Str("echo.echo");
+        w.ArrayHeader(0);
+        raw.Send(bytes);
+        CHECK(raw.ExpectError() == ErrorCode::INVALID_REQUEST);
+        raw.Send(raw.Request(4, "echo.nope", [](Writer& w) { w.ArrayHeader(0); }));
+        CHECK(raw.ExpectError() == ErrorCode::METHOD_NOT_FOUND);
+        CHECK(log.Count("rejected") == rejected_before + 2);
+    }
+    SUBCASE("wrong argument types or counts")
+    {
+        raw.Send(raw.Request(5, "echo.add", [](Writer& w) {
+            w.ArrayHeader(2);
+            w.Str("one");
+            w.Int(2);
+        }));
+        CHECK(raw.ExpectError() == ErrorCode::INVALID_PARAMS);
+        raw.Send(raw.Request(6, "echo.add", [](Writer& w) {
+            w.ArrayHeader(3);
+            w.Int(1);
+            w.Int(2);
+            w.Int(3);
+        }));
+        CHECK(raw.ExpectError() == ErrorCode::INVALID_PARAMS);
+        raw.Send(raw.Request(7, "echo.add", [](Writer& w) { w.Str("not an array"); }));
+        CHECK(raw.ExpectError() == ErrorCode::INVALID_PARAMS);
+        CHECK(log.Count("rejected") == rejected_before + 3);
+    }
+    SUBCASE("a frame over the size limit")
+    {
+        raw.Send(raw.Request(8, "echo.echoBytes", [](Writer& w) {
+            w.ArrayHeader(1);
+            w.Bin(Bytes(80 * 1024));
+        }));
+        CHECK(raw.ExpectError() == ErrorCode::MESSAGE_TOO_LARGE);
+        CHECK(log.Count("rejected") == rejected_before + 1);
+    }
+    SUBCASE("a wrong protocol version closes that connection only")
+    {
+        std::vector<uint8_t> bytes;
+        Writer w(bytes);
+        w.ArrayHeader(5);
+        w.Uint(9);
+        w.Uint(0);
+        w.Uint(9);
+        w.Str("echo.echo");
+        w.ArrayHeader(0);
+        raw.Send(bytes);
+        CHECK(raw.ExpectError() == ErrorCode::VERSION_MISMATCH);
+        raw.Send(raw.Request(10, "echo.echo", [](Writer& w) {
+            w.ArrayHeader(1);
+            w.Str("ignored");
+        }));
+        CHECK(raw.Receive() == nullptr); // closed: no more answers
+    }
+    SUBCASE("a flood of slow requests from one client gets BUSY past its limit")
+    {
+        for (uint64_t id = 100; id < 200; ++id) {
+            raw.Send(raw.Request(id, "echo.sleepThenReturn", [](Writer& w) {
+                w.ArrayHeader(2);
+                w.Uint(100);
+                w.Uint(1);
+            }));
+        }
+        // Meanwhile a well-behaved client is served.
+        CHECK(echo->echo("served") == "served");
+        size_t busy = 0, answered = 0;
+        for (int i = 0; i < 100; ++i) {
+            auto reply = raw.Receive();
+            REQUIRE(reply);
+            if (reply->kind == Kind::ERROR && reply->BodyAsError().code() == ErrorCode::BUSY) ++busy;
+            if (reply->kind == Kind::RESPONSE) ++answered;
+        }
+        CHECK(busy + answered == 100);
+        CHECK(busy > 0);
+        CHECK(answered > 0);
+        CHECK(log.Count("busy") == busy);
+    }
+    CHECK(echo->echo("still serving") == "still serving");
+}
+
+TEST_CASE("-debug=ipc logs one line per request and response with peer, method, id, bytes and latency")
+{
+    CapturedLog log({"ipc"});
+    Server server(ServerOptions());
+    server.Serve(test::MakeEcho());
+    server.Bind("inproc://echo-debug");
+    Client client(ClientOptions());
+    auto echo = MakeProxy<interfaces::Echo>(client.Connect(server.Endpoint()));
+    echo->add(1, 1);
+    std::string text = log.Text();
+    std::string pid = std::to_string(::getpid());
+    // The client's line (->) and the server's (<-), each naming the other side by role:pid.
+    CHECK(text.find("tester:" + pid + " -> echo:" + pid + " echo.add id=") != std::string::npos);
+    CHECK(text.find("echo:" + pid + " <- tester:" + pid + " echo.add id=") != std::string::npos);
+    CHECK(text.find("us\n") != std::string::npos);
+}
