@@ -102,18 +102,18 @@ void BenchSignatures()
         if (!secp256k1_ec_pubkey_create(ctx, &pk, seckey.data())) std::abort();
         pubkeys[i].resize(33);
         size_t len = 33;
-        secp256k1_ec_pubkey_serialize(ctx, pubkeys[i].data(), &len, &pk, SECP256K1_EC_COMPRESSED);
+        if (!secp256k1_ec_pubkey_serialize(ctx, pubkeys[i].data(), &len, &pk, SECP256K1_EC_COMPRESSED)) std::abort();
         secp256k1_ecdsa_signature sig;
         if (!secp256k1_ecdsa_sign(ctx, &sig, msgs[i].data(), seckey.data(), nullptr, nullptr)) std::abort();
         ders[i].resize(72);
         len = 72;
-        secp256k1_ecdsa_signature_serialize_der(ctx, ders[i].data(), &len, &sig);
+        if (!secp256k1_ecdsa_signature_serialize_der(ctx, ders[i].data(), &len, &sig)) std::abort();
         ders[i].resize(len);
         secp256k1_keypair keypair;
         if (!secp256k1_keypair_create(ctx, &keypair, seckey.data())) std::abort();
         secp256k1_xonly_pubkey xpk;
-        secp256k1_keypair_xonly_pub(ctx, &xpk, nullptr, &keypair);
-        secp256k1_xonly_pubkey_serialize(ctx, xonly[i].data(), &xpk);
+        if (!secp256k1_keypair_xonly_pub(ctx, &xpk, nullptr, &keypair)) std::abort();
+        if (!secp256k1_xonly_pubkey_serialize(ctx, xonly[i].data(), &xpk)) std::abort();
         if (!secp256k1_schnorrsig_sign32(ctx, schnorr[i].data(), msgs[i].data(), &keypair, nullptr)) std::abort();
     }
 
