@@ -124,9 +124,10 @@ TEST_CASE("the genesis hex files are the genesis blocks built from chain paramet
         {"blocks/genesis_testnet3.hex", ChainType::TESTNET},
         {"blocks/genesis_regtest.hex", ChainType::REGTEST},
     };
-    for (const auto& [file, chain] : files) {
+    for (const auto& entry : files) {
+        const std::string& file = entry.first;
         CAPTURE(file);
-        const ChainParams& params = GetChainParams(chain);
+        const ChainParams& params = GetChainParams(entry.second);
         CHECK(SerializeBlock(params.genesis) == ReadBlockFile(file));
         CHECK(DeserializeBlock(ReadBlockFile(file)) == params.genesis);
     }
