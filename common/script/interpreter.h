@@ -8,8 +8,9 @@
 #ifndef ORRERY_COMMON_SCRIPT_INTERPRETER_H
 #define ORRERY_COMMON_SCRIPT_INTERPRETER_H
 
-#include <common/script/script_error.h>
+#include <common/consensus/consensus.h>
 #include <common/consensus/script.h>
+#include <common/script/script_error.h>
 #include <common/script/script_num.h>
 
 #include <array>
@@ -30,7 +31,6 @@ inline constexpr size_t MAX_SCRIPT_ELEMENT_SIZE = 520;
 inline constexpr int MAX_OPS_PER_SCRIPT = 201;
 inline constexpr size_t MAX_SCRIPT_SIZE = 10000;
 inline constexpr size_t MAX_STACK_SIZE = 1000;
-inline constexpr int64_t LOCKTIME_THRESHOLD = 500000000;
 inline constexpr int64_t VALIDATION_WEIGHT_PER_SIGOP_PASSED = 50;
 inline constexpr int64_t VALIDATION_WEIGHT_OFFSET = 50;
 inline constexpr uint8_t TAPROOT_LEAF_MASK = 0xfe;
@@ -48,10 +48,6 @@ inline constexpr uint8_t SIGHASH_NONE = 2;
 inline constexpr uint8_t SIGHASH_SINGLE = 3;
 inline constexpr uint8_t SIGHASH_ANYONECANPAY = 0x80;
 
-inline constexpr uint32_t SEQUENCE_FINAL = 0xffffffff;
-inline constexpr uint32_t SEQUENCE_LOCKTIME_DISABLE_FLAG = 1U << 31;
-inline constexpr uint32_t SEQUENCE_LOCKTIME_TYPE_FLAG = 1U << 22;
-inline constexpr uint32_t SEQUENCE_LOCKTIME_MASK = 0x0000ffff;
 
 enum class SigVersion {
     BASE,       //!< legacy and P2SH scripts

@@ -75,14 +75,6 @@ unsigned CountWitnessSigOps(std::span<const uint8_t> script_sig, std::span<const
     return 0;
 }
 
-unsigned GetLegacySigOpCount(const Transaction& tx)
-{
-    unsigned count = 0;
-    for (const auto& in : tx.vin) count += CountScriptSigOps(in.script_sig, false);
-    for (const auto& out : tx.vout) count += CountScriptSigOps(out.script_pubkey, false);
-    return count;
-}
-
 unsigned GetP2SHSigOpCount(const Transaction& tx, std::span<const TxOut> spent)
 {
     if (tx.IsCoinbase()) return 0;

@@ -1,9 +1,12 @@
 // Signature-operation counting for the block sigop limit: legacy counts
 // (accurate and inaccurate), P2SH redeem scripts, witness programs, and the
-// BIP141 weighted cost of a whole transaction.
+// BIP141 weighted cost of a whole transaction. The inaccurate per-transaction
+// legacy count, GetLegacySigOpCount, lives in common/consensus/check.h.
 #ifndef ORRERY_COMMON_SCRIPT_SIGOPS_H
 #define ORRERY_COMMON_SCRIPT_SIGOPS_H
 
+#include <common/consensus/check.h>
+#include <common/consensus/consensus.h>
 #include <common/consensus/transaction.h>
 #include <common/script/interpreter.h>
 
@@ -12,8 +15,6 @@
 #include <vector>
 
 namespace orrery {
-
-inline constexpr int64_t WITNESS_SCALE_FACTOR = 4;
 
 //! Legacy count of one script; see GetSigOpCount in common/consensus/script.h.
 unsigned CountScriptSigOps(std::span<const uint8_t> script, bool accurate);
@@ -26,8 +27,6 @@ unsigned CountP2SHSigOps(std::span<const uint8_t> script_pubkey, std::span<const
 unsigned CountWitnessSigOps(std::span<const uint8_t> script_sig, std::span<const uint8_t> script_pubkey,
                             const ScriptWitness* witness, uint32_t flags);
 
-//! Inaccurate legacy count over every scriptSig and scriptPubKey of tx.
-unsigned GetLegacySigOpCount(const Transaction& tx);
 //! P2SH redeem-script count; `spent` holds the output spent by each input.
 unsigned GetP2SHSigOpCount(const Transaction& tx, std::span<const TxOut> spent);
 //! Core's GetTransactionSigOpCost: legacy and P2SH counts scaled by 4 plus
