@@ -3,6 +3,7 @@
 // script_tests.json (including the tapscript rows with placeholders),
 // tx_valid.json and tx_invalid.json with their flag-monotonicity checks, and
 // the 500 legacy signature hashes of sighash.json.
+#include <common/consensus/check.h>
 #include <common/consensus/hex.h>
 #include <common/consensus/transaction.h>
 #include <common/script/interpreter.h>
@@ -299,6 +300,8 @@ TEST_CASE("every tx_valid.json transaction verifies under all flags but the excl
         REQUIRE(row.size() == 3);
         ++tests;
         const TxCase c = ParseTxCase(row);
+        ValidationState check_state;
+        CHECK_MESSAGE(CheckTransaction(c.tx, check_state), "fails CheckTransaction: " << c.label);
         const uint32_t excluded = Flags(c.flags_text);
         const uint32_t enabled = SCRIPT_VERIFY_ALL & ~excluded;
         CHECK_MESSAGE(enabled == FillFlags(enabled), "bad test flags: " << c.label);
@@ -340,11 +343,17 @@ TEST_CASE("every tx_invalid.json transaction fails under its flags and every sup
         REQUIRE(row.size() == 3);
         ++tests;
         if (row[2].get<std::string>() == "BADTX") {
-            // These fail CheckTransaction (common/consensus), not scripts.
+            // These fail CheckTransaction (common/consensus), not scripts;
+            // checked here as a cross-check, scripts are not run.
             ++badtx;
+            const TxCase bad = ParseTxCase(row);
+            ValidationState state;
+            CHECK_MESSAGE(!CheckTransaction(bad.tx, state), "BADTX passes CheckTransaction: " << bad.label);
             continue;
         }
         const TxCase c = ParseTxCase(row);
+        ValidationState check_state;
+        CHECK_MESSAGE(CheckTransaction(c.tx, check_state), "fails CheckTransaction: " << c.label);
         const uint32_t flags = Flags(c.flags_text);
         if (CheckTxScripts(c, flags)) {
             ++failures;
@@ -365,7 +374,7 @@ TEST_CASE("every tx_invalid.json transaction fails under its flags and every sup
             }
         }
     }
-    std::printf("tx_invalid.json: %zu tests (%zu BADTX left to CheckTransaction), %zu failures\n", tests, badtx,
+    std::printf("tx_invalid.json: %zu tests (%zu BADTX: CheckTransaction only), %zu failures\n", tests, badtx,
                 failures);
     CHECK(tests == 93);
     CHECK(badtx == 9);
