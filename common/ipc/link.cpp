@@ -483,7 +483,12 @@ void Link::Stop()
     ended.clear();
     std::lock_guard io(m_io);
     if (m_monitor) zmq_close(m_monitor);
-    if (m_socket) zmq_close(m_socket);
+    if (m_socket) {
+        // Replies sent by the last handlers still leave, for a short while.
+        int linger = 200;
+        zmq_setsockopt(m_socket, ZMQ_LINGER, &linger, sizeof linger);
+        zmq_close(m_socket);
+    }
     m_monitor = m_socket = nullptr;
     m_authenticator.reset();
     m_context = nullptr;

@@ -44,6 +44,8 @@ public:
 
     //! The selected network, from -regtest, -testnet, -testnet4, -signet or -chain=. Fails on conflicts.
     std::optional<std::string> GetChainName(std::string& error) const;
+    //! The network chosen when the options were parsed: main, test, testnet4, signet or regtest.
+    const std::string& GetChain() const { return m_chain; }
     //! -datadir, or ~/.orrery. Does not touch the filesystem.
     std::filesystem::path GetDataDirBase() const;
     //! The network's folder below the datadir (the datadir itself for main).

@@ -1,0 +1,25 @@
+// Start-up shared by every Orrery executable: options, orrery.conf, the
+// network's folder and logging, with bitcoind's messages for the usual mistakes.
+#ifndef ORRERY_COMMON_UTIL_INIT_H
+#define ORRERY_COMMON_UTIL_INIT_H
+
+#include <common/util/args.h>
+
+#include <optional>
+#include <string_view>
+
+namespace orrery {
+
+//! Parses argv and the config file, handles -help/-version, makes
+//! <datadir>/<net>/ with its private run/ and keys/ folders (unless
+//! `make_dirs` is false) and starts logging tagged with `role`.
+//! Returns an exit code when the process should stop now, nullopt to go on.
+std::optional<int> InitProcess(ArgsManager& args, int argc, const char* const argv[], std::string_view role,
+                               std::string_view usage, bool make_dirs = true);
+
+//! The ipc:// endpoint of a service in <datadir>/<net>/run/ (e.g. "supervisor").
+std::string DefaultEndpoint(const ArgsManager& args, std::string_view service);
+
+} // namespace orrery
+
+#endif // ORRERY_COMMON_UTIL_INIT_H
