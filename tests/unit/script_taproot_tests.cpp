@@ -16,6 +16,7 @@
 
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
+#include <secp256k1_schnorrsig.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -224,4 +225,200 @@ TEST_CASE("the BIP341 key-path spending vectors match message, hash, signature a
     secp256k1_context_destroy(ctx);
     std::printf("bip341 keyPathSpending: %zu inputs\n", inputs);
     CHECK(inputs == 7);
+}
+
+namespace {
+
+// A one-leaf taproot output under internal key G, spent by a version-2
+// transaction; signs tapscript messages with libsecp256k1 directly.
+class TapscriptSpend
+{
+public:
+    explicit TapscriptSpend(std::vector<uint8_t> leaf_script) : m_script{std::move(leaf_script)}
+    {
+        m_ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+        m_leaf = ComputeTapleafHash(TAPROOT_LEAF_TAPSCRIPT, m_script);
+        const auto internal = Hex("79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798");
+        const auto tweaked = TweakInternalKey(internal, m_leaf);
+        REQUIRE(tweaked.has_value());
+        m_control = {static_cast<uint8_t>(TAPROOT_LEAF_TAPSCRIPT | (tweaked->parity ? 1 : 0))};
+        m_control.insert(m_control.end(), internal.begin(), internal.end());
+        m_spk = {OP_1, 32};
+        m_spk.insert(m_spk.end(), tweaked->xonly.begin(), tweaked->xonly.end());
+        m_tx.version = 2;
+        TxIn in;
+        in.prevout = OutPoint{uint256{crypto::Sha256(m_spk)}, 1};
+        in.sequence = 0xfffffffd;
+        m_tx.vin.push_back(in);
+        m_tx.vout.push_back(TxOut{40000, Script{OP_1}});
+        m_tx.vout.push_back(TxOut{9000, Script{OP_2}});
+    }
+    ~TapscriptSpend() { secp256k1_context_destroy(m_ctx); }
+    TapscriptSpend(const TapscriptSpend&) = delete;
+    TapscriptSpend& operator=(const TapscriptSpend&) = delete;
+
+    static std::array<uint8_t, 32> SecretKey(uint8_t n)
+    {
+        std::array<uint8_t, 32> key{};
+        key[31] = n;
+        key[0] = 0x11;
+        return key;
+    }
+
+    std::vector<uint8_t> XOnly(uint8_t n) const
+    {
+        secp256k1_keypair keypair;
+        const auto seckey = SecretKey(n);
+        REQUIRE(secp256k1_keypair_create(m_ctx, &keypair, seckey.data()));
+        secp256k1_xonly_pubkey pub;
+        REQUIRE(secp256k1_keypair_xonly_pub(m_ctx, &pub, nullptr, &keypair));
+        std::vector<uint8_t> out(32);
+        REQUIRE(secp256k1_xonly_pubkey_serialize(m_ctx, out.data(), &pub));
+        return out;
+    }
+
+    //! Signs for the leaf with the given code-separator position and annex.
+    std::vector<uint8_t> Sign(uint8_t key, uint8_t hash_type, uint32_t codesep_pos = 0xffffffff,
+                              const std::vector<uint8_t>& annex = {}) const
+    {
+        // Forced: the unsigned transaction has no witness to reveal the taproot input.
+        const PrecomputedTransactionData txdata(m_tx, {TxOut{50000, m_spk}}, true);
+        ScriptExecutionData execdata;
+        execdata.m_annex_init = true;
+        execdata.m_annex_present = !annex.empty();
+        if (!annex.empty()) {
+            std::vector<uint8_t> prefixed{static_cast<uint8_t>(annex.size())};
+            prefixed.insert(prefixed.end(), annex.begin(), annex.end());
+            execdata.m_annex_hash = crypto::Sha256(prefixed);
+        }
+        execdata.m_tapleaf_hash_init = true;
+        execdata.m_tapleaf_hash = m_leaf;
+        execdata.m_codeseparator_pos_init = true;
+        execdata.m_codeseparator_pos = codesep_pos;
+        const auto sighash = SignatureHashSchnorr(execdata, m_tx, 0, hash_type, SigVersion::TAPSCRIPT, txdata);
+        REQUIRE(sighash.has_value());
+        secp256k1_keypair keypair;
+        const auto seckey = SecretKey(key);
+        REQUIRE(secp256k1_keypair_create(m_ctx, &keypair, seckey.data()));
+        std::vector<uint8_t> sig(64);
+        REQUIRE(secp256k1_schnorrsig_sign32(m_ctx, sig.data(), sighash->data(), &keypair, nullptr));
+        if (hash_type != SIGHASH_DEFAULT) sig.push_back(hash_type);
+        return sig;
+    }
+
+    //! Verifies with `stack` (bottom first) below the script and control block.
+    ScriptError Verify(ScriptWitness stack, const std::vector<uint8_t>& annex = {}, uint32_t extra_flags = 0)
+    {
+        stack.push_back(m_script);
+        stack.push_back(m_control);
+        if (!annex.empty()) stack.push_back(annex);
+        Transaction tx = m_tx;
+        tx.vin[0].witness = stack;
+        const PrecomputedTransactionData txdata(tx, {TxOut{50000, m_spk}});
+        const TransactionSignatureChecker checker(tx, 0, 50000, txdata);
+        ScriptError error = ScriptError::UNKNOWN_ERROR;
+        const uint32_t flags = SCRIPT_VERIFY_P2SH | SCRIPT_VERIFY_WITNESS | SCRIPT_VERIFY_TAPROOT | extra_flags;
+        const bool ok = VerifyScript({}, m_spk, &tx.vin[0].witness, flags, checker, &error);
+        CHECK(ok == (error == ScriptError::OK));
+        return error;
+    }
+
+private:
+    secp256k1_context* m_ctx;
+    std::vector<uint8_t> m_script;
+    std::array<uint8_t, 32> m_leaf{};
+    std::vector<uint8_t> m_control;
+    Script m_spk;
+    Transaction m_tx;
+};
+
+std::vector<uint8_t> PushKey(std::vector<uint8_t> script, const std::vector<uint8_t>& key, Opcode op)
+{
+    script.push_back(32);
+    script.insert(script.end(), key.begin(), key.end());
+    script.push_back(op);
+    return script;
+}
+
+} // namespace
+
+TEST_CASE("tapscript CHECKSIG verifies real signatures under every hash type and rejects bad ones")
+{
+    std::vector<uint8_t> script;
+    {
+        TapscriptSpend probe({OP_1});
+        script = PushKey({}, probe.XOnly(1), OP_CHECKSIG);
+    }
+    TapscriptSpend spend(script);
+    for (uint8_t hash_type : {0x00, 0x01, 0x02, 0x03, 0x81, 0x82, 0x83}) {
+        CHECK_MESSAGE(spend.Verify({spend.Sign(1, hash_type)}) == ScriptError::OK, "hash type " << int(hash_type));
+    }
+    auto bad = spend.Sign(1, SIGHASH_ALL);
+    bad[3] ^= 1;
+    CHECK(spend.Verify({bad}) == ScriptError::SCHNORR_SIG);
+    // A signature by another key fails; an empty one makes CHECKSIG push false.
+    CHECK(spend.Verify({spend.Sign(2, SIGHASH_DEFAULT)}) == ScriptError::SCHNORR_SIG);
+    CHECK(spend.Verify({{}}) == ScriptError::EVAL_FALSE);
+    // An explicit SIGHASH_DEFAULT byte, an undefined type, or a bad size.
+    auto explicit_default = spend.Sign(1, SIGHASH_DEFAULT);
+    explicit_default.push_back(0x00);
+    CHECK(spend.Verify({explicit_default}) == ScriptError::SCHNORR_SIG_HASHTYPE);
+    auto undefined = spend.Sign(1, SIGHASH_DEFAULT);
+    undefined.push_back(0x84);
+    CHECK(spend.Verify({undefined}) == ScriptError::SCHNORR_SIG_HASHTYPE);
+    CHECK(spend.Verify({std::vector<uint8_t>(63, 1)}) == ScriptError::SCHNORR_SIG_SIZE);
+}
+
+TEST_CASE("tapscript CHECKSIGADD counts valid signatures and skips empty ones")
+{
+    std::vector<uint8_t> script;
+    {
+        TapscriptSpend probe({OP_1});
+        script = PushKey({}, probe.XOnly(1), OP_CHECKSIG);
+        script = PushKey(script, probe.XOnly(2), OP_CHECKSIGADD);
+        script = PushKey(script, probe.XOnly(3), OP_CHECKSIGADD);
+        script.push_back(OP_2);
+        script.push_back(OP_NUMEQUAL);
+    }
+    TapscriptSpend spend(script);
+    // Witness bottom-first: key 3's signature, key 2's, then key 1's on top.
+    CHECK(spend.Verify({spend.Sign(3, SIGHASH_DEFAULT), {}, spend.Sign(1, SIGHASH_ALL)}) == ScriptError::OK);
+    CHECK(spend.Verify({{}, spend.Sign(2, SIGHASH_DEFAULT), spend.Sign(1, SIGHASH_DEFAULT)}) == ScriptError::OK);
+    CHECK(spend.Verify({{}, {}, spend.Sign(1, SIGHASH_DEFAULT)}) == ScriptError::EVAL_FALSE);
+    CHECK(spend.Verify({spend.Sign(1, SIGHASH_DEFAULT), {}, spend.Sign(1, SIGHASH_DEFAULT)}) ==
+          ScriptError::SCHNORR_SIG);
+}
+
+TEST_CASE("tapscript signatures commit to the last code separator and to the annex")
+{
+    std::vector<uint8_t> script;
+    {
+        TapscriptSpend probe({OP_1});
+        script = PushKey({OP_NOP, OP_CODESEPARATOR}, probe.XOnly(1), OP_CHECKSIG);
+    }
+    TapscriptSpend spend(script);
+    // The separator is the script's second operation: position 1.
+    CHECK(spend.Verify({spend.Sign(1, SIGHASH_DEFAULT, 1)}) == ScriptError::OK);
+    CHECK(spend.Verify({spend.Sign(1, SIGHASH_DEFAULT)}) == ScriptError::SCHNORR_SIG);
+    const std::vector<uint8_t> annex{ANNEX_TAG, 0x01, 0x02};
+    CHECK(spend.Verify({spend.Sign(1, SIGHASH_DEFAULT, 1, annex)}, annex) == ScriptError::OK);
+    CHECK(spend.Verify({spend.Sign(1, SIGHASH_DEFAULT, 1)}, annex) == ScriptError::SCHNORR_SIG);
+    CHECK(spend.Verify({spend.Sign(1, SIGHASH_DEFAULT, 1, annex)}) == ScriptError::SCHNORR_SIG);
+}
+
+TEST_CASE("tapscript signature checks are limited by the witness size budget")
+{
+    // One signature, checked 20 times via DUP: 20 * 50 weight units exceed
+    // the budget of witness size + 50 (about 750 here).
+    std::vector<uint8_t> script;
+    {
+        TapscriptSpend probe({OP_1});
+        for (int i = 0; i < 20; ++i) {
+            if (i < 19) script.push_back(OP_DUP);
+        }
+        for (int i = 0; i < 20; ++i) script = PushKey(script, probe.XOnly(1), OP_CHECKSIGVERIFY);
+        script.push_back(OP_1);
+    }
+    TapscriptSpend spend(script);
+    CHECK(spend.Verify({spend.Sign(1, SIGHASH_DEFAULT)}) == ScriptError::TAPSCRIPT_VALIDATION_WEIGHT);
 }
