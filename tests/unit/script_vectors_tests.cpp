@@ -293,6 +293,7 @@ TEST_CASE("every script_tests.json row gives the expected result and error")
 TEST_CASE("every tx_valid.json transaction verifies under all flags but the excluded ones, and only then")
 {
     const auto rows = ReadVectors("tx_valid.json");
+    uint64_t rng = 0x7a11d;
     size_t tests = 0;
     size_t failures = 0;
     for (const auto& row : rows) {
@@ -316,6 +317,14 @@ TEST_CASE("every tx_valid.json transaction verifies under all flags but the excl
             if (!CheckTxScripts(c, flags)) {
                 ++failures;
                 FAIL_CHECK("fails with " << FormatScriptFlags(bit) << " also removed: " << c.label);
+            }
+        }
+        // ... and so does removing random further subsets (Core does the same).
+        for (int k = 0; k < 8; ++k) {
+            const uint32_t flags = TrimFlags(enabled & ~(NextRandom(rng) & SCRIPT_VERIFY_ALL));
+            if (!CheckTxScripts(c, flags)) {
+                ++failures;
+                FAIL_CHECK("fails with flags " << FormatScriptFlags(flags) << ": " << c.label);
             }
         }
         // The excluded set is minimal: putting back any one flag breaks it.
