@@ -56,6 +56,15 @@ public:
         ::kill(::getpid(), SIGTERM); // handled by the signal loop like any SIGTERM
     }
 
+    void restart(std::string role) override
+    {
+        throw std::runtime_error("orreryd does not run " + role + " yet");
+    }
+    void openConnection(std::string address, int64_t, std::string) override
+    {
+        throw std::runtime_error("orreryd cannot open connections yet (" + address + ")");
+    }
+
 private:
     Clock::time_point m_started;
 };

@@ -31,6 +31,11 @@ public:
     virtual std::vector<ProcessStatus> status() = 0;
     //! Stops everything in order and exits, as on SIGTERM. Returns before the shutdown.
     virtual void stop() = 0;
+    //! Restarts a permanent service ("node", "wallet", "gui-bridge").
+    virtual void restart(std::string role) = 0;
+    //! Spawns an agent that dials `address` for peer `peer_id` (chosen by the node).
+    //! `connection_type` is bitcoind's ("manual", "outbound-full-relay", ...).
+    virtual void openConnection(std::string address, int64_t peer_id, std::string connection_type) = 0;
 };
 
 } // namespace orrery::interfaces

@@ -1,0 +1,76 @@
+// PeerHost: served by orrery-node to the p2p-agents; Agent: served by each
+// agent back to the node over the same connection.
+#ifndef ORRERY_COMMON_INTERFACES_PEER_HOST_H
+#define ORRERY_COMMON_INTERFACES_PEER_HOST_H
+
+#include <common/ipc/serialize.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace orrery::interfaces {
+
+//! What an agent needs to speak for the node: the network and the version message it sends.
+struct HandshakeParams {
+    std::string chain;             //!< "main", "test", "testnet4", "signet", "regtest"
+    uint32_t message_start{0};     //!< the network magic, first byte in the low bits
+    int32_t protocol_version{70016};
+    uint64_t services{0};          //!< NODE_NETWORK | NODE_WITNESS
+    std::string user_agent;        //!< "/Orrery:0.1.0/"
+    int32_t start_height{0};
+    uint64_t nonce{0};             //!< to detect connecting to ourselves
+    bool relay{true};
+    ORRERY_FIELDS(chain, message_start, protocol_version, services, user_agent, start_height, nonce, relay)
+};
+
+//! What the peer said in its version message and the feature negotiation after it.
+struct PeerVersion {
+    int32_t version{0};
+    uint64_t services{0};
+    std::string user_agent;
+    int32_t start_height{0};
+    bool relay{false};
+    bool wtxid_relay{false};
+    bool send_addrv2{false};
+    bool send_headers{false};
+    int64_t time_offset{0};
+    ORRERY_FIELDS(version, services, user_agent, start_height, relay, wtxid_relay, send_addrv2, send_headers,
+                  time_offset)
+};
+
+struct PeerStats {
+    int64_t bytes_sent{0};
+    int64_t bytes_recv{0};
+    int64_t last_send{0}; //!< unix time
+    int64_t last_recv{0};
+    std::optional<double> ping_time; //!< seconds
+    std::optional<double> min_ping;
+    ORRERY_FIELDS(bytes_sent, bytes_recv, last_send, last_recv, ping_time, min_ping)
+};
+
+class PeerHost
+{
+public:
+    virtual ~PeerHost() = default;
+    //! The agent's first call after its hello: which peer it serves, and how to introduce the node.
+    virtual HandshakeParams registerAgent(int64_t peer_id, int64_t pid, std::string address, bool inbound) = 0;
+    //! version/verack done on both sides.
+    virtual void handshakeDone(int64_t peer_id, PeerVersion version) = 0;
+    virtual void reportStats(int64_t peer_id, PeerStats stats) = 0;
+    //! The agent is about to exit: the peer is gone, or was dropped for `reason`.
+    virtual void peerDisconnected(int64_t peer_id, std::string reason) = 0;
+};
+
+class Agent
+{
+public:
+    virtual ~Agent() = default;
+    //! Closes the peer connection cleanly and exits.
+    virtual void disconnect(std::string reason) = 0;
+    virtual PeerStats getStats() = 0;
+};
+
+} // namespace orrery::interfaces
+
+#endif // ORRERY_COMMON_INTERFACES_PEER_HOST_H
