@@ -48,6 +48,9 @@ std::optional<int> InitProcess(ArgsManager& args, int argc, const char* const ar
                 return 1;
             }
         }
+    }
+    // -nodebuglogfile: no file (services under orreryd log to stderr, which orreryd writes to debug.log).
+    if (make_dirs && !args.IsArgNegated("debuglogfile")) {
         std::filesystem::path log_path = args.GetArg("debuglogfile", "debug.log");
         if (log_path.is_relative()) log_path = net / log_path;
         log_file = log_path.string();
