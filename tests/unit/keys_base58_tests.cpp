@@ -1,5 +1,6 @@
 // Base58 and Base58Check: Bitcoin Core's base58_encode_decode.json vectors,
 // Core's whitespace and length-bound rules, and checksum handling.
+#include "test_vectors.h"
 #include "common/keys/base58.h"
 
 #include <doctest/doctest.h>
@@ -12,34 +13,9 @@
 #include <string>
 
 using namespace orrery;
+using orrery::test::ParseHex;
+using orrery::test::ReadVectorFile;
 
-namespace {
-
-std::string ReadVectorFile(const std::string& name)
-{
-    const char* dir = std::getenv("ORRERY_VECTORS");
-    REQUIRE_MESSAGE(dir != nullptr, "ORRERY_VECTORS is not set");
-    std::ifstream in(std::filesystem::path(dir) / name, std::ios::binary);
-    REQUIRE_MESSAGE(in.good(), "cannot open vector file " << name);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::vector<uint8_t> ParseHex(std::string_view hex)
-{
-    REQUIRE(hex.size() % 2 == 0);
-    auto nibble = [](char c) -> uint8_t {
-        if (c >= '0' && c <= '9') return static_cast<uint8_t>(c - '0');
-        if (c >= 'a' && c <= 'f') return static_cast<uint8_t>(c - 'a' + 10);
-        if (c >= 'A' && c <= 'F') return static_cast<uint8_t>(c - 'A' + 10);
-        FAIL("bad hex digit");
-        return 0;
-    };
-    std::vector<uint8_t> out;
-    for (size_t i = 0; i < hex.size(); i += 2) out.push_back(static_cast<uint8_t>(nibble(hex[i]) << 4 | nibble(hex[i + 1])));
-    return out;
-}
-
-} // namespace
 
 TEST_CASE("every base58_encode_decode vector encodes to its string and decodes back to its bytes")
 {

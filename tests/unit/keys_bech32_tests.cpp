@@ -1,5 +1,6 @@
 // Bech32 / Bech32m strings and segwit addresses: every section of
 // bech32_vectors.json (BIP173 and BIP350 test vectors).
+#include "test_vectors.h"
 #include "common/keys/bech32.h"
 #include "common/keys/key_io.h"
 
@@ -13,33 +14,11 @@
 #include <string>
 
 using namespace orrery;
+using orrery::test::ParseHex;
+using orrery::test::ReadVectorFile;
 using bech32::Encoding;
 
 namespace {
-
-std::string ReadVectorFile(const std::string& name)
-{
-    const char* dir = std::getenv("ORRERY_VECTORS");
-    REQUIRE_MESSAGE(dir != nullptr, "ORRERY_VECTORS is not set");
-    std::ifstream in(std::filesystem::path(dir) / name, std::ios::binary);
-    REQUIRE_MESSAGE(in.good(), "cannot open vector file " << name);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::vector<uint8_t> ParseHex(std::string_view hex)
-{
-    REQUIRE(hex.size() % 2 == 0);
-    auto nibble = [](char c) -> uint8_t {
-        if (c >= '0' && c <= '9') return static_cast<uint8_t>(c - '0');
-        if (c >= 'a' && c <= 'f') return static_cast<uint8_t>(c - 'a' + 10);
-        if (c >= 'A' && c <= 'F') return static_cast<uint8_t>(c - 'A' + 10);
-        FAIL("bad hex digit");
-        return 0;
-    };
-    std::vector<uint8_t> out;
-    for (size_t i = 0; i < hex.size(); i += 2) out.push_back(static_cast<uint8_t>(nibble(hex[i]) << 4 | nibble(hex[i + 1])));
-    return out;
-}
 
 std::string Lower(std::string s)
 {
