@@ -1,0 +1,178 @@
+// Encoding and decoding of P2P message payloads; see messages.h.
+#include <common/p2p/messages.h>
+
+#include <common/consensus/serialize.h>
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace orrery::p2p {
+namespace {
+
+void WriteAddress(Writer& w, const VersionAddress& address)
+{
+    w.WriteU64(address.services);
+    w.WriteBytes(address.ip);
+    w.WriteU8(uint8_t(address.port >> 8)); // big-endian, unlike everything else
+    w.WriteU8(uint8_t(address.port));
+}
+
+VersionAddress ReadAddress(SpanReader& r)
+{
+    VersionAddress address;
+    address.services = r.ReadU64();
+    r.ReadInto(address.ip, "address");
+    auto port = r.ReadSpan(2, "port");
+    address.port = uint16_t(port[0] << 8 | port[1]);
+    return address;
+}
+
+VersionMessage DecodeVersion(SpanReader& r)
+{
+    VersionMessage v;
+    v.version = r.ReadI32();
+    v.services = r.ReadU64();
+    v.timestamp = r.ReadI64();
+    v.addr_recv = ReadAddress(r);
+    // The fields below came with later protocol versions; Core reads each only
+    // when bytes remain, and so does this.
+    v.addr_from = {};
+    v.nonce = 0;
+    v.user_agent.clear();
+    v.start_height = 0;
+    v.relay = true;
+    if (!r.Empty()) {
+        v.addr_from = ReadAddress(r);
+        v.nonce = r.ReadU64();
+    }
+    if (!r.Empty()) {
+        const size_t start = r.Position();
+        const uint64_t length = r.ReadCompactSize();
+        if (length > MAX_SUBVERSION_LENGTH) {
+            r.Fail(start, "user agent of " + std::to_string(length) + " bytes exceeds the limit of " +
+                              std::to_string(MAX_SUBVERSION_LENGTH));
+        }
+        auto bytes = r.ReadSpan(size_t(length), "user agent");
+        v.user_agent.assign(bytes.begin(), bytes.end());
+    }
+    if (!r.Empty()) v.start_height = r.ReadI32();
+    if (!r.Empty()) v.relay = r.ReadU8() != 0;
+    return v;
+}
+
+template <typename T>
+std::string_view CommandFor();
+template <> std::string_view CommandFor<VersionMessage>() { return command::VERSION; }
+template <> std::string_view CommandFor<VerackMessage>() { return command::VERACK; }
+template <> std::string_view CommandFor<PingMessage>() { return command::PING; }
+template <> std::string_view CommandFor<PongMessage>() { return command::PONG; }
+template <> std::string_view CommandFor<SendAddrV2Message>() { return command::SENDADDRV2; }
+template <> std::string_view CommandFor<WtxidRelayMessage>() { return command::WTXIDRELAY; }
+template <> std::string_view CommandFor<SendHeadersMessage>() { return command::SENDHEADERS; }
+
+} // namespace
+
+std::optional<VersionAddress> ParseVersionAddress(std::string_view host_port, uint64_t services)
+{
+    std::string host;
+    std::string_view port_text;
+    if (host_port.starts_with('[')) {
+        const size_t close = host_port.find(']');
+        if (close == std::string_view::npos || close + 1 >= host_port.size() || host_port[close + 1] != ':') {
+            return std::nullopt;
+        }
+        host = host_port.substr(1, close - 1);
+        port_text = host_port.substr(close + 2);
+    } else {
+        const size_t colon = host_port.rfind(':');
+        if (colon == std::string_view::npos) return std::nullopt;
+        host = host_port.substr(0, colon);
+        port_text = host_port.substr(colon + 1);
+    }
+    unsigned port = 0;
+    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc{} || end != port_text.data() + port_text.size() || port > 0xffff) return std::nullopt;
+    VersionAddress address;
+    address.services = services;
+    address.port = uint16_t(port);
+    in_addr v4{};
+    in6_addr v6{};
+    if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+        address.ip[10] = 0xff;
+        address.ip[11] = 0xff;
+        std::memcpy(address.ip.data() + 12, &v4, 4);
+    } else if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+        std::memcpy(address.ip.data(), &v6, 16);
+    } else {
+        return std::nullopt;
+    }
+    return address;
+}
+
+std::string_view CommandOf(const Message& message)
+{
+    return std::visit(
+        [](const auto& m) -> std::string_view {
+            using T = std::decay_t<decltype(m)>;
+            if constexpr (std::is_same_v<T, UnknownMessage>) {
+                return m.command;
+            } else {
+                return CommandFor<T>();
+            }
+        },
+        message);
+}
+
+std::vector<uint8_t> EncodePayload(const Message& message)
+{
+    std::vector<uint8_t> out;
+    Writer w(out);
+    std::visit(
+        [&](const auto& m) {
+            using T = std::decay_t<decltype(m)>;
+            if constexpr (std::is_same_v<T, VersionMessage>) {
+                w.WriteI32(m.version);
+                w.WriteU64(m.services);
+                w.WriteI64(m.timestamp);
+                WriteAddress(w, m.addr_recv);
+                WriteAddress(w, m.addr_from);
+                w.WriteU64(m.nonce);
+                w.WriteByteVector(std::span(reinterpret_cast<const uint8_t*>(m.user_agent.data()), m.user_agent.size()));
+                w.WriteI32(m.start_height);
+                w.WriteU8(m.relay ? 1 : 0);
+            } else if constexpr (std::is_same_v<T, PingMessage> || std::is_same_v<T, PongMessage>) {
+                w.WriteU64(m.nonce);
+            } else if constexpr (std::is_same_v<T, UnknownMessage>) {
+                w.WriteBytes(m.payload);
+            }
+        },
+        message);
+    return out;
+}
+
+std::vector<uint8_t> EncodeMessage(uint32_t message_start, const Message& message)
+{
+    return MakeFrame(message_start, CommandOf(message), EncodePayload(message));
+}
+
+Message DecodeMessage(std::string_view command, std::span<const uint8_t> payload)
+{
+    SpanReader r(payload);
+    try {
+        if (command == command::VERSION) return DecodeVersion(r);
+        if (command == command::PING) return PingMessage{r.ReadU64()};
+        if (command == command::PONG) return PongMessage{r.ReadU64()};
+        // Core ignores any payload of these four, and so does this.
+        if (command == command::VERACK) return VerackMessage{};
+        if (command == command::SENDADDRV2) return SendAddrV2Message{};
+        if (command == command::WTXIDRELAY) return WtxidRelayMessage{};
+        if (command == command::SENDHEADERS) return SendHeadersMessage{};
+    } catch (const DeserializeError& e) {
+        throw ProtocolError("malformed '" + std::string(command) + "' message: " + e.what());
+    }
+    return UnknownMessage{std::string(command), {payload.begin(), payload.end()}};
+}
+
+} // namespace orrery::p2p

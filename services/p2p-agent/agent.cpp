@@ -1,0 +1,304 @@
+// orrery-p2p-agent's start-up and its two adapters to the node: PeerEvents
+// forwarded to PeerHost, and the Agent interface served back to the node.
+#include <services/p2p-agent/agent.h>
+
+#include <services/p2p-agent/peer.h>
+#include <services/p2p-agent/sandbox.h>
+
+#include <common/interfaces/peer_host_ipc.h>
+#include <common/ipc/endpoint.h>
+#include <common/util/init.h>
+#include <common/util/logging.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+namespace orrery::p2p_agent {
+namespace {
+
+constexpr auto CONNECT_TIMEOUT = std::chrono::seconds{5};
+
+//! The Agent interface the node calls. The engine exists only once the node
+//! has answered registerAgent; a disconnect asked before that is kept.
+class AgentImpl final : public interfaces::Agent
+{
+public:
+    void SetEngine(PeerEngine* engine)
+    {
+        std::lock_guard lock(m_mutex);
+        m_engine = engine;
+        if (m_engine && m_pending) m_engine->RequestDisconnect(*m_pending);
+    }
+    void disconnect(std::string reason) override
+    {
+        LogPrintf("The node asks to disconnect: {}", reason);
+        std::lock_guard lock(m_mutex);
+        std::string full = "disconnected by the node: " + reason;
+        if (m_engine) {
+            m_engine->RequestDisconnect(full);
+        } else {
+            m_pending = full;
+        }
+    }
+    interfaces::PeerStats getStats() override
+    {
+        std::lock_guard lock(m_mutex);
+        return m_engine ? m_engine->GetStats() : interfaces::PeerStats{};
+    }
+    std::optional<std::string> Pending()
+    {
+        std::lock_guard lock(m_mutex);
+        return m_pending;
+    }
+
+private:
+    std::mutex m_mutex;
+    PeerEngine* m_engine{nullptr};
+    std::optional<std::string> m_pending;
+};
+
+//! Forwards the engine's reports to the node.
+class HostEvents final : public PeerEvents
+{
+public:
+    HostEvents(interfaces::PeerHost& host, int64_t peer_id) : m_host(host), m_peer_id(peer_id) {}
+    void HandshakeDone(const interfaces::PeerVersion& version) override
+    {
+        LogPrintf("Handshake done with peer={}: version {}, {}, height {}", m_peer_id, version.version,
+                  version.user_agent, version.start_height);
+        m_host.handshakeDone(m_peer_id, version);
+    }
+    void Stats(const interfaces::PeerStats& stats) override { m_host.reportStats(m_peer_id, stats); }
+
+private:
+    interfaces::PeerHost& m_host;
+    int64_t m_peer_id;
+};
+
+std::pair<std::string, std::string> SplitHostPort(const std::string& address)
+{
+    if (address.starts_with('[')) {
+        const size_t close = address.find(']');
+        if (close == std::string::npos) throw std::runtime_error("bad address " + address);
+        const std::string host = address.substr(1, close - 1);
+        if (close + 1 < address.size() && address[close + 1] == ':') return {host, address.substr(close + 2)};
+        return {host, ""};
+    }
+    const size_t colon = address.rfind(':');
+    if (colon == std::string::npos || address.find(':') != colon) return {address, ""};
+    return {address.substr(0, colon), address.substr(colon + 1)};
+}
+
+std::string DefaultPort(const std::string& chain)
+{
+    if (chain == "regtest") return "18444";
+    if (chain == "test") return "18333";
+    if (chain == "testnet4") return "48333";
+    if (chain == "signet") return "38333";
+    return "8333";
+}
+
+std::string PeerAddressOf(int fd)
+{
+    sockaddr_storage address{};
+    socklen_t length = sizeof(address);
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return "";
+    char host[NI_MAXHOST], port[NI_MAXSERV];
+    if (::getnameinfo(reinterpret_cast<sockaddr*>(&address), length, host, sizeof(host), port, sizeof(port),
+                      NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+        return "";
+    }
+    return address.ss_family == AF_INET6 ? "[" + std::string(host) + "]:" + port : std::string(host) + ":" + port;
+}
+
+std::chrono::milliseconds Seconds(const ArgsManager& args, std::string_view name, int64_t fallback)
+{
+    return std::chrono::seconds{std::max<int64_t>(1, args.GetIntArg(name, fallback))};
+}
+
+} // namespace
+
+void AddArgs(ArgsManager& args)
+{
+    AddCommonArgs(args);
+    args.AddArg("-peerid=<id>", "The peer id the node chose for this connection", ARG_COMMAND_LINE_ONLY);
+    args.AddArg("-inboundfd=<fd>", "Serve an inbound connection whose socket is inherited as <fd>",
+                ARG_COMMAND_LINE_ONLY);
+    args.AddArg("-connect=<host:port>", "Dial this peer (outbound connection)", ARG_COMMAND_LINE_ONLY);
+    args.AddArg("-peeraddress=<ip:port>", "The peer's address as the node knows it", ARG_COMMAND_LINE_ONLY);
+    args.AddArg("-connectiontype=<type>", "bitcoind's connection type (inbound, outbound-full-relay, manual, ...)",
+                ARG_COMMAND_LINE_ONLY);
+    args.AddArg("-handshaketimeout=<seconds>", "Drop a peer that has not completed the version handshake "
+                                               "after this long (default: 60)");
+    args.AddArg("-pinginterval=<seconds>", "Send a ping this often (default: 120)");
+    args.AddArg("-timeout=<seconds>", "Drop a peer that sends nothing for this long (default: 1200)");
+    args.AddArg("-testsandboxescape=<open|exec>", "Test only: after entering the sandbox, try to open "
+                                                  "/etc/passwd or execute /bin/true (the sandbox kills the agent)",
+                ARG_COMMAND_LINE_ONLY);
+}
+
+int DialPeer(const std::string& address, std::chrono::milliseconds timeout)
+{
+    auto [host, port] = SplitHostPort(address);
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+        throw std::runtime_error("cannot resolve " + address + ": " + ::gai_strerror(rc));
+    }
+    std::string error = "no address for " + address;
+    int fd = -1;
+    for (addrinfo* ai = found; ai && fd < 0; ai = ai->ai_next) {
+        fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            error = std::string("socket: ") + std::strerror(errno);
+            continue;
+        }
+        int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
+        if (rc != 0 && errno == EINPROGRESS) {
+            pollfd p{fd, POLLOUT, 0};
+            rc = ::poll(&p, 1, static_cast<int>(timeout.count()));
+            if (rc == 0) {
+                errno = ETIMEDOUT;
+                rc = -1;
+            } else if (rc > 0) {
+                int so_error = 0;
+                socklen_t length = sizeof(so_error);
+                ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &length);
+                errno = so_error;
+                rc = so_error == 0 ? 0 : -1;
+            }
+        }
+        if (rc != 0) {
+            error = "cannot connect to " + address + ": " + std::strerror(errno);
+            ::close(fd);
+            fd = -1;
+        }
+    }
+    ::freeaddrinfo(found);
+    if (fd < 0) throw std::runtime_error(error);
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return fd;
+}
+
+int Run(const ArgsManager& args)
+{
+    // Start-up: everything that needs files, names or new descriptors happens here.
+    const int64_t peer_id = args.GetIntArg("peerid", -1);
+    const bool inbound = args.IsArgSet("inboundfd");
+    if (peer_id < 0 || inbound == args.IsArgSet("connect")) {
+        LogPrintf("Error: -peerid and exactly one of -inboundfd and -connect are needed");
+        return 1;
+    }
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr); // the IPC threads inherit the mask
+
+    int fd = -1;
+    std::string address = args.GetArg("peeraddress", "");
+    try {
+        if (inbound) {
+            fd = static_cast<int>(args.GetIntArg("inboundfd", -1));
+            struct stat st {};
+            if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+                throw std::runtime_error("-inboundfd=" + std::to_string(fd) + " is not a socket");
+            }
+            ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+            if (address.empty()) address = PeerAddressOf(fd);
+        } else {
+            std::string target = args.GetArg("connect", "");
+            if (SplitHostPort(target).second.empty()) target += ":" + DefaultPort(args.GetChain());
+            if (address.empty()) address = target;
+            LogPrintf("Connecting to peer={} at {}", peer_id, target);
+            fd = DialPeer(target, CONNECT_TIMEOUT);
+        }
+    } catch (const std::exception& e) {
+        LogPrintf("Error: {}", e.what());
+        return 1;
+    }
+
+    ipc::Options options;
+    options.role = "p2p-agent";
+    options.interfaces = {"peerHost"};
+    options.keys_dir = args.GetDataDirNet() / "keys";
+    ipc::Client client(options);
+    auto agent = std::make_shared<AgentImpl>();
+    client.Serve<interfaces::Agent>(agent, {"node"});
+    const std::string endpoint = args.GetArg("ipcconnect", DefaultEndpoint(args, "node"));
+    std::shared_ptr<ipc::Connection> connection;
+    std::unique_ptr<interfaces::PeerHost> host;
+    interfaces::HandshakeParams params;
+    try {
+        connection = client.Connect(endpoint);
+        host = ipc::MakeProxy<interfaces::PeerHost>(connection);
+        params = host->registerAgent(peer_id, ::getpid(), address, inbound);
+    } catch (const std::exception& e) {
+        LogPrintf("Error: cannot register peer={} with the node at {}: {}", peer_id, endpoint, e.what());
+        ::close(fd);
+        return 1;
+    }
+
+    PeerConfig config;
+    config.params = params;
+    config.inbound = inbound;
+    config.peer_address = address;
+    config.peer_id = peer_id;
+    config.handshake_timeout = Seconds(args, "handshaketimeout", 60);
+    config.ping_interval = Seconds(args, "pinginterval", 120);
+    config.inactivity_timeout = Seconds(args, "timeout", 20 * 60);
+    HostEvents events(*host, peer_id);
+    // Shared with the signal thread, which may outlive Run's stack.
+    auto engine = std::make_shared<PeerEngine>(fd, config, events);
+    agent->SetEngine(engine.get());
+    // A signal ends the connection like a disconnect from the node would. The
+    // thread is started before the sandbox and ends with the process.
+    std::thread([engine, signals] {
+        int signal = 0;
+        while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+        }
+        engine->RequestDisconnect(signal == SIGINT ? "SIGINT" : "SIGTERM");
+    }).detach();
+
+    try {
+        SandboxReport report = EnterSandbox();
+        std::string active, skipped;
+        for (const auto& p : report.active) active += (active.empty() ? "" : ", ") + p;
+        for (const auto& p : report.skipped) skipped += (skipped.empty() ? "" : "; ") + p;
+        LogPrintf("Sandbox active: {}{}", active, skipped.empty() ? "" : " (not applied: " + skipped + ")");
+    } catch (const std::exception& e) {
+        LogPrintf("Error: cannot enter the sandbox: {}", e.what());
+        host->peerDisconnected(peer_id, std::string("agent sandbox failed: ") + e.what());
+        return 1;
+    }
+    if (args.IsArgSet("testsandboxescape")) {
+        LogPrintf("Test: trying to escape the sandbox ({})", args.GetArg("testsandboxescape", ""));
+        LogPrintf("Test: sandbox escape not stopped: {}", TrySandboxEscape(args.GetArg("testsandboxescape", "")));
+    }
+
+    LogPrintf("Serving {} peer={} {} (network {})", inbound ? "inbound" : "outbound", peer_id, address, params.chain);
+    const std::string reason = engine->Run();
+    agent->SetEngine(nullptr);
+    LogPrintf("Disconnecting peer={} {}: {}", peer_id, address, reason);
+    try {
+        host->peerDisconnected(peer_id, reason);
+    } catch (const std::exception& e) {
+        LogPrintf("Cannot tell the node that peer={} is gone: {}", peer_id, e.what());
+    }
+    client.Stop();
+    return 0;
+}
+
+} // namespace orrery::p2p_agent

@@ -1,0 +1,17 @@
+// orrery-p2p-agent: serves one peer connection in a sandboxed process.
+#include <services/p2p-agent/agent.h>
+
+#include <common/util/init.h>
+
+int main(int argc, char* argv[])
+{
+    orrery::ArgsManager args;
+    orrery::p2p_agent::AddArgs(args);
+    // An agent writes no files: it logs to stderr, which orreryd puts in debug.log.
+    args.ForceSetArg("printtoconsole", "1");
+    if (auto code = orrery::InitProcess(args, argc, argv, "p2p-agent", "Usage: orrery-p2p-agent [options]",
+                                        /*make_dirs=*/false)) {
+        return *code;
+    }
+    return orrery::p2p_agent::Run(args);
+}

@@ -1,0 +1,358 @@
+// The protocol engine of one peer; see peer.h. One thread polls the socket
+// and a wake-up eventfd; every timer (handshake, inactivity, ping, stats) is
+// a deadline that bounds the poll, so the engine needs no other threads.
+#include <services/p2p-agent/peer.h>
+
+#include <common/util/logging.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+namespace orrery::p2p_agent {
+namespace {
+
+int64_t SystemUnixTime()
+{
+    return static_cast<int64_t>(std::time(nullptr));
+}
+
+uint64_t RandomNonce()
+{
+    uint64_t nonce = 0;
+    while (nonce == 0) { // zero means "no nonce" to Core's pong handling
+        if (::getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce)) nonce = 0;
+    }
+    return nonce;
+}
+
+double Seconds(std::chrono::steady_clock::duration d)
+{
+    return std::chrono::duration<double>(d).count();
+}
+
+} // namespace
+
+PeerEngine::PeerEngine(int fd, PeerConfig config, PeerEvents& events)
+    : m_fd(fd), m_wake_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)), m_config(std::move(config)), m_events(events),
+      m_deframer(m_config.params.message_start)
+{
+    if (m_wake_fd < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+    const int flags = ::fcntl(m_fd, F_GETFL);
+    if (flags < 0 || ::fcntl(m_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        throw std::runtime_error(std::string("cannot make the peer socket non-blocking: ") + std::strerror(errno));
+    }
+    if (!m_config.now_unix) m_config.now_unix = SystemUnixTime;
+}
+
+PeerEngine::~PeerEngine()
+{
+    if (m_fd >= 0) ::close(m_fd);
+    ::close(m_wake_fd);
+}
+
+void PeerEngine::RequestDisconnect(const std::string& reason)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_disconnect_reason) m_disconnect_reason = reason;
+    }
+    const uint64_t one = 1;
+    [[maybe_unused]] auto written = ::write(m_wake_fd, &one, sizeof(one));
+}
+
+interfaces::PeerStats PeerEngine::GetStats() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_stats;
+}
+
+// ---------------------------------------------------------------------------
+// Main loop
+
+std::string PeerEngine::Run()
+{
+    m_started = Clock::now();
+    m_last_recv_time = m_started;
+    m_next_stats = m_started + m_config.stats_interval;
+    std::string reason;
+    try {
+        if (!m_config.inbound) SendVersion();
+        for (;;) {
+            {
+                std::lock_guard lock(m_mutex);
+                if (m_disconnect_reason) throw Drop{*m_disconnect_reason};
+            }
+            CheckTimers(Clock::now());
+            int timeout_ms = -1;
+            if (auto deadline = NextDeadline()) {
+                auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now()).count();
+                timeout_ms = static_cast<int>(std::clamp<int64_t>(left, 0, 60'000));
+            }
+            pollfd fds[2] = {{m_fd, short(POLLIN | (m_send_offset < m_send_buffer.size() ? POLLOUT : 0)), 0},
+                             {m_wake_fd, POLLIN, 0}};
+            const int ready = ::poll(fds, 2, timeout_ms);
+            if (ready < 0) {
+                if (errno == EINTR) continue;
+                throw Drop{std::string("poll failed: ") + std::strerror(errno)};
+            }
+            if (fds[1].revents & POLLIN) {
+                uint64_t count = 0;
+                [[maybe_unused]] auto got = ::read(m_wake_fd, &count, sizeof(count));
+            }
+            if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+                if (!ReadSocket()) throw Drop{"peer closed the connection"};
+            }
+            if (fds[0].revents & POLLOUT) FlushSocket();
+        }
+    } catch (const Drop& drop) {
+        reason = drop.reason;
+    }
+    ::shutdown(m_fd, SHUT_RDWR);
+    ::close(m_fd);
+    m_fd = -1;
+    return reason;
+}
+
+std::optional<PeerEngine::Clock::time_point> PeerEngine::NextDeadline() const
+{
+    Clock::time_point deadline = std::min(m_last_recv_time + m_config.inactivity_timeout, m_next_stats);
+    if (!m_handshake_done) deadline = std::min(deadline, m_started + m_config.handshake_timeout);
+    if (m_handshake_done && !m_ping_nonce) deadline = std::min(deadline, m_next_ping);
+    if (m_ping_nonce) deadline = std::min(deadline, m_ping_sent + m_config.inactivity_timeout);
+    return deadline;
+}
+
+void PeerEngine::CheckTimers(Clock::time_point now)
+{
+    if (!m_handshake_done && now - m_started >= m_config.handshake_timeout) {
+        throw Drop{"version handshake timeout after " + std::to_string(Seconds(m_config.handshake_timeout)) + " s"};
+    }
+    if (now - m_last_recv_time >= m_config.inactivity_timeout) {
+        throw Drop{"inactivity timeout: no data for " + std::to_string(Seconds(now - m_last_recv_time)) + " s"};
+    }
+    if (m_ping_nonce && now - m_ping_sent >= m_config.inactivity_timeout) {
+        throw Drop{"ping timeout: no pong for " + std::to_string(Seconds(now - m_ping_sent)) + " s"};
+    }
+    if (m_handshake_done && !m_ping_nonce && now >= m_next_ping) {
+        m_ping_nonce = RandomNonce();
+        m_ping_sent = now;
+        Send(p2p::PingMessage{*m_ping_nonce});
+    }
+    if (now >= m_next_stats) {
+        m_next_stats = now + m_config.stats_interval;
+        ReportStats();
+    }
+}
+
+void PeerEngine::ReportStats()
+{
+    try {
+        m_events.Stats(GetStats());
+    } catch (const std::exception& e) {
+        throw Drop{std::string("cannot report to the node: ") + e.what()};
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Socket I/O
+
+bool PeerEngine::ReadSocket()
+{
+    uint8_t buffer[65536];
+    for (;;) {
+        const ssize_t got = ::recv(m_fd, buffer, sizeof(buffer), 0);
+        if (got == 0) return false;
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
+            throw Drop{std::string("receive failed: ") + std::strerror(errno)};
+        }
+        m_last_recv_time = Clock::now();
+        {
+            std::lock_guard lock(m_mutex);
+            m_stats.bytes_recv += got;
+            m_stats.last_recv = m_config.now_unix();
+        }
+        m_deframer.Feed(std::span<const uint8_t>(buffer, size_t(got)));
+        try {
+            while (auto message = m_deframer.Next()) HandleMessage(std::move(*message));
+        } catch (const p2p::ProtocolError& e) {
+            throw Drop{e.what()};
+        }
+        if (size_t(got) < sizeof(buffer)) return true;
+    }
+}
+
+bool PeerEngine::FlushSocket()
+{
+    while (m_send_offset < m_send_buffer.size()) {
+        const ssize_t sent = ::send(m_fd, m_send_buffer.data() + m_send_offset, m_send_buffer.size() - m_send_offset,
+                                    MSG_NOSIGNAL);
+        if (sent < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+            throw Drop{std::string("send failed: ") + std::strerror(errno)};
+        }
+        m_send_offset += size_t(sent);
+        std::lock_guard lock(m_mutex);
+        m_stats.bytes_sent += sent;
+        m_stats.last_send = m_config.now_unix();
+    }
+    m_send_buffer.clear();
+    m_send_offset = 0;
+    return true;
+}
+
+void PeerEngine::Send(const p2p::Message& message)
+{
+    LogDebug(LogCategory::NET, "sending {} to peer={}", p2p::CommandOf(message), m_config.peer_id);
+    auto frame = p2p::EncodeMessage(m_config.params.message_start, message);
+    m_send_buffer.insert(m_send_buffer.end(), frame.begin(), frame.end());
+    FlushSocket();
+}
+
+// ---------------------------------------------------------------------------
+// Protocol
+
+void PeerEngine::SendVersion()
+{
+    const auto& params = m_config.params;
+    p2p::VersionMessage version;
+    version.version = params.protocol_version;
+    version.services = params.services;
+    version.timestamp = m_config.now_unix();
+    // Like Core, the peer's address carries no services and ours is all zeros.
+    version.addr_recv = p2p::ParseVersionAddress(m_config.peer_address).value_or(p2p::VersionAddress{});
+    version.nonce = params.nonce;
+    version.user_agent = params.user_agent;
+    version.start_height = params.start_height;
+    version.relay = params.relay;
+    Send(version);
+    m_version_sent = true;
+}
+
+void PeerEngine::HandleMessage(p2p::RawMessage raw)
+{
+    LogDebug(LogCategory::NET, "received {} ({} bytes) from peer={}", raw.command, raw.payload.size(),
+             m_config.peer_id);
+    if (!m_peer_version && raw.command != p2p::command::VERSION) {
+        throw Drop{"'" + raw.command + "' message before the version message"};
+    }
+    p2p::Message message = p2p::DecodeMessage(raw.command, raw.payload);
+    std::visit(
+        [&](const auto& m) {
+            using T = std::decay_t<decltype(m)>;
+            if constexpr (std::is_same_v<T, p2p::VersionMessage>) {
+                if (m_peer_version) throw Drop{"second version message"};
+                OnVersion(m);
+            } else if constexpr (std::is_same_v<T, p2p::VerackMessage>) {
+                if (m_verack_received) {
+                    LogDebug(LogCategory::NET, "ignoring redundant verack from peer={}", m_config.peer_id);
+                } else {
+                    OnVerack();
+                }
+            } else if constexpr (std::is_same_v<T, p2p::WtxidRelayMessage>) {
+                // BIP339: only valid between version and verack.
+                if (m_verack_received) throw Drop{"wtxidrelay received after verack"};
+                m_reported_version.wtxid_relay = true;
+            } else if constexpr (std::is_same_v<T, p2p::SendAddrV2Message>) {
+                // BIP155: only valid between version and verack.
+                if (m_verack_received) throw Drop{"sendaddrv2 received after verack"};
+                m_reported_version.send_addrv2 = true;
+            } else if constexpr (std::is_same_v<T, p2p::SendHeadersMessage>) {
+                m_reported_version.send_headers = true;
+            } else if constexpr (std::is_same_v<T, p2p::PingMessage>) {
+                if (m_handshake_done) {
+                    Send(p2p::PongMessage{m.nonce});
+                } else {
+                    LogDebug(LogCategory::NET, "ignoring ping before verack from peer={}", m_config.peer_id);
+                }
+            } else if constexpr (std::is_same_v<T, p2p::PongMessage>) {
+                if (m_handshake_done) OnPong(m);
+            } else {
+                LogDebug(LogCategory::NET, "ignoring unhandled '{}' message ({} bytes) from peer={}", m.command,
+                         m.payload.size(), m_config.peer_id);
+            }
+        },
+        message);
+}
+
+void PeerEngine::OnVersion(const p2p::VersionMessage& version)
+{
+    if (version.version < p2p::MIN_PEER_PROTO_VERSION) {
+        throw Drop{"peer uses obsolete protocol version " + std::to_string(version.version)};
+    }
+    if (m_config.params.nonce != 0 && version.nonce == m_config.params.nonce) {
+        throw Drop{"connected to self (the peer's version nonce is ours)"};
+    }
+    m_peer_version = version;
+    m_reported_version.version = version.version;
+    m_reported_version.services = version.services;
+    m_reported_version.user_agent = version.user_agent;
+    m_reported_version.start_height = version.start_height;
+    m_reported_version.relay = version.relay;
+    m_reported_version.time_offset = version.timestamp - m_config.now_unix();
+    if (!m_version_sent) SendVersion();
+    const int32_t common_version = std::min(version.version, m_config.params.protocol_version);
+    if (common_version >= p2p::WTXID_RELAY_VERSION) {
+        Send(p2p::WtxidRelayMessage{});
+        Send(p2p::SendAddrV2Message{});
+    }
+    Send(p2p::VerackMessage{});
+}
+
+void PeerEngine::OnVerack()
+{
+    m_verack_received = true;
+    CompleteHandshake();
+}
+
+void PeerEngine::CompleteHandshake()
+{
+    if (std::min(m_peer_version->version, m_config.params.protocol_version) >= p2p::SENDHEADERS_VERSION) {
+        Send(p2p::SendHeadersMessage{});
+    }
+    m_handshake_done = true;
+    m_next_ping = Clock::now(); // measure the latency at once, as Core does
+    try {
+        m_events.HandshakeDone(m_reported_version);
+    } catch (const std::exception& e) {
+        throw Drop{std::string("cannot report to the node: ") + e.what()};
+    }
+}
+
+void PeerEngine::OnPong(const p2p::PongMessage& pong)
+{
+    if (!m_ping_nonce) {
+        LogDebug(LogCategory::NET, "unsolicited pong from peer={}", m_config.peer_id);
+        return;
+    }
+    if (pong.nonce != *m_ping_nonce) {
+        // Core cancels the ping on a zero nonce and keeps waiting on any other mismatch.
+        LogDebug(LogCategory::NET, "pong with the wrong nonce from peer={}", m_config.peer_id);
+        if (pong.nonce == 0) {
+            m_ping_nonce.reset();
+            m_next_ping = m_ping_sent + m_config.ping_interval;
+        }
+        return;
+    }
+    const auto now = Clock::now();
+    const double latency = Seconds(now - m_ping_sent);
+    m_ping_nonce.reset();
+    m_next_ping = m_ping_sent + m_config.ping_interval;
+    {
+        std::lock_guard lock(m_mutex);
+        m_stats.ping_time = latency;
+        m_stats.min_ping = m_stats.min_ping ? std::min(*m_stats.min_ping, latency) : latency;
+    }
+    ReportStats();
+}
+
+} // namespace orrery::p2p_agent

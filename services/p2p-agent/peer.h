@@ -1,0 +1,115 @@
+// The protocol engine of one peer connection: it owns a connected socket,
+// frames and decodes what the peer sends, runs the version handshake and the
+// ping keep-alive, and decides when to drop the peer. It knows nothing of IPC:
+// it reports through PeerEvents, which the agent implements with calls to the
+// node's PeerHost and the unit tests implement with a recorder.
+#ifndef ORRERY_SERVICES_P2P_AGENT_PEER_H
+#define ORRERY_SERVICES_P2P_AGENT_PEER_H
+
+#include <common/interfaces/peer_host.h>
+#include <common/p2p/messages.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace orrery::p2p_agent {
+
+//! Where the engine reports. Called on the engine's thread (the one in Run()).
+class PeerEvents
+{
+public:
+    virtual ~PeerEvents() = default;
+    //! version and verack exchanged both ways.
+    virtual void HandshakeDone(const interfaces::PeerVersion& version) = 0;
+    //! Every stats_interval and after each pong.
+    virtual void Stats(const interfaces::PeerStats& stats) = 0;
+};
+
+struct PeerConfig {
+    interfaces::HandshakeParams params;
+    bool inbound{false};
+    std::string peer_address; //!< "ip:port", for addr_recv and logs
+    int64_t peer_id{0};
+    std::chrono::milliseconds handshake_timeout{std::chrono::seconds{60}};
+    std::chrono::milliseconds ping_interval{std::chrono::minutes{2}};
+    std::chrono::milliseconds inactivity_timeout{std::chrono::minutes{20}};
+    std::chrono::milliseconds stats_interval{std::chrono::seconds{5}};
+    //! Unix time source, replaceable in tests.
+    std::function<int64_t()> now_unix;
+};
+
+//! Drives one socket until the peer is gone. Run() is called once, on one
+//! thread; RequestDisconnect() and GetStats() may be called from any thread.
+class PeerEngine
+{
+public:
+    //! Takes ownership of `fd` (a connected stream socket) and makes it non-blocking.
+    //! Creates its wake-up eventfd here, so nothing after construction needs new descriptors.
+    PeerEngine(int fd, PeerConfig config, PeerEvents& events);
+    ~PeerEngine();
+    PeerEngine(const PeerEngine&) = delete;
+    PeerEngine& operator=(const PeerEngine&) = delete;
+
+    //! Runs the protocol until the peer is dropped or goes away, and returns why.
+    //! The socket is shut down and closed when it returns.
+    std::string Run();
+    //! Makes Run() close the connection and return `reason`.
+    void RequestDisconnect(const std::string& reason);
+    interfaces::PeerStats GetStats() const;
+
+private:
+    using Clock = std::chrono::steady_clock;
+    struct Drop {
+        std::string reason;
+    };
+
+    void Send(const p2p::Message& message);
+    void SendVersion();
+    void HandleMessage(p2p::RawMessage raw);
+    void OnVersion(const p2p::VersionMessage& version);
+    void OnVerack();
+    void CompleteHandshake();
+    void OnPong(const p2p::PongMessage& pong);
+    void CheckTimers(Clock::time_point now);
+    bool ReadSocket();
+    bool FlushSocket();
+    void ReportStats();
+    std::optional<Clock::time_point> NextDeadline() const;
+
+    int m_fd;
+    int m_wake_fd;
+    PeerConfig m_config;
+    PeerEvents& m_events;
+    p2p::Deframer m_deframer;
+
+    std::vector<uint8_t> m_send_buffer;
+    size_t m_send_offset{0};
+
+    // Handshake state (engine thread only).
+    bool m_version_sent{false};
+    std::optional<p2p::VersionMessage> m_peer_version;
+    bool m_verack_received{false};
+    bool m_handshake_done{false};
+    interfaces::PeerVersion m_reported_version;
+    Clock::time_point m_started;
+    Clock::time_point m_last_recv_time;
+
+    // Ping state.
+    std::optional<uint64_t> m_ping_nonce;
+    Clock::time_point m_ping_sent;
+    Clock::time_point m_next_ping;
+    Clock::time_point m_next_stats;
+
+    mutable std::mutex m_mutex; // guards the two below
+    interfaces::PeerStats m_stats;
+    std::optional<std::string> m_disconnect_reason;
+};
+
+} // namespace orrery::p2p_agent
+
+#endif // ORRERY_SERVICES_P2P_AGENT_PEER_H
