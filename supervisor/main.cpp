@@ -8,5 +8,5 @@ int main(int argc, char* argv[])
     orrery::ArgsManager args;
     orrery::supervisor::AddArgs(args);
     if (auto code = orrery::InitProcess(args, argc, argv, "orreryd", "Usage: orreryd [options]")) return *code;
-    return orrery::supervisor::Run(args);
+    return orrery::supervisor::Run(args, std::vector<std::string>(argv + 1, argv + argc));
 }

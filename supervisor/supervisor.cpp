@@ -1,72 +1,990 @@
-// orreryd: the process table and its Supervisor interface.
+// orreryd: the process table, the event loop that drives it, and the
+// Supervisor interface. Everything that changes the table runs on the main
+// thread's loop; IPC handlers and the accept thread post work to it.
 #include <supervisor/supervisor.h>
 
+#include <supervisor/line_splitter.h>
+#include <supervisor/listener.h>
+#include <supervisor/restart_policy.h>
+#include <supervisor/spawn.h>
+
+#include <common/interfaces/node_ipc.h>
+#include <common/interfaces/rpc_error.h>
 #include <common/interfaces/supervisor_ipc.h>
 #include <common/ipc/endpoint.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <deque>
 #include <fcntl.h>
 #include <fstream>
+#include <functional>
+#include <future>
+#include <map>
+#include <mutex>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/file.h>
-#include <sys/resource.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace orrery::supervisor {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
 
-int64_t ReadRssBytes()
+constexpr int64_t DEFAULT_RESTART_INTENSITY = 5;
+constexpr int64_t DEFAULT_RESTART_PERIOD = 60;   // seconds
+constexpr int64_t DEFAULT_STOP_TIMEOUT = 10;     // seconds
+constexpr int64_t DEFAULT_STARTUP_TIMEOUT = 120; // seconds
+
+// ---------------------------------------------------------------------------
+// The services and the options they get
+// ---------------------------------------------------------------------------
+
+//! Permanent services in start order; they stop in the reverse order, with the
+//! p2p-agents between the wallet and the node.
+struct ServiceInfo {
+    std::string_view role;
+    std::string_view binary_option; //!< overrides where the binary is (tests, unusual installs)
+};
+constexpr ServiceInfo SERVICES[] = {{"node", "nodebinary"}, {"wallet", "walletbinary"}, {"gui-bridge", "guibridgebinary"}};
+constexpr std::string_view AGENT_ROLE = "p2p-agent";
+constexpr std::string_view STOP_ORDER[] = {"gui-bridge", "wallet", "p2p-agent", "node"};
+
+//! Command-line options orreryd passes on as given ("*": to every child).
+//! Children read orrery.conf themselves, so only the command line needs this.
+struct ForwardedOption {
+    std::string_view name;
+    std::string_view role;
+};
+constexpr ForwardedOption FORWARDED[] = {
+    {"chain", "*"},          {"regtest", "*"},           {"testnet", "*"},          {"testnet4", "*"},
+    {"signet", "*"},         {"conf", "*"},              {"debug", "*"},            {"ipcmaxmessagesize", "*"},
+    {"connect", "node"},     {"addnode", "node"},        {"maxconnections", "node"}, {"listen", "node"},
+    {"port", "node"},        {"wallet", "wallet"},       {"walletdir", "wallet"},   {"server", "gui-bridge"},
+    {"rpcbind", "gui-bridge"}, {"rpcport", "gui-bridge"}, {"rpcuser", "gui-bridge"}, {"rpcpassword", "gui-bridge"},
+    {"rpcauth", "gui-bridge"}, {"rpccookiefile", "gui-bridge"}, {"rpcservertimeout", "gui-bridge"},
+    {"rpcthreads", "gui-bridge"}, {"rpcworkqueue", "gui-bridge"},
+};
+
+//! The option name of a command-line argument: "--rpcport=1" and "-norpcport" give "rpcport".
+std::string_view OptionName(std::string_view arg)
 {
-    std::ifstream statm("/proc/self/statm");
-    int64_t size = 0, resident = 0;
-    statm >> size >> resident;
-    return resident * ::sysconf(_SC_PAGESIZE);
+    while (arg.starts_with('-')) arg.remove_prefix(1);
+    arg = arg.substr(0, arg.find('='));
+    return arg;
 }
 
-double ReadCpuSeconds()
+std::vector<std::string> ForwardedArgs(const std::vector<std::string>& command_line, std::string_view role)
 {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-           static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+    std::vector<std::string> out;
+    for (const std::string& arg : command_line) {
+        if (!arg.starts_with('-')) continue;
+        std::string_view name = OptionName(arg);
+        for (const auto& option : FORWARDED) {
+            if (option.role != "*" && option.role != role) continue;
+            if (name == option.name || (name.starts_with("no") && name.substr(2) == option.name)) {
+                out.push_back(arg);
+                break;
+            }
+        }
+    }
+    return out;
 }
+
+uint16_t DefaultP2PPort(const std::string& chain)
+{
+    if (chain == "test") return 18333;
+    if (chain == "testnet4") return 48333;
+    if (chain == "signet") return 38333;
+    if (chain == "regtest") return 18444;
+    return 8333;
+}
+
+//! An fd that closes itself unless someone takes it.
+struct OwnedFd {
+    int fd{-1};
+    explicit OwnedFd(int f) : fd(f) {}
+    OwnedFd(const OwnedFd&) = delete;
+    OwnedFd& operator=(const OwnedFd&) = delete;
+    ~OwnedFd()
+    {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+void WriteAll(int fd, std::string_view data)
+{
+    while (!data.empty()) {
+        ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        data.remove_prefix(static_cast<size_t>(n));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The process table
+// ---------------------------------------------------------------------------
+
+struct Child {
+    std::string role;
+    pid_t pid{0};
+    Clock::time_point started;
+    std::string state{"starting"};
+    std::string peer_address; //!< p2p-agents
+    int64_t peer_id{-1};      //!< p2p-agents
+    std::optional<Clock::time_point> kill_at; //!< SIGKILL then, unless it has stopped after SIGTERM
+};
+
+//! A pipe carrying a child's stdout and stderr; it may outlive the child by a few reads.
+struct Output {
+    std::string role;
+    pid_t pid{0};
+    LineSplitter splitter;
+};
+
+//! The node as orreryd uses it: to admit inbound peers.
+struct NodeLink {
+    std::unique_ptr<ipc::Client> client; // declared first: outlives the proxy
+    std::unique_ptr<interfaces::Node> node;
+};
+
+struct Service {
+    Service(std::string r, RestartPolicy p) : role(std::move(r)), policy(p) {}
+    std::string role;
+    std::optional<std::filesystem::path> binary; //!< nullopt: not built, or disabled
+    RestartPolicy policy;
+    pid_t pid{0};
+    bool ready{false};
+    bool started_before{false};
+    int64_t restarts{0};
+    std::optional<Clock::time_point> restart_at;
+    bool restart_requested{false}; //!< Supervisor.restart: start again at once when it has stopped
+    std::shared_ptr<std::atomic<bool>> probe_cancel;
+};
+
+class Constellation
+{
+public:
+    Constellation(const ArgsManager& args, std::vector<std::string> command_line, std::string supervisor_endpoint);
+    ~Constellation();
+
+    //! Prepares signals, debug.log, binaries and the listening sockets. Returns an error message, or "" when ready.
+    std::string Setup();
+    //! The event loop; returns the exit code.
+    int Loop();
+    //! Fails every later or queued call from other threads.
+    void CloseCommands();
+
+    // Called from IPC threads; each runs on the loop and waits for it.
+    std::vector<interfaces::ProcessStatus> Status();
+    void Restart(const std::string& role);
+    void OpenConnection(const std::string& address, int64_t peer_id, const std::string& connection_type);
+
+private:
+    //! Queues `work` for the loop; false when the loop is gone.
+    bool Post(std::function<void()> work);
+    template <typename F>
+    auto Call(F work) -> std::invoke_result_t<F>;
+
+    void HandleSignals();
+    void RunCommands();
+    void Reap();
+    void OnExit(pid_t pid, int status);
+    void OnServiceFailure(Service& service, const std::string& what);
+    void HandleTimers(Clock::time_point now);
+    int TimeoutMs(Clock::time_point now) const;
+    void Advance();
+    void AdvanceShutdown();
+    void BeginShutdown(int exit_code);
+
+    std::vector<std::string> CommonArgs(std::string_view role) const;
+    std::vector<std::string> ServiceArgv(const Service& service) const;
+    void StartService(Service& service);
+    void StartProbe(Service& service);
+    void OnProbeResult(uint64_t probe, const std::string& role, pid_t pid, bool ready, std::shared_ptr<NodeLink> link);
+    pid_t SpawnChild(const std::filesystem::path& binary, std::vector<std::string> argv, std::vector<int> fds,
+                     const std::string& role);
+    void StopChild(Child& child);
+    void OnAccept(int fd, const std::string& peer, const std::string& local);
+    void SpawnInbound(int fd, int64_t peer_id, const std::string& peer);
+
+    void ReadOutput(int fd, bool final);
+    void WriteLine(std::string_view line);
+    void OpenLog();
+
+    Service* FindService(std::string_view role);
+
+    const ArgsManager& m_args;
+    std::vector<std::string> m_command_line;
+    std::string m_supervisor_endpoint;
+    std::filesystem::path m_net;
+    Clock::time_point m_started{Clock::now()};
+    std::chrono::seconds m_stop_timeout;
+    std::chrono::seconds m_startup_timeout;
+
+    std::deque<Service> m_services; // deque: stable addresses
+    std::optional<std::filesystem::path> m_agent_binary;
+    std::map<pid_t, Child> m_children;
+    std::map<int, Output> m_outputs;
+    size_t m_sequence{0}; //!< the service the start sequence waits on
+    bool m_all_started{false};
+    bool m_stopping{false};
+    bool m_done{false};
+    size_t m_stop_phase{0};
+    int m_exit_code{0};
+
+    int m_signal_fd{-1};
+    int m_event_fd{-1};
+    std::string m_log_path;
+    int m_log_fd{-1};
+    bool m_print_to_console{false};
+
+    std::mutex m_commands_mutex;
+    std::deque<std::function<void()>> m_commands;
+    bool m_commands_closed{false};
+
+    std::map<uint64_t, std::thread> m_probes;
+    uint64_t m_next_probe{0};
+
+    std::mutex m_node_mutex;
+    std::shared_ptr<NodeLink> m_node_link;
+    Listener m_listener;
+};
+
+Constellation::Constellation(const ArgsManager& args, std::vector<std::string> command_line,
+                             std::string supervisor_endpoint)
+    : m_args(args), m_command_line(std::move(command_line)), m_supervisor_endpoint(std::move(supervisor_endpoint)),
+      m_net(args.GetDataDirNet()),
+      m_stop_timeout(std::max<int64_t>(1, args.GetIntArg("stoptimeout", DEFAULT_STOP_TIMEOUT))),
+      m_startup_timeout(std::max<int64_t>(1, args.GetIntArg("startuptimeout", DEFAULT_STARTUP_TIMEOUT)))
+{
+}
+
+Constellation::~Constellation()
+{
+    for (auto& [id, thread] : m_probes) thread.join();
+    for (auto& [fd, output] : m_outputs) ::close(fd);
+    if (m_signal_fd >= 0) ::close(m_signal_fd);
+    if (m_event_fd >= 0) ::close(m_event_fd);
+    if (m_log_fd >= 0) ::close(m_log_fd);
+}
+
+std::string Constellation::Setup()
+{
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&signals, s);
+    m_signal_fd = ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+    m_event_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (m_signal_fd < 0 || m_event_fd < 0) return std::string("signalfd/eventfd: ") + std::strerror(errno);
+    // Orphans of our children come to us, so that nothing escapes the process table unreaped.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+    m_print_to_console = m_args.GetBoolArg("printtoconsole", false);
+    if (!m_args.IsArgNegated("debuglogfile")) {
+        std::filesystem::path path = m_args.GetArg("debuglogfile", "debug.log");
+        if (path.is_relative()) path = m_net / path;
+        m_log_path = path.string();
+        OpenLog();
+    }
+
+    bool disable_wallet = m_args.GetBoolArg("disablewallet", false);
+    for (const ServiceInfo& info : SERVICES) {
+        std::string role(info.role);
+        RestartPolicy policy(static_cast<int>(m_args.GetIntArg("restartintensity", DEFAULT_RESTART_INTENSITY)),
+                             std::chrono::seconds(m_args.GetIntArg("restartperiod", DEFAULT_RESTART_PERIOD)));
+        Service& service = m_services.emplace_back(role, policy);
+        std::string override_path = m_args.GetArg(info.binary_option, "");
+        std::string searched;
+        if (role == "wallet" && disable_wallet) {
+            LogPrintf("Wallet disabled (-disablewallet); orrery-wallet not started");
+            continue;
+        }
+        service.binary = FindServiceBinary(role, override_path, &searched);
+        if (!service.binary) {
+            if (!override_path.empty()) return fmt::format("-{}={} is not an executable file", info.binary_option, override_path);
+            LogPrintf("orrery-{} not built; not started (looked in {})", role, searched);
+        }
+    }
+    std::string searched;
+    m_agent_binary = FindServiceBinary(AGENT_ROLE, m_args.GetArg("agentbinary", ""), &searched);
+    if (!m_agent_binary) {
+        if (m_args.IsArgSet("agentbinary")) return fmt::format("-agentbinary={} is not an executable file", searched);
+        LogPrintf("orrery-p2p-agent not built; peers cannot connect (looked in {})", searched);
+    }
+
+    // P2P: -listen defaults to on, off when -connect names the peers (as in bitcoind).
+    if (m_args.GetBoolArg("listen", !m_args.IsArgSet("connect"))) {
+        auto port = static_cast<uint16_t>(m_args.GetIntArg("port", DefaultP2PPort(m_args.GetChain())));
+        std::vector<std::string> binds = m_args.GetArgs("bind");
+        bool explicit_binds = !binds.empty();
+        if (!explicit_binds) binds = {"0.0.0.0", "::"};
+        for (const std::string& bind : binds) {
+            auto address = ParseHostPort(bind, port);
+            if (!address) return fmt::format("Invalid -bind address: '{}'", bind);
+            try {
+                m_listener.Bind(*address);
+            } catch (const std::exception& e) {
+                if (explicit_binds || bind == "0.0.0.0") return e.what();
+                LogPrintf("Warning: {}", e.what()); // no IPv6 on this host
+            }
+        }
+        for (const std::string& address : m_listener.Addresses()) LogPrintf("Listening for peers on {}", address);
+        m_listener.Start([this](int fd, const std::string& peer, const std::string& local) { OnAccept(fd, peer, local); });
+    } else {
+        LogPrintf("Not listening for peers (-listen=0{})", m_args.IsArgSet("connect") ? ", implied by -connect" : "");
+    }
+    return "";
+}
+
+void Constellation::OpenLog()
+{
+    if (m_log_path.empty()) return;
+    int fd = ::open(m_log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) return; // keep the old file rather than lose lines
+    if (m_log_fd >= 0) ::close(m_log_fd);
+    m_log_fd = fd;
+}
+
+// ---------------------------------------------------------------------------
+// Calls from other threads
+// ---------------------------------------------------------------------------
+
+bool Constellation::Post(std::function<void()> work)
+{
+    std::lock_guard<std::mutex> lock(m_commands_mutex);
+    if (m_commands_closed) return false;
+    m_commands.push_back(std::move(work));
+    uint64_t one = 1;
+    (void)!::write(m_event_fd, &one, sizeof(one));
+    return true;
+}
+
+template <typename F>
+auto Constellation::Call(F work) -> std::invoke_result_t<F>
+{
+    using Result = std::invoke_result_t<F>;
+    auto task = std::make_shared<std::packaged_task<Result()>>(std::move(work));
+    auto future = task->get_future();
+    if (!Post([task] { (*task)(); })) throw interfaces::RpcError(interfaces::RPC_MISC_ERROR, "orreryd is stopping");
+    try {
+        return future.get();
+    } catch (const std::future_error&) { // the loop ended with the call still queued
+        throw interfaces::RpcError(interfaces::RPC_MISC_ERROR, "orreryd is stopping");
+    }
+}
+
+void Constellation::CloseCommands()
+{
+    std::deque<std::function<void()>> dropped;
+    {
+        std::lock_guard<std::mutex> lock(m_commands_mutex);
+        m_commands_closed = true;
+        dropped.swap(m_commands);
+    }
+    // Destroying the queued tasks breaks their promises: waiting callers get "orreryd is stopping".
+}
+
+void Constellation::RunCommands()
+{
+    uint64_t count;
+    (void)!::read(m_event_fd, &count, sizeof(count));
+    std::deque<std::function<void()>> commands;
+    {
+        std::lock_guard<std::mutex> lock(m_commands_mutex);
+        commands.swap(m_commands);
+    }
+    for (auto& command : commands) command();
+}
+
+std::vector<interfaces::ProcessStatus> Constellation::Status()
+{
+    return Call([this] {
+        auto now = Clock::now();
+        auto seconds = [&](Clock::time_point since) {
+            return std::chrono::duration_cast<std::chrono::seconds>(now - since).count();
+        };
+        std::vector<interfaces::ProcessStatus> out;
+        interfaces::ProcessStatus self;
+        self.role = "orreryd";
+        self.pid = ::getpid();
+        self.state = m_stopping ? "stopping" : "running";
+        self.uptime_seconds = seconds(m_started);
+        ProcStats stats = ReadProcStats(::getpid());
+        self.rss_bytes = stats.rss_bytes;
+        self.cpu_seconds = stats.cpu_seconds;
+        out.push_back(self);
+        auto describe = [&](const Child& child) {
+            interfaces::ProcessStatus entry;
+            entry.role = child.role;
+            entry.pid = child.pid;
+            entry.state = child.state;
+            entry.peer_address = child.peer_address;
+            entry.uptime_seconds = seconds(child.started);
+            ProcStats child_stats = ReadProcStats(child.pid);
+            entry.rss_bytes = child_stats.rss_bytes;
+            entry.cpu_seconds = child_stats.cpu_seconds;
+            return entry;
+        };
+        for (const Service& service : m_services) {
+            if (service.pid != 0) {
+                auto entry = describe(m_children.at(service.pid));
+                entry.restarts = service.restarts;
+                out.push_back(entry);
+            } else if (service.restart_at) {
+                interfaces::ProcessStatus entry;
+                entry.role = service.role;
+                entry.state = "restarting";
+                entry.restarts = service.restarts;
+                out.push_back(entry);
+            }
+        }
+        for (const auto& [pid, child] : m_children) {
+            if (child.role == AGENT_ROLE) out.push_back(describe(child));
+        }
+        return out;
+    });
+}
+
+void Constellation::Restart(const std::string& role)
+{
+    Call([&] {
+        Service* service = FindService(role);
+        if (!service) {
+            throw interfaces::RpcError(interfaces::RPC_INVALID_PARAMETER,
+                                       "Unknown service '" + role + "'; restart takes node, wallet or gui-bridge");
+        }
+        if (m_stopping) throw interfaces::RpcError(interfaces::RPC_MISC_ERROR, "orreryd is stopping");
+        if (!service->binary) throw interfaces::RpcError(interfaces::RPC_MISC_ERROR, role + " is not run by orreryd");
+        LogPrintf("Restart of {} requested", role);
+        if (service->pid == 0) {
+            if (!service->restart_at) throw interfaces::RpcError(interfaces::RPC_MISC_ERROR, role + " has not started yet");
+            service->restart_at = Clock::now(); // already waiting for a restart: now
+            return;
+        }
+        service->restart_requested = true;
+        StopChild(m_children.at(service->pid));
+    });
+}
+
+void Constellation::OpenConnection(const std::string& address, int64_t peer_id, const std::string& connection_type)
+{
+    Call([&] {
+        if (m_stopping) throw interfaces::RpcError(interfaces::RPC_MISC_ERROR, "orreryd is stopping");
+        if (!m_agent_binary) throw interfaces::RpcError(interfaces::RPC_MISC_ERROR, "orrery-p2p-agent is not built");
+        if (address.empty() || address.find('\0') != std::string::npos) {
+            throw interfaces::RpcError(interfaces::RPC_INVALID_PARAMETER, "Invalid address '" + address + "'");
+        }
+        std::vector<std::string> argv{"orrery-p2p-agent", fmt::format("-peerid={}", peer_id), "-connect=" + address,
+                                      "-connectiontype=" + connection_type};
+        auto common = CommonArgs(AGENT_ROLE);
+        argv.insert(argv.end(), common.begin(), common.end());
+        pid_t pid = SpawnChild(*m_agent_binary, std::move(argv), {}, std::string(AGENT_ROLE)); // throws on exec failure
+        Child& child = m_children.at(pid);
+        child.peer_address = address;
+        child.peer_id = peer_id;
+        child.state = "running";
+        LogDebug(LogCategory::NET, "p2p-agent {} dials {} for peer {} ({})", pid, address, peer_id, connection_type);
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Starting children
+// ---------------------------------------------------------------------------
+
+std::vector<std::string> Constellation::CommonArgs(std::string_view role) const
+{
+    std::vector<std::string> args{"-datadir=" + std::filesystem::absolute(m_args.GetDataDirBase()).string()};
+    auto forwarded = ForwardedArgs(m_command_line, role);
+    args.insert(args.end(), forwarded.begin(), forwarded.end());
+    args.push_back("-nodebuglogfile"); // orreryd writes their lines into debug.log
+    args.push_back("-printtoconsole");
+    if (role == AGENT_ROLE) args.push_back("-ipcconnect=" + DefaultEndpoint(m_args, "node"));
+    return args;
+}
+
+std::vector<std::string> Constellation::ServiceArgv(const Service& service) const
+{
+    std::vector<std::string> argv{"orrery-" + service.role};
+    auto common = CommonArgs(service.role);
+    argv.insert(argv.end(), common.begin(), common.end());
+    argv.push_back("-ipcbind=" + DefaultEndpoint(m_args, service.role));
+    if (service.role == "node") {
+        argv.push_back("-supervisorconnect=" + m_supervisor_endpoint);
+    } else if (service.role == "wallet") {
+        argv.push_back("-ipcconnect=" + DefaultEndpoint(m_args, "node"));
+    } else if (service.role == "gui-bridge") {
+        argv.push_back("-ipcconnect=" + DefaultEndpoint(m_args, "node"));
+        argv.push_back("-supervisorconnect=" + m_supervisor_endpoint);
+        if (m_args.GetBoolArg("disablewallet", false)) {
+            argv.push_back("-disablewallet");
+        } else {
+            argv.push_back("-walletconnect=" + DefaultEndpoint(m_args, "wallet"));
+        }
+    }
+    return argv;
+}
+
+pid_t Constellation::SpawnChild(const std::filesystem::path& binary, std::vector<std::string> argv,
+                                std::vector<int> fds, const std::string& role)
+{
+    SpawnRequest request{binary, std::move(argv), std::move(fds), SIGKILL};
+    Spawned spawned = Spawn(request);
+    Child child;
+    child.role = role;
+    child.pid = spawned.pid;
+    child.started = Clock::now();
+    m_children.emplace(spawned.pid, std::move(child));
+    Output output;
+    output.role = role;
+    output.pid = spawned.pid;
+    m_outputs.emplace(spawned.output_fd, std::move(output));
+    return spawned.pid;
+}
+
+void Constellation::StartService(Service& service)
+{
+    service.restart_at.reset();
+    if (service.started_before) ++service.restarts;
+    service.started_before = true;
+    pid_t pid;
+    try {
+        pid = SpawnChild(*service.binary, ServiceArgv(service), {}, service.role);
+    } catch (const std::exception& e) {
+        OnServiceFailure(service, e.what());
+        return;
+    }
+    service.pid = pid;
+    service.ready = false;
+    LogPrintf("Started {} (pid {}), waiting for it on {}", service.role, pid, DefaultEndpoint(m_args, service.role));
+    StartProbe(service);
+}
+
+//! A service is ready when a hello on its endpoint succeeds. The probe runs on
+//! its own thread (Connect blocks) and reports to the loop.
+void Constellation::StartProbe(Service& service)
+{
+    auto cancel = std::make_shared<std::atomic<bool>>(false);
+    service.probe_cancel = cancel;
+    uint64_t id = ++m_next_probe;
+    ipc::Options options;
+    options.role = "orreryd";
+    options.keys_dir = m_net / "keys";
+    options.max_message_size =
+        static_cast<size_t>(m_args.GetIntArg("ipcmaxmessagesize", ipc::DEFAULT_MAX_MESSAGE_SIZE));
+    options.connect_timeout = 500ms;
+    options.server_role = service.role;
+    if (service.role == "node") options.interfaces = {"node"};
+    auto deadline = Clock::now() + m_startup_timeout;
+    m_probes.emplace(id, std::thread([this, id, role = service.role, pid = service.pid, options, cancel, deadline,
+                                      endpoint = DefaultEndpoint(m_args, service.role)] {
+        std::shared_ptr<NodeLink> link;
+        bool ready = false;
+        while (!*cancel && Clock::now() < deadline) {
+            auto attempt = Clock::now();
+            auto client = std::make_unique<ipc::Client>(options);
+            try {
+                auto connection = client->Connect(endpoint);
+                ready = true;
+                if (role == "node") {
+                    link = std::make_shared<NodeLink>();
+                    link->node = ipc::MakeProxy<interfaces::Node>(connection);
+                    link->client = std::move(client);
+                }
+                break;
+            } catch (const std::exception&) {
+                // not bound yet
+            }
+            if (Clock::now() - attempt < 100ms) std::this_thread::sleep_for(100ms);
+        }
+        Post([this, id, role, pid, ready, link] { OnProbeResult(id, role, pid, ready, link); });
+    }));
+}
+
+void Constellation::OnProbeResult(uint64_t probe, const std::string& role, pid_t pid, bool ready,
+                                  std::shared_ptr<NodeLink> link)
+{
+    if (auto it = m_probes.find(probe); it != m_probes.end()) {
+        it->second.join(); // it has posted this and is returning
+        m_probes.erase(it);
+    }
+    Service* service = FindService(role);
+    if (!service || service->pid != pid || m_stopping) return; // that process is gone already
+    auto child = m_children.find(pid);
+    if (!ready) {
+        LogPrintf("Error: {} (pid {}) did not answer on {} within {} s; killing it", role, pid,
+                  DefaultEndpoint(m_args, role), m_startup_timeout.count());
+        ::kill(-pid, SIGKILL);
+        return;
+    }
+    service->ready = true;
+    if (child != m_children.end()) child->second.state = "running";
+    LogPrintf("{} is ready (pid {})", role, pid);
+    if (link) {
+        std::shared_ptr<NodeLink> old;
+        {
+            std::lock_guard<std::mutex> lock(m_node_mutex);
+            old = std::move(m_node_link);
+            m_node_link = std::move(link);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// P2P connections
+// ---------------------------------------------------------------------------
+
+//! On the accept thread: the node decides (limits, bans), then the loop spawns the agent.
+void Constellation::OnAccept(int fd, const std::string& peer, const std::string& local)
+{
+    auto socket = std::make_shared<OwnedFd>(fd);
+    std::shared_ptr<NodeLink> link;
+    {
+        std::lock_guard<std::mutex> lock(m_node_mutex);
+        link = m_node_link;
+    }
+    if (!link) {
+        LogDebug(LogCategory::NET, "Inbound connection from {} dropped: the node is not running", peer);
+        return;
+    }
+    interfaces::Admission admission;
+    try {
+        admission = link->node->admitInbound(peer, local);
+    } catch (const std::exception& e) {
+        LogPrintf("Inbound connection from {} dropped: the node did not answer ({})", peer, e.what());
+        return;
+    }
+    if (!admission.accepted) {
+        LogDebug(LogCategory::NET, "Inbound connection from {} refused by the node: {}", peer, admission.reason);
+        return;
+    }
+    Post([this, socket, peer, id = admission.peer_id] {
+        SpawnInbound(socket->fd, id, peer);
+        // `socket` closes orreryd's copy when this command is destroyed: the agent has its own.
+    });
+}
+
+void Constellation::SpawnInbound(int fd, int64_t peer_id, const std::string& peer)
+{
+    if (m_stopping) return;
+    if (!m_agent_binary) {
+        LogPrintf("Inbound connection from {} (peer {}) dropped: orrery-p2p-agent is not built", peer, peer_id);
+        return;
+    }
+    std::vector<std::string> argv{"orrery-p2p-agent", fmt::format("-peerid={}", peer_id), "-inboundfd=3",
+                                  "-peeraddress=" + peer};
+    auto common = CommonArgs(AGENT_ROLE);
+    argv.insert(argv.end(), common.begin(), common.end());
+    try {
+        pid_t pid = SpawnChild(*m_agent_binary, std::move(argv), {fd}, std::string(AGENT_ROLE));
+        Child& child = m_children.at(pid);
+        child.peer_address = peer;
+        child.peer_id = peer_id;
+        child.state = "running";
+        LogDebug(LogCategory::NET, "p2p-agent {} serves inbound peer {} ({})", pid, peer_id, peer);
+    } catch (const std::exception& e) {
+        LogPrintf("Error: inbound connection from {} dropped: {}", peer, e.what());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Exits, restarts, shutdown
+// ---------------------------------------------------------------------------
+
+Service* Constellation::FindService(std::string_view role)
+{
+    for (Service& service : m_services) {
+        if (service.role == role) return &service;
+    }
+    return nullptr;
+}
+
+void Constellation::Reap()
+{
+    for (;;) {
+        int status = 0;
+        pid_t pid = ::waitpid(-1, &status, WNOHANG);
+        if (pid <= 0) return;
+        OnExit(pid, status);
+    }
+}
+
+void Constellation::OnExit(pid_t pid, int status)
+{
+    auto it = m_children.find(pid);
+    if (it == m_children.end()) { // reparented to us as subreaper
+        LogPrintf("Reaped orphaned process {} ({})", pid, DescribeExit(status));
+        return;
+    }
+    Child child = std::move(it->second);
+    m_children.erase(it);
+    std::string how = DescribeExit(status);
+    if (child.role == AGENT_ROLE) {
+        LogPrintf("p2p-agent {} for peer {} ({}) {}", pid, child.peer_id, child.peer_address, how);
+        return;
+    }
+    Service& service = *FindService(child.role);
+    service.pid = 0;
+    service.ready = false;
+    if (service.probe_cancel) *service.probe_cancel = true;
+    if (m_stopping) {
+        LogPrintf("{} (pid {}) stopped: {}", child.role, pid, how);
+        return;
+    }
+    if (service.restart_requested) {
+        service.restart_requested = false;
+        LogPrintf("{} (pid {}) stopped for a restart: {}", child.role, pid, how);
+        StartService(service);
+        return;
+    }
+    OnServiceFailure(service, fmt::format("{} (pid {}) {}", child.role, pid, how));
+}
+
+void Constellation::OnServiceFailure(Service& service, const std::string& what)
+{
+    auto now = Clock::now();
+    auto delay = service.policy.OnFailure(now);
+    auto period = std::chrono::duration_cast<std::chrono::seconds>(service.policy.Period()).count();
+    if (!delay) {
+        std::string message = fmt::format("Error: {} failed {} times within {} s (last: {}); giving up and stopping "
+                                          "Orrery",
+                                          service.role, service.policy.Intensity() + 1, period, what);
+        LogPrintf("{}", message);
+        if (!m_print_to_console) std::fprintf(stderr, "%s\n", message.c_str());
+        BeginShutdown(1);
+        return;
+    }
+    LogPrintf("{}; restarting it in {} ms (restart {} of at most {} within {} s)", what, delay->count(),
+              service.policy.RecentRestarts(now), service.policy.Intensity(), period);
+    service.restart_at = now + *delay;
+}
+
+void Constellation::StopChild(Child& child)
+{
+    if (child.kill_at) return; // already asked
+    ::kill(child.pid, SIGTERM);
+    child.state = "stopping";
+    child.kill_at = Clock::now() + m_stop_timeout;
+    if (child.role == AGENT_ROLE) {
+        LogDebug(LogCategory::SUPERVISOR, "Stopping p2p-agent {}", child.pid);
+    } else {
+        LogPrintf("Stopping {} (pid {})", child.role, child.pid);
+    }
+}
+
+void Constellation::BeginShutdown(int exit_code)
+{
+    if (m_stopping) return;
+    m_stopping = true;
+    m_exit_code = exit_code;
+    m_listener.Stop(); // no new agents
+    for (Service& service : m_services) {
+        service.restart_at.reset();
+        if (service.probe_cancel) *service.probe_cancel = true;
+    }
+}
+
+void Constellation::AdvanceShutdown()
+{
+    while (m_stop_phase < std::size(STOP_ORDER)) {
+        bool waiting = false;
+        for (auto& [pid, child] : m_children) {
+            if (child.role != STOP_ORDER[m_stop_phase]) continue;
+            StopChild(child);
+            waiting = true;
+        }
+        if (waiting) return;
+        ++m_stop_phase;
+    }
+    // Anything left (an unknown role cannot happen, but never exit with children behind).
+    for (auto& [pid, child] : m_children) StopChild(child);
+    if (m_children.empty()) m_done = true;
+}
+
+void Constellation::HandleTimers(Clock::time_point now)
+{
+    for (auto& [pid, child] : m_children) {
+        if (child.kill_at && *child.kill_at <= now) {
+            LogPrintf("{} (pid {}) did not stop within {} s; killing it", child.role, pid, m_stop_timeout.count());
+            if (::kill(-pid, SIGKILL) != 0) ::kill(pid, SIGKILL);
+            child.kill_at = Clock::time_point::max();
+        }
+    }
+    if (m_stopping) return;
+    for (Service& service : m_services) {
+        if (service.restart_at && *service.restart_at <= now) StartService(service);
+    }
+}
+
+int Constellation::TimeoutMs(Clock::time_point now) const
+{
+    std::optional<Clock::time_point> next;
+    auto consider = [&](const std::optional<Clock::time_point>& at) {
+        if (at && *at != Clock::time_point::max() && (!next || *at < *next)) next = at;
+    };
+    for (const auto& [pid, child] : m_children) consider(child.kill_at);
+    if (!m_stopping) {
+        for (const Service& service : m_services) consider(service.restart_at);
+    }
+    if (!next) return -1;
+    if (*next <= now) return 0;
+    return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(*next - now).count());
+}
+
+void Constellation::Advance()
+{
+    if (m_stopping) {
+        AdvanceShutdown();
+        return;
+    }
+    while (m_sequence < m_services.size()) {
+        Service& service = m_services[m_sequence];
+        if (!service.binary || service.ready) {
+            ++m_sequence;
+            continue;
+        }
+        if (service.pid == 0 && !service.restart_at) StartService(service);
+        if (m_stopping) return; // it failed past its intensity
+        return;
+    }
+    if (!m_all_started) {
+        m_all_started = true;
+        LogPrintf("All services started");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Signals, output and the loop
+// ---------------------------------------------------------------------------
+
+void Constellation::HandleSignals()
+{
+    signalfd_siginfo info{};
+    while (::read(m_signal_fd, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+        switch (info.ssi_signo) {
+        case SIGCHLD:
+            Reap();
+            break;
+        case SIGHUP:
+            ReopenLogFile();
+            OpenLog();
+            LogPrintf("Reopened debug.log on SIGHUP");
+            break;
+        default:
+            if (m_stopping) {
+                LogPrintf("Already stopping");
+                break;
+            }
+            LogPrintf("Shutdown requested ({}), stopping", info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+            BeginShutdown(0);
+        }
+    }
+    Reap(); // SIGCHLDs coalesce; also catches an exit that raced the signalfd read
+}
+
+void Constellation::WriteLine(std::string_view line)
+{
+    std::string record(line);
+    record += '\n';
+    if (m_log_fd >= 0) WriteAll(m_log_fd, record);
+    if (m_print_to_console || m_log_fd < 0) WriteAll(STDERR_FILENO, record);
+}
+
+void Constellation::ReadOutput(int fd, bool final)
+{
+    auto it = m_outputs.find(fd);
+    if (it == m_outputs.end()) return;
+    Output& output = it->second;
+    auto sink = [&](std::string_view line) { WriteLine(TagLine(line, output.role, output.pid)); };
+    char buffer[16384];
+    // A bounded number of reads per wake-up, so that one chatty child cannot starve the loop.
+    for (int round = 0; round < 16 || final; ++round) {
+        ssize_t n = ::read(fd, buffer, sizeof(buffer));
+        if (n > 0) {
+            output.splitter.Feed(std::string_view(buffer, static_cast<size_t>(n)), sink);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN && !final) return;
+        output.splitter.Finish(sink); // end of stream (or nothing more at the end)
+        ::close(fd);
+        m_outputs.erase(it);
+        return;
+    }
+}
+
+int Constellation::Loop()
+{
+    std::vector<pollfd> fds;
+    while (!m_done) {
+        Advance();
+        if (m_done) break;
+        fds.clear();
+        fds.push_back({m_signal_fd, POLLIN, 0});
+        fds.push_back({m_event_fd, POLLIN, 0});
+        for (const auto& [fd, output] : m_outputs) fds.push_back({fd, POLLIN, 0});
+        int n = ::poll(fds.data(), fds.size(), TimeoutMs(Clock::now()));
+        if (n < 0 && errno != EINTR) {
+            LogPrintf("Error: poll: {}", std::strerror(errno));
+            BeginShutdown(1);
+        }
+        if (n > 0) {
+            for (size_t i = 2; i < fds.size(); ++i) {
+                if (fds[i].revents) ReadOutput(fds[i].fd, false);
+            }
+            if (fds[0].revents) HandleSignals();
+            if (fds[1].revents) RunCommands();
+        }
+        HandleTimers(Clock::now());
+    }
+    // Everyone is gone: what is left in the pipes goes to the log, then they close.
+    std::vector<int> remaining;
+    for (const auto& [fd, output] : m_outputs) remaining.push_back(fd);
+    for (int fd : remaining) ReadOutput(fd, true);
+    for (auto& [id, probe] : m_probes) probe.join();
+    m_probes.clear();
+    std::lock_guard<std::mutex> lock(m_node_mutex);
+    m_node_link.reset();
+    return m_exit_code;
+}
+
+// ---------------------------------------------------------------------------
+// The Supervisor interface
+// ---------------------------------------------------------------------------
 
 class SupervisorImpl final : public interfaces::Supervisor
 {
 public:
-    explicit SupervisorImpl(Clock::time_point started) : m_started(started) {}
-    std::vector<interfaces::ProcessStatus> status() override
-    {
-        interfaces::ProcessStatus self;
-        self.role = "orreryd";
-        self.pid = ::getpid();
-        self.state = "running";
-        self.uptime_seconds = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - m_started).count();
-        self.rss_bytes = ReadRssBytes();
-        self.cpu_seconds = ReadCpuSeconds();
-        return {self};
-    }
+    explicit SupervisorImpl(Constellation& constellation) : m_constellation(constellation) {}
+    std::vector<interfaces::ProcessStatus> status() override { return m_constellation.Status(); }
     void stop() override
     {
         LogPrintf("Stop requested over IPC");
-        ::kill(::getpid(), SIGTERM); // handled by the signal loop like any SIGTERM
+        ::kill(::getpid(), SIGTERM); // handled by the loop like any SIGTERM
     }
-
-    void restart(std::string role) override
+    void restart(std::string role) override { m_constellation.Restart(role); }
+    void openConnection(std::string address, int64_t peer_id, std::string connection_type) override
     {
-        throw std::runtime_error("orreryd does not run " + role + " yet");
-    }
-    void openConnection(std::string address, int64_t, std::string) override
-    {
-        throw std::runtime_error("orreryd cannot open connections yet (" + address + ")");
+        m_constellation.OpenConnection(address, peer_id, connection_type);
     }
 
 private:
-    Clock::time_point m_started;
+    Constellation& m_constellation;
 };
 
 //! One orreryd per datadir and network: a second one would fight over the files.
@@ -81,72 +999,112 @@ int LockDataDir(const std::filesystem::path& net)
     return fd;
 }
 
+int Fail(const std::string& message)
+{
+    LogPrintf("Error: {}", message);
+    std::fprintf(stderr, "Error: %s\n", message.c_str());
+    return 1;
+}
+
 } // namespace
 
 void AddArgs(ArgsManager& args)
 {
     AddCommonArgs(args);
     args.AddArg("-daemon", "Run in the background (not yet: use systemd or &)", ARG_COMMAND_LINE_ONLY);
+    args.AddArg("-port=<port>", "Listen for peers on <port> (default: 8333, testnet3: 18333, testnet4: 48333, "
+                                "signet: 38333, regtest: 18444)", ARG_NETWORK_ONLY);
+    args.AddArg("-listen", "Accept connections from outside (default: 1 if no -connect)", ARG_NETWORK_ONLY);
+    args.AddArg("-bind=<addr>[:<port>]", "Bind to this address to listen for peers (repeatable; default: 0.0.0.0 "
+                                         "and ::)", ARG_NETWORK_ONLY);
+    args.AddArg("-disablewallet", "Do not start the wallet");
+    args.AddArg("-restartintensity=<n>", "Restarts of one service allowed within -restartperiod before orreryd "
+                                         "gives up (default: 5)");
+    args.AddArg("-restartperiod=<seconds>", "Window of -restartintensity (default: 60)");
+    args.AddArg("-stoptimeout=<seconds>", "How long a process may take to stop before SIGKILL (default: 10)");
+    args.AddArg("-startuptimeout=<seconds>", "How long a service may take to answer on IPC (default: 120)");
+    args.AddArg("-nodebinary=<path>", "Run this program as the node (default: orrery-node beside orreryd)");
+    args.AddArg("-walletbinary=<path>", "Run this program as the wallet (default: orrery-wallet beside orreryd)");
+    args.AddArg("-guibridgebinary=<path>", "Run this program as the gui-bridge (default: orrery-gui-bridge)");
+    args.AddArg("-agentbinary=<path>", "Run this program for each peer (default: orrery-p2p-agent)");
+    // Passed on to the services (see FORWARDED); orreryd only accepts them.
+    args.AddArg("-connect=<ip>", "Connect only to the specified node(s) (node)", ARG_NETWORK_ONLY);
+    args.AddArg("-addnode=<ip>", "Add a node to connect to (node)", ARG_NETWORK_ONLY);
+    args.AddArg("-maxconnections=<n>", "Maintain at most <n> connections to peers (node)");
+    args.AddArg("-wallet=<path>", "Load the wallet at start-up (wallet; repeatable)", ARG_NETWORK_ONLY);
+    args.AddArg("-walletdir=<dir>", "Folder of the wallets (wallet)", ARG_NETWORK_ONLY);
+    args.AddArg("-server", "Accept JSON-RPC commands (gui-bridge)");
+    args.AddArg("-rpcbind=<addr>[:port]", "Bind the RPC server to this address (gui-bridge)", ARG_NETWORK_ONLY);
+    args.AddArg("-rpcport=<port>", "RPC port (gui-bridge)", ARG_NETWORK_ONLY);
+    args.AddArg("-rpcuser=<user>", "RPC user name (gui-bridge)");
+    args.AddArg("-rpcpassword=<pw>", "RPC password (gui-bridge)");
+    args.AddArg("-rpcauth=<userpw>", "RPC user and salted password hash (gui-bridge)");
+    args.AddArg("-rpccookiefile=<loc>", "Location of the RPC cookie (gui-bridge)");
+    args.AddArg("-rpcservertimeout=<n>", "RPC timeout in seconds (gui-bridge)");
+    args.AddArg("-rpcthreads=<n>", "RPC threads (gui-bridge)");
+    args.AddArg("-rpcworkqueue=<n>", "RPC work queue depth (gui-bridge)");
 }
 
-int Run(const ArgsManager& args)
+int Run(const ArgsManager& args, const std::vector<std::string>& command_line)
 {
-    auto started = Clock::now();
     std::filesystem::path net = args.GetDataDirNet();
     int lock_fd = LockDataDir(net);
     if (lock_fd < 0) {
-        LogPrintf("Error: Cannot obtain a lock on data directory {}. Orrery is probably already running.", net.string());
-        std::fprintf(stderr, "Error: Cannot obtain a lock on data directory %s. Orrery is probably already running.\n",
-                     net.c_str());
-        return 1;
+        return Fail(fmt::format("Cannot obtain a lock on data directory {}. Orrery is probably already running.",
+                                net.string()));
     }
+    // Blocked before any thread starts, so that every thread inherits the mask and the loop reads them.
     sigset_t signals;
     sigemptyset(&signals);
-    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr); // threads started below inherit the mask
+    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) sigaddset(&signals, s);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-    ipc::Options options;
-    options.role = "orreryd";
-    options.keys_dir = net / "keys";
-    options.max_message_size = static_cast<size_t>(args.GetIntArg("ipcmaxmessagesize", ipc::DEFAULT_MAX_MESSAGE_SIZE));
-    ipc::Server server(options);
-    server.Serve<interfaces::Supervisor>(std::make_shared<SupervisorImpl>(started));
     std::string endpoint = args.GetArg("ipcbind", DefaultEndpoint(args, "supervisor"));
     if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6)); // stale socket of a dead run
-    try {
-        server.Bind(endpoint);
-    } catch (const std::exception& e) {
-        LogPrintf("Error: {}", e.what());
-        std::fprintf(stderr, "Error: %s\n", e.what());
-        return 1;
-    }
-    std::ofstream(net / "run" / "orreryd.pid") << ::getpid() << "\n";
-    LogPrintf("Orrery version {} started on {} (datadir {})", ORRERY_VERSION, args.GetChain(),
-              net.string());
-    LogPrintf("Supervisor interface on {}", server.Endpoint());
-    std::printf("orreryd %s running, datadir %s\n  supervisor: %s\n  status:     orrery-cli -datadir=%s%s "
-                "-supervisor status\n",
-                ORRERY_VERSION, net.c_str(), server.Endpoint().c_str(), args.GetDataDirBase().c_str(),
-                args.GetChain() == "main" ? "" : (" -chain=" + args.GetChain()).c_str());
-    std::fflush(stdout);
-
-    for (;;) {
-        int signal = 0;
-        sigwait(&signals, &signal);
-        if (signal == SIGHUP) {
-            ReopenLogFile();
-            LogPrintf("Reopened debug.log on SIGHUP");
-            continue;
+    int code;
+    {
+        Constellation constellation(args, command_line, endpoint);
+        ipc::Options options;
+        options.role = "orreryd";
+        options.keys_dir = net / "keys";
+        options.max_message_size =
+            static_cast<size_t>(args.GetIntArg("ipcmaxmessagesize", ipc::DEFAULT_MAX_MESSAGE_SIZE));
+        ipc::Server server(options);
+        server.Serve<interfaces::Supervisor>(std::make_shared<SupervisorImpl>(constellation));
+        try {
+            server.Bind(endpoint);
+        } catch (const std::exception& e) {
+            ::close(lock_fd);
+            return Fail(e.what());
         }
-        LogPrintf("Shutdown requested ({}), stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
-        break;
+        if (std::string error = constellation.Setup(); !error.empty()) {
+            server.Stop();
+            if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6));
+            ::close(lock_fd);
+            return Fail(error);
+        }
+        std::ofstream(net / "run" / "orreryd.pid") << ::getpid() << "\n";
+        LogPrintf("Orrery version {} started on {} (datadir {})", ORRERY_VERSION, args.GetChain(), net.string());
+        LogPrintf("Supervisor interface on {}", server.Endpoint());
+        std::printf("orreryd %s running, datadir %s\n  supervisor: %s\n  status:     orrery-cli -datadir=%s%s "
+                    "-supervisor status\n",
+                    ORRERY_VERSION, net.c_str(), server.Endpoint().c_str(), args.GetDataDirBase().c_str(),
+                    args.GetChain() == "main" ? "" : (" -chain=" + args.GetChain()).c_str());
+        std::fflush(stdout);
+
+        code = constellation.Loop();
+        constellation.CloseCommands();
+        server.Stop();
     }
-    server.Stop();
     std::filesystem::remove(net / "run" / "orreryd.pid");
     if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6));
-    LogPrintf("Shutdown done");
+    if (code == 0) {
+        LogPrintf("Shutdown done");
+    } else {
+        LogPrintf("Shutdown done after a failure (exit code {})", code);
+    }
     ::close(lock_fd);
-    return 0;
+    return code;
 }
 
 } // namespace orrery::supervisor

@@ -1,0 +1,174 @@
+// orrery-test-service: a stand-in for node, wallet, gui-bridge and p2p-agent
+// that orreryd's tests start through -nodebinary= and friends, so that the
+// supervisor is tested on its own. orreryd names a child "orrery-<role>" in
+// argv[0]; this program takes its role from there. Not installed.
+//   node:       serves Node (admitInbound accepts every peer) and PeerHost on -ipcbind;
+//               with ORRERY_TEST_OUTBOUND=<host:port> it asks orreryd once to dial that address.
+//   wallet, gui-bridge: bind -ipcbind and serve nothing (readiness is the hello).
+//   p2p-agent:  registers with the node, then holds the inbound fd or the -connect
+//               connection until the peer closes it.
+#include <common/interfaces/node_ipc.h>
+#include <common/interfaces/peer_host_ipc.h>
+#include <common/interfaces/rpc_error.h>
+#include <common/interfaces/supervisor_ipc.h>
+#include <common/ipc/endpoint.h>
+#include <common/util/init.h>
+#include <common/util/logging.h>
+
+#include <arpa/inet.h>
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+namespace {
+
+using namespace orrery;
+
+class TestNode final : public interfaces::Node, public interfaces::PeerHost
+{
+public:
+    interfaces::BlockchainInfo getBlockchainInfo() override { throw Unsupported(); }
+    interfaces::NetworkInfo getNetworkInfo() override { throw Unsupported(); }
+    std::vector<interfaces::PeerDetails> getPeerInfo() override { return {}; }
+    int64_t getConnectionCount() override { return 0; }
+    void addNode(std::string, std::string) override { throw Unsupported(); }
+    void disconnectNode(std::string, int64_t) override { throw Unsupported(); }
+    interfaces::Admission admitInbound(std::string address, std::string local_address) override
+    {
+        interfaces::Admission admission;
+        admission.accepted = std::getenv("ORRERY_TEST_REFUSE_INBOUND") == nullptr;
+        admission.peer_id = m_next_peer++;
+        admission.reason = admission.accepted ? "" : "refused by test";
+        LogPrintf("admitInbound {} on {}: {}", address, local_address, admission.accepted ? "accepted" : "refused");
+        return admission;
+    }
+    interfaces::HandshakeParams registerAgent(int64_t peer_id, int64_t pid, std::string address, bool inbound) override
+    {
+        LogPrintf("registerAgent peer={} pid={} address={} inbound={}", peer_id, pid, address, inbound);
+        interfaces::HandshakeParams params;
+        params.chain = "regtest";
+        return params;
+    }
+    void handshakeDone(int64_t, interfaces::PeerVersion) override {}
+    void reportStats(int64_t, interfaces::PeerStats) override {}
+    void peerDisconnected(int64_t peer_id, std::string reason) override
+    {
+        LogPrintf("peerDisconnected peer={} reason={}", peer_id, reason);
+    }
+
+private:
+    static ipc::Error Unsupported() { return interfaces::RpcError(interfaces::RPC_MISC_ERROR, "test service"); }
+    std::atomic<int64_t> m_next_peer{1};
+};
+
+int WaitForStop()
+{
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    int signal = 0;
+    sigwait(&signals, &signal);
+    LogPrintf("Stopping on signal {}", signal);
+    return 0;
+}
+
+int DialTcp(const std::string& address)
+{
+    size_t colon = address.rfind(':');
+    sockaddr_in target{};
+    target.sin_family = AF_INET;
+    target.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
+    ::inet_pton(AF_INET, address.substr(0, colon).c_str(), &target.sin_addr);
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&target), sizeof(target)) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int RunAgent(const ArgsManager& args)
+{
+    int64_t peer_id = args.GetIntArg("peerid", -1);
+    bool inbound = args.IsArgSet("inboundfd");
+    std::string address = inbound ? args.GetArg("peeraddress", "") : args.GetArg("connect", "");
+    ipc::Options options;
+    options.role = "p2p-agent";
+    options.interfaces = {"peerHost"};
+    ipc::Client client(options);
+    auto host = ipc::MakeProxy<interfaces::PeerHost>(client.Connect(args.GetArg("ipcconnect", "")));
+    host->registerAgent(peer_id, ::getpid(), address, inbound);
+    int fd = inbound ? static_cast<int>(args.GetIntArg("inboundfd", 3)) : DialTcp(address);
+    if (fd < 0) {
+        host->peerDisconnected(peer_id, "cannot connect");
+        return 1;
+    }
+    LogPrintf("peer {} {} {}", peer_id, inbound ? "from" : "to", address);
+    char buffer[4096];
+    while (::read(fd, buffer, sizeof(buffer)) > 0) {
+    }
+    host->peerDisconnected(peer_id, "peer closed the connection");
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char* argv[])
+{
+    std::string role = std::filesystem::path(argv[0]).filename().string();
+    if (role.starts_with("orrery-")) role = role.substr(7);
+    ArgsManager args;
+    AddCommonArgs(args);
+    for (const char* option : {"-supervisorconnect=<e>", "-walletconnect=<e>", "-peerid=<n>", "-inboundfd=<fd>",
+                               "-peeraddress=<a>", "-connect=<a>", "-connectiontype=<t>", "-disablewallet",
+                               "-addnode=<a>", "-maxconnections=<n>", "-listen", "-port=<n>", "-wallet=<w>",
+                               "-walletdir=<d>", "-server", "-rpcbind=<a>", "-rpcport=<n>", "-rpcuser=<u>",
+                               "-rpcpassword=<p>", "-rpcauth=<a>", "-rpccookiefile=<f>", "-rpcservertimeout=<n>",
+                               "-rpcthreads=<n>", "-rpcworkqueue=<n>"}) {
+        args.AddArg(option, "accepted as orreryd passes it");
+    }
+    if (auto code = InitProcess(args, argc, argv, role, "Usage: orrery-test-service (as orrery-<role>)")) return *code;
+    if (role == "p2p-agent") return RunAgent(args);
+
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    ipc::Options options;
+    options.role = role;
+    ipc::Server server(options);
+    if (role == "node") {
+        auto node = std::make_shared<TestNode>();
+        server.Serve<interfaces::Node>(node);
+        server.Serve<interfaces::PeerHost>(node);
+    }
+    server.Bind(args.GetArg("ipcbind", DefaultEndpoint(args, role)));
+    LogPrintf("test service serving as {} on {}", role, server.Endpoint());
+    std::thread dialer;
+    if (const char* outbound = std::getenv("ORRERY_TEST_OUTBOUND"); outbound && role == "node") {
+        dialer = std::thread([&args, address = std::string(outbound)] {
+            try {
+                ipc::Options client_options;
+                client_options.role = "node";
+                ipc::Client client(client_options);
+                auto supervisor = ipc::MakeProxy<interfaces::Supervisor>(
+                    client.Connect(args.GetArg("supervisorconnect", DefaultEndpoint(args, "supervisor"))));
+                supervisor->openConnection(address, 1000, "manual");
+                LogPrintf("openConnection {} done", address);
+            } catch (const std::exception& e) {
+                LogPrintf("openConnection {} failed: {}", address, e.what());
+            }
+        });
+    }
+    int code = WaitForStop();
+    if (dialer.joinable()) dialer.join();
+    server.Stop();
+    return code;
+}
