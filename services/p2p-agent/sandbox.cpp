@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <filesystem>
 #include <linux/landlock.h>
@@ -162,6 +163,9 @@ SandboxReport EnterSandbox()
         throw std::runtime_error(std::string("PR_SET_NO_NEW_PRIVS: ") + std::strerror(errno));
     }
     report.active.push_back("no_new_privs");
+    // glibc reads /etc/localtime on the first time conversion (even gmtime_r,
+    // which every log line uses): do it now, while files may still be opened.
+    ::tzset();
     ApplyLandlock(report);
     ApplySeccomp(report);
     return report;

@@ -1,0 +1,439 @@
+// The p2p-agent's protocol engine against a scripted peer on a socketpair:
+// the handshake in both directions, ping/pong and its latency, and every
+// reason to drop a peer.
+#include <services/p2p-agent/peer.h>
+
+#include <common/p2p/messages.h>
+#include <common/p2p/protocol.h>
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <poll.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace orrery;
+using namespace orrery::p2p;
+using namespace orrery::p2p_agent;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr uint32_t MAGIC = 0xdab5bffa;
+constexpr uint64_t OUR_NONCE = 0x1111222233334444;
+
+//! Records what the engine reports.
+class Recorder final : public PeerEvents
+{
+public:
+    void HandshakeDone(const interfaces::PeerVersion& version) override
+    {
+        std::lock_guard lock(m_mutex);
+        m_version = version;
+        m_changed.notify_all();
+    }
+    void Stats(const interfaces::PeerStats& stats) override
+    {
+        std::lock_guard lock(m_mutex);
+        m_stats.push_back(stats);
+        m_changed.notify_all();
+    }
+    std::optional<interfaces::PeerVersion> Version()
+    {
+        std::lock_guard lock(m_mutex);
+        return m_version;
+    }
+    //! Waits for a stats report with a ping time.
+    std::optional<interfaces::PeerStats> WaitForPingStats(std::chrono::milliseconds timeout)
+    {
+        std::unique_lock lock(m_mutex);
+        std::optional<interfaces::PeerStats> found;
+        m_changed.wait_for(lock, timeout, [&] {
+            for (const auto& s : m_stats) {
+                if (s.ping_time) found = s;
+            }
+            return found.has_value();
+        });
+        return found;
+    }
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_changed;
+    std::optional<interfaces::PeerVersion> m_version;
+    std::vector<interfaces::PeerStats> m_stats;
+};
+
+//! The far end of the socketpair, played by the test.
+class ScriptedPeer
+{
+public:
+    explicit ScriptedPeer(int fd) : m_fd(fd), m_deframer(MAGIC) {}
+    ~ScriptedPeer() { ::close(m_fd); }
+
+    void SendRaw(const std::vector<uint8_t>& bytes)
+    {
+        REQUIRE(::send(m_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == ssize_t(bytes.size()));
+    }
+    void Send(const Message& message) { SendRaw(EncodeMessage(MAGIC, message)); }
+
+    //! The next message from the engine; fails the test after `timeout`.
+    RawMessage Receive(std::chrono::milliseconds timeout = 5s)
+    {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            if (auto m = m_deframer.Next()) return std::move(*m);
+            REQUIRE(ReadSome(deadline));
+        }
+    }
+    std::string ReceiveCommand() { return Receive().command; }
+
+    //! True when the engine closes its end (after any messages still in flight).
+    bool WaitClosed(std::chrono::milliseconds timeout = 5s)
+    {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (!ReadSome(deadline)) return m_closed;
+        }
+        return false;
+    }
+
+private:
+    bool ReadSome(std::chrono::steady_clock::time_point deadline)
+    {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        pollfd p{m_fd, POLLIN, 0};
+        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+        uint8_t buffer[65536];
+        const ssize_t got = ::recv(m_fd, buffer, sizeof(buffer), 0);
+        if (got <= 0) {
+            m_closed = true;
+            return false;
+        }
+        m_deframer.Feed(std::span<const uint8_t>(buffer, size_t(got)));
+        return true;
+    }
+
+    int m_fd;
+    Deframer m_deframer;
+    bool m_closed{false};
+};
+
+VersionMessage PeerVersionMessage(int32_t version = PROTOCOL_VERSION)
+{
+    VersionMessage v;
+    v.version = version;
+    v.services = NODE_NETWORK | NODE_WITNESS;
+    v.timestamp = 1'700'000'100;
+    v.nonce = 0xabcdef;
+    v.user_agent = "/Satoshi:27.0.0/";
+    v.start_height = 321;
+    v.relay = false;
+    return v;
+}
+
+//! One engine on a socketpair, running on its own thread.
+struct Harness {
+    Recorder recorder;
+    std::unique_ptr<ScriptedPeer> peer;
+    std::unique_ptr<PeerEngine> engine;
+    std::future<std::string> result;
+
+    explicit Harness(bool inbound, PeerConfig config = {})
+    {
+        int fds[2];
+        REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+        peer = std::make_unique<ScriptedPeer>(fds[1]);
+        config.params.chain = "regtest";
+        config.params.message_start = MAGIC;
+        config.params.services = NODE_NETWORK | NODE_WITNESS;
+        config.params.user_agent = "/Orrery:0.1.0/";
+        config.params.start_height = 7;
+        config.params.nonce = OUR_NONCE;
+        config.inbound = inbound;
+        config.peer_address = "127.0.0.1:18444";
+        config.peer_id = 1;
+        config.now_unix = [] { return int64_t{1'700'000'000}; };
+        engine = std::make_unique<PeerEngine>(fds[0], config, recorder);
+        result = std::async(std::launch::async, [this] { return engine->Run(); });
+    }
+    ~Harness()
+    {
+        engine->RequestDisconnect("test over");
+        if (result.valid()) result.wait();
+    }
+    //! The reason the engine gave for dropping the peer.
+    std::string DropReason(std::chrono::milliseconds timeout = 5s)
+    {
+        REQUIRE(result.wait_for(timeout) == std::future_status::ready);
+        return result.get();
+    }
+    //! Runs the handshake as the remote side of an outbound connection.
+    void CompleteOutboundHandshake()
+    {
+        auto version = peer->Receive();
+        REQUIRE(version.command == "version");
+        peer->Send(PeerVersionMessage());
+        peer->Send(WtxidRelayMessage{});
+        peer->Send(SendAddrV2Message{});
+        peer->Send(VerackMessage{});
+        CHECK(peer->ReceiveCommand() == "wtxidrelay");
+        CHECK(peer->ReceiveCommand() == "sendaddrv2");
+        CHECK(peer->ReceiveCommand() == "verack");
+        CHECK(peer->ReceiveCommand() == "sendheaders");
+    }
+};
+
+PeerConfig FastConfig()
+{
+    PeerConfig config;
+    config.handshake_timeout = 2s;
+    config.inactivity_timeout = 5s;
+    config.ping_interval = 60s;
+    return config;
+}
+
+} // namespace
+
+TEST_CASE("an outbound connection sends version first and completes the handshake")
+{
+    Harness h(/*inbound=*/false, FastConfig());
+    auto raw = h.peer->Receive();
+    REQUIRE(raw.command == "version");
+    auto ours = std::get<VersionMessage>(DecodeMessage(raw.command, raw.payload));
+    CHECK(ours.version == 70016);
+    CHECK(ours.services == (NODE_NETWORK | NODE_WITNESS));
+    CHECK(ours.timestamp == 1'700'000'000);
+    CHECK(ours.addr_recv == *ParseVersionAddress("127.0.0.1:18444"));
+    CHECK(ours.addr_from == VersionAddress{});
+    CHECK(ours.nonce == OUR_NONCE);
+    CHECK(ours.user_agent == "/Orrery:0.1.0/");
+    CHECK(ours.start_height == 7);
+    CHECK(ours.relay);
+
+    h.peer->Send(PeerVersionMessage());
+    // BIP339 and BIP155 are announced before verack.
+    CHECK(h.peer->ReceiveCommand() == "wtxidrelay");
+    CHECK(h.peer->ReceiveCommand() == "sendaddrv2");
+    CHECK(h.peer->ReceiveCommand() == "verack");
+    CHECK(!h.recorder.Version());
+    h.peer->Send(WtxidRelayMessage{});
+    h.peer->Send(SendAddrV2Message{});
+    h.peer->Send(VerackMessage{});
+    // sendheaders only after verack, then the first ping at once.
+    CHECK(h.peer->ReceiveCommand() == "sendheaders");
+    CHECK(h.peer->ReceiveCommand() == "ping");
+    auto version = h.recorder.Version();
+    REQUIRE(version);
+    CHECK(version->version == 70016);
+    CHECK(version->user_agent == "/Satoshi:27.0.0/");
+    CHECK(version->start_height == 321);
+    CHECK(!version->relay);
+    CHECK(version->wtxid_relay);
+    CHECK(version->send_addrv2);
+    CHECK(!version->send_headers);
+    CHECK(version->time_offset == 100);
+}
+
+TEST_CASE("an inbound connection waits for the peer's version and then answers")
+{
+    Harness h(/*inbound=*/true, FastConfig());
+    h.peer->Send(PeerVersionMessage());
+    CHECK(h.peer->ReceiveCommand() == "version");
+    CHECK(h.peer->ReceiveCommand() == "wtxidrelay");
+    CHECK(h.peer->ReceiveCommand() == "sendaddrv2");
+    CHECK(h.peer->ReceiveCommand() == "verack");
+    h.peer->Send(VerackMessage{});
+    h.peer->Send(SendHeadersMessage{});
+    CHECK(h.peer->ReceiveCommand() == "sendheaders");
+    CHECK(h.peer->ReceiveCommand() == "ping");
+    REQUIRE(h.recorder.Version());
+}
+
+TEST_CASE("an older peer gets neither wtxidrelay nor sendaddrv2")
+{
+    Harness h(/*inbound=*/true, FastConfig());
+    h.peer->Send(PeerVersionMessage(70015));
+    CHECK(h.peer->ReceiveCommand() == "version");
+    CHECK(h.peer->ReceiveCommand() == "verack");
+    h.peer->Send(VerackMessage{});
+    CHECK(h.peer->ReceiveCommand() == "sendheaders");
+}
+
+TEST_CASE("a ping is answered with a pong carrying its nonce")
+{
+    Harness h(/*inbound=*/false, FastConfig());
+    h.CompleteOutboundHandshake();
+    CHECK(h.peer->ReceiveCommand() == "ping");
+    h.peer->Send(PingMessage{0x5eed});
+    auto pong = h.peer->Receive();
+    REQUIRE(pong.command == "pong");
+    CHECK(std::get<PongMessage>(DecodeMessage(pong.command, pong.payload)).nonce == 0x5eed);
+}
+
+TEST_CASE("the engine's ping measures the peer's latency and repeats every interval")
+{
+    PeerConfig config = FastConfig();
+    config.ping_interval = 300ms;
+    Harness h(/*inbound=*/false, config);
+    h.CompleteOutboundHandshake();
+    for (int round = 0; round < 2; ++round) {
+        CAPTURE(round);
+        auto ping = h.peer->Receive();
+        REQUIRE(ping.command == "ping");
+        const uint64_t nonce = std::get<PingMessage>(DecodeMessage(ping.command, ping.payload)).nonce;
+        std::this_thread::sleep_for(100ms);
+        // A pong with the wrong nonce is not a measurement.
+        h.peer->Send(PongMessage{nonce + 1});
+        h.peer->Send(PongMessage{nonce});
+    }
+    auto stats = h.recorder.WaitForPingStats(2s);
+    REQUIRE(stats);
+    CHECK(*stats->ping_time >= 0.1);
+    CHECK(*stats->ping_time < 2.0);
+    REQUIRE(stats->min_ping);
+    CHECK(*stats->min_ping <= *stats->ping_time);
+    auto current = h.engine->GetStats();
+    CHECK(current.bytes_sent > 0);
+    CHECK(current.bytes_recv > 0);
+    CHECK(current.last_recv == 1'700'000'000);
+}
+
+TEST_CASE("a disconnect request closes the connection cleanly with its reason")
+{
+    Harness h(/*inbound=*/false, FastConfig());
+    h.CompleteOutboundHandshake();
+    h.engine->RequestDisconnect("disconnected by the node: ban");
+    CHECK(h.DropReason() == "disconnected by the node: ban");
+    CHECK(h.peer->WaitClosed());
+}
+
+TEST_CASE("messages the engine does not handle are ignored after the handshake")
+{
+    Harness h(/*inbound=*/false, FastConfig());
+    h.CompleteOutboundHandshake();
+    CHECK(h.peer->ReceiveCommand() == "ping");
+    h.peer->Send(UnknownMessage{"feefilter", {0xe8, 3, 0, 0, 0, 0, 0, 0}});
+    h.peer->Send(UnknownMessage{"getheaders", {}});
+    h.peer->Send(PingMessage{9});
+    CHECK(h.peer->ReceiveCommand() == "pong");
+}
+
+TEST_CASE("the peer closing its end ends the engine")
+{
+    Harness h(/*inbound=*/true, FastConfig());
+    h.peer.reset();
+    CHECK(h.DropReason() == "peer closed the connection");
+}
+
+// ---------------------------------------------------------------------------
+// Reasons to drop a peer
+
+TEST_CASE("garbage instead of a message drops the peer")
+{
+    Harness h(/*inbound=*/true, FastConfig());
+    h.peer->SendRaw({'G', 'E', 'T', ' ', '/', ' ', 'H', 'T', 'T', 'P'});
+    CHECK(h.DropReason().find("wrong network magic 47") != std::string::npos);
+    CHECK(h.peer->WaitClosed());
+}
+
+TEST_CASE("another network's magic drops the peer")
+{
+    Harness h(/*inbound=*/true, FastConfig());
+    h.peer->SendRaw(EncodeMessage(0xd9b4bef9, PeerVersionMessage()));
+    CHECK(h.DropReason() == "wrong network magic f9beb4d9 (expected fabfb5da)");
+}
+
+TEST_CASE("a bad checksum drops the peer")
+{
+    Harness h(/*inbound=*/true, FastConfig());
+    auto frame = EncodeMessage(MAGIC, PeerVersionMessage());
+    frame[20] ^= 0xff;
+    h.peer->SendRaw(frame);
+    CHECK(h.DropReason().find("bad checksum for message 'version'") != std::string::npos);
+}
+
+TEST_CASE("a payload length over the limit drops the peer before any payload arrives")
+{
+    Harness h(/*inbound=*/false, FastConfig());
+    h.CompleteOutboundHandshake();
+    auto frame = MakeFrame(MAGIC, "block", {});
+    const uint32_t length = 4'000'001;
+    for (size_t i = 0; i < 4; ++i) frame[16 + i] = uint8_t(length >> (8 * i));
+    h.peer->SendRaw(frame);
+    CHECK(h.DropReason().find("announces 4000001 payload bytes") != std::string::npos);
+}
+
+TEST_CASE("a message before the version message drops the peer")
+{
+    Harness h(/*inbound=*/true, FastConfig());
+    h.peer->Send(PingMessage{1});
+    CHECK(h.DropReason() == "'ping' message before the version message");
+}
+
+TEST_CASE("a second version message drops the peer")
+{
+    Harness h(/*inbound=*/false, FastConfig());
+    h.CompleteOutboundHandshake();
+    h.peer->Send(PeerVersionMessage());
+    CHECK(h.DropReason() == "second version message");
+}
+
+TEST_CASE("a malformed version message drops the peer")
+{
+    Harness h(/*inbound=*/true, FastConfig());
+    auto payload = EncodePayload(PeerVersionMessage());
+    payload.resize(30);
+    h.peer->SendRaw(MakeFrame(MAGIC, "version", payload));
+    CHECK(h.DropReason().find("malformed 'version' message") != std::string::npos);
+}
+
+TEST_CASE("a peer echoing our own nonce is a connection to ourselves and is dropped")
+{
+    Harness h(/*inbound=*/true, FastConfig());
+    auto version = PeerVersionMessage();
+    version.nonce = OUR_NONCE;
+    h.peer->Send(version);
+    CHECK(h.DropReason().find("connected to self") != std::string::npos);
+}
+
+TEST_CASE("a peer below the minimum protocol version is dropped")
+{
+    Harness h(/*inbound=*/true, FastConfig());
+    h.peer->Send(PeerVersionMessage(31799));
+    CHECK(h.DropReason() == "peer uses obsolete protocol version 31799");
+}
+
+TEST_CASE("wtxidrelay after verack drops the peer")
+{
+    Harness h(/*inbound=*/false, FastConfig());
+    h.CompleteOutboundHandshake();
+    h.peer->Send(WtxidRelayMessage{});
+    CHECK(h.DropReason() == "wtxidrelay received after verack");
+}
+
+TEST_CASE("a silent peer is dropped when the handshake times out")
+{
+    PeerConfig config = FastConfig();
+    config.handshake_timeout = 300ms;
+    Harness h(/*inbound=*/true, config);
+    const auto started = std::chrono::steady_clock::now();
+    CHECK(h.DropReason().find("version handshake timeout") != std::string::npos);
+    CHECK(std::chrono::steady_clock::now() - started >= 300ms);
+    CHECK(h.peer->WaitClosed());
+}
+
+TEST_CASE("a peer that stops sending after the handshake is dropped for inactivity")
+{
+    PeerConfig config = FastConfig();
+    config.inactivity_timeout = 500ms;
+    Harness h(/*inbound=*/false, config);
+    h.CompleteOutboundHandshake();
+    CHECK(h.peer->ReceiveCommand() == "ping"); // never answered
+    CHECK(h.DropReason().find("inactivity timeout") != std::string::npos);
+}
