@@ -1,0 +1,594 @@
+// orrery-node's service: the Node and PeerHost interfaces over the chain view
+// and the peer table, the connection to orreryd for outbound peers, and the
+// process's run loop.
+#include <services/node/node.h>
+
+#include <common/interfaces/node_ipc.h>
+#include <common/interfaces/peer_host_ipc.h>
+#include <common/interfaces/rpc_error.h>
+#include <common/interfaces/supervisor_ipc.h>
+#include <common/ipc/endpoint.h>
+#include <common/util/init.h>
+#include <common/util/logging.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+namespace orrery::node {
+namespace {
+
+int64_t UnixTime()
+{
+    return static_cast<int64_t>(std::time(nullptr));
+}
+
+//! Bytes in the files below `dir` (blocks/ and chainstate/ make getblockchaininfo's size_on_disk).
+int64_t DirectorySize(const std::filesystem::path& dir)
+{
+    std::error_code ec;
+    int64_t total = 0;
+    for (std::filesystem::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        if (it->is_regular_file(ec)) total += static_cast<int64_t>(it->file_size(ec));
+    }
+    return total;
+}
+
+//! One orrery-node per datadir and network: a second would fight over blocks/ and chainstate/.
+int LockFile(const std::filesystem::path& path)
+{
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (fd >= 0) ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+} // namespace
+
+// ---------------------------------------------------------------- options
+
+void AddArgs(ArgsManager& args)
+{
+    AddCommonArgs(args);
+    args.AddArg("-maxconnections=<n>",
+                "Maintain at most <n> automatic connections to peers; inbound peers get what outbound slots "
+                "leave (default: 125)");
+    args.AddArg("-connect=<ip:port>", "Connect only to the specified node(s), redialling when they drop "
+                                      "(repeatable; implies -listen=0)",
+                ARG_NETWORK_ONLY);
+    args.AddArg("-addnode=<ip:port>", "Add a node to connect to and attempt to keep the connection open "
+                                      "(repeatable)",
+                ARG_NETWORK_ONLY);
+    args.AddArg("-supervisorconnect=<endpoint>",
+                "Where orreryd serves Supervisor, to ask it for outbound connections (default: "
+                "ipc://<net>/run/supervisor.sock)",
+                ARG_NETWORK_ONLY);
+    args.AddArg("-port=<port>", "Listen for connections on <port> (orreryd listens; the node reports it)",
+                ARG_NETWORK_ONLY);
+    args.AddArg("-listen", "Accept inbound connections (default: 1 if no -connect)");
+}
+
+NodeConfig MakeNodeConfig(const ArgsManager& args)
+{
+    NodeConfig config;
+    config.chain = ChainTypeFromString(args.GetChain()).value_or(ChainType::MAIN);
+    config.max_connections = static_cast<int>(
+        std::clamp<int64_t>(args.GetIntArg("maxconnections", DEFAULT_MAX_PEER_CONNECTIONS), 0, 100000));
+    for (const auto& address : args.GetArgs("connect")) {
+        if (!address.empty() && address != "0") config.connect.push_back(address);
+    }
+    // As in bitcoind, -connect means "only these peers": no listening unless asked for.
+    config.listen = args.GetBoolArg("listen", config.connect.empty());
+    config.add_nodes = args.GetArgs("addnode");
+    config.supervisor_endpoint = args.GetArg("supervisorconnect", DefaultEndpoint(args, "supervisor"));
+    config.data_dir = args.GetDataDirNet();
+    config.ipc_options.role = "node";
+    config.ipc_options.interfaces = {"supervisor"};
+    config.ipc_options.server_role = "orreryd";
+    config.ipc_options.keys_dir = config.data_dir / "keys";
+    config.ipc_options.max_message_size =
+        static_cast<size_t>(args.GetIntArg("ipcmaxmessagesize", ipc::DEFAULT_MAX_MESSAGE_SIZE));
+    return config;
+}
+
+// ---------------------------------------------------------------- NodeService: life cycle
+
+NodeService::NodeService(NodeConfig config)
+    : m_config(std::move(config)), m_chain(GetChainParams(m_config.chain)),
+      m_peers(m_config.max_connections, m_config.listen, [this] { return MakeNonce(); }),
+      m_nonce_rng(std::random_device{}())
+{
+    for (const auto& address : m_config.add_nodes) m_peers.AddNode(address);
+}
+
+NodeService::~NodeService()
+{
+    Stop();
+}
+
+void NodeService::SetConnectionSource(ConnectionSource source)
+{
+    std::lock_guard lock(m_mutex);
+    m_connection_source = std::move(source);
+}
+
+void NodeService::Start()
+{
+    std::lock_guard lock(m_thread_mutex);
+    if (m_thread.joinable() || m_stopping) return;
+    m_thread = std::thread([this] {
+        std::unique_lock thread_lock(m_thread_mutex);
+        while (!m_stopping) {
+            thread_lock.unlock();
+            Maintain();
+            thread_lock.lock();
+            m_thread_cv.wait_for(thread_lock, m_config.maintenance_interval, [this] { return m_stopping; });
+        }
+    });
+}
+
+void NodeService::Stop()
+{
+    {
+        std::lock_guard lock(m_thread_mutex);
+        m_stopping = true;
+    }
+    m_thread_cv.notify_all();
+    if (m_thread.joinable()) m_thread.join();
+    std::unique_ptr<ipc::Client> client;
+    {
+        std::lock_guard lock(m_supervisor_mutex);
+        m_supervisor.reset();
+        client = std::move(m_supervisor_client);
+    }
+    if (client) client->Stop();
+    std::lock_guard lock(m_mutex);
+    m_agents.clear();
+    m_connection_source = nullptr;
+}
+
+void NodeService::Maintain()
+{
+    int64_t now = UnixTime();
+    std::vector<std::pair<int64_t, int64_t>> lost; // peer id, agent pid
+    std::vector<std::string> to_dial;
+    {
+        std::lock_guard lock(m_mutex);
+        for (const auto& [id, link] : m_agents) {
+            if (!link.connection->IsConnected()) lost.emplace_back(id, link.connection->Peer().pid);
+        }
+        for (const auto& expired : m_peers.ExpirePending(now)) {
+            LogPrintf("Peer {} ({}) forgotten: no agent registered it within {} s", expired.id, expired.address,
+                      PENDING_PEER_TIMEOUT_SECONDS);
+        }
+        auto steady_now = std::chrono::steady_clock::now();
+        auto due = [&](const std::string& address) {
+            if (m_peers.HasPeerAtAddress(address)) return false;
+            auto last = m_last_dial.find(address);
+            return last == m_last_dial.end() || steady_now - last->second >= m_config.retry_interval;
+        };
+        for (const auto& address : m_config.connect) {
+            if (due(address)) to_dial.push_back(address);
+        }
+        int manual = m_peers.CountManual();
+        for (const auto& address : m_peers.AddedNodes()) {
+            if (manual >= MAX_ADDNODE_CONNECTIONS) break;
+            if (due(address) && std::find(to_dial.begin(), to_dial.end(), address) == to_dial.end()) {
+                to_dial.push_back(address);
+                ++manual;
+            }
+        }
+        for (const auto& address : to_dial) m_last_dial[address] = steady_now;
+    }
+    for (const auto& [id, pid] : lost) DropPeer(id, "agent " + std::to_string(pid) + " went away");
+    for (const auto& address : to_dial) DialTarget(address);
+}
+
+void NodeService::Ban(const std::string& host, int64_t seconds)
+{
+    std::lock_guard lock(m_mutex);
+    m_peers.Ban(host, UnixTime() + seconds);
+}
+
+uint64_t NodeService::MakeNonce()
+{
+    std::lock_guard lock(m_nonce_mutex);
+    uint64_t nonce = 0;
+    while (nonce == 0) nonce = m_nonce_rng(); // zero would mean "no nonce" to a peer
+    return nonce;
+}
+
+// ---------------------------------------------------------------- outbound connections through orreryd
+
+std::shared_ptr<interfaces::Supervisor> NodeService::GetSupervisor()
+{
+    std::lock_guard lock(m_supervisor_mutex);
+    if (m_supervisor) return m_supervisor;
+    const std::string& endpoint = m_config.supervisor_endpoint;
+    // An ipc:// socket that does not exist cannot answer: say so without waiting for a timeout.
+    if (endpoint.starts_with("ipc://") && !std::filesystem::exists(endpoint.substr(6))) {
+        throw std::runtime_error("orreryd is not reachable at " + endpoint);
+    }
+    ipc::Options options = m_config.ipc_options;
+    options.connect_timeout = m_config.supervisor_connect_timeout;
+    auto client = std::make_unique<ipc::Client>(options);
+    std::shared_ptr<ipc::Connection> connection;
+    try {
+        connection = client->Connect(endpoint);
+    } catch (const std::exception& e) {
+        client->Stop();
+        throw std::runtime_error("orreryd is not reachable at " + endpoint + ": " + e.what());
+    }
+    m_supervisor = ipc::MakeProxy<interfaces::Supervisor>(connection);
+    m_supervisor_client = std::move(client);
+    LogPrintf("Connected to orreryd at {} for outbound connections", endpoint);
+    return m_supervisor;
+}
+
+std::optional<std::string> NodeService::OpenOutbound(const std::string& address, const std::string& connection_type)
+{
+    PeerEntry entry;
+    {
+        std::lock_guard lock(m_mutex);
+        entry = m_peers.IssueOutbound(address, connection_type, UnixTime());
+    }
+    std::string failure;
+    try {
+        GetSupervisor()->openConnection(address, entry.id, connection_type);
+        LogDebug(LogCategory::NET, "Asked orreryd to open a {} connection to {} as peer {}", connection_type,
+                 address, entry.id);
+        return std::nullopt;
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    std::lock_guard lock(m_mutex);
+    m_peers.Remove(entry.id);
+    return failure;
+}
+
+void NodeService::DialTarget(const std::string& address)
+{
+    auto failure = OpenOutbound(address, "manual");
+    std::lock_guard lock(m_mutex);
+    if (!failure) {
+        if (m_dial_failures.erase(address)) LogPrintf("Dialling {} again through orreryd", address);
+        return;
+    }
+    // Retries fail the same way every few seconds: log a failure once, then only under -debug=net.
+    auto [it, inserted] = m_dial_failures.try_emplace(address, *failure);
+    if (inserted || it->second != *failure) {
+        it->second = *failure;
+        LogPrintf("Cannot connect to {}: {}; will retry", address, *failure);
+    } else {
+        LogDebug(LogCategory::NET, "Cannot connect to {}: {}", address, *failure);
+    }
+}
+
+void NodeService::DropPeer(int64_t peer_id, const std::string& reason)
+{
+    std::optional<PeerEntry> entry;
+    {
+        std::lock_guard lock(m_mutex);
+        entry = m_peers.Remove(peer_id);
+        m_agents.erase(peer_id);
+    }
+    if (entry) LogPrintf("Peer {} ({}) disconnected: {}", peer_id, entry->address, reason);
+}
+
+// ---------------------------------------------------------------- Node
+
+interfaces::BlockchainInfo NodeService::getBlockchainInfo()
+{
+    int64_t size = 0;
+    if (!m_config.data_dir.empty()) {
+        size = DirectorySize(m_config.data_dir / "blocks") + DirectorySize(m_config.data_dir / "chainstate");
+    }
+    return m_chain.GetBlockchainInfo(UnixTime(), size);
+}
+
+interfaces::NetworkInfo NodeService::getNetworkInfo()
+{
+    interfaces::NetworkInfo info;
+    info.version = ClientVersionNumber(ORRERY_VERSION);
+    info.subversion = UserAgent();
+    info.protocol_version = PROTOCOL_VERSION;
+    info.local_services = LOCAL_SERVICES;
+    info.local_relay = true;
+    info.network_active = true;
+    std::lock_guard lock(m_mutex);
+    info.connections_in = m_peers.CountConnected(true);
+    info.connections_out = m_peers.CountConnected(false);
+    info.connections = info.connections_in + info.connections_out;
+    return info;
+}
+
+std::vector<interfaces::PeerDetails> NodeService::getPeerInfo()
+{
+    std::vector<PeerEntry> connected;
+    {
+        std::lock_guard lock(m_mutex);
+        connected = m_peers.Connected();
+    }
+    std::vector<interfaces::PeerDetails> result;
+    result.reserve(connected.size());
+    for (const auto& entry : connected) {
+        interfaces::PeerDetails details;
+        details.id = entry.id;
+        details.address = entry.address;
+        details.address_bind = entry.local_address;
+        details.inbound = entry.inbound;
+        details.connection_type = entry.connection_type;
+        details.services = entry.version.services;
+        details.version = entry.version.version;
+        details.subversion = entry.version.user_agent;
+        details.starting_height = entry.version.start_height;
+        details.relay_txes = entry.version.relay;
+        details.conn_time = entry.conn_time;
+        details.last_send = entry.stats.last_send;
+        details.last_recv = entry.stats.last_recv;
+        details.bytes_sent = entry.stats.bytes_sent;
+        details.bytes_recv = entry.stats.bytes_recv;
+        details.ping_time = entry.stats.ping_time;
+        details.min_ping = entry.stats.min_ping;
+        details.agent_pid = entry.agent_pid;
+        details.handshake_done = entry.handshake_done;
+        result.push_back(std::move(details));
+    }
+    return result;
+}
+
+int64_t NodeService::getConnectionCount()
+{
+    std::lock_guard lock(m_mutex);
+    return m_peers.CountConnected();
+}
+
+void NodeService::addNode(std::string address, std::string command)
+{
+    if (command != "add" && command != "remove" && command != "onetry") {
+        throw interfaces::RpcError(interfaces::RPC_INVALID_PARAMETER,
+                                   "Invalid command '" + command + "': expected add, remove or onetry");
+    }
+    if (address.empty()) throw interfaces::RpcError(interfaces::RPC_INVALID_PARAMETER, "Error: empty node address");
+    if (command == "remove") {
+        std::lock_guard lock(m_mutex);
+        if (!m_peers.RemoveAddedNode(address)) {
+            throw interfaces::RpcError(interfaces::RPC_CLIENT_NODE_NOT_ADDED,
+                                       "Error: Node could not be removed. It has not been added previously.");
+        }
+        m_last_dial.erase(address);
+        m_dial_failures.erase(address);
+        LogPrintf("addnode: removed {} from the added nodes", address);
+        return;
+    }
+    if (command == "onetry") {
+        if (auto failure = OpenOutbound(address, "manual")) {
+            throw interfaces::RpcError(interfaces::RPC_CLIENT_NODE_NOT_CONNECTED,
+                                       "Error: Unable to open connection to " + address + ": " + *failure);
+        }
+        LogPrintf("addnode: trying {} once", address);
+        return;
+    }
+    bool dial_now = false;
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_peers.AddNode(address)) {
+            throw interfaces::RpcError(interfaces::RPC_CLIENT_NODE_ALREADY_ADDED, "Error: Node already added");
+        }
+        dial_now = !m_peers.HasPeerAtAddress(address) && m_peers.CountManual() < MAX_ADDNODE_CONNECTIONS;
+        if (dial_now) m_last_dial[address] = std::chrono::steady_clock::now();
+    }
+    LogPrintf("addnode: added {}", address);
+    // Like bitcoind, "add" succeeds even when the peer cannot be reached now: it is retried.
+    if (dial_now) DialTarget(address);
+}
+
+void NodeService::disconnectNode(std::string address, int64_t peer_id)
+{
+    std::optional<PeerEntry> entry;
+    std::shared_ptr<interfaces::Agent> agent;
+    {
+        std::lock_guard lock(m_mutex);
+        if (!address.empty()) {
+            entry = m_peers.FindConnectedByAddress(address);
+        } else {
+            entry = m_peers.Find(peer_id);
+            if (entry && !entry->registered) entry.reset();
+        }
+        if (!entry) {
+            throw interfaces::RpcError(interfaces::RPC_CLIENT_NODE_NOT_CONNECTED, "Node not found in connected nodes");
+        }
+        auto link = m_agents.find(entry->id);
+        if (link != m_agents.end()) agent = link->second.agent;
+    }
+    if (agent) {
+        try {
+            agent->disconnect("disconnectnode");
+        } catch (const std::exception& e) {
+            // The agent may exit before its reply leaves; it is gone either way.
+            LogDebug(LogCategory::NET, "Agent of peer {} did not answer disconnect: {}", entry->id, e.what());
+        }
+    }
+    DropPeer(entry->id, "disconnectnode");
+}
+
+interfaces::Admission NodeService::admitInbound(std::string address, std::string local_address)
+{
+    std::lock_guard lock(m_mutex);
+    interfaces::Admission admission = m_peers.AdmitInbound(address, local_address, UnixTime());
+    if (admission.accepted) {
+        LogDebug(LogCategory::NET, "Admitted inbound connection from {} as peer {}", address, admission.peer_id);
+    } else {
+        LogDebug(LogCategory::NET, "Refused inbound connection from {}: {}", address, admission.reason);
+    }
+    return admission;
+}
+
+// ---------------------------------------------------------------- PeerHost
+
+interfaces::HandshakeParams NodeService::registerAgent(int64_t peer_id, int64_t pid, std::string address,
+                                                       bool inbound)
+{
+    ConnectionSource source;
+    {
+        std::lock_guard lock(m_mutex);
+        source = m_connection_source;
+    }
+    std::vector<std::shared_ptr<ipc::Connection>> candidates;
+    if (source) {
+        for (auto& connection : source()) {
+            ipc::PeerInfo info = connection->Peer();
+            if (info.role == "p2p-agent" && info.pid == pid) candidates.push_back(std::move(connection));
+        }
+    }
+    PeerEntry entry;
+    {
+        std::lock_guard lock(m_mutex);
+        // The caller's own connection is one that no registered peer holds yet.
+        std::erase_if(candidates, [&](const auto& connection) {
+            return std::any_of(m_agents.begin(), m_agents.end(),
+                               [&](const auto& link) { return link.second.connection == connection; });
+        });
+        if (candidates.empty()) {
+            throw std::runtime_error("registerAgent: no p2p-agent connection from pid " + std::to_string(pid));
+        }
+        try {
+            entry = m_peers.Register(peer_id, pid, inbound, UnixTime());
+        } catch (const PeerTableError& e) {
+            LogPrintf("Refused agent {} for peer {}: {}", pid, peer_id, e.what());
+            throw std::runtime_error(e.what());
+        }
+        m_agents[peer_id] = AgentLink{candidates.front(), ipc::MakeProxy<interfaces::Agent>(candidates.front())};
+    }
+    if (address != entry.address) {
+        LogDebug(LogCategory::NET, "Agent of peer {} reports address {} for {}", peer_id, address, entry.address);
+    }
+    LogPrintf("Peer {} ({}, {}) served by agent {}", peer_id, entry.address, entry.connection_type, pid);
+
+    const ChainParams& params = m_chain.Params();
+    interfaces::HandshakeParams handshake;
+    handshake.chain = m_chain.Name();
+    handshake.message_start = uint32_t{params.message_start[0]} | uint32_t{params.message_start[1]} << 8 |
+                              uint32_t{params.message_start[2]} << 16 | uint32_t{params.message_start[3]} << 24;
+    handshake.protocol_version = PROTOCOL_VERSION;
+    handshake.services = LOCAL_SERVICES;
+    handshake.user_agent = UserAgent();
+    handshake.start_height = m_chain.Height();
+    handshake.nonce = entry.nonce;
+    handshake.relay = true;
+    return handshake;
+}
+
+void NodeService::handshakeDone(int64_t peer_id, interfaces::PeerVersion version)
+{
+    PeerEntry entry;
+    {
+        std::lock_guard lock(m_mutex);
+        try {
+            m_peers.SetHandshakeDone(peer_id, version);
+        } catch (const PeerTableError& e) {
+            throw std::runtime_error(e.what());
+        }
+        entry = *m_peers.Find(peer_id);
+    }
+    LogPrintf("New {} peer connected: version: {}, blocks={}, peer={} ({})", entry.connection_type, version.version,
+              version.start_height, peer_id, version.user_agent);
+}
+
+void NodeService::reportStats(int64_t peer_id, interfaces::PeerStats stats)
+{
+    std::lock_guard lock(m_mutex);
+    try {
+        m_peers.SetStats(peer_id, stats);
+    } catch (const PeerTableError& e) {
+        throw std::runtime_error(e.what());
+    }
+}
+
+void NodeService::peerDisconnected(int64_t peer_id, std::string reason)
+{
+    // An agent reports its end even when the node already dropped the peer (disconnectnode): not an error.
+    DropPeer(peer_id, reason);
+}
+
+// ---------------------------------------------------------------- the process
+
+int Run(const ArgsManager& args)
+{
+    std::filesystem::path net = args.GetDataDirNet();
+    for (const auto& dir : {net / "blocks", net / "chainstate"}) {
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        if (ec) {
+            LogPrintf("Error: cannot create {}: {}", dir.string(), ec.message());
+            std::fprintf(stderr, "Error: cannot create %s: %s\n", dir.c_str(), ec.message().c_str());
+            return 1;
+        }
+    }
+    int lock_fd = LockFile(net / ".node.lock");
+    if (lock_fd < 0) {
+        LogPrintf("Error: Cannot obtain a lock on data directory {}. orrery-node is probably already running.",
+                  net.string());
+        std::fprintf(stderr,
+                     "Error: Cannot obtain a lock on data directory %s. orrery-node is probably already running.\n",
+                     net.c_str());
+        return 1;
+    }
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr); // threads started below inherit the mask
+
+    auto service = std::make_shared<NodeService>(MakeNodeConfig(args));
+    LogPrintf("Orrery node version {} started on {} (datadir {})", ORRERY_VERSION, args.GetChain(), net.string());
+    LogPrintf("Genesis {} ({}), tip height {}", service->GetChain().TipHash().GetHex(), service->GetChain().Name(),
+              service->GetChain().Height());
+
+    ipc::Options options;
+    options.role = "node";
+    options.keys_dir = net / "keys";
+    options.max_message_size = static_cast<size_t>(args.GetIntArg("ipcmaxmessagesize", ipc::DEFAULT_MAX_MESSAGE_SIZE));
+    ipc::Server server(options);
+    server.Serve<interfaces::Node>(service);
+    server.Serve<interfaces::PeerHost>(service, {"p2p-agent"});
+    service->SetConnectionSource([&server] { return server.Peers(); });
+    std::string endpoint = args.GetArg("ipcbind", DefaultEndpoint(args, "node"));
+    // Safe under the lock: a socket left there belongs to a node that died.
+    if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6));
+    try {
+        server.Bind(endpoint);
+    } catch (const std::exception& e) {
+        LogPrintf("Error: {}", e.what());
+        std::fprintf(stderr, "Error: %s\n", e.what());
+        ::close(lock_fd);
+        return 1;
+    }
+    LogPrintf("Node interface on {}", server.Endpoint());
+    service->Start();
+
+    for (;;) {
+        int signal = 0;
+        sigwait(&signals, &signal);
+        if (signal == SIGHUP) {
+            ReopenLogFile();
+            LogPrintf("Reopened debug.log on SIGHUP");
+            continue;
+        }
+        LogPrintf("Shutdown requested ({}), stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
+        break;
+    }
+    server.Stop();
+    service->Stop();
+    if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6));
+    LogPrintf("Shutdown done");
+    ::close(lock_fd);
+    return 0;
+}
+
+} // namespace orrery::node

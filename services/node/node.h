@@ -1,0 +1,159 @@
+// orrery-node: the process that holds the chain and the peer policy. It serves
+// Node (to the gui-bridge and orreryd) and PeerHost (to the p2p-agents), and
+// asks orreryd for outbound connections through Supervisor.openConnection.
+#ifndef ORRERY_SERVICES_NODE_NODE_H
+#define ORRERY_SERVICES_NODE_NODE_H
+
+#include <common/consensus/params.h>
+#include <common/interfaces/node.h>
+#include <common/interfaces/peer_host.h>
+#include <common/interfaces/supervisor.h>
+#include <common/ipc/connection.h>
+#include <common/ipc/options.h>
+#include <common/util/args.h>
+#include <services/node/chain.h>
+#include <services/node/peer_table.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace orrery::ipc {
+class Client;
+}
+
+namespace orrery::node {
+
+//! NODE_NETWORK | NODE_WITNESS | NODE_NETWORK_LIMITED: 0x409, what bitcoind announces.
+inline constexpr uint64_t LOCAL_SERVICES = (1 << 0) | (1 << 3) | (1 << 10);
+inline constexpr int32_t PROTOCOL_VERSION = 70016;
+
+//! Declares orrery-node's options (and the common ones).
+void AddArgs(ArgsManager& args);
+
+//! What NodeService needs from the options.
+struct NodeConfig {
+    ChainType chain{ChainType::REGTEST};
+    int max_connections{DEFAULT_MAX_PEER_CONNECTIONS};
+    bool listen{true};
+    std::vector<std::string> connect;   //!< -connect: dialled and redialled, manual
+    std::vector<std::string> add_nodes; //!< -addnode: the start of the addnode list
+    std::string supervisor_endpoint;    //!< where orreryd serves Supervisor
+    std::filesystem::path data_dir;     //!< <datadir>/<net>; size_on_disk counts its blocks/ and chainstate/
+    ipc::Options ipc_options;           //!< role, keys and limits for the connection to orreryd
+    std::chrono::milliseconds retry_interval{std::chrono::seconds{5}};
+    std::chrono::milliseconds maintenance_interval{500};
+    std::chrono::milliseconds supervisor_connect_timeout{1000};
+};
+
+//! Reads the node's options into a NodeConfig.
+NodeConfig MakeNodeConfig(const ArgsManager& args);
+
+//! The node's state and its two served interfaces.
+//!
+//! Agents: each agent registers its peer id over its own IPC connection. The
+//! interface methods do not see the caller's connection, so registerAgent
+//! finds it among the connection source's connections (the server's peers):
+//! the one whose hello says role "p2p-agent" with the pid the agent reports,
+//! and that no other peer holds yet. The node keeps that connection and an
+//! Agent proxy on it; when the connection drops (agent killed), the
+//! maintenance thread notices and removes the peer.
+//!
+//! Thread-safety: every method may be called from any IPC thread. No lock is
+//! held while calling another process.
+class NodeService final : public interfaces::Node, public interfaces::PeerHost
+{
+public:
+    using ConnectionSource = std::function<std::vector<std::shared_ptr<ipc::Connection>>()>;
+
+    explicit NodeService(NodeConfig config);
+    ~NodeService() override;
+    NodeService(const NodeService&) = delete;
+    NodeService& operator=(const NodeService&) = delete;
+
+    //! Where registerAgent looks for the calling agent's connection. Set before serving.
+    void SetConnectionSource(ConnectionSource source);
+    //! Starts the maintenance thread: dials -connect and -addnode peers, retries
+    //! added ones, drops peers whose agent went away and ids never registered.
+    void Start();
+    //! Stops the maintenance thread and the connection to orreryd. Idempotent.
+    void Stop();
+    //! One round of the maintenance thread's work (tests call it directly).
+    void Maintain();
+
+    const Chain& GetChain() const { return m_chain; }
+    //! Refuses inbound peers from `host` for `seconds` (there is no setban RPC yet).
+    void Ban(const std::string& host, int64_t seconds);
+
+    // Node
+    interfaces::BlockchainInfo getBlockchainInfo() override;
+    interfaces::NetworkInfo getNetworkInfo() override;
+    std::vector<interfaces::PeerDetails> getPeerInfo() override;
+    int64_t getConnectionCount() override;
+    void addNode(std::string address, std::string command) override;
+    void disconnectNode(std::string address, int64_t peer_id) override;
+    interfaces::Admission admitInbound(std::string address, std::string local_address) override;
+
+    // PeerHost
+    interfaces::HandshakeParams registerAgent(int64_t peer_id, int64_t pid, std::string address,
+                                              bool inbound) override;
+    void handshakeDone(int64_t peer_id, interfaces::PeerVersion version) override;
+    void reportStats(int64_t peer_id, interfaces::PeerStats stats) override;
+    void peerDisconnected(int64_t peer_id, std::string reason) override;
+
+private:
+    //! The agent serving one registered peer.
+    struct AgentLink {
+        std::shared_ptr<ipc::Connection> connection;
+        std::shared_ptr<interfaces::Agent> agent;
+    };
+
+    //! Issues an id and asks orreryd to dial `address`. Returns the failure, nullopt on success.
+    std::optional<std::string> OpenOutbound(const std::string& address, const std::string& connection_type);
+    //! The Supervisor proxy, connecting to orreryd first if needed. Throws when orreryd is not reachable.
+    std::shared_ptr<interfaces::Supervisor> GetSupervisor();
+    //! Dials a target the maintenance loop or addnode wants connected; logs the outcome once per change.
+    void DialTarget(const std::string& address);
+    void DropPeer(int64_t peer_id, const std::string& reason);
+    uint64_t MakeNonce();
+
+    const NodeConfig m_config;
+    const Chain m_chain;
+
+    std::mutex m_mutex;
+    PeerTable m_peers;                                     // guarded by m_mutex
+    std::map<int64_t, AgentLink> m_agents;                 // guarded by m_mutex
+    std::map<std::string, std::chrono::steady_clock::time_point> m_last_dial; // guarded by m_mutex
+    std::map<std::string, std::string> m_dial_failures;  // guarded by m_mutex: last failure logged per address
+    ConnectionSource m_connection_source;                  // guarded by m_mutex
+
+    std::mutex m_nonce_mutex;
+    std::mt19937_64 m_nonce_rng; // guarded by m_nonce_mutex
+
+    std::mutex m_supervisor_mutex;
+    std::unique_ptr<ipc::Client> m_supervisor_client;         // guarded by m_supervisor_mutex
+    std::shared_ptr<interfaces::Supervisor> m_supervisor;     // guarded by m_supervisor_mutex
+
+    std::mutex m_thread_mutex;
+    std::condition_variable m_thread_cv;
+    bool m_stopping{false}; // guarded by m_thread_mutex
+    std::thread m_thread;
+};
+
+//! Runs orrery-node until SIGTERM/SIGINT: takes the node's lock in the
+//! network's folder, makes blocks/ and chainstate/, serves Node and PeerHost on
+//! -ipcbind (default <net>/run/node.sock). Returns the process exit code.
+int Run(const ArgsManager& args);
+
+} // namespace orrery::node
+
+#endif // ORRERY_SERVICES_NODE_NODE_H

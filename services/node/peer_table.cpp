@@ -1,0 +1,216 @@
+// The node's peer table; see peer_table.h.
+#include <services/node/peer_table.h>
+
+#include <algorithm>
+
+namespace orrery::node {
+
+std::string HostOfAddress(std::string_view address)
+{
+    if (address.starts_with('[')) {
+        auto close = address.find(']');
+        if (close != std::string_view::npos) return std::string(address.substr(1, close - 1));
+        return std::string(address);
+    }
+    auto colon = address.rfind(':');
+    // More than one colon without brackets is a bare IPv6 address: no port to strip.
+    if (colon == std::string_view::npos || address.find(':') != colon) return std::string(address);
+    return std::string(address.substr(0, colon));
+}
+
+PeerTable::PeerTable(int max_connections, bool listening, std::function<uint64_t()> make_nonce)
+    : m_max_inbound(std::max(0, max_connections - (MAX_OUTBOUND_FULL_RELAY_CONNECTIONS +
+                                                   MAX_BLOCK_RELAY_ONLY_CONNECTIONS + MAX_FEELER_CONNECTIONS))),
+      m_listening(listening), m_make_nonce(std::move(make_nonce))
+{
+}
+
+// ---------------------------------------------------------------- issuing ids
+
+interfaces::Admission PeerTable::AdmitInbound(const std::string& address, const std::string& local_address,
+                                              int64_t now)
+{
+    interfaces::Admission admission;
+    if (!m_listening) {
+        admission.reason = "not accepting inbound connections (-listen=0)";
+    } else if (IsBanned(address, now)) {
+        admission.reason = "address " + HostOfAddress(address) + " is banned";
+    } else if (!local_address.empty() && address == local_address) {
+        admission.reason = "connection to self";
+    } else if (CountInbound() >= m_max_inbound) {
+        admission.reason = "inbound connection limit reached (" + std::to_string(m_max_inbound) + ")";
+    } else {
+        PeerEntry entry;
+        entry.id = NextId();
+        entry.address = address;
+        entry.local_address = local_address;
+        entry.inbound = true;
+        entry.connection_type = "inbound";
+        entry.nonce = m_make_nonce();
+        entry.issued_time = now;
+        m_peers.emplace(entry.id, entry);
+        admission.accepted = true;
+        admission.peer_id = entry.id;
+    }
+    return admission;
+}
+
+PeerEntry PeerTable::IssueOutbound(const std::string& address, const std::string& connection_type, int64_t now)
+{
+    PeerEntry entry;
+    entry.id = NextId();
+    entry.address = address;
+    entry.inbound = false;
+    entry.connection_type = connection_type;
+    entry.nonce = m_make_nonce();
+    entry.issued_time = now;
+    m_peers.emplace(entry.id, entry);
+    return entry;
+}
+
+// ---------------------------------------------------------------- what agents report
+
+PeerEntry PeerTable::Register(int64_t id, int64_t agent_pid, bool inbound, int64_t now)
+{
+    auto it = m_peers.find(id);
+    if (it == m_peers.end()) {
+        throw PeerTableError("unknown peer id " + std::to_string(id) + ": the node did not issue it");
+    }
+    PeerEntry& entry = it->second;
+    if (entry.registered) {
+        throw PeerTableError("peer id " + std::to_string(id) + " is already served by agent " +
+                             std::to_string(entry.agent_pid));
+    }
+    if (entry.inbound != inbound) {
+        throw PeerTableError("peer id " + std::to_string(id) + " was issued for an " +
+                             (entry.inbound ? "inbound" : "outbound") + " connection");
+    }
+    entry.registered = true;
+    entry.agent_pid = agent_pid;
+    entry.conn_time = now;
+    return entry;
+}
+
+void PeerTable::SetHandshakeDone(int64_t id, const interfaces::PeerVersion& version)
+{
+    auto it = m_peers.find(id);
+    if (it == m_peers.end() || !it->second.registered) {
+        throw PeerTableError("unknown peer id " + std::to_string(id));
+    }
+    it->second.handshake_done = true;
+    it->second.version = version;
+}
+
+void PeerTable::SetStats(int64_t id, const interfaces::PeerStats& stats)
+{
+    auto it = m_peers.find(id);
+    if (it == m_peers.end() || !it->second.registered) {
+        throw PeerTableError("unknown peer id " + std::to_string(id));
+    }
+    it->second.stats = stats;
+}
+
+std::optional<PeerEntry> PeerTable::Remove(int64_t id)
+{
+    auto it = m_peers.find(id);
+    if (it == m_peers.end()) return std::nullopt;
+    PeerEntry entry = std::move(it->second);
+    m_peers.erase(it);
+    return entry;
+}
+
+std::vector<PeerEntry> PeerTable::ExpirePending(int64_t now, int64_t timeout)
+{
+    std::vector<PeerEntry> expired;
+    for (auto it = m_peers.begin(); it != m_peers.end();) {
+        if (!it->second.registered && it->second.issued_time + timeout <= now) {
+            expired.push_back(std::move(it->second));
+            it = m_peers.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return expired;
+}
+
+// ---------------------------------------------------------------- queries
+
+std::optional<PeerEntry> PeerTable::Find(int64_t id) const
+{
+    auto it = m_peers.find(id);
+    if (it == m_peers.end()) return std::nullopt;
+    return it->second;
+}
+
+std::optional<PeerEntry> PeerTable::FindConnectedByAddress(const std::string& address) const
+{
+    for (const auto& [id, entry] : m_peers) {
+        if (entry.registered && entry.address == address) return entry;
+    }
+    return std::nullopt;
+}
+
+bool PeerTable::HasPeerAtAddress(const std::string& address) const
+{
+    return std::any_of(m_peers.begin(), m_peers.end(), [&](const auto& p) { return p.second.address == address; });
+}
+
+std::vector<PeerEntry> PeerTable::Connected() const
+{
+    std::vector<PeerEntry> connected;
+    for (const auto& [id, entry] : m_peers) {
+        if (entry.registered) connected.push_back(entry);
+    }
+    return connected;
+}
+
+int PeerTable::CountConnected(std::optional<bool> inbound) const
+{
+    return static_cast<int>(std::count_if(m_peers.begin(), m_peers.end(), [&](const auto& p) {
+        return p.second.registered && (!inbound || p.second.inbound == *inbound);
+    }));
+}
+
+int PeerTable::CountManual() const
+{
+    return static_cast<int>(std::count_if(m_peers.begin(), m_peers.end(), [](const auto& p) {
+        return !p.second.inbound && p.second.connection_type == "manual";
+    }));
+}
+
+int PeerTable::CountInbound() const
+{
+    // Pending ones count too: a burst of sockets must not overshoot the limit before their agents register.
+    return static_cast<int>(
+        std::count_if(m_peers.begin(), m_peers.end(), [](const auto& p) { return p.second.inbound; }));
+}
+
+// ---------------------------------------------------------------- addnode list and bans
+
+bool PeerTable::AddNode(const std::string& address)
+{
+    if (std::find(m_added.begin(), m_added.end(), address) != m_added.end()) return false;
+    m_added.push_back(address);
+    return true;
+}
+
+bool PeerTable::RemoveAddedNode(const std::string& address)
+{
+    auto it = std::find(m_added.begin(), m_added.end(), address);
+    if (it == m_added.end()) return false;
+    m_added.erase(it);
+    return true;
+}
+
+void PeerTable::Ban(const std::string& host, int64_t until)
+{
+    m_banned[host] = until;
+}
+
+bool PeerTable::IsBanned(const std::string& address, int64_t now) const
+{
+    auto it = m_banned.find(HostOfAddress(address));
+    return it != m_banned.end() && it->second > now;
+}
+
+} // namespace orrery::node

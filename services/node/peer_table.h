@@ -1,0 +1,124 @@
+// The node's table of peers: the ids it issues, the connections the
+// p2p-agents register for them, the addnode list, bans, and the admission
+// rules for inbound sockets. Pure bookkeeping: no IPC, no clock, no locking
+// (the caller passes the time and holds its own mutex), so tests drive it
+// directly.
+#ifndef ORRERY_SERVICES_NODE_PEER_TABLE_H
+#define ORRERY_SERVICES_NODE_PEER_TABLE_H
+
+#include <common/interfaces/node.h>
+#include <common/interfaces/peer_host.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace orrery::node {
+
+//! Bitcoin Core's connection budget (net.h): full-relay, block-relay-only and
+//! feeler outbound slots are reserved out of -maxconnections; addnode
+//! connections come on top of it, at most MAX_ADDNODE_CONNECTIONS at a time.
+inline constexpr int DEFAULT_MAX_PEER_CONNECTIONS = 125;
+inline constexpr int MAX_OUTBOUND_FULL_RELAY_CONNECTIONS = 8;
+inline constexpr int MAX_BLOCK_RELAY_ONLY_CONNECTIONS = 2;
+inline constexpr int MAX_FEELER_CONNECTIONS = 1;
+inline constexpr int MAX_ADDNODE_CONNECTIONS = 8;
+//! An issued id whose agent never registered is forgotten after this long.
+inline constexpr int64_t PENDING_PEER_TIMEOUT_SECONDS = 60;
+
+//! A peer id the node issued: pending until its agent registers, then connected.
+struct PeerEntry {
+    int64_t id{0};
+    std::string address;        //!< as given to addnode/-connect, or the inbound peer's ip:port
+    std::string local_address;  //!< our end of an inbound socket
+    bool inbound{false};
+    std::string connection_type; //!< "inbound", "manual", ...
+    uint64_t nonce{0};          //!< the nonce our version message carries to this peer
+    int64_t issued_time{0};     //!< unix seconds
+    bool registered{false};
+    int64_t agent_pid{0};
+    int64_t conn_time{0};       //!< unix seconds of the registration
+    bool handshake_done{false};
+    interfaces::PeerVersion version;
+    interfaces::PeerStats stats;
+};
+
+//! Thrown for calls about a peer id the table does not know or that are out of order.
+class PeerTableError : public std::runtime_error
+{
+public:
+    using std::runtime_error::runtime_error;
+};
+
+//! "1.2.3.4:8333" -> "1.2.3.4", "[::1]:8333" -> "::1", "host" -> "host".
+std::string HostOfAddress(std::string_view address);
+
+class PeerTable
+{
+public:
+    //! `max_connections` is -maxconnections; `listening` is -listen.
+    //! `make_nonce` gives each issued id its version nonce (random in the node).
+    PeerTable(int max_connections, bool listening, std::function<uint64_t()> make_nonce);
+
+    //! How many inbound peers may be connected at once:
+    //! -maxconnections minus the automatic outbound slots, never below zero.
+    int MaxInbound() const { return m_max_inbound; }
+
+    //! orreryd's question for an accepted socket. On success a new id is pending for it.
+    interfaces::Admission AdmitInbound(const std::string& address, const std::string& local_address, int64_t now);
+    //! Issues an id for an outbound connection the node is about to ask orreryd for.
+    PeerEntry IssueOutbound(const std::string& address, const std::string& connection_type, int64_t now);
+
+    //! The agent of an issued id says it serves it. Throws PeerTableError for an id
+    //! the node did not issue, one already registered, or inbound/outbound confusion.
+    PeerEntry Register(int64_t id, int64_t agent_pid, bool inbound, int64_t now);
+    //! Throw PeerTableError unless the peer is registered.
+    void SetHandshakeDone(int64_t id, const interfaces::PeerVersion& version);
+    void SetStats(int64_t id, const interfaces::PeerStats& stats);
+    //! Forgets a pending or registered peer; nullopt if unknown.
+    std::optional<PeerEntry> Remove(int64_t id);
+    //! Forgets ids issued before now - timeout whose agent never registered; returns them.
+    std::vector<PeerEntry> ExpirePending(int64_t now, int64_t timeout = PENDING_PEER_TIMEOUT_SECONDS);
+
+    std::optional<PeerEntry> Find(int64_t id) const;
+    //! A registered peer by the address getpeerinfo shows.
+    std::optional<PeerEntry> FindConnectedByAddress(const std::string& address) const;
+    //! Whether a pending or registered peer has this address (no second dial to it).
+    bool HasPeerAtAddress(const std::string& address) const;
+    //! Registered peers, by id.
+    std::vector<PeerEntry> Connected() const;
+    int CountConnected(std::optional<bool> inbound = std::nullopt) const;
+    //! Pending and registered manual outbound peers.
+    int CountManual() const;
+
+    //! The addnode list. AddNode is false if the address is already listed,
+    //! RemoveAddedNode false if it is not.
+    bool AddNode(const std::string& address);
+    bool RemoveAddedNode(const std::string& address);
+    const std::vector<std::string>& AddedNodes() const { return m_added; }
+
+    //! Refuses inbound connections from `host` (no port) until `until` (unix seconds).
+    void Ban(const std::string& host, int64_t until);
+    bool IsBanned(const std::string& address, int64_t now) const;
+
+private:
+    int64_t NextId() { return m_next_id++; }
+    int CountInbound() const;
+
+    int m_max_inbound;
+    bool m_listening;
+    std::function<uint64_t()> m_make_nonce;
+    int64_t m_next_id{0};
+    std::map<int64_t, PeerEntry> m_peers;
+    std::vector<std::string> m_added;
+    std::map<std::string, int64_t> m_banned;
+};
+
+} // namespace orrery::node
+
+#endif // ORRERY_SERVICES_NODE_PEER_TABLE_H

@@ -1,0 +1,198 @@
+// The node's peer table: ids, registration by agents, admission of inbound
+// sockets, the addnode list and bans, without processes or clocks.
+#include <services/node/peer_table.h>
+
+#include <doctest/doctest.h>
+
+#include <memory>
+
+using namespace orrery;
+using namespace orrery::node;
+
+namespace {
+
+PeerTable MakeTable(int max_connections = DEFAULT_MAX_PEER_CONNECTIONS, bool listening = true)
+{
+    auto counter = std::make_shared<uint64_t>(1000);
+    return PeerTable(max_connections, listening, [counter] { return ++*counter; });
+}
+
+} // namespace
+
+TEST_CASE("peer ids start at zero and increase across inbound and outbound peers")
+{
+    PeerTable table = MakeTable();
+    auto first = table.AdmitInbound("10.0.0.1:5000", "10.0.0.9:18444", 100);
+    auto second = table.IssueOutbound("10.0.0.2:18444", "manual", 100);
+    auto third = table.AdmitInbound("10.0.0.3:5000", "10.0.0.9:18444", 100);
+    REQUIRE(first.accepted);
+    REQUIRE(third.accepted);
+    CHECK(first.peer_id == 0);
+    CHECK(second.id == 1);
+    CHECK(third.peer_id == 2);
+    // A removed id is never reused.
+    table.Remove(2);
+    CHECK(table.IssueOutbound("10.0.0.4:18444", "manual", 100).id == 3);
+}
+
+TEST_CASE("each issued peer gets its own version nonce")
+{
+    PeerTable table = MakeTable();
+    auto a = table.IssueOutbound("10.0.0.2:18444", "manual", 100);
+    auto b = table.IssueOutbound("10.0.0.3:18444", "manual", 100);
+    CHECK(a.nonce != 0);
+    CHECK(a.nonce != b.nonce);
+}
+
+TEST_CASE("inbound slots are -maxconnections minus the eleven automatic outbound slots")
+{
+    CHECK(MakeTable().MaxInbound() == 114);
+    CHECK(MakeTable(0).MaxInbound() == 0);
+    CHECK(MakeTable(11).MaxInbound() == 0);
+    CHECK(MakeTable(13).MaxInbound() == 2);
+}
+
+TEST_CASE("an inbound socket is refused when the inbound slots are full, pending ones included")
+{
+    PeerTable table = MakeTable(13);
+    auto a = table.AdmitInbound("10.0.0.1:5000", "", 100);
+    auto b = table.AdmitInbound("10.0.0.2:5000", "", 100);
+    REQUIRE(a.accepted);
+    REQUIRE(b.accepted);
+    table.Register(a.peer_id, 4242, true, 101); // one registered, one still pending
+    auto c = table.AdmitInbound("10.0.0.3:5000", "", 102);
+    CHECK_FALSE(c.accepted);
+    CHECK(c.reason == "inbound connection limit reached (2)");
+    // Outbound peers do not take inbound slots.
+    table.IssueOutbound("10.0.0.8:18444", "manual", 102);
+    table.Remove(b.peer_id);
+    CHECK(table.AdmitInbound("10.0.0.3:5000", "", 103).accepted);
+}
+
+TEST_CASE("no inbound peer is admitted with -maxconnections=0 or -listen=0")
+{
+    auto none = MakeTable(0).AdmitInbound("10.0.0.1:5000", "", 100);
+    CHECK_FALSE(none.accepted);
+    CHECK(none.reason.find("limit") != std::string::npos);
+    auto not_listening = MakeTable(125, false).AdmitInbound("10.0.0.1:5000", "", 100);
+    CHECK_FALSE(not_listening.accepted);
+    CHECK(not_listening.reason.find("-listen=0") != std::string::npos);
+}
+
+TEST_CASE("a banned host is refused until its ban expires, whatever its port")
+{
+    PeerTable table = MakeTable();
+    table.Ban("10.0.0.1", 200);
+    auto refused = table.AdmitInbound("10.0.0.1:5000", "", 100);
+    CHECK_FALSE(refused.accepted);
+    CHECK(refused.reason == "address 10.0.0.1 is banned");
+    CHECK_FALSE(table.AdmitInbound("10.0.0.1:6000", "", 199).accepted);
+    CHECK(table.AdmitInbound("10.0.0.2:5000", "", 100).accepted);
+    CHECK(table.AdmitInbound("10.0.0.1:5000", "", 200).accepted);
+    table.Ban("::1", 300);
+    CHECK(table.IsBanned("[::1]:18444", 250));
+}
+
+TEST_CASE("a socket connected to itself is refused")
+{
+    PeerTable table = MakeTable();
+    auto self = table.AdmitInbound("127.0.0.1:18444", "127.0.0.1:18444", 100);
+    CHECK_FALSE(self.accepted);
+    CHECK(self.reason == "connection to self");
+}
+
+TEST_CASE("only an id the node issued can be registered, once, in its direction")
+{
+    PeerTable table = MakeTable();
+    CHECK_THROWS_WITH_AS(table.Register(7, 100, true, 100), "unknown peer id 7: the node did not issue it",
+                         PeerTableError);
+    auto inbound = table.AdmitInbound("10.0.0.1:5000", "10.0.0.9:18444", 100);
+    CHECK_THROWS_AS(table.Register(inbound.peer_id, 100, false, 100), PeerTableError);
+    auto entry = table.Register(inbound.peer_id, 100, true, 105);
+    CHECK(entry.registered);
+    CHECK(entry.agent_pid == 100);
+    CHECK(entry.conn_time == 105);
+    CHECK(entry.address == "10.0.0.1:5000");
+    CHECK(entry.local_address == "10.0.0.9:18444");
+    CHECK(entry.connection_type == "inbound");
+    CHECK_THROWS_WITH_AS(table.Register(inbound.peer_id, 101, true, 100), "peer id 0 is already served by agent 100",
+                         PeerTableError);
+}
+
+TEST_CASE("handshake and stats reports need a registered peer")
+{
+    PeerTable table = MakeTable();
+    auto id = table.IssueOutbound("10.0.0.2:18444", "manual", 100).id;
+    interfaces::PeerVersion version;
+    version.version = 70016;
+    version.user_agent = "/Satoshi:28.0.0/";
+    CHECK_THROWS_AS(table.SetHandshakeDone(id, version), PeerTableError);
+    CHECK_THROWS_AS(table.SetStats(99, {}), PeerTableError);
+    table.Register(id, 55, false, 100);
+    table.SetHandshakeDone(id, version);
+    interfaces::PeerStats stats;
+    stats.bytes_sent = 1234;
+    stats.ping_time = 0.25;
+    table.SetStats(id, stats);
+    auto entry = table.Find(id);
+    REQUIRE(entry);
+    CHECK(entry->handshake_done);
+    CHECK(entry->version.user_agent == "/Satoshi:28.0.0/");
+    CHECK(entry->stats.bytes_sent == 1234);
+    CHECK(entry->stats.ping_time == 0.25);
+}
+
+TEST_CASE("connected peers are the registered ones, counted by direction")
+{
+    PeerTable table = MakeTable();
+    auto in = table.AdmitInbound("10.0.0.1:5000", "", 100).peer_id;
+    auto out = table.IssueOutbound("10.0.0.2:18444", "manual", 100).id;
+    table.IssueOutbound("10.0.0.3:18444", "manual", 100); // pending
+    CHECK(table.CountConnected() == 0);
+    table.Register(in, 1, true, 100);
+    table.Register(out, 2, false, 100);
+    CHECK(table.CountConnected() == 2);
+    CHECK(table.CountConnected(true) == 1);
+    CHECK(table.CountConnected(false) == 1);
+    CHECK(table.CountManual() == 2);
+    CHECK(table.Connected().size() == 2);
+    CHECK(table.FindConnectedByAddress("10.0.0.2:18444")->id == out);
+    CHECK_FALSE(table.FindConnectedByAddress("10.0.0.3:18444"));
+    CHECK(table.HasPeerAtAddress("10.0.0.3:18444"));
+}
+
+TEST_CASE("ids whose agent never registered expire, registered ones stay")
+{
+    PeerTable table = MakeTable();
+    auto old_pending = table.IssueOutbound("10.0.0.2:18444", "manual", 100).id;
+    auto registered = table.IssueOutbound("10.0.0.3:18444", "manual", 100).id;
+    auto young_pending = table.IssueOutbound("10.0.0.4:18444", "manual", 150).id;
+    table.Register(registered, 7, false, 101);
+    auto expired = table.ExpirePending(170, 60);
+    REQUIRE(expired.size() == 1);
+    CHECK(expired[0].id == old_pending);
+    CHECK_FALSE(table.Find(old_pending));
+    CHECK(table.Find(registered));
+    CHECK(table.Find(young_pending));
+    CHECK_FALSE(table.Remove(old_pending));
+}
+
+TEST_CASE("the addnode list refuses duplicates and unknown removals")
+{
+    PeerTable table = MakeTable();
+    CHECK(table.AddNode("10.0.0.2:18444"));
+    CHECK_FALSE(table.AddNode("10.0.0.2:18444"));
+    CHECK(table.AddNode("10.0.0.3:18444"));
+    CHECK(table.AddedNodes() == std::vector<std::string>{"10.0.0.2:18444", "10.0.0.3:18444"});
+    CHECK_FALSE(table.RemoveAddedNode("10.0.0.9:18444"));
+    CHECK(table.RemoveAddedNode("10.0.0.2:18444"));
+    CHECK(table.AddedNodes() == std::vector<std::string>{"10.0.0.3:18444"});
+}
+
+TEST_CASE("the host of an address drops the port and IPv6 brackets")
+{
+    CHECK(HostOfAddress("1.2.3.4:8333") == "1.2.3.4");
+    CHECK(HostOfAddress("[2001:db8::1]:8333") == "2001:db8::1");
+    CHECK(HostOfAddress("2001:db8::1") == "2001:db8::1");
+    CHECK(HostOfAddress("example.org") == "example.org");
+}

@@ -1,0 +1,413 @@
+// The node's served interfaces over real IPC links in one process: a
+// gui-bridge-like caller of Node, p2p-agent-like clients of PeerHost serving
+// Agent back, and a stand-in orreryd receiving openConnection.
+#include <services/node/node.h>
+
+#include <common/interfaces/node_ipc.h>
+#include <common/interfaces/peer_host_ipc.h>
+#include <common/interfaces/rpc_error.h>
+#include <common/interfaces/supervisor_ipc.h>
+#include <common/ipc/endpoint.h>
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+
+using namespace orrery;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string UniqueEndpoint(const char* name)
+{
+    static std::atomic<int> counter{0};
+    return "inproc://node-test-" + std::string(name) + "-" + std::to_string(counter++);
+}
+
+//! The node is served on ipc://, like in production: a closed agent connection is noticed there.
+std::string UniqueSocket()
+{
+    static std::atomic<int> counter{0};
+    return "ipc://" + (std::filesystem::temp_directory_path() /
+                       ("orrery-node-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".sock"))
+                          .string();
+}
+
+//! orreryd as far as the node sees it: records openConnection, can be told to fail.
+class FakeSupervisor final : public interfaces::Supervisor
+{
+public:
+    struct Request {
+        std::string address;
+        int64_t peer_id;
+        std::string connection_type;
+    };
+    std::vector<interfaces::ProcessStatus> status() override { return {}; }
+    void stop() override {}
+    void restart(std::string) override {}
+    void openConnection(std::string address, int64_t peer_id, std::string connection_type) override
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_fail) throw std::runtime_error("no agent binary");
+        m_requests.push_back({address, peer_id, connection_type});
+    }
+    std::vector<Request> Requests()
+    {
+        std::lock_guard lock(m_mutex);
+        return m_requests;
+    }
+    void SetFail(bool fail)
+    {
+        std::lock_guard lock(m_mutex);
+        m_fail = fail;
+    }
+
+private:
+    std::mutex m_mutex;
+    std::vector<Request> m_requests;
+    bool m_fail{false};
+};
+
+//! A p2p-agent's Agent interface: records what the node asked.
+class FakeAgent final : public interfaces::Agent
+{
+public:
+    void disconnect(std::string reason) override
+    {
+        std::lock_guard lock(m_mutex);
+        m_disconnects.push_back(reason);
+    }
+    interfaces::PeerStats getStats() override { return {}; }
+    std::vector<std::string> Disconnects()
+    {
+        std::lock_guard lock(m_mutex);
+        return m_disconnects;
+    }
+
+private:
+    std::mutex m_mutex;
+    std::vector<std::string> m_disconnects;
+};
+
+//! A node served on an inproc:// endpoint, with an optional stand-in orreryd.
+struct NodeFixture {
+    explicit NodeFixture(node::NodeConfig config = {}, bool with_supervisor = false)
+    {
+        config.chain = ChainType::REGTEST;
+        config.supervisor_endpoint = UniqueEndpoint("supervisor");
+        config.ipc_options.role = "node";
+        config.ipc_options.interfaces = {"supervisor"};
+        config.retry_interval = 50ms;
+        config.supervisor_connect_timeout = 300ms;
+        if (with_supervisor) {
+            supervisor_server = std::make_unique<ipc::Server>(ServerOptions("orreryd"));
+            supervisor_server->Serve<interfaces::Supervisor>(supervisor);
+            supervisor_server->Bind(config.supervisor_endpoint);
+        }
+        service = std::make_shared<node::NodeService>(config);
+        server = std::make_unique<ipc::Server>(ServerOptions("node"));
+        server->Serve<interfaces::Node>(service);
+        server->Serve<interfaces::PeerHost>(service, {"p2p-agent"});
+        service->SetConnectionSource([this] { return server->Peers(); });
+        endpoint = UniqueSocket();
+        server->Bind(endpoint);
+        gui = std::make_unique<ipc::Client>(ClientOptions("gui-bridge", {"node"}));
+        node = ipc::MakeProxy<interfaces::Node>(gui->Connect(endpoint));
+    }
+    ~NodeFixture()
+    {
+        gui->Stop();
+        server->Stop();
+        service->Stop();
+        if (supervisor_server) supervisor_server->Stop();
+        std::filesystem::remove(endpoint.substr(6));
+    }
+
+    static ipc::Options ServerOptions(const char* role)
+    {
+        ipc::Options options;
+        options.role = role;
+        return options;
+    }
+    static ipc::Options ClientOptions(const char* role, std::vector<std::string> interfaces)
+    {
+        ipc::Options options;
+        options.role = role;
+        options.interfaces = std::move(interfaces);
+        options.connect_timeout = 2s;
+        return options;
+    }
+
+    std::shared_ptr<FakeSupervisor> supervisor = std::make_shared<FakeSupervisor>();
+    std::unique_ptr<ipc::Server> supervisor_server;
+    std::shared_ptr<node::NodeService> service;
+    std::unique_ptr<ipc::Server> server;
+    std::string endpoint;
+    std::unique_ptr<ipc::Client> gui;
+    std::unique_ptr<interfaces::Node> node;
+};
+
+//! One p2p-agent: its own client, serving Agent back over the connection.
+struct AgentClient {
+    explicit AgentClient(const std::string& endpoint)
+        : client(NodeFixture::ClientOptions("p2p-agent", {"peerHost"}))
+    {
+        client.Serve<interfaces::Agent>(agent);
+        host = ipc::MakeProxy<interfaces::PeerHost>(client.Connect(endpoint));
+    }
+    ~AgentClient() { client.Stop(); }
+
+    std::shared_ptr<FakeAgent> agent = std::make_shared<FakeAgent>();
+    ipc::Client client;
+    std::unique_ptr<interfaces::PeerHost> host;
+};
+
+//! Runs `call` and returns the RPC error code it throws (0 if none) and its message.
+template <typename F>
+std::pair<int32_t, std::string> CaptureError(F call)
+{
+    try {
+        call();
+    } catch (const ipc::Error& e) {
+        return {static_cast<int32_t>(e.code()), e.what()};
+    }
+    return {0, ""};
+}
+
+template <typename P>
+bool WaitFor(P predicate, std::chrono::milliseconds timeout = 5s)
+{
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (predicate()) return true;
+        std::this_thread::sleep_for(10ms);
+    }
+    return predicate();
+}
+
+} // namespace
+
+TEST_CASE("a gui-bridge caller gets the regtest genesis and the node's network info over IPC")
+{
+    NodeFixture f;
+    auto chain = f.node->getBlockchainInfo();
+    CHECK(chain.chain == "regtest");
+    CHECK(chain.blocks == 0);
+    CHECK(chain.best_block_hash == "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206");
+    CHECK(chain.chain_work.size() == 64);
+    auto network = f.node->getNetworkInfo();
+    CHECK(network.version == node::ClientVersionNumber(ORRERY_VERSION));
+    CHECK(network.subversion == std::string("/Orrery:") + ORRERY_VERSION + "/");
+    CHECK(network.protocol_version == 70016);
+    CHECK(network.local_services == 0x409);
+    CHECK(network.connections == 0);
+    CHECK(f.node->getConnectionCount() == 0);
+    CHECK(f.node->getPeerInfo().empty());
+}
+
+TEST_CASE("addnode answers with bitcoind's error codes and messages")
+{
+    NodeFixture f; // no orreryd behind it
+    CHECK(CaptureError([&] { f.node->addNode("127.0.0.1:18555", "add"); }).first == 0);
+    auto again = CaptureError([&] { f.node->addNode("127.0.0.1:18555", "add"); });
+    CHECK(again.first == interfaces::RPC_CLIENT_NODE_ALREADY_ADDED);
+    CHECK(again.second == "Error: Node already added");
+    auto not_added = CaptureError([&] { f.node->addNode("127.0.0.1:18556", "remove"); });
+    CHECK(not_added.first == interfaces::RPC_CLIENT_NODE_NOT_ADDED);
+    CHECK(not_added.second == "Error: Node could not be removed. It has not been added previously.");
+    CHECK(CaptureError([&] { f.node->addNode("127.0.0.1:18555", "remove"); }).first == 0);
+    CHECK(CaptureError([&] { f.node->addNode("127.0.0.1:18555", "bogus"); }).first == interfaces::RPC_INVALID_PARAMETER);
+    auto onetry = CaptureError([&] { f.node->addNode("127.0.0.1:18557", "onetry"); });
+    CHECK(onetry.first == interfaces::RPC_CLIENT_NODE_NOT_CONNECTED);
+    CHECK(onetry.second.find("orreryd is not reachable") != std::string::npos);
+}
+
+TEST_CASE("an admitted inbound peer registered by its agent shows in getpeerinfo")
+{
+    NodeFixture f;
+    auto admission = f.node->admitInbound("127.0.0.1:40000", "127.0.0.1:18444");
+    REQUIRE(admission.accepted);
+    AgentClient agent(f.endpoint);
+    auto handshake = agent.host->registerAgent(admission.peer_id, ::getpid(), "127.0.0.1:40000", true);
+    CHECK(handshake.chain == "regtest");
+    CHECK(handshake.message_start == 0xdab5bffa); // fa bf b5 da on the wire
+    CHECK(handshake.protocol_version == 70016);
+    CHECK(handshake.services == 0x409);
+    CHECK(handshake.user_agent == std::string("/Orrery:") + ORRERY_VERSION + "/");
+    CHECK(handshake.start_height == 0);
+    CHECK(handshake.nonce != 0);
+    CHECK(handshake.relay);
+    CHECK(f.node->getConnectionCount() == 1);
+
+    interfaces::PeerVersion version;
+    version.version = 70016;
+    version.services = 0x409;
+    version.user_agent = "/Satoshi:28.0.0/";
+    version.start_height = 12;
+    version.relay = true;
+    agent.host->handshakeDone(admission.peer_id, version);
+    interfaces::PeerStats stats;
+    stats.bytes_sent = 300;
+    stats.bytes_recv = 400;
+    stats.ping_time = 0.01;
+    agent.host->reportStats(admission.peer_id, stats);
+
+    auto peers = f.node->getPeerInfo();
+    REQUIRE(peers.size() == 1);
+    CHECK(peers[0].id == admission.peer_id);
+    CHECK(peers[0].address == "127.0.0.1:40000");
+    CHECK(peers[0].address_bind == "127.0.0.1:18444");
+    CHECK(peers[0].inbound);
+    CHECK(peers[0].connection_type == "inbound");
+    CHECK(peers[0].agent_pid == ::getpid());
+    CHECK(peers[0].handshake_done);
+    CHECK(peers[0].subversion == "/Satoshi:28.0.0/");
+    CHECK(peers[0].starting_height == 12);
+    CHECK(peers[0].services == 0x409);
+    CHECK(peers[0].bytes_sent == 300);
+    CHECK(peers[0].bytes_recv == 400);
+    CHECK(peers[0].ping_time == 0.01);
+    CHECK(peers[0].conn_time > 0);
+    auto network = f.node->getNetworkInfo();
+    CHECK(network.connections == 1);
+    CHECK(network.connections_in == 1);
+    CHECK(network.connections_out == 0);
+
+    agent.host->peerDisconnected(admission.peer_id, "peer closed the connection");
+    CHECK(f.node->getConnectionCount() == 0);
+}
+
+TEST_CASE("an agent registering an id the node never issued is refused")
+{
+    NodeFixture f;
+    AgentClient agent(f.endpoint);
+    auto error = CaptureError([&] { agent.host->registerAgent(42, ::getpid(), "10.0.0.1:18444", false); });
+    CHECK(error.first != 0);
+    CHECK(error.second.find("unknown peer id 42") != std::string::npos);
+    CHECK(CaptureError([&] { agent.host->reportStats(42, {}); }).first != 0);
+}
+
+TEST_CASE("only p2p-agents may call PeerHost")
+{
+    NodeFixture f;
+    auto admission = f.node->admitInbound("127.0.0.1:40000", "");
+    ipc::Client intruder(NodeFixture::ClientOptions("wallet", {"node"}));
+    auto host = ipc::MakeProxy<interfaces::PeerHost>(intruder.Connect(f.endpoint));
+    auto error = CaptureError([&] { host->registerAgent(admission.peer_id, ::getpid(), "", true); });
+    CHECK(error.first == static_cast<int32_t>(ipc::ErrorCode::PERMISSION_DENIED));
+    intruder.Stop();
+}
+
+TEST_CASE("a peer whose agent goes away is dropped")
+{
+    NodeFixture f;
+    auto admission = f.node->admitInbound("127.0.0.1:40001", "");
+    {
+        AgentClient agent(f.endpoint);
+        agent.host->registerAgent(admission.peer_id, ::getpid(), "127.0.0.1:40001", true);
+        CHECK(f.node->getConnectionCount() == 1);
+    } // the agent's connection closes without a peerDisconnected
+    CHECK(WaitFor([&] {
+        f.service->Maintain();
+        return f.node->getConnectionCount() == 0;
+    }));
+}
+
+TEST_CASE("disconnectnode asks the peer's agent to disconnect, by id or by address")
+{
+    NodeFixture f;
+    auto first = f.node->admitInbound("127.0.0.1:40002", "");
+    AgentClient agent_a(f.endpoint);
+    agent_a.host->registerAgent(first.peer_id, ::getpid(), "127.0.0.1:40002", true);
+    auto second = f.node->admitInbound("127.0.0.1:40003", "");
+    AgentClient agent_b(f.endpoint);
+    agent_b.host->registerAgent(second.peer_id, ::getpid(), "127.0.0.1:40003", true);
+    REQUIRE(f.node->getConnectionCount() == 2);
+
+    f.node->disconnectNode("", first.peer_id);
+    CHECK(agent_a.agent->Disconnects() == std::vector<std::string>{"disconnectnode"});
+    CHECK(agent_b.agent->Disconnects().empty());
+    f.node->disconnectNode("127.0.0.1:40003", 0);
+    CHECK(agent_b.agent->Disconnects() == std::vector<std::string>{"disconnectnode"});
+    CHECK(f.node->getConnectionCount() == 0);
+
+    auto missing = CaptureError([&] { f.node->disconnectNode("", first.peer_id); });
+    CHECK(missing.first == interfaces::RPC_CLIENT_NODE_NOT_CONNECTED);
+    CHECK(missing.second == "Node not found in connected nodes");
+    CHECK(CaptureError([&] { f.node->disconnectNode("10.9.9.9:1", 0); }).first ==
+          interfaces::RPC_CLIENT_NODE_NOT_CONNECTED);
+    // The agent's own report after the node dropped the peer is harmless.
+    agent_a.host->peerDisconnected(first.peer_id, "disconnected on request");
+}
+
+TEST_CASE("addnode and onetry ask orreryd for manual connections with fresh peer ids")
+{
+    NodeFixture f({}, true);
+    f.node->addNode("127.0.0.1:18555", "add");
+    f.node->addNode("127.0.0.1:18556", "onetry");
+    auto requests = f.supervisor->Requests();
+    REQUIRE(requests.size() == 2);
+    CHECK(requests[0].address == "127.0.0.1:18555");
+    CHECK(requests[0].connection_type == "manual");
+    CHECK(requests[1].address == "127.0.0.1:18556");
+    CHECK(requests[1].peer_id > requests[0].peer_id);
+
+    // The agent orreryd spawned registers the id it was given.
+    AgentClient agent(f.endpoint);
+    auto handshake = agent.host->registerAgent(requests[0].peer_id, ::getpid(), "127.0.0.1:18555", false);
+    CHECK(handshake.nonce != 0);
+    auto peers = f.node->getPeerInfo();
+    REQUIRE(peers.size() == 1);
+    CHECK_FALSE(peers[0].inbound);
+    CHECK(peers[0].connection_type == "manual");
+    // A connected added node is not dialled again.
+    std::this_thread::sleep_for(60ms);
+    f.service->Maintain();
+    CHECK(f.supervisor->Requests().size() == 2);
+}
+
+TEST_CASE("added and -connect peers are redialled until orreryd takes them")
+{
+    node::NodeConfig config;
+    config.connect = {"127.0.0.1:18600"};
+    NodeFixture f(config, true);
+    f.supervisor->SetFail(true);
+    f.node->addNode("127.0.0.1:18601", "add"); // succeeds although the dial fails
+    f.service->Maintain();
+    CHECK(f.supervisor->Requests().empty());
+    f.supervisor->SetFail(false);
+    CHECK(WaitFor([&] {
+        f.service->Maintain();
+        return f.supervisor->Requests().size() == 2;
+    }));
+    auto requests = f.supervisor->Requests();
+    std::vector<std::string> addresses{requests[0].address, requests[1].address};
+    std::sort(addresses.begin(), addresses.end());
+    CHECK(addresses == std::vector<std::string>{"127.0.0.1:18600", "127.0.0.1:18601"});
+    // Pending ids are not dialled twice.
+    std::this_thread::sleep_for(60ms);
+    f.service->Maintain();
+    CHECK(f.supervisor->Requests().size() == 2);
+    // addnode remove forgets the entry.
+    f.node->addNode("127.0.0.1:18601", "remove");
+}
+
+TEST_CASE("admitInbound refuses beyond the inbound slots and from banned hosts")
+{
+    node::NodeConfig config;
+    config.max_connections = 12; // one inbound slot
+    NodeFixture f(config);
+    CHECK(f.node->admitInbound("127.0.0.1:40010", "").accepted);
+    auto full = f.node->admitInbound("127.0.0.1:40011", "");
+    CHECK_FALSE(full.accepted);
+    CHECK(full.reason == "inbound connection limit reached (1)");
+    f.service->Ban("10.1.1.1", 60);
+    auto banned = f.node->admitInbound("10.1.1.1:5000", "");
+    CHECK_FALSE(banned.accepted);
+    CHECK(banned.reason.find("banned") != std::string::npos);
+}
