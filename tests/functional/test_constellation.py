@@ -1,0 +1,157 @@
+"""orreryd running a constellation: start order, restarts, giving up, logs,
+P2P connections handed to agents, and nothing left behind however it ends."""
+import os
+import signal
+import socket
+import stat
+import time
+
+import pytest
+
+from conftest import wait_for
+from constellation_fixture import constellation_factory, stand_in_binary, zombie_children  # noqa: F401
+
+SERVICES = ["node", "wallet", "gui-bridge"]
+
+
+def test_status_lists_orreryd_and_the_services_with_their_pids(constellation_factory):
+    c = constellation_factory().start()
+    status = c.status()
+    print(status)
+    assert [e["role"] for e in status] == ["orreryd"] + SERVICES
+    assert status[0]["pid"] == c.process.pid
+    for entry in status[1:]:
+        assert entry["pid"] > 0 and entry["state"] == "running" and entry["restarts"] == 0
+        assert entry["rss_bytes"] > 0
+        assert os.readlink(f"/proc/{entry['pid']}/exe") == str(c.binaries[entry["role"]])
+        # Each child leads its own process group, apart from orreryd's.
+        assert os.getpgid(entry["pid"]) == entry["pid"]
+    log = c.log()
+    assert log.index("node is ready") < log.index("Started wallet") < log.index("wallet is ready") \
+        < log.index("Started gui-bridge")
+    for entry in status[1:]:  # their lines reach debug.log through orreryd, tagged with role and pid
+        assert f"[{entry['role']}:{entry['pid']}]" in log
+
+
+def test_a_killed_node_is_restarted_with_a_new_pid(constellation_factory):
+    c = constellation_factory().start()
+    old = c.kill("node")
+    started = time.monotonic()
+
+    def restarted():
+        entries = [e for e in c.entries("node") if e["pid"] and e["pid"] != old and e["state"] == "running"]
+        return entries[0] if entries else None
+    entry = wait_for(restarted, 15, "a new node")
+    print(f"node restarted as {entry['pid']} after {time.monotonic() - started:.1f}s")
+    assert entry["restarts"] == 1
+    assert "killed by signal 9 (KILL); restarting it in 1000 ms" in c.log()
+    assert [e["role"] for e in c.status()] == ["orreryd"] + SERVICES
+
+
+def test_a_crash_loop_makes_orreryd_give_up_with_one_clear_line(constellation_factory):
+    c = constellation_factory(extra_args=["-restartintensity=2", "-restartperiod=60"],
+                              binaries={"node": "/bin/false"})
+    c.start(wait_all=False)
+    assert c.process.wait(timeout=30) != 0
+    _, stderr = c.process.communicate()
+    print(stderr)
+    assert "Error: node failed 3 times within 60 s (last: node" in stderr
+    assert "exited with status 1); giving up and stopping Orrery" in stderr
+    log = c.log()
+    assert log.count("restarting it in") == 2
+    assert "restarting it in 1000 ms" in log and "restarting it in 2000 ms" in log
+    assert "Started wallet" not in log  # nothing starts after a node that never became ready
+
+
+def test_an_exec_failure_is_reported_not_hidden(constellation_factory, tmp_path):
+    broken = tmp_path / "broken-node"
+    broken.write_text("#!/nonexistent/interpreter\n")
+    broken.chmod(0o755)
+    c = constellation_factory(extra_args=["-restartintensity=0"], binaries={"node": str(broken)})
+    c.start(wait_all=False)
+    assert c.process.wait(timeout=30) == 1
+    _, stderr = c.process.communicate()
+    assert f"cannot start {broken}: No such file or directory" in stderr
+
+
+def test_untagged_and_unfinished_output_of_a_child_is_tagged_and_kept_whole(constellation_factory, tmp_path):
+    chatty = tmp_path / "chatty"
+    chatty.write_text("#!/bin/sh\necho \"plain line from a foreign program\"\nprintf 'no newline at the end'\n"
+                      "exec sleep 600\n")
+    chatty.chmod(0o755)
+    c = constellation_factory(binaries={"gui-bridge": str(chatty)}, extra_args=["-stoptimeout=2"])
+    c.start(wait_all=False)
+    c.wait_for_log("plain line from a foreign program")
+    pid = c.pid("gui-bridge")
+    assert c.stop() == 0
+    lines = c.log().splitlines()
+    plain = [line for line in lines if "plain line from a foreign program" in line]
+    assert len(plain) == 1 and f" [gui-bridge:{pid}] plain line" in plain[0]
+    assert any(line.endswith(f"[gui-bridge:{pid}] no newline at the end") for line in lines)
+
+
+def test_sigterm_stops_gui_bridge_wallet_agents_node_in_that_order(constellation_factory):
+    c = constellation_factory().start()
+    peer = socket.create_connection(("127.0.0.1", c.p2p_port))
+    try:
+        wait_for(lambda: c.entries("p2p-agent"), 15, "an agent for the peer")
+        assert c.entries("p2p-agent")[0]["peer_address"] == "%s:%d" % peer.getsockname()
+        assert c.stop() == 0
+    finally:
+        peer.close()
+    log = c.log()
+    order = [log.index(f"Stopping {role} (pid") for role in ("gui-bridge", "wallet", "node")]
+    agent_exit = log.index("p2p-agent ")
+    assert order[0] < order[1] < agent_exit < order[2]
+    assert "Shutdown done" in log
+
+
+def test_sigkill_of_orreryd_leaves_no_process(constellation_factory):
+    c = constellation_factory().start()
+    peer = socket.create_connection(("127.0.0.1", c.p2p_port))
+    try:
+        wait_for(lambda: c.entries("p2p-agent"), 15, "an agent for the peer")
+        pids = [e["pid"] for e in c.status()]
+        assert len(c.survivors()) == len(pids)
+        print(f"SIGKILL to orreryd {c.process.pid}; children {pids[1:]}")
+        c.process.kill()
+        c.process.wait()
+        wait_for(lambda: not c.survivors(), 10, "every child to die with orreryd")
+    finally:
+        peer.close()
+
+
+def test_two_hundred_peers_come_and_go_without_zombies_or_fd_growth(constellation_factory):
+    c = constellation_factory().start()
+    time.sleep(0.5)
+    before = c.fd_count()
+    for batch in range(10):
+        peers = [socket.create_connection(("127.0.0.1", c.p2p_port)) for _ in range(20)]
+        for peer in peers:
+            peer.close()
+    def agent_exits():
+        return [line for line in c.log().splitlines() if "[orreryd:" in line and "] p2p-agent " in line]
+    wait_for(lambda: len(agent_exits()) >= 200 and not c.entries("p2p-agent"), 90, "200 agents to start and exit")
+    exits = agent_exits()
+    print(f"{len(exits)} agents exited; fds before {before}, after {c.fd_count()}")
+    assert len(exits) == 200
+    assert zombie_children(c.process.pid) == []
+    wait_for(lambda: c.fd_count() <= before, 10, f"orreryd's fd count back to {before} (now {c.fd_count()})")
+
+
+def test_the_node_asks_orreryd_to_open_an_outbound_connection(constellation_factory):
+    listener = socket.create_server(("127.0.0.1", 0))
+    address = "127.0.0.1:%d" % listener.getsockname()[1]
+    c = constellation_factory(binaries={"node": stand_in_binary(), "p2p-agent": stand_in_binary()},
+                              env={"ORRERY_TEST_OUTBOUND": address})
+    c.start()
+    listener.settimeout(15)
+    conn, _ = listener.accept()
+    try:
+        agents = wait_for(lambda: c.entries("p2p-agent"), 10, "the outbound agent in status")
+        assert agents[0]["peer_address"] == address
+    finally:
+        conn.close()
+        listener.close()
+    wait_for(lambda: not c.entries("p2p-agent"), 10, "the agent to exit when the peer closed")
+    assert f"p2p-agent {agents[0]['pid']} for peer 1000 ({address}) exited with status 0" in c.log()

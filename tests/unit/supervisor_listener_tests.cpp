@@ -1,0 +1,81 @@
+// -bind addresses and the P2P listening sockets of orreryd.
+#include <supervisor/listener.h>
+
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <atomic>
+#include <chrono>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace orrery::supervisor;
+
+TEST_CASE("bind addresses parse with and without a port, IPv4 and IPv6")
+{
+    auto plain = ParseHostPort("127.0.0.1", 18444);
+    REQUIRE(plain);
+    CHECK(plain->host == "127.0.0.1");
+    CHECK(plain->port == 18444);
+    auto with_port = ParseHostPort("10.0.0.1:8333", 18444);
+    REQUIRE(with_port);
+    CHECK(with_port->host == "10.0.0.1");
+    CHECK(with_port->port == 8333);
+    auto v6 = ParseHostPort("::", 18444);
+    REQUIRE(v6);
+    CHECK(v6->host == "::");
+    CHECK(v6->port == 18444);
+    auto bracketed = ParseHostPort("[::1]:9", 18444);
+    REQUIRE(bracketed);
+    CHECK(bracketed->host == "::1");
+    CHECK(bracketed->port == 9);
+    CHECK(ParseHostPort("[::1]", 7)->port == 7);
+}
+
+TEST_CASE("malformed bind addresses are refused")
+{
+    for (const char* bad : {"", ":8333", "1.2.3.4:", "1.2.3.4:65536", "1.2.3.4:x", "[::1", "[::1]x", "[]:1"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(ParseHostPort(bad, 1).has_value());
+    }
+}
+
+TEST_CASE("addresses are shown as bitcoind shows peers")
+{
+    CHECK(FormatHostPort("1.2.3.4", 8333) == "1.2.3.4:8333");
+    CHECK(FormatHostPort("::1", 8333) == "[::1]:8333");
+}
+
+TEST_CASE("an accepted connection reaches the callback with both addresses, and a busy port is a clear error")
+{
+    Listener listener;
+    listener.Bind({"127.0.0.1", 0});
+    REQUIRE(listener.Addresses().size() == 1);
+    std::string bound = listener.Addresses()[0];
+    uint16_t port = static_cast<uint16_t>(std::stoi(bound.substr(bound.find(':') + 1)));
+    std::atomic<int> accepted{0};
+    std::string peer_seen, local_seen;
+    listener.Start([&](int fd, const std::string& peer, const std::string& local) {
+        peer_seen = peer;
+        local_seen = local;
+        ::close(fd);
+        accepted = 1;
+    });
+    int client = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in target{};
+    target.sin_family = AF_INET;
+    target.sin_port = htons(port);
+    ::inet_pton(AF_INET, "127.0.0.1", &target.sin_addr);
+    REQUIRE(::connect(client, reinterpret_cast<sockaddr*>(&target), sizeof(target)) == 0);
+    for (int i = 0; i < 200 && !accepted; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(accepted == 1);
+    CHECK(local_seen == bound);
+    CHECK(peer_seen.starts_with("127.0.0.1:"));
+    Listener second;
+    CHECK_THROWS_WITH(second.Bind({"127.0.0.1", port}),
+                      doctest::Contains("probably already running"));
+    ::close(client);
+    listener.Stop();
+}
