@@ -1,0 +1,93 @@
+"""orrery-p2p-agent against a real constellation: a peer written with
+python-bitcoinlib connects to orreryd's P2P port, completes the handshake and
+a ping with the agent orreryd spawns for it, and each way of misbehaving gets
+that peer dropped while the node and the other peers carry on.
+
+Until orreryd accepts inbound peers, the same scenarios run against
+orrery-p2p-agent-testhost, which accepts the connections, spawns the real
+agents and plays the node's PeerHost."""
+import struct
+import time
+
+import pytest
+
+from conftest import build_dir
+from p2p_agent_fixture import Peer, AgentTestHost, frame, messages, start_listening_orreryd
+
+
+@pytest.fixture
+def listening(orreryd_factory, tmp_path):
+    daemon, why_not = start_listening_orreryd(orreryd_factory)
+    if daemon:
+        yield daemon
+        return
+    host = AgentTestHost(build_dir(), tmp_path)
+    if not host.available():
+        pytest.skip(f"{why_not}; and orrery-p2p-agent-testhost is not built")
+    print(f"{why_not}: using orrery-p2p-agent-testhost instead")
+    try:
+        yield host.start()
+    finally:
+        host.stop()
+
+
+def test_a_bitcoinlib_peer_completes_the_handshake_and_a_ping(listening):
+    peer = Peer(listening.p2p_port)
+    print("handshake with the agent")
+    theirs = peer.handshake()
+    assert theirs.nVersion == 70016
+    assert theirs.strSubVer.startswith(b"/Orrery:")
+    print("the agent pings at once to measure latency; we answer")
+    ping, _ = peer.receive_until(b"ping")
+    peer.send(messages.msg_pong(nonce=ping.nonce))
+    print("our ping is answered with its nonce")
+    peer.send(messages.msg_ping(nonce=424242))
+    pong, _ = peer.receive_until(b"pong")
+    assert pong.nonce == 424242
+    if isinstance(listening, AgentTestHost):
+        listening.wait_for_log("handshakeDone peer=1 version=70016 subver=/python-bitcoinlib-test/")
+        listening.wait_for_log("reportStats peer=1 ping=")
+    peer.close()
+
+
+MISBEHAVIOURS = {
+    "garbage": lambda: b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    "wrong magic": lambda: frame(b"verack", b"", magic=bytes.fromhex("f9beb4d9")),
+    "bad checksum": lambda: frame(b"ping", struct.pack("<Q", 1))[:20] + b"\0\0\0\0" + struct.pack("<Q", 1),
+    "oversized length": lambda: bytes.fromhex("fabfb5da") + b"block".ljust(12, b"\0") + struct.pack("<I", 4_000_001)
+    + b"\0" * 4,
+    "message before version": lambda: messages.msg_ping(nonce=1).to_bytes(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MISBEHAVIOURS))
+def test_a_misbehaving_peer_is_dropped_and_others_carry_on(listening, case):
+    print("a well-behaved peer connects first")
+    good = Peer(listening.p2p_port)
+    good.handshake()
+    print(f"a second peer sends {case}")
+    bad = Peer(listening.p2p_port)
+    bad.send_raw(MISBEHAVIOURS[case]())
+    assert bad.is_closed(timeout=10), f"the agent kept a peer that sent {case}"
+    bad.close()
+    print("the first peer still answers, and a new one still gets in")
+    good.send(messages.msg_ping(nonce=99))
+    assert good.receive_until(b"pong")[0].nonce == 99
+    fresh = Peer(listening.p2p_port)
+    fresh.handshake()
+    fresh.close()
+    good.close()
+    if isinstance(listening, AgentTestHost):
+        print("the dropped peer's agent told the node why and exited 0, never by a signal")
+        listening.wait_for_log("peerDisconnected peer=2 reason=")
+        listening.wait_for_log("exited with 0")
+        assert "killed by signal" not in listening.log()
+
+
+def test_a_second_version_drops_the_peer(listening):
+    peer = Peer(listening.p2p_port)
+    peer.handshake()
+    version = messages.msg_version(70016)
+    peer.send(version)
+    assert peer.is_closed(timeout=10)
+    peer.close()
