@@ -1,0 +1,244 @@
+// orrery-gui-bridge's start-up, request routing and shutdown; see bridge.h.
+//
+// Routing as bitcoind's httprpc.cpp: "/" and "/wallet/<name>" are JSON-RPC,
+// anything else is 404; only POST is served (405); a request without
+// credentials gets 401 at once, one with wrong credentials after 250 ms.
+#include <services/gui-bridge/bridge.h>
+
+#include <services/gui-bridge/auth.h>
+#include <services/gui-bridge/backends.h>
+#include <services/gui-bridge/http_server.h>
+#include <services/gui-bridge/json_rpc.h>
+#include <services/gui-bridge/methods.h>
+
+#include <common/ipc/endpoint.h>
+#include <common/util/init.h>
+#include <common/util/logging.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+#include <unistd.h>
+
+namespace orrery::bridge {
+namespace {
+
+constexpr std::string_view WWW_AUTH_HEADER = "Basic realm=\"jsonrpc\"";
+
+http::Response Plain(int status, std::string body = "")
+{
+    http::Response response;
+    response.status = status;
+    response.body = std::move(body);
+    return response;
+}
+
+http::Response Unauthorized()
+{
+    http::Response response = Plain(401);
+    response.headers.emplace_back("WWW-Authenticate", std::string(WWW_AUTH_HEADER));
+    return response;
+}
+
+ipc::Options BackendOptions(const ArgsManager& args, std::vector<std::string> interfaces, std::string server_role)
+{
+    ipc::Options options;
+    options.role = "gui-bridge";
+    options.interfaces = std::move(interfaces);
+    options.server_role = std::move(server_role);
+    options.keys_dir = args.GetDataDirNet() / "keys";
+    options.connect_timeout = std::chrono::milliseconds(1000);
+    options.max_message_size = static_cast<size_t>(args.GetIntArg("ipcmaxmessagesize", ipc::DEFAULT_MAX_MESSAGE_SIZE));
+    return options;
+}
+
+std::filesystem::path CookiePath(const ArgsManager& args)
+{
+    std::filesystem::path path = args.GetArg("rpccookiefile", ".cookie");
+    return path.is_relative() ? args.GetDataDirNet() / path : path;
+}
+
+} // namespace
+
+uint16_t DefaultRpcPort(const std::string& chain)
+{
+    if (chain == "test") return 18332;
+    if (chain == "testnet4") return 48332;
+    if (chain == "signet") return 38332;
+    if (chain == "regtest") return 18443;
+    return 8332;
+}
+
+void AddArgs(ArgsManager& args)
+{
+    AddCommonArgs(args);
+    args.AddArg("-rpcbind=<addr>[:port]", "Bind to given address to listen for JSON-RPC connections (default: 127.0.0.1)",
+                ARG_NETWORK_ONLY);
+    args.AddArg("-rpcport=<port>", "Listen for JSON-RPC connections on <port> (default: 8332, testnet3: 18332, testnet4: "
+                                   "48332, signet: 38332, regtest: 18443)",
+                ARG_NETWORK_ONLY);
+    args.AddArg("-rpcuser=<user>", "Username for JSON-RPC connections");
+    args.AddArg("-rpcpassword=<pw>", "Password for JSON-RPC connections (without it, a cookie file is used)");
+    args.AddArg("-rpcauth=<userpw>", "Username and HMAC-SHA-256 hashed password for JSON-RPC connections: "
+                                     "<USERNAME>:<SALT>$<HASH>. May be given several times");
+    args.AddArg("-rpccookiefile=<loc>", "Location of the auth cookie, relative to the network's folder (default: .cookie)");
+    args.AddArg("-rpcthreads=<n>", "Number of threads to service RPC calls (default: 4)");
+    args.AddArg("-rpcworkqueue=<n>", "Depth of the work queue to service RPC calls (default: 16)");
+    args.AddArg("-rpcservertimeout=<n>", "Timeout during HTTP requests, in seconds (default: 30)");
+    args.AddArg("-walletconnect=<endpoint>", "Where orrery-wallet serves (default: run/wallet.sock)");
+    args.AddArg("-supervisorconnect=<endpoint>", "Where orreryd serves (default: run/supervisor.sock)");
+    args.AddArg("-disablewallet", "Do not offer wallet RPC methods");
+    args.AddArg("-server", "Accept JSON-RPC commands (always on for the gui-bridge)");
+}
+
+int Run(const ArgsManager& args)
+{
+    auto started = std::chrono::steady_clock::now();
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr); // threads started below inherit the mask
+
+    // --- credentials
+    rpc::Authenticator auth;
+    std::filesystem::path cookie_path;
+    if (args.GetArg("rpcpassword", "").empty()) {
+        cookie_path = CookiePath(args);
+        std::string password = rpc::RandomHexPassword();
+        if (auto failure = rpc::WriteCookieFile(cookie_path, password)) {
+            LogPrintf("Error: Unable to start HTTP server. See debug log for details. ({})", *failure);
+            std::fprintf(stderr, "Error: cannot write the RPC cookie %s: %s\n", cookie_path.c_str(), failure->c_str());
+            return 1;
+        }
+        auth.AddPassword(std::string(rpc::COOKIE_USER), password);
+        LogPrintf("Generated RPC authentication cookie {}", cookie_path.string());
+    } else {
+        auth.AddPassword(args.GetArg("rpcuser", ""), args.GetArg("rpcpassword", ""));
+    }
+    for (const auto& spec : args.GetArgs("rpcauth")) {
+        if (!auth.AddRpcAuth(spec)) {
+            std::fprintf(stderr, "Error: Invalid -rpcauth argument.\n");
+            if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
+            return 1;
+        }
+    }
+
+    // --- backends and methods
+    rpc::Backend node("node", args.GetArg("ipcconnect", DefaultEndpoint(args, "node")),
+                      BackendOptions(args, {"node"}, "node"));
+    std::unique_ptr<rpc::Backend> wallet;
+    if (!args.GetBoolArg("disablewallet", false)) {
+        wallet = std::make_unique<rpc::Backend>("wallet", args.GetArg("walletconnect", DefaultEndpoint(args, "wallet")),
+                                                BackendOptions(args, {"wallet", "walletLoader"}, "wallet"));
+    }
+    rpc::Backend supervisor("orreryd", args.GetArg("supervisorconnect", DefaultEndpoint(args, "supervisor")),
+                            BackendOptions(args, {"supervisor"}, "orreryd"));
+    rpc::MethodContext context;
+    context.node = &node;
+    context.wallet = wallet.get();
+    context.supervisor = &supervisor;
+    context.started = started;
+    context.stop_self = [] { ::kill(::getpid(), SIGTERM); }; // the signal loop below stops us cleanly
+    rpc::Table table;
+    rpc::RegisterMethods(table, context);
+
+    // --- HTTP
+    http::ServerOptions options;
+    auto port = static_cast<uint16_t>(args.GetIntArg("rpcport", DefaultRpcPort(args.GetChain())));
+    std::vector<std::string> binds = args.GetArgs("rpcbind");
+    if (binds.empty()) binds.push_back("127.0.0.1");
+    for (const auto& bind : binds) {
+        std::string host;
+        uint16_t bind_port = port;
+        if (!http::SplitHostPort(bind, host, bind_port)) {
+            std::fprintf(stderr, "Error: Invalid -rpcbind address '%s'\n", bind.c_str());
+            if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
+            return 1;
+        }
+        options.binds.emplace_back(host, bind_port);
+    }
+    options.threads = static_cast<size_t>(std::max<int64_t>(1, args.GetIntArg("rpcthreads", 4)));
+    options.work_queue = static_cast<size_t>(std::max<int64_t>(1, args.GetIntArg("rpcworkqueue", 16)));
+    options.timeout = std::chrono::seconds(std::max<int64_t>(1, args.GetIntArg("rpcservertimeout", 30)));
+
+    auto handler = [&](const http::Request& request, const std::string& peer) -> http::Response {
+        std::string_view path = request.target;
+        std::optional<std::string> wallet_name;
+        if (path.starts_with("/wallet/")) {
+            wallet_name = http::PercentDecode(path.substr(8));
+            if (!wallet_name) return Plain(400, "Invalid wallet name in URL\n");
+        } else if (path != "/") {
+            return Plain(404);
+        }
+        if (request.method != "POST") return Plain(405, "JSONRPC server handles only POST requests");
+        auto authorization = request.Header("authorization");
+        if (!authorization) return Unauthorized();
+        if (!auth.Check(*authorization)) {
+            LogPrintf("ThreadRPCServer incorrect password attempt from {}", peer);
+            // Deters brute force, as bitcoind does; a worker waits, the I/O thread does not.
+            std::this_thread::sleep_for(std::chrono::milliseconds(250));
+            return Unauthorized();
+        }
+        LogDebug(LogCategory::RPC, "Received a POST request for {} from {}", request.target, peer);
+        rpc::Reply reply = rpc::HandleBody(table, request.body, wallet_name);
+        http::Response response = Plain(reply.status, std::move(reply.body));
+        if (reply.status != 204) response.headers.emplace_back("Content-Type", "application/json");
+        return response;
+    };
+    http::Server server(options, handler);
+    try {
+        server.Start();
+    } catch (const std::exception& e) {
+        LogPrintf("Error: {}", e.what());
+        std::fprintf(stderr, "Error: %s\n", e.what());
+        if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
+        return 1;
+    }
+    for (const auto& address : server.BoundAddresses()) LogPrintf("Binding RPC on address {}", address);
+
+    node.Start();
+    if (wallet) wallet->Start();
+    supervisor.Start();
+
+    // Readiness for orreryd: an endpoint that answers hello once RPC is up.
+    ipc::Options ipc_options;
+    ipc_options.role = "gui-bridge";
+    ipc_options.keys_dir = args.GetDataDirNet() / "keys";
+    ipc::Server ready(ipc_options);
+    std::string endpoint = args.GetArg("ipcbind", DefaultEndpoint(args, "gui-bridge"));
+    if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6)); // stale socket of a dead run
+    try {
+        ready.Bind(endpoint);
+    } catch (const std::exception& e) {
+        LogPrintf("Error: {}", e.what());
+        std::fprintf(stderr, "Error: %s\n", e.what());
+        server.Stop();
+        if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
+        return 1;
+    }
+    LogPrintf("gui-bridge ready: JSON-RPC on {}, endpoint {}", server.BoundAddresses().front(), ready.Endpoint());
+
+    for (;;) {
+        int signal = 0;
+        sigwait(&signals, &signal);
+        if (signal == SIGHUP) {
+            ReopenLogFile();
+            LogPrintf("Reopened debug.log on SIGHUP");
+            continue;
+        }
+        LogPrintf("Shutdown requested ({}), stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
+        break;
+    }
+    server.Stop();
+    ready.Stop();
+    if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6));
+    supervisor.Stop();
+    if (wallet) wallet->Stop();
+    node.Stop();
+    if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
+    LogPrintf("Shutdown done");
+    return 0;
+}
+
+} // namespace orrery::bridge
