@@ -394,7 +394,6 @@ Latency RawZmq(const Settings& settings, Meter& meter, const std::string& endpoi
     int linger = 0, timeout = 5000;
     zmq_setsockopt(dealer, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(dealer, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-    Latency latency;
     std::string error;
     if (zmq_connect(dealer, endpoint.c_str()) != 0) error = "zmq_connect: " + std::string(zmq_strerror(zmq_errno()));
     std::vector<uint8_t> out(SMALL, 0x5a), in(SMALL + 1);
@@ -819,7 +818,9 @@ void PrintSummary(const std::vector<std::pair<std::string, Figures>>& passes)
         row((t + " 1 MiB / socketpair").c_str(), t + ".large_ratio", "%.0f%%", 100.0);
     }
     std::printf("\ntargets (echo <= 6x socketpair, pipelined >= 100,000 calls/s, 1 MiB >= 40%% of socketpair):\n");
-    for (const auto& [name, f] : passes) {
+    for (const auto& pass : passes) {
+        const auto& name = pass.first;
+        const auto& f = pass.second;
         for (std::string t : {"ipc", "tcp"}) {
             auto get = [&](const std::string& key) { return f.count(key) ? f.at(key) : NAN; };
             double ratio = get(t + ".median_ratio"), pipelined = get(t + ".pipelined"), large = get(t + ".large_ratio");
