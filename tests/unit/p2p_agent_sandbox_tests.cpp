@@ -9,7 +9,10 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <arpa/inet.h>
 #include <chrono>
+#include <netinet/in.h>
 #include <condition_variable>
 #include <csignal>
 #include <cstdlib>
@@ -122,8 +125,12 @@ struct AgentProcess {
         peer_fd = pair[0];
         stderr_fd = err[0];
         std::vector<std::string> args = {AgentBinary().string(), "-regtest", "-datadir=" + dir.string(),
-                                         "-peerid=1", "-inboundfd=3", "-peeraddress=127.0.0.1:50000",
-                                         "-ipcconnect=" + endpoint};
+                                         "-peerid=1", "-ipcconnect=" + endpoint};
+        const bool outbound = std::any_of(extra.begin(), extra.end(), [](auto& a) { return a.starts_with("-connect="); });
+        if (!outbound) {
+            args.push_back("-inboundfd=3");
+            args.push_back("-peeraddress=127.0.0.1:50000");
+        }
         args.insert(args.end(), extra.begin(), extra.end());
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
@@ -291,4 +298,77 @@ TEST_CASE("executing a program from inside the sandbox kills the agent with SIGS
     REQUIRE(WIFSIGNALED(agent.status));
     CHECK(WTERMSIG(agent.status) == SIGSYS);
     CHECK(agent.Log().find("trying to escape the sandbox (exec)") != std::string::npos);
+}
+
+namespace {
+
+//! A TCP listener on 127.0.0.1 for the agent to dial.
+struct Listener {
+    int fd{-1};
+    uint16_t port{0};
+    Listener()
+    {
+        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t length = sizeof(address);
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), length) == 0);
+        REQUIRE(::listen(fd, 4) == 0);
+        REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+        port = ntohs(address.sin_port);
+    }
+    ~Listener() { ::close(fd); }
+};
+
+} // namespace
+
+TEST_CASE("an outbound agent dials its peer, sends version first and reports an outbound connection")
+{
+    if (AgentBinary().empty()) {
+        MESSAGE("skipped: orrery-p2p-agent is not built");
+        return;
+    }
+    Listener listener;
+    AgentProcess agent({"-connect=127.0.0.1:" + std::to_string(listener.port), "-connectiontype=manual"});
+    pollfd p{listener.fd, POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 10000) == 1);
+    ::close(agent.peer_fd);
+    agent.peer_fd = ::accept4(listener.fd, nullptr, nullptr, SOCK_CLOEXEC);
+    REQUIRE(agent.peer_fd >= 0);
+    p2p::Deframer deframer(MAGIC);
+    CHECK(agent.Receive(deframer) == "version");
+    REQUIRE(agent.host->WaitFor([](FakeHost& h) { return h.m_registered.has_value(); }));
+    CHECK(!agent.host->m_inbound);
+    agent.Send(PeerVersion());
+    agent.Send(p2p::VerackMessage{});
+    CHECK(agent.Receive(deframer) == "wtxidrelay");
+    CHECK(agent.Receive(deframer) == "sendaddrv2");
+    CHECK(agent.Receive(deframer) == "verack");
+    CHECK(agent.Receive(deframer) == "sendheaders");
+    CHECK(agent.host->WaitFor([](FakeHost& h) { return h.m_version.has_value(); }));
+    ::kill(agent.pid, SIGTERM);
+    REQUIRE(agent.WaitExit());
+    CHECK(WIFEXITED(agent.status));
+    CHECK(WEXITSTATUS(agent.status) == 0);
+    CHECK(agent.host->WaitFor([](FakeHost& h) { return h.m_disconnected == "SIGTERM"; }));
+}
+
+TEST_CASE("an outbound agent that cannot reach its peer exits 1 without registering")
+{
+    if (AgentBinary().empty()) {
+        MESSAGE("skipped: orrery-p2p-agent is not built");
+        return;
+    }
+    uint16_t closed_port = 0;
+    {
+        Listener listener; // bound, then closed: nobody listens there any more
+        closed_port = listener.port;
+    }
+    AgentProcess agent({"-connect=127.0.0.1:" + std::to_string(closed_port)});
+    REQUIRE(agent.WaitExit());
+    CHECK(WIFEXITED(agent.status));
+    CHECK(WEXITSTATUS(agent.status) == 1);
+    CHECK(agent.Log().find("cannot connect to 127.0.0.1:") != std::string::npos);
+    CHECK(!agent.host->m_registered);
 }
