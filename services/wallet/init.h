@@ -1,0 +1,42 @@
+// orrery-wallet's start-up pieces, so that main.cpp only wires them: its
+// options, where its wallets live, and the lock that keeps a second
+// orrery-wallet away from the same wallets.
+#ifndef ORRERY_SERVICES_WALLET_INIT_H
+#define ORRERY_SERVICES_WALLET_INIT_H
+
+#include <common/keys/network.h>
+#include <common/util/args.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace orrery::wallet {
+
+//! The common options plus -wallet, -walletdir, -disablewallet.
+void AddArgs(ArgsManager& args);
+//! -walletdir, or <net>/wallets.
+std::filesystem::path GetWalletDir(const ArgsManager& args);
+//! The key library's network for the chain the options chose.
+Network GetNetwork(const ArgsManager& args);
+
+//! Holds <walletdir>/.walletlock (flock) for the process's life.
+class WalletDirLock
+{
+public:
+    //! Creates the folder (0700) if needed and takes the lock; Error() says why not.
+    explicit WalletDirLock(const std::filesystem::path& wallet_dir);
+    ~WalletDirLock();
+    WalletDirLock(const WalletDirLock&) = delete;
+    WalletDirLock& operator=(const WalletDirLock&) = delete;
+    //! Empty when the lock is held.
+    const std::string& Error() const { return m_error; }
+
+private:
+    int m_fd{-1};
+    std::string m_error;
+};
+
+} // namespace orrery::wallet
+
+#endif // ORRERY_SERVICES_WALLET_INIT_H

@@ -1,0 +1,87 @@
+// wallet_query: a TEST TOOL, built but not installed. It calls one
+// WalletLoader or Wallet method of a running orrery-wallet over IPC and prints
+// {"result": ...} or {"error": {"code", "message"}} as one JSON line, so that
+// tests/functional/test_wallet.py can drive the wallet without the gui-bridge.
+//
+//   wallet_query [-datadir=<dir>] [-regtest] [-ipcconnect=<endpoint>] [-role=<role>] <method> [args...]
+//
+// methods: createwallet <name> | loadwallet <name> | unloadwallet <name> |
+// listwallets | listwalletdir | getnewaddress <wallet> [label] [type] | getwalletinfo <wallet>
+// (<wallet> may be "" for "the only loaded one"). -role (default "cli") lets a
+// test pose as another process to check the wallet's permissions.
+#include <common/interfaces/wallet_ipc.h>
+#include <common/ipc/endpoint.h>
+#include <common/util/init.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <string_view>
+
+using namespace orrery;
+using nlohmann::json;
+
+namespace {
+
+json Call(interfaces::WalletLoader& loader, interfaces::Wallet& wallet, const std::vector<std::string>& command)
+{
+    auto arg = [&](size_t i) { return i < command.size() ? command[i] : std::string(); };
+    const std::string& method = command.at(0);
+    if (method == "createwallet") return loader.createWallet(arg(1));
+    if (method == "loadwallet") return loader.loadWallet(arg(1));
+    if (method == "unloadwallet") {
+        loader.unloadWallet(arg(1));
+        return nullptr;
+    }
+    if (method == "listwallets") return loader.listWallets();
+    if (method == "listwalletdir") return loader.listWalletDir();
+    if (method == "getnewaddress") return wallet.getNewAddress(arg(1), arg(2), arg(3));
+    if (method == "getwalletinfo") {
+        interfaces::WalletInfo info = wallet.getWalletInfo(arg(1));
+        return {{"name", info.name},
+                {"format_version", info.format_version},
+                {"address_count", info.address_count},
+                {"master_fingerprint", info.master_fingerprint}};
+    }
+    throw std::invalid_argument("unknown method " + method);
+}
+
+} // namespace
+
+int main(int argc, char* argv[])
+{
+    int first_command = 1;
+    while (first_command < argc && std::string_view(argv[first_command]).starts_with("-")) ++first_command;
+    ArgsManager args;
+    AddCommonArgs(args);
+    args.AddArg("-role=<role>", "Role announced to the wallet (default: cli)");
+    if (auto code = InitProcess(args, first_command, argv, "wallet_query", "Usage: wallet_query [options] <method> [args]",
+                                /*make_dirs=*/false)) {
+        return *code;
+    }
+    std::vector<std::string> command(argv + first_command, argv + argc);
+    if (command.empty()) {
+        std::fprintf(stderr, "Usage: wallet_query [options] <method> [args]\n");
+        return 1;
+    }
+    ipc::Options options;
+    options.role = args.GetArg("role", "cli");
+    options.keys_dir = args.GetDataDirNet() / "keys";
+    options.connect_timeout = std::chrono::milliseconds(3000);
+    ipc::Client client(options);
+    json out;
+    try {
+        auto connection = client.Connect(args.GetArg("ipcconnect", DefaultEndpoint(args, "wallet")));
+        auto loader = ipc::MakeProxy<interfaces::WalletLoader>(connection);
+        auto wallet = ipc::MakeProxy<interfaces::Wallet>(connection);
+        out["result"] = Call(*loader, *wallet, command);
+    } catch (const ipc::Error& e) {
+        out["error"] = {{"code", static_cast<int32_t>(e.code())}, {"message", e.what()}};
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "Error: %s\n", e.what());
+        return 1;
+    }
+    client.Stop();
+    std::printf("%s\n", out.dump().c_str());
+    return 0;
+}
