@@ -13,7 +13,7 @@ int main(int argc, char* argv[])
     orrery::ArgsManager args;
     orrery::cli::AddArgs(args);
     if (auto code = orrery::InitProcess(args, first_command, argv, "cli",
-                                        "Usage: orrery-cli [options] -supervisor <status|stop>", /*make_dirs=*/false)) {
+                                        "Usage: orrery-cli [options] <command> [params]\n       orrery-cli [options] -named <command> [name=value]...\n       orrery-cli [options] -supervisor <status|stop>", /*make_dirs=*/false)) {
         return *code;
     }
     return orrery::cli::Run(args, std::vector<std::string>(argv + first_command, argv + argc));

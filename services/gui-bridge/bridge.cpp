@@ -61,15 +61,6 @@ std::filesystem::path CookiePath(const ArgsManager& args)
 
 } // namespace
 
-uint16_t DefaultRpcPort(const std::string& chain)
-{
-    if (chain == "test") return 18332;
-    if (chain == "testnet4") return 48332;
-    if (chain == "signet") return 38332;
-    if (chain == "regtest") return 18443;
-    return 8332;
-}
-
 void AddArgs(ArgsManager& args)
 {
     AddCommonArgs(args);

@@ -15,8 +15,15 @@ void AddArgs(ArgsManager& args);
 //! Serves until SIGTERM/SIGINT (or the stop method). Returns the exit code.
 int Run(const ArgsManager& args);
 
-//! The RPC port of a network, as bitcoind's: 8332, 18332, 48332, 38332, 18443.
-uint16_t DefaultRpcPort(const std::string& chain);
+//! The RPC port of a network, as bitcoind's: 8332, 18332, 48332, 38332, 18443 (orrery-cli uses it too).
+inline uint16_t DefaultRpcPort(const std::string& chain)
+{
+    if (chain == "test") return 18332;
+    if (chain == "testnet4") return 48332;
+    if (chain == "signet") return 38332;
+    if (chain == "regtest") return 18443;
+    return 8332;
+}
 
 } // namespace orrery::bridge
 
