@@ -29,7 +29,7 @@ inline constexpr int MAX_BLOCK_RELAY_ONLY_CONNECTIONS = 2;
 inline constexpr int MAX_FEELER_CONNECTIONS = 1;
 inline constexpr int MAX_ADDNODE_CONNECTIONS = 8;
 //! An issued id whose agent never registered is forgotten after this long.
-inline constexpr int64_t PENDING_PEER_TIMEOUT_SECONDS = 60;
+inline constexpr int64_t PENDING_PEER_TIMEOUT_SECONDS = 20;
 
 //! A peer id the node issued: pending until its agent registers, then connected.
 struct PeerEntry {
