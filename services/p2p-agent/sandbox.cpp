@@ -2,6 +2,7 @@
 // system calls and why each one is there.
 #include <services/p2p-agent/sandbox.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -115,6 +116,22 @@ constexpr const char* ALLOWED_SYSCALLS[] = {
     "sigaltstack", "rt_sigtimedwait", "tgkill", "exit", "exit_group",
 };
 
+#if defined(__SANITIZE_ADDRESS__)
+#define ORRERY_AGENT_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define ORRERY_AGENT_SANITIZED 1
+#endif
+#endif
+
+//! Sanitizer runtimes probe memory through a pipe when a thread starts; only
+//! sanitizer builds (tests) allow it.
+#ifdef ORRERY_AGENT_SANITIZED
+constexpr const char* SANITIZER_SYSCALLS[] = {"pipe2", "pipe"};
+#else
+constexpr std::array<const char*, 0> SANITIZER_SYSCALLS{};
+#endif
+
 void ApplySeccomp(SandboxReport& report)
 {
     scmp_filter_ctx ctx = ::seccomp_init(SCMP_ACT_KILL_PROCESS);
@@ -126,11 +143,13 @@ void ApplySeccomp(SandboxReport& report)
     auto check = [](int rc, const std::string& what) {
         if (rc < 0) throw std::runtime_error("seccomp: " + what + ": " + std::strerror(-rc));
     };
-    for (const char* name : ALLOWED_SYSCALLS) {
+    auto allow = [&](const char* name) {
         const int nr = ::seccomp_syscall_resolve_name(name);
-        if (nr == __NR_SCMP_ERROR) continue; // not on this architecture
+        if (nr == __NR_SCMP_ERROR) return; // not on this architecture
         check(::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0), name);
-    }
+    };
+    for (const char* name : ALLOWED_SYSCALLS) allow(name);
+    for (const char* name : SANITIZER_SYSCALLS) allow(name);
     // Threads, never processes: clone must carry CLONE_THREAD. clone3 passes
     // its flags in memory seccomp cannot read, so it fails with ENOSYS and
     // glibc falls back to clone.
@@ -139,8 +158,8 @@ void ApplySeccomp(SandboxReport& report)
           "clone");
     check(::seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0), "clone3");
     // Thread names (pthread_setname_np on the calling thread) and nothing else of prctl.
-    check(::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)), "prctl");
-    check(::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, FIONREAD)), "ioctl");
+    check(::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME, 0)), "prctl");
+    check(::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, FIONREAD, 0)), "ioctl");
     // The IPC layer reconnects by itself when the node goes away; its new
     // sockets fail quietly instead of killing the agent, which then notices
     // that the node is gone and exits.
