@@ -368,6 +368,11 @@ void NodeService::addNode(std::string address, std::string command)
         return;
     }
     if (command == "onetry") {
+        {
+            // As bitcoind: no second connection to a peer we have or are dialling.
+            std::lock_guard lock(m_mutex);
+            if (m_peers.HasPeerAtAddress(address)) return;
+        }
         if (auto failure = OpenOutbound(address, "manual")) {
             throw interfaces::RpcError(interfaces::RPC_CLIENT_NODE_NOT_CONNECTED,
                                        "Error: Unable to open connection to " + address + ": " + *failure);

@@ -365,6 +365,10 @@ TEST_CASE("addnode and onetry ask orreryd for manual connections with fresh peer
     REQUIRE(peers.size() == 1);
     CHECK_FALSE(peers[0].inbound);
     CHECK(peers[0].connection_type == "manual");
+    // onetry to a peer already connected or being dialled opens nothing more.
+    f.node->addNode("127.0.0.1:18555", "onetry");
+    f.node->addNode("127.0.0.1:18556", "onetry");
+    CHECK(f.supervisor->Requests().size() == 2);
     // A connected added node is not dialled again.
     std::this_thread::sleep_for(60ms);
     f.service->Maintain();
