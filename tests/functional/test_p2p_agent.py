@@ -91,3 +91,23 @@ def test_a_second_version_drops_the_peer(listening):
     peer.send(version)
     assert peer.is_closed(timeout=10)
     peer.close()
+
+
+def test_when_the_node_goes_away_the_agent_drops_its_peer_and_exits(listening):
+    if not isinstance(listening, AgentTestHost):
+        pytest.skip("needs the stand-in node, which the test may kill")
+    import os
+    import re
+    from conftest import wait_for
+    peer = Peer(listening.p2p_port)
+    peer.handshake()
+    listening.wait_for_log("handshakeDone peer=1")
+    pid = int(re.search(r"registerAgent peer=1 pid=(\d+)", listening.log()).group(1))
+    print("the node dies without a word")
+    listening.process.kill()
+    listening.process.wait()
+    print("the agent notices at its next report, closes the peer and exits")
+    assert peer.is_closed(timeout=15)
+    wait_for(lambda: not os.path.exists(f"/proc/{pid}"), 10, "the agent to exit")
+    assert "cannot report to the node" in listening.log()
+    peer.close()
