@@ -21,11 +21,16 @@ struct TxData {
 TxData GetTxData(ChainType chain)
 {
     switch (chain) {
-    case ChainType::MAIN: return {1726803275, 1103067964, 6.54};
-    case ChainType::TESTNET: return {1726932234, 152000000, 2.0};
-    case ChainType::TESTNET4: return {1727000000, 8000000, 0.25};
-    case ChainType::SIGNET: return {1726700000, 3000000, 0.02};
-    case ChainType::REGTEST: return {};
+    case ChainType::MAIN:
+        return {1726803275, 1103067964, 6.54};
+    case ChainType::TESTNET:
+        return {1726932234, 152000000, 2.0};
+    case ChainType::TESTNET4:
+        return {1727000000, 8000000, 0.25};
+    case ChainType::SIGNET:
+        return {1726700000, 3000000, 0.02};
+    case ChainType::REGTEST:
+        return {};
     }
     return {};
 }

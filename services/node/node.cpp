@@ -59,11 +59,13 @@ void AddArgs(ArgsManager& args)
     args.AddArg("-maxconnections=<n>",
                 "Maintain at most <n> automatic connections to peers; inbound peers get what outbound slots "
                 "leave (default: 125)");
-    args.AddArg("-connect=<ip:port>", "Connect only to the specified node(s), redialling when they drop "
-                                      "(repeatable; implies -listen=0)",
+    args.AddArg("-connect=<ip:port>",
+                "Connect only to the specified node(s), redialling when they drop "
+                "(repeatable; implies -listen=0)",
                 ARG_NETWORK_ONLY);
-    args.AddArg("-addnode=<ip:port>", "Add a node to connect to and attempt to keep the connection open "
-                                      "(repeatable)",
+    args.AddArg("-addnode=<ip:port>",
+                "Add a node to connect to and attempt to keep the connection open "
+                "(repeatable)",
                 ARG_NETWORK_ONLY);
     args.AddArg("-supervisorconnect=<endpoint>",
                 "Where orreryd serves Supervisor, to ask it for outbound connections (default: "
@@ -156,13 +158,11 @@ void NodeService::Stop()
 void NodeService::Maintain()
 {
     int64_t now = UnixTime();
-    std::vector<std::pair<int64_t, int64_t>> lost; // peer id, agent pid
+    std::vector<std::pair<int64_t, std::shared_ptr<ipc::Connection>>> links;
     std::vector<std::string> to_dial;
     {
         std::lock_guard lock(m_mutex);
-        for (const auto& [id, link] : m_agents) {
-            if (!link.connection->IsConnected()) lost.emplace_back(id, link.connection->Peer().pid);
-        }
+        for (const auto& [id, link] : m_agents) links.emplace_back(id, link.connection);
         for (const auto& expired : m_peers.ExpirePending(now)) {
             LogPrintf("Peer {} ({}) forgotten: no agent registered it within {} s", expired.id, expired.address,
                       PENDING_PEER_TIMEOUT_SECONDS);
@@ -186,7 +186,10 @@ void NodeService::Maintain()
         }
         for (const auto& address : to_dial) m_last_dial[address] = steady_now;
     }
-    for (const auto& [id, pid] : lost) DropPeer(id, "agent " + std::to_string(pid) + " went away");
+    // Asked outside m_mutex: the IPC layer's own lock is never taken under ours.
+    for (const auto& [id, connection] : links) {
+        if (!connection->IsConnected()) DropPeer(id, "agent " + std::to_string(connection->Peer().pid) + " went away");
+    }
     for (const auto& address : to_dial) DialTarget(address);
 }
 
@@ -241,8 +244,8 @@ std::optional<std::string> NodeService::OpenOutbound(const std::string& address,
     std::string failure;
     try {
         GetSupervisor()->openConnection(address, entry.id, connection_type);
-        LogDebug(LogCategory::NET, "Asked orreryd to open a {} connection to {} as peer {}", connection_type,
-                 address, entry.id);
+        LogDebug(LogCategory::NET, "Asked orreryd to open a {} connection to {} as peer {}", connection_type, address,
+                 entry.id);
         return std::nullopt;
     } catch (const std::exception& e) {
         failure = e.what();
@@ -437,8 +440,7 @@ interfaces::Admission NodeService::admitInbound(std::string address, std::string
 
 // ---------------------------------------------------------------- PeerHost
 
-interfaces::HandshakeParams NodeService::registerAgent(int64_t peer_id, int64_t pid, std::string address,
-                                                       bool inbound)
+interfaces::HandshakeParams NodeService::registerAgent(int64_t peer_id, int64_t pid, std::string address, bool inbound)
 {
     ConnectionSource source;
     {

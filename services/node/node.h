@@ -104,8 +104,7 @@ public:
     interfaces::Admission admitInbound(std::string address, std::string local_address) override;
 
     // PeerHost
-    interfaces::HandshakeParams registerAgent(int64_t peer_id, int64_t pid, std::string address,
-                                              bool inbound) override;
+    interfaces::HandshakeParams registerAgent(int64_t peer_id, int64_t pid, std::string address, bool inbound) override;
     void handshakeDone(int64_t peer_id, interfaces::PeerVersion version) override;
     void reportStats(int64_t peer_id, interfaces::PeerStats stats) override;
     void peerDisconnected(int64_t peer_id, std::string reason) override;
@@ -130,18 +129,18 @@ private:
     const Chain m_chain;
 
     std::mutex m_mutex;
-    PeerTable m_peers;                                     // guarded by m_mutex
-    std::map<int64_t, AgentLink> m_agents;                 // guarded by m_mutex
+    PeerTable m_peers;                                                        // guarded by m_mutex
+    std::map<int64_t, AgentLink> m_agents;                                    // guarded by m_mutex
     std::map<std::string, std::chrono::steady_clock::time_point> m_last_dial; // guarded by m_mutex
-    std::map<std::string, std::string> m_dial_failures;  // guarded by m_mutex: last failure logged per address
-    ConnectionSource m_connection_source;                  // guarded by m_mutex
+    std::map<std::string, std::string> m_dial_failures; // guarded by m_mutex: last failure logged per address
+    ConnectionSource m_connection_source;               // guarded by m_mutex
 
     std::mutex m_nonce_mutex;
     std::mt19937_64 m_nonce_rng; // guarded by m_nonce_mutex
 
     std::mutex m_supervisor_mutex;
-    std::unique_ptr<ipc::Client> m_supervisor_client;         // guarded by m_supervisor_mutex
-    std::shared_ptr<interfaces::Supervisor> m_supervisor;     // guarded by m_supervisor_mutex
+    std::unique_ptr<ipc::Client> m_supervisor_client;     // guarded by m_supervisor_mutex
+    std::shared_ptr<interfaces::Supervisor> m_supervisor; // guarded by m_supervisor_mutex
 
     std::mutex m_thread_mutex;
     std::condition_variable m_thread_cv;

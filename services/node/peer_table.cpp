@@ -27,8 +27,7 @@ PeerTable::PeerTable(int max_connections, bool listening, std::function<uint64_t
 
 // ---------------------------------------------------------------- issuing ids
 
-interfaces::Admission PeerTable::AdmitInbound(const std::string& address, const std::string& local_address,
-                                              int64_t now)
+interfaces::Admission PeerTable::AdmitInbound(const std::string& address, const std::string& local_address, int64_t now)
 {
     interfaces::Admission admission;
     if (!m_listening) {

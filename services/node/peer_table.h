@@ -34,15 +34,15 @@ inline constexpr int64_t PENDING_PEER_TIMEOUT_SECONDS = 20;
 //! A peer id the node issued: pending until its agent registers, then connected.
 struct PeerEntry {
     int64_t id{0};
-    std::string address;        //!< as given to addnode/-connect, or the inbound peer's ip:port
-    std::string local_address;  //!< our end of an inbound socket
+    std::string address;       //!< as given to addnode/-connect, or the inbound peer's ip:port
+    std::string local_address; //!< our end of an inbound socket
     bool inbound{false};
     std::string connection_type; //!< "inbound", "manual", ...
-    uint64_t nonce{0};          //!< the nonce our version message carries to this peer
-    int64_t issued_time{0};     //!< unix seconds
+    uint64_t nonce{0};           //!< the nonce our version message carries to this peer
+    int64_t issued_time{0};      //!< unix seconds
     bool registered{false};
     int64_t agent_pid{0};
-    int64_t conn_time{0};       //!< unix seconds of the registration
+    int64_t conn_time{0}; //!< unix seconds of the registration
     bool handshake_done{false};
     interfaces::PeerVersion version;
     interfaces::PeerStats stats;

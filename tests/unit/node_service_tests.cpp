@@ -154,8 +154,7 @@ struct NodeFixture {
 
 //! One p2p-agent: its own client, serving Agent back over the connection.
 struct AgentClient {
-    explicit AgentClient(const std::string& endpoint)
-        : client(NodeFixture::ClientOptions("p2p-agent", {"peerHost"}))
+    explicit AgentClient(const std::string& endpoint) : client(NodeFixture::ClientOptions("p2p-agent", {"peerHost"}))
     {
         client.Serve<interfaces::Agent>(agent);
         host = ipc::MakeProxy<interfaces::PeerHost>(client.Connect(endpoint));
@@ -168,8 +167,7 @@ struct AgentClient {
 };
 
 //! Runs `call` and returns the RPC error code it throws (0 if none) and its message.
-template <typename F>
-std::pair<int32_t, std::string> CaptureError(F call)
+template <typename F> std::pair<int32_t, std::string> CaptureError(F call)
 {
     try {
         call();
@@ -179,8 +177,7 @@ std::pair<int32_t, std::string> CaptureError(F call)
     return {0, ""};
 }
 
-template <typename P>
-bool WaitFor(P predicate, std::chrono::milliseconds timeout = 5s)
+template <typename P> bool WaitFor(P predicate, std::chrono::milliseconds timeout = 5s)
 {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -221,7 +218,8 @@ TEST_CASE("addnode answers with bitcoind's error codes and messages")
     CHECK(not_added.first == interfaces::RPC_CLIENT_NODE_NOT_ADDED);
     CHECK(not_added.second == "Error: Node could not be removed. It has not been added previously.");
     CHECK(CaptureError([&] { f.node->addNode("127.0.0.1:18555", "remove"); }).first == 0);
-    CHECK(CaptureError([&] { f.node->addNode("127.0.0.1:18555", "bogus"); }).first == interfaces::RPC_INVALID_PARAMETER);
+    CHECK(CaptureError([&] { f.node->addNode("127.0.0.1:18555", "bogus"); }).first ==
+          interfaces::RPC_INVALID_PARAMETER);
     auto onetry = CaptureError([&] { f.node->addNode("127.0.0.1:18557", "onetry"); });
     CHECK(onetry.first == interfaces::RPC_CLIENT_NODE_NOT_CONNECTED);
     CHECK(onetry.second.find("orreryd is not reachable") != std::string::npos);
