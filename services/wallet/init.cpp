@@ -14,7 +14,8 @@ namespace orrery::wallet {
 void AddArgs(ArgsManager& args)
 {
     AddCommonArgs(args);
-    args.AddArg("-wallet=<name>", "Load the wallet <name> at start-up (repeatable); it must exist in -walletdir");
+    args.AddArg("-wallet=<name>", "Load the wallet <name> at start-up (repeatable); it must exist in -walletdir",
+                ARG_NETWORK_ONLY);
     args.AddArg("-walletdir=<dir>", "Folder of the wallets (default: <net>/wallets)", ARG_NETWORK_ONLY);
     args.AddArg("-disablewallet", "Do not run the wallet (orreryd then does not start orrery-wallet)");
 }

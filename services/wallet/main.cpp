@@ -38,8 +38,9 @@ int main(int argc, char* argv[])
 
     wallet::WalletDirLock lock(wallet::GetWalletDir(args));
     if (!lock.Error().empty()) return Fail(lock.Error());
-    auto service = std::make_shared<wallet::WalletService>(wallet::GetWalletDir(args), wallet::GetNetwork(args));
+    std::shared_ptr<wallet::WalletService> service;
     try {
+        service = std::make_shared<wallet::WalletService>(wallet::GetWalletDir(args), wallet::GetNetwork(args));
         service->LoadStartupWallets(args.GetArgs("wallet"));
     } catch (const std::exception& e) {
         return Fail(e.what());

@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <set>
 #include <sys/stat.h>
 
@@ -211,4 +212,11 @@ TEST_CASE("-wallet names are loaded at start and missing ones are skipped")
     }
     auto service = Start(dir.path, {"cold", "missing"});
     CHECK(service->listWallets() == std::vector<std::string>{"cold"});
+}
+
+TEST_CASE("a settings file that cannot be parsed stops the start instead of forgetting wallets")
+{
+    TempDir dir;
+    std::ofstream(dir.path / "settings.json") << "{\"wallet\": [\"default\"";
+    CHECK_THROWS_WITH(WalletService(dir.path, Network::REGTEST), doctest::Contains("could not be parsed"));
 }
