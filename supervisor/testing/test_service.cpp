@@ -3,7 +3,8 @@
 // supervisor is tested on its own. orreryd names a child "orrery-<role>" in
 // argv[0]; this program takes its role from there. Not installed.
 //   node:       serves Node (admitInbound accepts every peer) and PeerHost on -ipcbind;
-//               with ORRERY_TEST_OUTBOUND=<host:port> it asks orreryd once to dial that address.
+//               with ORRERY_TEST_OUTBOUND=<host:port> it asks orreryd once to dial that address;
+//               with ORRERY_TEST_RESTART=<role>[,<role>...] it asks orreryd to restart each.
 //   wallet, gui-bridge: bind -ipcbind and serve nothing (readiness is the hello).
 //   p2p-agent:  registers with the node, then holds the inbound fd or the -connect
 //               connection until the peer closes it.
@@ -117,6 +118,49 @@ int RunAgent(const ArgsManager& args)
     return 0;
 }
 
+//! The test hooks of the stand-in node: calls orreryd makes possible only for a node.
+void CallSupervisor(const ArgsManager& args)
+{
+    ipc::Options options;
+    options.role = "node";
+    ipc::Client client(options);
+    std::unique_ptr<interfaces::Supervisor> supervisor;
+    try {
+        supervisor = ipc::MakeProxy<interfaces::Supervisor>(
+            client.Connect(args.GetArg("supervisorconnect", DefaultEndpoint(args, "supervisor"))));
+    } catch (const std::exception& e) {
+        LogPrintf("cannot reach orreryd: {}", e.what());
+        return;
+    }
+    if (const char* address = std::getenv("ORRERY_TEST_OUTBOUND")) {
+        try {
+            supervisor->openConnection(address, 1000, "manual");
+            LogPrintf("openConnection {} done", address);
+        } catch (const std::exception& e) {
+            LogPrintf("openConnection {} failed: {}", address, e.what());
+        }
+    }
+    std::string roles = std::getenv("ORRERY_TEST_RESTART") ? std::getenv("ORRERY_TEST_RESTART") : "";
+    for (size_t start = 0; start < roles.size();) {
+        size_t comma = std::min(roles.find(',', start), roles.size());
+        std::string role = roles.substr(start, comma - start);
+        start = comma + 1;
+        for (int attempt = 0; attempt < 100; ++attempt) {
+            try {
+                supervisor->restart(role);
+                LogPrintf("restart {} done", role);
+            } catch (const std::exception& e) {
+                if (std::string(e.what()).find("not started yet") != std::string::npos) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                    continue; // orreryd starts it once this node is ready
+                }
+                LogPrintf("restart {} failed: {}", role, e.what());
+            }
+            break;
+        }
+    }
+}
+
 } // namespace
 
 int main(int argc, char* argv[])
@@ -151,24 +195,12 @@ int main(int argc, char* argv[])
     }
     server.Bind(args.GetArg("ipcbind", DefaultEndpoint(args, role)));
     LogPrintf("test service serving as {} on {}", role, server.Endpoint());
-    std::thread dialer;
-    if (const char* outbound = std::getenv("ORRERY_TEST_OUTBOUND"); outbound && role == "node") {
-        dialer = std::thread([&args, address = std::string(outbound)] {
-            try {
-                ipc::Options client_options;
-                client_options.role = "node";
-                ipc::Client client(client_options);
-                auto supervisor = ipc::MakeProxy<interfaces::Supervisor>(
-                    client.Connect(args.GetArg("supervisorconnect", DefaultEndpoint(args, "supervisor"))));
-                supervisor->openConnection(address, 1000, "manual");
-                LogPrintf("openConnection {} done", address);
-            } catch (const std::exception& e) {
-                LogPrintf("openConnection {} failed: {}", address, e.what());
-            }
-        });
+    std::thread caller;
+    if (role == "node" && (std::getenv("ORRERY_TEST_OUTBOUND") || std::getenv("ORRERY_TEST_RESTART"))) {
+        caller = std::thread([&args] { CallSupervisor(args); });
     }
     int code = WaitForStop();
-    if (dialer.joinable()) dialer.join();
+    if (caller.joinable()) caller.join();
     server.Stop();
     return code;
 }
