@@ -72,13 +72,17 @@ bool Authenticator::Check(std::string_view authorization, std::string* user) con
     bool ok = false;
     for (const auto& [name, password] : m_passwords) {
         // Both compared every time: no early exit on the user name.
-        bool match = TimingResistantEqual(given_user, name) & TimingResistantEqual(given_password, password);
+        bool user_ok = TimingResistantEqual(given_user, name);
+        bool password_ok = TimingResistantEqual(given_password, password);
+        bool match = user_ok && password_ok;
         if (match && !ok && user) *user = name;
         ok |= match;
     }
     for (const auto& entry : m_hashed) {
         std::string hash = ToHex(crypto::HmacSha256(Bytes(entry.salt), Bytes(given_password)));
-        bool match = TimingResistantEqual(given_user, entry.user) & TimingResistantEqual(hash, entry.hash_hex);
+        bool user_ok = TimingResistantEqual(given_user, entry.user);
+        bool hash_ok = TimingResistantEqual(hash, entry.hash_hex);
+        bool match = user_ok && hash_ok;
         if (match && !ok && user) *user = entry.user;
         ok |= match;
     }

@@ -146,3 +146,35 @@ TEST_CASE("host and port are split for IPv4, names and bracketed IPv6")
     CHECK_FALSE(SplitHostPort("[::1", host, port));
     CHECK_FALSE(SplitHostPort(":80", host, port));
 }
+
+// --- authentication --------------------------------------------------------
+
+#include <services/gui-bridge/auth.h>
+
+TEST_CASE("Basic credentials are checked against passwords and -rpcauth hashes")
+{
+    orrery::rpc::Authenticator auth;
+    auth.AddPassword("__cookie__", "c0ffee");
+    // bitcoind's rpcauth.py: HMAC-SHA256(key=salt, password) in hex.
+    CHECK(auth.AddRpcAuth("bob:abc$72189187d14866e421c858cf46a16a04e75a32973500b79c1ad1fb4ad978af79"));
+    CHECK_FALSE(auth.AddRpcAuth("nosalt"));
+    CHECK_FALSE(auth.AddRpcAuth("bob:abc$short"));
+    std::string user;
+    CHECK(auth.Check("Basic " + Base64Encode("__cookie__:c0ffee"), &user));
+    CHECK(user == "__cookie__");
+    CHECK(auth.Check("Basic " + Base64Encode("bob:pw"), &user));
+    CHECK(user == "bob");
+    CHECK_FALSE(auth.Check("Basic " + Base64Encode("bob:pw2")));
+    CHECK_FALSE(auth.Check("Basic " + Base64Encode("__cookie__:c0ffeE")));
+    CHECK_FALSE(auth.Check("Basic " + Base64Encode("__cookie__")));
+    CHECK_FALSE(auth.Check("Bearer " + Base64Encode("__cookie__:c0ffee")));
+    CHECK_FALSE(auth.Check("Basic !!!"));
+}
+
+TEST_CASE("cookie passwords are 64 hex digits and differ each time")
+{
+    std::string a = orrery::rpc::RandomHexPassword(), b = orrery::rpc::RandomHexPassword();
+    CHECK(a.size() == 64);
+    CHECK(a.find_first_not_of("0123456789abcdef") == std::string::npos);
+    CHECK(a != b);
+}

@@ -1,0 +1,232 @@
+"""orrery-gui-bridge's JSON-RPC as bitcoind's users and clients see it: through
+orrery-cli and through raw HTTP, against a real orrery-node and orrery-wallet
+started by hand."""
+import http.client
+import json
+import socket
+import time
+
+import pytest
+
+from conftest import wait_for
+from rpc_fixture import RpcError, constellation_factory  # noqa: F401 (fixture)
+
+REGTEST_GENESIS = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206"
+
+
+def raises_rpc(code, call, *args, **kwargs):
+    with pytest.raises(RpcError) as info:
+        call(*args, **kwargs)
+    assert info.value.code == code, info.value.message
+    return info.value
+
+
+def test_node_methods_through_the_cli_use_bitcoinds_fields(constellation_factory):
+    c = constellation_factory()
+    print("getblockchaininfo at genesis")
+    chain = json.loads(c.cli("getblockchaininfo").stdout)
+    assert chain["chain"] == "regtest"
+    assert chain["blocks"] == 0
+    assert chain["bestblockhash"] == REGTEST_GENESIS
+    for field in ("headers", "difficulty", "time", "mediantime", "verificationprogress", "initialblockdownload",
+                  "chainwork", "size_on_disk", "pruned", "warnings"):
+        assert field in chain, field
+    print("getnetworkinfo")
+    net = json.loads(c.cli("getnetworkinfo").stdout)
+    assert len(net["localservices"]) == 16 and int(net["localservices"], 16) == sum(
+        {"NETWORK": 1, "WITNESS": 8, "NETWORK_LIMITED": 1024, "BLOOM": 4, "COMPACT_FILTERS": 64, "P2P_V2": 2048,
+         "GETUTXO": 2}[name] for name in net["localservicesnames"])
+    assert net["connections"] == net["connections_in"] + net["connections_out"] == 0
+    assert net["relayfee"] == net["incrementalfee"] == 0.00001
+    assert net["localaddresses"] == []
+    for field in ("version", "subversion", "protocolversion", "networkactive"):
+        assert field in net, field
+    assert c.cli("getconnectioncount").stdout == "0\n"
+    assert json.loads(c.cli("getpeerinfo").stdout) == []
+    uptime = int(c.cli("uptime").stdout)
+    assert 0 <= uptime < 60
+
+
+def test_addnode_and_disconnectnode_answer_bitcoinds_errors(constellation_factory):
+    c = constellation_factory()
+    result = c.cli("disconnectnode", "", "99", check=False)
+    assert result.returncode == 29
+    assert result.stderr == "error code: -29\nerror message:\nNode not found in connected nodes\n"
+    result = c.cli("-named", "disconnectnode", "nodeid=99", check=False)
+    assert "error code: -29" in result.stderr
+    raises_rpc(-8, c.rpc, "disconnectnode")
+    raises_rpc(-1, c.rpc, "addnode", "127.0.0.1:1", "sideways")
+    assert c.rpc("addnode", "127.0.0.1:1", "add") is None
+    raises_rpc(-23, c.rpc, "addnode", "127.0.0.1:1", "add")
+    assert c.rpc("addnode", "127.0.0.1:1", "remove") is None
+    raises_rpc(-24, c.rpc, "addnode", "127.0.0.1:1", "remove")
+
+
+def test_wallet_methods_and_wallet_urls(constellation_factory):
+    c = constellation_factory()
+    print("a first start has the wallet 'default': the only one, so no URL is needed")
+    assert c.rpc("listwallets") == ["default"]
+    assert c.cli("getnewaddress").stdout.startswith("bcrt1q")
+    assert c.rpc("unloadwallet", "default") == {}
+    raises_rpc(-18, c.rpc, "getnewaddress")
+    assert json.loads(c.cli("createwallet", "w1").stdout) == {"name": "w1"}
+    assert c.cli("-named", "createwallet", "wallet_name=w2", "load_on_startup=false").returncode == 0
+    assert sorted(json.loads(c.cli("listwallets").stdout)) == ["w1", "w2"]
+    print("two wallets: the URL must choose")
+    result = c.cli("getnewaddress", check=False)
+    assert result.returncode == 19 and "-rpcwallet=<walletname>" in result.stderr
+    address = c.cli("-rpcwallet=w1", "getnewaddress").stdout.strip()
+    assert address.startswith("bcrt1q")
+    assert c.rpc("getnewaddress", "label", "bech32m", wallet="w2").startswith("bcrt1p")
+    info = c.rpc("getwalletinfo", wallet="w1")
+    assert info["walletname"] == "w1" and info["format"] == "sqlite"
+    raises_rpc(-18, c.rpc, "getnewaddress", wallet="nosuch")
+    raises_rpc(-5, c.rpc, "getnewaddress", "", "p2wsh-or-so", wallet="w1")
+    raises_rpc(-36, c.rpc, "createwallet", "w1")
+    raises_rpc(-35, c.rpc, "loadwallet", "w1")
+    raises_rpc(-8, c.rpc, "unloadwallet", "w2", wallet="w1")
+    assert c.rpc("unloadwallet", wallet="w2") == {}
+    assert c.rpc("listwallets") == ["w1"]
+    assert sorted(w["name"] for w in c.rpc("listwalletdir")["wallets"]) == ["default", "w1", "w2"]
+    assert c.rpc("loadwallet", "w2") == {"name": "w2"}
+    print("a wallet name with a space crosses the URL encoded")
+    c.rpc("createwallet", "my wallet")
+    assert c.cli("-rpcwallet=my wallet", "getwalletinfo").returncode == 0
+    assert json.loads(c.cli("-rpcwallet=my wallet", "getwalletinfo").stdout)["walletname"] == "my wallet"
+
+
+def test_cookie_auth_and_wrong_credentials(constellation_factory):
+    c = constellation_factory()
+    cookie = c.net / ".cookie"
+    assert cookie.stat().st_mode & 0o777 == 0o600
+    user, password = c.cookie().split(":")
+    assert user == "__cookie__" and len(password) == 64 and int(password, 16) >= 0
+    print("no credentials: 401 at once; wrong ones: 401 after a delay")
+    status, headers, _ = c.http({"method": "uptime", "id": 1}, auth=False)
+    assert status == 401 and headers["WWW-Authenticate"] == 'Basic realm="jsonrpc"'
+    started = time.monotonic()
+    status, _, _ = c.http({"method": "uptime", "id": 1}, auth="__cookie__:" + "0" * 64)
+    assert status == 401 and time.monotonic() - started >= 0.2
+    assert "incorrect password attempt" in c.log()
+    result = c.cli("-rpcpassword=wrong", "uptime", check=False)
+    assert result.returncode == 1
+    assert result.stderr == "error: Authorization failed: Incorrect rpcuser or rpcpassword\n"
+
+
+def test_rpcuser_and_rpcpassword_replace_the_cookie(constellation_factory):
+    c = constellation_factory(bridge_args=["-rpcuser=alice", "-rpcpassword=s3cret"], with_wallet=False)
+    assert not (c.net / ".cookie").exists()
+    status, _, payload = c.http({"method": "uptime", "id": 1}, auth="alice:s3cret")
+    assert status == 200 and json.loads(payload)["error"] is None
+    assert c.cli("-rpcuser=alice", "-rpcpassword=s3cret", "uptime").returncode == 0
+    status, _, _ = c.http({"method": "uptime", "id": 1}, auth="alice:wrong")
+    assert status == 401
+
+
+def test_json_rpc_shapes_statuses_and_batches_over_raw_http(constellation_factory):
+    c = constellation_factory()
+    print("1.0: errors are HTTP errors")
+    status, headers, payload = c.http({"method": "nosuch", "id": 5})
+    assert status == 404 and headers["Content-Type"] == "application/json"
+    assert json.loads(payload) == {"result": None, "error": {"code": -32601, "message": "Method not found"}, "id": 5}
+    status, _, payload = c.http({"method": "getnewaddress", "params": [1], "id": 6})
+    assert status == 500 and json.loads(payload)["error"]["code"] == -3
+    assert "Position 1 (label)" in json.loads(payload)["error"]["message"]
+    status, _, payload = c.http({"id": 7})
+    assert status == 400 and json.loads(payload)["error"] == {"code": -32600, "message": "Missing method"}
+    status, _, payload = c.http("{broken")
+    assert status == 500 and json.loads(payload)["error"]["code"] == -32700
+    print("2.0: errors in a 200 reply, notifications unanswered")
+    status, _, payload = c.http({"jsonrpc": "2.0", "method": "nosuch", "id": "x"})
+    assert status == 200 and json.loads(payload) == {"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": "x"}
+    status, _, payload = c.http({"jsonrpc": "2.0", "method": "uptime"})
+    assert status == 204 and payload == b""
+    print("named parameters and batches")
+    status, _, payload = c.http({"method": "help", "params": {"command": "uptime"}, "id": 1})
+    assert json.loads(payload)["result"].startswith("uptime\n")
+    status, _, payload = c.http({"method": "help", "params": {"colour": 1}, "id": 1})
+    assert json.loads(payload)["error"] == {"code": -8, "message": "Unknown named parameter colour"}
+    batch = [{"method": "getconnectioncount", "id": 1}, {"method": "nosuch", "id": 2},
+             {"jsonrpc": "2.0", "method": "uptime"}, {"jsonrpc": "2.0", "method": "getblockchaininfo", "id": 3}]
+    status, _, payload = c.http(batch)
+    replies = json.loads(payload)
+    assert status == 200 and [r["id"] for r in replies] == [1, 2, 3]
+    assert replies[0]["result"] == 0 and replies[1]["error"]["code"] == -32601
+    assert replies[2]["result"]["bestblockhash"] == REGTEST_GENESIS
+    status, _, payload = c.http([])
+    assert status == 200 and json.loads(payload) == []
+
+
+def test_http_rules_paths_methods_lengths_and_keep_alive(constellation_factory):
+    c = constellation_factory(bridge_args=["-disablewallet"], with_wallet=False)
+    assert c.http({"method": "uptime"}, path="/rest/nothing")[0] == 404
+    status, _, payload = c.http(None, method="GET")
+    assert status == 405 and b"only POST" in payload
+    print("one connection, several requests")
+    conn = http.client.HTTPConnection("127.0.0.1", c.rpcport, timeout=10)
+    for i in range(3):
+        status, _, payload = c.http({"method": "uptime", "id": i}, connection=conn)
+        assert status == 200 and json.loads(payload)["id"] == i
+    conn.close()
+    print("chunked bodies are refused; a stalled client is cut off after -rpcservertimeout")
+    with socket.create_connection(("127.0.0.1", c.rpcport), timeout=10) as s:
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+        assert s.recv(4096).startswith(b"HTTP/1.1 411 ")
+    with socket.create_connection(("127.0.0.1", c.rpcport), timeout=10) as s:
+        s.sendall(b"POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n")
+        assert s.recv(4096).startswith(b"HTTP/1.1 413 ")
+    print("with -disablewallet the wallet methods do not exist")
+    raises_rpc(-32601, c.rpc, "getnewaddress")
+    raises_rpc(-32601, c.rpc, "listwallets")
+
+
+def test_stalled_clients_time_out(constellation_factory):
+    c = constellation_factory(bridge_args=["-rpcservertimeout=1"], with_wallet=False)
+    with socket.create_connection(("127.0.0.1", c.rpcport), timeout=10) as s:
+        s.sendall(b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n{")
+        started = time.monotonic()
+        assert s.recv(4096) == b""
+        assert 0.5 < time.monotonic() - started < 5
+
+
+def test_a_restarted_node_is_found_again(constellation_factory):
+    c = constellation_factory(with_wallet=False)
+    assert c.rpc("getconnectioncount") == 0
+    print("node stopped: RPC_IN_WARMUP")
+    c.services["node"].stop()
+    error = raises_rpc(-28, c.rpc, "getblockchaininfo")
+    assert "node service is not reachable" in error.message
+    print("node back: the same bridge answers again")
+    c.services["node"].start()
+    wait_for(lambda: _answers(c), 15, "the bridge to reach the restarted node")
+
+
+def _answers(c):
+    try:
+        return c.rpc("getblockchaininfo")["chain"] == "regtest"
+    except RpcError:
+        return False
+
+
+def test_the_bridge_answers_warmup_until_its_services_come(constellation_factory):
+    c = constellation_factory(with_node=False, with_wallet=False)
+    result = c.cli("getblockchaininfo", check=False)
+    assert result.returncode == 28 and "error code: -28" in result.stderr
+    assert c.rpc("uptime") >= 0
+
+
+def test_cli_says_clearly_when_nothing_listens(constellation_factory):
+    c = constellation_factory(with_node=False, with_wallet=False)
+    result = c.cli(f"-rpcport={c.rpcport + 1 if c.rpcport < 65535 else 1024}", "uptime", check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: timeout on transient error: Could not connect to the server 127.0.0.1:")
+    assert "Make sure the orrery-gui-bridge server is running" in result.stderr
+
+
+def test_stop_without_orreryd_stops_the_bridge_and_removes_the_cookie(constellation_factory):
+    c = constellation_factory()
+    assert c.cli("stop").stdout == "Orrery stopping\n"
+    assert c.bridge.process.wait(timeout=10) == 0
+    assert not (c.net / ".cookie").exists()
+    assert "Shutdown done" in c.log()
+    assert c.services["node"].running() and c.services["wallet"].running()
