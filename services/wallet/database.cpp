@@ -129,7 +129,8 @@ std::unique_ptr<WalletDatabase> WalletDatabase::Create(const std::filesystem::pa
     // journal the database's mode) never creates anything more open.
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-        throw DatabaseError(fmt::format("Failed to create database path '{}': {}", path.string(), std::strerror(errno)));
+        throw DatabaseError(
+            fmt::format("Failed to create database path '{}': {}", path.string(), std::strerror(errno)));
     }
     bool moded = ::fchmod(fd, 0600) == 0;
     ::close(fd);
@@ -140,8 +141,8 @@ std::unique_ptr<WalletDatabase> WalletDatabase::Create(const std::filesystem::pa
         database->Execute("PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL;");
         database->Execute("BEGIN EXCLUSIVE");
         database->Execute(SCHEMA);
-        database->Execute(fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {};",
-                                      DATABASE_APPLICATION_ID, DATABASE_FORMAT_VERSION)
+        database->Execute(fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {};", DATABASE_APPLICATION_ID,
+                                      DATABASE_FORMAT_VERSION)
                               .c_str());
         Statement insert(database->m_db, "INSERT INTO wallet (id, name, created, master_fingerprint, format_version) "
                                          "VALUES (1, ?, ?, ?, ?)");
@@ -168,8 +169,9 @@ std::unique_ptr<WalletDatabase> WalletDatabase::Open(const std::filesystem::path
     std::unique_ptr<WalletDatabase> database(new WalletDatabase(OpenHandle(path), path));
     // Taking the write lock once keeps it for as long as the file is open
     // (exclusive locking mode): another process cannot hand out our addresses.
-    if (sqlite3_exec(database->m_db, "PRAGMA locking_mode = EXCLUSIVE; PRAGMA synchronous = FULL; "
-                                     "BEGIN EXCLUSIVE; COMMIT;",
+    if (sqlite3_exec(database->m_db,
+                     "PRAGMA locking_mode = EXCLUSIVE; PRAGMA synchronous = FULL; "
+                     "BEGIN EXCLUSIVE; COMMIT;",
                      nullptr, nullptr, nullptr) != SQLITE_OK) {
         int rc = sqlite3_errcode(database->m_db);
         if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
@@ -177,12 +179,12 @@ std::unique_ptr<WalletDatabase> WalletDatabase::Open(const std::filesystem::path
                                 "instance of Orrery?");
         }
         if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT) {
-            throw DatabaseError(fmt::format("Failed to load database path '{}'. Data is not in recognized format.",
-                                            path.string()),
-                                DatabaseError::BAD_FORMAT);
+            throw DatabaseError(
+                fmt::format("Failed to load database path '{}'. Data is not in recognized format.", path.string()),
+                DatabaseError::BAD_FORMAT);
         }
-        throw DatabaseError(fmt::format("Failed to open database path '{}': {}", path.string(),
-                                        sqlite3_errmsg(database->m_db)));
+        throw DatabaseError(
+            fmt::format("Failed to open database path '{}': {}", path.string(), sqlite3_errmsg(database->m_db)));
     }
     int64_t application_id = 0, version = 0;
     try {
@@ -194,9 +196,9 @@ std::unique_ptr<WalletDatabase> WalletDatabase::Open(const std::filesystem::path
         application_id = 0;
     }
     if (application_id != DATABASE_APPLICATION_ID) {
-        throw DatabaseError(fmt::format("Failed to load database path '{}'. Data is not in recognized format.",
-                                        path.string()),
-                            DatabaseError::BAD_FORMAT);
+        throw DatabaseError(
+            fmt::format("Failed to load database path '{}'. Data is not in recognized format.", path.string()),
+            DatabaseError::BAD_FORMAT);
     }
     if (version > DATABASE_FORMAT_VERSION) {
         throw DatabaseError(fmt::format("Wallet file '{}' has format version {}; this orrery-wallet reads up to {}.",
@@ -250,7 +252,8 @@ std::string WalletDatabase::ReserveAddress(std::string_view address_type, std::s
             if (address) break;
             ++index; // BIP32: an invalid child is skipped, never retried
         }
-        Statement insert(m_db, "INSERT INTO address (address, address_type, idx, label, created) VALUES (?, ?, ?, ?, ?)");
+        Statement insert(m_db,
+                         "INSERT INTO address (address, address_type, idx, label, created) VALUES (?, ?, ?, ?, ?)");
         insert.Bind(1, *address);
         insert.Bind(2, address_type);
         insert.Bind(3, index);

@@ -46,7 +46,7 @@ inline constexpr int64_t DATABASE_FORMAT_VERSION{1};
 
 struct WalletRecord {
     std::string name;
-    int64_t created{0}; //!< UNIX time
+    int64_t created{0};             //!< UNIX time
     std::string master_fingerprint; //!< hex
     int64_t format_version{DATABASE_FORMAT_VERSION};
 };

@@ -17,10 +17,14 @@ std::optional<OutputType> ParseOutputType(std::string_view name)
 std::string_view OutputTypeName(OutputType type)
 {
     switch (type) {
-    case OutputType::LEGACY: return "legacy";
-    case OutputType::P2SH_SEGWIT: return "p2sh-segwit";
-    case OutputType::BECH32: return "bech32";
-    case OutputType::BECH32M: return "bech32m";
+    case OutputType::LEGACY:
+        return "legacy";
+    case OutputType::P2SH_SEGWIT:
+        return "p2sh-segwit";
+    case OutputType::BECH32:
+        return "bech32";
+    case OutputType::BECH32M:
+        return "bech32m";
     }
     return "unknown";
 }
@@ -28,10 +32,14 @@ std::string_view OutputTypeName(OutputType type)
 uint32_t Purpose(OutputType type)
 {
     switch (type) {
-    case OutputType::LEGACY: return 44;
-    case OutputType::P2SH_SEGWIT: return 49;
-    case OutputType::BECH32: return 84;
-    case OutputType::BECH32M: return 86;
+    case OutputType::LEGACY:
+        return 44;
+    case OutputType::P2SH_SEGWIT:
+        return 49;
+    case OutputType::BECH32:
+        return 84;
+    case OutputType::BECH32M:
+        return 86;
     }
     return 0;
 }

@@ -53,7 +53,9 @@ public:
 
 private:
     ReceiveChain(ExtPubKey chain, OutputType type, Network network)
-        : m_chain(std::move(chain)), m_type(type), m_network(network) {}
+        : m_chain(std::move(chain)), m_type(type), m_network(network)
+    {
+    }
     ExtPubKey m_chain;
     OutputType m_type;
     Network m_network;

@@ -66,13 +66,13 @@ HdWallet::HdWallet(std::string name, std::unique_ptr<WalletDatabase> database, N
     }
     if (!master) throw DatabaseError(fmt::format("Wallet '{}' holds an invalid seed", m_name));
     if (HexOf(master->GetFingerprint()) != m_database->Record().master_fingerprint) {
-        throw DatabaseError(fmt::format("Wallet '{}' is corrupt: its seed does not match its master fingerprint",
-                                        m_name));
+        throw DatabaseError(
+            fmt::format("Wallet '{}' is corrupt: its seed does not match its master fingerprint", m_name));
     }
     for (OutputType type : ALL_OUTPUT_TYPES) {
         std::optional<ReceiveChain> chain = ReceiveChain::Make(*master, type, network);
-        if (!chain) throw DatabaseError(fmt::format("Wallet '{}': cannot derive its {} account", m_name,
-                                                    OutputTypeName(type)));
+        if (!chain)
+            throw DatabaseError(fmt::format("Wallet '{}': cannot derive its {} account", m_name, OutputTypeName(type)));
         m_chains.push_back(std::move(*chain));
     }
 }

@@ -55,8 +55,9 @@ int main(int argc, char* argv[])
     ArgsManager args;
     AddCommonArgs(args);
     args.AddArg("-role=<role>", "Role announced to the wallet (default: cli)");
-    if (auto code = InitProcess(args, first_command, argv, "wallet_query", "Usage: wallet_query [options] <method> [args]",
-                                /*make_dirs=*/false)) {
+    if (auto code =
+            InitProcess(args, first_command, argv, "wallet_query", "Usage: wallet_query [options] <method> [args]",
+                        /*make_dirs=*/false)) {
         return *code;
     }
     std::vector<std::string> command(argv + first_command, argv + argc);

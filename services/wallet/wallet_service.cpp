@@ -80,7 +80,8 @@ std::vector<std::string> WalletService::ReadStartupNames() const
     std::vector<std::string> names;
     auto it = settings.find("wallet");
     if (it == settings.end()) return names;
-    if (!it->is_array()) throw std::runtime_error(fmt::format("Settings file {}: \"wallet\" is not a list", path.string()));
+    if (!it->is_array())
+        throw std::runtime_error(fmt::format("Settings file {}: \"wallet\" is not a list", path.string()));
     for (const auto& name : *it) {
         if (name.is_string()) names.push_back(name.get<std::string>());
     }
@@ -189,9 +190,8 @@ std::string WalletService::createWallet(std::string name)
                                    VERIFICATION_FAILED, dir.string()));
     }
     if (auto failure = EnsurePrivateDir(dir)) {
-        throw RpcError(interfaces::RPC_WALLET_ERROR,
-                       fmt::format("{}Failed to create database path '{}'. {}", VERIFICATION_FAILED, dir.string(),
-                                   *failure));
+        throw RpcError(interfaces::RPC_WALLET_ERROR, fmt::format("{}Failed to create database path '{}'. {}",
+                                                                 VERIFICATION_FAILED, dir.string(), *failure));
     }
     std::shared_ptr<HdWallet> wallet;
     try {

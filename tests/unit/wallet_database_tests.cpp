@@ -48,7 +48,8 @@ std::optional<std::string> Numbered(uint32_t index)
 
 unsigned Mode(const std::filesystem::path& path)
 {
-    struct stat st{};
+    struct stat st {
+    };
     REQUIRE(::stat(path.c_str(), &st) == 0);
     return st.st_mode & 0777;
 }

@@ -36,8 +36,7 @@ std::unique_ptr<WalletService> Start(const std::filesystem::path& dir, const std
 }
 
 //! Runs `call` and returns the RPC error it throws.
-template <typename F>
-std::pair<int32_t, std::string> ErrorOf(F call)
+template <typename F> std::pair<int32_t, std::string> ErrorOf(F call)
 {
     try {
         call();
@@ -50,7 +49,8 @@ std::pair<int32_t, std::string> ErrorOf(F call)
 
 unsigned Mode(const std::filesystem::path& path)
 {
-    struct stat st{};
+    struct stat st {
+    };
     REQUIRE(::stat(path.c_str(), &st) == 0);
     return st.st_mode & 0777;
 }
