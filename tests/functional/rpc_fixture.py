@@ -160,7 +160,7 @@ def require_binaries(*names):
 
 
 @pytest.fixture
-def constellation_factory(tmp_path):
+def rpc_services(tmp_path):
     started = []
 
     def make(name="rpc0", bridge_args=(), with_node=True, with_wallet=True):

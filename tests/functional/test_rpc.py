@@ -9,7 +9,8 @@ import time
 import pytest
 
 from conftest import wait_for
-from rpc_fixture import RpcError, constellation_factory  # noqa: F401 (fixture)
+from constellation_fixture import constellation_factory  # noqa: F401 (fixture)
+from rpc_fixture import RpcError, require_binaries, rpc_services  # noqa: F401 (fixture)
 
 REGTEST_GENESIS = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206"
 
@@ -21,8 +22,8 @@ def raises_rpc(code, call, *args, **kwargs):
     return info.value
 
 
-def test_node_methods_through_the_cli_use_bitcoinds_fields(constellation_factory):
-    c = constellation_factory()
+def test_node_methods_through_the_cli_use_bitcoinds_fields(rpc_services):
+    c = rpc_services()
     print("getblockchaininfo at genesis")
     chain = json.loads(c.cli("getblockchaininfo").stdout)
     assert chain["chain"] == "regtest"
@@ -47,8 +48,8 @@ def test_node_methods_through_the_cli_use_bitcoinds_fields(constellation_factory
     assert 0 <= uptime < 60
 
 
-def test_addnode_and_disconnectnode_answer_bitcoinds_errors(constellation_factory):
-    c = constellation_factory()
+def test_addnode_and_disconnectnode_answer_bitcoinds_errors(rpc_services):
+    c = rpc_services()
     result = c.cli("disconnectnode", "", "99", check=False)
     assert result.returncode == 29
     assert result.stderr == "error code: -29\nerror message:\nNode not found in connected nodes\n"
@@ -62,8 +63,8 @@ def test_addnode_and_disconnectnode_answer_bitcoinds_errors(constellation_factor
     raises_rpc(-24, c.rpc, "addnode", "127.0.0.1:1", "remove")
 
 
-def test_wallet_methods_and_wallet_urls(constellation_factory):
-    c = constellation_factory()
+def test_wallet_methods_and_wallet_urls(rpc_services):
+    c = rpc_services()
     print("a first start has the wallet 'default': the only one, so no URL is needed")
     assert c.rpc("listwallets") == ["default"]
     assert c.cli("getnewaddress").stdout.startswith("bcrt1q")
@@ -95,8 +96,8 @@ def test_wallet_methods_and_wallet_urls(constellation_factory):
     assert json.loads(c.cli("-rpcwallet=my wallet", "getwalletinfo").stdout)["walletname"] == "my wallet"
 
 
-def test_cookie_auth_and_wrong_credentials(constellation_factory):
-    c = constellation_factory()
+def test_cookie_auth_and_wrong_credentials(rpc_services):
+    c = rpc_services()
     cookie = c.net / ".cookie"
     assert cookie.stat().st_mode & 0o777 == 0o600
     user, password = c.cookie().split(":")
@@ -113,8 +114,8 @@ def test_cookie_auth_and_wrong_credentials(constellation_factory):
     assert result.stderr == "error: Authorization failed: Incorrect rpcuser or rpcpassword\n"
 
 
-def test_rpcuser_and_rpcpassword_replace_the_cookie(constellation_factory):
-    c = constellation_factory(bridge_args=["-rpcuser=alice", "-rpcpassword=s3cret"], with_wallet=False)
+def test_rpcuser_and_rpcpassword_replace_the_cookie(rpc_services):
+    c = rpc_services(bridge_args=["-rpcuser=alice", "-rpcpassword=s3cret"], with_wallet=False)
     assert not (c.net / ".cookie").exists()
     status, _, payload = c.http({"method": "uptime", "id": 1}, auth="alice:s3cret")
     assert status == 200 and json.loads(payload)["error"] is None
@@ -123,8 +124,8 @@ def test_rpcuser_and_rpcpassword_replace_the_cookie(constellation_factory):
     assert status == 401
 
 
-def test_json_rpc_shapes_statuses_and_batches_over_raw_http(constellation_factory):
-    c = constellation_factory()
+def test_json_rpc_shapes_statuses_and_batches_over_raw_http(rpc_services):
+    c = rpc_services()
     print("1.0: errors are HTTP errors")
     status, headers, payload = c.http({"method": "nosuch", "id": 5})
     assert status == 404 and headers["Content-Type"] == "application/json"
@@ -157,8 +158,8 @@ def test_json_rpc_shapes_statuses_and_batches_over_raw_http(constellation_factor
     assert status == 200 and json.loads(payload) == []
 
 
-def test_http_rules_paths_methods_lengths_and_keep_alive(constellation_factory):
-    c = constellation_factory(bridge_args=["-disablewallet"], with_wallet=False)
+def test_http_rules_paths_methods_lengths_and_keep_alive(rpc_services):
+    c = rpc_services(bridge_args=["-disablewallet"], with_wallet=False)
     assert c.http({"method": "uptime"}, path="/rest/nothing")[0] == 404
     status, _, payload = c.http(None, method="GET")
     assert status == 405 and b"only POST" in payload
@@ -180,8 +181,8 @@ def test_http_rules_paths_methods_lengths_and_keep_alive(constellation_factory):
     raises_rpc(-32601, c.rpc, "listwallets")
 
 
-def test_stalled_clients_time_out(constellation_factory):
-    c = constellation_factory(bridge_args=["-rpcservertimeout=1"], with_wallet=False)
+def test_stalled_clients_time_out(rpc_services):
+    c = rpc_services(bridge_args=["-rpcservertimeout=1"], with_wallet=False)
     with socket.create_connection(("127.0.0.1", c.rpcport), timeout=10) as s:
         s.sendall(b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n{")
         started = time.monotonic()
@@ -189,8 +190,8 @@ def test_stalled_clients_time_out(constellation_factory):
         assert 0.5 < time.monotonic() - started < 5
 
 
-def test_a_restarted_node_is_found_again(constellation_factory):
-    c = constellation_factory(with_wallet=False)
+def test_a_restarted_node_is_found_again(rpc_services):
+    c = rpc_services(with_wallet=False)
     assert c.rpc("getconnectioncount") == 0
     print("node stopped: RPC_IN_WARMUP")
     c.services["node"].stop()
@@ -208,25 +209,40 @@ def _answers(c):
         return False
 
 
-def test_the_bridge_answers_warmup_until_its_services_come(constellation_factory):
-    c = constellation_factory(with_node=False, with_wallet=False)
+def test_the_bridge_answers_warmup_until_its_services_come(rpc_services):
+    c = rpc_services(with_node=False, with_wallet=False)
     result = c.cli("getblockchaininfo", check=False)
     assert result.returncode == 28 and "error code: -28" in result.stderr
     assert c.rpc("uptime") >= 0
 
 
-def test_cli_says_clearly_when_nothing_listens(constellation_factory):
-    c = constellation_factory(with_node=False, with_wallet=False)
+def test_cli_says_clearly_when_nothing_listens(rpc_services):
+    c = rpc_services(with_node=False, with_wallet=False)
     result = c.cli(f"-rpcport={c.rpcport + 1 if c.rpcport < 65535 else 1024}", "uptime", check=False)
     assert result.returncode == 1
     assert result.stderr.startswith("error: timeout on transient error: Could not connect to the server 127.0.0.1:")
     assert "Make sure the orrery-gui-bridge server is running" in result.stderr
 
 
-def test_stop_without_orreryd_stops_the_bridge_and_removes_the_cookie(constellation_factory):
-    c = constellation_factory()
+def test_stop_without_orreryd_stops_the_bridge_and_removes_the_cookie(rpc_services):
+    c = rpc_services()
     assert c.cli("stop").stdout == "Orrery stopping\n"
     assert c.bridge.process.wait(timeout=10) == 0
     assert not (c.net / ".cookie").exists()
     assert "Shutdown done" in c.log()
     assert c.services["node"].running() and c.services["wallet"].running()
+
+
+def test_under_orreryd_rpc_answers_and_stop_stops_the_whole_constellation(constellation_factory):
+    require_binaries("gui-bridge", "node", "wallet")
+    # No peer connects in this test, so no p2p-agent is ever started.
+    c = constellation_factory(binaries={"p2p-agent": "/bin/false"}).start()
+    rpcport = f"-rpcport={c.rpc_port}"
+    assert json.loads(c.cli(rpcport, "getblockchaininfo").stdout)["bestblockhash"] == REGTEST_GENESIS
+    bridge = c.entries("gui-bridge")
+    assert len(bridge) == 1 and bridge[0]["state"] == "running"
+    assert "[gui-bridge:" in c.log()  # the bridge's lines reach debug.log through orreryd
+    print("stop over RPC goes to orreryd, which stops every service in order")
+    assert c.cli(rpcport, "stop").stdout == "Orrery stopping\n"
+    assert c.process.wait(timeout=30) == 0
+    assert not (c.net / ".cookie").exists()
