@@ -86,9 +86,12 @@ int RunRpc(const ArgsManager& args, const std::vector<std::string>& command)
         Target target;
         target.port = static_cast<uint16_t>(args.GetIntArg("rpcport", bridge::DefaultRpcPort(args.GetChain())));
         std::string connect = args.GetArg("rpcconnect", "127.0.0.1");
-        if (!http::SplitHostPort(connect, target.host, target.port)) {
+        uint16_t connect_port = target.port;
+        if (!http::SplitHostPort(connect, target.host, connect_port)) {
             throw std::runtime_error("Invalid port provided in -rpcconnect: " + connect);
         }
+        // As bitcoin-cli: a port in -rpcconnect counts unless -rpcport is given too.
+        if (!args.IsArgSet("rpcport")) target.port = connect_port;
         if (args.IsArgSet("rpcwallet")) target.path = "/wallet/" + http::PercentEncode(args.GetArg("rpcwallet", ""));
         target.timeout = std::chrono::seconds(args.GetIntArg("rpcclienttimeout", 900));
         if (target.timeout.count() <= 0) target.timeout = std::chrono::seconds(365LL * 24 * 3600);

@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <fmt/format.h>
 
@@ -200,6 +201,16 @@ namespace {
 Param Required(std::string name, ParamType type, std::string help) { return {std::move(name), type, true, std::move(help)}; }
 Param Optional(std::string name, ParamType type, std::string help) { return {std::move(name), type, false, std::move(help)}; }
 
+//! A NUMBER parameter that must be an integer (UniValue's getInt: no fractions, no overflow).
+int64_t IntegerArg(const Json& value)
+{
+    if (value.is_number_unsigned() && value.get<uint64_t>() > uint64_t(INT64_MAX)) {
+        throw RpcException(RPC_TYPE_ERROR, "JSON integer out of range");
+    }
+    if (!value.is_number_integer()) throw RpcException(RPC_TYPE_ERROR, "JSON value is not an integer as expected");
+    return value.get<int64_t>();
+}
+
 std::string StringOr(const Json& value, std::string fallback)
 {
     return value.is_null() ? std::move(fallback) : value.get<std::string>();
@@ -255,7 +266,7 @@ void RegisterNodeMethods(Table& table, const MethodContext& context)
                        throw RpcException(RPC_INVALID_PARAMETER, "Only one of address and nodeid should be provided.");
                    }
                    std::string target = by_address ? address.get<std::string>() : std::string();
-                   int64_t peer_id = by_address ? -1 : id.get<int64_t>();
+                   int64_t peer_id = by_address ? -1 : IntegerArg(id);
                    node->Use<interfaces::Node>([&](interfaces::Node& n) { n.disconnectNode(target, peer_id); });
                    return Json(nullptr);
                }});

@@ -246,3 +246,13 @@ def test_under_orreryd_rpc_answers_and_stop_stops_the_whole_constellation(conste
     assert c.cli(rpcport, "stop").stdout == "Orrery stopping\n"
     assert c.process.wait(timeout=30) == 0
     assert not (c.net / ".cookie").exists()
+
+
+def test_cli_finds_the_port_in_rpcconnect(rpc_services):
+    import subprocess
+    from conftest import build_dir
+    c = rpc_services(with_node=False, with_wallet=False)
+    result = subprocess.run([str(build_dir() / "cli" / "orrery-cli"), f"-datadir={c.datadir}", "-regtest",
+                             f"-rpcconnect=127.0.0.1:{c.rpcport}", "uptime"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) >= 0

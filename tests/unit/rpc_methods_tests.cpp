@@ -201,6 +201,10 @@ TEST_CASE("addnode and disconnectnode pass the node's own error codes through")
     CHECK(missing["message"] == "Node not found in connected nodes");
     CHECK(f.Call("disconnectnode", Json::array())["error"]["code"] == -8);
     CHECK(f.Call("disconnectnode", {"1.2.3.4:1", 5})["error"]["code"] == -8);
+    // Not integers: refused, never converted (a huge float would be undefined behaviour to cast).
+    CHECK(f.Call("disconnectnode", Json{{"nodeid", 1e300}})["error"]["code"] == -3);
+    CHECK(f.Call("disconnectnode", Json{{"nodeid", 5.5}})["error"]["code"] == -3);
+    CHECK(f.Call("disconnectnode", Json{{"nodeid", UINT64_MAX}})["error"]["code"] == -3);
 }
 
 TEST_CASE("wallet methods follow the /wallet/ URL and the wallet's errors")
