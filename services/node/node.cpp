@@ -85,8 +85,8 @@ NodeConfig MakeNodeConfig(const ArgsManager& args)
     for (const auto& address : args.GetArgs("connect")) {
         if (!address.empty() && address != "0") config.connect.push_back(address);
     }
-    // As in bitcoind, -connect means "only these peers": no listening unless asked for.
-    config.listen = args.GetBoolArg("listen", config.connect.empty());
+    // As in bitcoind, -connect means "only these peers" (-connect=0: none): no listening unless asked for.
+    config.listen = args.GetBoolArg("listen", args.GetArgs("connect").empty());
     config.add_nodes = args.GetArgs("addnode");
     config.supervisor_endpoint = args.GetArg("supervisorconnect", DefaultEndpoint(args, "supervisor"));
     config.data_dir = args.GetDataDirNet();

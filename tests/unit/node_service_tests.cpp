@@ -290,6 +290,19 @@ TEST_CASE("an agent registering an id the node never issued is refused")
     CHECK(CaptureError([&] { agent.host->reportStats(42, {}); }).first != 0);
 }
 
+TEST_CASE("an agent must call from its own connection: another pid is refused")
+{
+    NodeFixture f;
+    auto admission = f.node->admitInbound("127.0.0.1:40000", "");
+    AgentClient agent(f.endpoint);
+    auto error = CaptureError([&] { agent.host->registerAgent(admission.peer_id, ::getpid() + 1, "", true); });
+    CHECK(error.second.find("no p2p-agent connection from pid") != std::string::npos);
+    CHECK(f.node->getConnectionCount() == 0);
+    // The id stays pending for the right agent.
+    agent.host->registerAgent(admission.peer_id, ::getpid(), "127.0.0.1:40000", true);
+    CHECK(f.node->getConnectionCount() == 1);
+}
+
 TEST_CASE("only p2p-agents may call PeerHost")
 {
     NodeFixture f;
