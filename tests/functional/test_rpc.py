@@ -256,3 +256,50 @@ def test_cli_finds_the_port_in_rpcconnect(rpc_services):
                              f"-rpcconnect=127.0.0.1:{c.rpcport}", "uptime"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) >= 0
+
+
+def test_a_full_work_queue_answers_503(rpc_services):
+    import threading
+    c = rpc_services(bridge_args=["-rpcthreads=1", "-rpcworkqueue=1"], with_node=False, with_wallet=False)
+    # A wrong password holds the only worker for 250 ms: one request runs, one waits, the rest are refused.
+    statuses = []
+    lock = threading.Lock()
+
+    def attempt():
+        status, _, _ = c.http({"method": "uptime", "id": 1}, auth="__cookie__:wrong")
+        with lock:
+            statuses.append(status)
+
+    threads = [threading.Thread(target=attempt) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert statuses.count(401) >= 2 and statuses.count(503) >= 1, statuses
+    assert "work queue depth exceeded" in c.log()
+    status, _, _ = c.http({"method": "uptime", "id": 1})
+    assert status == 200
+
+
+def test_cli_rpcwait_waits_for_the_bridge_to_come(tmp_path):
+    import subprocess
+    from conftest import build_dir
+    from rpc_fixture import Constellation, require_binaries
+    require_binaries("gui-bridge")
+    c = Constellation(tmp_path, with_node=False, with_wallet=False)
+    (tmp_path / "regtest").mkdir()
+    waiting = subprocess.Popen([str(build_dir() / "cli" / "orrery-cli"), f"-datadir={tmp_path}", "-regtest",
+                                f"-rpcport={c.rpcport}", "-rpcwait", "-rpcwaittimeout=20", "uptime"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        assert waiting.poll() is None, "orrery-cli -rpcwait gave up before the bridge started"
+        c.start()
+        out, err = waiting.communicate(timeout=20)
+        assert waiting.returncode == 0, err
+        assert int(out) >= 0
+    finally:
+        if waiting.poll() is None:
+            waiting.kill()
+            waiting.communicate()
+        c.stop()
