@@ -133,6 +133,7 @@ int Run(const ArgsManager& args)
     context.stop_self = [] { ::kill(::getpid(), SIGTERM); }; // the signal loop below stops us cleanly
     rpc::Table table;
     rpc::RegisterMethods(table, context);
+    table.SetCallObserver([](const std::string& method) { LogDebug(LogCategory::RPC, "ThreadRPCServer method={}", method); });
 
     // --- HTTP
     http::ServerOptions options;
@@ -165,13 +166,14 @@ int Run(const ArgsManager& args)
         if (request.method != "POST") return Plain(405, "JSONRPC server handles only POST requests");
         auto authorization = request.Header("authorization");
         if (!authorization) return Unauthorized();
-        if (!auth.Check(*authorization)) {
+        std::string user;
+        if (!auth.Check(*authorization, &user)) {
             LogPrintf("ThreadRPCServer incorrect password attempt from {}", peer);
             // Deters brute force, as bitcoind does; a worker waits, the I/O thread does not.
             std::this_thread::sleep_for(std::chrono::milliseconds(250));
             return Unauthorized();
         }
-        LogDebug(LogCategory::RPC, "Received a POST request for {} from {}", request.target, peer);
+        LogDebug(LogCategory::RPC, "Received a POST request for {} from {} user={}", request.target, peer, user);
         rpc::Reply reply = rpc::HandleBody(table, request.body, wallet_name);
         http::Response response = Plain(reply.status, std::move(reply.body));
         if (reply.status != 204) response.headers.emplace_back("Content-Type", "application/json");

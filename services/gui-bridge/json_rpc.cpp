@@ -224,6 +224,7 @@ std::string Table::Help(const std::string& command) const
 
 Json Table::Execute(const std::string& name, const Json& params, const std::optional<std::string>& wallet) const
 {
+    if (m_observer) m_observer(name);
     const Method* method = Find(name);
     if (!method) throw RpcException(RPC_METHOD_NOT_FOUND, "Method not found");
     CallRequest call;

@@ -84,9 +84,12 @@ public:
     std::string Help(const std::string& command) const;
     //! "name ( "optional" )", the first line of a method's help.
     static std::string Synopsis(const Method& method);
+    //! Called with every method name before it runs (found or not); for -debug=rpc. Set before serving.
+    void SetCallObserver(std::function<void(const std::string& method)> observer) { m_observer = std::move(observer); }
 
 private:
     std::map<std::string, Method, std::less<>> m_methods;
+    std::function<void(const std::string&)> m_observer;
 };
 
 //! An HTTP answer to one body. status 204 means no body (notifications only).

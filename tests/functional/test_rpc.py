@@ -159,7 +159,7 @@ def test_json_rpc_shapes_statuses_and_batches_over_raw_http(rpc_services):
 
 
 def test_http_rules_paths_methods_lengths_and_keep_alive(rpc_services):
-    c = rpc_services(bridge_args=["-disablewallet"], with_wallet=False)
+    c = rpc_services(bridge_args=["-disablewallet", "-debug=rpc"], with_wallet=False)
     assert c.http({"method": "uptime"}, path="/rest/nothing")[0] == 404
     status, _, payload = c.http(None, method="GET")
     assert status == 405 and b"only POST" in payload
@@ -179,6 +179,8 @@ def test_http_rules_paths_methods_lengths_and_keep_alive(rpc_services):
     print("with -disablewallet the wallet methods do not exist")
     raises_rpc(-32601, c.rpc, "getnewaddress")
     raises_rpc(-32601, c.rpc, "listwallets")
+    assert "ThreadRPCServer method=listwallets" in c.log()
+    assert "user=__cookie__" in c.log()
 
 
 def test_stalled_clients_time_out(rpc_services):

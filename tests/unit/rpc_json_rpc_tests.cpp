@@ -161,3 +161,12 @@ TEST_CASE("help lists methods by category and explains one method")
     CHECK(table.Help("echo").find("1. text (string, required) what to echo") != std::string::npos);
     CHECK(table.Help("nosuch") == "help: unknown command: nosuch");
 }
+
+TEST_CASE("the call observer sees every method name, known or not, in order")
+{
+    Table table = MakeTable();
+    std::vector<std::string> seen;
+    table.SetCallObserver([&](const std::string& method) { seen.push_back(method); });
+    HandleBody(table, R"([{"method":"echo","params":["a"],"id":1},{"method":"nosuch","id":2}])", std::nullopt);
+    CHECK(seen == std::vector<std::string>{"echo", "nosuch"});
+}
