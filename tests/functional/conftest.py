@@ -5,6 +5,7 @@ and reaped, so no test leaves one behind.
 """
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -17,6 +18,13 @@ def build_dir():
     if not path:
         pytest.skip("ORRERY_BUILD_DIR is not set (run through scripts/test)")
     return Path(path)
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def wait_for(predicate, timeout=10.0, what="condition"):
@@ -35,7 +43,9 @@ class Orreryd:
 
     def __init__(self, datadir, extra_args=()):
         self.datadir = Path(datadir)
-        self.args = [str(build_dir() / "supervisor" / "orreryd"), f"-datadir={datadir}", "-regtest", *extra_args]
+        # Loopback and free ports only: tests never touch the default ports or other hosts.
+        self.args = [str(build_dir() / "supervisor" / "orreryd"), f"-datadir={datadir}", "-regtest",
+                     "-bind=127.0.0.1", f"-port={free_port()}", f"-rpcport={free_port()}", *extra_args]
         self.process = None
 
     @property
