@@ -176,6 +176,7 @@ Json PeerToJson(const interfaces::PeerDetails& peer)
     out["subver"] = peer.subversion;
     out["inbound"] = peer.inbound;
     out["startingheight"] = peer.starting_height;
+    out["permissions"] = Json::array(); // Orrery has no -whitelist yet
     out["connection_type"] = peer.connection_type;
     out["transport_protocol_type"] = peer.handshake_done ? "v1" : "detecting";
     out["agent_pid"] = peer.agent_pid; // Orrery: the p2p-agent process serving this peer
@@ -188,7 +189,13 @@ Json WalletInfoToJson(const interfaces::WalletInfo& info)
     out["walletname"] = info.name;
     out["walletversion"] = info.format_version;
     out["format"] = "sqlite";
+    // What createwallet lets a wallet be: descriptors, private keys, no reuse avoidance, no external signer.
+    out["private_keys_enabled"] = true;
+    out["avoid_reuse"] = false;
+    out["scanning"] = false;
     out["descriptors"] = true;
+    out["external_signer"] = false;
+    out["blank"] = false;
     out["address_count"] = info.address_count;           // Orrery: receive addresses handed out
     out["master_fingerprint"] = info.master_fingerprint; // Orrery: BIP32 fingerprint of the seed
     return out;
