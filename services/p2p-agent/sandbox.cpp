@@ -112,7 +112,7 @@ constexpr const char* ALLOWED_SYSCALLS[] = {
     // memory
     "mmap", "munmap", "mprotect", "madvise", "brk", "mremap", "membarrier",
     // threads and signals
-    "set_robust_list", "rseq", "sched_getaffinity", "rt_sigprocmask", "rt_sigreturn", "rt_sigaction",
+    "set_robust_list", "rseq", "sched_getaffinity", "sched_getparam", "sched_getscheduler", "rt_sigprocmask", "rt_sigreturn", "rt_sigaction",
     "sigaltstack", "rt_sigtimedwait", "tgkill", "exit", "exit_group",
 };
 
@@ -157,6 +157,11 @@ void ApplySeccomp(SandboxReport& report)
                              SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD)),
           "clone");
     check(::seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0), "clone3");
+    // ZeroMQ re-applies the scheduling policy of each thread it starts; only
+    // the ordinary policy may be set, never a real-time one.
+    check(::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sched_setscheduler), 1,
+                             SCMP_A1(SCMP_CMP_EQ, SCHED_OTHER, 0)),
+          "sched_setscheduler");
     // Thread names (pthread_setname_np on the calling thread) and nothing else of prctl.
     check(::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME, 0)), "prctl");
     check(::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, FIONREAD, 0)), "ioctl");
@@ -168,7 +173,7 @@ void ApplySeccomp(SandboxReport& report)
     // Every thread of the process, including those ZeroMQ already runs.
     check(::seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1), "TSYNC");
     check(::seccomp_load(ctx), "load");
-    report.active.push_back("seccomp allow-list (" + std::to_string(std::size(ALLOWED_SYSCALLS) + 3) +
+    report.active.push_back("seccomp allow-list (" + std::to_string(std::size(ALLOWED_SYSCALLS) + 4) +
                             " system calls, others kill the process)");
 }
 

@@ -29,21 +29,31 @@ def free_port():
 def start_listening_orreryd(orreryd_factory, name="node0"):
     """Starts orreryd with a P2P listener on a free port. Returns (daemon, None),
     or (None, why) when orreryd cannot accept peers yet."""
-    port = free_port()
-    daemon = orreryd_factory(name, ["-listen", f"-port={port}", "-bind=127.0.0.1"])
+    daemon = orreryd_factory(name, ["-listen"])
+    # The shared fixture gives orreryd a free port on loopback; add them if it did not.
+    ports = [a.split("=", 1)[1] for a in daemon.args if a.startswith("-port=")]
+    if ports:
+        port = int(ports[-1])
+    else:
+        port = free_port()
+        daemon.args += [f"-port={port}", "-bind=127.0.0.1"]
     daemon.process = subprocess.Popen(daemon.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if daemon.process.poll() is not None:
             return None, f"orreryd cannot listen for peers yet: {daemon.process.stderr.read().strip()[:200]}"
+        # Ready when a whole handshake works: orreryd listens before its node is up.
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                pass
+            probe = Peer(port, timeout=2)
+            try:
+                probe.handshake()
+            finally:
+                probe.close()
             daemon.p2p_port = port
             print(f"orreryd accepts peers on 127.0.0.1:{port}")
             return daemon, None
-        except OSError:
-            time.sleep(0.1)
+        except (OSError, ConnectionError, AssertionError):
+            time.sleep(0.2)
     daemon.stop()
     return None, "orreryd started but nothing accepts connections on its -port"
 
