@@ -1,0 +1,151 @@
+// The HTTP server over real sockets in one process: pipelining, keep-alive,
+// timeouts, and a stop that lets a request being handled finish and leave.
+#include <services/gui-bridge/http_server.h>
+
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <atomic>
+#include <netinet/in.h>
+#include <string>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace orrery::http;
+
+namespace {
+
+uint16_t PortOf(const Server& server)
+{
+    std::string address = server.BoundAddresses().at(0);
+    return static_cast<uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
+}
+
+int Dial(uint16_t port)
+{
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    timeval timeout{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    return fd;
+}
+
+void SendAll(int fd, const std::string& data)
+{
+    REQUIRE(::send(fd, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size()));
+}
+
+//! Reads until `count` whole responses arrived or the peer closed.
+std::vector<ClientResponse> ReadResponses(int fd, size_t count)
+{
+    std::vector<ClientResponse> responses;
+    std::string buffer;
+    char chunk[4096];
+    while (responses.size() < count) {
+        ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+        if (n <= 0) break;
+        buffer.append(chunk, static_cast<size_t>(n));
+        while (auto response = ParseResponse(buffer, false)) {
+            size_t end = buffer.find("\r\n\r\n") + 4 + response->body.size();
+            buffer.erase(0, end);
+            responses.push_back(std::move(*response));
+            if (buffer.empty()) break;
+        }
+    }
+    return responses;
+}
+
+ServerOptions LocalOptions()
+{
+    ServerOptions options;
+    options.binds = {{"127.0.0.1", 0}};
+    options.threads = 2;
+    return options;
+}
+
+} // namespace
+
+TEST_CASE("pipelined requests on one connection are answered in order")
+{
+    Server server(LocalOptions(), [](const Request& request, const std::string&) {
+        return Response{200, {}, "echo:" + request.body, false};
+    });
+    server.Start();
+    int fd = Dial(PortOf(server));
+    SendAll(fd, "POST / HTTP/1.1\r\nContent-Length: 1\r\n\r\naPOST / HTTP/1.1\r\nContent-Length: 1\r\n\r\nb"
+                "POST / HTTP/1.1\r\nContent-Length: 1\r\nConnection: close\r\n\r\nc");
+    auto responses = ReadResponses(fd, 3);
+    REQUIRE(responses.size() == 3);
+    CHECK(responses[0].body == "echo:a");
+    CHECK(responses[1].body == "echo:b");
+    CHECK(responses[2].body == "echo:c");
+    char byte;
+    CHECK(::recv(fd, &byte, 1, 0) == 0); // closed after the "Connection: close" request
+    ::close(fd);
+    server.Stop();
+}
+
+TEST_CASE("a malformed request is answered with its status and the connection closed")
+{
+    Server server(LocalOptions(), [](const Request&, const std::string&) { return Response{}; });
+    server.Start();
+    int fd = Dial(PortOf(server));
+    SendAll(fd, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+    auto responses = ReadResponses(fd, 1);
+    REQUIRE(responses.size() == 1);
+    CHECK(responses[0].status == 411);
+    char byte;
+    CHECK(::recv(fd, &byte, 1, 0) == 0);
+    ::close(fd);
+}
+
+TEST_CASE("an idle connection is closed after the server timeout")
+{
+    ServerOptions options = LocalOptions();
+    options.timeout = std::chrono::milliseconds(200);
+    Server server(options, [](const Request&, const std::string&) { return Response{}; });
+    server.Start();
+    int fd = Dial(PortOf(server));
+    SendAll(fd, "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nab");
+    auto started = std::chrono::steady_clock::now();
+    char byte;
+    CHECK(::recv(fd, &byte, 1, 0) == 0);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+    ::close(fd);
+}
+
+TEST_CASE("stop lets a request being handled finish and its reply leave")
+{
+    std::atomic<bool> entered{false};
+    Server server(LocalOptions(), [&](const Request&, const std::string&) {
+        entered = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        return Response{200, {}, "finished", false};
+    });
+    server.Start();
+    int fd = Dial(PortOf(server));
+    SendAll(fd, "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+    while (!entered) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    server.Stop();
+    auto responses = ReadResponses(fd, 1);
+    REQUIRE(responses.size() == 1);
+    CHECK(responses[0].body == "finished");
+    ::close(fd);
+    // The port is free again.
+    CHECK(server.BoundAddresses().size() == 1);
+}
+
+TEST_CASE("a port already in use fails Start with a message naming the address")
+{
+    Server first(LocalOptions(), [](const Request&, const std::string&) { return Response{}; });
+    first.Start();
+    ServerOptions options = LocalOptions();
+    options.binds = {{"127.0.0.1", PortOf(first)}};
+    Server second(options, [](const Request&, const std::string&) { return Response{}; });
+    CHECK_THROWS_WITH_AS(second.Start(), doctest::Contains("Unable to bind RPC server to 127.0.0.1:"), std::runtime_error);
+}
