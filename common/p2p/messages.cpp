@@ -62,15 +62,35 @@ VersionMessage DecodeVersion(SpanReader& r)
     return v;
 }
 
-template <typename T>
-std::string_view CommandFor();
-template <> std::string_view CommandFor<VersionMessage>() { return command::VERSION; }
-template <> std::string_view CommandFor<VerackMessage>() { return command::VERACK; }
-template <> std::string_view CommandFor<PingMessage>() { return command::PING; }
-template <> std::string_view CommandFor<PongMessage>() { return command::PONG; }
-template <> std::string_view CommandFor<SendAddrV2Message>() { return command::SENDADDRV2; }
-template <> std::string_view CommandFor<WtxidRelayMessage>() { return command::WTXIDRELAY; }
-template <> std::string_view CommandFor<SendHeadersMessage>() { return command::SENDHEADERS; }
+template <typename T> std::string_view CommandFor();
+template <> std::string_view CommandFor<VersionMessage>()
+{
+    return command::VERSION;
+}
+template <> std::string_view CommandFor<VerackMessage>()
+{
+    return command::VERACK;
+}
+template <> std::string_view CommandFor<PingMessage>()
+{
+    return command::PING;
+}
+template <> std::string_view CommandFor<PongMessage>()
+{
+    return command::PONG;
+}
+template <> std::string_view CommandFor<SendAddrV2Message>()
+{
+    return command::SENDADDRV2;
+}
+template <> std::string_view CommandFor<WtxidRelayMessage>()
+{
+    return command::WTXIDRELAY;
+}
+template <> std::string_view CommandFor<SendHeadersMessage>()
+{
+    return command::SENDHEADERS;
+}
 
 } // namespace
 
@@ -139,7 +159,8 @@ std::vector<uint8_t> EncodePayload(const Message& message)
                 WriteAddress(w, m.addr_recv);
                 WriteAddress(w, m.addr_from);
                 w.WriteU64(m.nonce);
-                w.WriteByteVector(std::span(reinterpret_cast<const uint8_t*>(m.user_agent.data()), m.user_agent.size()));
+                w.WriteByteVector(
+                    std::span(reinterpret_cast<const uint8_t*>(m.user_agent.data()), m.user_agent.size()));
                 w.WriteI32(m.start_height);
                 w.WriteU8(m.relay ? 1 : 0);
             } else if constexpr (std::is_same_v<T, PingMessage> || std::is_same_v<T, PongMessage>) {

@@ -104,9 +104,8 @@ std::optional<RawMessage> Deframer::Next()
         const size_t have = std::min(Buffered(), MESSAGE_START_SIZE);
         if (!std::equal(m_buffer.begin() + static_cast<std::ptrdiff_t>(m_offset),
                         m_buffer.begin() + static_cast<std::ptrdiff_t>(m_offset + have), m_magic.begin())) {
-            Fail("wrong network magic " +
-                 HexStr(std::span<const uint8_t>(m_buffer).subspan(m_offset, have)) + " (expected " +
-                 HexStr(m_magic) + ")");
+            Fail("wrong network magic " + HexStr(std::span<const uint8_t>(m_buffer).subspan(m_offset, have)) +
+                 " (expected " + HexStr(m_magic) + ")");
         }
         if (Buffered() < HEADER_SIZE) return std::nullopt;
         try {
@@ -120,8 +119,7 @@ std::optional<RawMessage> Deframer::Next()
     auto payload = std::span<const uint8_t>(m_buffer).subspan(m_offset, m_header->length);
     if (Checksum(payload) != m_header->checksum) {
         Fail("bad checksum for message '" + m_header->command + "' (" + std::to_string(payload.size()) +
-             " bytes): header says " + HexStr(m_header->checksum) + ", payload hashes to " +
-             HexStr(Checksum(payload)));
+             " bytes): header says " + HexStr(m_header->checksum) + ", payload hashes to " + HexStr(Checksum(payload)));
     }
     RawMessage message{std::move(m_header->command), {payload.begin(), payload.end()}};
     m_offset += m_header->length;

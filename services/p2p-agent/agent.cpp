@@ -142,8 +142,9 @@ void AddArgs(ArgsManager& args)
                                                "after this long (default: 60)");
     args.AddArg("-pinginterval=<seconds>", "Send a ping this often (default: 120)");
     args.AddArg("-timeout=<seconds>", "Drop a peer that sends nothing for this long (default: 1200)");
-    args.AddArg("-testsandboxescape=<open|exec>", "Test only: after entering the sandbox, try to open "
-                                                  "/etc/passwd or execute /bin/true (the sandbox kills the agent)",
+    args.AddArg("-testsandboxescape=<open|exec>",
+                "Test only: after entering the sandbox, try to open "
+                "/etc/passwd or execute /bin/true (the sandbox kills the agent)",
                 ARG_COMMAND_LINE_ONLY);
 }
 
@@ -212,7 +213,8 @@ int Run(const ArgsManager& args)
     try {
         if (inbound) {
             fd = static_cast<int>(args.GetIntArg("inboundfd", -1));
-            struct stat st {};
+            struct stat st {
+            };
             if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) {
                 throw std::runtime_error("-inboundfd=" + std::to_string(fd) + " is not a socket");
             }

@@ -8,12 +8,12 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 namespace orrery::p2p_agent {
 namespace {
@@ -193,8 +193,8 @@ bool PeerEngine::ReadSocket()
 bool PeerEngine::FlushSocket()
 {
     while (m_send_offset < m_send_buffer.size()) {
-        const ssize_t sent = ::send(m_fd, m_send_buffer.data() + m_send_offset, m_send_buffer.size() - m_send_offset,
-                                    MSG_NOSIGNAL);
+        const ssize_t sent =
+            ::send(m_fd, m_send_buffer.data() + m_send_offset, m_send_buffer.size() - m_send_offset, MSG_NOSIGNAL);
         if (sent < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) return false;

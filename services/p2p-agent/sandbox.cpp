@@ -24,9 +24,9 @@ namespace {
 
 // Filesystem rights of later Landlock ABIs than the installed header may know.
 constexpr uint64_t LANDLOCK_FS_ABI1 = (1ULL << 13) - 1; // EXECUTE .. MAKE_SYM
-constexpr uint64_t LANDLOCK_FS_REFER = 1ULL << 13;       // ABI 2
-constexpr uint64_t LANDLOCK_FS_TRUNCATE = 1ULL << 14;    // ABI 3
-constexpr uint64_t LANDLOCK_FS_IOCTL_DEV = 1ULL << 15;   // ABI 5
+constexpr uint64_t LANDLOCK_FS_REFER = 1ULL << 13;      // ABI 2
+constexpr uint64_t LANDLOCK_FS_TRUNCATE = 1ULL << 14;   // ABI 3
+constexpr uint64_t LANDLOCK_FS_IOCTL_DEV = 1ULL << 15;  // ABI 5
 
 //! Descriptors that will exist for the rest of the agent's life, plus room for
 //! the few the IPC layer may still make (a ZeroMQ mailbox for a new pipe).
@@ -55,7 +55,8 @@ void ApplyLimits(SandboxReport& report)
     SetLimit(RLIMIT_NOFILE, rlim_t(highest) + 1 + FD_MARGIN, "RLIMIT_NOFILE", report);
     // A file size limit of 0 would kill the agent on its first log line if
     // stderr were redirected to a file by hand; everything else may be 0.
-    struct stat err_stat {};
+    struct stat err_stat {
+    };
     if (::fstat(STDERR_FILENO, &err_stat) == 0 && S_ISREG(err_stat.st_mode)) {
         report.skipped.push_back("RLIMIT_FSIZE: stderr is a regular file");
     } else {
@@ -71,9 +72,9 @@ void ApplyLandlock(SandboxReport& report)
 {
     const long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
     if (abi < 0) {
-        report.skipped.push_back(std::string("Landlock: ") +
-                                 (errno == ENOSYS || errno == EOPNOTSUPP ? "not supported by this kernel"
-                                                                          : std::strerror(errno)));
+        report.skipped.push_back(std::string("Landlock: ") + (errno == ENOSYS || errno == EOPNOTSUPP
+                                                                  ? "not supported by this kernel"
+                                                                  : std::strerror(errno)));
         return;
     }
     landlock_ruleset_attr attr{};
@@ -101,19 +102,72 @@ void ApplyLandlock(SandboxReport& report)
 //! waiting, memory, threads of the IPC layer, time and randomness.
 constexpr const char* ALLOWED_SYSCALLS[] = {
     // I/O on existing descriptors
-    "read", "write", "readv", "writev", "recvfrom", "sendto", "recvmsg", "sendmsg", "recvmmsg", "sendmmsg",
-    "close", "shutdown", "getsockopt", "setsockopt", "getsockname", "getpeername", "fcntl", "lseek",
+    "read",
+    "write",
+    "readv",
+    "writev",
+    "recvfrom",
+    "sendto",
+    "recvmsg",
+    "sendmsg",
+    "recvmmsg",
+    "sendmmsg",
+    "close",
+    "shutdown",
+    "getsockopt",
+    "setsockopt",
+    "getsockname",
+    "getpeername",
+    "fcntl",
+    "lseek",
     // waiting
-    "poll", "ppoll", "select", "pselect6", "epoll_wait", "epoll_pwait", "epoll_pwait2", "epoll_ctl",
-    "epoll_create1", "eventfd2", "futex", "futex_waitv", "nanosleep", "clock_nanosleep", "sched_yield",
+    "poll",
+    "ppoll",
+    "select",
+    "pselect6",
+    "epoll_wait",
+    "epoll_pwait",
+    "epoll_pwait2",
+    "epoll_ctl",
+    "epoll_create1",
+    "eventfd2",
+    "futex",
+    "futex_waitv",
+    "nanosleep",
+    "clock_nanosleep",
+    "sched_yield",
     "restart_syscall",
     // time, identity, randomness
-    "clock_gettime", "clock_getres", "gettimeofday", "time", "getpid", "gettid", "getrandom", "getuid",
+    "clock_gettime",
+    "clock_getres",
+    "gettimeofday",
+    "time",
+    "getpid",
+    "gettid",
+    "getrandom",
+    "getuid",
     // memory
-    "mmap", "munmap", "mprotect", "madvise", "brk", "mremap", "membarrier",
+    "mmap",
+    "munmap",
+    "mprotect",
+    "madvise",
+    "brk",
+    "mremap",
+    "membarrier",
     // threads and signals
-    "set_robust_list", "rseq", "sched_getaffinity", "sched_getparam", "sched_getscheduler", "rt_sigprocmask", "rt_sigreturn", "rt_sigaction",
-    "sigaltstack", "rt_sigtimedwait", "tgkill", "exit", "exit_group",
+    "set_robust_list",
+    "rseq",
+    "sched_getaffinity",
+    "sched_getparam",
+    "sched_getscheduler",
+    "rt_sigprocmask",
+    "rt_sigreturn",
+    "rt_sigaction",
+    "sigaltstack",
+    "rt_sigtimedwait",
+    "tgkill",
+    "exit",
+    "exit_group",
 };
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -159,9 +213,9 @@ void ApplySeccomp(SandboxReport& report)
     check(::seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0), "clone3");
     // ZeroMQ re-applies the scheduling policy of each thread it starts; only
     // the ordinary policy may be set, never a real-time one.
-    check(::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sched_setscheduler), 1,
-                             SCMP_A1(SCMP_CMP_EQ, SCHED_OTHER, 0)),
-          "sched_setscheduler");
+    check(
+        ::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sched_setscheduler), 1, SCMP_A1(SCMP_CMP_EQ, SCHED_OTHER, 0)),
+        "sched_setscheduler");
     // Thread names (pthread_setname_np on the calling thread) and nothing else of prctl.
     check(::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME, 0)), "prctl");
     check(::seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, FIONREAD, 0)), "ioctl");
@@ -200,7 +254,8 @@ std::string TrySandboxEscape(const std::string& what)
     if (what == "open") {
         const int fd = ::open("/etc/passwd", O_RDONLY | O_CLOEXEC);
         if (fd >= 0) ::close(fd);
-        return "open(/etc/passwd) returned " + std::to_string(fd) + (fd < 0 ? std::string(": ") + std::strerror(errno) : "");
+        return "open(/etc/passwd) returned " + std::to_string(fd) +
+               (fd < 0 ? std::string(": ") + std::strerror(errno) : "");
     }
     if (what == "exec") {
         const char* argv[] = {"/bin/true", nullptr};

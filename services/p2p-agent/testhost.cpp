@@ -109,8 +109,10 @@ int main(int argc, char* argv[])
             if (fd < 0) continue;
             char ip[INET_ADDRSTRLEN] = {};
             ::inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof(ip));
-            std::vector<std::string> agent_args = {args.GetArg("agent", "orrery-p2p-agent"), "-regtest",
-                                                   "-peerid=" + std::to_string(next_peer_id++), "-inboundfd=3",
+            std::vector<std::string> agent_args = {args.GetArg("agent", "orrery-p2p-agent"),
+                                                   "-regtest",
+                                                   "-peerid=" + std::to_string(next_peer_id++),
+                                                   "-inboundfd=3",
                                                    "-peeraddress=" + std::string(ip) + ":" +
                                                        std::to_string(ntohs(peer.sin_port)),
                                                    "-ipcconnect=" + endpoint};

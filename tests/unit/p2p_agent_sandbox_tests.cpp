@@ -12,13 +12,13 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <chrono>
-#include <netinet/in.h>
 #include <condition_variable>
 #include <csignal>
 #include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
 #include <mutex>
+#include <netinet/in.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -80,8 +80,7 @@ public:
         m_disconnected = reason;
         m_changed.notify_all();
     }
-    template <typename P>
-    bool WaitFor(P predicate, std::chrono::milliseconds timeout = 10s)
+    template <typename P> bool WaitFor(P predicate, std::chrono::milliseconds timeout = 10s)
     {
         std::unique_lock lock(m_mutex);
         return m_changed.wait_for(lock, timeout, [&] { return predicate(*this); });
@@ -124,9 +123,10 @@ struct AgentProcess {
         REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
         peer_fd = pair[0];
         stderr_fd = err[0];
-        std::vector<std::string> args = {AgentBinary().string(), "-regtest", "-datadir=" + dir.string(),
-                                         "-peerid=1", "-ipcconnect=" + endpoint};
-        const bool outbound = std::any_of(extra.begin(), extra.end(), [](auto& a) { return a.starts_with("-connect="); });
+        std::vector<std::string> args = {AgentBinary().string(), "-regtest", "-datadir=" + dir.string(), "-peerid=1",
+                                         "-ipcconnect=" + endpoint};
+        const bool outbound =
+            std::any_of(extra.begin(), extra.end(), [](auto& a) { return a.starts_with("-connect="); });
         if (!outbound) {
             args.push_back("-inboundfd=3");
             args.push_back("-peeraddress=127.0.0.1:50000");
@@ -188,7 +188,8 @@ struct AgentProcess {
         for (;;) {
             if (auto m = deframer.Next()) return m->command;
             pollfd p{peer_fd, POLLIN, 0};
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
             REQUIRE(left.count() > 0);
             REQUIRE(::poll(&p, 1, static_cast<int>(left.count())) == 1);
             uint8_t buffer[4096];

@@ -53,22 +53,23 @@ std::vector<RawMessage> Deframe(const std::vector<uint8_t>& bytes)
 
 TEST_CASE("a version message has the exact bytes of the protocol specification")
 {
-    const std::string payload_hex = "80110100"                  // version 70016
-                                    "0900000000000000"          // NODE_NETWORK | NODE_WITNESS
-                                    "00f1536500000000"          // timestamp 1700000000
-                                    "0000000000000000"          // addr_recv services
+    const std::string payload_hex = "80110100"                         // version 70016
+                                    "0900000000000000"                 // NODE_NETWORK | NODE_WITNESS
+                                    "00f1536500000000"                 // timestamp 1700000000
+                                    "0000000000000000"                 // addr_recv services
                                     "00000000000000000000ffff7f000001" // ::ffff:127.0.0.1
-                                    "480c"                      // port 18444, big-endian
-                                    "0000000000000000"          // addr_from services
-                                    "00000000000000000000000000000000" "0000"
-                                    "0807060504030201"          // nonce
+                                    "480c"                             // port 18444, big-endian
+                                    "0000000000000000"                 // addr_from services
+                                    "00000000000000000000000000000000"
+                                    "0000"
+                                    "0807060504030201"               // nonce
                                     "0e2f4f72726572793a302e312e302f" // "/Orrery:0.1.0/"
-                                    "05000000"                  // start height
-                                    "01";                       // relay
-    const std::string header_hex = "fabfb5da"                 // regtest magic
-                                   "76657273696f6e0000000000" // "version" padded to 12
-                                   "64000000"                 // 100 payload bytes
-                                   "9f4a7277";                // SHA256d(payload)[0..4]
+                                    "05000000"                       // start height
+                                    "01";                            // relay
+    const std::string header_hex = "fabfb5da"                        // regtest magic
+                                   "76657273696f6e0000000000"        // "version" padded to 12
+                                   "64000000"                        // 100 payload bytes
+                                   "9f4a7277";                       // SHA256d(payload)[0..4]
     CHECK(HexStr(EncodePayload(SampleVersion())) == payload_hex);
     CHECK(HexStr(EncodeMessage(REGTEST_MAGIC, SampleVersion())) == header_hex + payload_hex);
 }
@@ -76,15 +77,14 @@ TEST_CASE("a version message has the exact bytes of the protocol specification")
 TEST_CASE("an empty payload has the well-known checksum 5df6e0e2")
 {
     CHECK(HexStr(Checksum({})) == "5df6e0e2");
-    CHECK(HexStr(EncodeMessage(REGTEST_MAGIC, VerackMessage{})) ==
-          "fabfb5da76657261636b000000000000000000005df6e0e2");
+    CHECK(HexStr(EncodeMessage(REGTEST_MAGIC, VerackMessage{})) == "fabfb5da76657261636b000000000000000000005df6e0e2");
 }
 
 TEST_CASE("every message round-trips through a frame and the deframer")
 {
-    const std::vector<Message> messages = {SampleVersion(),      VerackMessage{},      PingMessage{42},
-                                           PongMessage{~0ULL},   SendAddrV2Message{},  WtxidRelayMessage{},
-                                           SendHeadersMessage{}, UnknownMessage{"inv", {1, 2, 3}}};
+    const std::vector<Message> messages = {
+        SampleVersion(),     VerackMessage{},     PingMessage{42},      PongMessage{~0ULL},
+        SendAddrV2Message{}, WtxidRelayMessage{}, SendHeadersMessage{}, UnknownMessage{"inv", {1, 2, 3}}};
     std::vector<uint8_t> stream;
     for (const auto& m : messages) {
         auto frame = EncodeMessage(REGTEST_MAGIC, m);
@@ -153,8 +153,7 @@ TEST_CASE("malformed payloads are refused with the reason")
     auto noncanonical = std::vector<uint8_t>(full.begin(), full.begin() + 80);
     for (uint8_t b : {0xfd, 0x01, 0x00}) noncanonical.push_back(b);
     CHECK_THROWS_WITH_AS(DecodeMessage("version", noncanonical), doctest::Contains("non-canonical"), ProtocolError);
-    CHECK_THROWS_WITH_AS(DecodeMessage("ping", Hex("01020304")), doctest::Contains("malformed 'ping'"),
-                         ProtocolError);
+    CHECK_THROWS_WITH_AS(DecodeMessage("ping", Hex("01020304")), doctest::Contains("malformed 'ping'"), ProtocolError);
     CHECK_THROWS_AS(DecodeMessage("pong", {}), ProtocolError);
 }
 
