@@ -8,6 +8,7 @@
 #include <supervisor/restart_policy.h>
 #include <supervisor/spawn.h>
 
+#include <common/consensus/params.h>
 #include <common/interfaces/node_ipc.h>
 #include <common/interfaces/rpc_error.h>
 #include <common/interfaces/supervisor_ipc.h>
@@ -1086,10 +1087,19 @@ int Run(const ArgsManager& args, const std::vector<std::string>& command_line)
         std::ofstream(net / "run" / "orreryd.pid") << ::getpid() << "\n";
         LogPrintf("Orrery version {} started on {} (datadir {})", ORRERY_VERSION, args.GetChain(), net.string());
         LogPrintf("Supervisor interface on {}", server.Endpoint());
-        std::printf("orreryd %s running, datadir %s\n  supervisor: %s\n  status:     orrery-cli -datadir=%s%s "
-                    "-supervisor status\n",
-                    ORRERY_VERSION, net.c_str(), server.Endpoint().c_str(), args.GetDataDirBase().c_str(),
-                    args.GetChain() == "main" ? "" : (" -chain=" + args.GetChain()).c_str());
+        // Say where things are, as a user starting it for the first time needs to know.
+        const auto& params = GetChainParams(ChainTypeFromString(args.GetChain()).value());
+        std::string chain_flag = args.GetChain() == "main" ? "" : " -chain=" + args.GetChain();
+        std::string cli = fmt::format("orrery-cli -datadir={}{}", args.GetDataDirBase().string(), chain_flag);
+        std::printf("orreryd %s running on %s, datadir %s\n", ORRERY_VERSION, args.GetChain().c_str(), net.c_str());
+        std::printf("  JSON-RPC:   http://%s:%lld/ (cookie in %s)\n", args.GetArg("rpcbind", "127.0.0.1").c_str(),
+                    static_cast<long long>(args.GetIntArg("rpcport", params.rpc_port)), (net / ".cookie").c_str());
+        if (args.GetBoolArg("listen", true)) {
+            std::printf("  P2P:        port %lld\n", static_cast<long long>(args.GetIntArg("port", params.default_port)));
+        }
+        std::printf("  supervisor: %s\n  try:        %s getblockchaininfo\n              %s -supervisor status\n",
+                    server.Endpoint().c_str(), cli.c_str(), cli.c_str());
+        std::printf("  web GUI:    not yet (RPC only)\n");
         std::fflush(stdout);
 
         code = constellation.Loop();
