@@ -48,9 +48,12 @@ int RunSupervisor(const ArgsManager& args, const std::vector<std::string>& comma
         }
         nlohmann::json out = nlohmann::json::array();
         for (const auto& p : supervisor->status()) {
-            nlohmann::json entry{{"role", p.role},           {"pid", p.pid},
-                                 {"state", p.state},         {"uptime", p.uptime_seconds},
-                                 {"restarts", p.restarts},   {"rss_bytes", p.rss_bytes},
+            nlohmann::json entry{{"role", p.role},
+                                 {"pid", p.pid},
+                                 {"state", p.state},
+                                 {"uptime", p.uptime_seconds},
+                                 {"restarts", p.restarts},
+                                 {"rss_bytes", p.rss_bytes},
                                  {"cpu_seconds", p.cpu_seconds}};
             if (!p.peer_address.empty()) entry["peer_address"] = p.peer_address;
             out.push_back(entry);
@@ -66,7 +69,8 @@ int RunSupervisor(const ArgsManager& args, const std::vector<std::string>& comma
 //! -rpcuser/-rpcpassword, else the cookie the gui-bridge wrote; nullopt when neither exists.
 std::optional<std::string> Credentials(const ArgsManager& args)
 {
-    if (!args.GetArg("rpcpassword", "").empty()) return args.GetArg("rpcuser", "") + ":" + args.GetArg("rpcpassword", "");
+    if (!args.GetArg("rpcpassword", "").empty())
+        return args.GetArg("rpcuser", "") + ":" + args.GetArg("rpcpassword", "");
     std::filesystem::path path = args.GetArg("rpccookiefile", ".cookie");
     if (path.is_relative()) path = args.GetDataDirNet() / path;
     std::optional<std::string> cookie = ReadFileToString(path);
@@ -99,7 +103,8 @@ int RunRpc(const ArgsManager& args, const std::vector<std::string>& command)
         Json request = Json::object();
         request["jsonrpc"] = "1.0";
         request["method"] = command[0];
-        request["params"] = ConvertParams(command[0], {command.begin() + 1, command.end()}, args.GetBoolArg("named", false));
+        request["params"] =
+            ConvertParams(command[0], {command.begin() + 1, command.end()}, args.GetBoolArg("named", false));
         request["id"] = 1;
         std::string body = request.dump(-1, ' ', false, Json::error_handler_t::replace);
 
@@ -118,10 +123,10 @@ int RunRpc(const ArgsManager& args, const std::vector<std::string>& command)
                 reply = Post(target, body);
             } catch (const Unauthorized&) {
                 if (credentials) throw std::runtime_error("Authorization failed: Incorrect rpcuser or rpcpassword");
-                throw std::runtime_error(
-                    "Could not locate RPC credentials. No authentication cookie could be found, and RPC password is not set.  "
-                    "See -rpcpassword and -rpccookiefile.  Configuration file: (" +
-                    (args.GetDataDirBase() / args.GetArg("conf", "orrery.conf")).string() + ")");
+                throw std::runtime_error("Could not locate RPC credentials. No authentication cookie could be found, "
+                                         "and RPC password is not set.  "
+                                         "See -rpcpassword and -rpccookiefile.  Configuration file: (" +
+                                         (args.GetDataDirBase() / args.GetArg("conf", "orrery.conf")).string() + ")");
             } catch (const ConnectionFailed& e) {
                 if (can_retry()) {
                     std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -152,17 +157,21 @@ void AddArgs(ArgsManager& args)
     AddCommonArgs(args);
     args.AddArg("-supervisor", "Send the command to orreryd's Supervisor interface: status, stop");
     args.AddArg("-timeout=<ms>", "How long to wait for orreryd with -supervisor (default: 3000)");
-    args.AddArg("-rpcconnect=<ip>", "Send commands to the gui-bridge running on <ip> (default: 127.0.0.1)", ARG_NETWORK_ONLY);
-    args.AddArg("-rpcport=<port>", "Connect to JSON-RPC on <port> (default: 8332, testnet3: 18332, testnet4: 48332, "
-                                   "signet: 38332, regtest: 18443)",
+    args.AddArg("-rpcconnect=<ip>", "Send commands to the gui-bridge running on <ip> (default: 127.0.0.1)",
+                ARG_NETWORK_ONLY);
+    args.AddArg("-rpcport=<port>",
+                "Connect to JSON-RPC on <port> (default: 8332, testnet3: 18332, testnet4: 48332, "
+                "signet: 38332, regtest: 18443)",
                 ARG_NETWORK_ONLY);
     args.AddArg("-rpcuser=<user>", "Username for JSON-RPC connections");
     args.AddArg("-rpcpassword=<pw>", "Password for JSON-RPC connections (default: the cookie file)");
-    args.AddArg("-rpccookiefile=<loc>", "Location of the auth cookie, relative to the network's folder (default: .cookie)");
+    args.AddArg("-rpccookiefile=<loc>",
+                "Location of the auth cookie, relative to the network's folder (default: .cookie)");
     args.AddArg("-rpcwallet=<walletname>", "Send RPC for a wallet to /wallet/<walletname>");
     args.AddArg("-rpcclienttimeout=<n>", "Timeout in seconds during HTTP requests, or 0 for no timeout (default: 900)");
     args.AddArg("-rpcwait", "Wait for the RPC server to start");
-    args.AddArg("-rpcwaittimeout=<n>", "Timeout in seconds to wait for the RPC server to start, or 0 for no timeout (default: 0)");
+    args.AddArg("-rpcwaittimeout=<n>",
+                "Timeout in seconds to wait for the RPC server to start, or 0 for no timeout (default: 0)");
     args.AddArg("-named", "Pass named instead of positional arguments (key=value)");
 }
 

@@ -12,8 +12,11 @@ int main(int argc, char* argv[])
     while (first_command < argc && std::string_view(argv[first_command]).starts_with("-")) ++first_command;
     orrery::ArgsManager args;
     orrery::cli::AddArgs(args);
-    if (auto code = orrery::InitProcess(args, first_command, argv, "cli",
-                                        "Usage: orrery-cli [options] <command> [params]\n       orrery-cli [options] -named <command> [name=value]...\n       orrery-cli [options] -supervisor <status|stop>", /*make_dirs=*/false)) {
+    if (auto code =
+            orrery::InitProcess(args, first_command, argv, "cli",
+                                "Usage: orrery-cli [options] <command> [params]\n       orrery-cli [options] -named "
+                                "<command> [name=value]...\n       orrery-cli [options] -supervisor <status|stop>",
+                                /*make_dirs=*/false)) {
         return *code;
     }
     return orrery::cli::Run(args, std::vector<std::string>(argv + first_command, argv + argc));

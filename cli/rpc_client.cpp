@@ -29,7 +29,12 @@ const std::map<std::string, std::vector<Converted>>& ConvertTable()
     static const std::map<std::string, std::vector<Converted>> table{
         {"disconnectnode", {{1, "nodeid"}}},
         {"createwallet",
-         {{1, "disable_private_keys"}, {2, "blank"}, {4, "avoid_reuse"}, {5, "descriptors"}, {6, "load_on_startup"}, {7, "external_signer"}}},
+         {{1, "disable_private_keys"},
+          {2, "blank"},
+          {4, "avoid_reuse"},
+          {5, "descriptors"},
+          {6, "load_on_startup"},
+          {7, "external_signer"}}},
         {"loadwallet", {{1, "load_on_startup"}}},
         {"unloadwallet", {{1, "load_on_startup"}}},
         {"getblockhash", {{0, "height"}}},
@@ -39,7 +44,8 @@ const std::map<std::string, std::vector<Converted>>& ConvertTable()
         {"generatetoaddress", {{0, "nblocks"}, {2, "maxtries"}}},
         {"sendtoaddress", {{1, "amount"}, {4, "subtractfeefromamount"}, {5, "replaceable"}, {6, "conf_target"}}},
         {"getbalance", {{1, "minconf"}, {2, "include_watchonly"}, {3, "avoid_reuse"}}},
-        {"listunspent", {{0, "minconf"}, {1, "maxconf"}, {2, "addresses"}, {3, "include_unsafe"}, {4, "query_options"}}},
+        {"listunspent",
+         {{0, "minconf"}, {1, "maxconf"}, {2, "addresses"}, {3, "include_unsafe"}, {4, "query_options"}}},
         {"getrawmempool", {{0, "verbose"}}},
         {"setnetworkactive", {{0, "state"}}},
         {"estimatesmartfee", {{0, "conf_target"}}},
@@ -90,14 +96,16 @@ Json ConvertParams(const std::string& method, const std::vector<std::string>& wo
 {
     if (!named) {
         Json params = Json::array();
-        for (size_t i = 0; i < words.size(); ++i) params.push_back(ConvertWord(method, static_cast<int>(i), "", words[i]));
+        for (size_t i = 0; i < words.size(); ++i)
+            params.push_back(ConvertWord(method, static_cast<int>(i), "", words[i]));
         return params;
     }
     Json params = Json::object();
     for (const auto& word : words) {
         size_t equals = word.find('=');
         if (equals == std::string::npos || equals == 0) {
-            throw std::runtime_error("No '=' in named argument '" + word + "', this may be because you forgot to put the argument name before its value");
+            throw std::runtime_error("No '=' in named argument '" + word +
+                                     "', this may be because you forgot to put the argument name before its value");
         }
         std::string key = word.substr(0, equals);
         if (params.contains(key)) throw std::runtime_error("Parameter " + key + " specified multiple times");
@@ -115,10 +123,12 @@ Output FormatReply(const Json& reply)
             auto code = error->find("code");
             auto message = error->find("message");
             if (code != error->end() && !code->is_null()) output.err = "error code: " + code->dump() + "\n";
-            if (message != error->end() && message->is_string()) output.err += "error message:\n" + message->get<std::string>();
+            if (message != error->end() && message->is_string())
+                output.err += "error message:\n" + message->get<std::string>();
             if (code != error->end() && code->is_number_integer() && code->get<int64_t>() == -19) {
                 output.err += " Or for the CLI, specify the \"-rpcwallet=<walletname>\" option before the command"
-                              " (run \"orrery-cli -h\" for help or \"orrery-cli listwallets\" to see which wallets are currently loaded).";
+                              " (run \"orrery-cli -h\" for help or \"orrery-cli listwallets\" to see which wallets are "
+                              "currently loaded).";
             }
             output.exit_code = code != error->end() && code->is_number_integer()
                                    ? static_cast<int>(std::llabs(code->get<int64_t>()))
@@ -133,7 +143,8 @@ Output FormatReply(const Json& reply)
     }
     const auto result = reply.find("result");
     if (result == reply.end() || result->is_null()) return output;
-    output.out = result->is_string() ? result->get<std::string>() : result->dump(2, ' ', false, Json::error_handler_t::replace);
+    output.out =
+        result->is_string() ? result->get<std::string>() : result->dump(2, ' ', false, Json::error_handler_t::replace);
     output.out += "\n";
     return output;
 }
@@ -189,11 +200,12 @@ Json Post(const Target& target, const std::string& body)
     } closer{fd};
     std::string request = "POST " + target.path + " HTTP/1.1\r\nHost: " + target.host +
                           "\r\nConnection: close\r\nContent-Type: application/json\r\nAuthorization: Basic " +
-                          http::Base64Encode(target.authorization) + "\r\nContent-Length: " + std::to_string(body.size()) +
-                          "\r\n\r\n" + body;
+                          http::Base64Encode(target.authorization) +
+                          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
     auto deadline = std::chrono::steady_clock::now() + target.timeout;
     auto wait = [&](short events) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
         if (left <= 0) throw std::runtime_error("timeout waiting for the server's reply (-rpcclienttimeout)");
         pollfd p{fd, events, 0};
         ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1 << 30)));
@@ -228,7 +240,8 @@ Json Post(const Target& target, const std::string& body)
     if (response->body.empty()) throw std::runtime_error("no response from server");
     Json reply = Json::parse(response->body, nullptr, /*allow_exceptions=*/false);
     if (reply.is_discarded()) throw std::runtime_error("couldn't parse reply from server");
-    if (!reply.is_object() || reply.empty()) throw std::runtime_error("expected reply to have result, error and id properties");
+    if (!reply.is_object() || reply.empty())
+        throw std::runtime_error("expected reply to have result, error and id properties");
     return reply;
 }
 

@@ -19,7 +19,8 @@ RpcException TranslateIpcError(const ipc::Error& error, const std::string& servi
     }
     // The IPC layer's own codes live in -32768..-32000; anything else is an RPC code a service chose.
     if (code <= -32000 && code >= -32768) {
-        return RpcException(RPC_MISC_ERROR, service + " service: " + ipc::ErrorCodeName(error.code()) + ": " + error.what());
+        return RpcException(RPC_MISC_ERROR,
+                            service + " service: " + ipc::ErrorCodeName(error.code()) + ": " + error.what());
     }
     return RpcException(code, error.what());
 }
@@ -29,7 +30,10 @@ Backend::Backend(std::string service, std::string endpoint, ipc::Options options
 {
 }
 
-Backend::~Backend() { Stop(); }
+Backend::~Backend()
+{
+    Stop();
+}
 
 void Backend::Start(std::chrono::milliseconds retry)
 {
@@ -84,7 +88,8 @@ RpcException Backend::Unreachable() const
 {
     std::lock_guard lock(m_mutex);
     std::string reason = m_connection ? "connection lost, reconnecting" : m_last_error;
-    return RpcException(RPC_IN_WARMUP, "The " + m_service + " service is not reachable at " + m_endpoint + " (" + reason + ")");
+    return RpcException(RPC_IN_WARMUP,
+                        "The " + m_service + " service is not reachable at " + m_endpoint + " (" + reason + ")");
 }
 
 } // namespace orrery::rpc

@@ -42,8 +42,7 @@ public:
     const std::string& Endpoint() const { return m_endpoint; }
 
     //! Runs `f` with a proxy of interface I; IPC errors become RpcException.
-    template <typename I, typename F>
-    auto Use(F&& f)
+    template <typename I, typename F> auto Use(F&& f)
     {
         auto connection = Connection();
         if (!connection || !connection->IsConnected()) throw Unreachable();

@@ -64,16 +64,18 @@ std::filesystem::path CookiePath(const ArgsManager& args)
 void AddArgs(ArgsManager& args)
 {
     AddCommonArgs(args);
-    args.AddArg("-rpcbind=<addr>[:port]", "Bind to given address to listen for JSON-RPC connections (default: 127.0.0.1)",
-                ARG_NETWORK_ONLY);
-    args.AddArg("-rpcport=<port>", "Listen for JSON-RPC connections on <port> (default: 8332, testnet3: 18332, testnet4: "
-                                   "48332, signet: 38332, regtest: 18443)",
+    args.AddArg("-rpcbind=<addr>[:port]",
+                "Bind to given address to listen for JSON-RPC connections (default: 127.0.0.1)", ARG_NETWORK_ONLY);
+    args.AddArg("-rpcport=<port>",
+                "Listen for JSON-RPC connections on <port> (default: 8332, testnet3: 18332, testnet4: "
+                "48332, signet: 38332, regtest: 18443)",
                 ARG_NETWORK_ONLY);
     args.AddArg("-rpcuser=<user>", "Username for JSON-RPC connections");
     args.AddArg("-rpcpassword=<pw>", "Password for JSON-RPC connections (without it, a cookie file is used)");
     args.AddArg("-rpcauth=<userpw>", "Username and HMAC-SHA-256 hashed password for JSON-RPC connections: "
                                      "<USERNAME>:<SALT>$<HASH>. May be given several times");
-    args.AddArg("-rpccookiefile=<loc>", "Location of the auth cookie, relative to the network's folder (default: .cookie)");
+    args.AddArg("-rpccookiefile=<loc>",
+                "Location of the auth cookie, relative to the network's folder (default: .cookie)");
     args.AddArg("-rpcthreads=<n>", "Number of threads to service RPC calls (default: 4)");
     args.AddArg("-rpcworkqueue=<n>", "Depth of the work queue to service RPC calls (default: 16)");
     args.AddArg("-rpcservertimeout=<n>", "Timeout during HTTP requests, in seconds (default: 30)");
@@ -133,7 +135,8 @@ int Run(const ArgsManager& args)
     context.stop_self = [] { ::kill(::getpid(), SIGTERM); }; // the signal loop below stops us cleanly
     rpc::Table table;
     rpc::RegisterMethods(table, context);
-    table.SetCallObserver([](const std::string& method) { LogDebug(LogCategory::RPC, "ThreadRPCServer method={}", method); });
+    table.SetCallObserver(
+        [](const std::string& method) { LogDebug(LogCategory::RPC, "ThreadRPCServer method={}", method); });
 
     // --- HTTP
     http::ServerOptions options;

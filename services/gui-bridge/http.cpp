@@ -182,13 +182,15 @@ ParseResult ParseRequest(std::string_view buffer, const Limits& limits)
     bool connection_close = false, connection_keep_alive = false;
     for (const auto& [name, value] : request.headers) {
         if (name == "transfer-encoding") {
-            if (HasToken(value, "chunked")) return Fail(411, "Chunked transfer encoding is not supported; send Content-Length");
+            if (HasToken(value, "chunked"))
+                return Fail(411, "Chunked transfer encoding is not supported; send Content-Length");
             return Fail(501, "Transfer-Encoding is not supported");
         } else if (name == "content-length") {
             size_t length = 0;
             auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), length);
             if (value.empty() || error == std::errc::result_out_of_range) {
-                if (!value.empty() && std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+                if (!value.empty() &&
+                    std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
                     return Fail(413, "Request body too large");
                 }
                 return Fail(400, "Invalid Content-Length");
@@ -225,30 +227,49 @@ ParseResult ParseRequest(std::string_view buffer, const Limits& limits)
 std::string_view StatusText(int status)
 {
     switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 417: return "Expectation Failed";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 417:
+        return "Expectation Failed";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Unknown";
     }
 }
 
 std::string FormatResponse(const Response& response, bool keep_alive)
 {
-    std::string out = "HTTP/1.1 " + std::to_string(response.status) + " " + std::string(StatusText(response.status)) + "\r\n";
+    std::string out =
+        "HTTP/1.1 " + std::to_string(response.status) + " " + std::string(StatusText(response.status)) + "\r\n";
     for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
     if (response.status != 204) out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
     if (!keep_alive || response.close) out += "Connection: close\r\n";
@@ -294,7 +315,8 @@ std::optional<ClientResponse> ParseResponse(std::string_view buffer, bool at_eof
         if (name == "content-length") {
             size_t n = 0;
             auto [q, e] = std::from_chars(value.data(), value.data() + value.size(), n);
-            if (e != std::errc() || q != value.data() + value.size()) throw std::runtime_error("invalid Content-Length");
+            if (e != std::errc() || q != value.data() + value.size())
+                throw std::runtime_error("invalid Content-Length");
             length = n;
         }
         response.headers.emplace_back(std::move(name), std::string(value));
@@ -443,7 +465,8 @@ bool SplitHostPort(std::string_view text, std::string& host, uint16_t& port)
     if (!port_text.empty()) {
         unsigned value = 0;
         auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
-        if (error != std::errc() || end != port_text.data() + port_text.size() || value == 0 || value > 65535) return false;
+        if (error != std::errc() || end != port_text.data() + port_text.size() || value == 0 || value > 65535)
+            return false;
         port = static_cast<uint16_t>(value);
     }
     return true;

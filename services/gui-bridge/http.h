@@ -24,12 +24,12 @@ struct Limits {
 };
 
 struct Request {
-    std::string method;  //!< "POST", "GET", ... as sent (case-sensitive, RFC 9110)
-    std::string target;  //!< the request target, e.g. "/wallet/w1"
-    int version_minor{1}; //!< HTTP/1.<minor>
+    std::string method;                                       //!< "POST", "GET", ... as sent (case-sensitive, RFC 9110)
+    std::string target;                                       //!< the request target, e.g. "/wallet/w1"
+    int version_minor{1};                                     //!< HTTP/1.<minor>
     std::vector<std::pair<std::string, std::string>> headers; //!< names lower-cased, values trimmed
     std::string body;
-    bool keep_alive{true};     //!< from the version and the Connection header
+    bool keep_alive{true}; //!< from the version and the Connection header
     bool expect_continue{false};
 
     //! The first header of that (lower-case) name.
@@ -37,10 +37,10 @@ struct Request {
 };
 
 enum class ParseStatus {
-    INCOMPLETE, //!< more bytes needed
-    COMPLETE,   //!< `request` holds the message; `consumed` bytes of the buffer were used
+    INCOMPLETE,   //!< more bytes needed
+    COMPLETE,     //!< `request` holds the message; `consumed` bytes of the buffer were used
     HEADERS_ONLY, //!< INCOMPLETE, but the header block is done (time for "100 Continue")
-    FAILED,     //!< answer `error_status` with `error_message` and close
+    FAILED,       //!< answer `error_status` with `error_message` and close
 };
 
 struct ParseResult {

@@ -19,10 +19,10 @@
 #include <fcntl.h>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <optional>
 #include <poll.h>
 #include <stdexcept>
 #include <sys/eventfd.h>
@@ -228,7 +228,8 @@ struct Server::Impl {
             if (!full) tasks.push_back({id, std::move(parsed.request), connection.peer});
         }
         if (full) {
-            LogPrintf("WARNING: request rejected because http work queue depth exceeded, it can be increased with the -rpcworkqueue= setting");
+            LogPrintf("WARNING: request rejected because http work queue depth exceeded, it can be increased with the "
+                      "-rpcworkqueue= setting");
             Reject(id, connection, 503, "Work queue depth exceeded");
             return;
         }
@@ -407,7 +408,10 @@ Server::Server(ServerOptions options, Handler handler) : m_impl(std::make_unique
     m_impl->handler = std::move(handler);
 }
 
-Server::~Server() { Stop(); }
+Server::~Server()
+{
+    Stop();
+}
 
 void Server::Start()
 {
@@ -430,7 +434,10 @@ void Server::Start()
     impl.io_thread = std::thread([&impl] { impl.IoMain(); });
 }
 
-std::vector<std::string> Server::BoundAddresses() const { return m_impl->bound; }
+std::vector<std::string> Server::BoundAddresses() const
+{
+    return m_impl->bound;
+}
 
 void Server::Stop(std::chrono::milliseconds grace)
 {

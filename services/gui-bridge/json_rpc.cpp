@@ -96,12 +96,18 @@ int HttpStatusOf(int code)
 std::string_view ExpectedName(ParamType type)
 {
     switch (type) {
-    case ParamType::STRING: return "string";
-    case ParamType::NUMBER: return "number";
-    case ParamType::BOOL: return "bool";
-    case ParamType::OBJECT: return "object";
-    case ParamType::ARRAY: return "array";
-    case ParamType::ANY: return "any";
+    case ParamType::STRING:
+        return "string";
+    case ParamType::NUMBER:
+        return "number";
+    case ParamType::BOOL:
+        return "bool";
+    case ParamType::OBJECT:
+        return "object";
+    case ParamType::ARRAY:
+        return "array";
+    case ParamType::ANY:
+        return "any";
     }
     return "any";
 }
@@ -109,12 +115,18 @@ std::string_view ExpectedName(ParamType type)
 bool Matches(const Json& value, ParamType type)
 {
     switch (type) {
-    case ParamType::STRING: return value.is_string();
-    case ParamType::NUMBER: return value.is_number();
-    case ParamType::BOOL: return value.is_boolean();
-    case ParamType::OBJECT: return value.is_object();
-    case ParamType::ARRAY: return value.is_array();
-    case ParamType::ANY: return true;
+    case ParamType::STRING:
+        return value.is_string();
+    case ParamType::NUMBER:
+        return value.is_number();
+    case ParamType::BOOL:
+        return value.is_boolean();
+    case ParamType::OBJECT:
+        return value.is_object();
+    case ParamType::ARRAY:
+        return value.is_array();
+    case ParamType::ANY:
+        return true;
     }
     return false;
 }
@@ -259,8 +271,9 @@ Json Table::Execute(const std::string& name, const Json& params, const std::opti
         const Json& value = call.params[i];
         if (value.is_null() && !param.required) continue;
         if (!Matches(value, param.type)) {
-            mismatches.push_back(fmt::format("    \"Position {} ({})\": \"JSON value of type {} is not of expected type {}\"",
-                                             i + 1, param.name, JsonTypeName(value), ExpectedName(param.type)));
+            mismatches.push_back(
+                fmt::format("    \"Position {} ({})\": \"JSON value of type {} is not of expected type {}\"", i + 1,
+                            param.name, JsonTypeName(value), ExpectedName(param.type)));
         }
     }
     if (!mismatches.empty()) {

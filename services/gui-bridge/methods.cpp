@@ -18,17 +18,20 @@ namespace orrery::rpc {
 
 // --- bitcoind's JSON fields ------------------------------------------------
 
-std::string ServicesHex(uint64_t services) { return fmt::format("{:016x}", services); }
+std::string ServicesHex(uint64_t services)
+{
+    return fmt::format("{:016x}", services);
+}
 
 Json ServiceNames(uint64_t services)
 {
     static constexpr std::array<std::pair<int, std::string_view>, 7> NAMES{{{0, "NETWORK"},
-                                                                           {1, "GETUTXO"},
-                                                                           {2, "BLOOM"},
-                                                                           {3, "WITNESS"},
-                                                                           {6, "COMPACT_FILTERS"},
-                                                                           {10, "NETWORK_LIMITED"},
-                                                                           {11, "P2P_V2"}}};
+                                                                            {1, "GETUTXO"},
+                                                                            {2, "BLOOM"},
+                                                                            {3, "WITNESS"},
+                                                                            {6, "COMPACT_FILTERS"},
+                                                                            {10, "NETWORK_LIMITED"},
+                                                                            {11, "P2P_V2"}}};
     Json names = Json::array();
     for (int bit = 0; bit < 64; ++bit) {
         if (!(services & (uint64_t{1} << bit))) continue;
@@ -52,7 +55,7 @@ std::string NetworkOf(const std::string& address)
     if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) {
         uint32_t a = ntohl(v4.s_addr);
         auto in = [a](uint32_t net, int bits) { return (a >> (32 - bits)) == (net >> (32 - bits)); };
-        bool unroutable = in(0x0a000000, 8) || in(0xac100000, 12) || in(0xc0a80000, 16) || // RFC1918
+        bool unroutable = in(0x0a000000, 8) || in(0xac100000, 12) || in(0xc0a80000, 16) ||  // RFC1918
                           in(0x7f000000, 8) || in(0x00000000, 8) ||                         // local, "this network"
                           in(0xa9fe0000, 16) ||                                             // RFC3927 link-local
                           in(0x64400000, 10) ||                                             // RFC6598 shared
@@ -65,10 +68,10 @@ std::string NetworkOf(const std::string& address)
     if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
         const uint8_t* b = v6.s6_addr;
         static constexpr uint8_t LOOPBACK[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-        bool unroutable = std::memcmp(b, LOOPBACK, 16) == 0 || (b[0] & 0xfe) == 0xfc || // ULA (RFC4193)
-                          (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||                      // link-local
+        bool unroutable = std::memcmp(b, LOOPBACK, 16) == 0 || (b[0] & 0xfe) == 0xfc ||     // ULA (RFC4193)
+                          (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||                        // link-local
                           (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) || // RFC3849 docs
-                          b[0] == 0xff;                                                   // multicast
+                          b[0] == 0xff;                                                     // multicast
         return unroutable ? "not_publicly_routable" : "ipv6";
     }
     return "not_publicly_routable";
@@ -205,8 +208,14 @@ Json WalletInfoToJson(const interfaces::WalletInfo& info)
 
 namespace {
 
-Param Required(std::string name, ParamType type, std::string help) { return {std::move(name), type, true, std::move(help)}; }
-Param Optional(std::string name, ParamType type, std::string help) { return {std::move(name), type, false, std::move(help)}; }
+Param Required(std::string name, ParamType type, std::string help)
+{
+    return {std::move(name), type, true, std::move(help)};
+}
+Param Optional(std::string name, ParamType type, std::string help)
+{
+    return {std::move(name), type, false, std::move(help)};
+}
 
 //! A NUMBER parameter that must be an integer (UniValue's getInt: no fractions, no overflow).
 int64_t IntegerArg(const Json& value)
@@ -226,30 +235,47 @@ std::string StringOr(const Json& value, std::string fallback)
 void RegisterNodeMethods(Table& table, const MethodContext& context)
 {
     Backend* node = context.node;
-    table.Add({"getblockchaininfo", "Blockchain", {}, "Returns an object containing various state info regarding blockchain processing.",
+    table.Add({"getblockchaininfo",
+               "Blockchain",
+               {},
+               "Returns an object containing various state info regarding blockchain processing.",
                [node](const CallRequest&) {
-                   return BlockchainInfoToJson(node->Use<interfaces::Node>([](interfaces::Node& n) { return n.getBlockchainInfo(); }));
+                   return BlockchainInfoToJson(
+                       node->Use<interfaces::Node>([](interfaces::Node& n) { return n.getBlockchainInfo(); }));
                }});
-    table.Add({"getnetworkinfo", "Network", {}, "Returns an object containing various state info regarding P2P networking.",
+    table.Add({"getnetworkinfo",
+               "Network",
+               {},
+               "Returns an object containing various state info regarding P2P networking.",
                [node](const CallRequest&) {
-                   return NetworkInfoToJson(node->Use<interfaces::Node>([](interfaces::Node& n) { return n.getNetworkInfo(); }));
+                   return NetworkInfoToJson(
+                       node->Use<interfaces::Node>([](interfaces::Node& n) { return n.getNetworkInfo(); }));
                }});
-    table.Add({"getpeerinfo", "Network", {}, "Returns data about each connected network peer as a json array of objects.",
+    table.Add({"getpeerinfo",
+               "Network",
+               {},
+               "Returns data about each connected network peer as a json array of objects.",
                [node](const CallRequest&) {
                    Json peers = Json::array();
-                   for (const auto& peer : node->Use<interfaces::Node>([](interfaces::Node& n) { return n.getPeerInfo(); })) {
+                   for (const auto& peer :
+                        node->Use<interfaces::Node>([](interfaces::Node& n) { return n.getPeerInfo(); })) {
                        peers.push_back(PeerToJson(peer));
                    }
                    return peers;
                }});
-    table.Add({"getconnectioncount", "Network", {}, "Returns the number of connections to other nodes.",
+    table.Add({"getconnectioncount",
+               "Network",
+               {},
+               "Returns the number of connections to other nodes.",
                [node](const CallRequest&) {
                    return Json(node->Use<interfaces::Node>([](interfaces::Node& n) { return n.getConnectionCount(); }));
                }});
     table.Add({"addnode",
                "Network",
                {Required("node", ParamType::STRING, "The address of the peer to connect to"),
-                Required("command", ParamType::STRING, "'add' to add a node to the list, 'remove' to remove a node from the list, 'onetry' to try a connection to the node once")},
+                Required("command", ParamType::STRING,
+                         "'add' to add a node to the list, 'remove' to remove a node from the list, 'onetry' to try a "
+                         "connection to the node once")},
                "Attempts to add or remove a node from the addnode list.\nOr try a connection to a node once.",
                [node, &table](const CallRequest& call) {
                    std::string command = call.Arg(1).get<std::string>();
@@ -264,7 +290,8 @@ void RegisterNodeMethods(Table& table, const MethodContext& context)
                "Network",
                {Optional("address", ParamType::STRING, "The IP address/port of the node"),
                 Optional("nodeid", ParamType::NUMBER, "The node ID (see getpeerinfo for node IDs)")},
-               "Immediately disconnects from the specified peer node.\n\nStrictly one out of 'address' and 'nodeid' can be provided to identify the node.",
+               "Immediately disconnects from the specified peer node.\n\nStrictly one out of 'address' and 'nodeid' "
+               "can be provided to identify the node.",
                [node](const CallRequest& call) {
                    const Json& address = call.Arg(0);
                    const Json& id = call.Arg(1);
@@ -284,7 +311,8 @@ std::string WalletFromCall(const CallRequest& call, const Json& argument)
 {
     if (call.wallet) {
         if (!argument.is_null() && argument.get<std::string>() != *call.wallet) {
-            throw RpcException(RPC_INVALID_PARAMETER, "RPC endpoint wallet and wallet_name parameter specify different wallets");
+            throw RpcException(RPC_INVALID_PARAMETER,
+                               "RPC endpoint wallet and wallet_name parameter specify different wallets");
         }
         return *call.wallet;
     }
@@ -321,7 +349,8 @@ void RegisterWalletMethods(Table& table, const MethodContext& context)
                        throw RpcException(-4, "Only descriptor wallets are supported");
                    }
                    std::string name = call.Arg(0).get<std::string>();
-                   std::string created = wallet->Use<interfaces::WalletLoader>([&](interfaces::WalletLoader& w) { return w.createWallet(name); });
+                   std::string created = wallet->Use<interfaces::WalletLoader>(
+                       [&](interfaces::WalletLoader& w) { return w.createWallet(name); });
                    return Json{{"name", created.empty() ? name : created}};
                }});
     table.Add({"loadwallet",
@@ -331,12 +360,15 @@ void RegisterWalletMethods(Table& table, const MethodContext& context)
                "Loads a wallet from a wallet file or directory.",
                [wallet](const CallRequest& call) {
                    std::string name = call.Arg(0).get<std::string>();
-                   std::string loaded = wallet->Use<interfaces::WalletLoader>([&](interfaces::WalletLoader& w) { return w.loadWallet(name); });
+                   std::string loaded = wallet->Use<interfaces::WalletLoader>(
+                       [&](interfaces::WalletLoader& w) { return w.loadWallet(name); });
                    return Json{{"name", loaded.empty() ? name : loaded}};
                }});
     table.Add({"unloadwallet",
                "Wallet",
-               {Optional("wallet_name", ParamType::STRING, "The name of the wallet to unload. If provided both here and in the RPC endpoint, the two must be identical."),
+               {Optional("wallet_name", ParamType::STRING,
+                         "The name of the wallet to unload. If provided both here and in the RPC endpoint, the two "
+                         "must be identical."),
                 Optional("load_on_startup", ParamType::BOOL, "Ignored")},
                "Unloads the wallet referenced by the request endpoint or the wallet_name argument.",
                [wallet](const CallRequest& call) {
@@ -344,63 +376,80 @@ void RegisterWalletMethods(Table& table, const MethodContext& context)
                    wallet->Use<interfaces::WalletLoader>([&](interfaces::WalletLoader& w) { w.unloadWallet(name); });
                    return Json::object();
                }});
-    table.Add({"listwallets", "Wallet", {}, "Returns a list of currently loaded wallets.",
-               [wallet](const CallRequest&) {
-                   return Json(wallet->Use<interfaces::WalletLoader>([](interfaces::WalletLoader& w) { return w.listWallets(); }));
-               }});
-    table.Add({"listwalletdir", "Wallet", {}, "Returns a list of wallets in the wallet directory.",
+    table.Add(
+        {"listwallets", "Wallet", {}, "Returns a list of currently loaded wallets.", [wallet](const CallRequest&) {
+             return Json(
+                 wallet->Use<interfaces::WalletLoader>([](interfaces::WalletLoader& w) { return w.listWallets(); }));
+         }});
+    table.Add({"listwalletdir",
+               "Wallet",
+               {},
+               "Returns a list of wallets in the wallet directory.",
                [wallet](const CallRequest&) {
                    Json wallets = Json::array();
-                   for (const auto& name : wallet->Use<interfaces::WalletLoader>([](interfaces::WalletLoader& w) { return w.listWalletDir(); })) {
+                   for (const auto& name : wallet->Use<interfaces::WalletLoader>(
+                            [](interfaces::WalletLoader& w) { return w.listWalletDir(); })) {
                        wallets.push_back(Json{{"name", name}});
                    }
                    return Json{{"wallets", wallets}};
                }});
-    table.Add({"getnewaddress",
+    table.Add(
+        {"getnewaddress",
+         "Wallet",
+         {Optional("label", ParamType::STRING,
+                   "The label name for the address to be linked to. It can also be set to the empty string \"\" to "
+                   "represent the default label."),
+          Optional("address_type", ParamType::STRING,
+                   "The address type to use. Options are \"legacy\", \"p2sh-segwit\", \"bech32\", and \"bech32m\".")},
+         "Returns a new Bitcoin address for receiving payments.",
+         [wallet](const CallRequest& call) {
+             std::string label = StringOr(call.Arg(0), "");
+             if (label == "*") throw RpcException(-11, "Invalid label name");
+             std::string type = StringOr(call.Arg(1), "");
+             std::string name = call.wallet.value_or("");
+             return Json(wallet->Use<interfaces::Wallet>(
+                 [&](interfaces::Wallet& w) { return w.getNewAddress(name, label, type); }));
+         }});
+    table.Add({"getwalletinfo",
                "Wallet",
-               {Optional("label", ParamType::STRING, "The label name for the address to be linked to. It can also be set to the empty string \"\" to represent the default label."),
-                Optional("address_type", ParamType::STRING, "The address type to use. Options are \"legacy\", \"p2sh-segwit\", \"bech32\", and \"bech32m\".")},
-               "Returns a new Bitcoin address for receiving payments.",
-               [wallet](const CallRequest& call) {
-                   std::string label = StringOr(call.Arg(0), "");
-                   if (label == "*") throw RpcException(-11, "Invalid label name");
-                   std::string type = StringOr(call.Arg(1), "");
-                   std::string name = call.wallet.value_or("");
-                   return Json(wallet->Use<interfaces::Wallet>([&](interfaces::Wallet& w) { return w.getNewAddress(name, label, type); }));
-               }});
-    table.Add({"getwalletinfo", "Wallet", {}, "Returns an object containing various wallet state info.",
+               {},
+               "Returns an object containing various wallet state info.",
                [wallet](const CallRequest& call) {
                    std::string name = call.wallet.value_or("");
-                   return WalletInfoToJson(wallet->Use<interfaces::Wallet>([&](interfaces::Wallet& w) { return w.getWalletInfo(name); }));
+                   return WalletInfoToJson(
+                       wallet->Use<interfaces::Wallet>([&](interfaces::Wallet& w) { return w.getWalletInfo(name); }));
                }});
 }
 
 void RegisterControlMethods(Table& table, const MethodContext& context)
 {
-    table.Add({"help", "Control", {Optional("command", ParamType::STRING, "The command to get help on")},
+    table.Add({"help",
+               "Control",
+               {Optional("command", ParamType::STRING, "The command to get help on")},
                "List all commands, or get help for a specified command.",
                [&table](const CallRequest& call) { return Json(table.Help(StringOr(call.Arg(0), ""))); }});
     auto started = context.started;
-    table.Add({"uptime", "Control", {}, "Returns the total uptime of the server.",
-               [started](const CallRequest&) {
-                   return Json(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count());
-               }});
+    table.Add(
+        {"uptime", "Control", {}, "Returns the total uptime of the server.", [started](const CallRequest&) {
+             return Json(
+                 std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count());
+         }});
     Backend* supervisor = context.supervisor;
     auto stop_self = context.stop_self;
-    table.Add({"stop", "Control", {}, "Request a graceful shutdown of Orrery.",
-               [supervisor, stop_self](const CallRequest&) {
-                   // orreryd stops every process in order, the bridge among them; without it, the bridge stops alone.
-                   bool asked = false;
-                   if (supervisor && supervisor->Connection() && supervisor->Connection()->IsConnected()) {
-                       try {
-                           supervisor->Use<interfaces::Supervisor>([](interfaces::Supervisor& s) { s.stop(); });
-                           asked = true;
-                       } catch (const RpcException&) {
-                       }
-                   }
-                   if (!asked && stop_self) stop_self();
-                   return Json("Orrery stopping");
-               }});
+    table.Add(
+        {"stop", "Control", {}, "Request a graceful shutdown of Orrery.", [supervisor, stop_self](const CallRequest&) {
+             // orreryd stops every process in order, the bridge among them; without it, the bridge stops alone.
+             bool asked = false;
+             if (supervisor && supervisor->Connection() && supervisor->Connection()->IsConnected()) {
+                 try {
+                     supervisor->Use<interfaces::Supervisor>([](interfaces::Supervisor& s) { s.stop(); });
+                     asked = true;
+                 } catch (const RpcException&) {
+                 }
+             }
+             if (!asked && stop_self) stop_self();
+             return Json("Orrery stopping");
+         }});
 }
 
 } // namespace

@@ -13,10 +13,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
     static const orrery::rpc::Table table = [] {
         orrery::rpc::Table t;
-        t.Add({"echo", "Test",
-               {{"text", orrery::rpc::ParamType::STRING, true, ""}, {"count", orrery::rpc::ParamType::NUMBER, false, ""}},
-               "Echoes its text.",
-               [](const orrery::rpc::CallRequest& call) { return call.Arg(0); }});
+        t.Add(
+            {"echo",
+             "Test",
+             {{"text", orrery::rpc::ParamType::STRING, true, ""}, {"count", orrery::rpc::ParamType::NUMBER, false, ""}},
+             "Echoes its text.",
+             [](const orrery::rpc::CallRequest& call) { return call.Arg(0); }});
         return t;
     }();
     std::string_view input(reinterpret_cast<const char*>(data), size);

@@ -32,17 +32,20 @@ TEST_CASE("results print as bitcoin-cli prints them")
 {
     CHECK(FormatReply(Json::parse(R"({"result":"bcrt1qxyz","error":null,"id":1})")).out == "bcrt1qxyz\n");
     CHECK(FormatReply(Json::parse(R"({"result":null,"error":null,"id":1})")).out.empty());
-    CHECK(FormatReply(Json::parse(R"({"result":{"a":[1]},"error":null,"id":1})")).out == "{\n  \"a\": [\n    1\n  ]\n}\n");
+    CHECK(FormatReply(Json::parse(R"({"result":{"a":[1]},"error":null,"id":1})")).out ==
+          "{\n  \"a\": [\n    1\n  ]\n}\n");
     CHECK(FormatReply(Json::parse(R"({"result":7,"error":null,"id":1})")).out == "7\n");
 }
 
 TEST_CASE("errors print code and message on stderr and exit with the code's absolute value")
 {
-    Output output = FormatReply(Json::parse(R"({"result":null,"error":{"code":-32601,"message":"Method not found"},"id":1})"));
+    Output output =
+        FormatReply(Json::parse(R"({"result":null,"error":{"code":-32601,"message":"Method not found"},"id":1})"));
     CHECK(output.out.empty());
     CHECK(output.err == "error code: -32601\nerror message:\nMethod not found\n");
     CHECK(output.exit_code == 32601);
-    Output wallet = FormatReply(Json::parse(R"({"result":null,"error":{"code":-19,"message":"Wallet file not specified."},"id":1})"));
+    Output wallet = FormatReply(
+        Json::parse(R"({"result":null,"error":{"code":-19,"message":"Wallet file not specified."},"id":1})"));
     CHECK(wallet.err.find("-rpcwallet=<walletname>") != std::string::npos);
     CHECK(FormatReply(Json::parse(R"({"result":null,"error":"odd","id":1})")).exit_code == 1);
 }

@@ -8,7 +8,8 @@ using namespace orrery::http;
 
 TEST_CASE("a complete POST is parsed with lower-case headers and its body")
 {
-    std::string wire = "POST /wallet/w1 HTTP/1.1\r\nHost: x\r\nAuthorization:  Basic abc \r\nContent-Length: 5\r\n\r\nhello";
+    std::string wire =
+        "POST /wallet/w1 HTTP/1.1\r\nHost: x\r\nAuthorization:  Basic abc \r\nContent-Length: 5\r\n\r\nhello";
     auto result = ParseRequest(wire);
     REQUIRE(result.status == ParseStatus::COMPLETE);
     CHECK(result.consumed == wire.size());
@@ -57,7 +58,8 @@ TEST_CASE("chunked bodies, missing lengths and oversized bodies are refused with
     CHECK(ParseRequest("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n").error_status == 400);
     CHECK(ParseRequest("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n").error_status == 400);
     // The same length twice is harmless.
-    CHECK(ParseRequest("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx").status == ParseStatus::COMPLETE);
+    CHECK(ParseRequest("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx").status ==
+          ParseStatus::COMPLETE);
 }
 
 TEST_CASE("headers over the limits are refused before the block ends")
@@ -91,7 +93,8 @@ TEST_CASE("Expect: 100-continue is reported once the headers are in")
 TEST_CASE("responses carry their length, and close when asked")
 {
     Response response{200, {{"Content-Type", "application/json"}}, "{}\n", false};
-    CHECK(FormatResponse(response, true) == "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 3\r\n\r\n{}\n");
+    CHECK(FormatResponse(response, true) ==
+          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 3\r\n\r\n{}\n");
     CHECK(FormatResponse(response, false).find("Connection: close\r\n") != std::string::npos);
     CHECK(FormatResponse(Response{204, {}, "", false}, true) == "HTTP/1.1 204 No Content\r\n\r\n");
 }
@@ -116,7 +119,7 @@ TEST_CASE("base64 round-trips and rejects what is not base64")
     for (std::string text : {"", "a", "ab", "abc", "abcd"}) CHECK(*Base64Decode(Base64Encode(text)) == text);
     CHECK_FALSE(Base64Decode("abc"));
     CHECK_FALSE(Base64Decode("ab=c"));
-    CHECK_FALSE(Base64Decode("a===") );
+    CHECK_FALSE(Base64Decode("a==="));
     CHECK_FALSE(Base64Decode("ab!="));
 }
 

@@ -12,18 +12,27 @@ namespace {
 Table MakeTable()
 {
     Table table;
-    table.Add({"echo", "Test",
+    table.Add({"echo",
+               "Test",
                {{"text", ParamType::STRING, true, "what to echo"}, {"count", ParamType::NUMBER, false, "unused"}},
                "Echoes its text.",
                [](const CallRequest& call) { return call.Arg(0); }});
-    table.Add({"whichwallet", "Test", {}, "The wallet of the URL.",
-               [](const CallRequest& call) { return call.wallet ? Json(*call.wallet) : Json(nullptr); }});
-    table.Add({"fail", "Test", {}, "Fails.", [](const CallRequest&) -> Json { throw RpcException(-18, "Requested wallet does not exist or is not loaded"); }});
-    table.Add({"throw", "Test", {}, "Throws.", [](const CallRequest&) -> Json { throw std::runtime_error("plain failure"); }});
+    table.Add({"whichwallet", "Test", {}, "The wallet of the URL.", [](const CallRequest& call) {
+                   return call.wallet ? Json(*call.wallet) : Json(nullptr);
+               }});
+    table.Add({"fail", "Test", {}, "Fails.", [](const CallRequest&) -> Json {
+                   throw RpcException(-18, "Requested wallet does not exist or is not loaded");
+               }});
+    table.Add({"throw", "Test", {}, "Throws.", [](const CallRequest&) -> Json {
+                   throw std::runtime_error("plain failure");
+               }});
     return table;
 }
 
-Json Body(const Reply& reply) { return Json::parse(reply.body); }
+Json Body(const Reply& reply)
+{
+    return Json::parse(reply.body);
+}
 
 } // namespace
 
@@ -96,7 +105,8 @@ TEST_CASE("wrong parameter types are RPC_TYPE_ERROR naming the position, as bitc
     auto reply = HandleBody(MakeTable(), R"({"method":"echo","params":[5, "x"],"id":1})", std::nullopt);
     CHECK(Body(reply)["error"]["code"] == -3);
     CHECK(Body(reply)["error"]["message"] ==
-          "Wrong type passed:\n{\n    \"Position 1 (text)\": \"JSON value of type number is not of expected type string\",\n"
+          "Wrong type passed:\n{\n    \"Position 1 (text)\": \"JSON value of type number is not of expected type "
+          "string\",\n"
           "    \"Position 2 (count)\": \"JSON value of type string is not of expected type number\"\n}");
 }
 
@@ -113,7 +123,8 @@ TEST_CASE("named parameters take their positions and unknown names are refused")
 {
     auto named = HandleBody(MakeTable(), R"({"method":"echo","params":{"text":"named"},"id":1})", std::nullopt);
     CHECK(Body(named)["result"] == "named");
-    auto unknown = HandleBody(MakeTable(), R"({"method":"echo","params":{"text":"a","colour":1},"id":1})", std::nullopt);
+    auto unknown =
+        HandleBody(MakeTable(), R"({"method":"echo","params":{"text":"a","colour":1},"id":1})", std::nullopt);
     CHECK(Body(unknown)["error"]["code"] == -8);
     CHECK(Body(unknown)["error"]["message"] == "Unknown named parameter colour");
     // A required parameter left out while a later one is named is null in its place: a type error, as in bitcoind.

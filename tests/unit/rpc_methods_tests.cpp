@@ -82,7 +82,8 @@ public:
     std::string getNewAddress(std::string wallet, std::string label, std::string) override
     {
         if (wallet != "" && wallet != "w1") {
-            throw interfaces::RpcError(interfaces::RPC_WALLET_NOT_FOUND, "Requested wallet does not exist or is not loaded");
+            throw interfaces::RpcError(interfaces::RPC_WALLET_NOT_FOUND,
+                                       "Requested wallet does not exist or is not loaded");
         }
         return "bcrt1q" + wallet + label;
     }
@@ -141,7 +142,8 @@ struct Fixture {
         RegisterMethods(table, context);
     }
 
-    Json Call(const std::string& method, Json params = Json::array(), std::optional<std::string> url_wallet = std::nullopt)
+    Json Call(const std::string& method, Json params = Json::array(),
+              std::optional<std::string> url_wallet = std::nullopt)
     {
         Json request{{"jsonrpc", "2.0"}, {"method", method}, {"params", params}, {"id", 1}};
         return Json::parse(HandleBody(table, request.dump(), url_wallet).body);
@@ -157,7 +159,8 @@ TEST_CASE("getblockchaininfo and getnetworkinfo use bitcoind's field names")
     CHECK(chain["chain"] == "regtest");
     CHECK(chain["blocks"] == 3);
     CHECK(chain["bestblockhash"] == std::string(64, 'a'));
-    for (const char* field : {"mediantime", "verificationprogress", "initialblockdownload", "chainwork", "size_on_disk", "warnings"}) {
+    for (const char* field :
+         {"mediantime", "verificationprogress", "initialblockdownload", "chainwork", "size_on_disk", "warnings"}) {
         CHECK_MESSAGE(chain.contains(field), field);
     }
     Json net = f.Call("getnetworkinfo")["result"];
@@ -253,7 +256,8 @@ TEST_CASE("a service that is not there answers RPC_IN_WARMUP, and stop without o
 
 TEST_CASE("IPC failures keep RPC codes and turn plain exceptions into RPC_MISC_ERROR")
 {
-    CHECK(TranslateIpcError(interfaces::RpcError(interfaces::RPC_WALLET_ALREADY_EXISTS, "exists"), "wallet").code() == -36);
+    CHECK(TranslateIpcError(interfaces::RpcError(interfaces::RPC_WALLET_ALREADY_EXISTS, "exists"), "wallet").code() ==
+          -36);
     CHECK(TranslateIpcError(ipc::Error(ipc::ErrorCode::REMOTE_EXCEPTION, "boom"), "node").code() == -1);
     CHECK(TranslateIpcError(ipc::Error(ipc::ErrorCode::DISCONNECTED, "gone"), "node").code() == -28);
     CHECK(TranslateIpcError(ipc::Error(ipc::ErrorCode::METHOD_NOT_FOUND, "old node"), "node").code() == -1);

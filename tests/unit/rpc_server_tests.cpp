@@ -147,5 +147,6 @@ TEST_CASE("a port already in use fails Start with a message naming the address")
     ServerOptions options = LocalOptions();
     options.binds = {{"127.0.0.1", PortOf(first)}};
     Server second(options, [](const Request&, const std::string&) { return Response{}; });
-    CHECK_THROWS_WITH_AS(second.Start(), doctest::Contains("Unable to bind RPC server to 127.0.0.1:"), std::runtime_error);
+    CHECK_THROWS_WITH_AS(second.Start(), doctest::Contains("Unable to bind RPC server to 127.0.0.1:"),
+                         std::runtime_error);
 }
