@@ -282,7 +282,10 @@ int Run(const ArgsManager& args)
         LogPrintf("Sandbox active: {}{}", active, skipped.empty() ? "" : " (not applied: " + skipped + ")");
     } catch (const std::exception& e) {
         LogPrintf("Error: cannot enter the sandbox: {}", e.what());
-        host->peerDisconnected(peer_id, std::string("agent sandbox failed: ") + e.what());
+        try {
+            host->peerDisconnected(peer_id, std::string("agent sandbox failed: ") + e.what());
+        } catch (const std::exception&) {
+        }
         return 1;
     }
     if (args.IsArgSet("testsandboxescape")) {
@@ -290,7 +293,8 @@ int Run(const ArgsManager& args)
         LogPrintf("Test: sandbox escape not stopped: {}", TrySandboxEscape(args.GetArg("testsandboxescape", "")));
     }
 
-    LogPrintf("Serving {} peer={} {} (network {})", inbound ? "inbound" : "outbound", peer_id, address, params.chain);
+    LogPrintf("Serving {} peer={} {} (network {})", args.GetArg("connectiontype", inbound ? "inbound" : "outbound"),
+              peer_id, address, params.chain);
     const std::string reason = engine->Run();
     agent->SetEngine(nullptr);
     LogPrintf("Disconnecting peer={} {}: {}", peer_id, address, reason);
