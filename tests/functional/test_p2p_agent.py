@@ -22,7 +22,8 @@ def listening(orreryd_factory, tmp_path):
         daemon, why_not = None, "ORRERY_P2P_AGENT_TESTHOST is set"
     else:
         daemon, why_not = start_listening_orreryd(orreryd_factory)
-    if daemon:
+        # The real constellation is what these tests are about: never fall back silently.
+        assert daemon, why_not
         yield daemon
         return
     host = AgentTestHost(build_dir(), tmp_path)
