@@ -1203,11 +1203,11 @@ void Link::HandleRequest(const std::shared_ptr<PeerConnection>& peer, const Enve
         return SendError(*peer, env.id, env.method, ErrorCode::MESSAGE_TOO_LARGE,
                          fmt::format("reply of {} bytes exceeds the limit", reply.size()));
     }
-    size_t reply_size = reply.size();
-    SendTo(*peer, std::move(reply));
+    // Logged before the reply leaves, so the line is written before the caller can see the result.
     LogDebug(LogCategory::IPC, "ipc: {} <- {} {} id={} {}B/{}B {}us", SelfTag(), peer->Describe(), env.method, env.id,
-             env.size, reply_size,
+             env.size, reply.size(),
              std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
+    SendTo(*peer, std::move(reply));
 }
 
 void Link::HandleNotification(const std::shared_ptr<PeerConnection>& peer, const Envelope& env)
