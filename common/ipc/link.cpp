@@ -11,6 +11,11 @@
 //   for more than about two promotion delays.
 // - A thread that blocks in a call steps down as leader first, so a handler
 //   that calls out never holds up the socket.
+// - On a link that only calls (a client serving no interface and holding no
+//   subscription) the caller of a synchronous call leads itself and receives
+//   its own reply: no thread hop on the round trip. The worker threads then
+//   stay off the socket for a short lend period after each such call, and
+//   take it back when the callers go quiet.
 // - Any thread sends. All ZeroMQ calls on the socket happen under m_io; the
 //   leader polls the socket's ZMQ_FD without the lock, and a sender that finds
 //   input pending after its send wakes the leader through an eventfd (ZMQ_FD
@@ -29,6 +34,7 @@
 #include <malloc.h>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <poll.h>
 #include <set>
 #include <sys/eventfd.h>
@@ -82,6 +88,20 @@ std::shared_ptr<void> AcquireContext(bool shared)
 }
 
 std::string ZmqError() { return zmq_strerror(zmq_errno()); }
+
+//! "a, b, c" (fmt::join trips a false -Wstringop-overflow in GCC 12 at -O3).
+std::string JoinNames(const std::vector<std::string>& names, std::string_view separator)
+{
+    std::string out;
+    for (const auto& name : names) {
+        if (!out.empty()) out += separator;
+        out += name;
+    }
+    return out;
+}
+
+//! How long the workers keep off a calling-only link's socket after a caller led it.
+constexpr std::chrono::milliseconds LEND_PERIOD{5};
 
 thread_local class Link* t_leading_link = nullptr;
 thread_local uint64_t t_leading_epoch = 0;
@@ -165,6 +185,12 @@ public:
     void StepDown(uint64_t epoch);
 
 private:
+    struct SyncResult {
+        std::atomic<bool> done{false};
+        std::unique_ptr<Envelope> reply;
+        std::optional<Error> error;
+    };
+
     struct Pending {
         std::string method;
         size_t request_size{0};
@@ -195,7 +221,13 @@ private:
     void OpenSocket(const std::string& endpoint);
     void StartThreads(size_t count);
     void WorkerMain();
-    void Lead(uint64_t epoch);
+    //! Polls and dispatches while `epoch` leads; a caller passes its result and stops once it is done.
+    void Lead(uint64_t epoch, const SyncResult* until = nullptr);
+    //! True on a link that only calls, and then only while it holds no subscription.
+    bool CallerMayLead() const;
+    //! A synchronous call whose caller leads the link until its reply is in.
+    std::unique_ptr<Envelope> CallLeading(PeerConnection& peer, uint64_t id, std::string_view method,
+                                          std::vector<uint8_t> request);
     bool MarkBusy();
     bool MarkIdle(uint64_t epoch);
     void Wake();
@@ -250,6 +282,13 @@ private:
 
     std::mutex m_pool; //!< leader/follower state
     std::condition_variable m_pool_cv;
+    // Callers that lead (see CallLeading), guarded by m_pool.
+    bool m_only_calls{false};           //!< a client serving no interface
+    std::condition_variable m_caller_cv; //!< leading callers: a reply came, or the lead is free
+    size_t m_leading_callers{0};         //!< callers inside CallLeading
+    size_t m_caller_leaders{0};          //!< 1 while a caller is the leader
+    bool m_handoff{false};               //!< a caller asks the worker leading to step down
+    Clock::time_point m_lend_until{};    //!< workers keep off the socket until then
     std::vector<std::thread> m_threads;
     bool m_stopping{false};
     std::atomic<bool> m_check_monitor{true};
@@ -407,7 +446,7 @@ void Link::Bind(const std::string& endpoint)
     char last[256];
     size_t size = sizeof last;
     m_endpoint = zmq_getsockopt(m_socket, ZMQ_LAST_ENDPOINT, last, &size) == 0 ? std::string(last) : endpoint;
-    LogDebug(LogCategory::IPC, "ipc: {} serving {} on {}", m_options.role, fmt::join(m_dispatcher.Interfaces(), ","),
+    LogDebug(LogCategory::IPC, "ipc: {} serving {} on {}", m_options.role, JoinNames(m_dispatcher.Interfaces(), ","),
              m_endpoint);
     StartThreads(2);
 }
@@ -425,6 +464,10 @@ std::shared_ptr<PeerConnection> Link::Connect(const std::string& endpoint)
         throw;
     }
     m_endpoint = endpoint;
+    {
+        std::lock_guard lock(m_pool);
+        m_only_calls = m_dispatcher.Interfaces().empty();
+    }
     StartThreads(2);
     if (endpoint.starts_with("inproc://")) {
         // inproc has no ZMTP handshake (and no handshake event): the pipe is up once connected.
@@ -466,7 +509,13 @@ void Link::Stop()
         threads.swap(m_threads);
     }
     m_pool_cv.notify_all();
+    m_caller_cv.notify_all();
     Wake();
+    if (t_leading_link != this) {
+        // A caller leading the link leaves at its next look; the socket closes after that.
+        std::unique_lock lock(m_pool);
+        m_caller_cv.wait(lock, [&] { return m_caller_leaders == 0; });
+    }
     for (auto& thread : threads) {
         if (thread.get_id() == std::this_thread::get_id()) {
             thread.detach(); // stopped from one of its own handlers; it exits when that returns
@@ -525,6 +574,14 @@ void Link::WorkerMain()
 {
     std::unique_lock lock(m_pool);
     while (!m_stopping) {
+        if (m_only_calls && (m_caller_leaders > 0 || (!m_has_leader && Clock::now() < m_lend_until))) {
+            // A caller polls for its own reply, or is about to call again:
+            // keep off the socket, and look again when the lend runs out.
+            ++m_idle;
+            m_pool_cv.wait_until(lock, std::max(m_lend_until, Clock::now() + LEND_PERIOD));
+            --m_idle;
+            continue;
+        }
         if (!m_has_leader) {
             m_has_leader = true;
             m_leader_busy = false;
@@ -624,14 +681,25 @@ bool Link::WaitReadable(int timeout_ms)
     return n == 0 || (n > 0 && (fds[1].revents & POLLIN));
 }
 
-void Link::Lead(uint64_t epoch)
+void Link::Lead(uint64_t epoch, const SyncResult* until)
 {
+    Link* outer_link = t_leading_link;
+    uint64_t outer_epoch = t_leading_epoch;
     t_leading_link = this;
     t_leading_epoch = epoch;
     while (m_leader_epoch.load() == epoch) {
+        if (until && until->done.load()) break;
         {
             std::lock_guard lock(m_pool);
             if (m_stopping || m_leader_epoch.load() != epoch) break;
+            if (!until && m_handoff) {
+                // A calling thread wants to receive its own reply: let it lead.
+                m_handoff = false;
+                m_has_leader = false;
+                m_lend_until = Clock::now() + LEND_PERIOD;
+                m_caller_cv.notify_all();
+                break;
+            }
         }
         if (m_check_monitor.exchange(false)) {
             // Connection events go first: a disconnect must be seen before a new peer's messages.
@@ -647,7 +715,8 @@ void Link::Lead(uint64_t epoch)
         bool ran_user_code = HandleIncoming(std::move(incoming));
         if (ran_user_code && !MarkIdle(epoch)) break; // deposed while busy: become a follower
     }
-    t_leading_link = nullptr;
+    t_leading_link = outer_link;
+    t_leading_epoch = outer_epoch;
 }
 
 // ---------------------------------------------------------------- socket I/O
@@ -869,7 +938,7 @@ void Link::StartHello()
         {
             std::lock_guard lock(m_state);
             if (!missing.empty()) {
-                m_client_failure = fmt::format("{} at {} does not serve {}", info.role, m_endpoint, fmt::join(missing, ", "));
+                m_client_failure = fmt::format("{} at {} does not serve {}", info.role, m_endpoint, JoinNames(missing, ", "));
                 m_state_cv.notify_all();
                 return;
             }
@@ -933,10 +1002,18 @@ void Link::HandleHello(PeerConnection& peer, const Envelope& env)
 
 // ---------------------------------------------------------------- calls
 
+bool Link::CallerMayLead() const
+{
+    if (!m_only_calls || t_leading_link == this) return false;
+    std::lock_guard lock(m_state);
+    return m_client_subscriptions.empty();
+}
+
 std::unique_ptr<Envelope> Link::CallSync(PeerConnection& peer, uint64_t id, std::string_view method,
                                          std::vector<uint8_t> request)
 {
     if (t_leading_link) t_leading_link->StepDown(t_leading_epoch);
+    if (CallerMayLead()) return CallLeading(peer, id, method, std::move(request));
     struct Result {
         std::mutex mutex;
         std::condition_variable cv;
@@ -956,6 +1033,53 @@ std::unique_ptr<Envelope> Link::CallSync(PeerConnection& peer, uint64_t id, std:
     });
     std::unique_lock lock(result->mutex);
     result->cv.wait(lock, [&] { return result->done; });
+    if (result->error) throw *result->error;
+    return std::move(result->reply);
+}
+
+std::unique_ptr<Envelope> Link::CallLeading(PeerConnection& peer, uint64_t id, std::string_view method,
+                                            std::vector<uint8_t> request)
+{
+    auto result = std::make_shared<SyncResult>();
+    {
+        std::lock_guard lock(m_pool);
+        ++m_leading_callers;
+    }
+    CallAsync(peer, id, method, std::move(request), [this, result](std::unique_ptr<Envelope> reply, const Error* error) {
+        result->reply = std::move(reply);
+        if (error) result->error.emplace(*error);
+        {
+            std::lock_guard lock(m_pool);
+            result->done = true;
+        }
+        m_caller_cv.notify_all();
+    });
+    std::unique_lock lock(m_pool);
+    while (!result->done) {
+        if (!m_has_leader && !m_stopping) {
+            m_has_leader = true;
+            m_leader_busy = false;
+            m_handoff = false;
+            uint64_t epoch = ++m_leader_epoch;
+            ++m_caller_leaders;
+            lock.unlock();
+            Lead(epoch, result.get());
+            lock.lock();
+            --m_caller_leaders;
+            if (m_has_leader && m_leader_epoch.load() == epoch) m_has_leader = false;
+            m_lend_until = Clock::now() + LEND_PERIOD;
+            // Another caller may be waiting for the lead, or Stop for the last leading caller.
+            if (m_leading_callers > 1 || m_stopping) m_caller_cv.notify_all();
+            continue;
+        }
+        if (m_has_leader && m_caller_leaders == 0 && !m_handoff && !m_stopping) {
+            m_handoff = true; // the worker polling steps down at its next look
+            Wake();
+        }
+        m_caller_cv.wait(lock);
+    }
+    --m_leading_callers;
+    lock.unlock();
     if (result->error) throw *result->error;
     return std::move(result->reply);
 }

@@ -116,6 +116,12 @@ TEST_CASE("a call to a service killed with SIGKILL fails with disconnected withi
     auto echo = MakeProxy<interfaces::Echo>(connection);
     CHECK(echo->callerPid() == service->Pid());
 
+    // A second client that only calls: its waiting caller polls the socket itself.
+    Client plain_client(options);
+    auto plain_connection = plain_client.Connect(endpoint);
+    auto plain = MakeProxy<interfaces::Echo>(plain_connection);
+    CHECK(plain->add(2, 3) == 5);
+
     auto ticks = std::make_shared<TickCollector>();
     auto subscription = echo->subscribeTicks(ticks, 1000000, 20);
     REQUIRE(ticks->WaitForMore(2, 3000ms));
@@ -132,12 +138,25 @@ TEST_CASE("a call to a service killed with SIGKILL fails with disconnected withi
             failed_disconnected = e.code() == ErrorCode::DISCONNECTED;
         }
     });
+    std::atomic<bool> plain_failed_disconnected{false};
+    Clock::time_point plain_failed_at;
+    std::thread plain_caller([&] {
+        try {
+            plain->sleepThenReturn(30000, 1);
+        } catch (const Error& e) {
+            plain_failed_at = Clock::now();
+            plain_failed_disconnected = e.code() == ErrorCode::DISCONNECTED;
+        }
+    });
     std::this_thread::sleep_for(200ms);
     killed_at = Clock::now();
     service->Kill(SIGKILL);
     caller.join();
+    plain_caller.join();
     CHECK(failed_disconnected.load());
     CHECK(failed_at - killed_at < 2s);
+    CHECK(plain_failed_disconnected.load());
+    CHECK(plain_failed_at - killed_at < 2s);
 
     // While it is down, calls fail fast instead of hanging.
     Clock::time_point start = Clock::now();
@@ -154,6 +173,10 @@ TEST_CASE("a call to a service killed with SIGKILL fails with disconnected withi
     CHECK(echo->echo("back") == "back");
     CHECK(echo->callerPid() == service->Pid());
     CHECK(ticks->WaitForMore(before + 2, 3000ms));
+    deadline = Clock::now() + 5s;
+    while (!plain_connection->IsConnected() && Clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    CHECK(plain->add(20, 22) == 42);
+    plain_client.Stop();
 
     subscription.reset();
     client.Stop();

@@ -285,6 +285,62 @@ TEST_CASE("many calls in flight from many threads complete, and a slow one does 
     CHECK(slow_done.load());
 }
 
+TEST_CASE("a client that only calls: its callers receive their own replies, mixed with async calls, and a stop or "
+          "a stop ends a waiting call")
+{
+    auto dir = TempDir("leading");
+    Server server(ServerOptions());
+    server.Serve(test::MakeEcho());
+    server.Bind("ipc://" + (dir / "echo.sock").string());
+    Client client(ClientOptions());
+    auto connection = client.Connect(server.Endpoint());
+    auto echo = MakeProxy<interfaces::Echo>(connection);
+
+    // Synchronous callers on four threads and async calls from a fifth, all at once.
+    std::atomic<int> sync_ok{0}, async_ok{0}, async_left{400};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 300; ++i) {
+                if (echo->add(t, i) == t + i) ++sync_ok;
+                if (i % 50 == 0) std::this_thread::sleep_for(7ms); // past the lend period: workers lead again
+            }
+        });
+    }
+    threads.emplace_back([&] {
+        for (int i = 0; i < 400; ++i) {
+            connection->CallAsync(
+                "echo.add",
+                [&, i](std::unique_ptr<Envelope> reply, const Error* error) {
+                    if (!error) {
+                        Reader body = reply->Body();
+                        int64_t sum;
+                        ReadValue(body, sum);
+                        if (sum == i + 1) ++async_ok;
+                    }
+                    --async_left;
+                },
+                int64_t{i}, int64_t{1});
+            if (i % 100 == 0) std::this_thread::sleep_for(10ms);
+        }
+    });
+    for (auto& thread : threads) thread.join();
+    CHECK(sync_ok == 1200);
+    // The last async replies arrive with no synchronous caller left to lead: the workers take them.
+    for (int i = 0; i < 300 && async_left > 0; ++i) std::this_thread::sleep_for(10ms);
+    CHECK(async_ok == 400);
+
+    // A stop while a caller waits on a slow call fails that call at once.
+    auto started = std::chrono::steady_clock::now();
+    std::thread stopper([&] {
+        std::this_thread::sleep_for(200ms);
+        client.Stop();
+    });
+    CHECK_THROWS_WITH_AS(echo->sleepThenReturn(5000, 1), doctest::Contains("closed"), Error);
+    stopper.join();
+    CHECK(std::chrono::steady_clock::now() - started < 2s);
+}
+
 TEST_CASE("responses complete out of order: async calls finish in the order their work ends")
 {
     Server server(ServerOptions());
