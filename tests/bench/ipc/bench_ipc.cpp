@@ -33,6 +33,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <mutex>
 #include <optional>
 #include <sched.h>
@@ -362,14 +364,25 @@ double RawLarge(const Settings& settings, Meter& meter)
 //! forked child echoing each message, with plain blocking zmq_send/zmq_recv and
 //! none of the Link's machinery. Not a target; it tells which part of a round
 //! trip is ZeroMQ's (its I/O threads) and which is ours.
-Latency RawZmq(const Settings& settings, Meter& meter, const std::string& endpoint)
+//! With `curve`, both ends use CurveZMQ as the Link's tcp:// does (no ZAP handler).
+Latency RawZmq(const Settings& settings, Meter& meter, const std::string& endpoint, bool curve = false)
 {
+    char server_public[41], server_secret[41], client_public[41], client_secret[41];
+    if (curve && (zmq_curve_keypair(server_public, server_secret) != 0 ||
+                  zmq_curve_keypair(client_public, client_secret) != 0)) {
+        throw Failure(std::string("zmq_curve_keypair: ") + zmq_strerror(zmq_errno()));
+    }
     std::fflush(stdout);
     pid_t pid = ::fork();
     if (pid < 0) throw Failure(std::string("fork: ") + std::strerror(errno));
     if (pid == 0) {
         void* context = zmq_ctx_new();
         void* router = zmq_socket(context, ZMQ_ROUTER);
+        if (curve) {
+            int one = 1;
+            zmq_setsockopt(router, ZMQ_CURVE_SERVER, &one, sizeof one);
+            zmq_setsockopt(router, ZMQ_CURVE_SECRETKEY, server_secret, 40);
+        }
         if (zmq_bind(router, endpoint.c_str()) != 0) ::_exit(1);
         for (;;) {
             zmq_msg_t id, body;
@@ -394,6 +407,11 @@ Latency RawZmq(const Settings& settings, Meter& meter, const std::string& endpoi
     int linger = 0, timeout = 5000;
     zmq_setsockopt(dealer, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(dealer, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    if (curve) {
+        zmq_setsockopt(dealer, ZMQ_CURVE_SERVERKEY, server_public, 40);
+        zmq_setsockopt(dealer, ZMQ_CURVE_PUBLICKEY, client_public, 40);
+        zmq_setsockopt(dealer, ZMQ_CURVE_SECRETKEY, client_secret, 40);
+    }
     std::string error;
     if (zmq_connect(dealer, endpoint.c_str()) != 0) error = "zmq_connect: " + std::string(zmq_strerror(zmq_errno()));
     std::vector<uint8_t> out(SMALL, 0x5a), in(SMALL + 1);
@@ -414,6 +432,23 @@ Latency RawZmq(const Settings& settings, Meter& meter, const std::string& endpoi
     zmq_ctx_term(context);
     if (!error.empty()) throw Failure(error);
     return Summarize(std::move(samples));
+}
+
+//! A loopback TCP port that was free a moment ago (the raw ZeroMQ child binds it).
+uint16_t FreeTcpPort()
+{
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+        if (fd >= 0) ::close(fd);
+        throw Failure(std::string("cannot find a free port: ") + std::strerror(errno));
+    }
+    ::close(fd);
+    return ntohs(address.sin_port);
 }
 
 // ---------------------------------------------------------------- the Echo service
@@ -659,6 +694,14 @@ Figures RunPass(const Pass& pass, const Settings& settings)
                 label, zmq.median_us, zmq.p99_us, zmq.median_us / raw.median_us);
     cost("zmq.echo", "call");
 
+    Latency zmq_curve = RawZmq(settings, meter, "tcp://127.0.0.1:" + std::to_string(FreeTcpPort()), /*curve=*/true);
+    f["zmq_curve.median_us"] = zmq_curve.median_us;
+    f["zmq_curve.median_ratio"] = zmq_curve.median_us / raw.median_us;
+    std::printf("raw zmq tcp 64B  %-8s median %7.1f us  p99 %7.1f us   ratio to socketpair %.1fx "
+                "(libzmq over tcp:// with CurveZMQ, no Link: the floor for tcp)\n",
+                label, zmq_curve.median_us, zmq_curve.p99_us, zmq_curve.median_us / raw.median_us);
+    cost("zmq_curve.echo", "call");
+
     for (std::string transport : {"ipc", "tcp"}) {
         bool tcp = transport == "tcp";
         std::string endpoint = tcp ? std::string("tcp://127.0.0.1:0") : "ipc://" + (dir / "echo.sock").string();
@@ -803,6 +846,8 @@ void PrintSummary(const std::vector<std::pair<std::string, Figures>>& passes)
     row("raw zmq 64B median (us)", "zmq.median_us", "%.1f");
     row("raw zmq median / socketpair", "zmq.median_ratio", "%.1fx");
     row("raw zmq cpu us / switches", "zmq.echo.cpu_us", "%.1f");
+    row("raw zmq tcp+curve median (us)", "zmq_curve.median_us", "%.1f");
+    row("raw zmq tcp+curve / socketpair", "zmq_curve.median_ratio", "%.1fx");
     row("", "zmq.echo.switches", "%.1f");
     for (std::string t : {"ipc", "tcp"}) {
         row((t + " echo 64B median (us)").c_str(), t + ".median_us", "%.1f");
