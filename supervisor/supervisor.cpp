@@ -8,6 +8,8 @@
 #include <supervisor/restart_policy.h>
 #include <supervisor/spawn.h>
 
+#include <services/p2p-agent/handoff.h>
+
 #include <common/consensus/params.h>
 #include <common/interfaces/node_ipc.h>
 #include <common/interfaces/rpc_error.h>
@@ -34,6 +36,7 @@
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -61,6 +64,8 @@ struct ServiceInfo {
 };
 constexpr ServiceInfo SERVICES[] = {{"node", "nodebinary"}, {"wallet", "walletbinary"}, {"gui-bridge", "guibridgebinary"}};
 constexpr std::string_view AGENT_ROLE = "p2p-agent";
+constexpr int64_t DEFAULT_AGENT_SPARES = 2;
+constexpr int64_t MAX_AGENT_SPARES = 16;
 constexpr std::string_view STOP_ORDER[] = {"gui-bridge", "wallet", "p2p-agent", "node"};
 
 //! Command-line options orreryd passes on as given ("*": to every child).
@@ -223,6 +228,13 @@ private:
     void StopChild(Child& child);
     void OnAccept(int fd, const std::string& peer, const std::string& local);
     void SpawnInbound(int fd, int64_t peer_id, const std::string& peer);
+    //! Hands the peer to a spare agent; false when none took it.
+    bool HandToSpare(int fd, int64_t peer_id, const std::string& peer);
+    //! A spare wrote on its control socket ("ready", or its end closed).
+    void OnSpareMessage(int control);
+    //! Starts spares up to -agentspares once the services run.
+    void ReplenishSpares(Clock::time_point now);
+    void DropSpares();
 
     void ReadOutput(int fd, bool final);
     void WriteLine(std::string_view line);
@@ -240,6 +252,16 @@ private:
 
     std::deque<Service> m_services; // deque: stable addresses
     std::optional<std::filesystem::path> m_agent_binary;
+    //! Agents started ahead of need (services/p2p-agent/handoff.h), oldest first.
+    struct Spare {
+        pid_t pid{0};
+        int control{-1};    //!< orreryd's end of the hand-off socket pair
+        bool ready{false};  //!< it said "ready": connected to the node, waiting
+        bool silent{false}; //!< its end closed or failed: no more to read
+    };
+    std::deque<Spare> m_spares;
+    size_t m_spare_target{0};
+    Clock::time_point m_spares_after{}; //!< back-off after a spare died unused
     std::map<pid_t, Child> m_children;
     std::map<int, Output> m_outputs;
     size_t m_sequence{0}; //!< the service the start sequence waits on
@@ -272,7 +294,9 @@ Constellation::Constellation(const ArgsManager& args, std::vector<std::string> c
     : m_args(args), m_command_line(std::move(command_line)), m_supervisor_endpoint(std::move(supervisor_endpoint)),
       m_net(args.GetDataDirNet()),
       m_stop_timeout(std::max<int64_t>(1, args.GetIntArg("stoptimeout", DEFAULT_STOP_TIMEOUT))),
-      m_startup_timeout(std::max<int64_t>(1, args.GetIntArg("startuptimeout", DEFAULT_STARTUP_TIMEOUT)))
+      m_startup_timeout(std::max<int64_t>(1, args.GetIntArg("startuptimeout", DEFAULT_STARTUP_TIMEOUT))),
+      m_spare_target(static_cast<size_t>(std::clamp<int64_t>(args.GetIntArg("agentspares", DEFAULT_AGENT_SPARES), 0,
+                                                             MAX_AGENT_SPARES)))
 {
 }
 
@@ -687,6 +711,10 @@ void Constellation::SpawnInbound(int fd, int64_t peer_id, const std::string& pee
         LogPrintf("Inbound connection from {} (peer {}) dropped: orrery-p2p-agent is not built", peer, peer_id);
         return;
     }
+    if (HandToSpare(fd, peer_id, peer)) {
+        ReplenishSpares(Clock::now());
+        return;
+    }
     std::vector<std::string> argv{"orrery-p2p-agent", fmt::format("-peerid={}", peer_id), "-inboundfd=3",
                                   "-peeraddress=" + peer};
     auto common = CommonArgs(AGENT_ROLE);
@@ -701,6 +729,89 @@ void Constellation::SpawnInbound(int fd, int64_t peer_id, const std::string& pee
     } catch (const std::exception& e) {
         LogPrintf("Error: inbound connection from {} dropped: {}", peer, e.what());
     }
+}
+
+bool Constellation::HandToSpare(int fd, int64_t peer_id, const std::string& peer)
+{
+    while (!m_spares.empty()) {
+        // The oldest ready spare; else the oldest still starting (it reads the hand-off once ready).
+        auto pick = std::find_if(m_spares.begin(), m_spares.end(), [](const Spare& s) { return s.ready && !s.silent; });
+        if (pick == m_spares.end()) pick = m_spares.begin();
+        Spare spare = *pick;
+        m_spares.erase(pick);
+        const bool sent = p2p_agent::SendHandoff(spare.control, peer_id, peer, fd);
+        const int error = errno;
+        // Read its "ready" if it is still queued: closing with unread data resets the spare's end.
+        char ready[16];
+        while (::recv(spare.control, ready, sizeof ready, MSG_DONTWAIT) > 0) {
+        }
+        ::close(spare.control);
+        auto it = m_children.find(spare.pid);
+        if (!sent || it == m_children.end()) {
+            LogDebug(LogCategory::NET, "Spare p2p-agent {} could not take peer {}: {}", spare.pid, peer_id,
+                     sent ? "it is gone" : std::strerror(error));
+            continue;
+        }
+        Child& child = it->second;
+        child.peer_address = peer;
+        child.peer_id = peer_id;
+        child.state = "running";
+        LogDebug(LogCategory::NET, "p2p-agent {} (a spare) serves inbound peer {} ({})", spare.pid, peer_id, peer);
+        return true;
+    }
+    return false;
+}
+
+void Constellation::ReplenishSpares(Clock::time_point now)
+{
+    if (m_stopping || !m_all_started || !m_agent_binary || now < m_spares_after) return;
+    while (m_spares.size() < m_spare_target) {
+        int pair[2];
+        if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+            LogPrintf("Error: cannot make a socket pair for a spare p2p-agent: {}", std::strerror(errno));
+            m_spares_after = now + std::chrono::seconds{1};
+            return;
+        }
+        std::vector<std::string> argv{"orrery-p2p-agent", "-spare=3"};
+        auto common = CommonArgs(AGENT_ROLE);
+        argv.insert(argv.end(), common.begin(), common.end());
+        try {
+            pid_t pid = SpawnChild(*m_agent_binary, std::move(argv), {pair[1]}, std::string(AGENT_ROLE));
+            ::close(pair[1]);
+            m_children.at(pid).state = "spare-starting";
+            m_spares.push_back({pid, pair[0]});
+        } catch (const std::exception& e) {
+            ::close(pair[0]);
+            ::close(pair[1]);
+            LogPrintf("Error: cannot start a spare p2p-agent: {}", e.what());
+            m_spares_after = now + std::chrono::seconds{1};
+            return;
+        }
+    }
+}
+
+void Constellation::OnSpareMessage(int control)
+{
+    auto spare = std::find_if(m_spares.begin(), m_spares.end(), [&](const Spare& s) { return s.control == control; });
+    if (spare == m_spares.end()) return;
+    char message[16];
+    ssize_t n = ::recv(control, message, sizeof message, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (n == 5 && std::string_view(message, 5) == "ready" && !spare->ready) {
+        spare->ready = true;
+        if (auto child = m_children.find(spare->pid); child != m_children.end()) child->second.state = "spare";
+        LogDebug(LogCategory::NET, "Spare p2p-agent {} is ready", spare->pid);
+        return;
+    }
+    spare->silent = true; // exiting, or talking nonsense: it is reaped or used as it is
+    if (n > 0) LogPrintf("Spare p2p-agent {} sent an unexpected message on its hand-off socket", spare->pid);
+}
+
+void Constellation::DropSpares()
+{
+    // A spare whose socket closes exits quietly; it is also stopped with the agents.
+    for (const Spare& spare : m_spares) ::close(spare.control);
+    m_spares.clear();
 }
 
 // ---------------------------------------------------------------------------
@@ -735,6 +846,21 @@ void Constellation::OnExit(pid_t pid, int status)
     Child child = std::move(it->second);
     m_children.erase(it);
     std::string how = DescribeExit(status);
+    if (child.role == AGENT_ROLE && child.state.starts_with("spare")) {
+        auto spare = std::find_if(m_spares.begin(), m_spares.end(), [&](const Spare& s) { return s.pid == pid; });
+        if (spare != m_spares.end()) {
+            ::close(spare->control);
+            m_spares.erase(spare);
+        }
+        if (m_stopping) {
+            LogDebug(LogCategory::NET, "Spare p2p-agent {} {}", pid, how);
+        } else {
+            // Unused and gone: something is wrong with agents; do not spin.
+            m_spares_after = Clock::now() + std::chrono::seconds{1};
+            LogPrintf("Spare p2p-agent {} {} before it served a peer; starting another in 1 s", pid, how);
+        }
+        return;
+    }
     if (child.role == AGENT_ROLE) {
         LogPrintf("p2p-agent {} for peer {} ({}) {}", pid, child.peer_id, child.peer_address, how);
         return;
@@ -794,6 +920,7 @@ void Constellation::BeginShutdown(int exit_code)
     m_stopping = true;
     m_exit_code = exit_code;
     m_listener.Stop(); // no new agents
+    DropSpares();
     for (Service& service : m_services) {
         service.restart_at.reset();
         if (service.probe_cancel) *service.probe_cancel = true;
@@ -830,6 +957,7 @@ void Constellation::HandleTimers(Clock::time_point now)
     for (Service& service : m_services) {
         if (service.restart_at && *service.restart_at <= now) StartService(service);
     }
+    ReplenishSpares(now);
 }
 
 int Constellation::TimeoutMs(Clock::time_point now) const
@@ -841,6 +969,7 @@ int Constellation::TimeoutMs(Clock::time_point now) const
     for (const auto& [pid, child] : m_children) consider(child.kill_at);
     if (!m_stopping) {
         for (const Service& service : m_services) consider(service.restart_at);
+        if (m_all_started && m_spares.size() < m_spare_target && m_agent_binary) consider(m_spares_after);
     }
     if (!next) return -1;
     if (*next <= now) return 0;
@@ -866,6 +995,7 @@ void Constellation::Advance()
     if (!m_all_started) {
         m_all_started = true;
         LogPrintf("All services started");
+        ReplenishSpares(Clock::now());
     }
 }
 
@@ -939,14 +1069,21 @@ int Constellation::Loop()
         fds.push_back({m_signal_fd, POLLIN, 0});
         fds.push_back({m_event_fd, POLLIN, 0});
         for (const auto& [fd, output] : m_outputs) fds.push_back({fd, POLLIN, 0});
+        const size_t outputs_end = fds.size();
+        for (const Spare& spare : m_spares) {
+            if (!spare.ready && !spare.silent) fds.push_back({spare.control, POLLIN, 0});
+        }
         int n = ::poll(fds.data(), fds.size(), TimeoutMs(Clock::now()));
         if (n < 0 && errno != EINTR) {
             LogPrintf("Error: poll: {}", std::strerror(errno));
             BeginShutdown(1);
         }
         if (n > 0) {
-            for (size_t i = 2; i < fds.size(); ++i) {
+            for (size_t i = 2; i < outputs_end; ++i) {
                 if (fds[i].revents) ReadOutput(fds[i].fd, false);
+            }
+            for (size_t i = outputs_end; i < fds.size(); ++i) {
+                if (fds[i].revents) OnSpareMessage(fds[i].fd); // before a reap closes its socket
             }
             if (fds[0].revents) HandleSignals();
             if (fds[1].revents) RunCommands();
@@ -1028,6 +1165,10 @@ void AddArgs(ArgsManager& args)
     args.AddArg("-walletbinary=<path>", "Run this program as the wallet (default: orrery-wallet beside orreryd)");
     args.AddArg("-guibridgebinary=<path>", "Run this program as the gui-bridge (default: orrery-gui-bridge)");
     args.AddArg("-agentbinary=<path>", "Run this program for each peer (default: orrery-p2p-agent)");
+    args.AddArg("-agentspares=<n>",
+                fmt::format("Keep <n> p2p-agents started ahead of need, so an inbound peer does not wait for a "
+                            "process to start; 0 starts one per connection (default: {}, at most {})",
+                            DEFAULT_AGENT_SPARES, MAX_AGENT_SPARES));
     // Passed on to the services (see FORWARDED); orreryd only accepts them.
     args.AddArg("-connect=<ip>", "Connect only to the specified node(s) (node)", ARG_NETWORK_ONLY);
     args.AddArg("-addnode=<ip>", "Add a node to connect to (node)", ARG_NETWORK_ONLY);

@@ -14,7 +14,7 @@ namespace orrery::interfaces {
 struct ProcessStatus {
     std::string role;
     int64_t pid{0};
-    std::string state;          //!< "running", "starting", "stopping"
+    std::string state;          //!< "running", "starting", "stopping"; "spare" for an agent started ahead of need
     std::string peer_address;   //!< p2p-agents only
     int64_t uptime_seconds{0};
     int64_t restarts{0};

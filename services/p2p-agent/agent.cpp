@@ -2,6 +2,7 @@
 // forwarded to PeerHost, and the Agent interface served back to the node.
 #include <services/p2p-agent/agent.h>
 
+#include <services/p2p-agent/handoff.h>
 #include <services/p2p-agent/peer.h>
 #include <services/p2p-agent/sandbox.h>
 
@@ -14,6 +15,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -118,7 +120,9 @@ std::string PeerAddressOf(int fd)
                       NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
         return "";
     }
-    return address.ss_family == AF_INET6 ? "[" + std::string(host) + "]:" + port : std::string(host) + ":" + port;
+    // fmt rather than operator+ on a literal: GCC 12 warns falsely (-Wrestrict) on that at -O3.
+    if (address.ss_family == AF_INET6) return fmt::format("[{}]:{}", host, port);
+    return fmt::format("{}:{}", host, port);
 }
 
 std::chrono::milliseconds Seconds(const ArgsManager& args, std::string_view name, int64_t fallback)
@@ -135,6 +139,10 @@ void AddArgs(ArgsManager& args)
     args.AddArg("-inboundfd=<fd>", "Serve an inbound connection whose socket is inherited as <fd>",
                 ARG_COMMAND_LINE_ONLY);
     args.AddArg("-connect=<host:port>", "Dial this peer (outbound connection)", ARG_COMMAND_LINE_ONLY);
+    args.AddArg("-spare=<fd>",
+                "Start as a spare: connect to the node, then wait for orreryd to hand over an inbound peer "
+                "on the Unix socket <fd> (see handoff.h)",
+                ARG_COMMAND_LINE_ONLY);
     args.AddArg("-peeraddress=<ip:port>", "The peer's address as the node knows it", ARG_COMMAND_LINE_ONLY);
     args.AddArg("-connectiontype=<type>", "bitcoind's connection type (inbound, outbound-full-relay, manual, ...)",
                 ARG_COMMAND_LINE_ONLY);
@@ -197,10 +205,15 @@ int DialPeer(const std::string& address, std::chrono::milliseconds timeout)
 int Run(const ArgsManager& args)
 {
     // Start-up: everything that needs files, names or new descriptors happens here.
-    const int64_t peer_id = args.GetIntArg("peerid", -1);
-    const bool inbound = args.IsArgSet("inboundfd");
-    if (peer_id < 0 || inbound == args.IsArgSet("connect")) {
-        LogPrintf("Error: -peerid and exactly one of -inboundfd and -connect are needed");
+    const bool spare = args.IsArgSet("spare");
+    int64_t peer_id = args.GetIntArg("peerid", -1);
+    const bool inbound = spare || args.IsArgSet("inboundfd");
+    if (spare && (args.IsArgSet("peerid") || args.IsArgSet("inboundfd") || args.IsArgSet("connect"))) {
+        LogPrintf("Error: -spare takes its peer from orreryd, not from -peerid, -inboundfd or -connect");
+        return 1;
+    }
+    if (!spare && (peer_id < 0 || inbound == args.IsArgSet("connect"))) {
+        LogPrintf("Error: -peerid and exactly one of -inboundfd and -connect are needed (or -spare)");
         return 1;
     }
     sigset_t signals;
@@ -211,7 +224,9 @@ int Run(const ArgsManager& args)
     int fd = -1;
     std::string address = args.GetArg("peeraddress", "");
     try {
-        if (inbound) {
+        if (spare) {
+            // The peer comes later, from orreryd.
+        } else if (inbound) {
             fd = static_cast<int>(args.GetIntArg("inboundfd", -1));
             struct stat st {
             };
@@ -246,6 +261,35 @@ int Run(const ArgsManager& args)
     try {
         connection = client.Connect(endpoint);
         host = ipc::MakeProxy<interfaces::PeerHost>(connection);
+    } catch (const std::exception& e) {
+        LogPrintf("Error: cannot reach the node at {}: {}", endpoint, e.what());
+        if (fd >= 0) ::close(fd);
+        return 1;
+    }
+    if (spare) {
+        const int control = static_cast<int>(args.GetIntArg("spare", -1));
+        // orreryd may have handed a peer over and closed its end already: the
+        // message is still there to read, so a failed "ready" is no error.
+        [[maybe_unused]] ssize_t sent = ::send(control, "ready", 5, MSG_NOSIGNAL | MSG_DONTWAIT);
+        HandoffWait wait = WaitForHandoff(control);
+        ::close(control);
+        switch (wait.outcome) {
+        case HandoffWait::Outcome::HANDOFF: break;
+        case HandoffWait::Outcome::CLOSED:
+        case HandoffWait::Outcome::SIGNALLED:
+            LogDebug(LogCategory::NET, "Spare agent no longer needed");
+            client.Stop();
+            return 0;
+        case HandoffWait::Outcome::BAD_MESSAGE:
+            LogPrintf("Error: bad hand-off from orreryd on fd {}: {}", control, wait.error);
+            client.Stop();
+            return 1;
+        }
+        peer_id = wait.handoff.peer_id;
+        fd = wait.handoff.fd;
+        address = wait.handoff.address;
+    }
+    try {
         params = host->registerAgent(peer_id, ::getpid(), address, inbound);
     } catch (const std::exception& e) {
         LogPrintf("Error: cannot register peer={} with the node at {}: {}", peer_id, endpoint, e.what());

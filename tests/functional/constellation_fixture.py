@@ -137,7 +137,12 @@ class Constellation:
         return json.loads(self.cli("-supervisor", "status").stdout)
 
     def entries(self, role):
-        return [entry for entry in self.status() if entry["role"] == role]
+        """Status entries of `role`; for p2p-agent, the agents serving a peer (not the spares)."""
+        return [entry for entry in self.status() if entry["role"] == role and not entry.get("state", "").startswith("spare")]
+
+    def spares(self):
+        """The p2p-agents orreryd started ahead of need (-agentspares)."""
+        return [entry for entry in self.status() if entry["role"] == "p2p-agent" and entry.get("state", "").startswith("spare")]
 
     def pid(self, role):
         """The pid of a running service, as `orrery-cli -supervisor status` reports it."""

@@ -17,7 +17,7 @@ SERVICES = ["node", "wallet", "gui-bridge"]
 
 def test_status_lists_orreryd_and_the_services_with_their_pids(constellation_factory):
     c = constellation_factory().start()
-    status = c.status()
+    status = [e for e in c.status() if e["role"] != "p2p-agent"]  # spares: see the spare tests
     print(status)
     assert [e["role"] for e in status] == ["orreryd"] + SERVICES
     assert status[0]["pid"] == c.process.pid
@@ -46,7 +46,60 @@ def test_a_killed_node_is_restarted_with_a_new_pid(constellation_factory):
     print(f"node restarted as {entry['pid']} after {time.monotonic() - started:.1f}s")
     assert entry["restarts"] == 1
     assert "killed by signal 9 (KILL); restarting it in 1000 ms" in c.log()
-    assert [e["role"] for e in c.status()] == ["orreryd"] + SERVICES
+    assert [e["role"] for e in c.status() if e["role"] != "p2p-agent"] == ["orreryd"] + SERVICES
+
+
+def version_message(port):
+    from bitcoin.messages import msg_version
+    import bitcoin
+    bitcoin.SelectParams("regtest")
+    version = msg_version()
+    version.nVersion = 70016
+    version.addrTo.port = port
+    return version.to_bytes()
+
+
+def test_spare_agents_wait_ready_and_take_inbound_peers(constellation_factory):
+    """orreryd keeps -agentspares agents started ahead of need; a peer goes to a ready one, which
+    becomes that peer's agent, and another spare takes its place. A spare that dies unused is replaced."""
+    c = constellation_factory(extra_args=["-agentspares=2", "-debug=net"]).start()
+    spares = wait_for(lambda: (lambda s: s if len(s) == 2 and all(e["state"] == "spare" for e in s) else None)(
+        c.spares()), 20, "two ready spares")
+    for entry in spares:
+        assert os.readlink(f"/proc/{entry['pid']}/exe") == str(c.binaries["p2p-agent"])
+        assert "-spare=3" in open(f"/proc/{entry['pid']}/cmdline").read().split("\0")
+    assert not c.entries("p2p-agent")
+    ready = {e["pid"] for e in spares}
+
+    with socket.create_connection(("127.0.0.1", c.p2p_port)) as peer:
+        peer.sendall(version_message(c.p2p_port))
+        agents = wait_for(lambda: c.entries("p2p-agent"), 15, "an agent for the peer")
+        assert agents[0]["pid"] in ready, "a ready spare serves the peer"
+        assert agents[0]["peer_address"] == "%s:%d" % peer.getsockname()
+        assert peer.recv(24)[4:16].rstrip(b"\0") == b"version"  # the handed-over socket works
+        wait_for(lambda: len(c.spares()) == 2 and agents[0]["pid"] not in {e["pid"] for e in c.spares()}, 15,
+                 "a new spare in place of the one used")
+        assert f"p2p-agent {agents[0]['pid']} (a spare) serves inbound peer" in c.log()
+
+    # A spare killed before it served anyone is replaced, after a pause.
+    victim = c.spares()[0]["pid"]
+    os.kill(victim, signal.SIGKILL)
+    wait_for(lambda: len(c.spares()) == 2 and victim not in {e["pid"] for e in c.spares()}, 15,
+             "a replacement spare")
+    assert f"Spare p2p-agent {victim} killed by signal 9 (KILL) before it served a peer; starting another in 1 s" \
+        in c.log()
+
+
+def test_without_spares_each_peer_gets_a_fresh_agent(constellation_factory):
+    c = constellation_factory(extra_args=["-agentspares=0"]).start()
+    time.sleep(0.5)
+    assert not c.spares()
+    with socket.create_connection(("127.0.0.1", c.p2p_port)) as peer:
+        peer.sendall(version_message(c.p2p_port))
+        agents = wait_for(lambda: c.entries("p2p-agent"), 15, "an agent for the peer")
+        assert "-inboundfd=3" in open(f"/proc/{agents[0]['pid']}/cmdline").read().split("\0")
+        assert peer.recv(24)[4:16].rstrip(b"\0") == b"version"
+    assert not c.spares()
 
 
 def test_a_crash_loop_makes_orreryd_give_up_with_one_clear_line(constellation_factory):
