@@ -47,10 +47,9 @@ std::optional<Handoff> DecodeHandoff(std::span<const uint8_t> bytes)
     return handoff;
 }
 
-bool SendHandoff(int control, int64_t peer_id, const std::string& address, int fd)
+bool SendWithFd(int control, std::string_view bytes, int fd)
 {
-    const std::string message = EncodeHandoff(peer_id, address);
-    iovec io{const_cast<char*>(message.data()), message.size()};
+    iovec io{const_cast<char*>(bytes.data()), bytes.size()};
     alignas(cmsghdr) char space[CMSG_SPACE(sizeof(int))]{};
     msghdr msg{};
     msg.msg_iov = &io;
@@ -66,7 +65,12 @@ bool SendHandoff(int control, int64_t peer_id, const std::string& address, int f
     do {
         sent = ::sendmsg(control, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
     } while (sent < 0 && errno == EINTR);
-    return sent == static_cast<ssize_t>(message.size());
+    return sent == static_cast<ssize_t>(bytes.size());
+}
+
+bool SendHandoff(int control, int64_t peer_id, const std::string& address, int fd)
+{
+    return SendWithFd(control, EncodeHandoff(peer_id, address), fd);
 }
 
 HandoffWait WaitForHandoff(int control)

@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace orrery::p2p_agent {
 
@@ -29,6 +30,8 @@ std::string EncodeHandoff(int64_t peer_id, const std::string& address);
 //! Parses a message of EncodeHandoff (fd left at -1); nullopt for anything else.
 std::optional<Handoff> DecodeHandoff(std::span<const uint8_t> bytes);
 
+//! Sends `bytes` as one message with `fd` attached; false (errno set) when the other end is gone.
+bool SendWithFd(int control, std::string_view bytes, int fd);
 //! Sends the message and `fd` over `control`; false (errno set) when the spare is gone.
 bool SendHandoff(int control, int64_t peer_id, const std::string& address, int fd);
 

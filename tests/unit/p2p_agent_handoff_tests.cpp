@@ -97,20 +97,7 @@ TEST_CASE("a spare whose control socket closes, or that gets a bad message or no
     {
         Pair control, peer;
         const std::string garbage = "orrery-handoff 9\n1\na:1\n";
-        // Send garbage with a socket attached, the way SendHandoff attaches one.
-        iovec io{const_cast<char*>(garbage.data()), garbage.size()};
-        alignas(cmsghdr) char space[CMSG_SPACE(sizeof(int))]{};
-        msghdr msg{};
-        msg.msg_iov = &io;
-        msg.msg_iovlen = 1;
-        msg.msg_control = space;
-        msg.msg_controllen = sizeof space;
-        cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(cmsg), &peer.fds[0], sizeof(int));
-        REQUIRE(::sendmsg(control.fds[0], &msg, 0) == static_cast<ssize_t>(garbage.size()));
+        REQUIRE(SendWithFd(control.fds[0], garbage, peer.fds[0]));
         int next_fd = ::dup(0); // the lowest free number: where the received copy had landed
         ::close(next_fd);
         HandoffWait wait = WaitForHandoff(control.fds[1]);
