@@ -36,7 +36,8 @@ public:
     //! bitcoind's chain name: "main", "test", "testnet4", "signet" or "regtest".
     virtual std::string getChainName() = 0;
     virtual ChainTip getTip() = 0;
-    //! Hash (hex) of the active chain's block at `height`; RPC_INVALID_PARAMETER "Block height out of range" past the tip.
+    //! Hash (hex) of the active chain's block at `height`; RPC_INVALID_PARAMETER "Block height out of range" past the
+    //! tip.
     virtual std::string getBlockHash(int64_t height) = 0;
     //! Tip changes, in order; the current tip first, at once and after each renewal (reconnection).
     virtual std::unique_ptr<ipc::Subscription> subscribeNotifications(std::shared_ptr<ChainListener> listener) = 0;

@@ -36,9 +36,15 @@ size_t ChainService::SubscriberCount() const
     return m_listeners.size();
 }
 
-std::string ChainService::getChainName() { return m_chain.Name(); }
+std::string ChainService::getChainName()
+{
+    return m_chain.Name();
+}
 
-interfaces::ChainTip ChainService::getTip() { return Tip(); }
+interfaces::ChainTip ChainService::getTip()
+{
+    return Tip();
+}
 
 std::string ChainService::getBlockHash(int64_t height)
 {
@@ -47,8 +53,8 @@ std::string ChainService::getBlockHash(int64_t height)
     return hash->GetHex();
 }
 
-std::unique_ptr<ipc::Subscription> ChainService::subscribeNotifications(
-    std::shared_ptr<interfaces::ChainListener> listener)
+std::unique_ptr<ipc::Subscription>
+ChainService::subscribeNotifications(std::shared_ptr<interfaces::ChainListener> listener)
 {
     uint64_t id;
     {

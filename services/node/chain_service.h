@@ -35,7 +35,8 @@ public:
     std::string getChainName() override;
     interfaces::ChainTip getTip() override;
     std::string getBlockHash(int64_t height) override;
-    std::unique_ptr<ipc::Subscription> subscribeNotifications(std::shared_ptr<interfaces::ChainListener> listener) override;
+    std::unique_ptr<ipc::Subscription>
+    subscribeNotifications(std::shared_ptr<interfaces::ChainListener> listener) override;
 
 private:
     const node::Chain& m_chain;

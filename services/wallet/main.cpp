@@ -69,7 +69,9 @@ int main(int argc, char* argv[])
     // The node may come later or go and come back: the wallet serves on meanwhile.
     wallet::NodeLink node(
         wallet::GetNodeEndpoint(args), wallet::NodeClientOptions(args), args.GetChain(),
-        [service](const interfaces::ChainTip& tip) { service->SetLastProcessedBlock({tip.hash, tip.height}); },
+        [service](const interfaces::ChainTip& tip) {
+            service->SetLastProcessedBlock({tip.hash, tip.height});
+        },
         [](const std::string&) { ::kill(::getpid(), SIGTERM); }); // a node of another network: stop, exit 1
     node.Start();
 

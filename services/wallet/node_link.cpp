@@ -28,7 +28,10 @@ NodeLink::NodeLink(std::string endpoint, ipc::Options options, std::string chain
 {
 }
 
-NodeLink::~NodeLink() { Stop(); }
+NodeLink::~NodeLink()
+{
+    Stop();
+}
 
 void NodeLink::Start(std::chrono::milliseconds retry)
 {

@@ -62,10 +62,10 @@ private:
 
     mutable std::mutex m_mutex;
     std::condition_variable m_cv;
-    bool m_stopping{false};                     // guarded by m_mutex
+    bool m_stopping{false};                            // guarded by m_mutex
     std::optional<interfaces::ChainTip> m_pending_tip; // guarded by m_mutex: arrived, not yet handed on
-    std::string m_refusal;                      // guarded by m_mutex
-    bool m_connected{false};                    // guarded by m_mutex
+    std::string m_refusal;                             // guarded by m_mutex
+    bool m_connected{false};                           // guarded by m_mutex
     std::thread m_thread;
     std::unique_ptr<ipc::Subscription> m_subscription; // the link thread's until it ends, then Stop's
 };

@@ -117,7 +117,8 @@ TEST_CASE("Chain names each network as bitcoind does")
              std::tuple{ChainType::TESTNET, "test", "000000000933ea01ad0ee984209779baaec3ced90fa3f408719526f8d77f4943"},
              std::tuple{ChainType::TESTNET4, "testnet4",
                         "00000000da84f2bafbbc53dee25a72ae507ff4914b867c565be350b0da8bf043"},
-             std::tuple{ChainType::SIGNET, "signet", "00000008819873e925422c1ff0f99f7cc9bbb232af63a077a480a3633bee1ef6"},
+             std::tuple{ChainType::SIGNET, "signet",
+                        "00000008819873e925422c1ff0f99f7cc9bbb232af63a077a480a3633bee1ef6"},
          }) {
         node::Chain chain(GetChainParams(type));
         node::ChainService service(chain);
@@ -191,7 +192,8 @@ TEST_CASE("over IPC a wallet calls Chain and subscribes; the subscription ends w
     for (const char* role : {"gui-bridge", "p2p-agent"}) {
         ipc::Client other(ClientOptions(role));
         auto refused = ipc::MakeProxy<interfaces::Chain>(other.Connect(endpoint));
-        CHECK(CaptureError([&] { refused->getTip(); }).first == static_cast<int32_t>(ipc::ErrorCode::PERMISSION_DENIED));
+        CHECK(CaptureError([&] { refused->getTip(); }).first ==
+              static_cast<int32_t>(ipc::ErrorCode::PERMISSION_DENIED));
         other.Stop();
     }
     server.Stop();

@@ -224,7 +224,7 @@ TEST_CASE("wallet methods follow the /wallet/ URL and the wallet's errors")
     CHECK(f.Call("getnewaddress", Json::array(), "nosuch")["error"]["code"] == -18);
     CHECK(f.Call("getnewaddress", {"*"})["error"]["code"] == -11);
     CHECK(f.Call("getwalletinfo", Json::array(), "w1")["result"]["walletname"] == "w1");
-    // bitcoind's shape: "lastprocessedblock": {"hash": hex, "height": n}; absent while the wallet never reached the node.
+    // bitcoind's "lastprocessedblock": {"hash", "height"}; absent until the wallet has reached the node.
     CHECK(f.Call("getwalletinfo", Json::array(), "w1")["result"]["lastprocessedblock"] ==
           Json{{"hash", std::string(64, 'a')}, {"height", 7}});
     CHECK_FALSE(f.Call("getwalletinfo", Json::array(), "w2")["result"].contains("lastprocessedblock"));

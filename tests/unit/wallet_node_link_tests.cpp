@@ -39,8 +39,7 @@ struct ChainNode {
     std::shared_ptr<node::ChainService> service;
     ipc::Server server;
     ChainNode(ChainType type, const std::string& endpoint)
-        : chain(GetChainParams(type)), service(std::make_shared<node::ChainService>(chain)),
-          server(ServerOptions())
+        : chain(GetChainParams(type)), service(std::make_shared<node::ChainService>(chain)), server(ServerOptions())
     {
         server.Serve<interfaces::Chain>(service, node::CHAIN_CALLER_ROLES);
         server.Bind(endpoint);
