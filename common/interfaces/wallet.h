@@ -6,17 +6,27 @@
 #include <common/ipc/serialize.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace orrery::interfaces {
+
+//! A block by hash (hex, as bitcoind prints it) and height.
+struct BlockRef {
+    std::string hash;
+    int64_t height{0};
+    ORRERY_FIELDS(hash, height)
+};
 
 struct WalletInfo {
     std::string name;
     int64_t format_version{1};
     int64_t address_count{0};  //!< receive addresses handed out
     std::string master_fingerprint; //!< hex, public
-    ORRERY_FIELDS(name, format_version, address_count, master_fingerprint)
+    //! bitcoind's lastprocessedblock: the node's tip as the wallet last saw it; unset until it has heard from the node.
+    std::optional<BlockRef> last_processed_block;
+    ORRERY_FIELDS(name, format_version, address_count, master_fingerprint, last_processed_block)
 };
 
 class WalletLoader

@@ -199,6 +199,11 @@ Json WalletInfoToJson(const interfaces::WalletInfo& info)
     out["descriptors"] = true;
     out["external_signer"] = false;
     out["blank"] = false;
+    if (info.last_processed_block) {
+        // The node's tip as the wallet last saw it; absent until the wallet has reached the node.
+        out["lastprocessedblock"] = {{"hash", info.last_processed_block->hash},
+                                     {"height", info.last_processed_block->height}};
+    }
     out["address_count"] = info.address_count;           // Orrery: receive addresses handed out
     out["master_fingerprint"] = info.master_fingerprint; // Orrery: BIP32 fingerprint of the seed
     return out;

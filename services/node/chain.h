@@ -10,6 +10,7 @@
 #include <common/interfaces/node.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,8 @@ public:
     int Height() const { return 0; }
     const BlockHeader& Tip() const { return m_params.genesis; }
     uint256 TipHash() const { return m_params.GenesisHash(); }
+    //! The hash of the active chain's block at `height`; nullopt when there is none.
+    std::optional<uint256> HashAt(int64_t height) const;
     //! Sum of the proofs of every block up to the tip.
     ArithUint256 TipChainWork() const { return m_tip_work; }
 

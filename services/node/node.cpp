@@ -3,6 +3,7 @@
 // process's run loop.
 #include <services/node/node.h>
 
+#include <common/interfaces/chain_ipc.h>
 #include <common/interfaces/node_ipc.h>
 #include <common/interfaces/peer_host_ipc.h>
 #include <common/interfaces/rpc_error.h>
@@ -10,6 +11,7 @@
 #include <common/ipc/endpoint.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
+#include <services/node/chain_service.h>
 
 #include <algorithm>
 #include <csignal>
@@ -564,6 +566,8 @@ int Run(const ArgsManager& args)
     ipc::Server server(options);
     server.Serve<interfaces::Node>(service);
     server.Serve<interfaces::PeerHost>(service, {"p2p-agent"});
+    auto chain_service = std::make_shared<ChainService>(service->GetChain());
+    server.Serve<interfaces::Chain>(chain_service, CHAIN_CALLER_ROLES);
     service->SetConnectionSource([&server] { return server.Peers(); });
     std::string endpoint = args.GetArg("ipcbind", DefaultEndpoint(args, "node"));
     // Safe under the lock: a socket left there belongs to a node that died.

@@ -2,6 +2,7 @@
 #include <services/wallet/init.h>
 
 #include <common/util/fs.h>
+#include <common/util/init.h>
 
 #include <fmt/format.h>
 
@@ -31,6 +32,23 @@ std::filesystem::path GetWalletDir(const ArgsManager& args)
 Network GetNetwork(const ArgsManager& args)
 {
     return ParseNetworkName(args.GetChain()).value_or(Network::MAIN);
+}
+
+std::string GetNodeEndpoint(const ArgsManager& args)
+{
+    return args.GetArg("ipcconnect", DefaultEndpoint(args, "node"));
+}
+
+ipc::Options NodeClientOptions(const ArgsManager& args)
+{
+    ipc::Options options;
+    options.role = "wallet";
+    options.interfaces = {"chain"};
+    options.server_role = "node";
+    options.keys_dir = args.GetDataDirNet() / "keys";
+    options.connect_timeout = std::chrono::milliseconds(1000);
+    options.max_message_size = static_cast<size_t>(args.GetIntArg("ipcmaxmessagesize", ipc::DEFAULT_MAX_MESSAGE_SIZE));
+    return options;
 }
 
 WalletDirLock::WalletDirLock(const std::filesystem::path& wallet_dir)

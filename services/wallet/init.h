@@ -4,6 +4,7 @@
 #ifndef ORRERY_SERVICES_WALLET_INIT_H
 #define ORRERY_SERVICES_WALLET_INIT_H
 
+#include <common/ipc/options.h>
 #include <common/keys/network.h>
 #include <common/util/args.h>
 
@@ -19,6 +20,10 @@ void AddArgs(ArgsManager& args);
 std::filesystem::path GetWalletDir(const ArgsManager& args);
 //! The key library's network for the chain the options chose.
 Network GetNetwork(const ArgsManager& args);
+//! -ipcconnect: where the node serves Chain (default <net>/run/node.sock).
+std::string GetNodeEndpoint(const ArgsManager& args);
+//! IPC settings of the wallet's client of the node's Chain.
+ipc::Options NodeClientOptions(const ArgsManager& args);
 
 //! Holds <walletdir>/.walletlock (flock) for the process's life.
 class WalletDirLock

@@ -1,7 +1,9 @@
 // orrery-wallet: the process that holds the keys. Loads its wallets, serves
 // WalletLoader and Wallet on -ipcbind (default <net>/run/wallet.sock) to the
-// roles allowed to ask, and runs until SIGTERM or SIGINT.
+// roles allowed to ask, follows the node's Chain on -ipcconnect (default
+// <net>/run/node.sock), and runs until SIGTERM or SIGINT.
 #include <services/wallet/init.h>
+#include <services/wallet/node_link.h>
 #include <services/wallet/wallet_service.h>
 
 #include <common/interfaces/wallet_ipc.h>
@@ -13,6 +15,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <unistd.h>
 
 namespace {
 int Fail(const std::string& message)
@@ -63,14 +66,28 @@ int main(int argc, char* argv[])
     LogPrintf("Wallet interfaces on {} (wallets in {}, loaded: {})", server.Endpoint(),
               wallet::GetWalletDir(args).string(), fmt::join(service->listWallets(), ", "));
 
+    // The node may come later or go and come back: the wallet serves on meanwhile.
+    wallet::NodeLink node(
+        wallet::GetNodeEndpoint(args), wallet::NodeClientOptions(args), args.GetChain(),
+        [service](const interfaces::ChainTip& tip) {
+            service->SetLastProcessedBlock({tip.hash, tip.height});
+        },
+        [](const std::string&) { ::kill(::getpid(), SIGTERM); }); // a node of another network: stop, exit 1
+    node.Start();
+
     for (int signal = 0; sigwait(&signals, &signal) == 0;) {
         if (signal != SIGHUP) break;
         ReopenLogFile();
     }
     LogPrintf("Shutdown requested, stopping");
+    node.Stop();
     server.Stop();
     if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6));
     service->CloseAll();
     LogPrintf("Shutdown done");
+    if (!node.Refusal().empty()) {
+        std::fprintf(stderr, "Error: %s\n", node.Refusal().c_str());
+        return 1;
+    }
     return 0;
 }

@@ -38,10 +38,15 @@ json Call(interfaces::WalletLoader& loader, interfaces::Wallet& wallet, const st
     if (method == "getnewaddress") return wallet.getNewAddress(arg(1), arg(2), arg(3));
     if (method == "getwalletinfo") {
         interfaces::WalletInfo info = wallet.getWalletInfo(arg(1));
-        return {{"name", info.name},
-                {"format_version", info.format_version},
-                {"address_count", info.address_count},
-                {"master_fingerprint", info.master_fingerprint}};
+        json out = {{"name", info.name},
+                    {"format_version", info.format_version},
+                    {"address_count", info.address_count},
+                    {"master_fingerprint", info.master_fingerprint}};
+        if (info.last_processed_block) {
+            out["last_processed_block"] = {{"hash", info.last_processed_block->hash},
+                                           {"height", info.last_processed_block->height}};
+        }
+        return out;
     }
     throw std::invalid_argument("unknown method " + method);
 }

@@ -313,9 +313,18 @@ std::string WalletService::getNewAddress(std::string wallet_name, std::string la
     }
 }
 
+void WalletService::SetLastProcessedBlock(interfaces::BlockRef block)
+{
+    std::lock_guard lock(m_tip_mutex);
+    m_last_processed_block = std::move(block);
+}
+
 interfaces::WalletInfo WalletService::getWalletInfo(std::string wallet_name)
 {
-    return FindWallet(wallet_name)->GetInfo();
+    interfaces::WalletInfo info = FindWallet(wallet_name)->GetInfo();
+    std::lock_guard lock(m_tip_mutex);
+    info.last_processed_block = m_last_processed_block;
+    return info;
 }
 
 } // namespace orrery::wallet

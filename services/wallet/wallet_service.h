@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,8 @@ public:
     void LoadStartupWallets(const std::vector<std::string>& names);
     //! Closes every wallet at shutdown; the start-up list keeps them for the next run.
     void CloseAll();
+    //! The node's tip as the wallet last heard it; getwalletinfo shows it as lastprocessedblock.
+    void SetLastProcessedBlock(interfaces::BlockRef block);
 
     // WalletLoader
     std::string createWallet(std::string name) override;
@@ -72,6 +75,9 @@ private:
     std::vector<std::shared_ptr<HdWallet>> m_wallets;
     //! bitcoind's load_on_startup list: createwallet and loadwallet add, unloadwallet removes.
     std::vector<std::string> m_startup_names;
+
+    mutable std::mutex m_tip_mutex; //!< apart from m_mutex: a tip never waits for a wallet to load
+    std::optional<interfaces::BlockRef> m_last_processed_block; // guarded by m_tip_mutex
 };
 
 } // namespace orrery::wallet

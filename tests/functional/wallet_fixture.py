@@ -14,11 +14,12 @@ from conftest import build_dir, wait_for
 
 
 class WalletProcess:
-    """One orrery-wallet on regtest."""
+    """One orrery-wallet, on regtest unless `chain_arg`/`net_dir` say otherwise ("-testnet", "testnet3")."""
 
-    def __init__(self, datadir, extra_args=()):
+    def __init__(self, datadir, extra_args=(), chain_arg="-regtest", net_dir="regtest"):
         self.datadir = Path(datadir)
-        self.args = [str(build_dir() / "services" / "wallet" / "orrery-wallet"), f"-datadir={datadir}", "-regtest",
+        self.net_dir = net_dir
+        self.args = [str(build_dir() / "services" / "wallet" / "orrery-wallet"), f"-datadir={datadir}", chain_arg,
                      *extra_args]
         self.process = None
         self.stdout = ""
@@ -26,7 +27,7 @@ class WalletProcess:
 
     @property
     def net(self):
-        return self.datadir / "regtest"
+        return self.datadir / self.net_dir
 
     @property
     def wallets(self):
@@ -92,10 +93,10 @@ class WalletProcess:
 def wallet_factory(tmp_path):
     started = []
 
-    def make(name="wallet0", extra_args=()):
+    def make(name="wallet0", extra_args=(), **kwargs):
         datadir = tmp_path / name
         datadir.mkdir(exist_ok=True)
-        wallet = WalletProcess(datadir, extra_args)
+        wallet = WalletProcess(datadir, extra_args, **kwargs)
         started.append(wallet)
         return wallet
 

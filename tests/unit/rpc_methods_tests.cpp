@@ -87,7 +87,13 @@ public:
         }
         return "bcrt1q" + wallet + label;
     }
-    interfaces::WalletInfo getWalletInfo(std::string wallet) override { return {wallet, 1, 2, "deadbeef"}; }
+    interfaces::WalletInfo getWalletInfo(std::string wallet) override
+    {
+        // "w1" has heard from the node, the others not yet.
+        std::optional<interfaces::BlockRef> block;
+        if (wallet == "w1") block = interfaces::BlockRef{std::string(64, 'a'), 7};
+        return {wallet, 1, 2, "deadbeef", block};
+    }
     std::string createWallet(std::string name) override { return name; }
     std::string loadWallet(std::string name) override
     {
@@ -218,6 +224,10 @@ TEST_CASE("wallet methods follow the /wallet/ URL and the wallet's errors")
     CHECK(f.Call("getnewaddress", Json::array(), "nosuch")["error"]["code"] == -18);
     CHECK(f.Call("getnewaddress", {"*"})["error"]["code"] == -11);
     CHECK(f.Call("getwalletinfo", Json::array(), "w1")["result"]["walletname"] == "w1");
+    // bitcoind's "lastprocessedblock": {"hash", "height"}; absent until the wallet has reached the node.
+    CHECK(f.Call("getwalletinfo", Json::array(), "w1")["result"]["lastprocessedblock"] ==
+          Json{{"hash", std::string(64, 'a')}, {"height", 7}});
+    CHECK_FALSE(f.Call("getwalletinfo", Json::array(), "w2")["result"].contains("lastprocessedblock"));
     CHECK(f.Call("createwallet", {"w3"})["result"] == Json{{"name", "w3"}});
     CHECK(f.Call("createwallet", {"w3", true})["error"]["code"] == -4);
     CHECK(f.Call("loadwallet", {"w9"})["error"]["code"] == -18);

@@ -1,0 +1,53 @@
+// The node's Chain interface, served to wallets: the network's name, the tip,
+// block hashes by height and tip notifications, read from the node's Chain.
+#ifndef ORRERY_SERVICES_NODE_CHAIN_SERVICE_H
+#define ORRERY_SERVICES_NODE_CHAIN_SERVICE_H
+
+#include <common/interfaces/chain.h>
+#include <services/node/chain.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace orrery::node {
+
+//! The roles that may call Chain.
+inline const std::vector<std::string> CHAIN_CALLER_ROLES{"wallet"};
+
+//! Thread-safe: IPC calls arrive on several threads.
+class ChainService final : public interfaces::Chain, public std::enable_shared_from_this<ChainService>
+{
+public:
+    //! `chain` must outlive the service.
+    explicit ChainService(const node::Chain& chain);
+
+    //! The node's tip as Chain reports it.
+    interfaces::ChainTip Tip() const;
+    //! Sends the current tip to every subscriber, in order. The node calls it when its tip moves.
+    void NotifyTip();
+    size_t SubscriberCount() const;
+
+    // Chain
+    std::string getChainName() override;
+    interfaces::ChainTip getTip() override;
+    std::string getBlockHash(int64_t height) override;
+    std::unique_ptr<ipc::Subscription>
+    subscribeNotifications(std::shared_ptr<interfaces::ChainListener> listener) override;
+
+private:
+    const node::Chain& m_chain;
+    //! Held while notifying, so that each subscriber sees the tips in order.
+    std::mutex m_notify_mutex;
+    //! Guards the listeners; never held while one is called.
+    mutable std::mutex m_mutex;
+    std::map<uint64_t, std::shared_ptr<interfaces::ChainListener>> m_listeners; // guarded by m_mutex
+    uint64_t m_next_listener{1};                                                // guarded by m_mutex
+};
+
+} // namespace orrery::node
+
+#endif // ORRERY_SERVICES_NODE_CHAIN_SERVICE_H

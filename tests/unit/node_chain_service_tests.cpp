@@ -1,0 +1,201 @@
+// The node's Chain interface: what it answers locally and over IPC, who may
+// call it, and its tip subscriptions (registration, first tip, end).
+#include <services/node/chain_service.h>
+
+#include <common/interfaces/chain_ipc.h>
+#include <common/interfaces/rpc_error.h>
+#include <common/ipc/endpoint.h>
+#include <common/ipc/error.h>
+
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+using namespace orrery;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* REGTEST_GENESIS = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206";
+
+//! Collects the tips a subscription delivers.
+class TipCollector final : public interfaces::ChainListener
+{
+public:
+    void updatedBlockTip(interfaces::ChainTip tip) override
+    {
+        std::lock_guard lock(m_mutex);
+        m_tips.push_back(std::move(tip));
+        m_cv.notify_all();
+    }
+    bool WaitFor(size_t count, std::chrono::milliseconds timeout = 3000ms)
+    {
+        std::unique_lock lock(m_mutex);
+        return m_cv.wait_for(lock, timeout, [&] { return m_tips.size() >= count; });
+    }
+    std::vector<interfaces::ChainTip> Tips()
+    {
+        std::lock_guard lock(m_mutex);
+        return m_tips;
+    }
+
+private:
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    std::vector<interfaces::ChainTip> m_tips;
+};
+
+std::pair<int32_t, std::string> CaptureError(const std::function<void()>& f)
+{
+    try {
+        f();
+    } catch (const ipc::Error& e) {
+        return {static_cast<int32_t>(e.code()), e.what()};
+    }
+    return {0, ""};
+}
+
+//! An ipc:// socket, where a client that goes away is noticed at once.
+std::string Endpoint()
+{
+    static std::atomic<int> counter{0};
+    auto path = std::filesystem::temp_directory_path() /
+                ("orrery_chain_service_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + ".sock");
+    return "ipc://" + path.string();
+}
+
+ipc::Options ClientOptions(const char* role)
+{
+    ipc::Options options;
+    options.role = role;
+    options.interfaces = {"chain"};
+    options.connect_timeout = 2s;
+    return options;
+}
+
+bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 3000ms)
+{
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(10ms);
+    }
+    return true;
+}
+
+} // namespace
+
+TEST_CASE("Chain answers the network's name, its genesis as the tip and bitcoind's out-of-range error")
+{
+    node::Chain chain(GetChainParams(ChainType::REGTEST));
+    node::ChainService service(chain);
+    CHECK(service.getChainName() == "regtest");
+    auto tip = service.getTip();
+    CHECK(tip.height == 0);
+    CHECK(tip.hash == REGTEST_GENESIS);
+    CHECK(tip.time == 1296688602);
+    CHECK(service.getBlockHash(0) == REGTEST_GENESIS);
+    for (int64_t height : {1, -1, 1000000}) {
+        auto error = CaptureError([&] { service.getBlockHash(height); });
+        CHECK(error.first == interfaces::RPC_INVALID_PARAMETER);
+        CHECK(error.second == "Block height out of range");
+    }
+}
+
+TEST_CASE("Chain names each network as bitcoind does")
+{
+    for (auto [type, name, genesis] : {
+             std::tuple{ChainType::MAIN, "main", "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f"},
+             std::tuple{ChainType::TESTNET, "test", "000000000933ea01ad0ee984209779baaec3ced90fa3f408719526f8d77f4943"},
+             std::tuple{ChainType::TESTNET4, "testnet4",
+                        "00000000da84f2bafbbc53dee25a72ae507ff4914b867c565be350b0da8bf043"},
+             std::tuple{ChainType::SIGNET, "signet",
+                        "00000008819873e925422c1ff0f99f7cc9bbb232af63a077a480a3633bee1ef6"},
+         }) {
+        node::Chain chain(GetChainParams(type));
+        node::ChainService service(chain);
+        CHECK(service.getChainName() == name);
+        CHECK(service.getTip().hash == genesis);
+        CHECK(service.getBlockHash(0) == genesis);
+    }
+}
+
+TEST_CASE("a subscription gets the current tip at once, then each NotifyTip, until its handle is dropped")
+{
+    node::Chain chain(GetChainParams(ChainType::REGTEST));
+    auto service = std::make_shared<node::ChainService>(chain);
+    auto first = std::make_shared<TipCollector>();
+    auto second = std::make_shared<TipCollector>();
+    auto first_handle = service->subscribeNotifications(first);
+    REQUIRE(first->Tips().size() == 1);
+    CHECK(first->Tips()[0].hash == REGTEST_GENESIS);
+    auto second_handle = service->subscribeNotifications(second);
+    CHECK(service->SubscriberCount() == 2);
+    service->NotifyTip();
+    CHECK(first->Tips().size() == 2);
+    CHECK(second->Tips().size() == 2);
+    first_handle.reset();
+    CHECK(service->SubscriberCount() == 1);
+    service->NotifyTip();
+    CHECK(first->Tips().size() == 2);
+    CHECK(second->Tips().size() == 3);
+    second_handle.reset();
+    CHECK(service->SubscriberCount() == 0);
+}
+
+TEST_CASE("over IPC a wallet calls Chain and subscribes; the subscription ends with the wallet's handle or its "
+          "connection; other roles are refused")
+{
+    node::Chain chain(GetChainParams(ChainType::REGTEST));
+    auto service = std::make_shared<node::ChainService>(chain);
+    ipc::Options server_options;
+    server_options.role = "node";
+    ipc::Server server(server_options);
+    server.Serve<interfaces::Chain>(service, node::CHAIN_CALLER_ROLES);
+    std::string endpoint = Endpoint();
+    server.Bind(endpoint);
+
+    ipc::Client wallet(ClientOptions("wallet"));
+    auto proxy = ipc::MakeProxy<interfaces::Chain>(wallet.Connect(endpoint));
+    CHECK(proxy->getChainName() == "regtest");
+    CHECK(proxy->getTip().hash == REGTEST_GENESIS);
+    CHECK(proxy->getBlockHash(0) == REGTEST_GENESIS);
+    auto error = CaptureError([&] { proxy->getBlockHash(1); });
+    CHECK(error.first == interfaces::RPC_INVALID_PARAMETER);
+    CHECK(error.second == "Block height out of range");
+
+    auto tips = std::make_shared<TipCollector>();
+    auto handle = proxy->subscribeNotifications(tips);
+    REQUIRE(tips->WaitFor(1));
+    CHECK(tips->Tips()[0].height == 0);
+    CHECK(tips->Tips()[0].hash == REGTEST_GENESIS);
+    CHECK(service->SubscriberCount() == 1);
+    service->NotifyTip();
+    CHECK(tips->WaitFor(2));
+    handle.reset(); // init.unsubscribe
+    CHECK(WaitUntil([&] { return service->SubscriberCount() == 0; }));
+
+    handle = proxy->subscribeNotifications(tips);
+    CHECK(service->SubscriberCount() == 1);
+    wallet.Stop(); // the connection goes: the node ends the subscription
+    CHECK(WaitUntil([&] { return service->SubscriberCount() == 0; }));
+    handle.reset();
+
+    for (const char* role : {"gui-bridge", "p2p-agent"}) {
+        ipc::Client other(ClientOptions(role));
+        auto refused = ipc::MakeProxy<interfaces::Chain>(other.Connect(endpoint));
+        CHECK(CaptureError([&] { refused->getTip(); }).first ==
+              static_cast<int32_t>(ipc::ErrorCode::PERMISSION_DENIED));
+        other.Stop();
+    }
+    server.Stop();
+    std::filesystem::remove(endpoint.substr(6));
+}
