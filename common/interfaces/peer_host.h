@@ -58,7 +58,9 @@ public:
     //! version/verack done on both sides.
     virtual void handshakeDone(int64_t peer_id, PeerVersion version) = 0;
     virtual void reportStats(int64_t peer_id, PeerStats stats) = 0;
-    //! The agent is about to exit: the peer is gone, or was dropped for `reason`.
+    //! The agent is about to exit: the peer is gone, or was dropped for `reason`. An
+    //! outbound agent whose dial failed calls it without registering ("connect to
+    //! <addr> failed: <strerror>"), so the node frees the pending id at once.
     virtual void peerDisconnected(int64_t peer_id, std::string reason) = 0;
 };
 

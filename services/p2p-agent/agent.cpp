@@ -182,7 +182,7 @@ int DialPeer(const std::string& address, std::chrono::milliseconds timeout)
             }
         }
         if (rc != 0) {
-            error = "cannot connect to " + address + ": " + std::strerror(errno);
+            error = "connect to " + address + " failed: " + std::strerror(errno);
             ::close(fd);
             fd = -1;
         }
@@ -208,6 +208,27 @@ int Run(const ArgsManager& args)
     for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr); // the IPC threads inherit the mask
 
+    // The node first: an outbound dial that fails is reported to it at once, so it
+    // frees the peer id and redials on its own schedule instead of waiting for the
+    // pending id to expire.
+    ipc::Options options;
+    options.role = "p2p-agent";
+    options.interfaces = {"peerHost"};
+    options.keys_dir = args.GetDataDirNet() / "keys";
+    ipc::Client client(options);
+    auto agent = std::make_shared<AgentImpl>();
+    client.Serve<interfaces::Agent>(agent, {"node"});
+    const std::string endpoint = args.GetArg("ipcconnect", DefaultEndpoint(args, "node"));
+    std::shared_ptr<ipc::Connection> connection;
+    std::unique_ptr<interfaces::PeerHost> host;
+    try {
+        connection = client.Connect(endpoint);
+        host = ipc::MakeProxy<interfaces::PeerHost>(connection);
+    } catch (const std::exception& e) {
+        LogPrintf("Error: cannot reach the node at {} for peer={}: {}", endpoint, peer_id, e.what());
+        return 1;
+    }
+
     int fd = -1;
     std::string address = args.GetArg("peeraddress", "");
     try {
@@ -229,23 +250,18 @@ int Run(const ArgsManager& args)
         }
     } catch (const std::exception& e) {
         LogPrintf("Error: {}", e.what());
+        // Not registered: the node forgets the pending id (see PeerHost.peerDisconnected).
+        try {
+            host->peerDisconnected(peer_id, e.what());
+        } catch (const std::exception& report) {
+            LogPrintf("Cannot tell the node that peer={} failed: {}", peer_id, report.what());
+        }
+        client.Stop();
         return 1;
     }
 
-    ipc::Options options;
-    options.role = "p2p-agent";
-    options.interfaces = {"peerHost"};
-    options.keys_dir = args.GetDataDirNet() / "keys";
-    ipc::Client client(options);
-    auto agent = std::make_shared<AgentImpl>();
-    client.Serve<interfaces::Agent>(agent, {"node"});
-    const std::string endpoint = args.GetArg("ipcconnect", DefaultEndpoint(args, "node"));
-    std::shared_ptr<ipc::Connection> connection;
-    std::unique_ptr<interfaces::PeerHost> host;
     interfaces::HandshakeParams params;
     try {
-        connection = client.Connect(endpoint);
-        host = ipc::MakeProxy<interfaces::PeerHost>(connection);
         params = host->registerAgent(peer_id, ::getpid(), address, inbound);
     } catch (const std::exception& e) {
         LogPrintf("Error: cannot register peer={} with the node at {}: {}", peer_id, endpoint, e.what());

@@ -426,3 +426,33 @@ TEST_CASE("admitInbound refuses beyond the inbound slots and from banned hosts")
     CHECK_FALSE(banned.accepted);
     CHECK(banned.reason.find("banned") != std::string::npos);
 }
+
+TEST_CASE("an agent whose dial failed reports it before registering: the id is freed and the target redialled")
+{
+    NodeFixture f({}, true);
+    f.node->addNode("127.0.0.1:18610", "add");
+    REQUIRE(f.supervisor->Requests().size() == 1);
+    int64_t id = f.supervisor->Requests()[0].peer_id;
+    // While the id is pending, the target is not dialled again.
+    std::this_thread::sleep_for(60ms);
+    f.service->Maintain();
+    CHECK(f.supervisor->Requests().size() == 1);
+    // The agent never registers: it reports the failed dial and exits.
+    AgentClient agent(f.endpoint);
+    agent.host->peerDisconnected(id, "connect to 127.0.0.1:18610 failed: Connection refused");
+    CHECK(f.node->getPeerInfo().empty());
+    // A late registration for that id is refused: the node forgot it.
+    CHECK(CaptureError([&] { agent.host->registerAgent(id, ::getpid(), "127.0.0.1:18610", false); }).first != 0);
+    // The next maintenance round past the retry interval dials the added node again, with a new id.
+    CHECK(WaitFor([&] {
+        f.service->Maintain();
+        return f.supervisor->Requests().size() == 2;
+    }));
+    CHECK(f.supervisor->Requests()[1].peer_id > id);
+    // A onetry to a target whose dial failed is not blocked by the old attempt either.
+    f.node->addNode("127.0.0.1:18611", "onetry");
+    int64_t once = f.supervisor->Requests().back().peer_id;
+    agent.host->peerDisconnected(once, "connect to 127.0.0.1:18611 failed: Connection refused");
+    f.node->addNode("127.0.0.1:18611", "onetry");
+    CHECK(f.supervisor->Requests().back().peer_id > once);
+}
