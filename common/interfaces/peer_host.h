@@ -35,8 +35,9 @@ struct PeerVersion {
     bool send_addrv2{false};
     bool send_headers{false};
     int64_t time_offset{0};
+    uint64_t nonce{0}; //!< the peer's version nonce: equal to one we sent means we connected to ourselves
     ORRERY_FIELDS(version, services, user_agent, start_height, relay, wtxid_relay, send_addrv2, send_headers,
-                  time_offset)
+                  time_offset, nonce)
 };
 
 struct PeerStats {

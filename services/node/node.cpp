@@ -130,7 +130,8 @@ void NodeService::Start()
             thread_lock.unlock();
             Maintain();
             thread_lock.lock();
-            m_thread_cv.wait_for(thread_lock, m_config.maintenance_interval, [this] { return m_stopping; });
+            m_thread_cv.wait_for(thread_lock, m_config.maintenance_interval, [this] { return m_stopping || m_wake; });
+            m_wake = false;
         }
     });
 }
@@ -155,8 +156,18 @@ void NodeService::Stop()
     m_connection_source = nullptr;
 }
 
+void NodeService::Wake()
+{
+    {
+        std::lock_guard lock(m_thread_mutex);
+        m_wake = true;
+    }
+    m_thread_cv.notify_all();
+}
+
 void NodeService::Maintain()
 {
+    SendQueuedDisconnects();
     int64_t now = UnixTime();
     std::vector<std::pair<int64_t, std::shared_ptr<ipc::Connection>>> links;
     std::vector<std::string> to_dial;
@@ -270,6 +281,38 @@ void NodeService::DialTarget(const std::string& address)
         LogPrintf("Cannot connect to {}: {}; will retry", address, *failure);
     } else {
         LogDebug(LogCategory::NET, "Cannot connect to {}: {}", address, *failure);
+    }
+}
+
+std::optional<PeerEntry> NodeService::QueueDisconnect(int64_t peer_id, const std::string& reason)
+{
+    auto entry = m_peers.Remove(peer_id);
+    if (entry) QueueAgentDisconnect(peer_id, reason);
+    return entry;
+}
+
+void NodeService::QueueAgentDisconnect(int64_t peer_id, const std::string& reason)
+{
+    auto link = m_agents.find(peer_id);
+    if (link == m_agents.end()) return;
+    m_disconnect_queue.push_back({peer_id, link->second.agent, reason});
+    m_agents.erase(link);
+}
+
+void NodeService::SendQueuedDisconnects()
+{
+    std::vector<QueuedDisconnect> queue;
+    {
+        std::lock_guard lock(m_mutex);
+        queue.swap(m_disconnect_queue);
+    }
+    for (const auto& item : queue) {
+        try {
+            item.agent->disconnect(item.reason);
+        } catch (const std::exception& e) {
+            // The agent may exit before its reply leaves; it is gone either way.
+            LogDebug(LogCategory::NET, "Agent of peer {} did not answer disconnect: {}", item.peer_id, e.what());
+        }
     }
 }
 
@@ -495,6 +538,7 @@ interfaces::HandshakeParams NodeService::registerAgent(int64_t peer_id, int64_t 
 void NodeService::handshakeDone(int64_t peer_id, interfaces::PeerVersion version)
 {
     PeerEntry entry;
+    std::optional<PeerEntry> ours;
     {
         std::lock_guard lock(m_mutex);
         try {
@@ -503,6 +547,20 @@ void NodeService::handshakeDone(int64_t peer_id, interfaces::PeerVersion version
             throw std::runtime_error(e.what());
         }
         entry = *m_peers.Find(peer_id);
+        // Bitcoin Core's check: an inbound peer that sends the nonce of one of our outbound
+        // version messages is ourselves. Whatever the addresses look like (NAT, another local
+        // address), both ends go.
+        if (entry.inbound) ours = m_peers.FindOutboundByNonce(version.nonce);
+        if (ours) {
+            QueueDisconnect(peer_id, "connected to self");
+            QueueDisconnect(ours->id, "connected to self");
+        }
+    }
+    if (ours) {
+        LogPrintf("connected to self at {} (inbound peer={}, our outbound peer={} to {}), disconnecting",
+                  entry.address, peer_id, ours->id, ours->address);
+        Wake();
+        return;
     }
     LogPrintf("New {} peer connected: version: {}, blocks={}, peer={} ({})", entry.connection_type, version.version,
               version.start_height, peer_id, version.user_agent);

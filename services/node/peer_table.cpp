@@ -149,6 +149,15 @@ std::optional<PeerEntry> PeerTable::FindConnectedByAddress(const std::string& ad
     return std::nullopt;
 }
 
+std::optional<PeerEntry> PeerTable::FindOutboundByNonce(uint64_t nonce) const
+{
+    if (nonce == 0) return std::nullopt; // "no nonce"
+    for (const auto& [id, entry] : m_peers) {
+        if (!entry.inbound && entry.nonce == nonce) return entry;
+    }
+    return std::nullopt;
+}
+
 bool PeerTable::HasPeerAtAddress(const std::string& address) const
 {
     return std::any_of(m_peers.begin(), m_peers.end(), [&](const auto& p) { return p.second.address == address; });

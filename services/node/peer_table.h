@@ -88,6 +88,9 @@ public:
     std::optional<PeerEntry> Find(int64_t id) const;
     //! A registered peer by the address getpeerinfo shows.
     std::optional<PeerEntry> FindConnectedByAddress(const std::string& address) const;
+    //! The outbound peer (pending or registered) whose version message carries `nonce`:
+    //! an inbound peer announcing it is ourselves (Bitcoin Core's self-connection check).
+    std::optional<PeerEntry> FindOutboundByNonce(uint64_t nonce) const;
     //! Whether a pending or registered peer has this address (no second dial to it).
     bool HasPeerAtAddress(const std::string& address) const;
     //! Registered peers, by id.

@@ -1,5 +1,5 @@
 """The node's peer policy through a whole constellation: failed dials reported
-at once."""
+at once, and connections to ourselves found by the version nonce."""
 import json
 import re
 import time
@@ -48,4 +48,23 @@ def test_a_failed_dial_is_known_to_the_node_at_once_and_an_added_node_is_rediall
     print(f"  failures after {first:.2f} s and {second:.2f} s")
     # Not before the retry interval: the schedule, not a tight loop; not after the 20 s pending expiry either.
     assert second - first >= 3.5
+    assert daemon.process.poll() is None
+
+
+def test_a_node_dialling_its_own_port_finds_itself_by_nonce_and_keeps_no_peer(constellation_factory):
+    require_real("node", "p2p-agent", "gui-bridge")
+    daemon = constellation_factory("self").start()
+    own = f"127.0.0.1:{daemon.p2p_port}"
+    print(f"addnode {own} onetry: our own outbound version comes back on an inbound connection")
+    daemon.cli("addnode", own, "onetry")
+    daemon.wait_for_log("connected to self at 127.0.0.1:", timeout=10)
+    line = next(l for l in daemon.log().splitlines() if "connected to self at" in l)
+    print(f"  {line}")
+    assert line.endswith("disconnecting")
+    # The two sockets have different addresses (an ephemeral port and the listening one):
+    # the address check at admission could not refuse it, the nonce did.
+    assert "refused by the node: connection to self" not in daemon.log()
+    print("both agents are told to go and the node keeps no peer")
+    wait_for(lambda: daemon.cli("getpeerinfo").stdout.strip() == "[]", 5, "no peers")
+    wait_for(lambda: daemon.entries("p2p-agent") == [], 10, "both agents to exit")
     assert daemon.process.poll() is None

@@ -196,3 +196,19 @@ TEST_CASE("the host of an address drops the port and IPv6 brackets")
     CHECK(HostOfAddress("2001:db8::1") == "2001:db8::1");
     CHECK(HostOfAddress("example.org") == "example.org");
 }
+
+TEST_CASE("an inbound version nonce equal to one of our outbound nonces finds that outbound peer")
+{
+    PeerTable table = MakeTable();
+    auto out = table.IssueOutbound("192.0.2.7:18444", "manual", 100);
+    // Different addresses on both ends: the address check cannot see it, the nonce does.
+    auto in = table.AdmitInbound("198.51.100.3:40000", "203.0.113.1:18444", 100);
+    REQUIRE(in.accepted);
+    auto found = table.FindOutboundByNonce(out.nonce);
+    REQUIRE(found);
+    CHECK(found->id == out.id);
+    // Inbound peers' nonces, unknown nonces and "no nonce" find nothing.
+    CHECK_FALSE(table.FindOutboundByNonce(table.Find(in.peer_id)->nonce));
+    CHECK_FALSE(table.FindOutboundByNonce(out.nonce + 12345));
+    CHECK_FALSE(table.FindOutboundByNonce(0));
+}

@@ -456,3 +456,31 @@ TEST_CASE("an agent whose dial failed reports it before registering: the id is f
     f.node->addNode("127.0.0.1:18611", "onetry");
     CHECK(f.supervisor->Requests().back().peer_id > once);
 }
+
+TEST_CASE("an inbound peer sending our outbound nonce is ourselves: both ends are disconnected")
+{
+    NodeFixture f({}, true);
+    f.node->addNode("192.0.2.7:18444", "onetry");
+    REQUIRE(f.supervisor->Requests().size() == 1);
+    int64_t out_id = f.supervisor->Requests()[0].peer_id;
+    AgentClient outbound(f.endpoint);
+    auto ours = outbound.host->registerAgent(out_id, ::getpid(), "192.0.2.7:18444", false);
+    // The inbound socket comes from another local address: only the nonce tells.
+    auto admission = f.node->admitInbound("198.51.100.3:40000", "203.0.113.1:18444");
+    REQUIRE(admission.accepted);
+    AgentClient inbound(f.endpoint);
+    inbound.host->registerAgent(admission.peer_id, ::getpid(), "198.51.100.3:40000", true);
+    CHECK(f.node->getConnectionCount() == 2);
+
+    interfaces::PeerVersion version;
+    version.version = 70016;
+    version.nonce = ours.nonce + 1; // a stranger's nonce: nothing happens
+    outbound.host->handshakeDone(out_id, version);
+    CHECK(f.node->getConnectionCount() == 2);
+    version.nonce = ours.nonce;
+    inbound.host->handshakeDone(admission.peer_id, version);
+    CHECK(f.node->getConnectionCount() == 0);
+    f.service->Maintain(); // sends the queued disconnects
+    CHECK(inbound.agent->Disconnects() == std::vector<std::string>{"connected to self"});
+    CHECK(outbound.agent->Disconnects() == std::vector<std::string>{"connected to self"});
+}
