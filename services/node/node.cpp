@@ -13,7 +13,9 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -107,6 +109,7 @@ NodeService::NodeService(NodeConfig config)
       m_nonce_rng(std::random_device{}())
 {
     for (const auto& address : m_config.add_nodes) m_peers.AddNode(address);
+    LoadBans();
 }
 
 NodeService::~NodeService()
@@ -204,10 +207,69 @@ void NodeService::Maintain()
     for (const auto& address : to_dial) DialTarget(address);
 }
 
-void NodeService::Ban(const std::string& host, int64_t seconds)
+// ---------------------------------------------------------------- banlist.json
+
+std::filesystem::path NodeService::BanListPath() const
 {
+    return m_config.data_dir.empty() ? std::filesystem::path{} : m_config.data_dir / "banlist.json";
+}
+
+void NodeService::LoadBans()
+{
+    const auto path = BanListPath();
+    std::error_code ec;
+    if (path.empty() || !std::filesystem::exists(path, ec)) return;
+    std::string error;
+    std::optional<std::vector<BanEntry>> entries;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (ec) {
+        error = ec.message();
+    } else if (size > MAX_BAN_LIST_FILE_SIZE) {
+        error = "file larger than " + std::to_string(MAX_BAN_LIST_FILE_SIZE) + " bytes";
+    } else {
+        std::string text(size, '\0');
+        std::FILE* file = std::fopen(path.c_str(), "rb");
+        if (!file) {
+            error = std::strerror(errno);
+        } else {
+            text.resize(std::fread(text.data(), 1, text.size(), file));
+            std::fclose(file);
+            entries = ParseBanList(text, error);
+        }
+    }
+    if (!entries) {
+        LogPrintf("Error: cannot read {}: {}; starting with no bans", path.string(), error);
+        return;
+    }
     std::lock_guard lock(m_mutex);
-    m_peers.Ban(host, UnixTime() + seconds);
+    for (const auto& entry : *entries) m_peers.Bans().Add(entry);
+    m_peers.Bans().SweepExpired(UnixTime());
+    LogPrintf("Loaded {} banned subnets from {}", m_peers.Bans().Entries().size(), path.string());
+}
+
+void NodeService::SaveBans()
+{
+    const auto path = BanListPath();
+    if (path.empty()) return;
+    m_peers.Bans().SweepExpired(UnixTime());
+    const std::string text = WriteBanList(m_peers.Bans().Entries());
+    // Written beside it, flushed, then renamed over it: a crash leaves the old file or the new one.
+    auto tmp = path;
+    tmp += ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok = fd >= 0;
+    for (size_t done = 0; ok && done < text.size();) {
+        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        ok = n > 0;
+        if (ok) done += static_cast<size_t>(n);
+    }
+    ok = ok && ::fsync(fd) == 0;
+    const int saved_errno = errno;
+    if (fd >= 0) ::close(fd);
+    if (ok && std::rename(tmp.c_str(), path.c_str()) == 0) return;
+    LogPrintf("Error: cannot write {}: {}", path.string(), std::strerror(ok ? errno : saved_errno));
+    ::unlink(tmp.c_str());
 }
 
 uint64_t NodeService::MakeNonce()
@@ -467,6 +529,72 @@ void NodeService::disconnectNode(std::string address, int64_t peer_id)
         }
     }
     DropPeer(entry->id, "disconnectnode");
+}
+
+void NodeService::setBan(std::string subnet_text, std::string command, int64_t bantime, bool absolute)
+{
+    if (command != "add" && command != "remove") {
+        throw interfaces::RpcError(interfaces::RPC_INVALID_PARAMETER,
+                                   "Invalid command '" + command + "': expected add or remove");
+    }
+    auto subnet = ParseSubNet(subnet_text);
+    if (!subnet) throw interfaces::RpcError(interfaces::RPC_CLIENT_INVALID_IP_OR_SUBNET, "Error: Invalid IP/Subnet");
+    const bool is_subnet = subnet_text.find('/') != std::string::npos;
+    const int64_t now = UnixTime();
+    std::vector<PeerEntry> dropped;
+    int64_t until = now + DEFAULT_BAN_TIME_SECONDS;
+    {
+        std::lock_guard lock(m_mutex);
+        if (command == "remove") {
+            if (!m_peers.Bans().Remove(*subnet)) {
+                throw interfaces::RpcError(interfaces::RPC_CLIENT_INVALID_IP_OR_SUBNET,
+                                           "Error: Unban failed. Requested address/subnet was not previously "
+                                           "manually banned.");
+            }
+            SaveBans();
+            LogPrintf("setban: unbanned {}", subnet->ToString());
+            return;
+        }
+        // As bitcoind: an address is "already banned" when any ban covers it, a subnet when it is itself banned.
+        const bool banned = is_subnet ? m_peers.Bans().IsSubnetBanned(*subnet, now)
+                                      : m_peers.Bans().IsBanned(HostOfAddress(subnet_text), now);
+        if (banned) throw interfaces::RpcError(interfaces::RPC_CLIENT_NODE_ALREADY_ADDED, "Error: IP/Subnet already banned");
+        if (absolute && bantime < now) {
+            throw interfaces::RpcError(interfaces::RPC_INVALID_PARAMETER, "Error: Absolute timestamp is in the past");
+        }
+        if (bantime > 0) until = absolute ? bantime : now + std::min(bantime, MAX_BAN_UNTIL);
+        until = std::min(until, MAX_BAN_UNTIL);
+        m_peers.Bans().Add({*subnet, now, until});
+        SaveBans();
+        for (const auto& entry : m_peers.PeersIn(*subnet)) {
+            if (QueueDisconnect(entry.id, "banned")) dropped.push_back(entry);
+        }
+    }
+    LogPrintf("setban: banned {} until {} ({} s); {} peer(s) in it disconnected", subnet->ToString(), until,
+              until - now, dropped.size());
+    for (const auto& entry : dropped) LogPrintf("Peer {} ({}) disconnected: banned", entry.id, entry.address);
+    Wake();
+}
+
+std::vector<interfaces::BannedSubnet> NodeService::listBanned()
+{
+    const int64_t now = UnixTime();
+    std::lock_guard lock(m_mutex);
+    if (m_peers.Bans().SweepExpired(now)) SaveBans();
+    std::vector<interfaces::BannedSubnet> result;
+    for (const auto& entry : m_peers.Bans().Entries()) {
+        result.push_back({entry.subnet.ToString(), entry.created, entry.until, entry.until - entry.created,
+                          entry.until - now});
+    }
+    return result;
+}
+
+void NodeService::clearBanned()
+{
+    std::lock_guard lock(m_mutex);
+    m_peers.Bans().Clear();
+    SaveBans();
+    LogPrintf("clearbanned: all bans lifted");
 }
 
 interfaces::Admission NodeService::admitInbound(std::string address, std::string local_address)

@@ -91,8 +91,6 @@ public:
     void Maintain();
 
     const Chain& GetChain() const { return m_chain; }
-    //! Refuses inbound peers from `host` for `seconds` (there is no setban RPC yet).
-    void Ban(const std::string& host, int64_t seconds);
 
     // Node
     interfaces::BlockchainInfo getBlockchainInfo() override;
@@ -101,6 +99,9 @@ public:
     int64_t getConnectionCount() override;
     void addNode(std::string address, std::string command) override;
     void disconnectNode(std::string address, int64_t peer_id) override;
+    void setBan(std::string subnet, std::string command, int64_t bantime, bool absolute) override;
+    std::vector<interfaces::BannedSubnet> listBanned() override;
+    void clearBanned() override;
     interfaces::Admission admitInbound(std::string address, std::string local_address) override;
 
     // PeerHost
@@ -134,6 +135,12 @@ private:
     //! Sends the queued disconnects to their agents (maintenance thread, or tests through Maintain).
     void SendQueuedDisconnects();
     uint64_t MakeNonce();
+    //! banlist.json in the network's folder (empty path when the node has no datadir).
+    std::filesystem::path BanListPath() const;
+    //! Reads the bans at start-up: a missing file is no bans; a bad one is logged and ignored.
+    void LoadBans();
+    //! Writes the bans (expired ones swept) to banlist.json atomically. Call with m_mutex held.
+    void SaveBans();
 
     const NodeConfig m_config;
     const Chain m_chain;

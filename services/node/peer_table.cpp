@@ -210,15 +210,18 @@ bool PeerTable::RemoveAddedNode(const std::string& address)
     return true;
 }
 
-void PeerTable::Ban(const std::string& host, int64_t until)
-{
-    m_banned[host] = until;
-}
-
 bool PeerTable::IsBanned(const std::string& address, int64_t now) const
 {
-    auto it = m_banned.find(HostOfAddress(address));
-    return it != m_banned.end() && it->second > now;
+    return m_bans.IsBanned(HostOfAddress(address), now);
+}
+
+std::vector<PeerEntry> PeerTable::PeersIn(const SubNet& subnet) const
+{
+    std::vector<PeerEntry> found;
+    for (const auto& [id, entry] : m_peers) {
+        if (subnet.Contains(HostOfAddress(entry.address))) found.push_back(entry);
+    }
+    return found;
 }
 
 } // namespace orrery::node

@@ -8,6 +8,7 @@
 
 #include <common/interfaces/node.h>
 #include <common/interfaces/peer_host.h>
+#include <services/node/ban_list.h>
 
 #include <cstdint>
 #include <functional>
@@ -105,9 +106,13 @@ public:
     bool RemoveAddedNode(const std::string& address);
     const std::vector<std::string>& AddedNodes() const { return m_added; }
 
-    //! Refuses inbound connections from `host` (no port) until `until` (unix seconds).
-    void Ban(const std::string& host, int64_t until);
+    //! The bans admission checks (setban, listbanned, banlist.json).
+    BanList& Bans() { return m_bans; }
+    const BanList& Bans() const { return m_bans; }
+    //! Whether the host of `address` ("ip:port", "[ip]:port" or a bare ip) is banned at `now`.
     bool IsBanned(const std::string& address, int64_t now) const;
+    //! Pending and registered peers whose host lies in `subnet` (setban add disconnects them).
+    std::vector<PeerEntry> PeersIn(const SubNet& subnet) const;
 
 private:
     int64_t NextId() { return m_next_id++; }
@@ -119,7 +124,7 @@ private:
     int64_t m_next_id{0};
     std::map<int64_t, PeerEntry> m_peers;
     std::vector<std::string> m_added;
-    std::map<std::string, int64_t> m_banned;
+    BanList m_bans;
 };
 
 } // namespace orrery::node

@@ -1,5 +1,6 @@
 """The node's peer policy through a whole constellation: failed dials reported
-at once, and connections to ourselves found by the version nonce."""
+at once, connections to ourselves found by the version nonce, bans (setban,
+listbanned, clearbanned, banlist.json)."""
 import json
 import re
 import time
@@ -68,3 +69,80 @@ def test_a_node_dialling_its_own_port_finds_itself_by_nonce_and_keeps_no_peer(co
     wait_for(lambda: daemon.cli("getpeerinfo").stdout.strip() == "[]", 5, "no peers")
     wait_for(lambda: daemon.entries("p2p-agent") == [], 10, "both agents to exit")
     assert daemon.process.poll() is None
+
+
+def rpc_error(result):
+    """(code, message) of a failed orrery-cli call, as bitcoin-cli prints them."""
+    assert result.returncode != 0, result.stdout
+    code = int(re.search(r"error code: (-?\d+)", result.stderr).group(1))
+    message = result.stderr.split("error message:", 1)[1].strip()
+    return code, message
+
+
+def test_bans_as_bitcoind_disconnect_refuse_and_survive_a_restart(constellation_factory):
+    require_real("node", "p2p-agent", "gui-bridge")
+    from p2p_agent_fixture import Peer
+    daemon = constellation_factory("bans", extra_args=("-debug=net",)).start()
+    peer = Peer(daemon.p2p_port)
+    peer.handshake()
+    wait_for(lambda: len(json.loads(daemon.cli("getpeerinfo").stdout)) == 1, 10, "the peer in getpeerinfo")
+
+    print("setban 127.0.0.1 add: the connected peer is disconnected through its agent")
+    before = int(time.time())
+    daemon.cli("setban", "127.0.0.1", "add", "3600")
+    assert peer.is_closed(timeout=10)
+    wait_for(lambda: json.loads(daemon.cli("getpeerinfo").stdout) == [], 10, "no peers")
+    banned = json.loads(daemon.cli("listbanned").stdout)
+    assert len(banned) == 1
+    entry = banned[0]
+    assert set(entry) == {"address", "ban_created", "banned_until", "ban_duration", "time_remaining"}
+    assert entry["address"] == "127.0.0.1/32"
+    assert before <= entry["ban_created"] <= before + 5
+    assert entry["ban_duration"] == 3600 == entry["banned_until"] - entry["ban_created"]
+    assert 3590 <= entry["time_remaining"] <= 3600
+
+    print("a new connection from the banned host is refused by the node")
+    again = Peer(daemon.p2p_port)
+    assert again.is_closed(timeout=10)
+    daemon.wait_for_log("refused by the node: address 127.0.0.1 is banned")
+
+    print("bitcoind's errors: already banned -23, unknown unban -30, invalid subnet -30")
+    assert rpc_error(daemon.cli("setban", "127.0.0.1", "add", check=False)) == \
+        (-23, "Error: IP/Subnet already banned")
+    assert rpc_error(daemon.cli("setban", "10.0.0.1", "remove", check=False)) == \
+        (-30, "Error: Unban failed. Requested address/subnet was not previously manually banned.")
+    assert rpc_error(daemon.cli("setban", "not-an-ip", "add", check=False)) == (-30, "Error: Invalid IP/Subnet")
+    assert rpc_error(daemon.cli("setban", "10.0.0.0/33", "add", check=False)) == (-30, "Error: Invalid IP/Subnet")
+    assert rpc_error(daemon.cli("setban", "10.0.0.1", "ban", check=False))[0] == -1
+
+    print("a subnet with an absolute end, and the default 24 h")
+    until = int(time.time()) + 7200
+    daemon.cli("setban", "192.168.0.0/255.255.0.0", "add", str(until), "true")
+    daemon.cli("setban", "2001:db8::/32", "add")
+    banned = {e["address"]: e for e in json.loads(daemon.cli("listbanned").stdout)}
+    assert banned["192.168.0.0/16"]["banned_until"] == until
+    assert banned["2001:db8::/32"]["ban_duration"] == 24 * 3600
+    assert rpc_error(daemon.cli("setban", "192.168.3.4", "add", check=False))[0] == -23
+
+    print("bans persist across a restart in regtest/banlist.json")
+    banlist = daemon.net / "banlist.json"
+    assert set(e["address"] for e in json.loads(banlist.read_text())["banned_nets"]) == set(banned)
+    assert not (daemon.net / "banlist.json.tmp").exists()
+    assert daemon.stop() == 0
+    daemon.start()  # debug.log still holds the first run's lines: wait for the RPC server itself
+    assert {e["address"] for e in json.loads(daemon.cli("-rpcwait", "listbanned").stdout)} == set(banned)
+    daemon.cli("setban", "127.0.0.1", "remove")
+    third = Peer(daemon.p2p_port)
+    third.handshake()
+    third.close()
+
+    print("a damaged banlist.json is logged and the node starts with no bans")
+    assert daemon.stop() == 0
+    banlist.write_text('{"banned_nets": [{"address": "1.2.3.4/99", "ban_created": 1, "banned_until": 2}]}')
+    daemon.start()
+    daemon.wait_for_log("banlist.json: entry 0: invalid IP/Subnet; starting with no bans")
+    assert json.loads(daemon.cli("-rpcwait", "listbanned").stdout) == []
+    daemon.cli("setban", "10.0.0.0/8", "add")
+    daemon.cli("clearbanned")
+    assert json.loads(daemon.cli("listbanned").stdout) == []
+    assert json.loads(banlist.read_text()) == {"banned_nets": []}

@@ -82,15 +82,18 @@ TEST_CASE("no inbound peer is admitted with -maxconnections=0 or -listen=0")
 TEST_CASE("a banned host is refused until its ban expires, whatever its port")
 {
     PeerTable table = MakeTable();
-    table.Ban("10.0.0.1", 200);
+    table.Bans().Add({*ParseSubNet("10.0.0.1"), 100, 200});
     auto refused = table.AdmitInbound("10.0.0.1:5000", "", 100);
     CHECK_FALSE(refused.accepted);
     CHECK(refused.reason == "address 10.0.0.1 is banned");
     CHECK_FALSE(table.AdmitInbound("10.0.0.1:6000", "", 199).accepted);
     CHECK(table.AdmitInbound("10.0.0.2:5000", "", 100).accepted);
     CHECK(table.AdmitInbound("10.0.0.1:5000", "", 200).accepted);
-    table.Ban("::1", 300);
+    table.Bans().Add({*ParseSubNet("::1"), 100, 300});
     CHECK(table.IsBanned("[::1]:18444", 250));
+    table.Bans().Add({*ParseSubNet("192.168.0.0/16"), 100, 300});
+    CHECK_FALSE(table.AdmitInbound("192.168.44.5:5000", "", 250).accepted);
+    CHECK(table.AdmitInbound("192.169.0.1:5000", "", 250).accepted);
 }
 
 TEST_CASE("a socket connected to itself is refused")

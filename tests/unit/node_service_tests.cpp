@@ -421,7 +421,7 @@ TEST_CASE("admitInbound refuses beyond the inbound slots and from banned hosts")
     auto full = f.node->admitInbound("127.0.0.1:40011", "");
     CHECK_FALSE(full.accepted);
     CHECK(full.reason == "inbound connection limit reached (1)");
-    f.service->Ban("10.1.1.1", 60);
+    f.node->setBan("10.1.1.1", "add", 60, false);
     auto banned = f.node->admitInbound("10.1.1.1:5000", "");
     CHECK_FALSE(banned.accepted);
     CHECK(banned.reason.find("banned") != std::string::npos);
