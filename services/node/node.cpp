@@ -104,9 +104,8 @@ NodeConfig MakeNodeConfig(const ArgsManager& args)
 // ---------------------------------------------------------------- NodeService: life cycle
 
 NodeService::NodeService(NodeConfig config)
-    : m_config(std::move(config)), m_chain(GetChainParams(m_config.chain)),
-      m_peers(m_config.max_connections, m_config.listen, [this] { return MakeNonce(); }),
-      m_nonce_rng(std::random_device{}())
+    : m_config(std::move(config)), m_chain(GetChainParams(m_config.chain)), m_nonce_rng(std::random_device{}()),
+      m_peers(m_config.max_connections, m_config.listen, [this] { return MakeNonce(); })
 {
     for (const auto& address : m_config.add_nodes) m_peers.AddNode(address);
     LoadBans();
@@ -599,8 +598,18 @@ void NodeService::clearBanned()
 
 interfaces::Admission NodeService::admitInbound(std::string address, std::string local_address)
 {
-    std::lock_guard lock(m_mutex);
-    interfaces::Admission admission = m_peers.AdmitInbound(address, local_address, UnixTime());
+    std::optional<PeerEntry> evicted;
+    interfaces::Admission admission;
+    {
+        std::lock_guard lock(m_mutex);
+        admission = m_peers.AdmitInbound(address, local_address, UnixTime(), &evicted);
+        if (evicted) QueueAgentDisconnect(evicted->id, "evicted to make room for an inbound peer");
+    }
+    if (evicted) {
+        LogPrintf("Peer {} ({}) evicted: inbound slots full, making room for {}", evicted->id, evicted->address,
+                  address);
+        Wake();
+    }
     if (admission.accepted) {
         LogDebug(LogCategory::NET, "Admitted inbound connection from {} as peer {}", address, admission.peer_id);
     } else {

@@ -145,6 +145,10 @@ private:
     const NodeConfig m_config;
     const Chain m_chain;
 
+    // Before m_peers, which draws a nonce as it is built.
+    std::mutex m_nonce_mutex;
+    std::mt19937_64 m_nonce_rng; // guarded by m_nonce_mutex
+
     std::mutex m_mutex;
     PeerTable m_peers;                                                        // guarded by m_mutex
     std::map<int64_t, AgentLink> m_agents;                                    // guarded by m_mutex
@@ -156,9 +160,6 @@ private:
         std::string reason;
     };
     std::vector<QueuedDisconnect> m_disconnect_queue; // guarded by m_mutex
-
-    std::mutex m_nonce_mutex;
-    std::mt19937_64 m_nonce_rng; // guarded by m_nonce_mutex
     ConnectionSource m_connection_source;               // guarded by m_mutex
 
     std::mutex m_supervisor_mutex;

@@ -1,6 +1,7 @@
 """The node's peer policy through a whole constellation: failed dials reported
 at once, connections to ourselves found by the version nonce, bans (setban,
-listbanned, clearbanned, banlist.json)."""
+listbanned, clearbanned, banlist.json), eviction when the inbound slots are
+full."""
 import json
 import re
 import time
@@ -146,3 +147,43 @@ def test_bans_as_bitcoind_disconnect_refuse_and_survive_a_restart(constellation_
     daemon.cli("clearbanned")
     assert json.loads(daemon.cli("listbanned").stdout) == []
     assert json.loads(banlist.read_text()) == {"banned_nets": []}
+
+
+def test_a_full_node_evicts_the_youngest_unprotected_inbound_peer_for_a_newcomer(constellation_factory):
+    require_real("node", "p2p-agent", "gui-bridge")
+    from p2p_agent_fixture import Peer
+    # -maxconnections=16 leaves 16 - 11 automatic outbound slots = 5 inbound slots (doc/node.md).
+    daemon = constellation_factory("full", extra_args=("-maxconnections=16",)).start()
+
+    def peer_ids():
+        return [p["id"] for p in json.loads(daemon.cli("getpeerinfo").stdout)]
+
+    peers, ids = [], []
+    for i in range(5):
+        peer = Peer(daemon.p2p_port)
+        peer.handshake()
+        wait_for(lambda: len(peer_ids()) == i + 1, 10, f"peer {i} in getpeerinfo")
+        peers.append(peer)
+        ids.append(max(peer_ids()))
+    print(f"five inbound peers {ids}; the youngest answers its ping and so has a measured minimum ping")
+    ping, _ = peers[4].receive_until(b"ping")
+    from p2p_agent_fixture import messages
+    peers[4].send(messages.msg_pong(nonce=ping.nonce))
+    wait_for(lambda: any(p["id"] == ids[4] and "minping" in p for p in json.loads(daemon.cli("getpeerinfo").stdout)),
+             10, "the youngest peer's minping")
+
+    print("a sixth peer: all five share the 127.0 group. Protected: the group's oldest (0), the lowest ping (4),")
+    print("the older half of the rest (1); left 2 and 3, and 3, the youngest, is evicted")
+    newcomer = Peer(daemon.p2p_port)
+    newcomer.handshake()
+    assert peers[3].is_closed(timeout=10)
+    daemon.wait_for_log(f"Peer {ids[3]} (127.0.0.1:")
+    assert "evicted: inbound slots full" in daemon.log()
+    wait_for(lambda: sorted(peer_ids()) == sorted(ids[:3] + ids[4:] + [max(peer_ids())]) and len(peer_ids()) == 5,
+             10, "the newcomer in place of the evicted peer")
+    for kept in (peers[0], peers[1], peers[2], peers[4]):
+        assert not kept.is_closed(timeout=0.2)
+
+    for peer in peers + [newcomer]:
+        peer.close()
+    wait_for(lambda: peer_ids() == [], 10, "every peer gone")

@@ -420,7 +420,7 @@ TEST_CASE("admitInbound refuses beyond the inbound slots and from banned hosts")
     CHECK(f.node->admitInbound("127.0.0.1:40010", "").accepted);
     auto full = f.node->admitInbound("127.0.0.1:40011", "");
     CHECK_FALSE(full.accepted);
-    CHECK(full.reason == "inbound connection limit reached (1)");
+    CHECK(full.reason == "inbound connection limit reached (1), no peer to evict"); // pending: not evictable
     f.node->setBan("10.1.1.1", "add", 60, false);
     auto banned = f.node->admitInbound("10.1.1.1:5000", "");
     CHECK_FALSE(banned.accepted);
@@ -483,4 +483,30 @@ TEST_CASE("an inbound peer sending our outbound nonce is ourselves: both ends ar
     f.service->Maintain(); // sends the queued disconnects
     CHECK(inbound.agent->Disconnects() == std::vector<std::string>{"connected to self"});
     CHECK(outbound.agent->Disconnects() == std::vector<std::string>{"connected to self"});
+}
+
+TEST_CASE("a full node evicts an unprotected inbound peer through its agent and admits the newcomer")
+{
+    node::NodeConfig config;
+    config.max_connections = 16; // five inbound slots
+    NodeFixture f(config);
+    std::vector<std::unique_ptr<AgentClient>> agents;
+    std::vector<int64_t> ids;
+    for (int i = 0; i < 5; ++i) {
+        auto admission = f.node->admitInbound("127.0.0.1:4100" + std::to_string(i), "127.0.0.1:18444");
+        REQUIRE(admission.accepted);
+        agents.push_back(std::make_unique<AgentClient>(f.endpoint));
+        agents.back()->host->registerAgent(admission.peer_id, ::getpid(), "", true);
+        ids.push_back(admission.peer_id);
+    }
+    // One netgroup (127.0): the oldest is protected by it, then half of the other four by age;
+    // the youngest of the two left goes.
+    auto newcomer = f.node->admitInbound("127.0.0.1:41010", "127.0.0.1:18444");
+    CHECK(newcomer.accepted);
+    auto peers = f.node->getPeerInfo();
+    CHECK(peers.size() == 4);
+    CHECK(std::none_of(peers.begin(), peers.end(), [&](const auto& p) { return p.id == ids[4]; }));
+    f.service->Maintain();
+    CHECK(agents[4]->agent->Disconnects() == std::vector<std::string>{"evicted to make room for an inbound peer"});
+    CHECK(agents[3]->agent->Disconnects().empty());
 }
