@@ -240,6 +240,7 @@ private:
 
     std::deque<Service> m_services; // deque: stable addresses
     std::optional<std::filesystem::path> m_agent_binary;
+    std::vector<std::string> m_agent_args; //!< -agentarg (regtest only): appended to every agent's command line
     std::map<pid_t, Child> m_children;
     std::map<int, Output> m_outputs;
     size_t m_sequence{0}; //!< the service the start sequence waits on
@@ -321,6 +322,15 @@ std::string Constellation::Setup()
             if (!override_path.empty()) return fmt::format("-{}={} is not an executable file", info.binary_option, override_path);
             LogPrintf("orrery-{} not built; not started (looked in {})", role, searched);
         }
+    }
+    // Test options for the agents (e.g. -testsandboxescape): never on a network with real peers.
+    m_agent_args = m_args.GetArgs("agentarg");
+    if (!m_agent_args.empty() && m_args.GetChain() != "regtest") {
+        return fmt::format("-agentarg is for tests and only allowed on regtest (not on {})", m_args.GetChain());
+    }
+    for (const std::string& arg : m_agent_args) {
+        if (!arg.starts_with('-')) return fmt::format("-agentarg={}: an agent option must start with '-'", arg);
+        LogPrintf("Test: every p2p-agent gets {}", arg);
     }
     std::string searched;
     m_agent_binary = FindServiceBinary(AGENT_ROLE, m_args.GetArg("agentbinary", ""), &searched);
@@ -515,7 +525,10 @@ std::vector<std::string> Constellation::CommonArgs(std::string_view role) const
     args.insert(args.end(), forwarded.begin(), forwarded.end());
     args.push_back("-nodebuglogfile"); // orreryd writes their lines into debug.log
     args.push_back("-printtoconsole");
-    if (role == AGENT_ROLE) args.push_back("-ipcconnect=" + DefaultEndpoint(m_args, "node"));
+    if (role == AGENT_ROLE) {
+        args.push_back("-ipcconnect=" + DefaultEndpoint(m_args, "node"));
+        args.insert(args.end(), m_agent_args.begin(), m_agent_args.end());
+    }
     return args;
 }
 
@@ -1028,6 +1041,8 @@ void AddArgs(ArgsManager& args)
     args.AddArg("-walletbinary=<path>", "Run this program as the wallet (default: orrery-wallet beside orreryd)");
     args.AddArg("-guibridgebinary=<path>", "Run this program as the gui-bridge (default: orrery-gui-bridge)");
     args.AddArg("-agentbinary=<path>", "Run this program for each peer (default: orrery-p2p-agent)");
+    args.AddArg("-agentarg=<arg>", "Test only, regtest only: pass <arg> to every p2p-agent (repeatable), e.g. "
+                                   "-agentarg=-testsandboxescape=open", ARG_NETWORK_ONLY);
     // Passed on to the services (see FORWARDED); orreryd only accepts them.
     args.AddArg("-connect=<ip>", "Connect only to the specified node(s) (node)", ARG_NETWORK_ONLY);
     args.AddArg("-addnode=<ip>", "Add a node to connect to (node)", ARG_NETWORK_ONLY);

@@ -71,18 +71,30 @@ private:
 class HostEvents final : public PeerEvents
 {
 public:
-    HostEvents(interfaces::PeerHost& host, int64_t peer_id) : m_host(host), m_peer_id(peer_id) {}
+    //! `escape` and `escape_user_agent`: the test hook of -testsandboxescapeuseragent (empty: none).
+    HostEvents(interfaces::PeerHost& host, int64_t peer_id, std::string escape, std::string escape_user_agent)
+        : m_host(host), m_peer_id(peer_id), m_escape(std::move(escape)),
+          m_escape_user_agent(std::move(escape_user_agent))
+    {
+    }
     void HandshakeDone(const interfaces::PeerVersion& version) override
     {
         LogPrintf("Handshake done with peer={}: version {}, {}, height {}", m_peer_id, version.version,
                   version.user_agent, version.start_height);
         m_host.handshakeDone(m_peer_id, version);
+        if (!m_escape_user_agent.empty() && version.user_agent.find(m_escape_user_agent) != std::string::npos) {
+            LogPrintf("Test: trying to escape the sandbox ({}) after the handshake with {}", m_escape,
+                      version.user_agent);
+            LogPrintf("Test: sandbox escape not stopped: {}", TrySandboxEscape(m_escape));
+        }
     }
     void Stats(const interfaces::PeerStats& stats) override { m_host.reportStats(m_peer_id, stats); }
 
 private:
     interfaces::PeerHost& m_host;
     int64_t m_peer_id;
+    std::string m_escape;
+    std::string m_escape_user_agent;
 };
 
 std::pair<std::string, std::string> SplitHostPort(const std::string& address)
@@ -145,6 +157,10 @@ void AddArgs(ArgsManager& args)
     args.AddArg("-testsandboxescape=<open|exec>",
                 "Test only: after entering the sandbox, try to open "
                 "/etc/passwd or execute /bin/true (the sandbox kills the agent)",
+                ARG_COMMAND_LINE_ONLY);
+    args.AddArg("-testsandboxescapeuseragent=<text>",
+                "Test only: make the -testsandboxescape attempt after the handshake instead, and only with a "
+                "peer whose user agent contains <text>",
                 ARG_COMMAND_LINE_ONLY);
 }
 
@@ -277,7 +293,9 @@ int Run(const ArgsManager& args)
     config.handshake_timeout = Seconds(args, "handshaketimeout", 60);
     config.ping_interval = Seconds(args, "pinginterval", 120);
     config.inactivity_timeout = Seconds(args, "timeout", 20 * 60);
-    HostEvents events(*host, peer_id);
+    const std::string escape = args.GetArg("testsandboxescape", "");
+    const std::string escape_user_agent = args.GetArg("testsandboxescapeuseragent", "");
+    HostEvents events(*host, peer_id, escape, escape.empty() ? "" : escape_user_agent);
     // Shared with the signal thread, which may outlive Run's stack.
     auto engine = std::make_shared<PeerEngine>(fd, config, events);
     agent->SetEngine(engine.get());
@@ -304,9 +322,9 @@ int Run(const ArgsManager& args)
         }
         return 1;
     }
-    if (args.IsArgSet("testsandboxescape")) {
-        LogPrintf("Test: trying to escape the sandbox ({})", args.GetArg("testsandboxescape", ""));
-        LogPrintf("Test: sandbox escape not stopped: {}", TrySandboxEscape(args.GetArg("testsandboxescape", "")));
+    if (!escape.empty() && escape_user_agent.empty()) {
+        LogPrintf("Test: trying to escape the sandbox ({})", escape);
+        LogPrintf("Test: sandbox escape not stopped: {}", TrySandboxEscape(escape));
     }
 
     LogPrintf("Serving {} peer={} {} (network {})", args.GetArg("connectiontype", inbound ? "inbound" : "outbound"),

@@ -1,7 +1,7 @@
 """The node's peer policy through a whole constellation: failed dials reported
 at once, connections to ourselves found by the version nonce, bans (setban,
 listbanned, clearbanned, banlist.json), eviction when the inbound slots are
-full."""
+full, and a sandbox violation of one agent under orreryd."""
 import json
 import re
 import time
@@ -147,6 +147,59 @@ def test_bans_as_bitcoind_disconnect_refuse_and_survive_a_restart(constellation_
     daemon.cli("clearbanned")
     assert json.loads(daemon.cli("listbanned").stdout) == []
     assert json.loads(banlist.read_text()) == {"banned_nets": []}
+
+
+@pytest.mark.parametrize("attempt", ["open", "exec"])
+def test_an_agent_breaking_its_sandbox_under_orreryd_is_killed_and_only_its_peer_dropped(constellation_factory,
+                                                                                        attempt):
+    require_real("node", "p2p-agent", "gui-bridge")
+    from p2p_agent_fixture import Peer, messages
+    # Every agent gets the test options; only the one whose peer calls itself /escape-test/ acts on them.
+    daemon = constellation_factory("sandbox", extra_args=(f"-agentarg=-testsandboxescape={attempt}",
+                                                          "-agentarg=-testsandboxescapeuseragent=/escape-test/")).start()
+    daemon.wait_for_log(f"Test: every p2p-agent gets -testsandboxescape={attempt}")
+    good = Peer(daemon.p2p_port)
+    good.handshake()
+    wait_for(lambda: len(json.loads(daemon.cli("getpeerinfo").stdout)) == 1, 10, "the first peer in getpeerinfo")
+    good_id = json.loads(daemon.cli("getpeerinfo").stdout)[0]["id"]
+
+    print(f"the second peer's agent tries {attempt} after its handshake")
+    bad = Peer(daemon.p2p_port)
+    try:
+        bad.handshake(user_agent=b"/escape-test/")
+    except (ConnectionError, AssertionError):
+        pass  # the agent may die before its last handshake message leaves
+    assert bad.is_closed(timeout=10)
+    daemon.wait_for_log(f"Test: trying to escape the sandbox ({attempt}) after the handshake with /escape-test/")
+    daemon.wait_for_log("killed by signal 31 (SYS)")
+    died = next(l for l in daemon.log().splitlines() if "killed by signal 31 (SYS)" in l)
+    print(f"  orreryd: {died}")
+    pid = int(re.search(r"p2p-agent (\d+) for peer (\d+)", died).group(1))
+    bad_id = int(re.search(r"p2p-agent (\d+) for peer (\d+)", died).group(2))
+    assert bad_id != good_id
+    assert "sandbox escape not stopped" not in daemon.log()
+
+    print("the node drops that peer only; the other still answers pings")
+    daemon.wait_for_log(f"Peer {bad_id} (127.0.0.1:")
+    wait_for(lambda: [p["id"] for p in json.loads(daemon.cli("getpeerinfo").stdout)] == [good_id], 10,
+             "getpeerinfo to list only the good peer")
+    assert f"agent {pid} went away" in daemon.log()
+    good.send(messages.msg_ping(nonce=777))
+    pong, _ = good.receive_until(b"pong")
+    assert pong.nonce == 777
+    assert daemon.process.poll() is None
+    assert [e["pid"] for e in daemon.entries("node")] and daemon.entries("p2p-agent")[0]["peer_address"]
+    good.close()
+
+
+def test_agentarg_is_refused_outside_regtest(tmp_path):
+    from conftest import build_dir
+    import subprocess
+    result = subprocess.run([str(build_dir() / "supervisor" / "orreryd"), f"-datadir={tmp_path}", "-signet",
+                             "-listen=0", "-agentarg=-testsandboxescape=open"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert "-agentarg is for tests and only allowed on regtest (not on signet)" in result.stderr + result.stdout
 
 
 def test_a_full_node_evicts_the_youngest_unprotected_inbound_peer_for_a_newcomer(constellation_factory):
