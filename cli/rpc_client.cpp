@@ -28,6 +28,9 @@ const std::map<std::string, std::vector<Converted>>& ConvertTable()
 {
     static const std::map<std::string, std::vector<Converted>> table{
         {"disconnectnode", {{1, "nodeid"}}},
+        {"setban", {{2, "bantime"}, {3, "absolute"}}},
+        {"listbanned", {}},
+        {"clearbanned", {}},
         {"createwallet",
          {{1, "disable_private_keys"},
           {2, "blank"},

@@ -262,6 +262,7 @@ private:
     std::deque<Spare> m_spares;
     size_t m_spare_target{0};
     Clock::time_point m_spares_after{}; //!< back-off after a spare died unused
+    std::vector<std::string> m_agent_args; //!< -agentarg (regtest only): appended to every agent's command line
     std::map<pid_t, Child> m_children;
     std::map<int, Output> m_outputs;
     size_t m_sequence{0}; //!< the service the start sequence waits on
@@ -345,6 +346,15 @@ std::string Constellation::Setup()
             if (!override_path.empty()) return fmt::format("-{}={} is not an executable file", info.binary_option, override_path);
             LogPrintf("orrery-{} not built; not started (looked in {})", role, searched);
         }
+    }
+    // Test options for the agents (e.g. -testsandboxescape): never on a network with real peers.
+    m_agent_args = m_args.GetArgs("agentarg");
+    if (!m_agent_args.empty() && m_args.GetChain() != "regtest") {
+        return fmt::format("-agentarg is for tests and only allowed on regtest (not on {})", m_args.GetChain());
+    }
+    for (const std::string& arg : m_agent_args) {
+        if (!arg.starts_with('-')) return fmt::format("-agentarg={}: an agent option must start with '-'", arg);
+        LogPrintf("Test: every p2p-agent gets {}", arg);
     }
     std::string searched;
     m_agent_binary = FindServiceBinary(AGENT_ROLE, m_args.GetArg("agentbinary", ""), &searched);
@@ -539,7 +549,10 @@ std::vector<std::string> Constellation::CommonArgs(std::string_view role) const
     args.insert(args.end(), forwarded.begin(), forwarded.end());
     args.push_back("-nodebuglogfile"); // orreryd writes their lines into debug.log
     args.push_back("-printtoconsole");
-    if (role == AGENT_ROLE) args.push_back("-ipcconnect=" + DefaultEndpoint(m_args, "node"));
+    if (role == AGENT_ROLE) {
+        args.push_back("-ipcconnect=" + DefaultEndpoint(m_args, "node"));
+        args.insert(args.end(), m_agent_args.begin(), m_agent_args.end());
+    }
     return args;
 }
 
@@ -1169,6 +1182,8 @@ void AddArgs(ArgsManager& args)
                 fmt::format("Keep <n> p2p-agents started ahead of need, so an inbound peer does not wait for a "
                             "process to start; 0 starts one per connection (default: {}, at most {})",
                             DEFAULT_AGENT_SPARES, MAX_AGENT_SPARES));
+    args.AddArg("-agentarg=<arg>", "Test only, regtest only: pass <arg> to every p2p-agent (repeatable), e.g. "
+                                   "-agentarg=-testsandboxescape=open", ARG_NETWORK_ONLY);
     // Passed on to the services (see FORWARDED); orreryd only accepts them.
     args.AddArg("-connect=<ip>", "Connect only to the specified node(s) (node)", ARG_NETWORK_ONLY);
     args.AddArg("-addnode=<ip>", "Add a node to connect to (node)", ARG_NETWORK_ONLY);

@@ -73,6 +73,16 @@ struct PeerDetails {
                   handshake_done)
 };
 
+//! One entry of listbanned, in bitcoind's fields.
+struct BannedSubnet {
+    std::string address; //!< "1.2.3.4/32", "10.0.0.0/8"
+    int64_t ban_created{0};
+    int64_t banned_until{0};
+    int64_t ban_duration{0};   //!< banned_until - ban_created
+    int64_t time_remaining{0}; //!< banned_until - now
+    ORRERY_FIELDS(address, ban_created, banned_until, ban_duration, time_remaining)
+};
+
 //! The node's answer when orreryd asks whether an inbound connection may in.
 struct Admission {
     bool accepted{false};
@@ -93,6 +103,11 @@ public:
     virtual void addNode(std::string address, std::string command) = 0;
     //! The disconnectnode RPC: by address, or by id when `address` is empty; throws RpcError if no such peer.
     virtual void disconnectNode(std::string address, int64_t peer_id) = 0;
+    //! The setban RPC: `command` "add" or "remove"; `bantime` seconds (0: 24 h), or a unix time when
+    //! `absolute`. "add" disconnects the peers in the subnet. Throws RpcError as bitcoind would.
+    virtual void setBan(std::string subnet, std::string command, int64_t bantime, bool absolute) = 0;
+    virtual std::vector<BannedSubnet> listBanned() = 0;
+    virtual void clearBanned() = 0;
     //! Asked by orreryd for each accepted inbound socket (connection limits, bans).
     virtual Admission admitInbound(std::string address, std::string local_address) = 0;
 };

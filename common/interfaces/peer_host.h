@@ -35,8 +35,9 @@ struct PeerVersion {
     bool send_addrv2{false};
     bool send_headers{false};
     int64_t time_offset{0};
+    uint64_t nonce{0}; //!< the peer's version nonce: equal to one we sent means we connected to ourselves
     ORRERY_FIELDS(version, services, user_agent, start_height, relay, wtxid_relay, send_addrv2, send_headers,
-                  time_offset)
+                  time_offset, nonce)
 };
 
 struct PeerStats {
@@ -58,7 +59,9 @@ public:
     //! version/verack done on both sides.
     virtual void handshakeDone(int64_t peer_id, PeerVersion version) = 0;
     virtual void reportStats(int64_t peer_id, PeerStats stats) = 0;
-    //! The agent is about to exit: the peer is gone, or was dropped for `reason`.
+    //! The agent is about to exit: the peer is gone, or was dropped for `reason`. An
+    //! outbound agent whose dial failed calls it without registering ("connect to
+    //! <addr> failed: <strerror>"), so the node frees the pending id at once.
     virtual void peerDisconnected(int64_t peer_id, std::string reason) = 0;
 };
 

@@ -309,6 +309,55 @@ void RegisterNodeMethods(Table& table, const MethodContext& context)
                    node->Use<interfaces::Node>([&](interfaces::Node& n) { n.disconnectNode(target, peer_id); });
                    return Json(nullptr);
                }});
+    table.Add({"setban",
+               "Network",
+               {Required("subnet", ParamType::STRING,
+                         "The IP/Subnet (see getpeerinfo for nodes IP) with an optional netmask (default is /32 = "
+                         "single IP)"),
+                Required("command", ParamType::STRING,
+                         "'add' to add an IP/Subnet to the list, 'remove' to remove an IP/Subnet from the list"),
+                Optional("bantime", ParamType::NUMBER,
+                         "time in seconds how long (or until when if [absolute] is set) the IP is banned (0 or empty "
+                         "means using the default time of 24h)"),
+                Optional("absolute", ParamType::BOOL,
+                         "If set, the bantime must be an absolute timestamp expressed in UNIX epoch time")},
+               "Attempts to add or remove an IP/Subnet from the banned list.",
+               [node, &table](const CallRequest& call) {
+                   std::string command = call.Arg(1).get<std::string>();
+                   if (command != "add" && command != "remove") {
+                       throw RpcException(RPC_MISC_ERROR, table.Help("setban"));
+                   }
+                   std::string subnet = call.Arg(0).get<std::string>();
+                   int64_t bantime = call.Arg(2).is_null() ? 0 : IntegerArg(call.Arg(2));
+                   bool absolute = call.Arg(3).is_boolean() && call.Arg(3).get<bool>();
+                   node->Use<interfaces::Node>(
+                       [&](interfaces::Node& n) { n.setBan(subnet, command, bantime, absolute); });
+                   return Json(nullptr);
+               }});
+    table.Add({"listbanned",
+               "Network",
+               {},
+               "List all manually banned IPs/Subnets.",
+               [node](const CallRequest&) {
+                   Json banned = Json::array();
+                   for (const auto& entry :
+                        node->Use<interfaces::Node>([](interfaces::Node& n) { return n.listBanned(); })) {
+                       banned.push_back(Json{{"address", entry.address},
+                                             {"ban_created", entry.ban_created},
+                                             {"banned_until", entry.banned_until},
+                                             {"ban_duration", entry.ban_duration},
+                                             {"time_remaining", entry.time_remaining}});
+                   }
+                   return banned;
+               }});
+    table.Add({"clearbanned",
+               "Network",
+               {},
+               "Clear all banned IPs.",
+               [node](const CallRequest&) {
+                   node->Use<interfaces::Node>([](interfaces::Node& n) { n.clearBanned(); });
+                   return Json(nullptr);
+               }});
 }
 
 //! bitcoind: the URL's wallet and a wallet_name argument must agree.

@@ -15,7 +15,9 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -104,11 +106,11 @@ NodeConfig MakeNodeConfig(const ArgsManager& args)
 // ---------------------------------------------------------------- NodeService: life cycle
 
 NodeService::NodeService(NodeConfig config)
-    : m_config(std::move(config)), m_chain(GetChainParams(m_config.chain)),
-      m_peers(m_config.max_connections, m_config.listen, [this] { return MakeNonce(); }),
-      m_nonce_rng(std::random_device{}())
+    : m_config(std::move(config)), m_chain(GetChainParams(m_config.chain)), m_nonce_rng(std::random_device{}()),
+      m_peers(m_config.max_connections, m_config.listen, [this] { return MakeNonce(); })
 {
     for (const auto& address : m_config.add_nodes) m_peers.AddNode(address);
+    LoadBans();
 }
 
 NodeService::~NodeService()
@@ -132,7 +134,8 @@ void NodeService::Start()
             thread_lock.unlock();
             Maintain();
             thread_lock.lock();
-            m_thread_cv.wait_for(thread_lock, m_config.maintenance_interval, [this] { return m_stopping; });
+            m_thread_cv.wait_for(thread_lock, m_config.maintenance_interval, [this] { return m_stopping || m_wake; });
+            m_wake = false;
         }
     });
 }
@@ -157,8 +160,18 @@ void NodeService::Stop()
     m_connection_source = nullptr;
 }
 
+void NodeService::Wake()
+{
+    {
+        std::lock_guard lock(m_thread_mutex);
+        m_wake = true;
+    }
+    m_thread_cv.notify_all();
+}
+
 void NodeService::Maintain()
 {
+    SendQueuedDisconnects();
     int64_t now = UnixTime();
     std::vector<std::pair<int64_t, std::shared_ptr<ipc::Connection>>> links;
     std::vector<std::string> to_dial;
@@ -195,10 +208,69 @@ void NodeService::Maintain()
     for (const auto& address : to_dial) DialTarget(address);
 }
 
-void NodeService::Ban(const std::string& host, int64_t seconds)
+// ---------------------------------------------------------------- banlist.json
+
+std::filesystem::path NodeService::BanListPath() const
 {
+    return m_config.data_dir.empty() ? std::filesystem::path{} : m_config.data_dir / "banlist.json";
+}
+
+void NodeService::LoadBans()
+{
+    const auto path = BanListPath();
+    std::error_code ec;
+    if (path.empty() || !std::filesystem::exists(path, ec)) return;
+    std::string error;
+    std::optional<std::vector<BanEntry>> entries;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (ec) {
+        error = ec.message();
+    } else if (size > MAX_BAN_LIST_FILE_SIZE) {
+        error = "file larger than " + std::to_string(MAX_BAN_LIST_FILE_SIZE) + " bytes";
+    } else {
+        std::string text(size, '\0');
+        std::FILE* file = std::fopen(path.c_str(), "rb");
+        if (!file) {
+            error = std::strerror(errno);
+        } else {
+            text.resize(std::fread(text.data(), 1, text.size(), file));
+            std::fclose(file);
+            entries = ParseBanList(text, error);
+        }
+    }
+    if (!entries) {
+        LogPrintf("Error: cannot read {}: {}; starting with no bans", path.string(), error);
+        return;
+    }
     std::lock_guard lock(m_mutex);
-    m_peers.Ban(host, UnixTime() + seconds);
+    for (const auto& entry : *entries) m_peers.Bans().Add(entry);
+    m_peers.Bans().SweepExpired(UnixTime());
+    LogPrintf("Loaded {} banned subnets from {}", m_peers.Bans().Entries().size(), path.string());
+}
+
+void NodeService::SaveBans()
+{
+    const auto path = BanListPath();
+    if (path.empty()) return;
+    m_peers.Bans().SweepExpired(UnixTime());
+    const std::string text = WriteBanList(m_peers.Bans().Entries());
+    // Written beside it, flushed, then renamed over it: a crash leaves the old file or the new one.
+    auto tmp = path;
+    tmp += ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok = fd >= 0;
+    for (size_t done = 0; ok && done < text.size();) {
+        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        ok = n > 0;
+        if (ok) done += static_cast<size_t>(n);
+    }
+    ok = ok && ::fsync(fd) == 0;
+    const int saved_errno = errno;
+    if (fd >= 0) ::close(fd);
+    if (ok && std::rename(tmp.c_str(), path.c_str()) == 0) return;
+    LogPrintf("Error: cannot write {}: {}", path.string(), std::strerror(ok ? errno : saved_errno));
+    ::unlink(tmp.c_str());
 }
 
 uint64_t NodeService::MakeNonce()
@@ -272,6 +344,38 @@ void NodeService::DialTarget(const std::string& address)
         LogPrintf("Cannot connect to {}: {}; will retry", address, *failure);
     } else {
         LogDebug(LogCategory::NET, "Cannot connect to {}: {}", address, *failure);
+    }
+}
+
+std::optional<PeerEntry> NodeService::QueueDisconnect(int64_t peer_id, const std::string& reason)
+{
+    auto entry = m_peers.Remove(peer_id);
+    if (entry) QueueAgentDisconnect(peer_id, reason);
+    return entry;
+}
+
+void NodeService::QueueAgentDisconnect(int64_t peer_id, const std::string& reason)
+{
+    auto link = m_agents.find(peer_id);
+    if (link == m_agents.end()) return;
+    m_disconnect_queue.push_back({peer_id, link->second.agent, reason});
+    m_agents.erase(link);
+}
+
+void NodeService::SendQueuedDisconnects()
+{
+    std::vector<QueuedDisconnect> queue;
+    {
+        std::lock_guard lock(m_mutex);
+        queue.swap(m_disconnect_queue);
+    }
+    for (const auto& item : queue) {
+        try {
+            item.agent->disconnect(item.reason);
+        } catch (const std::exception& e) {
+            // The agent may exit before its reply leaves; it is gone either way.
+            LogDebug(LogCategory::NET, "Agent of peer {} did not answer disconnect: {}", item.peer_id, e.what());
+        }
     }
 }
 
@@ -428,10 +532,86 @@ void NodeService::disconnectNode(std::string address, int64_t peer_id)
     DropPeer(entry->id, "disconnectnode");
 }
 
-interfaces::Admission NodeService::admitInbound(std::string address, std::string local_address)
+void NodeService::setBan(std::string subnet_text, std::string command, int64_t bantime, bool absolute)
+{
+    if (command != "add" && command != "remove") {
+        throw interfaces::RpcError(interfaces::RPC_INVALID_PARAMETER,
+                                   "Invalid command '" + command + "': expected add or remove");
+    }
+    auto subnet = ParseSubNet(subnet_text);
+    if (!subnet) throw interfaces::RpcError(interfaces::RPC_CLIENT_INVALID_IP_OR_SUBNET, "Error: Invalid IP/Subnet");
+    const bool is_subnet = subnet_text.find('/') != std::string::npos;
+    const int64_t now = UnixTime();
+    std::vector<PeerEntry> dropped;
+    int64_t until = now + DEFAULT_BAN_TIME_SECONDS;
+    {
+        std::lock_guard lock(m_mutex);
+        if (command == "remove") {
+            if (!m_peers.Bans().Remove(*subnet)) {
+                throw interfaces::RpcError(interfaces::RPC_CLIENT_INVALID_IP_OR_SUBNET,
+                                           "Error: Unban failed. Requested address/subnet was not previously "
+                                           "manually banned.");
+            }
+            SaveBans();
+            LogPrintf("setban: unbanned {}", subnet->ToString());
+            return;
+        }
+        // As bitcoind: an address is "already banned" when any ban covers it, a subnet when it is itself banned.
+        const bool banned = is_subnet ? m_peers.Bans().IsSubnetBanned(*subnet, now)
+                                      : m_peers.Bans().IsBanned(HostOfAddress(subnet_text), now);
+        if (banned) throw interfaces::RpcError(interfaces::RPC_CLIENT_NODE_ALREADY_ADDED, "Error: IP/Subnet already banned");
+        if (absolute && bantime < now) {
+            throw interfaces::RpcError(interfaces::RPC_INVALID_PARAMETER, "Error: Absolute timestamp is in the past");
+        }
+        if (bantime > 0) until = absolute ? bantime : now + std::min(bantime, MAX_BAN_UNTIL);
+        until = std::min(until, MAX_BAN_UNTIL);
+        m_peers.Bans().Add({*subnet, now, until});
+        SaveBans();
+        for (const auto& entry : m_peers.PeersIn(*subnet)) {
+            if (QueueDisconnect(entry.id, "banned")) dropped.push_back(entry);
+        }
+    }
+    LogPrintf("setban: banned {} until {} ({} s); {} peer(s) in it disconnected", subnet->ToString(), until,
+              until - now, dropped.size());
+    for (const auto& entry : dropped) LogPrintf("Peer {} ({}) disconnected: banned", entry.id, entry.address);
+    Wake();
+}
+
+std::vector<interfaces::BannedSubnet> NodeService::listBanned()
+{
+    const int64_t now = UnixTime();
+    std::lock_guard lock(m_mutex);
+    if (m_peers.Bans().SweepExpired(now)) SaveBans();
+    std::vector<interfaces::BannedSubnet> result;
+    for (const auto& entry : m_peers.Bans().Entries()) {
+        result.push_back({entry.subnet.ToString(), entry.created, entry.until, entry.until - entry.created,
+                          entry.until - now});
+    }
+    return result;
+}
+
+void NodeService::clearBanned()
 {
     std::lock_guard lock(m_mutex);
-    interfaces::Admission admission = m_peers.AdmitInbound(address, local_address, UnixTime());
+    m_peers.Bans().Clear();
+    SaveBans();
+    LogPrintf("clearbanned: all bans lifted");
+}
+
+interfaces::Admission NodeService::admitInbound(std::string address, std::string local_address)
+{
+    std::optional<PeerEntry> evicted;
+    interfaces::Admission admission;
+    {
+        std::lock_guard lock(m_mutex);
+        admission = m_peers.AdmitInbound(address, local_address, UnixTime(), &evicted);
+        if (evicted) QueueAgentDisconnect(evicted->id, "evicted to make room for an inbound peer");
+    }
+    if (evicted) {
+        LogPrintf("Peer {} ({}) evicted: inbound slots full, making room for {}", evicted->id, evicted->address,
+                  address);
+        Wake();
+    }
     if (admission.accepted) {
         LogDebug(LogCategory::NET, "Admitted inbound connection from {} as peer {}", address, admission.peer_id);
     } else {
@@ -497,6 +677,7 @@ interfaces::HandshakeParams NodeService::registerAgent(int64_t peer_id, int64_t 
 void NodeService::handshakeDone(int64_t peer_id, interfaces::PeerVersion version)
 {
     PeerEntry entry;
+    std::optional<PeerEntry> ours;
     {
         std::lock_guard lock(m_mutex);
         try {
@@ -505,6 +686,20 @@ void NodeService::handshakeDone(int64_t peer_id, interfaces::PeerVersion version
             throw std::runtime_error(e.what());
         }
         entry = *m_peers.Find(peer_id);
+        // Bitcoin Core's check: an inbound peer that sends the nonce of one of our outbound
+        // version messages is ourselves. Whatever the addresses look like (NAT, another local
+        // address), both ends go.
+        if (entry.inbound) ours = m_peers.FindOutboundByNonce(version.nonce);
+        if (ours) {
+            QueueDisconnect(peer_id, "connected to self");
+            QueueDisconnect(ours->id, "connected to self");
+        }
+    }
+    if (ours) {
+        LogPrintf("connected to self at {} (inbound peer={}, our outbound peer={} to {}), disconnecting",
+                  entry.address, peer_id, ours->id, ours->address);
+        Wake();
+        return;
     }
     LogPrintf("New {} peer connected: version: {}, blocks={}, peer={} ({})", entry.connection_type, version.version,
               version.start_height, peer_id, version.user_agent);

@@ -91,8 +91,6 @@ public:
     void Maintain();
 
     const Chain& GetChain() const { return m_chain; }
-    //! Refuses inbound peers from `host` for `seconds` (there is no setban RPC yet).
-    void Ban(const std::string& host, int64_t seconds);
 
     // Node
     interfaces::BlockchainInfo getBlockchainInfo() override;
@@ -101,6 +99,9 @@ public:
     int64_t getConnectionCount() override;
     void addNode(std::string address, std::string command) override;
     void disconnectNode(std::string address, int64_t peer_id) override;
+    void setBan(std::string subnet, std::string command, int64_t bantime, bool absolute) override;
+    std::vector<interfaces::BannedSubnet> listBanned() override;
+    void clearBanned() override;
     interfaces::Admission admitInbound(std::string address, std::string local_address) override;
 
     // PeerHost
@@ -123,20 +124,43 @@ private:
     //! Dials a target the maintenance loop or addnode wants connected; logs the outcome once per change.
     void DialTarget(const std::string& address);
     void DropPeer(int64_t peer_id, const std::string& reason);
+    //! Forgets the peer at once (its slot is free) and queues its agent's disconnect for the
+    //! maintenance thread: the caller may be that very agent, waiting for its reply, or hold
+    //! m_mutex. Call with m_mutex held; Wake() after releasing it. nullopt if the id is unknown.
+    std::optional<PeerEntry> QueueDisconnect(int64_t peer_id, const std::string& reason);
+    //! The agent half of QueueDisconnect, for a peer the table already forgot. m_mutex held.
+    void QueueAgentDisconnect(int64_t peer_id, const std::string& reason);
+    //! Makes the maintenance thread run a round now (queued disconnects).
+    void Wake();
+    //! Sends the queued disconnects to their agents (maintenance thread, or tests through Maintain).
+    void SendQueuedDisconnects();
     uint64_t MakeNonce();
+    //! banlist.json in the network's folder (empty path when the node has no datadir).
+    std::filesystem::path BanListPath() const;
+    //! Reads the bans at start-up: a missing file is no bans; a bad one is logged and ignored.
+    void LoadBans();
+    //! Writes the bans (expired ones swept) to banlist.json atomically. Call with m_mutex held.
+    void SaveBans();
 
     const NodeConfig m_config;
     const Chain m_chain;
+
+    // Before m_peers, which draws a nonce as it is built.
+    std::mutex m_nonce_mutex;
+    std::mt19937_64 m_nonce_rng; // guarded by m_nonce_mutex
 
     std::mutex m_mutex;
     PeerTable m_peers;                                                        // guarded by m_mutex
     std::map<int64_t, AgentLink> m_agents;                                    // guarded by m_mutex
     std::map<std::string, std::chrono::steady_clock::time_point> m_last_dial; // guarded by m_mutex
     std::map<std::string, std::string> m_dial_failures; // guarded by m_mutex: last failure logged per address
+    struct QueuedDisconnect {
+        int64_t peer_id;
+        std::shared_ptr<interfaces::Agent> agent;
+        std::string reason;
+    };
+    std::vector<QueuedDisconnect> m_disconnect_queue; // guarded by m_mutex
     ConnectionSource m_connection_source;               // guarded by m_mutex
-
-    std::mutex m_nonce_mutex;
-    std::mt19937_64 m_nonce_rng; // guarded by m_nonce_mutex
 
     std::mutex m_supervisor_mutex;
     std::unique_ptr<ipc::Client> m_supervisor_client;     // guarded by m_supervisor_mutex
@@ -145,6 +169,7 @@ private:
     std::mutex m_thread_mutex;
     std::condition_variable m_thread_cv;
     bool m_stopping{false}; // guarded by m_thread_mutex
+    bool m_wake{false};     // guarded by m_thread_mutex
     std::thread m_thread;
 };
 

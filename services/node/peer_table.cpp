@@ -2,6 +2,9 @@
 #include <services/node/peer_table.h>
 
 #include <algorithm>
+#include <arpa/inet.h>
+#include <cstdio>
+#include <tuple>
 
 namespace orrery::node {
 
@@ -21,14 +24,17 @@ std::string HostOfAddress(std::string_view address)
 PeerTable::PeerTable(int max_connections, bool listening, std::function<uint64_t()> make_nonce)
     : m_max_inbound(std::max(0, max_connections - (MAX_OUTBOUND_FULL_RELAY_CONNECTIONS +
                                                    MAX_BLOCK_RELAY_ONLY_CONNECTIONS + MAX_FEELER_CONNECTIONS))),
-      m_listening(listening), m_make_nonce(std::move(make_nonce))
+      m_listening(listening), m_make_nonce(std::move(make_nonce)), m_netgroup_secret(m_make_nonce())
 {
 }
 
 // ---------------------------------------------------------------- issuing ids
 
-interfaces::Admission PeerTable::AdmitInbound(const std::string& address, const std::string& local_address, int64_t now)
+interfaces::Admission PeerTable::AdmitInbound(const std::string& address, const std::string& local_address, int64_t now,
+                                             std::optional<PeerEntry>* evicted)
 {
+    std::optional<int64_t> victim;
+    if (evicted && m_listening && CountInbound() >= m_max_inbound) victim = SelectPeerToEvict(EvictionCandidates());
     interfaces::Admission admission;
     if (!m_listening) {
         admission.reason = "not accepting inbound connections (-listen=0)";
@@ -36,9 +42,11 @@ interfaces::Admission PeerTable::AdmitInbound(const std::string& address, const 
         admission.reason = "address " + HostOfAddress(address) + " is banned";
     } else if (!local_address.empty() && address == local_address) {
         admission.reason = "connection to self";
-    } else if (CountInbound() >= m_max_inbound) {
+    } else if (CountInbound() >= m_max_inbound && !victim) {
         admission.reason = "inbound connection limit reached (" + std::to_string(m_max_inbound) + ")";
+        if (evicted) admission.reason += ", no peer to evict";
     } else {
+        if (victim) *evicted = Remove(*victim);
         PeerEntry entry;
         entry.id = NextId();
         entry.address = address;
@@ -65,6 +73,92 @@ PeerEntry PeerTable::IssueOutbound(const std::string& address, const std::string
     entry.issued_time = now;
     m_peers.emplace(entry.id, entry);
     return entry;
+}
+
+// ---------------------------------------------------------------- eviction
+
+std::string NetGroup(std::string_view host)
+{
+    const std::string text(host);
+    unsigned char bytes[16];
+    if (::inet_pton(AF_INET, text.c_str(), bytes) == 1) {
+        return std::to_string(bytes[0]) + "." + std::to_string(bytes[1]);
+    }
+    if (::inet_pton(AF_INET6, text.c_str(), bytes) == 1) {
+        char group[16];
+        std::snprintf(group, sizeof(group), "%x:%x", bytes[0] << 8 | bytes[1], bytes[2] << 8 | bytes[3]);
+        return group;
+    }
+    return text;
+}
+
+std::optional<int64_t> SelectPeerToEvict(std::vector<EvictionCandidate> candidates)
+{
+    // Older first: by connection time, then by id.
+    auto older = [](const EvictionCandidate& a, const EvictionCandidate& b) {
+        return std::tie(a.conn_time, a.id) < std::tie(b.conn_time, b.id);
+    };
+    std::sort(candidates.begin(), candidates.end(), older);
+
+    // One peer of each of the best-keyed network groups: an attacker cannot tell which groups
+    // are kept, so filling the slots from a few networks cannot push out everyone else.
+    std::map<std::string, uint64_t> group_keys;
+    for (const auto& c : candidates) group_keys[c.netgroup] = c.netgroup_key;
+    std::vector<std::pair<uint64_t, std::string>> groups;
+    for (const auto& [group, key] : group_keys) groups.emplace_back(key, group);
+    std::sort(groups.rbegin(), groups.rend());
+    for (size_t i = 0; i < groups.size() && i < EVICTION_PROTECT_NETGROUPS; ++i) {
+        auto oldest = std::find_if(candidates.begin(), candidates.end(),
+                                   [&](const auto& c) { return c.netgroup == groups[i].second; });
+        candidates.erase(oldest); // sorted oldest first: the group's oldest peer
+    }
+
+    // The fastest peers: latency an attacker cannot fake from far away.
+    std::vector<EvictionCandidate> pinged;
+    for (const auto& c : candidates) {
+        if (c.min_ping) pinged.push_back(c);
+    }
+    std::sort(pinged.begin(), pinged.end(), [](const auto& a, const auto& b) { return *a.min_ping < *b.min_ping; });
+    for (size_t i = 0; i < pinged.size() && i < EVICTION_PROTECT_PING; ++i) {
+        std::erase_if(candidates, [&](const auto& c) { return c.id == pinged[i].id; });
+    }
+
+    // Half of the rest, the longest connected: they were here before any attack began.
+    candidates.erase(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(candidates.size() / 2));
+    if (candidates.empty()) return std::nullopt;
+
+    // The network group with the most peers left (ties: the one whose youngest is youngest).
+    std::map<std::string, std::vector<EvictionCandidate>> by_group;
+    for (const auto& c : candidates) by_group[c.netgroup].push_back(c); // each group stays oldest first
+    const std::vector<EvictionCandidate>* chosen = nullptr;
+    for (const auto& [group, members] : by_group) {
+        if (!chosen || members.size() > chosen->size() ||
+            (members.size() == chosen->size() && older(chosen->back(), members.back()))) {
+            chosen = &members;
+        }
+    }
+    return chosen->back().id;
+}
+
+std::vector<EvictionCandidate> PeerTable::EvictionCandidates() const
+{
+    std::vector<EvictionCandidate> candidates;
+    for (const auto& [id, entry] : m_peers) {
+        // Pending ones have no agent yet to tell; they are not candidates (as in Core, only
+        // fully connected peers are).
+        if (!entry.inbound || !entry.registered) continue;
+        EvictionCandidate c;
+        c.id = id;
+        c.conn_time = entry.conn_time;
+        c.min_ping = entry.stats.min_ping;
+        c.netgroup = NetGroup(HostOfAddress(entry.address));
+        // FNV-1a over the secret and the group: stable for this node, unknown to peers.
+        uint64_t hash = 0xcbf29ce484222325ULL ^ m_netgroup_secret;
+        for (unsigned char ch : c.netgroup) hash = (hash ^ ch) * 0x100000001b3ULL;
+        c.netgroup_key = hash;
+        candidates.push_back(std::move(c));
+    }
+    return candidates;
 }
 
 // ---------------------------------------------------------------- what agents report
@@ -149,6 +243,15 @@ std::optional<PeerEntry> PeerTable::FindConnectedByAddress(const std::string& ad
     return std::nullopt;
 }
 
+std::optional<PeerEntry> PeerTable::FindOutboundByNonce(uint64_t nonce) const
+{
+    if (nonce == 0) return std::nullopt; // "no nonce"
+    for (const auto& [id, entry] : m_peers) {
+        if (!entry.inbound && entry.nonce == nonce) return entry;
+    }
+    return std::nullopt;
+}
+
 bool PeerTable::HasPeerAtAddress(const std::string& address) const
 {
     return std::any_of(m_peers.begin(), m_peers.end(), [&](const auto& p) { return p.second.address == address; });
@@ -201,15 +304,18 @@ bool PeerTable::RemoveAddedNode(const std::string& address)
     return true;
 }
 
-void PeerTable::Ban(const std::string& host, int64_t until)
-{
-    m_banned[host] = until;
-}
-
 bool PeerTable::IsBanned(const std::string& address, int64_t now) const
 {
-    auto it = m_banned.find(HostOfAddress(address));
-    return it != m_banned.end() && it->second > now;
+    return m_bans.IsBanned(HostOfAddress(address), now);
+}
+
+std::vector<PeerEntry> PeerTable::PeersIn(const SubNet& subnet) const
+{
+    std::vector<PeerEntry> found;
+    for (const auto& [id, entry] : m_peers) {
+        if (subnet.Contains(HostOfAddress(entry.address))) found.push_back(entry);
+    }
+    return found;
 }
 
 } // namespace orrery::node

@@ -8,6 +8,7 @@
 
 #include <common/interfaces/node.h>
 #include <common/interfaces/peer_host.h>
+#include <services/node/ban_list.h>
 
 #include <cstdint>
 #include <functional>
@@ -48,6 +49,32 @@ struct PeerEntry {
     interfaces::PeerStats stats;
 };
 
+//! Bitcoin Core's eviction protections (net.cpp, SelectNodeToEvict) that apply to a node
+//! without transaction or block relay yet.
+inline constexpr size_t EVICTION_PROTECT_NETGROUPS = 4;
+inline constexpr size_t EVICTION_PROTECT_PING = 8;
+
+//! What eviction looks at for one connected inbound peer.
+struct EvictionCandidate {
+    int64_t id{0};
+    int64_t conn_time{0};           //!< unix seconds; ties broken by id (a higher id came later)
+    std::optional<double> min_ping; //!< seconds; none measured yet
+    std::string netgroup;           //!< NetGroup() of its host
+    uint64_t netgroup_key{0};       //!< the netgroup hashed with the node's secret, for unpredictable protection
+};
+
+//! The peer to drop for a new inbound one, or nullopt when every candidate is protected.
+//! Protects, in turn: one peer (the oldest) of each of up to EVICTION_PROTECT_NETGROUPS network
+//! groups, chosen by highest key; up to EVICTION_PROTECT_PING peers with the lowest measured
+//! minimum ping; half of the rest, the longest connected. Among the others, takes the network
+//! group with the most of them (ties: the group with the youngest peer) and returns its
+//! youngest peer.
+std::optional<int64_t> SelectPeerToEvict(std::vector<EvictionCandidate> candidates);
+
+//! Bitcoin Core's network group: /16 for IPv4 ("10.1"), /32 for IPv6 ("2001:db8"), the
+//! host itself for anything else.
+std::string NetGroup(std::string_view host);
+
 //! Thrown for calls about a peer id the table does not know or that are out of order.
 class PeerTableError : public std::runtime_error
 {
@@ -70,7 +97,11 @@ public:
     int MaxInbound() const { return m_max_inbound; }
 
     //! orreryd's question for an accepted socket. On success a new id is pending for it.
-    interfaces::Admission AdmitInbound(const std::string& address, const std::string& local_address, int64_t now);
+    //! When the inbound slots are full and `evicted` is given, a connected inbound peer chosen
+    //! by SelectPeerToEvict is removed to make room and returned there (the caller disconnects
+    //! its agent); without one to evict, or without `evicted`, the socket is refused.
+    interfaces::Admission AdmitInbound(const std::string& address, const std::string& local_address, int64_t now,
+                                       std::optional<PeerEntry>* evicted = nullptr);
     //! Issues an id for an outbound connection the node is about to ask orreryd for.
     PeerEntry IssueOutbound(const std::string& address, const std::string& connection_type, int64_t now);
 
@@ -88,6 +119,9 @@ public:
     std::optional<PeerEntry> Find(int64_t id) const;
     //! A registered peer by the address getpeerinfo shows.
     std::optional<PeerEntry> FindConnectedByAddress(const std::string& address) const;
+    //! The outbound peer (pending or registered) whose version message carries `nonce`:
+    //! an inbound peer announcing it is ourselves (Bitcoin Core's self-connection check).
+    std::optional<PeerEntry> FindOutboundByNonce(uint64_t nonce) const;
     //! Whether a pending or registered peer has this address (no second dial to it).
     bool HasPeerAtAddress(const std::string& address) const;
     //! Registered peers, by id.
@@ -102,21 +136,27 @@ public:
     bool RemoveAddedNode(const std::string& address);
     const std::vector<std::string>& AddedNodes() const { return m_added; }
 
-    //! Refuses inbound connections from `host` (no port) until `until` (unix seconds).
-    void Ban(const std::string& host, int64_t until);
+    //! The bans admission checks (setban, listbanned, banlist.json).
+    BanList& Bans() { return m_bans; }
+    const BanList& Bans() const { return m_bans; }
+    //! Whether the host of `address` ("ip:port", "[ip]:port" or a bare ip) is banned at `now`.
     bool IsBanned(const std::string& address, int64_t now) const;
+    //! Pending and registered peers whose host lies in `subnet` (setban add disconnects them).
+    std::vector<PeerEntry> PeersIn(const SubNet& subnet) const;
 
 private:
     int64_t NextId() { return m_next_id++; }
+    std::vector<EvictionCandidate> EvictionCandidates() const;
     int CountInbound() const;
 
     int m_max_inbound;
     bool m_listening;
     std::function<uint64_t()> m_make_nonce;
+    uint64_t m_netgroup_secret; //!< keys the netgroup protection, drawn once from make_nonce
     int64_t m_next_id{0};
     std::map<int64_t, PeerEntry> m_peers;
     std::vector<std::string> m_added;
-    std::map<std::string, int64_t> m_banned;
+    BanList m_bans;
 };
 
 } // namespace orrery::node

@@ -73,18 +73,30 @@ private:
 class HostEvents final : public PeerEvents
 {
 public:
-    HostEvents(interfaces::PeerHost& host, int64_t peer_id) : m_host(host), m_peer_id(peer_id) {}
+    //! `escape` and `escape_user_agent`: the test hook of -testsandboxescapeuseragent (empty: none).
+    HostEvents(interfaces::PeerHost& host, int64_t peer_id, std::string escape, std::string escape_user_agent)
+        : m_host(host), m_peer_id(peer_id), m_escape(std::move(escape)),
+          m_escape_user_agent(std::move(escape_user_agent))
+    {
+    }
     void HandshakeDone(const interfaces::PeerVersion& version) override
     {
         LogPrintf("Handshake done with peer={}: version {}, {}, height {}", m_peer_id, version.version,
                   version.user_agent, version.start_height);
         m_host.handshakeDone(m_peer_id, version);
+        if (!m_escape_user_agent.empty() && version.user_agent.find(m_escape_user_agent) != std::string::npos) {
+            LogPrintf("Test: trying to escape the sandbox ({}) after the handshake with {}", m_escape,
+                      version.user_agent);
+            LogPrintf("Test: sandbox escape not stopped: {}", TrySandboxEscape(m_escape));
+        }
     }
     void Stats(const interfaces::PeerStats& stats) override { m_host.reportStats(m_peer_id, stats); }
 
 private:
     interfaces::PeerHost& m_host;
     int64_t m_peer_id;
+    std::string m_escape;
+    std::string m_escape_user_agent;
 };
 
 std::pair<std::string, std::string> SplitHostPort(const std::string& address)
@@ -154,6 +166,10 @@ void AddArgs(ArgsManager& args)
                 "Test only: after entering the sandbox, try to open "
                 "/etc/passwd or execute /bin/true (the sandbox kills the agent)",
                 ARG_COMMAND_LINE_ONLY);
+    args.AddArg("-testsandboxescapeuseragent=<text>",
+                "Test only: make the -testsandboxescape attempt after the handshake instead, and only with a "
+                "peer whose user agent contains <text>",
+                ARG_COMMAND_LINE_ONLY);
 }
 
 int DialPeer(const std::string& address, std::chrono::milliseconds timeout)
@@ -190,7 +206,7 @@ int DialPeer(const std::string& address, std::chrono::milliseconds timeout)
             }
         }
         if (rc != 0) {
-            error = "cannot connect to " + address + ": " + std::strerror(errno);
+            error = "connect to " + address + " failed: " + std::strerror(errno);
             ::close(fd);
             fd = -1;
         }
@@ -221,6 +237,27 @@ int Run(const ArgsManager& args)
     for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr); // the IPC threads inherit the mask
 
+    // The node first: an outbound dial that fails is reported to it at once, so it
+    // frees the peer id and redials on its own schedule instead of waiting for the
+    // pending id to expire.
+    ipc::Options options;
+    options.role = "p2p-agent";
+    options.interfaces = {"peerHost"};
+    options.keys_dir = args.GetDataDirNet() / "keys";
+    ipc::Client client(options);
+    auto agent = std::make_shared<AgentImpl>();
+    client.Serve<interfaces::Agent>(agent, {"node"});
+    const std::string endpoint = args.GetArg("ipcconnect", DefaultEndpoint(args, "node"));
+    std::shared_ptr<ipc::Connection> connection;
+    std::unique_ptr<interfaces::PeerHost> host;
+    try {
+        connection = client.Connect(endpoint);
+        host = ipc::MakeProxy<interfaces::PeerHost>(connection);
+    } catch (const std::exception& e) {
+        LogPrintf("Error: cannot reach the node at {} for peer={}: {}", endpoint, peer_id, e.what());
+        return 1;
+    }
+
     int fd = -1;
     std::string address = args.GetArg("peeraddress", "");
     try {
@@ -244,28 +281,16 @@ int Run(const ArgsManager& args)
         }
     } catch (const std::exception& e) {
         LogPrintf("Error: {}", e.what());
+        // Not registered: the node forgets the pending id (see PeerHost.peerDisconnected).
+        try {
+            host->peerDisconnected(peer_id, e.what());
+        } catch (const std::exception& report) {
+            LogPrintf("Cannot tell the node that peer={} failed: {}", peer_id, report.what());
+        }
+        client.Stop();
         return 1;
     }
 
-    ipc::Options options;
-    options.role = "p2p-agent";
-    options.interfaces = {"peerHost"};
-    options.keys_dir = args.GetDataDirNet() / "keys";
-    ipc::Client client(options);
-    auto agent = std::make_shared<AgentImpl>();
-    client.Serve<interfaces::Agent>(agent, {"node"});
-    const std::string endpoint = args.GetArg("ipcconnect", DefaultEndpoint(args, "node"));
-    std::shared_ptr<ipc::Connection> connection;
-    std::unique_ptr<interfaces::PeerHost> host;
-    interfaces::HandshakeParams params;
-    try {
-        connection = client.Connect(endpoint);
-        host = ipc::MakeProxy<interfaces::PeerHost>(connection);
-    } catch (const std::exception& e) {
-        LogPrintf("Error: cannot reach the node at {}: {}", endpoint, e.what());
-        if (fd >= 0) ::close(fd);
-        return 1;
-    }
     if (spare) {
         const int control = static_cast<int>(args.GetIntArg("spare", -1));
         // orreryd may have handed a peer over and closed its end already: the
@@ -289,6 +314,8 @@ int Run(const ArgsManager& args)
         fd = wait.handoff.fd;
         address = wait.handoff.address;
     }
+
+    interfaces::HandshakeParams params;
     try {
         params = host->registerAgent(peer_id, ::getpid(), address, inbound);
     } catch (const std::exception& e) {
@@ -305,7 +332,9 @@ int Run(const ArgsManager& args)
     config.handshake_timeout = Seconds(args, "handshaketimeout", 60);
     config.ping_interval = Seconds(args, "pinginterval", 120);
     config.inactivity_timeout = Seconds(args, "timeout", 20 * 60);
-    HostEvents events(*host, peer_id);
+    const std::string escape = args.GetArg("testsandboxescape", "");
+    const std::string escape_user_agent = args.GetArg("testsandboxescapeuseragent", "");
+    HostEvents events(*host, peer_id, escape, escape.empty() ? "" : escape_user_agent);
     // Shared with the signal thread, which may outlive Run's stack.
     auto engine = std::make_shared<PeerEngine>(fd, config, events);
     agent->SetEngine(engine.get());
@@ -332,9 +361,9 @@ int Run(const ArgsManager& args)
         }
         return 1;
     }
-    if (args.IsArgSet("testsandboxescape")) {
-        LogPrintf("Test: trying to escape the sandbox ({})", args.GetArg("testsandboxescape", ""));
-        LogPrintf("Test: sandbox escape not stopped: {}", TrySandboxEscape(args.GetArg("testsandboxescape", "")));
+    if (!escape.empty() && escape_user_agent.empty()) {
+        LogPrintf("Test: trying to escape the sandbox ({})", escape);
+        LogPrintf("Test: sandbox escape not stopped: {}", TrySandboxEscape(escape));
     }
 
     LogPrintf("Serving {} peer={} {} (network {})", args.GetArg("connectiontype", inbound ? "inbound" : "outbound"),

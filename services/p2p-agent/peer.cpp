@@ -299,6 +299,7 @@ void PeerEngine::OnVersion(const p2p::VersionMessage& version)
     m_reported_version.start_height = version.start_height;
     m_reported_version.relay = version.relay;
     m_reported_version.time_offset = version.timestamp - m_config.now_unix();
+    m_reported_version.nonce = version.nonce;
     if (!m_version_sent) SendVersion();
     const int32_t common_version = std::min(version.version, m_config.params.protocol_version);
     if (common_version >= p2p::WTXID_RELAY_VERSION) {

@@ -39,6 +39,9 @@ public:
     int64_t getConnectionCount() override { return 0; }
     void addNode(std::string, std::string) override { throw Unsupported(); }
     void disconnectNode(std::string, int64_t) override { throw Unsupported(); }
+    void setBan(std::string, std::string, int64_t, bool) override { throw Unsupported(); }
+    std::vector<interfaces::BannedSubnet> listBanned() override { throw Unsupported(); }
+    void clearBanned() override { throw Unsupported(); }
     interfaces::Admission admitInbound(std::string address, std::string local_address) override
     {
         interfaces::Admission admission;

@@ -128,7 +128,7 @@ class Constellation:
 
     def cli(self, *args, check=True):
         result = subprocess.run([str(build_dir() / "cli" / "orrery-cli"), f"-datadir={self.datadir}", "-regtest",
-                                 *args], capture_output=True, text=True, timeout=30)
+                                 f"-rpcport={self.rpc_port}", *args], capture_output=True, text=True, timeout=30)
         if check and result.returncode != 0:
             raise AssertionError(f"orrery-cli {' '.join(args)} failed: {result.stderr}")
         return result

@@ -151,13 +151,13 @@ class Peer:
                 return msg, seen
             seen.append(name)
 
-    def handshake(self):
+    def handshake(self, user_agent=b"/python-bitcoinlib-test/"):
         """Our version first (we are the outbound side), then the agent's answers."""
         version = messages.msg_version(70016)
         version.nServices = 1 | 8
         version.nTime = int(time.time())
         version.nNonce = 0x1234567890
-        version.strSubVer = b"/python-bitcoinlib-test/"
+        version.strSubVer = user_agent
         version.nStartingHeight = 0
         version.addrTo.ip = "127.0.0.1"
         self.send(version)

@@ -82,15 +82,18 @@ TEST_CASE("no inbound peer is admitted with -maxconnections=0 or -listen=0")
 TEST_CASE("a banned host is refused until its ban expires, whatever its port")
 {
     PeerTable table = MakeTable();
-    table.Ban("10.0.0.1", 200);
+    table.Bans().Add({*ParseSubNet("10.0.0.1"), 100, 200});
     auto refused = table.AdmitInbound("10.0.0.1:5000", "", 100);
     CHECK_FALSE(refused.accepted);
     CHECK(refused.reason == "address 10.0.0.1 is banned");
     CHECK_FALSE(table.AdmitInbound("10.0.0.1:6000", "", 199).accepted);
     CHECK(table.AdmitInbound("10.0.0.2:5000", "", 100).accepted);
     CHECK(table.AdmitInbound("10.0.0.1:5000", "", 200).accepted);
-    table.Ban("::1", 300);
+    table.Bans().Add({*ParseSubNet("::1"), 100, 300});
     CHECK(table.IsBanned("[::1]:18444", 250));
+    table.Bans().Add({*ParseSubNet("192.168.0.0/16"), 100, 300});
+    CHECK_FALSE(table.AdmitInbound("192.168.44.5:5000", "", 250).accepted);
+    CHECK(table.AdmitInbound("192.169.0.1:5000", "", 250).accepted);
 }
 
 TEST_CASE("a socket connected to itself is refused")
@@ -195,4 +198,94 @@ TEST_CASE("the host of an address drops the port and IPv6 brackets")
     CHECK(HostOfAddress("[2001:db8::1]:8333") == "2001:db8::1");
     CHECK(HostOfAddress("2001:db8::1") == "2001:db8::1");
     CHECK(HostOfAddress("example.org") == "example.org");
+}
+
+TEST_CASE("an inbound version nonce equal to one of our outbound nonces finds that outbound peer")
+{
+    PeerTable table = MakeTable();
+    auto out = table.IssueOutbound("192.0.2.7:18444", "manual", 100);
+    // Different addresses on both ends: the address check cannot see it, the nonce does.
+    auto in = table.AdmitInbound("198.51.100.3:40000", "203.0.113.1:18444", 100);
+    REQUIRE(in.accepted);
+    auto found = table.FindOutboundByNonce(out.nonce);
+    REQUIRE(found);
+    CHECK(found->id == out.id);
+    // Inbound peers' nonces, unknown nonces and "no nonce" find nothing.
+    CHECK_FALSE(table.FindOutboundByNonce(table.Find(in.peer_id)->nonce));
+    CHECK_FALSE(table.FindOutboundByNonce(out.nonce + 12345));
+    CHECK_FALSE(table.FindOutboundByNonce(0));
+}
+
+namespace {
+EvictionCandidate Candidate(int64_t id, int64_t conn_time, std::string group, std::optional<double> min_ping = {})
+{
+    EvictionCandidate c;
+    c.id = id;
+    c.conn_time = conn_time;
+    c.netgroup = std::move(group);
+    c.netgroup_key = std::hash<std::string>{}(c.netgroup);
+    c.min_ping = min_ping;
+    return c;
+}
+} // namespace
+
+TEST_CASE("network groups are /16 for IPv4 and /32 for IPv6")
+{
+    CHECK(NetGroup("10.1.2.3") == "10.1");
+    CHECK(NetGroup("127.0.0.1") == "127.0");
+    CHECK(NetGroup("2001:db8:1::1") == "2001:db8");
+    CHECK(NetGroup("not-an-ip") == "not-an-ip");
+}
+
+TEST_CASE("eviction in one network group takes the youngest peer not protected by group, ping or age")
+{
+    std::vector<EvictionCandidate> peers;
+    for (int64_t i = 0; i < 5; ++i) peers.push_back(Candidate(i, 100 + i, "127.0"));
+    // 0: its group's oldest; 1 and 2: the older half of 1..4; 3 and 4 are left: 4 is the youngest.
+    CHECK(SelectPeerToEvict(peers) == 4);
+    // A measured low ping protects the youngest: then 3 goes (1 protected by age among 1, 2, 3).
+    peers[4].min_ping = 0.001;
+    CHECK(SelectPeerToEvict(peers) == 3);
+    // Same connection second: the higher id came later.
+    for (auto& p : peers) p.conn_time = 100;
+    peers[4].min_ping.reset();
+    CHECK(SelectPeerToEvict(peers) == 4);
+}
+
+TEST_CASE("eviction takes from the network group with the most peers, and spares a lone peer")
+{
+    std::vector<EvictionCandidate> peers{Candidate(0, 100, "10.1"), Candidate(1, 101, "10.2"),
+                                         Candidate(2, 102, "10.3"), Candidate(3, 103, "10.4"),
+                                         Candidate(4, 104, "10.5"), Candidate(5, 105, "10.9"),
+                                         Candidate(6, 106, "10.9"), Candidate(7, 107, "10.9"),
+                                         Candidate(8, 108, "10.9"), Candidate(9, 109, "10.8")};
+    auto victim = SelectPeerToEvict(peers);
+    REQUIRE(victim);
+    // Whatever groups the key protects, the crowded 10.9 loses its youngest.
+    CHECK(*victim == 8);
+    CHECK_FALSE(SelectPeerToEvict({Candidate(0, 100, "10.1")}));
+    CHECK_FALSE(SelectPeerToEvict({}));
+}
+
+TEST_CASE("a full table evicts a registered inbound peer for a newcomer, or refuses when none may go")
+{
+    PeerTable table = MakeTable(13); // two inbound slots
+    auto a = table.AdmitInbound("10.0.0.1:5000", "", 100);
+    auto b = table.AdmitInbound("10.0.0.2:5000", "", 100);
+    std::optional<PeerEntry> evicted;
+    // Pending peers cannot be evicted.
+    auto refused = table.AdmitInbound("10.0.0.3:5000", "", 100, &evicted);
+    CHECK_FALSE(refused.accepted);
+    CHECK(refused.reason == "inbound connection limit reached (2), no peer to evict");
+    table.Register(a.peer_id, 1, true, 100);
+    table.Register(b.peer_id, 2, true, 101);
+    // Same /16: a is protected by its group, b is the half of one that is not protected by age.
+    auto admitted = table.AdmitInbound("10.0.0.3:5000", "", 102, &evicted);
+    CHECK(admitted.accepted);
+    REQUIRE(evicted);
+    CHECK(evicted->id == b.peer_id);
+    CHECK_FALSE(table.Find(b.peer_id));
+    // Without the out-parameter the old rule holds: refuse.
+    table.Register(admitted.peer_id, 3, true, 103);
+    CHECK_FALSE(table.AdmitInbound("10.0.0.4:5000", "", 104).accepted);
 }

@@ -420,9 +420,93 @@ TEST_CASE("admitInbound refuses beyond the inbound slots and from banned hosts")
     CHECK(f.node->admitInbound("127.0.0.1:40010", "").accepted);
     auto full = f.node->admitInbound("127.0.0.1:40011", "");
     CHECK_FALSE(full.accepted);
-    CHECK(full.reason == "inbound connection limit reached (1)");
-    f.service->Ban("10.1.1.1", 60);
+    CHECK(full.reason == "inbound connection limit reached (1), no peer to evict"); // pending: not evictable
+    f.node->setBan("10.1.1.1", "add", 60, false);
     auto banned = f.node->admitInbound("10.1.1.1:5000", "");
     CHECK_FALSE(banned.accepted);
     CHECK(banned.reason.find("banned") != std::string::npos);
+}
+
+TEST_CASE("an agent whose dial failed reports it before registering: the id is freed and the target redialled")
+{
+    NodeFixture f({}, true);
+    f.node->addNode("127.0.0.1:18610", "add");
+    REQUIRE(f.supervisor->Requests().size() == 1);
+    int64_t id = f.supervisor->Requests()[0].peer_id;
+    // While the id is pending, the target is not dialled again.
+    std::this_thread::sleep_for(60ms);
+    f.service->Maintain();
+    CHECK(f.supervisor->Requests().size() == 1);
+    // The agent never registers: it reports the failed dial and exits.
+    AgentClient agent(f.endpoint);
+    agent.host->peerDisconnected(id, "connect to 127.0.0.1:18610 failed: Connection refused");
+    CHECK(f.node->getPeerInfo().empty());
+    // A late registration for that id is refused: the node forgot it.
+    CHECK(CaptureError([&] { agent.host->registerAgent(id, ::getpid(), "127.0.0.1:18610", false); }).first != 0);
+    // The next maintenance round past the retry interval dials the added node again, with a new id.
+    CHECK(WaitFor([&] {
+        f.service->Maintain();
+        return f.supervisor->Requests().size() == 2;
+    }));
+    CHECK(f.supervisor->Requests()[1].peer_id > id);
+    // A onetry to a target whose dial failed is not blocked by the old attempt either.
+    f.node->addNode("127.0.0.1:18611", "onetry");
+    int64_t once = f.supervisor->Requests().back().peer_id;
+    agent.host->peerDisconnected(once, "connect to 127.0.0.1:18611 failed: Connection refused");
+    f.node->addNode("127.0.0.1:18611", "onetry");
+    CHECK(f.supervisor->Requests().back().peer_id > once);
+}
+
+TEST_CASE("an inbound peer sending our outbound nonce is ourselves: both ends are disconnected")
+{
+    NodeFixture f({}, true);
+    f.node->addNode("192.0.2.7:18444", "onetry");
+    REQUIRE(f.supervisor->Requests().size() == 1);
+    int64_t out_id = f.supervisor->Requests()[0].peer_id;
+    AgentClient outbound(f.endpoint);
+    auto ours = outbound.host->registerAgent(out_id, ::getpid(), "192.0.2.7:18444", false);
+    // The inbound socket comes from another local address: only the nonce tells.
+    auto admission = f.node->admitInbound("198.51.100.3:40000", "203.0.113.1:18444");
+    REQUIRE(admission.accepted);
+    AgentClient inbound(f.endpoint);
+    inbound.host->registerAgent(admission.peer_id, ::getpid(), "198.51.100.3:40000", true);
+    CHECK(f.node->getConnectionCount() == 2);
+
+    interfaces::PeerVersion version;
+    version.version = 70016;
+    version.nonce = ours.nonce + 1; // a stranger's nonce: nothing happens
+    outbound.host->handshakeDone(out_id, version);
+    CHECK(f.node->getConnectionCount() == 2);
+    version.nonce = ours.nonce;
+    inbound.host->handshakeDone(admission.peer_id, version);
+    CHECK(f.node->getConnectionCount() == 0);
+    f.service->Maintain(); // sends the queued disconnects
+    CHECK(inbound.agent->Disconnects() == std::vector<std::string>{"connected to self"});
+    CHECK(outbound.agent->Disconnects() == std::vector<std::string>{"connected to self"});
+}
+
+TEST_CASE("a full node evicts an unprotected inbound peer through its agent and admits the newcomer")
+{
+    node::NodeConfig config;
+    config.max_connections = 16; // five inbound slots
+    NodeFixture f(config);
+    std::vector<std::unique_ptr<AgentClient>> agents;
+    std::vector<int64_t> ids;
+    for (int i = 0; i < 5; ++i) {
+        auto admission = f.node->admitInbound("127.0.0.1:4100" + std::to_string(i), "127.0.0.1:18444");
+        REQUIRE(admission.accepted);
+        agents.push_back(std::make_unique<AgentClient>(f.endpoint));
+        agents.back()->host->registerAgent(admission.peer_id, ::getpid(), "", true);
+        ids.push_back(admission.peer_id);
+    }
+    // One netgroup (127.0): the oldest is protected by it, then half of the other four by age;
+    // the youngest of the two left goes.
+    auto newcomer = f.node->admitInbound("127.0.0.1:41010", "127.0.0.1:18444");
+    CHECK(newcomer.accepted);
+    auto peers = f.node->getPeerInfo();
+    CHECK(peers.size() == 4);
+    CHECK(std::none_of(peers.begin(), peers.end(), [&](const auto& p) { return p.id == ids[4]; }));
+    f.service->Maintain();
+    CHECK(agents[4]->agent->Disconnects() == std::vector<std::string>{"evicted to make room for an inbound peer"});
+    CHECK(agents[3]->agent->Disconnects().empty());
 }

@@ -355,7 +355,7 @@ TEST_CASE("an outbound agent dials its peer, sends version first and reports an 
     CHECK(agent.host->WaitFor([](FakeHost& h) { return h.m_disconnected == "SIGTERM"; }));
 }
 
-TEST_CASE("an outbound agent that cannot reach its peer exits 1 without registering")
+TEST_CASE("an outbound agent that cannot reach its peer reports it without registering and exits 1")
 {
     if (AgentBinary().empty()) {
         MESSAGE("skipped: orrery-p2p-agent is not built");
@@ -370,6 +370,9 @@ TEST_CASE("an outbound agent that cannot reach its peer exits 1 without register
     REQUIRE(agent.WaitExit());
     CHECK(WIFEXITED(agent.status));
     CHECK(WEXITSTATUS(agent.status) == 1);
-    CHECK(agent.Log().find("cannot connect to 127.0.0.1:") != std::string::npos);
+    const std::string failure = "connect to 127.0.0.1:" + std::to_string(closed_port) + " failed: Connection refused";
+    CHECK(agent.Log().find(failure) != std::string::npos);
     CHECK(!agent.host->m_registered);
+    // The node hears of it at once, so it frees the peer id instead of waiting for it to expire.
+    CHECK(agent.host->WaitFor([&](FakeHost& h) { return h.m_disconnected == failure; }));
 }

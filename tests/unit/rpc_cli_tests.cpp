@@ -12,6 +12,10 @@ TEST_CASE("known methods send JSON only where bitcoind expects it")
     CHECK(ConvertParams("disconnectnode", {"", "7"}, false) == Json::array({"", 7}));
     CHECK(ConvertParams("createwallet", {"w", "false", "true"}, false) == Json::array({"w", false, true}));
     CHECK_THROWS_WITH(ConvertParams("disconnectnode", {"", "seven"}, false), "Error parsing JSON: seven");
+    // setban as bitcoin-cli: the subnet stays a string even when it looks like a number.
+    CHECK(ConvertParams("setban", {"10", "add", "3600", "true"}, false) == Json::array({"10", "add", 3600, true}));
+    CHECK(ConvertParams("setban", {"subnet=10.0.0.0/8", "command=add", "bantime=60"}, true) ==
+          Json{{"subnet", "10.0.0.0/8"}, {"command", "add"}, {"bantime", 60}});
 }
 
 TEST_CASE("unknown methods send what parses as JSON as JSON, the rest as strings")

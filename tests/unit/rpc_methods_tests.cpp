@@ -70,10 +70,28 @@ public:
             throw interfaces::RpcError(interfaces::RPC_CLIENT_NODE_NOT_CONNECTED, "Node not found in connected nodes");
         }
     }
+    void setBan(std::string subnet, std::string command, int64_t bantime, bool absolute) override
+    {
+        if (subnet == "1.2.3.4" && command == "add") {
+            throw interfaces::RpcError(interfaces::RPC_CLIENT_NODE_ALREADY_ADDED, "Error: IP/Subnet already banned");
+        }
+        std::lock_guard lock(m_mutex);
+        m_bans.push_back(command + " " + subnet + " " + std::to_string(bantime) + (absolute ? " absolute" : ""));
+    }
+    std::vector<interfaces::BannedSubnet> listBanned() override
+    {
+        return {{"10.0.0.0/8", 1700000000, 1700003600, 3600, 1200}};
+    }
+    void clearBanned() override
+    {
+        std::lock_guard lock(m_mutex);
+        m_bans.push_back("clear");
+    }
     interfaces::Admission admitInbound(std::string, std::string) override { return {}; }
 
     std::mutex m_mutex;
     std::vector<std::string> m_added;
+    std::vector<std::string> m_bans;
 };
 
 class FakeWallet final : public interfaces::Wallet, public interfaces::WalletLoader
@@ -214,6 +232,34 @@ TEST_CASE("addnode and disconnectnode pass the node's own error codes through")
     CHECK(f.Call("disconnectnode", Json{{"nodeid", 1e300}})["error"]["code"] == -3);
     CHECK(f.Call("disconnectnode", Json{{"nodeid", 5.5}})["error"]["code"] == -3);
     CHECK(f.Call("disconnectnode", Json{{"nodeid", UINT64_MAX}})["error"]["code"] == -3);
+}
+
+TEST_CASE("setban, listbanned and clearbanned take bitcoind's arguments and give its fields")
+{
+    Fixture f;
+    CHECK(f.Call("setban", {"10.0.0.0/8", "add"})["result"].is_null());
+    CHECK(f.Call("setban", {"10.0.0.0/8", "remove"})["result"].is_null());
+    CHECK(f.Call("setban", Json{{"subnet", "5.6.7.8"}, {"command", "add"}, {"bantime", 1800000000}, {"absolute", true}})
+              ["result"]
+                  .is_null());
+    CHECK(f.node_impl->m_bans ==
+          std::vector<std::string>{"add 10.0.0.0/8 0", "remove 10.0.0.0/8 0", "add 5.6.7.8 1800000000 absolute"});
+    Json taken = f.Call("setban", {"1.2.3.4", "add"})["error"];
+    CHECK(taken["code"] == -23);
+    CHECK(taken["message"] == "Error: IP/Subnet already banned");
+    Json help = f.Call("setban", {"1.2.3.4", "ban"})["error"];
+    CHECK(help["code"] == -1);
+    CHECK(help["message"].get<std::string>().find("setban") != std::string::npos);
+    CHECK(f.Call("setban", {"1.2.3.4", "add", "soon"})["error"]["code"] == -3);
+    CHECK(f.Call("setban", {"1.2.3.4", "add", 1.5})["error"]["code"] == -3);
+    Json banned = f.Call("listbanned")["result"];
+    CHECK(banned == Json::array({Json{{"address", "10.0.0.0/8"},
+                                      {"ban_created", 1700000000},
+                                      {"banned_until", 1700003600},
+                                      {"ban_duration", 3600},
+                                      {"time_remaining", 1200}}}));
+    CHECK(f.Call("clearbanned")["result"].is_null());
+    CHECK(f.node_impl->m_bans.back() == "clear");
 }
 
 TEST_CASE("wallet methods follow the /wallet/ URL and the wallet's errors")
