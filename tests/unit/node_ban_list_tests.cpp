@@ -93,7 +93,9 @@ TEST_CASE("a damaged banlist.json is refused with a reason")
          "unknown version"},
         {"{\"banned_nets\": [[[[[[[[[[]]]]]]]]]]}", "nested too deeply"},
     };
-    for (const auto& [text, reason] : cases) {
+    for (const auto& entry : cases) {
+        const auto& text = entry.first; // not a structured binding: CAPTURE's lambda cannot take one in clang 14
+        const auto& reason = entry.second;
         CAPTURE(text);
         std::string error;
         CHECK_FALSE(ParseBanList(text, error));
