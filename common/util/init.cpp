@@ -70,4 +70,15 @@ std::string DefaultEndpoint(const ArgsManager& args, std::string_view service)
     return "ipc://" + (args.GetDataDirNet() / "run" / (std::string(service) + ".sock")).string();
 }
 
+int WaitForShutdown(const sigset_t& signals)
+{
+    int signal = 0;
+    while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+        ReopenLogFile();
+        LogPrintf("Reopened debug.log on SIGHUP");
+    }
+    LogPrintf("Shutdown requested ({}), stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    return signal;
+}
+
 } // namespace orrery

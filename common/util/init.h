@@ -5,6 +5,7 @@
 
 #include <common/util/args.h>
 
+#include <csignal>
 #include <optional>
 #include <string_view>
 
@@ -16,6 +17,11 @@ namespace orrery {
 //! Returns an exit code when the process should stop now, nullopt to go on.
 std::optional<int> InitProcess(ArgsManager& args, int argc, const char* const argv[], std::string_view role,
                                std::string_view usage, bool make_dirs = true);
+
+//! Blocks until SIGTERM or SIGINT arrives (the caller has blocked them, and
+//! SIGHUP, in every thread); a SIGHUP meanwhile reopens debug.log. Logs
+//! "Shutdown requested (SIGTERM), stopping" and returns the signal.
+int WaitForShutdown(const sigset_t& signals);
 
 //! The ipc:// endpoint of a service in <datadir>/<net>/run/ (e.g. "supervisor").
 std::string DefaultEndpoint(const ArgsManager& args, std::string_view service);

@@ -215,17 +215,7 @@ int Run(const ArgsManager& args)
     }
     LogPrintf("gui-bridge ready: JSON-RPC on {}, endpoint {}", server.BoundAddresses().front(), ready.Endpoint());
 
-    for (;;) {
-        int signal = 0;
-        sigwait(&signals, &signal);
-        if (signal == SIGHUP) {
-            ReopenLogFile();
-            LogPrintf("Reopened debug.log on SIGHUP");
-            continue;
-        }
-        LogPrintf("Shutdown requested ({}), stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
-        break;
-    }
+    WaitForShutdown(signals);
     server.Stop();
     ready.Stop();
     if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6));

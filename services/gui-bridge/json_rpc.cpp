@@ -7,6 +7,8 @@
 // requests and every batch entry answer 200; 2.0 notifications get no reply.
 #include <services/gui-bridge/json_rpc.h>
 
+#include <common/util/text.h>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -153,25 +155,7 @@ std::string_view JsonTypeName(const Json& value)
 std::optional<Json> ParseJson(std::string_view text)
 {
     // nlohmann's parser does not bound nesting; a linear scan does, before any allocation.
-    size_t depth = 0;
-    bool in_string = false, escaped = false;
-    for (char c : text) {
-        if (in_string) {
-            if (escaped) {
-                escaped = false;
-            } else if (c == '\\') {
-                escaped = true;
-            } else if (c == '"') {
-                in_string = false;
-            }
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > MAX_JSON_DEPTH) return std::nullopt;
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            --depth;
-        }
-    }
+    if (JsonNestingDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) return std::nullopt;
     Json value = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
     if (value.is_discarded()) return std::nullopt;
     return value;

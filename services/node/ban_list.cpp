@@ -1,6 +1,8 @@
 // The node's bans and banlist.json; see ban_list.h.
 #include <services/node/ban_list.h>
 
+#include <common/util/text.h>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -15,7 +17,7 @@ using Json = nlohmann::json;
 //! A textual address longer than this is not one (the longest IPv6 form is 45 characters).
 constexpr size_t MAX_ADDRESS_TEXT = 64;
 //! banlist.json nests three levels; anything deeper is refused before parsing.
-constexpr int MAX_JSON_DEPTH = 8;
+constexpr size_t MAX_JSON_DEPTH = 8;
 
 struct Ip {
     bool ipv6{false};
@@ -59,32 +61,6 @@ bool SamePrefix(const std::array<uint8_t, 16>& a, const std::array<uint8_t, 16>&
         if ((a[i / 8] & bit) != (b[i / 8] & bit)) return false;
     }
     return true;
-}
-
-//! Deepest nesting of arrays and objects outside strings; stops counting past the limit.
-int JsonDepth(std::string_view text)
-{
-    int depth = 0, deepest = 0;
-    bool in_string = false, escaped = false;
-    for (char c : text) {
-        if (in_string) {
-            if (escaped) {
-                escaped = false;
-            } else if (c == '\\') {
-                escaped = true;
-            } else if (c == '"') {
-                in_string = false;
-            }
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            deepest = std::max(deepest, ++depth);
-            if (deepest > MAX_JSON_DEPTH) return deepest;
-        } else if (c == ']' || c == '}') {
-            --depth;
-        }
-    }
-    return deepest;
 }
 
 std::optional<int64_t> TimeField(const Json& entry, const char* name)
@@ -199,7 +175,7 @@ std::optional<std::vector<BanEntry>> ParseBanList(std::string_view text, std::st
         error = "file larger than " + std::to_string(MAX_BAN_LIST_FILE_SIZE) + " bytes";
         return std::nullopt;
     }
-    if (JsonDepth(text) > MAX_JSON_DEPTH) {
+    if (JsonNestingDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
         error = "JSON nested too deeply";
         return std::nullopt;
     }

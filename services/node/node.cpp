@@ -778,17 +778,7 @@ int Run(const ArgsManager& args)
     LogPrintf("Node interface on {}", server.Endpoint());
     service->Start();
 
-    for (;;) {
-        int signal = 0;
-        sigwait(&signals, &signal);
-        if (signal == SIGHUP) {
-            ReopenLogFile();
-            LogPrintf("Reopened debug.log on SIGHUP");
-            continue;
-        }
-        LogPrintf("Shutdown requested ({}), stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
-        break;
-    }
+    WaitForShutdown(signals);
     server.Stop();
     service->Stop();
     if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6));

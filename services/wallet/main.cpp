@@ -75,11 +75,7 @@ int main(int argc, char* argv[])
         [](const std::string&) { ::kill(::getpid(), SIGTERM); }); // a node of another network: stop, exit 1
     node.Start();
 
-    for (int signal = 0; sigwait(&signals, &signal) == 0;) {
-        if (signal != SIGHUP) break;
-        ReopenLogFile();
-    }
-    LogPrintf("Shutdown requested, stopping");
+    WaitForShutdown(signals);
     node.Stop();
     server.Stop();
     if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6));
