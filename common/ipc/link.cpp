@@ -265,6 +265,9 @@ private:
     std::unique_ptr<CurveAuthenticator> m_authenticator;
 
     mutable std::mutex m_io; //!< every ZeroMQ call on m_socket and m_monitor
+    // Guarded by m_io: operations on m_socket, and their count when a receive last found nothing.
+    uint64_t m_socket_ops{0};
+    uint64_t m_ops_at_drain{~uint64_t{0}};
 
     mutable std::mutex m_state; //!< peers, calls, subscriptions
     std::condition_variable m_state_cv;
@@ -666,10 +669,15 @@ bool Link::WaitReadable(int timeout_ms)
     {
         std::lock_guard io(m_io);
         if (!m_socket) return false;
-        int events = 0;
-        size_t size = sizeof events;
-        zmq_getsockopt(m_socket, ZMQ_EVENTS, &events, &size);
-        if (events & ZMQ_POLLIN) return false;
+        // Unless the leader's own receive just found nothing and no one has
+        // used the socket since (then the edge is still to come).
+        if (m_socket_ops != m_ops_at_drain) {
+            int events = 0;
+            size_t size = sizeof events;
+            zmq_getsockopt(m_socket, ZMQ_EVENTS, &events, &size);
+            ++m_socket_ops;
+            if (events & ZMQ_POLLIN) return false;
+        }
         // The monitor socket needs no such check: only the leader touches it, and always drains it.
     }
     pollfd fds[3] = {{m_socket_fd, POLLIN, 0}, {m_monitor_fd, POLLIN, 0}, {m_wake_fd, POLLIN, 0}};
@@ -745,14 +753,21 @@ bool Link::TryReceive(Incoming& incoming)
 {
     std::lock_guard io(m_io);
     if (!m_socket) return false;
+    ++m_socket_ops;
     if (m_is_server) {
         ZmqFrame routing;
-        if (zmq_msg_recv(&routing.msg, m_socket, ZMQ_DONTWAIT) < 0) return false;
+        if (zmq_msg_recv(&routing.msg, m_socket, ZMQ_DONTWAIT) < 0) {
+            m_ops_at_drain = m_socket_ops; // commands processed, nothing to read
+            return false;
+        }
         auto id = routing.Bytes();
         incoming.routing_id.assign(reinterpret_cast<const char*>(id.data()), id.size());
     }
     auto frame = std::make_shared<ZmqFrame>();
-    if (zmq_msg_recv(&frame->msg, m_socket, ZMQ_DONTWAIT) < 0) return false;
+    if (zmq_msg_recv(&frame->msg, m_socket, ZMQ_DONTWAIT) < 0) {
+        if (!m_is_server) m_ops_at_drain = m_socket_ops;
+        return false;
+    }
     incoming.fd = zmq_msg_get(&frame->msg, ZMQ_SRCFD);
     // A message is exactly one frame after the routing id; extra frames are dropped.
     bool extra = false;
@@ -779,6 +794,7 @@ bool Link::SendTo(const PeerConnection& peer, std::vector<uint8_t> bytes)
 {
     std::lock_guard io(m_io);
     if (!m_socket) return false;
+    ++m_socket_ops;
     if (m_is_server) {
         if (zmq_send(m_socket, peer.m_routing_id.data(), peer.m_routing_id.size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
             CheckInputAfterSend();
