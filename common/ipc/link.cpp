@@ -23,6 +23,7 @@
 #include <common/ipc/endpoint.h>
 #include <common/ipc/curve.h>
 #include <common/util/logging.h>
+#include <common/util/text.h>
 
 #include <zmq.h>
 
@@ -88,17 +89,6 @@ std::shared_ptr<void> AcquireContext(bool shared)
 }
 
 std::string ZmqError() { return zmq_strerror(zmq_errno()); }
-
-//! "a, b, c" (fmt::join trips a false -Wstringop-overflow in GCC 12 at -O3).
-std::string JoinNames(const std::vector<std::string>& names, std::string_view separator)
-{
-    std::string out;
-    for (const auto& name : names) {
-        if (!out.empty()) out += separator;
-        out += name;
-    }
-    return out;
-}
 
 //! How long the workers keep off a calling-only link's socket after a caller led it.
 constexpr std::chrono::milliseconds LEND_PERIOD{5};
@@ -449,7 +439,7 @@ void Link::Bind(const std::string& endpoint)
     char last[256];
     size_t size = sizeof last;
     m_endpoint = zmq_getsockopt(m_socket, ZMQ_LAST_ENDPOINT, last, &size) == 0 ? std::string(last) : endpoint;
-    LogDebug(LogCategory::IPC, "ipc: {} serving {} on {}", m_options.role, JoinNames(m_dispatcher.Interfaces(), ","),
+    LogDebug(LogCategory::IPC, "ipc: {} serving {} on {}", m_options.role, Join(m_dispatcher.Interfaces(), ","),
              m_endpoint);
     StartThreads(2);
 }
@@ -954,7 +944,7 @@ void Link::StartHello()
         {
             std::lock_guard lock(m_state);
             if (!missing.empty()) {
-                m_client_failure = fmt::format("{} at {} does not serve {}", info.role, m_endpoint, JoinNames(missing, ", "));
+                m_client_failure = fmt::format("{} at {} does not serve {}", info.role, m_endpoint, Join(missing, ", "));
                 m_state_cv.notify_all();
                 return;
             }

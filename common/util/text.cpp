@@ -27,4 +27,14 @@ size_t JsonNestingDepth(std::string_view text, size_t limit)
     return deepest;
 }
 
+std::string Join(const std::vector<std::string>& parts, std::string_view separator)
+{
+    std::string out;
+    for (size_t i = 0; i < parts.size(); ++i) {
+        if (i > 0) out += separator;
+        out += parts[i];
+    }
+    return out;
+}
+
 } // namespace orrery

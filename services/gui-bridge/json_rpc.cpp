@@ -10,7 +10,6 @@
 #include <common/util/text.h>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 namespace orrery::rpc {
 namespace {
@@ -261,7 +260,7 @@ Json Table::Execute(const std::string& name, const Json& params, const std::opti
         }
     }
     if (!mismatches.empty()) {
-        throw RpcException(RPC_TYPE_ERROR, fmt::format("Wrong type passed:\n{{\n{}\n}}", fmt::join(mismatches, ",\n")));
+        throw RpcException(RPC_TYPE_ERROR, fmt::format("Wrong type passed:\n{{\n{}\n}}", Join(mismatches, ",\n")));
     }
     try {
         return method->handler(call);

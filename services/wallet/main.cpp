@@ -9,6 +9,7 @@
 #include <common/interfaces/wallet_ipc.h>
 #include <common/ipc/endpoint.h>
 #include <common/util/init.h>
+#include <common/util/text.h>
 #include <common/util/logging.h>
 
 #include <fmt/format.h>
@@ -64,7 +65,7 @@ int main(int argc, char* argv[])
         return Fail(e.what());
     }
     LogPrintf("Wallet interfaces on {} (wallets in {}, loaded: {})", server.Endpoint(),
-              wallet::GetWalletDir(args).string(), fmt::join(service->listWallets(), ", "));
+              wallet::GetWalletDir(args).string(), Join(service->listWallets(), ", "));
 
     // The node may come later or go and come back: the wallet serves on meanwhile.
     wallet::NodeLink node(
