@@ -78,6 +78,7 @@ constexpr ForwardedOption FORWARDED[] = {
     {"chain", "*"},          {"regtest", "*"},           {"testnet", "*"},          {"testnet4", "*"},
     {"signet", "*"},         {"conf", "*"},              {"debug", "*"},            {"ipcmaxmessagesize", "*"},
     {"connect", "node"},     {"addnode", "node"},        {"maxconnections", "node"}, {"listen", "node"},
+    {"bantime", "node"},
     {"port", "node"},        {"wallet", "wallet"},       {"walletdir", "wallet"},   {"server", "gui-bridge"},
     {"rpcbind", "gui-bridge"}, {"rpcport", "gui-bridge"}, {"rpcuser", "gui-bridge"}, {"rpcpassword", "gui-bridge"},
     {"rpcauth", "gui-bridge"}, {"rpccookiefile", "gui-bridge"}, {"rpcservertimeout", "gui-bridge"},
@@ -1188,6 +1189,7 @@ void AddArgs(ArgsManager& args)
     args.AddArg("-connect=<ip>", "Connect only to the specified node(s) (node)", ARG_NETWORK_ONLY);
     args.AddArg("-addnode=<ip>", "Add a node to connect to (node)", ARG_NETWORK_ONLY);
     args.AddArg("-maxconnections=<n>", "Maintain at most <n> connections to peers (node)");
+    args.AddArg("-bantime=<n>", "Default duration (in seconds) of manually configured bans (node)");
     args.AddArg("-wallet=<path>", "Load the wallet at start-up (wallet; repeatable)", ARG_NETWORK_ONLY);
     args.AddArg("-walletdir=<dir>", "Folder of the wallets (wallet)", ARG_NETWORK_ONLY);
     args.AddArg("-server", "Accept JSON-RPC commands (gui-bridge)");

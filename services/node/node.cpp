@@ -63,6 +63,9 @@ void AddArgs(ArgsManager& args)
     args.AddArg("-maxconnections=<n>",
                 "Maintain at most <n> automatic connections to peers; inbound peers get what outbound slots "
                 "leave (default: 125)");
+    args.AddArg("-bantime=<n>",
+                fmt::format("Default duration (in seconds) of manually configured bans (default: {})",
+                            DEFAULT_BAN_TIME_SECONDS));
     args.AddArg("-connect=<ip:port>",
                 "Connect only to the specified node(s), redialling when they drop "
                 "(repeatable; implies -listen=0)",
@@ -91,6 +94,7 @@ NodeConfig MakeNodeConfig(const ArgsManager& args)
     }
     // As in bitcoind, -connect means "only these peers" (-connect=0: none): no listening unless asked for.
     config.listen = args.GetBoolArg("listen", args.GetArgs("connect").empty());
+    config.ban_time_seconds = std::clamp<int64_t>(args.GetIntArg("bantime", DEFAULT_BAN_TIME_SECONDS), 1, MAX_BAN_UNTIL);
     config.add_nodes = args.GetArgs("addnode");
     config.supervisor_endpoint = args.GetArg("supervisorconnect", DefaultEndpoint(args, "supervisor"));
     config.data_dir = args.GetDataDirNet();
@@ -543,7 +547,7 @@ void NodeService::setBan(std::string subnet_text, std::string command, int64_t b
     const bool is_subnet = subnet_text.find('/') != std::string::npos;
     const int64_t now = UnixTime();
     std::vector<PeerEntry> dropped;
-    int64_t until = now + DEFAULT_BAN_TIME_SECONDS;
+    int64_t until = now + m_config.ban_time_seconds;
     {
         std::lock_guard lock(m_mutex);
         if (command == "remove") {

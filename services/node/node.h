@@ -11,6 +11,7 @@
 #include <common/ipc/connection.h>
 #include <common/ipc/options.h>
 #include <common/util/args.h>
+#include <services/node/ban_list.h>
 #include <services/node/chain.h>
 #include <services/node/peer_table.h>
 
@@ -44,6 +45,7 @@ void AddArgs(ArgsManager& args);
 struct NodeConfig {
     ChainType chain{ChainType::REGTEST};
     int max_connections{DEFAULT_MAX_PEER_CONNECTIONS};
+    int64_t ban_time_seconds{DEFAULT_BAN_TIME_SECONDS}; //!< -bantime: setban's default duration
     bool listen{true};
     std::vector<std::string> connect;   //!< -connect: dialled and redialled, manual
     std::vector<std::string> add_nodes; //!< -addnode: the start of the addnode list

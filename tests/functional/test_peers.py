@@ -80,6 +80,16 @@ def rpc_error(result):
     return code, message
 
 
+def test_bantime_sets_the_default_duration_of_setban(constellation_factory):
+    require_real("node", "gui-bridge")
+    daemon = constellation_factory("bantime", extra_args=("-bantime=600",)).start()
+    daemon.cli("setban", "10.1.0.0/16", "add")
+    daemon.cli("setban", "10.2.0.0/16", "add", "42")  # an explicit bantime still wins
+    banned = {e["address"]: e for e in json.loads(daemon.cli("listbanned").stdout)}
+    assert banned["10.1.0.0/16"]["ban_duration"] == 600
+    assert banned["10.2.0.0/16"]["ban_duration"] == 42
+
+
 def test_bans_as_bitcoind_disconnect_refuse_and_survive_a_restart(constellation_factory):
     require_real("node", "p2p-agent", "gui-bridge")
     from p2p_agent_fixture import Peer
