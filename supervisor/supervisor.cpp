@@ -15,8 +15,12 @@
 #include <common/interfaces/rpc_error.h>
 #include <common/interfaces/supervisor_ipc.h>
 #include <common/ipc/endpoint.h>
+#include <common/util/fs.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
+#include <common/util/net_permissions.h>
+#include <common/util/options.h>
+#include <common/util/user_agent.h>
 
 #include <algorithm>
 #include <atomic>
@@ -67,48 +71,6 @@ constexpr std::string_view AGENT_ROLE = "p2p-agent";
 constexpr int64_t DEFAULT_AGENT_SPARES = 2;
 constexpr int64_t MAX_AGENT_SPARES = 16;
 constexpr std::string_view STOP_ORDER[] = {"gui-bridge", "wallet", "p2p-agent", "node"};
-
-//! Command-line options orreryd passes on as given ("*": to every child).
-//! Children read orrery.conf themselves, so only the command line needs this.
-struct ForwardedOption {
-    std::string_view name;
-    std::string_view role;
-};
-constexpr ForwardedOption FORWARDED[] = {
-    {"chain", "*"},          {"regtest", "*"},           {"testnet", "*"},          {"testnet4", "*"},
-    {"signet", "*"},         {"conf", "*"},              {"debug", "*"},            {"ipcmaxmessagesize", "*"},
-    {"connect", "node"},     {"addnode", "node"},        {"maxconnections", "node"}, {"listen", "node"},
-    {"bantime", "node"},
-    {"port", "node"},        {"wallet", "wallet"},       {"walletdir", "wallet"},   {"server", "gui-bridge"},
-    {"rpcbind", "gui-bridge"}, {"rpcport", "gui-bridge"}, {"rpcuser", "gui-bridge"}, {"rpcpassword", "gui-bridge"},
-    {"rpcauth", "gui-bridge"}, {"rpccookiefile", "gui-bridge"}, {"rpcservertimeout", "gui-bridge"},
-    {"rpcthreads", "gui-bridge"}, {"rpcworkqueue", "gui-bridge"},
-};
-
-//! The option name of a command-line argument: "--rpcport=1" and "-norpcport" give "rpcport".
-std::string_view OptionName(std::string_view arg)
-{
-    while (arg.starts_with('-')) arg.remove_prefix(1);
-    arg = arg.substr(0, arg.find('='));
-    return arg;
-}
-
-std::vector<std::string> ForwardedArgs(const std::vector<std::string>& command_line, std::string_view role)
-{
-    std::vector<std::string> out;
-    for (const std::string& arg : command_line) {
-        if (!arg.starts_with('-')) continue;
-        std::string_view name = OptionName(arg);
-        for (const auto& option : FORWARDED) {
-            if (option.role != "*" && option.role != role) continue;
-            if (name == option.name || (name.starts_with("no") && name.substr(2) == option.name)) {
-                out.push_back(arg);
-                break;
-            }
-        }
-    }
-    return out;
-}
 
 uint16_t DefaultP2PPort(const std::string& chain)
 {
@@ -237,6 +199,9 @@ private:
     void ReplenishSpares(Clock::time_point now);
     void DropSpares();
 
+    //! Runs a -startupnotify/-shutdownnotify command through /bin/sh; its output goes to debug.log.
+    void RunNotify(const std::string& option, const std::string& command);
+
     void ReadOutput(int fd, bool final);
     void WriteLine(std::string_view line);
     void OpenLog();
@@ -265,6 +230,10 @@ private:
     Clock::time_point m_spares_after{}; //!< back-off after a spare died unused
     std::vector<std::string> m_agent_args; //!< -agentarg (regtest only): appended to every agent's command line
     std::map<pid_t, Child> m_children;
+    //! -startupnotify/-shutdownnotify commands running: pid -> option name.
+    std::map<pid_t, std::string> m_notify;
+    //! Shutdown waits for the -shutdownnotify commands until then.
+    std::optional<Clock::time_point> m_shutdown_notify_until;
     std::map<int, Output> m_outputs;
     size_t m_sequence{0}; //!< the service the start sequence waits on
     bool m_all_started{false};
@@ -342,6 +311,10 @@ std::string Constellation::Setup()
             LogPrintf("Wallet disabled (-disablewallet); orrery-wallet not started");
             continue;
         }
+        if (role == "gui-bridge" && !m_args.GetBoolArg("server", true)) {
+            LogPrintf("JSON-RPC disabled (-server=0); orrery-gui-bridge not started");
+            continue;
+        }
         service.binary = FindServiceBinary(role, override_path, &searched);
         if (!service.binary) {
             if (!override_path.empty()) return fmt::format("-{}={} is not an executable file", info.binary_option, override_path);
@@ -364,12 +337,21 @@ std::string Constellation::Setup()
         LogPrintf("orrery-p2p-agent not built; peers cannot connect (looked in {})", searched);
     }
 
-    // P2P: -listen defaults to on, off when -connect names the peers (as in bitcoind).
-    if (m_args.GetBoolArg("listen", !m_args.IsArgSet("connect"))) {
+    // P2P: -listen defaults to on; bitcoind's parameter interactions (applied at start-up) turn
+    // it off for -connect and back on for -bind or -whitebind.
+    if (m_args.GetBoolArg("listen", true)) {
         auto port = static_cast<uint16_t>(m_args.GetIntArg("port", DefaultP2PPort(m_args.GetChain())));
         std::vector<std::string> binds = m_args.GetArgs("bind");
-        bool explicit_binds = !binds.empty();
+        std::vector<std::string> whitebinds;
+        for (const std::string& whitebind : m_args.GetArgs("whitebind")) {
+            std::string error;
+            auto parsed = ParseWhitebind(whitebind, error);
+            if (!parsed) return error;
+            whitebinds.push_back(parsed->address);
+        }
+        bool explicit_binds = !binds.empty() || !whitebinds.empty();
         if (!explicit_binds) binds = {"0.0.0.0", "::"};
+        binds.insert(binds.end(), whitebinds.begin(), whitebinds.end());
         for (const std::string& bind : binds) {
             auto address = ParseHostPort(bind, port);
             if (!address) return fmt::format("Invalid -bind address: '{}'", bind);
@@ -594,6 +576,22 @@ pid_t Constellation::SpawnChild(const std::filesystem::path& binary, std::vector
     output.pid = spawned.pid;
     m_outputs.emplace(spawned.output_fd, std::move(output));
     return spawned.pid;
+}
+
+void Constellation::RunNotify(const std::string& option, const std::string& command)
+{
+    try {
+        // No parent-death signal: like bitcoind's, the command may outlive orreryd.
+        Spawned spawned = Spawn(SpawnRequest{"/bin/sh", {"sh", "-c", command}, {}, 0});
+        m_notify.emplace(spawned.pid, option);
+        Output output;
+        output.role = option;
+        output.pid = spawned.pid;
+        m_outputs.emplace(spawned.output_fd, std::move(output));
+        LogPrintf("Running -{} command (pid {}): {}", option, spawned.pid, command);
+    } catch (const std::exception& e) {
+        LogPrintf("Error: cannot run -{} command: {}", option, e.what());
+    }
 }
 
 void Constellation::StartService(Service& service)
@@ -852,6 +850,11 @@ void Constellation::Reap()
 
 void Constellation::OnExit(pid_t pid, int status)
 {
+    if (auto notify = m_notify.find(pid); notify != m_notify.end()) {
+        LogPrintf("-{} command (pid {}) {}", notify->second, pid, DescribeExit(status));
+        m_notify.erase(notify);
+        return;
+    }
     auto it = m_children.find(pid);
     if (it == m_children.end()) { // reparented to us as subreaper
         LogPrintf("Reaped orphaned process {} ({})", pid, DescribeExit(status));
@@ -935,6 +938,9 @@ void Constellation::BeginShutdown(int exit_code)
     m_exit_code = exit_code;
     m_listener.Stop(); // no new agents
     DropSpares();
+    // bitcoind runs -shutdownnotify before it stops anything, and waits for it.
+    for (const std::string& command : m_args.GetArgs("shutdownnotify")) RunNotify("shutdownnotify", command);
+    if (!m_notify.empty()) m_shutdown_notify_until = Clock::now() + m_stop_timeout;
     for (Service& service : m_services) {
         service.restart_at.reset();
         if (service.probe_cancel) *service.probe_cancel = true;
@@ -943,6 +949,13 @@ void Constellation::BeginShutdown(int exit_code)
 
 void Constellation::AdvanceShutdown()
 {
+    if (m_shutdown_notify_until) {
+        bool waiting = std::any_of(m_notify.begin(), m_notify.end(),
+                                   [](const auto& entry) { return entry.second == "shutdownnotify"; });
+        if (waiting && Clock::now() < *m_shutdown_notify_until) return;
+        if (waiting) LogPrintf("-shutdownnotify still runs after {} s; stopping anyway", m_stop_timeout.count());
+        m_shutdown_notify_until.reset();
+    }
     while (m_stop_phase < std::size(STOP_ORDER)) {
         bool waiting = false;
         for (auto& [pid, child] : m_children) {
@@ -981,6 +994,7 @@ int Constellation::TimeoutMs(Clock::time_point now) const
         if (at && *at != Clock::time_point::max() && (!next || *at < *next)) next = at;
     };
     for (const auto& [pid, child] : m_children) consider(child.kill_at);
+    consider(m_shutdown_notify_until);
     if (!m_stopping) {
         for (const Service& service : m_services) consider(service.restart_at);
         if (m_all_started && m_spares.size() < m_spare_target && m_agent_binary) consider(m_spares_after);
@@ -1010,6 +1024,7 @@ void Constellation::Advance()
         m_all_started = true;
         LogPrintf("All services started");
         ReplenishSpares(Clock::now());
+        for (const std::string& command : m_args.GetArgs("startupnotify")) RunNotify("startupnotify", command);
     }
 }
 
@@ -1047,7 +1062,7 @@ void Constellation::WriteLine(std::string_view line)
     std::string record(line);
     record += '\n';
     if (m_log_fd >= 0) WriteAll(m_log_fd, record);
-    if (m_print_to_console || m_log_fd < 0) WriteAll(STDERR_FILENO, record);
+    if (m_print_to_console || m_log_fd < 0) WriteAll(STDOUT_FILENO, record); // -printtoconsole: stdout, as bitcoind
 }
 
 void Constellation::ReadOutput(int fd, bool final)
@@ -1151,6 +1166,22 @@ int LockDataDir(const std::filesystem::path& net)
     return fd;
 }
 
+//! At a clean stop: the sockets of the constellation's services (left behind only by one
+//! that was killed), then run/ itself when nothing else is in it (a service started on its
+//! own may still serve there).
+void RemoveRuntimeFolder(const std::filesystem::path& run)
+{
+    std::error_code ec;
+    for (std::string_view role : {"supervisor", "node", "wallet", "gui-bridge"}) {
+        std::filesystem::remove(run / (std::string(role) + ".sock"), ec);
+    }
+    if (std::filesystem::is_empty(run, ec) && !ec) {
+        std::filesystem::remove(run, ec);
+    } else {
+        LogPrintf("{} is not empty; left in place", run.string());
+    }
+}
+
 int Fail(const std::string& message)
 {
     LogPrintf("Error: {}", message);
@@ -1162,14 +1193,9 @@ int Fail(const std::string& message)
 
 void AddArgs(ArgsManager& args)
 {
-    AddCommonArgs(args);
-    args.AddArg("-daemon", "Run in the background (not yet: use systemd or &)", ARG_COMMAND_LINE_ONLY);
-    args.AddArg("-port=<port>", "Listen for peers on <port> (default: 8333, testnet3: 18333, testnet4: 48333, "
-                                "signet: 38333, regtest: 18444)", ARG_NETWORK_ONLY);
-    args.AddArg("-listen", "Accept connections from outside (default: 1 if no -connect)", ARG_NETWORK_ONLY);
-    args.AddArg("-bind=<addr>[:<port>]", "Bind to this address to listen for peers (repeatable; default: 0.0.0.0 "
-                                         "and ::)", ARG_NETWORK_ONLY);
-    args.AddArg("-disablewallet", "Do not start the wallet");
+    // Every option of the table (common/util/options.h): orreryd accepts all of bitcoind's and
+    // passes each on to the services that use it.
+    AddOptions(args, PROCESS_ORRERYD);
     args.AddArg("-restartintensity=<n>", "Restarts of one service allowed within -restartperiod before orreryd "
                                          "gives up (default: 5)");
     args.AddArg("-restartperiod=<seconds>", "Window of -restartintensity (default: 60)");
@@ -1185,23 +1211,6 @@ void AddArgs(ArgsManager& args)
                             DEFAULT_AGENT_SPARES, MAX_AGENT_SPARES));
     args.AddArg("-agentarg=<arg>", "Test only, regtest only: pass <arg> to every p2p-agent (repeatable), e.g. "
                                    "-agentarg=-testsandboxescape=open", ARG_NETWORK_ONLY);
-    // Passed on to the services (see FORWARDED); orreryd only accepts them.
-    args.AddArg("-connect=<ip>", "Connect only to the specified node(s) (node)", ARG_NETWORK_ONLY);
-    args.AddArg("-addnode=<ip>", "Add a node to connect to (node)", ARG_NETWORK_ONLY);
-    args.AddArg("-maxconnections=<n>", "Maintain at most <n> connections to peers (node)");
-    args.AddArg("-bantime=<n>", "Default duration (in seconds) of manually configured bans (node)");
-    args.AddArg("-wallet=<path>", "Load the wallet at start-up (wallet; repeatable)", ARG_NETWORK_ONLY);
-    args.AddArg("-walletdir=<dir>", "Folder of the wallets (wallet)", ARG_NETWORK_ONLY);
-    args.AddArg("-server", "Accept JSON-RPC commands (gui-bridge)");
-    args.AddArg("-rpcbind=<addr>[:port]", "Bind the RPC server to this address (gui-bridge)", ARG_NETWORK_ONLY);
-    args.AddArg("-rpcport=<port>", "RPC port (gui-bridge)", ARG_NETWORK_ONLY);
-    args.AddArg("-rpcuser=<user>", "RPC user name (gui-bridge)");
-    args.AddArg("-rpcpassword=<pw>", "RPC password (gui-bridge)");
-    args.AddArg("-rpcauth=<userpw>", "RPC user and salted password hash (gui-bridge)");
-    args.AddArg("-rpccookiefile=<loc>", "Location of the RPC cookie (gui-bridge)");
-    args.AddArg("-rpcservertimeout=<n>", "RPC timeout in seconds (gui-bridge)");
-    args.AddArg("-rpcthreads=<n>", "RPC threads (gui-bridge)");
-    args.AddArg("-rpcworkqueue=<n>", "RPC work queue depth (gui-bridge)");
 }
 
 int Run(const ArgsManager& args, const std::vector<std::string>& command_line)
@@ -1212,6 +1221,33 @@ int Run(const ArgsManager& args, const std::vector<std::string>& command_line)
         return Fail(fmt::format("Cannot obtain a lock on data directory {}. Orrery is probably already running.",
                                 net.string()));
     }
+    // What a service would only find out after orreryd restarted it five times: checked here, as bitcoind does.
+    {
+        std::string error;
+        if (!MakeUserAgent(args.GetArgs("uacomment"), error)) {
+            ::close(lock_fd);
+            return Fail(error);
+        }
+        for (const std::string& value : args.GetArgs("whitelist")) {
+            if (!ParseWhitelist(value, error)) {
+                ::close(lock_fd);
+                return Fail(error);
+            }
+        }
+    }
+    if (args.UsedBitcoinConf()) {
+        LogPrintf("Config file: {} (orrery.conf not found: reading bitcoind's file)", args.ConfigFilePath().string());
+    } else if (!args.ConfigFilePath().empty()) {
+        LogPrintf("Config file: {}", args.ConfigFilePath().string());
+    }
+    for (const std::string& name : OptionsWithoutEffect(args)) {
+        LogPrintf("Option -{} is accepted for bitcoind compatibility and has no effect in Orrery", name);
+    }
+    // wallets/ exists in every network folder, as in bitcoind's, with or without a wallet.
+    if (auto failure = EnsurePrivateDir(net / "wallets")) {
+        ::close(lock_fd);
+        return Fail(*failure);
+    }
     // Blocked before any thread starts, so that every thread inherits the mask and the loop reads them.
     sigset_t signals;
     sigemptyset(&signals);
@@ -1220,6 +1256,12 @@ int Run(const ArgsManager& args, const std::vector<std::string>& command_line)
 
     std::string endpoint = args.GetArg("ipcbind", DefaultEndpoint(args, "supervisor"));
     if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6)); // stale socket of a dead run
+    // -pid, as bitcoind's: in the network's folder unless absolute; -nopid: none.
+    std::filesystem::path pid_file;
+    if (!args.IsArgNegated("pid")) {
+        pid_file = args.GetArg("pid", "orreryd.pid");
+        if (pid_file.is_relative()) pid_file = net / pid_file;
+    }
     int code;
     {
         Constellation constellation(args, command_line, endpoint);
@@ -1242,7 +1284,7 @@ int Run(const ArgsManager& args, const std::vector<std::string>& command_line)
             ::close(lock_fd);
             return Fail(error);
         }
-        std::ofstream(net / "run" / "orreryd.pid") << ::getpid() << "\n";
+        if (!pid_file.empty()) std::ofstream(pid_file) << ::getpid() << "\n";
         LogPrintf("Orrery version {} started on {} (datadir {})", ORRERY_VERSION, args.GetChain(), net.string());
         LogPrintf("Supervisor interface on {}", server.Endpoint());
         // Say where things are, as a user starting it for the first time needs to know.
@@ -1264,8 +1306,9 @@ int Run(const ArgsManager& args, const std::vector<std::string>& command_line)
         constellation.CloseCommands();
         server.Stop();
     }
-    std::filesystem::remove(net / "run" / "orreryd.pid");
+    if (!pid_file.empty()) std::filesystem::remove(pid_file);
     if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6));
+    if (code == 0) RemoveRuntimeFolder(net / "run");
     if (code == 0) {
         LogPrintf("Shutdown done");
     } else {

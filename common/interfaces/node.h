@@ -5,6 +5,7 @@
 #include <common/ipc/serialize.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,9 +69,12 @@ struct PeerDetails {
     std::optional<double> min_ping;
     int64_t agent_pid{0};
     bool handshake_done{false};
+    std::vector<std::string> permissions;            //!< bitcoind's names: "noban", "relay", ...
+    std::map<std::string, int64_t> bytes_sent_per_msg; //!< counted by the agent, header included
+    std::map<std::string, int64_t> bytes_recv_per_msg;
     ORRERY_FIELDS(id, address, address_bind, inbound, connection_type, services, version, subversion, starting_height,
                   relay_txes, conn_time, last_send, last_recv, bytes_sent, bytes_recv, ping_time, min_ping, agent_pid,
-                  handshake_done)
+                  handshake_done, permissions, bytes_sent_per_msg, bytes_recv_per_msg)
 };
 
 //! One entry of listbanned, in bitcoind's fields.

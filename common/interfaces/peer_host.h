@@ -6,6 +6,7 @@
 #include <common/ipc/serialize.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -47,7 +48,12 @@ struct PeerStats {
     int64_t last_recv{0};
     std::optional<double> ping_time; //!< seconds
     std::optional<double> min_ping;
-    ORRERY_FIELDS(bytes_sent, bytes_recv, last_send, last_recv, ping_time, min_ping)
+    //! Bytes per message type, 24-byte header included, as bitcoind counts them; a type
+    //! the protocol does not define is counted as "*other*". Only types seen appear.
+    std::map<std::string, int64_t> bytes_sent_per_msg;
+    std::map<std::string, int64_t> bytes_recv_per_msg;
+    ORRERY_FIELDS(bytes_sent, bytes_recv, last_send, last_recv, ping_time, min_ping, bytes_sent_per_msg,
+                  bytes_recv_per_msg)
 };
 
 class PeerHost

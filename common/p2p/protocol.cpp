@@ -9,6 +9,18 @@
 
 namespace orrery::p2p {
 
+bool IsKnownMessageType(std::string_view command)
+{
+    static constexpr std::string_view TYPES[] = {
+        "version",     "verack",    "addr",       "addrv2",       "sendaddrv2", "inv",        "getdata",
+        "merkleblock", "getblocks", "getheaders", "tx",           "headers",    "block",      "getaddr",
+        "mempool",     "ping",      "pong",       "notfound",     "filterload", "filteradd",  "filterclear",
+        "sendheaders", "feefilter", "sendcmpct",  "cmpctblock",   "getblocktxn", "blocktxn",  "getcfilters",
+        "cfilter",     "getcfheaders", "cfheaders", "getcfcheckpt", "cfcheckpt", "wtxidrelay", "sendtxrcncl",
+    };
+    return std::find(std::begin(TYPES), std::end(TYPES), command) != std::end(TYPES);
+}
+
 std::array<uint8_t, MESSAGE_START_SIZE> MessageStartBytes(uint32_t message_start)
 {
     return {uint8_t(message_start), uint8_t(message_start >> 8), uint8_t(message_start >> 16),

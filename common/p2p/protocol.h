@@ -32,6 +32,12 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+//! Whether `command` is a message type of the protocol (bitcoind's ALL_NET_MESSAGE_TYPES);
+//! per-message byte counts put any other under "*other*".
+bool IsKnownMessageType(std::string_view command);
+//! "*other*", the key of unknown message types in getpeerinfo's per-message counts.
+inline constexpr std::string_view OTHER_MESSAGE_TYPE = "*other*";
+
 //! The network magic as it appears on the wire, from HandshakeParams::message_start
 //! (first wire byte in the low bits).
 std::array<uint8_t, MESSAGE_START_SIZE> MessageStartBytes(uint32_t message_start);

@@ -1,5 +1,6 @@
 // Option and configuration parsing; see args.h.
 #include <common/util/args.h>
+#include <common/util/options.h>
 
 #include <fmt/format.h>
 
@@ -67,18 +68,34 @@ bool ArgsManager::StoreValue(std::map<std::string, std::map<std::string, Values>
         bool negate = !value || InterpretBool(*value);
         value = negate ? std::nullopt : std::optional<std::string>("1");
     }
+    if (!from_config && key == "includeconf") {
+        error = fmt::format("-includeconf cannot be used from commandline; -includeconf={}", value.value_or(""));
+        return false;
+    }
     auto declared = m_declared.find(key);
+    const OptionInfo* shared = FindOption(key);
     if (declared == m_declared.end()) {
         if (from_config) {
-            m_warnings.push_back(fmt::format("Ignoring unknown configuration value {}", key));
+            // A key of another process (rpcport in the node's reading of the file) is no news.
+            if (!shared) m_warnings.push_back(fmt::format("Ignoring unknown configuration value {}", key));
             return true;
         }
         error = fmt::format("Invalid parameter -{}", key);
         return false;
     }
     if (from_config && (declared->second.flags & ARG_COMMAND_LINE_ONLY)) {
-        error = fmt::format("-{} can only be given on the command line", key);
-        return false;
+        // This process's option of that name is internal (the p2p-agent's -connect is the peer
+        // orreryd gives it); the file's key is bitcoind's, meant for another process.
+        if (shared && !(shared->flags & ARG_COMMAND_LINE_ONLY)) return true;
+        if (key == "conf") {
+            error = "conf cannot be set in the configuration file; use includeconf= if you want to include additional "
+                    "config files";
+            return false;
+        }
+        m_warnings.push_back(fmt::format("-{} in a configuration file is ignored: it can only be given on the command "
+                                         "line",
+                                         key));
+        return true;
     }
     store[scoped_section][key].push_back(value ? std::optional<std::string>(*value) : std::nullopt);
     return true;
@@ -136,7 +153,8 @@ bool ArgsManager::ReadConfigString(std::string_view text, std::string_view sourc
             }
             section = std::string(Trim(line.substr(1, line.size() - 2)));
             if (!IsChain(section)) {
-                m_warnings.push_back(fmt::format("{}: section [{}] is not a known network and is ignored", source, section));
+                m_warnings.push_back(
+                    fmt::format("{}: section [{}] is not a known network and is ignored", source, section));
             }
             continue;
         }
@@ -144,7 +162,8 @@ bool ArgsManager::ReadConfigString(std::string_view text, std::string_view sourc
         if (eq == std::string_view::npos) {
             error = fmt::format("{}: parse error on line {}: {}{}", source, line_number, line,
                                 line.starts_with("no") ? ", if you intended to specify a negated option, use "
-                                                         "nofoo=1 instead" : "");
+                                                         "nofoo=1 instead"
+                                                       : "");
             return false;
         }
         std::string key(Trim(line.substr(0, eq)));
@@ -165,9 +184,16 @@ bool ArgsManager::ReadConfigString(std::string_view text, std::string_view sourc
 
 bool ArgsManager::ReadConfigFiles(std::string& error)
 {
+    if (IsArgNegated("conf")) return true; // -noconf: no file at all
     std::filesystem::path conf = GetArg("conf", "orrery.conf");
     bool explicit_conf = IsArgSet("conf");
     if (conf.is_relative()) conf = GetDataDirBase() / conf;
+    // bitcoind's file, when the datadir has no orrery.conf: a bitcoind datadir works unchanged.
+    if (!explicit_conf && !std::filesystem::exists(conf) &&
+        std::filesystem::exists(GetDataDirBase() / "bitcoin.conf")) {
+        conf = GetDataDirBase() / "bitcoin.conf";
+        m_used_bitcoin_conf = true;
+    }
     std::ifstream in(conf);
     if (!in) {
         if (explicit_conf && GetArg("conf", "") != "orrery.conf") {
@@ -176,10 +202,11 @@ bool ArgsManager::ReadConfigFiles(std::string& error)
         }
         return true;
     }
+    m_config_path = conf;
     std::stringstream text;
     text << in.rdbuf();
     if (!ReadConfigString(text.str(), conf.string(), error)) return false;
-    // The network may be chosen in the file (regtest=1).
+    // includeconf= of the top of the file and of the chosen network's section, one level deep as in bitcoind.
     std::string chain_error;
     auto chain = GetChainName(chain_error);
     if (!chain) {
@@ -187,6 +214,76 @@ bool ArgsManager::ReadConfigFiles(std::string& error)
         return false;
     }
     m_chain = *chain;
+    std::vector<std::string> includes;
+    for (const std::string& section : {std::string(), m_chain}) {
+        auto s = m_config.find(section);
+        if (s == m_config.end()) continue;
+        auto k = s->second.find("includeconf");
+        if (k == s->second.end()) continue;
+        for (const auto& value : k->second) {
+            if (value) includes.push_back(*value);
+        }
+        s->second.erase(k);
+    }
+    for (const std::string& include : includes) {
+        std::filesystem::path path = include;
+        if (path.is_relative()) path = GetDataDirBase() / path;
+        std::ifstream included(path);
+        if (!included) {
+            error = fmt::format("Failed to include configuration file {}", path.string());
+            return false;
+        }
+        std::stringstream included_text;
+        included_text << included.rdbuf();
+        if (!ReadConfigString(included_text.str(), path.string(), error)) return false;
+        for (auto& [section, keys] : m_config) {
+            if (auto k = keys.find("includeconf"); k != keys.end()) {
+                m_warnings.push_back(fmt::format("{}: includeconf in an included file is ignored", path.string()));
+                keys.erase(k);
+            }
+        }
+    }
+    // The network may be chosen in the file (regtest=1).
+    chain = GetChainName(chain_error);
+    if (!chain) {
+        error = chain_error;
+        return false;
+    }
+    m_chain = *chain;
+    return true;
+}
+
+bool ArgsManager::ApplyParameterInteraction(std::vector<std::string>& changes, std::string& error)
+{
+    auto soft_set = [&](std::string_view name, bool value, std::string_view why) {
+        if (SoftSetArg(name, value ? "1" : "0")) {
+            changes.push_back(fmt::format("parameter interaction: {} -> setting -{}={}", why, name, value ? 1 : 0));
+        }
+    };
+    if (!GetArgs("bind").empty()) soft_set("listen", true, "-bind set");
+    if (!GetArgs("whitebind").empty()) soft_set("listen", true, "-whitebind set");
+    if (!GetArgs("connect").empty() || IsArgNegated("connect") || GetIntArg("maxconnections", 125) <= 0) {
+        soft_set("dnsseed", false, "-connect or -maxconnections=0 set");
+        soft_set("listen", false, "-connect or -maxconnections=0 set");
+    }
+    if (std::string proxy = GetArg("proxy", ""); !proxy.empty() && proxy != "0") {
+        soft_set("listen", false, "-proxy set");
+        soft_set("discover", false, "-proxy set");
+    }
+    if (!GetBoolArg("listen", true)) soft_set("discover", false, "-listen=0");
+    if (!GetArgs("externalip").empty()) soft_set("discover", false, "-externalip set");
+    if (GetBoolArg("blocksonly", false)) soft_set("whitelistrelay", false, "-blocksonly=1");
+    if (GetBoolArg("whitelistforcerelay", false)) soft_set("whitelistrelay", true, "-whitelistforcerelay=1");
+    if (!GetArgs("bind").empty() || !GetArgs("whitebind").empty()) {
+        if (!GetBoolArg("listen", true)) {
+            error = "Cannot set -bind or -whitebind together with -listen=0";
+            return false;
+        }
+    }
+    if (IsArgSet("maxconnections") && GetIntArg("maxconnections", 0) < 0) {
+        error = "-maxconnections must be greater or equal than zero";
+        return false;
+    }
     return true;
 }
 
@@ -213,7 +310,10 @@ std::optional<std::optional<std::string>> ArgsManager::FindLast(std::string_view
     return std::nullopt;
 }
 
-bool ArgsManager::IsArgSet(std::string_view name) const { return FindLast(name).has_value(); }
+bool ArgsManager::IsArgSet(std::string_view name) const
+{
+    return FindLast(name).has_value();
+}
 
 bool ArgsManager::IsArgNegated(std::string_view name) const
 {
@@ -263,7 +363,8 @@ std::vector<std::string> ArgsManager::GetArgs(std::string_view name) const
         }
     };
     if (auto f = m_forced.find(name); f != m_forced.end()) {
-        for (const auto& value : f->second) if (value) result.push_back(*value);
+        for (const auto& value : f->second)
+            if (value) result.push_back(*value);
         return result;
     }
     append(m_command_line, "");
@@ -340,26 +441,12 @@ std::string ArgsManager::GetHelpMessage() const
 
 void AddCommonArgs(ArgsManager& args)
 {
-    args.AddArg("-?", "Print this help message and exit", ARG_COMMAND_LINE_ONLY);
-    args.AddArg("-help", "Print this help message and exit", ARG_COMMAND_LINE_ONLY);
-    args.AddArg("-version", "Print version and exit", ARG_COMMAND_LINE_ONLY);
-    args.AddArg("-datadir=<dir>", "Specify data directory (default: ~/.orrery)", ARG_COMMAND_LINE_ONLY);
-    args.AddArg("-conf=<file>", "Specify configuration file, relative to the datadir (default: orrery.conf)",
-                ARG_COMMAND_LINE_ONLY);
-    args.AddArg("-chain=<chain>", "Use the chain <chain>: main, test, testnet4, signet, regtest");
-    args.AddArg("-regtest", "Use the regression test chain");
-    args.AddArg("-testnet", "Use the test chain (testnet3)");
-    args.AddArg("-testnet4", "Use the testnet4 chain");
-    args.AddArg("-signet", "Use the signet chain");
-    args.AddArg("-printtoconsole", "Send trace/debug info to the console as well as debug.log");
-    args.AddArg("-debug=<category>", "Log debugging information for a category: ipc, net, rpc, validation, "
-                                     "wallet, supervisor, or all (repeatable)");
-    args.AddArg("-debuglogfile=<file>", "Location of the debug log (default: debug.log in the network's folder)");
-    args.AddArg("-ipcbind=<endpoint>", "Serve this process's interfaces on an endpoint (ipc://, tcp://)",
-                ARG_NETWORK_ONLY);
-    args.AddArg("-ipcconnect=<endpoint>", "Connect to another service's endpoint (ipc://, tcp://)",
-                ARG_NETWORK_ONLY);
-    args.AddArg("-ipcmaxmessagesize=<bytes>", "Largest IPC message accepted (default: 33554432)");
+    // The rows of the option table every process uses: help, datadir, conf, chain, logging, IPC.
+    for (const OptionInfo& option : OptionTable()) {
+        if (option.used_by == PROCESS_ALL) {
+            args.AddArg(option.spec, option.help, option.flags & (ARG_NETWORK_ONLY | ARG_COMMAND_LINE_ONLY));
+        }
+    }
 }
 
 } // namespace orrery

@@ -37,8 +37,13 @@ public:
 
     //! Parses argv. Returns false with a message for an undeclared option or a malformed one.
     bool ParseParameters(int argc, const char* const argv[], std::string& error);
-    //! Reads -conf (default <datadir>/orrery.conf); a missing default file is not an error.
+    //! Reads -conf (default <datadir>/orrery.conf, or <datadir>/bitcoin.conf when only that one
+    //! exists) and the files its includeconf= names; a missing default file is not an error.
     bool ReadConfigFiles(std::string& error);
+    //! The configuration file read (empty when none was).
+    const std::filesystem::path& ConfigFilePath() const { return m_config_path; }
+    //! True when bitcoin.conf was read because orrery.conf does not exist.
+    bool UsedBitcoinConf() const { return m_used_bitcoin_conf; }
     //! Parses configuration text; `source` names it in errors. Unknown keys become warnings.
     bool ReadConfigString(std::string_view text, std::string_view source, std::string& error);
 
@@ -62,6 +67,13 @@ public:
     void ForceSetArg(std::string_view name, std::string_view value);
     //! Sets a value only when the user gave none.
     bool SoftSetArg(std::string_view name, std::string_view value);
+
+    //! Applies bitcoind's parameter interactions (InitParameterInteraction): -bind and -whitebind
+    //! imply -listen=1; -connect, -noconnect or -maxconnections=0 imply -listen=0 and -dnsseed=0;
+    //! -proxy implies -listen=0 and -discover=0; -blocksonly implies -whitelistrelay=0;
+    //! -whitelistforcerelay implies -whitelistrelay=1. Only options the user left unset change.
+    //! Returns one line per change, for the log; fails with bitcoind's message on a contradiction.
+    bool ApplyParameterInteraction(std::vector<std::string>& changes, std::string& error);
 
     //! Warnings collected while reading configuration (unknown keys, ignored sections).
     const std::vector<std::string>& GetWarnings() const { return m_warnings; }
@@ -87,6 +99,8 @@ private:
     std::map<std::string, std::map<std::string, Values>> m_config;
     std::string m_chain{"main"};
     std::vector<std::string> m_warnings;
+    std::filesystem::path m_config_path;
+    bool m_used_bitcoin_conf{false};
 };
 
 //! Declares the options every Orrery process understands (network, datadir, logging, IPC).

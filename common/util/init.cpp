@@ -1,6 +1,6 @@
 // Process start-up; see init.h.
-#include <common/util/init.h>
 #include <common/util/fs.h>
+#include <common/util/init.h>
 #include <common/util/logging.h>
 
 #include <cstdio>
@@ -16,7 +16,7 @@ std::optional<int> InitProcess(ArgsManager& args, int argc, const char* const ar
         std::fprintf(stderr, "Error parsing command line arguments: %s\n", error.c_str());
         return 1;
     }
-    if (args.GetBoolArg("help", false) || args.GetBoolArg("?", false)) {
+    if (args.GetBoolArg("help", false) || args.GetBoolArg("?", false) || args.GetBoolArg("help-debug", false)) {
         std::printf("%.*s\n\n%s", static_cast<int>(usage.size()), usage.data(), args.GetHelpMessage().c_str());
         return 0;
     }
@@ -39,10 +39,16 @@ std::optional<int> InitProcess(ArgsManager& args, int argc, const char* const ar
         std::fprintf(stderr, "Error reading configuration file: %s\n", error.c_str());
         return 1;
     }
+    std::vector<std::string> interactions;
+    if (!args.ApplyParameterInteraction(interactions, error)) {
+        std::fprintf(stderr, "Error: %s\n", error.c_str());
+        return 1;
+    }
     std::filesystem::path net = args.GetDataDirNet();
     std::string log_file;
     if (make_dirs) {
-        for (const auto& dir : {net, net / "run", net / "keys"}) {
+        // keys/ is made by the IPC layer when a tcp:// endpoint needs it, not here.
+        for (const auto& dir : {net, net / "run"}) {
             if (auto failure = EnsurePrivateDir(dir)) {
                 std::fprintf(stderr, "Error: %s\n", failure->c_str());
                 return 1;
@@ -55,13 +61,26 @@ std::optional<int> InitProcess(ArgsManager& args, int argc, const char* const ar
         if (log_path.is_relative()) log_path = net / log_path;
         log_file = log_path.string();
     }
-    LogOptions log_options{std::string(role), log_file, args.GetBoolArg("printtoconsole", false),
-                           args.GetArgs("debug")};
+    if (!log_file.empty() && args.GetBoolArg("shrinkdebugfile", args.GetArgs("debug").empty())) {
+        ShrinkDebugFile(log_file); // before the file is opened for appending
+    }
+    LogOptions log_options;
+    log_options.tag = std::string(role);
+    log_options.file = log_file;
+    log_options.print_to_console = args.GetBoolArg("printtoconsole", false);
+    log_options.debug = args.GetArgs("debug");
+    log_options.debug_exclude = args.GetArgs("debugexclude");
+    log_options.levels = args.GetArgs("loglevel");
+    log_options.time_micros = args.GetBoolArg("logtimemicros", false);
+    log_options.thread_names = args.GetBoolArg("logthreadnames", false);
+    log_options.source_locations = args.GetBoolArg("logsourcelocations", false);
+    log_options.console_is_stdout = role == "orreryd";
     if (!InitLogging(log_options, &error)) {
         std::fprintf(stderr, "Error: %s\n", error.c_str());
         return 1;
     }
     for (const auto& warning : args.GetWarnings()) LogPrintf("Warning: {}", warning);
+    for (const auto& change : interactions) LogPrintf("{}", change);
     return std::nullopt;
 }
 

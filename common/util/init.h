@@ -11,9 +11,10 @@
 
 namespace orrery {
 
-//! Parses argv and the config file, handles -help/-version, makes
-//! <datadir>/<net>/ with its private run/ and keys/ folders (unless
-//! `make_dirs` is false) and starts logging tagged with `role`.
+//! Parses argv and the config file, handles -help/-version, applies
+//! bitcoind's parameter interactions, makes <datadir>/<net>/ with its private
+//! run/ folder (unless `make_dirs` is false) and starts logging tagged with
+//! `role` (-shrinkdebugfile first, for a process that writes debug.log).
 //! Returns an exit code when the process should stop now, nullopt to go on.
 std::optional<int> InitProcess(ArgsManager& args, int argc, const char* const argv[], std::string_view role,
                                std::string_view usage, bool make_dirs = true);

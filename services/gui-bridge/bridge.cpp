@@ -12,8 +12,10 @@
 #include <services/gui-bridge/methods.h>
 
 #include <common/ipc/endpoint.h>
+#include <common/service/service.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
+#include <common/util/options.h>
 
 #include <csignal>
 #include <cstdio>
@@ -63,35 +65,15 @@ std::filesystem::path CookiePath(const ArgsManager& args)
 
 void AddArgs(ArgsManager& args)
 {
-    AddCommonArgs(args);
-    args.AddArg("-rpcbind=<addr>[:port]",
-                "Bind to given address to listen for JSON-RPC connections (default: 127.0.0.1)", ARG_NETWORK_ONLY);
-    args.AddArg("-rpcport=<port>",
-                "Listen for JSON-RPC connections on <port> (default: 8332, testnet3: 18332, testnet4: "
-                "48332, signet: 38332, regtest: 18443)",
-                ARG_NETWORK_ONLY);
-    args.AddArg("-rpcuser=<user>", "Username for JSON-RPC connections");
-    args.AddArg("-rpcpassword=<pw>", "Password for JSON-RPC connections (without it, a cookie file is used)");
-    args.AddArg("-rpcauth=<userpw>", "Username and HMAC-SHA-256 hashed password for JSON-RPC connections: "
-                                     "<USERNAME>:<SALT>$<HASH>. May be given several times");
-    args.AddArg("-rpccookiefile=<loc>",
-                "Location of the auth cookie, relative to the network's folder (default: .cookie)");
-    args.AddArg("-rpcthreads=<n>", "Number of threads to service RPC calls (default: 4)");
-    args.AddArg("-rpcworkqueue=<n>", "Depth of the work queue to service RPC calls (default: 16)");
-    args.AddArg("-rpcservertimeout=<n>", "Timeout during HTTP requests, in seconds (default: 30)");
+    AddOptions(args, PROCESS_GUI_BRIDGE);
     args.AddArg("-walletconnect=<endpoint>", "Where orrery-wallet serves (default: run/wallet.sock)");
     args.AddArg("-supervisorconnect=<endpoint>", "Where orreryd serves (default: run/supervisor.sock)");
-    args.AddArg("-disablewallet", "Do not offer wallet RPC methods");
-    args.AddArg("-server", "Accept JSON-RPC commands (always on for the gui-bridge)");
 }
 
 int Run(const ArgsManager& args)
 {
     auto started = std::chrono::steady_clock::now();
-    sigset_t signals;
-    sigemptyset(&signals);
-    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr); // threads started below inherit the mask
+    ServiceProcess process(args, "gui-bridge"); // threads started below inherit its signal mask
 
     // --- credentials
     rpc::Authenticator auth;
@@ -198,27 +180,18 @@ int Run(const ArgsManager& args)
     supervisor.Start();
 
     // Readiness for orreryd: an endpoint that answers hello once RPC is up.
-    ipc::Options ipc_options;
-    ipc_options.role = "gui-bridge";
-    ipc_options.keys_dir = args.GetDataDirNet() / "keys";
-    ipc::Server ready(ipc_options);
-    std::string endpoint = args.GetArg("ipcbind", DefaultEndpoint(args, "gui-bridge"));
-    if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6)); // stale socket of a dead run
     try {
-        ready.Bind(endpoint);
+        process.Bind();
     } catch (const std::exception& e) {
-        LogPrintf("Error: {}", e.what());
-        std::fprintf(stderr, "Error: %s\n", e.what());
         server.Stop();
         if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
-        return 1;
+        return process.Fail(e.what());
     }
-    LogPrintf("gui-bridge ready: JSON-RPC on {}, endpoint {}", server.BoundAddresses().front(), ready.Endpoint());
+    LogPrintf("gui-bridge ready: JSON-RPC on {}, endpoint {}", server.BoundAddresses().front(), process.Endpoint());
 
-    WaitForShutdown(signals);
+    process.WaitForShutdown();
     server.Stop();
-    ready.Stop();
-    if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6));
+    process.Stop();
     supervisor.Stop();
     if (wallet) wallet->Stop();
     node.Stop();

@@ -9,8 +9,12 @@
 #include <common/interfaces/rpc_error.h>
 #include <common/interfaces/supervisor_ipc.h>
 #include <common/ipc/endpoint.h>
+#include <common/service/service.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
+#include <common/util/net_permissions.h>
+#include <common/util/user_agent.h>
+#include <common/util/options.h>
 #include <services/node/chain_service.h>
 
 #include <algorithm>
@@ -59,28 +63,11 @@ int LockFile(const std::filesystem::path& path)
 
 void AddArgs(ArgsManager& args)
 {
-    AddCommonArgs(args);
-    args.AddArg("-maxconnections=<n>",
-                "Maintain at most <n> automatic connections to peers; inbound peers get what outbound slots "
-                "leave (default: 125)");
-    args.AddArg("-bantime=<n>",
-                fmt::format("Default duration (in seconds) of manually configured bans (default: {})",
-                            DEFAULT_BAN_TIME_SECONDS));
-    args.AddArg("-connect=<ip:port>",
-                "Connect only to the specified node(s), redialling when they drop "
-                "(repeatable; implies -listen=0)",
-                ARG_NETWORK_ONLY);
-    args.AddArg("-addnode=<ip:port>",
-                "Add a node to connect to and attempt to keep the connection open "
-                "(repeatable)",
-                ARG_NETWORK_ONLY);
+    AddOptions(args, PROCESS_NODE);
     args.AddArg("-supervisorconnect=<endpoint>",
                 "Where orreryd serves Supervisor, to ask it for outbound connections (default: "
                 "ipc://<net>/run/supervisor.sock)",
                 ARG_NETWORK_ONLY);
-    args.AddArg("-port=<port>", "Listen for connections on <port> (orreryd listens; the node reports it)",
-                ARG_NETWORK_ONLY);
-    args.AddArg("-listen", "Accept inbound connections (default: 1 if no -connect)");
 }
 
 NodeConfig MakeNodeConfig(const ArgsManager& args)
@@ -96,6 +83,24 @@ NodeConfig MakeNodeConfig(const ArgsManager& args)
     config.listen = args.GetBoolArg("listen", args.GetArgs("connect").empty());
     config.ban_time_seconds = std::clamp<int64_t>(args.GetIntArg("bantime", DEFAULT_BAN_TIME_SECONDS), 1, MAX_BAN_UNTIL);
     config.add_nodes = args.GetArgs("addnode");
+    std::string error;
+    auto user_agent = MakeUserAgent(args.GetArgs("uacomment"), error);
+    if (!user_agent) throw std::runtime_error(error);
+    config.user_agent = *user_agent;
+    const bool relay = args.GetBoolArg("whitelistrelay", true);
+    const bool force_relay = args.GetBoolArg("whitelistforcerelay", false);
+    for (const std::string& value : args.GetArgs("whitelist")) {
+        auto parsed = ParseWhitelist(value, error);
+        auto subnet = parsed ? ParseSubNet(parsed->address) : std::nullopt;
+        if (!subnet) throw std::runtime_error(parsed ? "Invalid netmask specified in -whitelist: '" + value + "'" : error);
+        config.whitelist.push_back(
+            {*subnet, ResolveImplicit(parsed->flags, relay, force_relay), parsed->inbound, parsed->outbound});
+    }
+    for (const std::string& value : args.GetArgs("whitebind")) {
+        auto parsed = ParseWhitebind(value, error);
+        if (!parsed) throw std::runtime_error(error);
+        config.whitebinds.push_back({parsed->address, ResolveImplicit(parsed->flags, relay, force_relay)});
+    }
     config.supervisor_endpoint = args.GetArg("supervisorconnect", DefaultEndpoint(args, "supervisor"));
     config.data_dir = args.GetDataDirNet();
     config.ipc_options.role = "node";
@@ -312,12 +317,41 @@ std::shared_ptr<interfaces::Supervisor> NodeService::GetSupervisor()
     return m_supervisor;
 }
 
+uint32_t NodeService::InboundPermissions(const std::string& address, const std::string& local_address) const
+{
+    uint32_t permissions = 0;
+    const std::string local_port = local_address.substr(local_address.rfind(':') + 1);
+    for (const WhitebindEntry& bind : m_config.whitebinds) {
+        const std::string bind_host = HostOfAddress(bind.address);
+        const bool any_host = bind_host == "0.0.0.0" || bind_host == "::";
+        if (bind.address == local_address || (any_host && bind.address.substr(bind.address.rfind(':') + 1) == local_port)) {
+            permissions |= bind.permissions;
+        }
+    }
+    const std::string host = HostOfAddress(address);
+    for (const WhitelistEntry& entry : m_config.whitelist) {
+        if (entry.inbound && entry.subnet.Contains(host)) permissions |= entry.permissions;
+    }
+    return permissions;
+}
+
+uint32_t NodeService::OutboundPermissions(const std::string& address, const std::string& connection_type) const
+{
+    uint32_t permissions = 0;
+    if (connection_type != "manual") return permissions; // "out" applies to manual connections, as in bitcoind
+    const std::string host = HostOfAddress(address);
+    for (const WhitelistEntry& entry : m_config.whitelist) {
+        if (entry.outbound && entry.subnet.Contains(host)) permissions |= entry.permissions;
+    }
+    return permissions;
+}
+
 std::optional<std::string> NodeService::OpenOutbound(const std::string& address, const std::string& connection_type)
 {
     PeerEntry entry;
     {
         std::lock_guard lock(m_mutex);
-        entry = m_peers.IssueOutbound(address, connection_type, UnixTime());
+        entry = m_peers.IssueOutbound(address, connection_type, UnixTime(), OutboundPermissions(address, connection_type));
     }
     std::string failure;
     try {
@@ -409,7 +443,7 @@ interfaces::NetworkInfo NodeService::getNetworkInfo()
 {
     interfaces::NetworkInfo info;
     info.version = ClientVersionNumber(ORRERY_VERSION);
-    info.subversion = UserAgent();
+    info.subversion = m_config.user_agent;
     info.protocol_version = PROTOCOL_VERSION;
     info.local_services = LOCAL_SERVICES;
     info.local_relay = true;
@@ -451,6 +485,9 @@ std::vector<interfaces::PeerDetails> NodeService::getPeerInfo()
         details.min_ping = entry.stats.min_ping;
         details.agent_pid = entry.agent_pid;
         details.handshake_done = entry.handshake_done;
+        details.permissions = PermissionStrings(entry.permissions);
+        details.bytes_sent_per_msg = entry.stats.bytes_sent_per_msg;
+        details.bytes_recv_per_msg = entry.stats.bytes_recv_per_msg;
         result.push_back(std::move(details));
     }
     return result;
@@ -608,7 +645,8 @@ interfaces::Admission NodeService::admitInbound(std::string address, std::string
     interfaces::Admission admission;
     {
         std::lock_guard lock(m_mutex);
-        admission = m_peers.AdmitInbound(address, local_address, UnixTime(), &evicted);
+        admission = m_peers.AdmitInbound(address, local_address, UnixTime(), &evicted,
+                                         InboundPermissions(address, local_address));
         if (evicted) QueueAgentDisconnect(evicted->id, "evicted to make room for an inbound peer");
     }
     if (evicted) {
@@ -671,7 +709,7 @@ interfaces::HandshakeParams NodeService::registerAgent(int64_t peer_id, int64_t 
                               uint32_t{params.message_start[2]} << 16 | uint32_t{params.message_start[3]} << 24;
     handshake.protocol_version = PROTOCOL_VERSION;
     handshake.services = LOCAL_SERVICES;
-    handshake.user_agent = UserAgent();
+    handshake.user_agent = m_config.user_agent;
     handshake.start_height = m_chain.Height();
     handshake.nonce = entry.nonce;
     handshake.relay = true;
@@ -729,63 +767,47 @@ void NodeService::peerDisconnected(int64_t peer_id, std::string reason)
 
 int Run(const ArgsManager& args)
 {
+    ServiceProcess process(args, "node");
     std::filesystem::path net = args.GetDataDirNet();
     for (const auto& dir : {net / "blocks", net / "chainstate"}) {
         std::error_code ec;
         std::filesystem::create_directories(dir, ec);
-        if (ec) {
-            LogPrintf("Error: cannot create {}: {}", dir.string(), ec.message());
-            std::fprintf(stderr, "Error: cannot create %s: %s\n", dir.c_str(), ec.message().c_str());
-            return 1;
-        }
+        if (ec) return process.Fail(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
     }
     int lock_fd = LockFile(net / ".node.lock");
     if (lock_fd < 0) {
-        LogPrintf("Error: Cannot obtain a lock on data directory {}. orrery-node is probably already running.",
-                  net.string());
-        std::fprintf(stderr,
-                     "Error: Cannot obtain a lock on data directory %s. orrery-node is probably already running.\n",
-                     net.c_str());
-        return 1;
+        return process.Fail(fmt::format(
+            "Cannot obtain a lock on data directory {}. orrery-node is probably already running.", net.string()));
     }
-    sigset_t signals;
-    sigemptyset(&signals);
-    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr); // threads started below inherit the mask
-
-    auto service = std::make_shared<NodeService>(MakeNodeConfig(args));
+    std::shared_ptr<NodeService> service;
+    try {
+        service = std::make_shared<NodeService>(MakeNodeConfig(args));
+    } catch (const std::exception& e) {
+        ::close(lock_fd);
+        return process.Fail(e.what());
+    }
     LogPrintf("Orrery node version {} started on {} (datadir {})", ORRERY_VERSION, args.GetChain(), net.string());
     LogPrintf("Genesis {} ({}), tip height {}", service->GetChain().TipHash().GetHex(), service->GetChain().Name(),
               service->GetChain().Height());
 
-    ipc::Options options;
-    options.role = "node";
-    options.keys_dir = net / "keys";
-    options.max_message_size = static_cast<size_t>(args.GetIntArg("ipcmaxmessagesize", ipc::DEFAULT_MAX_MESSAGE_SIZE));
-    ipc::Server server(options);
+    ipc::Server& server = process.Server();
     server.Serve<interfaces::Node>(service);
     server.Serve<interfaces::PeerHost>(service, {"p2p-agent"});
     auto chain_service = std::make_shared<ChainService>(service->GetChain());
     server.Serve<interfaces::Chain>(chain_service, CHAIN_CALLER_ROLES);
     service->SetConnectionSource([&server] { return server.Peers(); });
-    std::string endpoint = args.GetArg("ipcbind", DefaultEndpoint(args, "node"));
-    // Safe under the lock: a socket left there belongs to a node that died.
-    if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6));
     try {
-        server.Bind(endpoint);
+        process.Bind(); // under the node's lock, a socket left there belongs to a node that died
     } catch (const std::exception& e) {
-        LogPrintf("Error: {}", e.what());
-        std::fprintf(stderr, "Error: %s\n", e.what());
         ::close(lock_fd);
-        return 1;
+        return process.Fail(e.what());
     }
-    LogPrintf("Node interface on {}", server.Endpoint());
+    LogPrintf("Node interface on {}", process.Endpoint());
     service->Start();
 
-    WaitForShutdown(signals);
-    server.Stop();
+    process.WaitForShutdown();
+    process.Stop();
     service->Stop();
-    if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6));
     LogPrintf("Shutdown done");
     ::close(lock_fd);
     return 0;

@@ -41,6 +41,20 @@ inline constexpr int32_t PROTOCOL_VERSION = 70016;
 //! Declares orrery-node's options (and the common ones).
 void AddArgs(ArgsManager& args);
 
+//! A -whitelist entry as the node matches it.
+struct WhitelistEntry {
+    SubNet subnet;
+    uint32_t permissions{0}; //!< NetPermissionFlags, implicit ones resolved
+    bool inbound{true};
+    bool outbound{false};
+};
+
+//! A -whitebind entry: peers arriving on `address` (host:port) get `permissions`.
+struct WhitebindEntry {
+    std::string address;
+    uint32_t permissions{0};
+};
+
 //! What NodeService needs from the options.
 struct NodeConfig {
     ChainType chain{ChainType::REGTEST};
@@ -49,6 +63,9 @@ struct NodeConfig {
     bool listen{true};
     std::vector<std::string> connect;   //!< -connect: dialled and redialled, manual
     std::vector<std::string> add_nodes; //!< -addnode: the start of the addnode list
+    std::string user_agent{UserAgent()}; //!< with -uacomment; every agent announces it
+    std::vector<WhitelistEntry> whitelist;
+    std::vector<WhitebindEntry> whitebinds;
     std::string supervisor_endpoint;    //!< where orreryd serves Supervisor
     std::filesystem::path data_dir;     //!< <datadir>/<net>; size_on_disk counts its blocks/ and chainstate/
     ipc::Options ipc_options;           //!< role, keys and limits for the connection to orreryd
@@ -57,7 +74,8 @@ struct NodeConfig {
     std::chrono::milliseconds supervisor_connect_timeout{1000};
 };
 
-//! Reads the node's options into a NodeConfig.
+//! Reads the node's options into a NodeConfig. Throws std::runtime_error, with bitcoind's
+//! message, for a bad -uacomment, -whitelist or -whitebind.
 NodeConfig MakeNodeConfig(const ArgsManager& args);
 
 //! The node's state and its two served interfaces.
@@ -137,6 +155,10 @@ private:
     //! Sends the queued disconnects to their agents (maintenance thread, or tests through Maintain).
     void SendQueuedDisconnects();
     uint64_t MakeNonce();
+    //! -whitebind and -whitelist ("in") permissions of an inbound peer.
+    uint32_t InboundPermissions(const std::string& address, const std::string& local_address) const;
+    //! -whitelist ("out") permissions of a manual outbound peer.
+    uint32_t OutboundPermissions(const std::string& address, const std::string& connection_type) const;
     //! banlist.json in the network's folder (empty path when the node has no datadir).
     std::filesystem::path BanListPath() const;
     //! Reads the bans at start-up: a missing file is no bans; a bad one is logged and ignored.

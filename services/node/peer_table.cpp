@@ -1,6 +1,8 @@
 // The node's peer table; see peer_table.h.
 #include <services/node/peer_table.h>
 
+#include <common/util/net_permissions.h>
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cstdio>
@@ -31,14 +33,14 @@ PeerTable::PeerTable(int max_connections, bool listening, std::function<uint64_t
 // ---------------------------------------------------------------- issuing ids
 
 interfaces::Admission PeerTable::AdmitInbound(const std::string& address, const std::string& local_address, int64_t now,
-                                             std::optional<PeerEntry>* evicted)
+                                             std::optional<PeerEntry>* evicted, uint32_t permissions)
 {
     std::optional<int64_t> victim;
     if (evicted && m_listening && CountInbound() >= m_max_inbound) victim = SelectPeerToEvict(EvictionCandidates());
     interfaces::Admission admission;
     if (!m_listening) {
         admission.reason = "not accepting inbound connections (-listen=0)";
-    } else if (IsBanned(address, now)) {
+    } else if (!HasPermission(permissions, PF_NOBAN) && IsBanned(address, now)) {
         admission.reason = "address " + HostOfAddress(address) + " is banned";
     } else if (!local_address.empty() && address == local_address) {
         admission.reason = "connection to self";
@@ -53,6 +55,7 @@ interfaces::Admission PeerTable::AdmitInbound(const std::string& address, const 
         entry.local_address = local_address;
         entry.inbound = true;
         entry.connection_type = "inbound";
+        entry.permissions = permissions;
         entry.nonce = m_make_nonce();
         entry.issued_time = now;
         m_peers.emplace(entry.id, entry);
@@ -62,9 +65,11 @@ interfaces::Admission PeerTable::AdmitInbound(const std::string& address, const 
     return admission;
 }
 
-PeerEntry PeerTable::IssueOutbound(const std::string& address, const std::string& connection_type, int64_t now)
+PeerEntry PeerTable::IssueOutbound(const std::string& address, const std::string& connection_type, int64_t now,
+                                   uint32_t permissions)
 {
     PeerEntry entry;
+    entry.permissions = permissions;
     entry.id = NextId();
     entry.address = address;
     entry.inbound = false;
@@ -147,6 +152,7 @@ std::vector<EvictionCandidate> PeerTable::EvictionCandidates() const
         // Pending ones have no agent yet to tell; they are not candidates (as in Core, only
         // fully connected peers are).
         if (!entry.inbound || !entry.registered) continue;
+        if (HasPermission(entry.permissions, PF_NOBAN)) continue; // bitcoind never evicts them
         EvictionCandidate c;
         c.id = id;
         c.conn_time = entry.conn_time;

@@ -46,7 +46,8 @@ struct PeerEntry {
     int64_t conn_time{0}; //!< unix seconds of the registration
     bool handshake_done{false};
     interfaces::PeerVersion version;
-    interfaces::PeerStats stats;
+    interfaces::PeerStats stats;       //!< the agent's last report, per-message byte counts included
+    uint32_t permissions{0};           //!< NetPermissionFlags from -whitelist/-whitebind
 };
 
 //! Bitcoin Core's eviction protections (net.cpp, SelectNodeToEvict) that apply to a node
@@ -100,10 +101,13 @@ public:
     //! When the inbound slots are full and `evicted` is given, a connected inbound peer chosen
     //! by SelectPeerToEvict is removed to make room and returned there (the caller disconnects
     //! its agent); without one to evict, or without `evicted`, the socket is refused.
+    //! `permissions` (NetPermissionFlags) go with the peer: noban admits a banned address, and a
+    //! noban peer is never evicted (as in bitcoind).
     interfaces::Admission AdmitInbound(const std::string& address, const std::string& local_address, int64_t now,
-                                       std::optional<PeerEntry>* evicted = nullptr);
+                                       std::optional<PeerEntry>* evicted = nullptr, uint32_t permissions = 0);
     //! Issues an id for an outbound connection the node is about to ask orreryd for.
-    PeerEntry IssueOutbound(const std::string& address, const std::string& connection_type, int64_t now);
+    PeerEntry IssueOutbound(const std::string& address, const std::string& connection_type, int64_t now,
+                            uint32_t permissions = 0);
 
     //! The agent of an issued id says it serves it. Throws PeerTableError for an id
     //! the node did not issue, one already registered, or inbound/outbound confusion.

@@ -8,8 +8,10 @@
 
 #include <common/interfaces/peer_host_ipc.h>
 #include <common/ipc/endpoint.h>
+#include <common/service/service.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
+#include <common/util/options.h>
 
 #include <cerrno>
 #include <csignal>
@@ -28,7 +30,9 @@
 namespace orrery::p2p_agent {
 namespace {
 
-constexpr auto CONNECT_TIMEOUT = std::chrono::seconds{5};
+//! bitcoind's defaults of -timeout (milliseconds) and -peertimeout (seconds).
+constexpr int64_t DEFAULT_CONNECT_TIMEOUT = 5000;
+constexpr int64_t DEFAULT_PEER_CONNECT_TIMEOUT = 60;
 
 //! The Agent interface the node calls. The engine exists only once the node
 //! has answered registerAgent; a disconnect asked before that is kept.
@@ -146,7 +150,8 @@ std::chrono::milliseconds Seconds(const ArgsManager& args, std::string_view name
 
 void AddArgs(ArgsManager& args)
 {
-    AddCommonArgs(args);
+    AddOptions(args, PROCESS_P2P_AGENT); // -peertimeout, -timeout, logging, chain
+
     args.AddArg("-peerid=<id>", "The peer id the node chose for this connection", ARG_COMMAND_LINE_ONLY);
     args.AddArg("-inboundfd=<fd>", "Serve an inbound connection whose socket is inherited as <fd>",
                 ARG_COMMAND_LINE_ONLY);
@@ -158,10 +163,7 @@ void AddArgs(ArgsManager& args)
     args.AddArg("-peeraddress=<ip:port>", "The peer's address as the node knows it", ARG_COMMAND_LINE_ONLY);
     args.AddArg("-connectiontype=<type>", "bitcoind's connection type (inbound, outbound-full-relay, manual, ...)",
                 ARG_COMMAND_LINE_ONLY);
-    args.AddArg("-handshaketimeout=<seconds>", "Drop a peer that has not completed the version handshake "
-                                               "after this long (default: 60)");
     args.AddArg("-pinginterval=<seconds>", "Send a ping this often (default: 120)");
-    args.AddArg("-timeout=<seconds>", "Drop a peer that sends nothing for this long (default: 1200)");
     args.AddArg("-testsandboxescape=<open|exec>",
                 "Test only: after entering the sandbox, try to open "
                 "/etc/passwd or execute /bin/true (the sandbox kills the agent)",
@@ -232,18 +234,14 @@ int Run(const ArgsManager& args)
         LogPrintf("Error: -peerid and exactly one of -inboundfd and -connect are needed (or -spare)");
         return 1;
     }
-    sigset_t signals;
-    sigemptyset(&signals);
-    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, s);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr); // the IPC threads inherit the mask
+    ServiceProcess process(args, "p2p-agent"); // a client only: the IPC threads inherit its signal mask
+    const sigset_t signals = process.Signals();
 
     // The node first: an outbound dial that fails is reported to it at once, so it
     // frees the peer id and redials on its own schedule instead of waiting for the
     // pending id to expire.
-    ipc::Options options;
-    options.role = "p2p-agent";
+    ipc::Options options = process.IpcOptions();
     options.interfaces = {"peerHost"};
-    options.keys_dir = args.GetDataDirNet() / "keys";
     ipc::Client client(options);
     auto agent = std::make_shared<AgentImpl>();
     client.Serve<interfaces::Agent>(agent, {"node"});
@@ -277,7 +275,8 @@ int Run(const ArgsManager& args)
             if (SplitHostPort(target).second.empty()) target += ":" + DefaultPort(args.GetChain());
             if (address.empty()) address = target;
             LogPrintf("Connecting to peer={} at {}", peer_id, target);
-            fd = DialPeer(target, CONNECT_TIMEOUT);
+            fd = DialPeer(target, std::chrono::milliseconds{
+                                      std::max<int64_t>(1, args.GetIntArg("timeout", DEFAULT_CONNECT_TIMEOUT))});
         }
     } catch (const std::exception& e) {
         LogPrintf("Error: {}", e.what());
@@ -329,9 +328,9 @@ int Run(const ArgsManager& args)
     config.inbound = inbound;
     config.peer_address = address;
     config.peer_id = peer_id;
-    config.handshake_timeout = Seconds(args, "handshaketimeout", 60);
+    // bitcoind's -peertimeout: how long a new peer has for the handshake before inactivity counts.
+    config.handshake_timeout = Seconds(args, "peertimeout", DEFAULT_PEER_CONNECT_TIMEOUT);
     config.ping_interval = Seconds(args, "pinginterval", 120);
-    config.inactivity_timeout = Seconds(args, "timeout", 20 * 60);
     const std::string escape = args.GetArg("testsandboxescape", "");
     const std::string escape_user_agent = args.GetArg("testsandboxescapeuseragent", "");
     HostEvents events(*host, peer_id, escape, escape.empty() ? "" : escape_user_agent);

@@ -214,6 +214,12 @@ void PeerEngine::Send(const p2p::Message& message)
 {
     LogDebug(LogCategory::NET, "sending {} to peer={}", p2p::CommandOf(message), m_config.peer_id);
     auto frame = p2p::EncodeMessage(m_config.params.message_start, message);
+    {
+        std::lock_guard lock(m_mutex);
+        std::string type(p2p::CommandOf(message));
+        if (!p2p::IsKnownMessageType(type)) type = p2p::OTHER_MESSAGE_TYPE;
+        m_stats.bytes_sent_per_msg[type] += static_cast<int64_t>(frame.size());
+    }
     m_send_buffer.insert(m_send_buffer.end(), frame.begin(), frame.end());
     FlushSocket();
 }
@@ -242,6 +248,12 @@ void PeerEngine::HandleMessage(p2p::RawMessage raw)
 {
     LogDebug(LogCategory::NET, "received {} ({} bytes) from peer={}", raw.command, raw.payload.size(),
              m_config.peer_id);
+    {
+        std::lock_guard lock(m_mutex);
+        const std::string& type =
+            p2p::IsKnownMessageType(raw.command) ? raw.command : std::string(p2p::OTHER_MESSAGE_TYPE);
+        m_stats.bytes_recv_per_msg[type] += static_cast<int64_t>(p2p::HEADER_SIZE + raw.payload.size());
+    }
     if (!m_peer_version && raw.command != p2p::command::VERSION) {
         throw Drop{"'" + raw.command + "' message before the version message"};
     }

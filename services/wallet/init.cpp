@@ -1,11 +1,21 @@
 // orrery-wallet's start-up pieces; see init.h.
 #include <services/wallet/init.h>
 
+#include <services/wallet/node_link.h>
+#include <services/wallet/wallet_service.h>
+
+#include <common/interfaces/wallet_ipc.h>
+#include <common/service/service.h>
 #include <common/util/fs.h>
 #include <common/util/init.h>
+#include <common/util/logging.h>
+#include <common/util/options.h>
+#include <common/util/text.h>
 
 #include <fmt/format.h>
 
+#include <csignal>
+#include <cstdio>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -14,11 +24,7 @@ namespace orrery::wallet {
 
 void AddArgs(ArgsManager& args)
 {
-    AddCommonArgs(args);
-    args.AddArg("-wallet=<name>", "Load the wallet <name> at start-up (repeatable); it must exist in -walletdir",
-                ARG_NETWORK_ONLY);
-    args.AddArg("-walletdir=<dir>", "Folder of the wallets (default: <net>/wallets)", ARG_NETWORK_ONLY);
-    args.AddArg("-disablewallet", "Do not run the wallet (orreryd then does not start orrery-wallet)");
+    AddOptions(args, PROCESS_WALLET);
 }
 
 std::filesystem::path GetWalletDir(const ArgsManager& args)
@@ -71,6 +77,51 @@ WalletDirLock::WalletDirLock(const std::filesystem::path& wallet_dir)
 WalletDirLock::~WalletDirLock()
 {
     if (m_fd >= 0) ::close(m_fd);
+}
+
+int Run(const ArgsManager& args)
+{
+    ServiceProcess process(args, "wallet"); // before the IPC threads start: they inherit its signal mask
+    if (args.GetBoolArg("disablewallet", false))
+        return process.Fail("-disablewallet is set: orrery-wallet does not run");
+    WalletDirLock lock(GetWalletDir(args));
+    if (!lock.Error().empty()) return process.Fail(lock.Error());
+    std::shared_ptr<WalletService> service;
+    try {
+        service = std::make_shared<WalletService>(GetWalletDir(args), GetNetwork(args));
+        service->LoadStartupWallets(args.GetArgs("wallet"));
+    } catch (const std::exception& e) {
+        return process.Fail(e.what());
+    }
+    process.Server().Serve<interfaces::WalletLoader>(service, WALLET_CALLER_ROLES);
+    process.Server().Serve<interfaces::Wallet>(service, WALLET_CALLER_ROLES);
+    try {
+        process.Bind();
+    } catch (const std::exception& e) {
+        return process.Fail(e.what());
+    }
+    LogPrintf("Wallet interfaces on {} (wallets in {}, loaded: {})", process.Endpoint(), GetWalletDir(args).string(),
+              Join(service->listWallets(), ", "));
+
+    // The node may come later or go and come back: the wallet serves on meanwhile.
+    NodeLink node(
+        GetNodeEndpoint(args), NodeClientOptions(args), args.GetChain(),
+        [service](const interfaces::ChainTip& tip) {
+            service->SetLastProcessedBlock({tip.hash, tip.height});
+        },
+        [](const std::string&) { ::kill(::getpid(), SIGTERM); }); // a node of another network: stop, exit 1
+    node.Start();
+
+    process.WaitForShutdown();
+    node.Stop();
+    process.Stop();
+    service->CloseAll();
+    LogPrintf("Shutdown done");
+    if (!node.Refusal().empty()) {
+        std::fprintf(stderr, "Error: %s\n", node.Refusal().c_str());
+        return 1;
+    }
+    return 0;
 }
 
 } // namespace orrery::wallet

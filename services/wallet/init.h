@@ -1,6 +1,5 @@
-// orrery-wallet's start-up pieces, so that main.cpp only wires them: its
-// options, where its wallets live, and the lock that keeps a second
-// orrery-wallet away from the same wallets.
+// orrery-wallet's start-up: its options, where its wallets live, the lock
+// that keeps a second orrery-wallet away from the same wallets, and Run().
 #ifndef ORRERY_SERVICES_WALLET_INIT_H
 #define ORRERY_SERVICES_WALLET_INIT_H
 
@@ -24,6 +23,12 @@ Network GetNetwork(const ArgsManager& args);
 std::string GetNodeEndpoint(const ArgsManager& args);
 //! IPC settings of the wallet's client of the node's Chain.
 ipc::Options NodeClientOptions(const ArgsManager& args);
+
+//! Runs orrery-wallet until SIGTERM or SIGINT: loads its wallets, serves WalletLoader and
+//! Wallet on -ipcbind (default <net>/run/wallet.sock) to the roles allowed to ask, follows the
+//! node's Chain on -ipcconnect (default <net>/run/node.sock). Returns the exit code (1 when it
+//! cannot start, or when the node serves another network).
+int Run(const ArgsManager& args);
 
 //! Holds <walletdir>/.walletlock (flock) for the process's life.
 class WalletDirLock

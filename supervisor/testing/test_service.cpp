@@ -15,6 +15,7 @@
 #include <common/ipc/endpoint.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
+#include <common/util/options.h>
 
 #include <arpa/inet.h>
 #include <atomic>
@@ -171,13 +172,9 @@ int main(int argc, char* argv[])
     std::string role = std::filesystem::path(argv[0]).filename().string();
     if (role.starts_with("orrery-")) role = role.substr(7);
     ArgsManager args;
-    AddCommonArgs(args);
+    AddOptions(args, PROCESS_ORRERYD); // every row: it stands in for any service
     for (const char* option : {"-supervisorconnect=<e>", "-walletconnect=<e>", "-peerid=<n>", "-inboundfd=<fd>",
-                               "-peeraddress=<a>", "-connect=<a>", "-connectiontype=<t>", "-disablewallet",
-                               "-addnode=<a>", "-maxconnections=<n>", "-listen", "-port=<n>", "-wallet=<w>",
-                               "-walletdir=<d>", "-server", "-rpcbind=<a>", "-rpcport=<n>", "-rpcuser=<u>",
-                               "-rpcpassword=<p>", "-rpcauth=<a>", "-rpccookiefile=<f>", "-rpcservertimeout=<n>",
-                               "-rpcthreads=<n>", "-rpcworkqueue=<n>"}) {
+                               "-peeraddress=<a>", "-connectiontype=<t>", "-spare=<fd>", "-pinginterval=<n>"}) {
         args.AddArg(option, "accepted as orreryd passes it");
     }
     if (auto code = InitProcess(args, argc, argv, role, "Usage: orrery-test-service (as orrery-<role>)")) return *code;

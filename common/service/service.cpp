@@ -1,0 +1,78 @@
+// Start-up and shutdown shared by the services; see service.h.
+#include <common/service/service.h>
+
+#include <common/util/init.h>
+#include <common/util/logging.h>
+
+#include <cstdio>
+#include <filesystem>
+
+namespace orrery {
+namespace {
+
+void RemoveSocketFile(const std::string& endpoint)
+{
+    if (!endpoint.starts_with("ipc://")) return;
+    std::error_code ec;
+    std::filesystem::remove(endpoint.substr(6), ec);
+}
+
+} // namespace
+
+ServiceProcess::ServiceProcess(const ArgsManager& args, std::string role)
+    : m_args(args), m_role(std::move(role)), m_endpoint(args.GetArg("ipcbind", DefaultEndpoint(args, m_role)))
+{
+    sigemptyset(&m_signals);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&m_signals, s);
+    pthread_sigmask(SIG_BLOCK, &m_signals, nullptr);
+}
+
+ServiceProcess::~ServiceProcess()
+{
+    Stop();
+}
+
+ipc::Options ServiceProcess::IpcOptions() const
+{
+    ipc::Options options;
+    options.role = m_role;
+    options.keys_dir = m_args.GetDataDirNet() / "keys";
+    options.max_message_size =
+        static_cast<size_t>(m_args.GetIntArg("ipcmaxmessagesize", static_cast<int64_t>(ipc::DEFAULT_MAX_MESSAGE_SIZE)));
+    return options;
+}
+
+ipc::Server& ServiceProcess::Server()
+{
+    if (!m_server) m_server = std::make_unique<ipc::Server>(IpcOptions());
+    return *m_server;
+}
+
+void ServiceProcess::Bind()
+{
+    RemoveSocketFile(m_endpoint); // a killed run's socket: binding over it would fail
+    Server().Bind(m_endpoint);
+    m_endpoint = Server().Endpoint();
+    m_bound = true;
+}
+
+int ServiceProcess::Fail(const std::string& message) const
+{
+    LogPrintf("Error: {}", message);
+    std::fprintf(stderr, "Error: %s\n", message.c_str());
+    return 1;
+}
+
+int ServiceProcess::WaitForShutdown()
+{
+    return orrery::WaitForShutdown(m_signals);
+}
+
+void ServiceProcess::Stop()
+{
+    if (m_server) m_server->Stop();
+    if (m_bound) RemoveSocketFile(m_endpoint);
+    m_bound = false;
+}
+
+} // namespace orrery

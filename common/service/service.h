@@ -1,0 +1,62 @@
+// The start-up and shutdown every Orrery service shares, so that each
+// service's Run() holds only its own work: the signal mask, its IPC settings
+// from the options, its Server bound on -ipcbind (default <net>/run/<role>.sock)
+// after removing a socket a killed run left there, waiting for SIGTERM or
+// SIGINT (SIGHUP reopens debug.log), and the clean-up of its socket file.
+#ifndef ORRERY_COMMON_SERVICE_SERVICE_H
+#define ORRERY_COMMON_SERVICE_SERVICE_H
+
+#include <common/ipc/endpoint.h>
+#include <common/ipc/options.h>
+#include <common/util/args.h>
+
+#include <csignal>
+#include <memory>
+#include <string>
+
+namespace orrery {
+
+class ServiceProcess
+{
+public:
+    //! Blocks SIGTERM, SIGINT and SIGHUP in the calling thread: construct it before any
+    //! thread starts, so that every thread inherits the mask and WaitForShutdown sees them.
+    ServiceProcess(const ArgsManager& args, std::string role);
+    //! Stop().
+    ~ServiceProcess();
+    ServiceProcess(const ServiceProcess&) = delete;
+    ServiceProcess& operator=(const ServiceProcess&) = delete;
+
+    const std::string& Role() const { return m_role; }
+    //! This process's IPC settings: role, keys folder, -ipcmaxmessagesize. A client adds its
+    //! interfaces and server role.
+    ipc::Options IpcOptions() const;
+    //! The process's server, made on first use with IpcOptions(); register interfaces before Bind.
+    ipc::Server& Server();
+    //! Binds the server on -ipcbind (default ipc://<net>/run/<role>.sock); a socket file left
+    //! there by a killed run is removed first (the caller holds its lock, or none is needed).
+    //! Throws std::runtime_error when it cannot bind.
+    void Bind();
+    //! The endpoint bound, or the one Bind would use.
+    const std::string& Endpoint() const { return m_endpoint; }
+    //! Logs "Error: <message>", writes the same to stderr, and returns 1 (an exit code).
+    int Fail(const std::string& message) const;
+    //! Blocks until SIGTERM or SIGINT; a SIGHUP meanwhile reopens debug.log. Returns the signal.
+    int WaitForShutdown();
+    //! Stops the server and removes its ipc:// socket file. Idempotent.
+    void Stop();
+    //! The signals blocked by the constructor (for a thread that waits on them itself).
+    const sigset_t& Signals() const { return m_signals; }
+
+private:
+    const ArgsManager& m_args;
+    std::string m_role;
+    std::string m_endpoint;
+    sigset_t m_signals{};
+    std::unique_ptr<ipc::Server> m_server;
+    bool m_bound{false};
+};
+
+} // namespace orrery
+
+#endif // ORRERY_COMMON_SERVICE_SERVICE_H
