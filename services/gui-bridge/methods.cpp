@@ -179,9 +179,16 @@ Json PeerToJson(const interfaces::PeerDetails& peer)
     out["subver"] = peer.subversion;
     out["inbound"] = peer.inbound;
     out["startingheight"] = peer.starting_height;
-    out["permissions"] = Json::array(); // Orrery has no -whitelist yet
+    out["permissions"] = peer.permissions;
     out["connection_type"] = peer.connection_type;
     out["transport_protocol_type"] = peer.handshake_done ? "v1" : "detecting";
+    // Counted by the peer's agent, per message type, header included (bitcoind's layout).
+    Json sent = Json::object();
+    for (const auto& [type, bytes] : peer.bytes_sent_per_msg) sent[type] = bytes;
+    Json received = Json::object();
+    for (const auto& [type, bytes] : peer.bytes_recv_per_msg) received[type] = bytes;
+    out["bytessent_per_msg"] = sent;
+    out["bytesrecv_per_msg"] = received;
     out["agent_pid"] = peer.agent_pid; // Orrery: the p2p-agent process serving this peer
     return out;
 }
