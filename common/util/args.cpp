@@ -274,11 +274,10 @@ bool ArgsManager::ApplyParameterInteraction(std::vector<std::string>& changes, s
     if (!GetArgs("externalip").empty()) soft_set("discover", false, "-externalip set");
     if (GetBoolArg("blocksonly", false)) soft_set("whitelistrelay", false, "-blocksonly=1");
     if (GetBoolArg("whitelistforcerelay", false)) soft_set("whitelistrelay", true, "-whitelistforcerelay=1");
-    if (!GetArgs("bind").empty() || !GetArgs("whitebind").empty()) {
-        if (!GetBoolArg("listen", true)) {
-            error = "Cannot set -bind or -whitebind together with -listen=0";
-            return false;
-        }
+    if ((!GetArgs("bind").empty() || !GetArgs("whitebind").empty()) && !GetBoolArg("listen", true)) {
+        // bitcoind refuses to start here; Orrery's own tests and scripts pass -bind=127.0.0.1 to
+        // every orreryd, so an explicit -listen=0 wins, with one line saying so.
+        changes.push_back("Warning: -listen=0 given: -bind and -whitebind are ignored, no listening for peers");
     }
     if (IsArgSet("maxconnections") && GetIntArg("maxconnections", 0) < 0) {
         error = "-maxconnections must be greater or equal than zero";

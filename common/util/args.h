@@ -72,7 +72,8 @@ public:
     //! imply -listen=1; -connect, -noconnect or -maxconnections=0 imply -listen=0 and -dnsseed=0;
     //! -proxy implies -listen=0 and -discover=0; -blocksonly implies -whitelistrelay=0;
     //! -whitelistforcerelay implies -whitelistrelay=1. Only options the user left unset change.
-    //! Returns one line per change, for the log; fails with bitcoind's message on a contradiction.
+    //! Returns one line per change, for the log; fails with bitcoind's message for -maxconnections<0.
+    //! (-bind with an explicit -listen=0 is a warning here, an error in bitcoind: see doc/supervisor.md.)
     bool ApplyParameterInteraction(std::vector<std::string>& changes, std::string& error);
 
     //! Warnings collected while reading configuration (unknown keys, ignored sections).

@@ -437,3 +437,35 @@ TEST_CASE("a peer that stops sending after the handshake is dropped for inactivi
     CHECK(h.peer->ReceiveCommand() == "ping"); // never answered
     CHECK(h.DropReason().find("inactivity timeout") != std::string::npos);
 }
+
+TEST_CASE("bytes are counted per message type, header included, unknown types as *other*")
+{
+    Harness h(/*inbound=*/false, FastConfig());
+    h.CompleteOutboundHandshake();
+    auto ping = h.peer->Receive();
+    REQUIRE(ping.command == "ping");
+    // A message type the protocol does not define, with a 3-byte payload.
+    h.peer->SendRaw(MakeFrame(MAGIC, "nonsense", std::vector<uint8_t>{1, 2, 3}));
+    h.peer->Send(PongMessage{std::get<PingMessage>(DecodeMessage(ping.command, ping.payload)).nonce});
+    auto stats = h.recorder.WaitForPingStats(5s);
+    REQUIRE(stats);
+    const auto our_version_size = int64_t(HEADER_SIZE) + 86 + int64_t(std::string("/Orrery:0.1.0/").size());
+    const auto their_version_size = int64_t(HEADER_SIZE) + 86 + int64_t(std::string("/Satoshi:27.0.0/").size());
+    CHECK(stats->bytes_sent_per_msg.at("version") == our_version_size);
+    CHECK(stats->bytes_sent_per_msg.at("verack") == 24);
+    CHECK(stats->bytes_sent_per_msg.at("wtxidrelay") == 24);
+    CHECK(stats->bytes_sent_per_msg.at("sendaddrv2") == 24);
+    CHECK(stats->bytes_sent_per_msg.at("sendheaders") == 24);
+    CHECK(stats->bytes_sent_per_msg.at("ping") == 32);
+    CHECK(stats->bytes_recv_per_msg.at("version") == their_version_size);
+    CHECK(stats->bytes_recv_per_msg.at("verack") == 24);
+    CHECK(stats->bytes_recv_per_msg.at("pong") == 32);
+    CHECK(stats->bytes_recv_per_msg.at("*other*") == 27);
+    // The per-type counts add up to the totals: every byte belongs to a whole message here.
+    int64_t sent = 0;
+    for (const auto& [type, bytes] : stats->bytes_sent_per_msg) sent += bytes;
+    int64_t received = 0;
+    for (const auto& [type, bytes] : stats->bytes_recv_per_msg) received += bytes;
+    CHECK(sent == stats->bytes_sent);
+    CHECK(received == stats->bytes_recv);
+}
