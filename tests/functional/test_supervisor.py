@@ -11,9 +11,9 @@ def test_status_lists_orreryd_with_its_pid(orreryd_factory):
     assert status[0]["role"] == "orreryd"
     assert status[0]["pid"] == daemon.process.pid
     assert status[0]["rss_bytes"] > 0
-    # The datadir layout: private run/ and keys/ folders.
+    # The datadir layout: a private run/ folder; keys/ only once a tcp:// endpoint needs a key.
     assert (daemon.net / "run").stat().st_mode & 0o777 == 0o700
-    assert (daemon.net / "keys").stat().st_mode & 0o777 == 0o700
+    assert not (daemon.net / "keys").exists()
     assert f"[orreryd:{daemon.process.pid}]" in daemon.log()
 
 
