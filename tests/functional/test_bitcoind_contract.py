@@ -313,3 +313,14 @@ def test_a_whitelisted_peer_shows_its_permissions_and_bytes_per_message_type(dae
     for daemon in (dialer, listener):
         code, out, err = daemon.stop()
         assert code == 0 and err == "", err
+
+
+def test_server_0_runs_no_json_rpc_and_still_stops_cleanly(daemons):
+    daemon = daemons("node0", args=("-server=0",)).start()
+    wait_for(lambda: "All services started" in daemon.log(), 30, "the services to start")
+    log = daemon.log()
+    assert "JSON-RPC disabled (-server=0); orrery-gui-bridge not started" in log
+    assert "Started gui-bridge" not in log
+    daemon.process.send_signal(signal.SIGTERM)
+    out, err = daemon.process.communicate(timeout=30)
+    check_clean_stop(daemon, daemon.process.returncode, out, err)
