@@ -53,7 +53,8 @@ connect=0
 
 # What TestNode adds on the command line.
 FRAMEWORK_ARGS = ("-logtimemicros", "-logthreadnames", "-logsourcelocations", "-loglevel=trace", "-debug",
-                  "-debugexclude=libevent", "-debugexclude=leveldb", "-uacomment=testnode0", "-shrinkdebugfile=0")
+                  "-debugexclude=libevent", "-debugexclude=leveldb", "-debugexclude=rand", "-uacomment=testnode0",
+                  "-shrinkdebugfile=0", "-v2transport=0")
 
 
 class RpcError(Exception):

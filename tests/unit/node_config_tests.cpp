@@ -1,6 +1,8 @@
 // orrery-node's options: what the command line turns into for NodeService.
 #include <services/node/node.h>
 
+#include <common/util/net_permissions.h>
+
 #include <doctest/doctest.h>
 
 #include <vector>
@@ -58,4 +60,26 @@ TEST_CASE("-addnode, -maxconnections, -supervisorconnect and the network are rea
     CHECK(config.supervisor_endpoint == "ipc:///tmp/s.sock");
     CHECK_FALSE(config.listen);
     CHECK(ConfigFrom({"-regtest", "-maxconnections=-5"}).max_connections == 0);
+}
+
+TEST_CASE("-uacomment goes into the user agent; -whitelist and -whitebind become permissions")
+{
+    auto config =
+        ConfigFrom({"-regtest", "-uacomment=testnode0", "-whitelist=noban,relay@10.0.0.0/8",
+                    "-whitelist=out,mempool@::1", "-whitelist=192.168.1.1", "-whitebind=download@127.0.0.1:9"});
+    CHECK(config.user_agent == std::string("/Orrery:") + ORRERY_VERSION + "(testnode0)/");
+    REQUIRE(config.whitelist.size() == 3);
+    CHECK(config.whitelist[0].subnet.ToString() == "10.0.0.0/8");
+    CHECK(PermissionStrings(config.whitelist[0].permissions) == std::vector<std::string>{"noban", "relay", "download"});
+    CHECK((config.whitelist[1].outbound && !config.whitelist[1].inbound));
+    // No permissions written: bitcoind's default set, relay included (-whitelistrelay defaults to 1).
+    CHECK(PermissionStrings(config.whitelist[2].permissions) ==
+          std::vector<std::string>{"noban", "relay", "mempool", "download"});
+    REQUIRE(config.whitebinds.size() == 1);
+    CHECK(config.whitebinds[0].address == "127.0.0.1:9");
+    CHECK(config.whitebinds[0].permissions == PF_DOWNLOAD);
+
+    CHECK_THROWS_WITH(ConfigFrom({"-regtest", "-uacomment=a/b"}),
+                      "User Agent comment (a/b) contains unsafe characters.");
+    CHECK_THROWS_WITH(ConfigFrom({"-regtest", "-whitelist=nope@1.2.3.4"}), "Invalid P2P permission: 'nope'");
 }

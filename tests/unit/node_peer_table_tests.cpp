@@ -2,6 +2,8 @@
 // sockets, the addnode list and bans, without processes or clocks.
 #include <services/node/peer_table.h>
 
+#include <common/util/net_permissions.h>
+
 #include <doctest/doctest.h>
 
 #include <memory>
@@ -254,11 +256,10 @@ TEST_CASE("eviction in one network group takes the youngest peer not protected b
 
 TEST_CASE("eviction takes from the network group with the most peers, and spares a lone peer")
 {
-    std::vector<EvictionCandidate> peers{Candidate(0, 100, "10.1"), Candidate(1, 101, "10.2"),
-                                         Candidate(2, 102, "10.3"), Candidate(3, 103, "10.4"),
-                                         Candidate(4, 104, "10.5"), Candidate(5, 105, "10.9"),
-                                         Candidate(6, 106, "10.9"), Candidate(7, 107, "10.9"),
-                                         Candidate(8, 108, "10.9"), Candidate(9, 109, "10.8")};
+    std::vector<EvictionCandidate> peers{
+        Candidate(0, 100, "10.1"), Candidate(1, 101, "10.2"), Candidate(2, 102, "10.3"), Candidate(3, 103, "10.4"),
+        Candidate(4, 104, "10.5"), Candidate(5, 105, "10.9"), Candidate(6, 106, "10.9"), Candidate(7, 107, "10.9"),
+        Candidate(8, 108, "10.9"), Candidate(9, 109, "10.8")};
     auto victim = SelectPeerToEvict(peers);
     REQUIRE(victim);
     // Whatever groups the key protects, the crowded 10.9 loses its youngest.
@@ -288,4 +289,21 @@ TEST_CASE("a full table evicts a registered inbound peer for a newcomer, or refu
     // Without the out-parameter the old rule holds: refuse.
     table.Register(admitted.peer_id, 3, true, 103);
     CHECK_FALSE(table.AdmitInbound("10.0.0.4:5000", "", 104).accepted);
+}
+
+TEST_CASE("a noban peer is admitted from a banned address, keeps its permissions and is never evicted")
+{
+    PeerTable table = MakeTable(12); // one inbound slot
+    table.Bans().Add({*ParseSubNet("10.0.0.0/8"), 100, 300});
+    CHECK_FALSE(table.AdmitInbound("10.0.0.1:5000", "", 100).accepted);
+    std::optional<PeerEntry> evicted;
+    auto whitelisted = table.AdmitInbound("10.0.0.1:5000", "", 100, &evicted, PF_NOBAN | PF_RELAY);
+    REQUIRE(whitelisted.accepted);
+    CHECK(table.Find(whitelisted.peer_id)->permissions == (PF_NOBAN | PF_RELAY));
+    table.Register(whitelisted.peer_id, 1, true, 100);
+    auto refused = table.AdmitInbound("192.168.0.1:5000", "", 101, &evicted);
+    CHECK_FALSE(refused.accepted); // the only candidate is protected by noban
+    CHECK_FALSE(evicted);
+    auto manual = table.IssueOutbound("10.1.1.1:8333", "manual", 102, PF_MEMPOOL);
+    CHECK(manual.permissions == PF_MEMPOOL);
 }

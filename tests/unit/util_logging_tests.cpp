@@ -34,7 +34,8 @@ TEST_CASE("every record is one line tagged with the process role and pid, newlin
 TEST_CASE("an unknown debug category is refused")
 {
     std::string error;
-    CHECK_FALSE(orrery::InitLogging({.tag = "x", .file = "", .print_to_console = false, .debug = {"nonsense"}}, &error));
+    CHECK_FALSE(
+        orrery::InitLogging({.tag = "x", .file = "", .print_to_console = false, .debug = {"nonsense"}}, &error));
     CHECK(error == "Unsupported logging category -debug=nonsense.");
 }
 
@@ -150,7 +151,9 @@ TEST_CASE("-shrinkdebugfile keeps the last 10 MB of a larger debug.log, from a l
     CHECK(first.find(' ') != std::string::npos);
     std::filesystem::remove(path);
     // A small file stays as it is.
-    { std::ofstream(path) << "small\n"; }
+    {
+        std::ofstream(path) << "small\n";
+    }
     orrery::ShrinkDebugFile(path.string());
     CHECK(std::filesystem::file_size(path) == 6);
     std::filesystem::remove(path);

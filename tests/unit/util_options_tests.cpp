@@ -52,8 +52,10 @@ TEST_CASE("orreryd accepts every option of bitcoind's table, and refuses one bit
     }
     CHECK(argv.size() > 150); // bitcoind v28 documents about 180 options, debugging ones included
     argv.erase(std::remove_if(argv.begin(), argv.end(),
-                              [](const std::string& a) { return a.starts_with("-includeconf") || a.starts_with("-chain=") ||
-                                                                a.starts_with("-testnet") || a.starts_with("-signet="); }),
+                              [](const std::string& a) {
+                                  return a.starts_with("-includeconf") || a.starts_with("-chain=") ||
+                                         a.starts_with("-testnet") || a.starts_with("-signet=");
+                              }),
                argv.end());
     CHECK_MESSAGE(Parse(args, argv, error), error);
 
@@ -76,9 +78,9 @@ TEST_CASE("options without a feature in Orrery are listed for orreryd's one log 
 
 TEST_CASE("orreryd passes each command-line option on to the services that declare it")
 {
-    const std::vector<std::string> command_line{"-regtest", "-datadir=/tmp/x", "-bantime=60", "-rpcthreads=2",
-                                                "-nolisten", "-uacomment=a", "-peertimeout=5", "-dbcache=100",
-                                                "-debug=net", "-wallet=w", "-regtest.rpcport=1", "-printtoconsole"};
+    const std::vector<std::string> command_line{
+        "-regtest",       "-datadir=/tmp/x", "-bantime=60", "-rpcthreads=2", "-nolisten",          "-uacomment=a",
+        "-peertimeout=5", "-dbcache=100",    "-debug=net",  "-wallet=w",     "-regtest.rpcport=1", "-printtoconsole"};
     CHECK(ForwardedArgs(command_line, "node") ==
           std::vector<std::string>{"-regtest", "-bantime=60", "-nolisten", "-uacomment=a", "-debug=net"});
     CHECK(ForwardedArgs(command_line, "gui-bridge") ==
