@@ -1209,8 +1209,10 @@ void AddArgs(ArgsManager& args)
                 fmt::format("Keep <n> p2p-agents started ahead of need, so an inbound peer does not wait for a "
                             "process to start; 0 starts one per connection (default: {}, at most {})",
                             DEFAULT_AGENT_SPARES, MAX_AGENT_SPARES));
-    args.AddArg("-agentarg=<arg>", "Test only, regtest only: pass <arg> to every p2p-agent (repeatable), e.g. "
-                                   "-agentarg=-testsandboxescape=open", ARG_NETWORK_ONLY);
+    args.AddArg("-agentarg=<arg>",
+                "Test only, regtest only: pass <arg> to every p2p-agent (repeatable), e.g. "
+                "-agentarg=-testsandboxescape=open",
+                ARG_NETWORK_ONLY);
 }
 
 int Run(const ArgsManager& args, const std::vector<std::string>& command_line)

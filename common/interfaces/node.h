@@ -69,7 +69,7 @@ struct PeerDetails {
     std::optional<double> min_ping;
     int64_t agent_pid{0};
     bool handshake_done{false};
-    std::vector<std::string> permissions;            //!< bitcoind's names: "noban", "relay", ...
+    std::vector<std::string> permissions;              //!< bitcoind's names: "noban", "relay", ...
     std::map<std::string, int64_t> bytes_sent_per_msg; //!< counted by the agent, header included
     std::map<std::string, int64_t> bytes_recv_per_msg;
     ORRERY_FIELDS(id, address, address_bind, inbound, connection_type, services, version, subversion, starting_height,

@@ -12,11 +12,11 @@ namespace orrery::p2p {
 bool IsKnownMessageType(std::string_view command)
 {
     static constexpr std::string_view TYPES[] = {
-        "version",     "verack",    "addr",       "addrv2",       "sendaddrv2", "inv",        "getdata",
-        "merkleblock", "getblocks", "getheaders", "tx",           "headers",    "block",      "getaddr",
-        "mempool",     "ping",      "pong",       "notfound",     "filterload", "filteradd",  "filterclear",
-        "sendheaders", "feefilter", "sendcmpct",  "cmpctblock",   "getblocktxn", "blocktxn",  "getcfilters",
-        "cfilter",     "getcfheaders", "cfheaders", "getcfcheckpt", "cfcheckpt", "wtxidrelay", "sendtxrcncl",
+        "version",     "verack",       "addr",       "addrv2",       "sendaddrv2",  "inv",        "getdata",
+        "merkleblock", "getblocks",    "getheaders", "tx",           "headers",     "block",      "getaddr",
+        "mempool",     "ping",         "pong",       "notfound",     "filterload",  "filteradd",  "filterclear",
+        "sendheaders", "feefilter",    "sendcmpct",  "cmpctblock",   "getblocktxn", "blocktxn",   "getcfilters",
+        "cfilter",     "getcfheaders", "cfheaders",  "getcfcheckpt", "cfcheckpt",   "wtxidrelay", "sendtxrcncl",
     };
     return std::find(std::begin(TYPES), std::end(TYPES), command) != std::end(TYPES);
 }

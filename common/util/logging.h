@@ -47,7 +47,7 @@ struct LogOptions {
     bool time_micros{false};                  //!< -logtimemicros
     bool thread_names{false};                 //!< -logthreadnames
     bool source_locations{false};             //!< -logsourcelocations
-    bool console_is_stdout{false}; //!< the console is stdout (orreryd, as bitcoind) rather than stderr
+    bool console_is_stdout{false};            //!< the console is stdout (orreryd, as bitcoind) rather than stderr
 };
 
 //! Where a record was written in the source (-logsourcelocations).
@@ -59,8 +59,7 @@ struct SourceLocation {
 
 //! A format string that also remembers where it was written: the default
 //! arguments are evaluated at the caller, so every LogPrintf knows its line.
-template <typename... Args>
-struct LogFormat {
+template <typename... Args> struct LogFormat {
     fmt::format_string<Args...> format;
     SourceLocation location;
     template <typename S>
@@ -96,8 +95,7 @@ std::string LogTimestamp();
 //! At start-up: a debug.log over 11 MB is cut to its last 10 MB, from a line start (-shrinkdebugfile).
 void ShrinkDebugFile(const std::string& path);
 
-template <typename... Args>
-void LogPrintf(LogFormat<std::type_identity_t<Args>...> format, Args&&... args)
+template <typename... Args> void LogPrintf(LogFormat<std::type_identity_t<Args>...> format, Args&&... args)
 {
     LogWrite(fmt::format(format.format, std::forward<Args>(args)...), format.location);
 }

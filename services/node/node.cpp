@@ -13,8 +13,8 @@
 #include <common/util/init.h>
 #include <common/util/logging.h>
 #include <common/util/net_permissions.h>
-#include <common/util/user_agent.h>
 #include <common/util/options.h>
+#include <common/util/user_agent.h>
 #include <services/node/chain_service.h>
 
 #include <algorithm>
@@ -92,7 +92,8 @@ NodeConfig MakeNodeConfig(const ArgsManager& args)
     for (const std::string& value : args.GetArgs("whitelist")) {
         auto parsed = ParseWhitelist(value, error);
         auto subnet = parsed ? ParseSubNet(parsed->address) : std::nullopt;
-        if (!subnet) throw std::runtime_error(parsed ? "Invalid netmask specified in -whitelist: '" + value + "'" : error);
+        if (!subnet)
+            throw std::runtime_error(parsed ? "Invalid netmask specified in -whitelist: '" + value + "'" : error);
         config.whitelist.push_back(
             {*subnet, ResolveImplicit(parsed->flags, relay, force_relay), parsed->inbound, parsed->outbound});
     }
@@ -324,7 +325,8 @@ uint32_t NodeService::InboundPermissions(const std::string& address, const std::
     for (const WhitebindEntry& bind : m_config.whitebinds) {
         const std::string bind_host = HostOfAddress(bind.address);
         const bool any_host = bind_host == "0.0.0.0" || bind_host == "::";
-        if (bind.address == local_address || (any_host && bind.address.substr(bind.address.rfind(':') + 1) == local_port)) {
+        if (bind.address == local_address ||
+            (any_host && bind.address.substr(bind.address.rfind(':') + 1) == local_port)) {
             permissions |= bind.permissions;
         }
     }
@@ -351,7 +353,8 @@ std::optional<std::string> NodeService::OpenOutbound(const std::string& address,
     PeerEntry entry;
     {
         std::lock_guard lock(m_mutex);
-        entry = m_peers.IssueOutbound(address, connection_type, UnixTime(), OutboundPermissions(address, connection_type));
+        entry =
+            m_peers.IssueOutbound(address, connection_type, UnixTime(), OutboundPermissions(address, connection_type));
     }
     std::string failure;
     try {

@@ -33,7 +33,7 @@ PeerTable::PeerTable(int max_connections, bool listening, std::function<uint64_t
 // ---------------------------------------------------------------- issuing ids
 
 interfaces::Admission PeerTable::AdmitInbound(const std::string& address, const std::string& local_address, int64_t now,
-                                             std::optional<PeerEntry>* evicted, uint32_t permissions)
+                                              std::optional<PeerEntry>* evicted, uint32_t permissions)
 {
     std::optional<int64_t> victim;
     if (evicted && m_listening && CountInbound() >= m_max_inbound) victim = SelectPeerToEvict(EvictionCandidates());

@@ -46,8 +46,8 @@ struct PeerEntry {
     int64_t conn_time{0}; //!< unix seconds of the registration
     bool handshake_done{false};
     interfaces::PeerVersion version;
-    interfaces::PeerStats stats;       //!< the agent's last report, per-message byte counts included
-    uint32_t permissions{0};           //!< NetPermissionFlags from -whitelist/-whitebind
+    interfaces::PeerStats stats; //!< the agent's last report, per-message byte counts included
+    uint32_t permissions{0};     //!< NetPermissionFlags from -whitelist/-whitebind
 };
 
 //! Bitcoin Core's eviction protections (net.cpp, SelectNodeToEvict) that apply to a node
