@@ -18,16 +18,17 @@ using namespace orrery;
 
 namespace {
 
-constexpr std::string_view USAGE = "usage: keys_tool COMMAND ARGS...\n"
-                                   "  wif-encode NET SECRET_HEX COMPRESSED(0|1)   WIF of a secret\n"
-                                   "  wif-decode NET WIF                          prints SECRET_HEX COMPRESSED\n"
-                                   "  pubkey SECRET_HEX COMPRESSED(0|1)           serialized public key\n"
-                                   "  address NET SCRIPT_HEX                      address of a scriptPubKey\n"
-                                   "  script NET ADDRESS                          scriptPubKey of an address\n"
-                                   "  p2pkh|p2wpkh NET PUBKEY_HEX                 address paying to a key\n"
-                                   "  p2sh|p2wsh NET SCRIPT_HEX                   address paying to a script\n"
-                                   "  xprv-derive NET SEED_HEX PATH               prints xprv and xpub\n"
-                                   "NET is main, test, testnet4, signet or regtest.\n";
+constexpr std::string_view USAGE =
+    "usage: keys_tool COMMAND ARGS...\n"
+    "  wif-encode NET SECRET_HEX COMPRESSED(0|1)   WIF of a secret\n"
+    "  wif-decode NET WIF                          prints SECRET_HEX COMPRESSED\n"
+    "  pubkey SECRET_HEX COMPRESSED(0|1)           serialized public key\n"
+    "  address NET SCRIPT_HEX                      address of a scriptPubKey\n"
+    "  script NET ADDRESS                          scriptPubKey of an address\n"
+    "  p2pkh|p2wpkh NET PUBKEY_HEX                 address paying to a key\n"
+    "  p2sh|p2wsh NET SCRIPT_HEX                   address paying to a script\n"
+    "  xprv-derive NET SEED_HEX PATH               prints xprv and xpub\n"
+    "NET is main, test, testnet4, signet or regtest.\n";
 
 std::optional<std::vector<uint8_t>> ParseHex(std::string_view hex)
 {
