@@ -75,22 +75,27 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def wait_for(predicate, timeout=10.0, what="condition"):
-    """Polls `predicate` until it returns something true, and returns that; fails the test after
-    `timeout` seconds. An exception from `predicate` (say, a process that died) ends the wait at once."""
+class WaitTimeout(AssertionError, TimeoutError):
+    """wait_for gave up: a failed assertion in a test, a TimeoutError to a program (the benchmarks)."""
+
+
+def wait_for(predicate, timeout=10.0, what="condition", interval=0.05):
+    """Polls `predicate` every `interval` seconds until it returns something true, and returns that; raises
+    WaitTimeout after `timeout` seconds. An exception from `predicate` (say, a process that died) ends the
+    wait at once."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
+            raise WaitTimeout(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
 
 
-def processes_with_mark(mark):
-    """Pids of live processes (zombies excluded) whose environment holds ORRERY_TEST_MARK=<mark>."""
-    needle = f"ORRERY_TEST_MARK={mark}".encode()
+def processes_with_mark(mark, variable="ORRERY_TEST_MARK"):
+    """Pids of live processes (zombies excluded) whose environment holds <variable>=<mark>."""
+    needle = f"{variable}={mark}".encode()
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
