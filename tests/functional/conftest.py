@@ -447,11 +447,11 @@ class Services(RpcClient):
         return self.services["bridge"]
 
     def log(self):
-        path = self.net / "debug.log"
-        return path.read_text(errors="replace") if path.exists() else ""
+        """The datadir's debug.log, which the three share."""
+        return self.bridge.log()
 
-    def wait_for_log(self, text, timeout=15.0):
-        wait_for(lambda: text in self.log(), timeout, f"'{text}' in debug.log")
+    def wait_for_log(self, text, timeout=20.0):
+        self.bridge.wait_for_log(text, timeout)
 
     def start(self):
         """Node, then wallet, then the bridge once it reached both."""
