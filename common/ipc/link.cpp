@@ -746,25 +746,27 @@ bool Link::HandleIncoming(Incoming incoming)
 {
     auto peer = FindOrAddPeer(incoming.routing_id, incoming.fd);
     if (!peer) return false;
-    PeerCredentials credentials;
-    std::string fingerprint;
-    if (m_is_server) {
-        credentials = CredentialsOf(*incoming.frame);
-        fingerprint = credentials.address + '|' + credentials.key_role;
+    // The connection's identity, as libzmq attached it to the message (no copy: compared in place).
+    const char* address = nullptr;
+    const char* user = nullptr;
+    if (m_is_server && m_transport != Transport::INPROC) {
+        auto* msg = &incoming.frame->msg;
+        address = zmq_msg_gets(msg, "Peer-Address");
+        if (m_transport == Transport::TCP) user = zmq_msg_gets(msg, "User-Id");
     }
     {
         std::lock_guard lock(m_state);
         if (peer->m_closed && m_is_server) return false; // refused earlier (version mismatch)
         if (incoming.fd >= 0) peer->m_fd = incoming.fd;
         if (m_is_server && !peer->m_identified) {
-            peer->m_credentials = std::move(credentials);
-            peer->m_fingerprint = fingerprint;
+            peer->m_credentials = CredentialsOf(*incoming.frame);
             peer->m_identified = true;
-        } else if (m_is_server && peer->m_fingerprint != fingerprint) {
+        } else if (m_is_server && (peer->m_credentials.address != (address ? address : "") ||
+                                   peer->m_credentials.key_role != (user ? user : ""))) {
             // Another connection under a known routing id (a client may choose its own):
             // it is not the peer that said hello, so it speaks for no one.
             LogPrintf("ipc: {} dropped a message under the routing id of {} from another connection ({})", SelfTag(),
-                      peer->Describe(), fingerprint);
+                      peer->Describe(), address ? address : "?");
             return false;
         }
     }

@@ -95,9 +95,9 @@ public:
     int m_fd{-1};
     bool m_hello_started{false}; //!< a hello is being checked or was accepted: no second one
     bool m_hello_done{false};
-    bool m_identified{false};        //!< m_credentials and m_fingerprint are set (server side)
-    PeerCredentials m_credentials;   //!< what the kernel or CurveZMQ says, taken from its first message
-    std::string m_fingerprint;       //!< Peer-Address and User-Id of its first message
+    bool m_identified{false};      //!< m_credentials is set (server side)
+    //! What the kernel or CurveZMQ says, from its first message; every later one must agree.
+    PeerCredentials m_credentials;
     bool m_closed{false};
     PeerInfo m_info;
     size_t m_in_flight{0};
