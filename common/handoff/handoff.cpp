@@ -101,7 +101,8 @@ HandoffWait WaitForHandoff(int control)
     HandoffWait result;
     // The signals stay blocked everywhere else (the IPC threads must not take
     // them); a no-op handler makes them interrupt the wait below.
-    struct sigaction action {};
+    struct sigaction action {
+    };
     action.sa_handler = NoteSignal;
     sigemptyset(&action.sa_mask);
     for (int s : {SIGTERM, SIGINT, SIGHUP}) ::sigaction(s, &action, nullptr);
@@ -150,7 +151,8 @@ HandoffWait WaitForHandoff(int control)
     if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) return refuse("hand-off message truncated");
     auto handoff = DecodeHandoff({buffer, static_cast<size_t>(n)});
     if (!handoff) return refuse("malformed hand-off message");
-    struct stat st {};
+    struct stat st {
+    };
     if (fds.size() != 1 || ::fstat(fds[0], &st) != 0 || !S_ISSOCK(st.st_mode)) {
         return refuse("a hand-off carries exactly one socket");
     }

@@ -48,8 +48,9 @@ CurveKeyPair LoadOrCreateKeyPair(const std::filesystem::path& dir, const std::st
         throw Error(ErrorCode::INTERNAL_ERROR, "this ZeroMQ cannot make CurveZMQ keys (built without libsodium?)");
     }
     CurveKeyPair pair{public_key, secret_key};
-    if (auto error = WritePrivateFile(key_file, fmt::format("# CurveZMQ key pair of {}: keep secret\npublic={}\nsecret={}\n",
-                                                            name, pair.public_key, pair.secret_key))) {
+    if (auto error =
+            WritePrivateFile(key_file, fmt::format("# CurveZMQ key pair of {}: keep secret\npublic={}\nsecret={}\n",
+                                                   name, pair.public_key, pair.secret_key))) {
         throw Error(ErrorCode::INTERNAL_ERROR, *error);
     }
     if (auto error = WritePrivateFile(dir / (name + ".pub"), pair.public_key + "\n")) {
@@ -120,7 +121,8 @@ CurveAuthenticator::CurveAuthenticator(void* zmq_context, std::filesystem::path 
     zmq_setsockopt(m_socket, ZMQ_LINGER, &linger, sizeof linger);
     if (zmq_bind(m_socket, "inproc://zeromq.zap.01") != 0) {
         zmq_close(m_socket);
-        throw Error(ErrorCode::INTERNAL_ERROR, std::string("cannot start the ZAP handler: ") + zmq_strerror(zmq_errno()));
+        throw Error(ErrorCode::INTERNAL_ERROR,
+                    std::string("cannot start the ZAP handler: ") + zmq_strerror(zmq_errno()));
     }
     m_thread = std::thread([this] { Run(); });
 }

@@ -6,17 +6,29 @@ namespace {
 thread_local CallContext* t_current_call = nullptr;
 } // namespace
 
-CallContext* CurrentCall() { return t_current_call; }
+CallContext* CurrentCall()
+{
+    return t_current_call;
+}
 
-CallScope::CallScope(CallContext& context) : m_outer(t_current_call) { t_current_call = &context; }
-CallScope::~CallScope() { t_current_call = m_outer; }
+CallScope::CallScope(CallContext& context) : m_outer(t_current_call)
+{
+    t_current_call = &context;
+}
+CallScope::~CallScope()
+{
+    t_current_call = m_outer;
+}
 
 void Dispatcher::AddInterface(const std::string& name, std::vector<std::string> allowed_roles)
 {
     m_interfaces[name] = std::set<std::string>(allowed_roles.begin(), allowed_roles.end());
 }
 
-void Dispatcher::Add(const std::string& method, MethodHandler handler) { m_methods[method] = std::move(handler); }
+void Dispatcher::Add(const std::string& method, MethodHandler handler)
+{
+    m_methods[method] = std::move(handler);
+}
 
 const MethodHandler* Dispatcher::Find(std::string_view method) const
 {

@@ -29,7 +29,10 @@ public:
     virtual std::shared_ptr<Connection> CallerConnection() const = 0;
     //! Keeps a served subscription until the peer unsubscribes or goes away.
     virtual void KeepSubscription(uint64_t subscription, std::unique_ptr<Subscription> handle) = 0;
-    NotifyTarget MakeNotifyTarget(uint64_t subscription) const { return NotifyTarget(CallerConnection(), subscription); }
+    NotifyTarget MakeNotifyTarget(uint64_t subscription) const
+    {
+        return NotifyTarget(CallerConnection(), subscription);
+    }
 };
 
 //! The call this thread is serving, or nullptr outside a handler. An
@@ -73,14 +76,11 @@ private:
 };
 
 //! Generated per interface (see scripts/gen_ipc.py); include the interface's _ipc.h.
-template <typename I>
-std::unique_ptr<I> MakeProxy(std::shared_ptr<Connection> connection);
+template <typename I> std::unique_ptr<I> MakeProxy(std::shared_ptr<Connection> connection);
 template <typename I>
 void Serve(Dispatcher& dispatcher, std::shared_ptr<I> implementation, std::vector<std::string> allowed_roles = {});
-template <typename I>
-std::shared_ptr<NotificationSink> MakeSink(std::shared_ptr<I> listener);
-template <typename I>
-std::shared_ptr<I> MakeNotifier(NotifyTarget target);
+template <typename I> std::shared_ptr<NotificationSink> MakeSink(std::shared_ptr<I> listener);
+template <typename I> std::shared_ptr<I> MakeNotifier(NotifyTarget target);
 
 } // namespace orrery::ipc
 

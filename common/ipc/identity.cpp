@@ -47,7 +47,8 @@ std::optional<UnixCredentials> ParseUnixPeerAddress(std::string_view peer_addres
 std::string PeerCredentials::Describe() const
 {
     switch (transport) {
-    case Transport::INPROC: return "inproc";
+    case Transport::INPROC:
+        return "inproc";
     case Transport::IPC:
         if (!unix_peer) return "ipc (no credentials)";
         return fmt::format("ipc pid {} uid {}", unix_peer->pid, unix_peer->uid);
@@ -99,12 +100,14 @@ std::optional<std::string> RolePolicy::Check(const PeerCredentials& who, std::st
 {
     if (!ValidRoleName(role)) return fmt::format("'{}' is not a role name", role);
     switch (who.transport) {
-    case Transport::INPROC: return std::nullopt;
+    case Transport::INPROC:
+        return std::nullopt;
     case Transport::TCP:
         if (who.key_role.empty()) return "its CurveZMQ key is bound to no role";
         if (who.key_role != role) return fmt::format("its CurveZMQ key is allowed for role {} only", who.key_role);
         return std::nullopt;
-    case Transport::IPC: break;
+    case Transport::IPC:
+        break;
     }
     if (!who.unix_peer) return "the kernel gave no credentials for this ipc connection";
     const UnixCredentials& peer = *who.unix_peer;

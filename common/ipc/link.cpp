@@ -13,7 +13,10 @@ namespace detail {
 
 namespace {
 
-void FreeVector(void*, void* hint) { delete static_cast<std::vector<uint8_t>*>(hint); }
+void FreeVector(void*, void* hint)
+{
+    delete static_cast<std::vector<uint8_t>*>(hint);
+}
 
 //! inproc:// endpoints only reach sockets of the same ZeroMQ context, so all
 //! inproc links of a process share one; it ends with the last of them.
@@ -22,7 +25,9 @@ std::shared_ptr<void> AcquireContext(bool shared)
 {
     auto make = [] {
         void* context = zmq_ctx_new();
-        if (!context) throw Error(ErrorCode::INTERNAL_ERROR, std::string("cannot create a ZeroMQ context: ") + zmq_strerror(zmq_errno()));
+        if (!context)
+            throw Error(ErrorCode::INTERNAL_ERROR,
+                        std::string("cannot create a ZeroMQ context: ") + zmq_strerror(zmq_errno()));
         zmq_ctx_set(context, ZMQ_BLOCKY, 0);
         return std::shared_ptr<void>(context, [](void* c) { zmq_ctx_term(c); });
     };
@@ -38,7 +43,10 @@ std::shared_ptr<void> AcquireContext(bool shared)
     return context;
 }
 
-std::string ZmqError() { return zmq_strerror(zmq_errno()); }
+std::string ZmqError()
+{
+    return zmq_strerror(zmq_errno());
+}
 
 } // namespace
 
@@ -82,7 +90,8 @@ void PeerConnection::TransactAsync(uint64_t id, std::string_view method, std::ve
 }
 
 std::unique_ptr<Subscription> PeerConnection::SubscribeEncoded(std::string method, std::vector<uint8_t> args,
-                                                               uint32_t arg_count, std::shared_ptr<NotificationSink> sink)
+                                                               uint32_t arg_count,
+                                                               std::shared_ptr<NotificationSink> sink)
 {
     auto link = m_link.lock();
     if (!link) throw Error(ErrorCode::DISCONNECTED, "connection closed");
@@ -102,11 +111,14 @@ Link::Link(Options options, const Dispatcher& dispatcher, bool is_server)
 {
 }
 
-Link::~Link() { Stop(); }
+Link::~Link()
+{
+    Stop();
+}
 
 void Link::OpenSocket(const std::string& endpoint)
 {
-    m_transport = endpoint.starts_with("tcp://") ? Transport::TCP
+    m_transport = endpoint.starts_with("tcp://")   ? Transport::TCP
                   : endpoint.starts_with("ipc://") ? Transport::IPC
                                                    : Transport::INPROC;
     m_context_owner = AcquireContext(endpoint.starts_with("inproc://"));
@@ -221,12 +233,12 @@ std::shared_ptr<PeerConnection> Link::Connect(const std::string& endpoint)
         StartHello();
     }
     std::unique_lock lock(m_state);
-    if (!m_state_cv.wait_for(lock, m_options.connect_timeout, [&] { return m_client_ready || !m_client_failure.empty(); })) {
+    if (!m_state_cv.wait_for(lock, m_options.connect_timeout,
+                             [&] { return m_client_ready || !m_client_failure.empty(); })) {
         lock.unlock();
         Stop();
-        throw Error(ErrorCode::DISCONNECTED,
-                    fmt::format("no answer from {} within {} ms (is the service running?)", endpoint,
-                                m_options.connect_timeout.count()));
+        throw Error(ErrorCode::DISCONNECTED, fmt::format("no answer from {} within {} ms (is the service running?)",
+                                                         endpoint, m_options.connect_timeout.count()));
     }
     if (!m_client_failure.empty()) {
         std::string failure = m_client_failure;
@@ -468,7 +480,8 @@ void Link::HandleMonitorEvent(const MonitorEvent& event)
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
         LogPrintf("ipc: {} dropped a connection on {}: ZMTP protocol error", m_options.role, m_endpoint);
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -573,8 +586,8 @@ void Link::StartHello()
     WriteValue(w, me);
     {
         std::lock_guard lock(m_state);
-        m_pending[hello_id] = Pending{"init.hello", bytes.size(), Clock::now(),
-                                      Clock::now() + m_options.connect_timeout, m_client_peer, done};
+        m_pending[hello_id] = Pending{
+            "init.hello", bytes.size(), Clock::now(), Clock::now() + m_options.connect_timeout, m_client_peer, done};
     }
     if (!SendTo(*m_client_peer, std::move(bytes))) {
         std::lock_guard lock(m_state);
@@ -793,7 +806,9 @@ bool Link::HandleIncoming(Incoming incoming)
         HandleNotification(peer, *env);
         return true;
     case Kind::RESPONSE:
-    case Kind::ERROR: HandleCompletion(peer, std::move(env)); return false;
+    case Kind::ERROR:
+        HandleCompletion(peer, std::move(env));
+        return false;
     case Kind::CANCEL: {
         std::lock_guard lock(m_state);
         if (peer->m_cancelled.size() < 1024) peer->m_cancelled.insert(env->id);
@@ -807,8 +822,7 @@ namespace {
 class LinkCallContext final : public CallContext
 {
 public:
-    LinkCallContext(std::shared_ptr<PeerConnection> peer, PeerInfo info, PeerCredentials credentials,
-                    std::mutex& state)
+    LinkCallContext(std::shared_ptr<PeerConnection> peer, PeerInfo info, PeerCredentials credentials, std::mutex& state)
         : m_peer(std::move(peer)), m_info(std::move(info)), m_credentials(std::move(credentials)), m_state(state)
     {
     }
@@ -990,9 +1004,8 @@ std::unique_ptr<Subscription> Link::AddClientSubscription(PeerConnection& peer, 
     {
         std::lock_guard lock(m_state);
         subscription = m_next_subscription++;
-        m_client_subscriptions[subscription] =
-            ClientSubscription{method, args, arg_count, sink,
-                               std::static_pointer_cast<PeerConnection>(peer.shared_from_this())};
+        m_client_subscriptions[subscription] = ClientSubscription{
+            method, args, arg_count, sink, std::static_pointer_cast<PeerConnection>(peer.shared_from_this())};
     }
     auto handle = std::make_unique<RemoteSubscription>(weak_from_this(), subscription);
     std::vector<uint8_t> request;
@@ -1024,8 +1037,14 @@ void Link::EndClientSubscription(uint64_t subscription)
 // ---------------------------------------------------------------- Server and Client
 
 Server::Server(Options options) : m_options(std::move(options)) {}
-Server::~Server() { Stop(); }
-Dispatcher& Server::GetDispatcher() { return m_dispatcher; }
+Server::~Server()
+{
+    Stop();
+}
+Dispatcher& Server::GetDispatcher()
+{
+    return m_dispatcher;
+}
 
 void Server::Bind(const std::string& endpoint)
 {
@@ -1035,7 +1054,10 @@ void Server::Bind(const std::string& endpoint)
     m_link = std::move(link);
 }
 
-std::string Server::Endpoint() const { return m_link ? m_link->Endpoint() : std::string(); }
+std::string Server::Endpoint() const
+{
+    return m_link ? m_link->Endpoint() : std::string();
+}
 
 std::vector<std::shared_ptr<Connection>> Server::Peers() const
 {
@@ -1049,8 +1071,14 @@ void Server::Stop()
 }
 
 Client::Client(Options options) : m_options(std::move(options)) {}
-Client::~Client() { Stop(); }
-Dispatcher& Client::GetDispatcher() { return m_dispatcher; }
+Client::~Client()
+{
+    Stop();
+}
+Dispatcher& Client::GetDispatcher()
+{
+    return m_dispatcher;
+}
 
 std::shared_ptr<Connection> Client::Connect(const std::string& endpoint)
 {

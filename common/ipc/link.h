@@ -82,7 +82,9 @@ class PeerConnection final : public Connection, public std::enable_shared_from_t
 {
 public:
     PeerConnection(std::weak_ptr<Link> link, std::string routing_id)
-        : m_link(std::move(link)), m_routing_id(std::move(routing_id)) {}
+        : m_link(std::move(link)), m_routing_id(std::move(routing_id))
+    {
+    }
 
     bool IsConnected() const override;
     PeerInfo Peer() const override;
@@ -95,7 +97,7 @@ public:
     int m_fd{-1};
     bool m_hello_started{false}; //!< a hello is being checked or was accepted: no second one
     bool m_hello_done{false};
-    bool m_identified{false};      //!< m_credentials is set (server side)
+    bool m_identified{false}; //!< m_credentials is set (server side)
     //! What the kernel or CurveZMQ says, from its first message; every later one must agree.
     PeerCredentials m_credentials;
     bool m_closed{false};
@@ -106,7 +108,8 @@ public:
 
     std::string Describe() const
     {
-        if (m_info.role.empty()) return m_routing_id.empty() ? std::string("peer") : "peer " + PrintableId(m_routing_id);
+        if (m_info.role.empty())
+            return m_routing_id.empty() ? std::string("peer") : "peer " + PrintableId(m_routing_id);
         return fmt::format("{}:{}", m_info.role, m_info.pid);
     }
 
@@ -241,8 +244,8 @@ private:
     std::condition_variable m_state_cv;
     std::map<std::string, std::shared_ptr<PeerConnection>> m_peers;
     std::shared_ptr<PeerConnection> m_client_peer;
-    bool m_client_up{false};     //!< transport connected (client)
-    bool m_client_ready{false};  //!< hello done (client)
+    bool m_client_up{false};      //!< transport connected (client)
+    bool m_client_ready{false};   //!< hello done (client)
     std::string m_client_failure; //!< why the last hello failed
     std::map<uint64_t, Pending> m_pending;
     std::map<uint64_t, ClientSubscription> m_client_subscriptions;
@@ -254,7 +257,7 @@ private:
     std::mutex m_pool; //!< leader/follower state
     std::condition_variable m_pool_cv;
     // Callers that lead (see CallLeading), guarded by m_pool.
-    bool m_only_calls{false};           //!< a client serving no interface
+    bool m_only_calls{false};            //!< a client serving no interface
     std::condition_variable m_caller_cv; //!< leading callers: a reply came, or the lead is free
     size_t m_leading_callers{0};         //!< callers inside CallLeading
     size_t m_caller_leaders{0};          //!< 1 while a caller is the leader

@@ -168,7 +168,6 @@ void Link::Lead(uint64_t epoch, const SyncResult* until)
     t_leading_epoch = outer_epoch;
 }
 
-
 // ---------------------------------------------------------------- calls
 
 bool Link::CallerMayLead() const
@@ -214,15 +213,16 @@ std::unique_ptr<Envelope> Link::CallLeading(PeerConnection& peer, uint64_t id, s
         std::lock_guard lock(m_pool);
         ++m_leading_callers;
     }
-    CallAsync(peer, id, method, std::move(request), [this, result](std::unique_ptr<Envelope> reply, const Error* error) {
-        result->reply = std::move(reply);
-        if (error) result->error.emplace(*error);
-        {
-            std::lock_guard lock(m_pool);
-            result->done = true;
-        }
-        m_caller_cv.notify_all();
-    });
+    CallAsync(peer, id, method, std::move(request),
+              [this, result](std::unique_ptr<Envelope> reply, const Error* error) {
+                  result->reply = std::move(reply);
+                  if (error) result->error.emplace(*error);
+                  {
+                      std::lock_guard lock(m_pool);
+                      result->done = true;
+                  }
+                  m_caller_cv.notify_all();
+              });
     std::unique_lock lock(m_pool);
     while (!result->done) {
         if (!m_has_leader && !m_stopping) {

@@ -5,8 +5,8 @@
 #include <doctest/doctest.h>
 
 #include <csignal>
-#include <fcntl.h>
 #include <cstring>
+#include <fcntl.h>
 #include <string>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -33,7 +33,10 @@ struct Pair {
     }
 };
 
-bool IsOpen(int fd) { return ::fcntl(fd, F_GETFD) != -1; }
+bool IsOpen(int fd)
+{
+    return ::fcntl(fd, F_GETFD) != -1;
+}
 
 } // namespace
 

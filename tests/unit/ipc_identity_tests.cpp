@@ -129,9 +129,9 @@ TEST_CASE("the kernel's credentials are read from the right end of libzmq's Peer
     CHECK(ParseUnixPeerAddress("localhost:0:0:7462") == UnixCredentials{0, 0, 7462});
     CHECK(ParseUnixPeerAddress("x:1:2:3:1000:100:42") == UnixCredentials{1000, 100, 42});
     CHECK(ParseUnixPeerAddress(":4294967295:4294967295:4194304") == UnixCredentials{4294967295u, 4294967295u, 4194304});
-    for (const char* bad : {"", "localhost", "1:2:3", "127.0.0.1", "x:1:2:0", "x:-1:2:3", "x:+1:2:3", "x:01:2:3",
-                            "x:1:2:4194305", "x:4294967296:0:1", "x:1:2:3 ", "x:1:2:", "x:1::3", "x:1:2:3a",
-                            "x:1:2:99999999999"}) {
+    for (const char* bad :
+         {"", "localhost", "1:2:3", "127.0.0.1", "x:1:2:0", "x:-1:2:3", "x:+1:2:3", "x:01:2:3", "x:1:2:4194305",
+          "x:4294967296:0:1", "x:1:2:3 ", "x:1:2:", "x:1::3", "x:1:2:3a", "x:1:2:99999999999"}) {
         CAPTURE(bad);
         CHECK_FALSE(ParseUnixPeerAddress(bad));
     }
@@ -288,8 +288,9 @@ TEST_CASE("a second hello on an open connection is refused with one log line; th
     Client agent(Named("p2p-agent", {"echo"}));
     auto connection = agent.Connect(endpoint);
     auto echo = MakeProxy<interfaces::Echo>(connection);
-    CHECK(CodeOf([&] { connection->Call<PeerInfo>("init.hello", PeerInfo{"wallet", ::getpid(), {"chain"}}); }) ==
-          DENIED);
+    CHECK(CodeOf([&] {
+              connection->Call<PeerInfo>("init.hello", PeerInfo{"wallet", ::getpid(), {"chain"}});
+          }) == DENIED);
     CHECK(log.Count("permission denied: a second hello (as wallet) on a connection that said hello as p2p-agent") == 1);
     CHECK(server.Peers().at(0)->Peer().role == "p2p-agent");
     CHECK(echo->echo("still an agent") == "still an agent");
@@ -327,8 +328,9 @@ TEST_CASE("over tcp:// a client whose key is allowed for one role can say hello 
     auto connection = as_agent.Connect(server.Endpoint());
     auto echo = MakeProxy<interfaces::Echo>(connection);
     CHECK(CodeOf([&] { echo->echo("let me in"); }) == DENIED);
-    CHECK(CodeOf([&] { connection->Call<PeerInfo>("init.hello", PeerInfo{"wallet", ::getpid(), {"echo"}}); }) ==
-          DENIED);
+    CHECK(CodeOf([&] {
+              connection->Call<PeerInfo>("init.hello", PeerInfo{"wallet", ::getpid(), {"echo"}});
+          }) == DENIED);
     CHECK(CodeOf([&] { echo->echo("and now?"); }) == DENIED);
     CHECK(log.Count("permission denied") == 4);
     CHECK(connection->IsConnected());
