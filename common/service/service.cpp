@@ -1,11 +1,13 @@
 // Start-up and shutdown shared by the services; see service.h.
 #include <common/service/service.h>
 
+#include <common/ipc/identity.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <stdexcept>
 
 namespace orrery {
 namespace {
@@ -39,12 +41,20 @@ ipc::Options ServiceProcess::IpcOptions() const
     options.keys_dir = m_args.GetDataDirNet() / "keys";
     options.max_message_size =
         static_cast<size_t>(m_args.GetIntArg("ipcmaxmessagesize", static_cast<int64_t>(ipc::DEFAULT_MAX_MESSAGE_SIZE)));
+    std::string error;
+    if (!ipc::AddIpcAllow(options.roles, m_args.GetArgs("ipcallow"), error)) throw std::runtime_error(error);
     return options;
+}
+
+ipc::Server& ServiceProcess::MakeServer(ipc::Options options)
+{
+    m_server = std::make_unique<ipc::Server>(std::move(options));
+    return *m_server;
 }
 
 ipc::Server& ServiceProcess::Server()
 {
-    if (!m_server) m_server = std::make_unique<ipc::Server>(IpcOptions());
+    if (!m_server) MakeServer(IpcOptions());
     return *m_server;
 }
 

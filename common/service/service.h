@@ -28,9 +28,12 @@ public:
     ServiceProcess& operator=(const ServiceProcess&) = delete;
 
     const std::string& Role() const { return m_role; }
-    //! This process's IPC settings: role, keys folder, -ipcmaxmessagesize. A client adds its
-    //! interfaces and server role.
+    //! This process's IPC settings: role, keys folder, -ipcmaxmessagesize, and the roles
+    //! -ipcallow grants (for a server). A client adds its interfaces and server role.
+    //! Throws std::runtime_error with the message for a bad -ipcallow.
     ipc::Options IpcOptions() const;
+    //! Makes the process's server with `options` (IpcOptions() plus what the service adds).
+    ipc::Server& MakeServer(ipc::Options options);
     //! The process's server, made on first use with IpcOptions(); register interfaces before Bind.
     ipc::Server& Server();
     //! Binds the server on -ipcbind (default ipc://<net>/run/<role>.sock); a socket file left

@@ -33,7 +33,8 @@ enum OrreryProcess : unsigned {
 
 //! Extra flags of a table row (beside ArgFlags).
 enum OptionFlags : unsigned {
-    //! orreryd gives the children their own value (datadir, log sinks): never passed on as typed.
+    //! Never passed on as typed: orreryd gives the children their own value (datadir, log sinks,
+    //! endpoints), or none (-ipcallow is about the process it is given to).
     OPT_SET_BY_ORRERYD = 1 << 8,
     //! Orrery's own option, not bitcoind's.
     OPT_ORRERY = 1 << 9,

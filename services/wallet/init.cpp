@@ -93,9 +93,9 @@ int Run(const ArgsManager& args)
     } catch (const std::exception& e) {
         return process.Fail(e.what());
     }
-    process.Server().Serve<interfaces::WalletLoader>(service, WALLET_CALLER_ROLES);
-    process.Server().Serve<interfaces::Wallet>(service, WALLET_CALLER_ROLES);
     try {
+        process.Server().Serve<interfaces::WalletLoader>(service, WALLET_CALLER_ROLES);
+        process.Server().Serve<interfaces::Wallet>(service, WALLET_CALLER_ROLES);
         process.Bind();
     } catch (const std::exception& e) {
         return process.Fail(e.what());
