@@ -88,11 +88,13 @@ class Daemon:
         path = self.net / "debug.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def rpc(self, method, *params):
+    def rpc(self, method, *params, **named):
+        """A JSON-RPC call with the cookie; named arguments as the framework's AuthServiceProxy sends them."""
         cookie = (self.net / ".cookie").read_text().strip()
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.rpcport}/",
-            data=json.dumps({"jsonrpc": "1.0", "id": method, "method": method, "params": list(params)}).encode(),
+            data=json.dumps({"jsonrpc": "1.0", "id": method, "method": method,
+                             "params": named if named else list(params)}).encode(),
             headers={"Authorization": "Basic " + base64.b64encode(cookie.encode()).decode(),
                      "Content-Type": "application/json"})
         try:
@@ -120,8 +122,8 @@ class Daemon:
             time.sleep(0.1)
         raise AssertionError("RPC did not come up")
 
-    def stop(self, *params):
-        self.rpc("stop", *params)
+    def stop(self, **named):
+        self.rpc("stop", **named)
         try:
             out, err = self.process.communicate(timeout=30)
         except subprocess.TimeoutExpired:
@@ -204,8 +206,8 @@ def test_the_framework_waits_for_the_mempool_and_stops_with_a_wait_argument(daem
     assert daemon.wait_for_rpc("getblockcount") == 0
     print("getmempoolinfo answers loaded")
     wait_for(lambda: daemon.rpc("getmempoolinfo")["loaded"], 30, "getmempoolinfo loaded")
-    print("stop with the framework's wait argument")
-    code, out, err = daemon.stop(1000)
+    print("stop with the framework's wait argument (TestNode.stop_node sends it by name)")
+    code, out, err = daemon.stop(wait=1000)
     check_clean_stop(daemon, code, out, err)
 
 
