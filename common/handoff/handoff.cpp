@@ -1,5 +1,5 @@
 // The spare agent hand-off; see handoff.h.
-#include <services/p2p-agent/handoff.h>
+#include <common/handoff/handoff.h>
 
 #include <cerrno>
 #include <charconv>
@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <vector>
 
-namespace orrery::p2p_agent {
+namespace orrery::handoff {
 namespace {
 
 constexpr std::string_view MAGIC = "orrery-handoff 1\n";
@@ -77,6 +77,29 @@ bool SendWithFd(int control, std::string_view bytes, int fd)
 bool SendHandoff(int control, int64_t peer_id, const std::string& address, int fd)
 {
     return SendWithFd(control, EncodeHandoff(peer_id, address), fd);
+}
+
+void SendReady(int control)
+{
+    [[maybe_unused]] ssize_t sent = ::send(control, READY.data(), READY.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+SpareReport ReadSpareReport(int control)
+{
+    char message[16];
+    ssize_t n = ::recv(control, message, sizeof message, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return SpareReport::NOTHING;
+    if (n == static_cast<ssize_t>(READY.size()) && std::string_view(message, READY.size()) == READY) {
+        return SpareReport::READY;
+    }
+    return n > 0 ? SpareReport::UNEXPECTED : SpareReport::CLOSED;
+}
+
+void DiscardSpareReports(int control)
+{
+    char message[16];
+    while (::recv(control, message, sizeof message, MSG_DONTWAIT) > 0) {
+    }
 }
 
 HandoffWait WaitForHandoff(int control)
@@ -145,4 +168,4 @@ HandoffWait WaitForHandoff(int control)
     return result;
 }
 
-} // namespace orrery::p2p_agent
+} // namespace orrery::handoff

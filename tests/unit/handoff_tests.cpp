@@ -1,6 +1,6 @@
-// The spare agent hand-off (services/p2p-agent/handoff.h): the message, and a
+// The spare agent hand-off (common/handoff/handoff.h): the message, and a
 // peer's socket crossing a real Unix socket pair to the waiting side.
-#include <services/p2p-agent/handoff.h>
+#include <common/handoff/handoff.h>
 
 #include <doctest/doctest.h>
 
@@ -13,7 +13,7 @@
 #include <thread>
 #include <unistd.h>
 
-using namespace orrery::p2p_agent;
+using namespace orrery::handoff;
 
 namespace {
 
