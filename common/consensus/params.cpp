@@ -247,6 +247,11 @@ const ChainParams& GetChainParams(ChainType chain)
     throw std::logic_error("unknown chain type");
 }
 
+const ChainParams& GetChainParams(std::string_view chain_name)
+{
+    return GetChainParams(ChainTypeFromString(chain_name).value_or(ChainType::MAIN));
+}
+
 std::string ChainTypeToString(ChainType chain)
 {
     switch (chain) {

@@ -115,6 +115,8 @@ struct ChainParams {
 //! The built-in parameters of a chain. Built once on first use (thread-safe)
 //! and alive for the whole program.
 const ChainParams& GetChainParams(ChainType chain);
+//! The built-in parameters of a chain by Core's name (-chain, -regtest...); main for an unknown name.
+const ChainParams& GetChainParams(std::string_view chain_name);
 
 //! Regtest knobs Core exposes as -testactivationheight and -test=bip94.
 struct RegtestOptions {

@@ -83,7 +83,7 @@ public:
 };
 
 //! "1.2.3.4:8333" -> "1.2.3.4", "[::1]:8333" -> "::1", "host" -> "host".
-std::string HostOfAddress(std::string_view address);
+
 
 class PeerTable
 {

@@ -10,7 +10,6 @@
 //               connection until the peer closes it.
 #include <common/interfaces/node_ipc.h>
 #include <common/interfaces/peer_host_ipc.h>
-#include <common/interfaces/rpc_error.h>
 #include <common/interfaces/supervisor_ipc.h>
 #include <common/ipc/endpoint.h>
 #include <common/util/init.h>
@@ -33,15 +32,6 @@ using namespace orrery;
 class TestNode final : public interfaces::Node, public interfaces::PeerHost
 {
 public:
-    interfaces::BlockchainInfo getBlockchainInfo() override { throw Unsupported(); }
-    interfaces::NetworkInfo getNetworkInfo() override { throw Unsupported(); }
-    std::vector<interfaces::PeerDetails> getPeerInfo() override { return {}; }
-    int64_t getConnectionCount() override { return 0; }
-    void addNode(std::string, std::string) override { throw Unsupported(); }
-    void disconnectNode(std::string, int64_t) override { throw Unsupported(); }
-    void setBan(std::string, std::string, int64_t, bool) override { throw Unsupported(); }
-    std::vector<interfaces::BannedSubnet> listBanned() override { throw Unsupported(); }
-    void clearBanned() override { throw Unsupported(); }
     interfaces::Admission admitInbound(std::string address, std::string local_address) override
     {
         interfaces::Admission admission;
@@ -66,7 +56,6 @@ public:
     }
 
 private:
-    static ipc::Error Unsupported() { return interfaces::RpcError(interfaces::RPC_MISC_ERROR, "test service"); }
     std::atomic<int64_t> m_next_peer{1};
 };
 
@@ -172,7 +161,7 @@ int main(int argc, char* argv[])
     if (role.starts_with("orrery-")) role = role.substr(7);
     ArgsManager args;
     AddCommonArgs(args);
-    for (const char* option : {"-supervisorconnect=<e>", "-walletconnect=<e>", "-peerid=<n>", "-inboundfd=<fd>",
+    for (const char* option : {"-supervisorconnect=<e>", "-rpcrouterconnect=<e>", "-rpcrouterbind=<e>", "-peerid=<n>", "-inboundfd=<fd>",
                                "-peeraddress=<a>", "-connect=<a>", "-connectiontype=<t>", "-disablewallet",
                                "-addnode=<a>", "-maxconnections=<n>", "-listen", "-port=<n>", "-wallet=<w>",
                                "-walletdir=<d>", "-server", "-rpcbind=<a>", "-rpcport=<n>", "-rpcuser=<u>",

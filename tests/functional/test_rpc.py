@@ -193,7 +193,7 @@ def test_stalled_clients_time_out(rpc_services):
 
 
 def test_a_restarted_node_is_found_again(rpc_services):
-    c = rpc_services(with_wallet=False)
+    c = rpc_services(bridge_args=["-disablewallet"], with_wallet=False)
     assert c.rpc("getconnectioncount") == 0
     print("node stopped: RPC_IN_WARMUP")
     c.services["node"].stop()
