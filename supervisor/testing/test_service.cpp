@@ -6,12 +6,15 @@
 //               with ORRERY_TEST_OUTBOUND=<host:port> it asks orreryd once to dial that address;
 //               with ORRERY_TEST_RESTART=<role>[,<role>...] it asks orreryd to restart each.
 //   wallet, gui-bridge: bind -ipcbind and serve nothing (readiness is the hello).
+//   node and wallet also register an empty table of RPC methods with the gui-bridge, as the
+//   real ones register theirs (a real gui-bridge waits for both before it is ready).
 //   p2p-agent:  registers with the node, then holds the inbound fd or the -connect
 //               connection until the peer closes it.
 #include <common/interfaces/node_ipc.h>
 #include <common/interfaces/peer_host_ipc.h>
 #include <common/interfaces/supervisor_ipc.h>
 #include <common/ipc/endpoint.h>
+#include <common/rpc/router_link.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
 
@@ -187,12 +190,23 @@ int main(int argc, char* argv[])
     }
     server.Bind(args.GetArg("ipcbind", DefaultEndpoint(args, role)));
     LogPrintf("test service serving as {} on {}", role, server.Endpoint());
+    std::unique_ptr<rpc::RouterLink> router;
+    if (role == "node" || role == "wallet") {
+        ipc::Options router_options = options;
+        router_options.interfaces = {"rpcRouter"};
+        router_options.server_role = "gui-bridge";
+        router = std::make_unique<rpc::RouterLink>(role, std::make_shared<rpc::Table>(),
+                                                   args.GetArg("rpcrouterconnect", DefaultEndpoint(args, "rpc-router")),
+                                                   router_options);
+        router->Start();
+    }
     std::thread caller;
     if (role == "node" && (std::getenv("ORRERY_TEST_OUTBOUND") || std::getenv("ORRERY_TEST_RESTART"))) {
         caller = std::thread([&args] { CallSupervisor(args); });
     }
     int code = WaitForStop();
     if (caller.joinable()) caller.join();
+    if (router) router->Stop();
     server.Stop();
     return code;
 }
