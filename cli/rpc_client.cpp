@@ -61,12 +61,15 @@ const std::map<std::string, std::vector<Converted>>& ConvertTable()
         {"listwalletdir", {}},
         {"addnode", {}},
         {"help", {}},
-        {"stop", {}},
+        {"stop", {{0, "wait"}}},
         {"uptime", {}},
         {"getblockchaininfo", {}},
         {"getnetworkinfo", {}},
         {"getpeerinfo", {}},
         {"getconnectioncount", {}},
+        {"getblockcount", {}},
+        {"getbestblockhash", {}},
+        {"getmempoolinfo", {}},
     };
     return table;
 }
