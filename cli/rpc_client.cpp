@@ -132,7 +132,8 @@ Output FormatReply(const Json& reply)
             if (code != error->end() && !code->is_null()) output.err = "error code: " + code->dump() + "\n";
             if (message != error->end() && message->is_string())
                 output.err += "error message:\n" + message->get<std::string>();
-            if (code != error->end() && code->is_number_integer() && code->get<int64_t>() == rpc::RPC_WALLET_NOT_SPECIFIED) {
+            if (code != error->end() && code->is_number_integer() &&
+                code->get<int64_t>() == rpc::RPC_WALLET_NOT_SPECIFIED) {
                 output.err += " Or for the CLI, specify the \"-rpcwallet=<walletname>\" option before the command"
                               " (run \"orrery-cli -h\" for help or \"orrery-cli listwallets\" to see which wallets are "
                               "currently loaded).";

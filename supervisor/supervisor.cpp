@@ -494,7 +494,7 @@ void Constellation::Restart(const std::string& role)
         Service* service = FindService(role);
         if (!service) {
             throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
-                                       "Unknown service '" + role + "'; restart takes node, wallet or gui-bridge");
+                                    "Unknown service '" + role + "'; restart takes node, wallet or gui-bridge");
         }
         if (m_stopping) throw rpc::RpcException(rpc::RPC_MISC_ERROR, "orreryd is stopping");
         if (!service->binary) throw rpc::RpcException(rpc::RPC_MISC_ERROR, role + " is not run by orreryd");

@@ -338,10 +338,11 @@ Reply ErrorReply(int code, const std::string& message, const Envelope& request)
 
 Reply HandleBody(const Table& table, std::string_view body, const std::optional<std::string>& wallet)
 {
-    return HandleBody([&table](const std::string& method, const Json& params,
-                               const std::optional<std::string>& url_wallet) {
-        return table.Execute(method, params, url_wallet);
-    }, body, wallet);
+    return HandleBody(
+        [&table](const std::string& method, const Json& params, const std::optional<std::string>& url_wallet) {
+            return table.Execute(method, params, url_wallet);
+        },
+        body, wallet);
 }
 
 Reply HandleBody(const Executor& execute, std::string_view body, const std::optional<std::string>& wallet)

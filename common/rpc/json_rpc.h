@@ -88,8 +88,8 @@ struct Reply {
 };
 
 //! Runs one call wherever its method lives; throws RpcException as Table::Execute does.
-using Executor = std::function<Json(const std::string& method, const Json& params,
-                                    const std::optional<std::string>& wallet)>;
+using Executor =
+    std::function<Json(const std::string& method, const Json& params, const std::optional<std::string>& wallet)>;
 
 //! Handles a POSTed body the way bitcoind's HTTPReq_JSONRPC does, each call through `execute`.
 Reply HandleBody(const Executor& execute, std::string_view body, const std::optional<std::string>& wallet);

@@ -61,7 +61,7 @@ private:
 
     mutable std::mutex m_mutex;
     std::condition_variable m_cv;
-    bool m_stopping{false}; // guarded by m_mutex
+    bool m_stopping{false};                            // guarded by m_mutex
     std::unique_ptr<ipc::Subscription> m_registration; // guarded by m_mutex
     std::thread m_thread;
 };

@@ -7,7 +7,6 @@
 
 #include <common/util/args.h>
 
-
 namespace orrery::bridge {
 
 void AddArgs(ArgsManager& args);

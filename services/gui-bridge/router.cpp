@@ -37,7 +37,8 @@ std::unique_ptr<ipc::Subscription> Router::registerTable(interfaces::RpcTableInf
     if (service.empty()) throw RpcException(RPC_INVALID_PARAMETER, "A table needs the name of its service");
     if (std::find(m_options.refused.begin(), m_options.refused.end(), service) != m_options.refused.end()) {
         LogPrintf("Refused the RPC methods of the {} service: disabled here (-disable{})", service, service);
-        throw RpcException(RPC_MISC_ERROR, "The gui-bridge runs with -disable" + service + ": its methods are not offered");
+        throw RpcException(RPC_MISC_ERROR,
+                           "The gui-bridge runs with -disable" + service + ": its methods are not offered");
     }
     uint64_t generation = 0;
     bool warmed = false;
@@ -166,7 +167,8 @@ Json Router::Route(const std::string& service, const std::string& method, const 
         throw RpcException(code, e.what()); // the service's own RPC error, unchanged
     }
     std::optional<Json> parsed = ParseJson(result);
-    if (!parsed) throw RpcException(RPC_INTERNAL_ERROR, "The " + service + " service answered " + method + " with invalid JSON");
+    if (!parsed)
+        throw RpcException(RPC_INTERNAL_ERROR, "The " + service + " service answered " + method + " with invalid JSON");
     return std::move(*parsed);
 }
 
@@ -180,34 +182,35 @@ void Router::AddOwnMethods(Table& table)
                "Lists every method of every service by category, or explains one method.",
                [this](const CallRequest& call) { return Json(Help(StringArg(call.Arg(0)))); }});
     auto started = m_options.started;
-    table.Add({"uptime", "Control", {}, "Gives the seconds since the RPC server started.", [started](const CallRequest&) {
-                   return Json(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
-                                                                                started)
-                                   .count());
-               }});
+    table.Add(
+        {"uptime", "Control", {}, "Gives the seconds since the RPC server started.", [started](const CallRequest&) {
+             return Json(
+                 std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count());
+         }});
     Backend* supervisor = m_options.supervisor;
     auto stop_self = m_options.stop_self;
-    table.Add({"stop",
-               "Control",
-               {Optional("wait", ParamType::NUMBER,
-                         "Milliseconds to wait before answering, once the shutdown has begun (for tests, as bitcoind)")},
-               "Stops Orrery cleanly: every process under orreryd, or this RPC server when it runs alone.",
-               [supervisor, stop_self](const CallRequest& call) {
-                   int64_t wait = call.Arg(0).is_null() ? 0 : IntegerArg(call.Arg(0));
-                   // orreryd stops every process in order, the bridge among them; without it, the bridge stops alone.
-                   bool asked = false;
-                   if (supervisor && supervisor->Connection() && supervisor->Connection()->IsConnected()) {
-                       try {
-                           supervisor->Use<interfaces::Supervisor>([](interfaces::Supervisor& s) { s.stop(); });
-                           asked = true;
-                       } catch (const RpcException&) {
-                       }
-                   }
-                   if (!asked && stop_self) stop_self();
-                   // The HTTP server lets this request finish before it closes (its stop grace).
-                   if (wait > 0) std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(wait, 60000)));
-                   return Json("Orrery stopping");
-               }});
+    table.Add(
+        {"stop",
+         "Control",
+         {Optional("wait", ParamType::NUMBER,
+                   "Milliseconds to wait before answering, once the shutdown has begun (for tests, as bitcoind)")},
+         "Stops Orrery cleanly: every process under orreryd, or this RPC server when it runs alone.",
+         [supervisor, stop_self](const CallRequest& call) {
+             int64_t wait = call.Arg(0).is_null() ? 0 : IntegerArg(call.Arg(0));
+             // orreryd stops every process in order, the bridge among them; without it, the bridge stops alone.
+             bool asked = false;
+             if (supervisor && supervisor->Connection() && supervisor->Connection()->IsConnected()) {
+                 try {
+                     supervisor->Use<interfaces::Supervisor>([](interfaces::Supervisor& s) { s.stop(); });
+                     asked = true;
+                 } catch (const RpcException&) {
+                 }
+             }
+             if (!asked && stop_self) stop_self();
+             // The HTTP server lets this request finish before it closes (its stop grace).
+             if (wait > 0) std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(wait, 60000)));
+             return Json("Orrery stopping");
+         }});
 }
 
 void Router::RebuildLocked()

@@ -428,14 +428,14 @@ void NodeService::AddNode(const std::string& address, const std::string& command
 {
     if (command != "add" && command != "remove" && command != "onetry") {
         throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
-                                   "Invalid command '" + command + "': expected add, remove or onetry");
+                                "Invalid command '" + command + "': expected add, remove or onetry");
     }
     if (address.empty()) throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Error: empty node address");
     if (command == "remove") {
         std::lock_guard lock(m_mutex);
         if (!m_peers.RemoveAddedNode(address)) {
             throw rpc::RpcException(rpc::RPC_CLIENT_NODE_NOT_ADDED,
-                                       "Error: Node could not be removed. It has not been added previously.");
+                                    "Error: Node could not be removed. It has not been added previously.");
         }
         m_last_dial.erase(address);
         m_dial_failures.erase(address);
@@ -450,7 +450,7 @@ void NodeService::AddNode(const std::string& address, const std::string& command
         }
         if (auto failure = OpenOutbound(address, "manual")) {
             throw rpc::RpcException(rpc::RPC_CLIENT_NODE_NOT_CONNECTED,
-                                       "Error: Unable to open connection to " + address + ": " + *failure);
+                                    "Error: Unable to open connection to " + address + ": " + *failure);
         }
         LogPrintf("addnode: trying {} once", address);
         return;
@@ -502,7 +502,7 @@ void NodeService::SetBan(const std::string& subnet_text, const std::string& comm
 {
     if (command != "add" && command != "remove") {
         throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
-                                   "Invalid command '" + command + "': expected add or remove");
+                                "Invalid command '" + command + "': expected add or remove");
     }
     auto subnet = ParseSubNet(subnet_text);
     if (!subnet) throw rpc::RpcException(rpc::RPC_CLIENT_INVALID_IP_OR_SUBNET, "Error: Invalid IP/Subnet");
@@ -515,16 +515,16 @@ void NodeService::SetBan(const std::string& subnet_text, const std::string& comm
         if (command == "remove") {
             if (!m_peers.Bans().Remove(*subnet)) {
                 throw rpc::RpcException(rpc::RPC_CLIENT_INVALID_IP_OR_SUBNET,
-                                           "Error: Unban failed. Requested address/subnet was not previously "
-                                           "manually banned.");
+                                        "Error: Unban failed. Requested address/subnet was not previously "
+                                        "manually banned.");
             }
             SaveBans();
             LogPrintf("setban: unbanned {}", subnet->ToString());
             return;
         }
         // As bitcoind: an address is "already banned" when any ban covers it, a subnet when it is itself banned.
-        const bool banned = is_subnet ? m_peers.Bans().IsSubnetBanned(*subnet, now)
-                                      : m_peers.Bans().IsBanned(HostOf(subnet_text), now);
+        const bool banned =
+            is_subnet ? m_peers.Bans().IsSubnetBanned(*subnet, now) : m_peers.Bans().IsBanned(HostOf(subnet_text), now);
         if (banned) throw rpc::RpcException(rpc::RPC_CLIENT_NODE_ALREADY_ADDED, "Error: IP/Subnet already banned");
         if (absolute && bantime < now) {
             throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Error: Absolute timestamp is in the past");

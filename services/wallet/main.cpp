@@ -10,11 +10,11 @@
 
 #include <common/interfaces/rpc_ipc.h>
 #include <common/interfaces/wallet_ipc.h>
-#include <common/rpc/router_link.h>
 #include <common/ipc/endpoint.h>
+#include <common/rpc/router_link.h>
 #include <common/util/init.h>
-#include <common/util/text.h>
 #include <common/util/logging.h>
+#include <common/util/text.h>
 
 #include <fmt/format.h>
 

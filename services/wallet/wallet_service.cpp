@@ -156,21 +156,21 @@ std::shared_ptr<HdWallet> WalletService::LoadLocked(const std::string& name)
     std::filesystem::path dir = WalletPath(name);
     if (!std::filesystem::exists(dir)) {
         throw RpcException(rpc::RPC_WALLET_NOT_FOUND,
-                       fmt::format("{}Failed to load database path '{}'. Path does not exist.", VERIFICATION_FAILED,
-                                   dir.string()));
+                           fmt::format("{}Failed to load database path '{}'. Path does not exist.", VERIFICATION_FAILED,
+                                       dir.string()));
     }
     if (!std::filesystem::exists(DatabaseFile(dir))) {
         throw RpcException(rpc::RPC_WALLET_NOT_FOUND,
-                       fmt::format("{}Failed to load database path '{}'. Data is not in recognized format.",
-                                   VERIFICATION_FAILED, dir.string()));
+                           fmt::format("{}Failed to load database path '{}'. Data is not in recognized format.",
+                                       VERIFICATION_FAILED, dir.string()));
     }
     try {
         return HdWallet::Load(DatabaseFile(dir), name, m_network);
     } catch (const DatabaseError& e) {
         if (e.kind() == DatabaseError::BAD_FORMAT) {
             throw RpcException(rpc::RPC_WALLET_NOT_FOUND,
-                           fmt::format("{}Failed to load database path '{}'. Data is not in recognized format.",
-                                       VERIFICATION_FAILED, dir.string()));
+                               fmt::format("{}Failed to load database path '{}'. Data is not in recognized format.",
+                                           VERIFICATION_FAILED, dir.string()));
         }
         throw RpcException(rpc::RPC_WALLET_ERROR, e.what());
     }
@@ -186,12 +186,12 @@ std::string WalletService::createWallet(std::string name)
     if (std::filesystem::exists(DatabaseFile(dir)) ||
         (std::filesystem::exists(dir) && !std::filesystem::is_directory(dir))) {
         throw RpcException(rpc::RPC_WALLET_ALREADY_EXISTS,
-                       fmt::format("{}Failed to create database path '{}'. Database already exists.",
-                                   VERIFICATION_FAILED, dir.string()));
+                           fmt::format("{}Failed to create database path '{}'. Database already exists.",
+                                       VERIFICATION_FAILED, dir.string()));
     }
     if (auto failure = EnsurePrivateDir(dir)) {
         throw RpcException(rpc::RPC_WALLET_ERROR, fmt::format("{}Failed to create database path '{}'. {}",
-                                                                 VERIFICATION_FAILED, dir.string(), *failure));
+                                                              VERIFICATION_FAILED, dir.string(), *failure));
     }
     std::shared_ptr<HdWallet> wallet;
     try {
@@ -282,12 +282,12 @@ std::shared_ptr<HdWallet> WalletService::FindWallet(const std::string& name)
     if (m_wallets.size() == 1) return m_wallets.front();
     if (m_wallets.empty()) {
         throw RpcException(rpc::RPC_WALLET_NOT_FOUND,
-                       "No wallet is loaded. Load a wallet using loadwallet or create a new one with createwallet. "
-                       "(Note: A default wallet is no longer automatically created)");
+                           "No wallet is loaded. Load a wallet using loadwallet or create a new one with createwallet. "
+                           "(Note: A default wallet is no longer automatically created)");
     }
     throw RpcException(rpc::RPC_WALLET_NOT_SPECIFIED,
-                   "Multiple wallets are loaded. Please select which wallet to use by requesting the RPC through "
-                   "the /wallet/<walletname> URI path.");
+                       "Multiple wallets are loaded. Please select which wallet to use by requesting the RPC through "
+                       "the /wallet/<walletname> URI path.");
 }
 
 std::string WalletService::GetNewAddress(const std::string& wallet_name, const std::string& label,
@@ -299,8 +299,7 @@ std::string WalletService::GetNewAddress(const std::string& wallet_name, const s
     if (!address_type.empty()) {
         std::optional<OutputType> parsed = ParseOutputType(address_type);
         if (!parsed) {
-            throw RpcException(rpc::RPC_INVALID_ADDRESS_OR_KEY,
-                           fmt::format("Unknown address type '{}'", address_type));
+            throw RpcException(rpc::RPC_INVALID_ADDRESS_OR_KEY, fmt::format("Unknown address type '{}'", address_type));
         }
         type = *parsed;
     }

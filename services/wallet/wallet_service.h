@@ -1,7 +1,7 @@
 // orrery-wallet's wallets in one folder: WalletLoader (create, load, unload,
 // list) served over IPC, and what the wallet's RPC methods (services/wallet/rpc/)
-// ask of a wallet (addresses, info), with bitcoind's error codes and messages. The set of loaded wallets is remembered in
-// <walletdir>/settings.json so that a restarted wallet comes back as it was.
+// ask of a wallet (addresses, info), with bitcoind's error codes and messages. The set of loaded wallets is remembered
+// in <walletdir>/settings.json so that a restarted wallet comes back as it was.
 #ifndef ORRERY_SERVICES_WALLET_WALLET_SERVICE_H
 #define ORRERY_SERVICES_WALLET_WALLET_SERVICE_H
 

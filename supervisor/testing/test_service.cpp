@@ -164,12 +164,31 @@ int main(int argc, char* argv[])
     if (role.starts_with("orrery-")) role = role.substr(7);
     ArgsManager args;
     AddCommonArgs(args);
-    for (const char* option : {"-supervisorconnect=<e>", "-rpcrouterconnect=<e>", "-rpcrouterbind=<e>", "-peerid=<n>", "-inboundfd=<fd>",
-                               "-peeraddress=<a>", "-connect=<a>", "-connectiontype=<t>", "-disablewallet",
-                               "-addnode=<a>", "-maxconnections=<n>", "-listen", "-port=<n>", "-wallet=<w>",
-                               "-walletdir=<d>", "-server", "-rpcbind=<a>", "-rpcport=<n>", "-rpcuser=<u>",
-                               "-rpcpassword=<p>", "-rpcauth=<a>", "-rpccookiefile=<f>", "-rpcservertimeout=<n>",
-                               "-rpcthreads=<n>", "-rpcworkqueue=<n>"}) {
+    for (const char* option : {"-supervisorconnect=<e>",
+                               "-rpcrouterconnect=<e>",
+                               "-rpcrouterbind=<e>",
+                               "-peerid=<n>",
+                               "-inboundfd=<fd>",
+                               "-peeraddress=<a>",
+                               "-connect=<a>",
+                               "-connectiontype=<t>",
+                               "-disablewallet",
+                               "-addnode=<a>",
+                               "-maxconnections=<n>",
+                               "-listen",
+                               "-port=<n>",
+                               "-wallet=<w>",
+                               "-walletdir=<d>",
+                               "-server",
+                               "-rpcbind=<a>",
+                               "-rpcport=<n>",
+                               "-rpcuser=<u>",
+                               "-rpcpassword=<p>",
+                               "-rpcauth=<a>",
+                               "-rpccookiefile=<f>",
+                               "-rpcservertimeout=<n>",
+                               "-rpcthreads=<n>",
+                               "-rpcworkqueue=<n>"}) {
         args.AddArg(option, "accepted as orreryd passes it");
     }
     if (auto code = InitProcess(args, argc, argv, role, "Usage: orrery-test-service (as orrery-<role>)")) return *code;

@@ -36,7 +36,9 @@ std::shared_ptr<const Table> ServiceTable(const std::string& service)
                     "Network",
                     {Required("text", ParamType::STRING, "Said back"), Optional("times", ParamType::NUMBER, "")},
                     "Says the text back.",
-                    [](const CallRequest& call) { return Json::array({call.Arg(0), call.Arg(1)}); }});
+                    [](const CallRequest& call) {
+                        return Json::array({call.Arg(0), call.Arg(1)});
+                    }});
         table->Add({"disconnectnode", "Network", {}, "Fails as bitcoind does.", [](const CallRequest&) -> Json {
                         throw RpcException(RPC_CLIENT_NODE_NOT_CONNECTED, "Node not found in connected nodes");
                     }});
@@ -159,7 +161,7 @@ TEST_CASE("a service that goes away answers bitcoind's error for it, and is foun
     wallet->Stop();
     REQUIRE(WaitFor([&] { return b.Error("getwalletinfo").first == RPC_WALLET_NOT_FOUND; }));
     CHECK(b.router->Help("").find("getwalletinfo") != std::string::npos); // still listed
-    CHECK_FALSE(b.router->InWarmup()); // a restart is not a start: no warm-up again
+    CHECK_FALSE(b.router->InWarmup());                                    // a restart is not a start: no warm-up again
     auto node_again = b.Link("node");
     REQUIRE(WaitFor([&] { return b.Error("getblockcount").first == 0; }));
     CHECK(b.router->Execute("getblockcount", Json::array(), std::nullopt) == 7);

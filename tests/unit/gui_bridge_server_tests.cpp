@@ -155,7 +155,6 @@ TEST_CASE("a port already in use fails Start with a message naming the address")
 
 // --- authentication --------------------------------------------------------
 
-
 TEST_CASE("Basic credentials are checked against passwords and -rpcauth hashes")
 {
     orrery::rpc::Authenticator auth;

@@ -3,9 +3,9 @@
 #include <services/node/chain_service.h>
 
 #include <common/interfaces/chain_ipc.h>
-#include <common/rpc/protocol.h>
 #include <common/ipc/endpoint.h>
 #include <common/ipc/error.h>
+#include <common/rpc/protocol.h>
 
 #include <doctest/doctest.h>
 

@@ -7,9 +7,9 @@
 
 #include <common/interfaces/node_ipc.h>
 #include <common/interfaces/peer_host_ipc.h>
-#include <common/rpc/protocol.h>
 #include <common/interfaces/supervisor_ipc.h>
 #include <common/ipc/endpoint.h>
+#include <common/rpc/protocol.h>
 
 #include <doctest/doctest.h>
 
@@ -231,8 +231,7 @@ TEST_CASE("addnode answers with bitcoind's error codes and messages")
     CHECK(not_added.first == rpc::RPC_CLIENT_NODE_NOT_ADDED);
     CHECK(not_added.second == "Error: Node could not be removed. It has not been added previously.");
     CHECK(CaptureError([&] { f.node->AddNode("127.0.0.1:18555", "remove"); }).first == 0);
-    CHECK(CaptureError([&] { f.node->AddNode("127.0.0.1:18555", "bogus"); }).first ==
-          rpc::RPC_INVALID_PARAMETER);
+    CHECK(CaptureError([&] { f.node->AddNode("127.0.0.1:18555", "bogus"); }).first == rpc::RPC_INVALID_PARAMETER);
     auto onetry = CaptureError([&] { f.node->AddNode("127.0.0.1:18557", "onetry"); });
     CHECK(onetry.first == rpc::RPC_CLIENT_NODE_NOT_CONNECTED);
     CHECK(onetry.second.find("orreryd is not reachable") != std::string::npos);
@@ -363,8 +362,7 @@ TEST_CASE("disconnectnode asks the peer's agent to disconnect, by id or by addre
     auto missing = CaptureError([&] { f.node->DisconnectNode("", first.peer_id); });
     CHECK(missing.first == rpc::RPC_CLIENT_NODE_NOT_CONNECTED);
     CHECK(missing.second == "Node not found in connected nodes");
-    CHECK(CaptureError([&] { f.node->DisconnectNode("10.9.9.9:1", 0); }).first ==
-          rpc::RPC_CLIENT_NODE_NOT_CONNECTED);
+    CHECK(CaptureError([&] { f.node->DisconnectNode("10.9.9.9:1", 0); }).first == rpc::RPC_CLIENT_NODE_NOT_CONNECTED);
     // The agent's own report after the node dropped the peer is harmless.
     agent_a.host->peerDisconnected(first.peer_id, "disconnected on request");
 }

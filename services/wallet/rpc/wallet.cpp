@@ -54,8 +54,9 @@ void RegisterLoaderRpc(rpc::Table& table, WalletService& service)
 {
     table.Add({"createwallet",
                "Wallet",
-               {rpc::Required("wallet_name", ParamType::STRING, "The new wallet's name (its folder in the wallets "
-                                                                "folder)"),
+               {rpc::Required("wallet_name", ParamType::STRING,
+                              "The new wallet's name (its folder in the wallets "
+                              "folder)"),
                 rpc::Optional("disable_private_keys", ParamType::BOOL, "Not supported: must be false"),
                 rpc::Optional("blank", ParamType::BOOL, "Not supported: must be false"),
                 rpc::Optional("passphrase", ParamType::STRING, "Not supported yet: must be empty"),
@@ -101,7 +102,10 @@ void RegisterLoaderRpc(rpc::Table& table, WalletService& service)
                    service.unloadWallet(WalletFromCall(call, call.Arg(0)));
                    return Json::object();
                }});
-    table.Add({"listwallets", "Wallet", {}, "Lists the loaded wallets, in the order they were loaded.",
+    table.Add({"listwallets",
+               "Wallet",
+               {},
+               "Lists the loaded wallets, in the order they were loaded.",
                [&service](const rpc::CallRequest&) { return Json(service.listWallets()); }});
     table.Add({"listwalletdir",
                "Wallet",
