@@ -34,9 +34,15 @@ std::optional<Handoff> DecodeHandoff(std::span<const uint8_t> bytes)
     text.remove_prefix(MAGIC.size());
     const size_t id_end = text.find('\n');
     if (id_end == std::string_view::npos || id_end == 0) return std::nullopt;
+    // The peer id as EncodeHandoff writes it: decimal digits, no sign, no leading zero (one form
+    // only, so "-0" or "007" never stand for a peer).
+    const std::string_view id = text.substr(0, id_end);
+    if ((id.size() > 1 && id[0] == '0') || id.find_first_not_of("0123456789") != std::string_view::npos) {
+        return std::nullopt;
+    }
     Handoff handoff;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + id_end, handoff.peer_id);
-    if (ec != std::errc{} || end != text.data() + id_end || handoff.peer_id < 0) return std::nullopt;
+    auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), handoff.peer_id);
+    if (ec != std::errc{} || end != id.data() + id.size()) return std::nullopt;
     text.remove_prefix(id_end + 1);
     if (text.size() < 2 || text.back() != '\n') return std::nullopt;
     text.remove_suffix(1);
@@ -78,7 +84,8 @@ HandoffWait WaitForHandoff(int control)
     HandoffWait result;
     // The signals stay blocked everywhere else (the IPC threads must not take
     // them); a no-op handler makes them interrupt the wait below.
-    struct sigaction action {};
+    struct sigaction action {
+    };
     action.sa_handler = NoteSignal;
     sigemptyset(&action.sa_mask);
     for (int s : {SIGTERM, SIGINT, SIGHUP}) ::sigaction(s, &action, nullptr);
@@ -127,7 +134,8 @@ HandoffWait WaitForHandoff(int control)
     if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) return refuse("hand-off message truncated");
     auto handoff = DecodeHandoff({buffer, static_cast<size_t>(n)});
     if (!handoff) return refuse("malformed hand-off message");
-    struct stat st {};
+    struct stat st {
+    };
     if (fds.size() != 1 || ::fstat(fds[0], &st) != 0 || !S_ISSOCK(st.st_mode)) {
         return refuse("a hand-off carries exactly one socket");
     }

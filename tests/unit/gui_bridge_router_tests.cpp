@@ -2,6 +2,7 @@
 // over real IPC (inproc), each through its own RouterLink, and the router
 // routes calls, answers warm-up until every awaited service is there, notices
 // a service that goes away and one that registers again.
+#include "test_util.h"
 #include <services/gui-bridge/router.h>
 
 #include <common/interfaces/rpc_ipc.h>
@@ -17,6 +18,7 @@
 using namespace orrery;
 using namespace orrery::rpc;
 using namespace std::chrono_literals;
+using orrery::test::WaitUntil;
 
 namespace {
 
@@ -96,16 +98,6 @@ struct Bridge {
     }
 };
 
-template <typename P> bool WaitFor(P predicate)
-{
-    auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (predicate()) return true;
-        std::this_thread::sleep_for(5ms);
-    }
-    return predicate();
-}
-
 } // namespace
 
 TEST_CASE("until the node and the wallet have registered, their methods answer warm-up and the bridge's own answer")
@@ -119,11 +111,11 @@ TEST_CASE("until the node and the wallet have registered, their methods answer w
     CHECK(b.router->Execute("help", Json::array(), std::nullopt).get<std::string>().find("== Control ==") !=
           std::string::npos);
     auto node = b.Link("node");
-    REQUIRE(WaitFor([&] { return node->Registered(); }));
+    REQUIRE(WaitUntil([&] { return node->Registered(); }));
     CHECK(b.router->InWarmup());
     CHECK(b.Error("getblockcount").second.find("waiting for the wallet") != std::string::npos);
     auto wallet = b.Link("wallet");
-    REQUIRE(WaitFor([&] { return !b.router->InWarmup(); }));
+    REQUIRE(WaitUntil([&] { return !b.router->InWarmup(); }));
     CHECK(b.router->WaitUntilWarm());
     CHECK(b.router->Execute("getblockcount", Json::array(), std::nullopt) == 7);
     CHECK(b.Error("nosuch").first == RPC_METHOD_NOT_FOUND);
@@ -134,7 +126,7 @@ TEST_CASE("calls reach their owner with named parameters and the URL's wallet, a
     Bridge b;
     auto node = b.Link("node");
     auto wallet = b.Link("wallet");
-    REQUIRE(WaitFor([&] { return !b.router->InWarmup(); }));
+    REQUIRE(WaitUntil([&] { return !b.router->InWarmup(); }));
     CHECK(b.router->Execute("echo", Json{{"times", 2}, {"text", "hi"}}, std::nullopt) == Json::array({"hi", 2}));
     CHECK(b.router->Execute("getwalletinfo", Json::array(), "w1")["walletname"] == "w1");
     CHECK(b.Error("disconnectnode") ==
@@ -154,16 +146,16 @@ TEST_CASE("a service that goes away answers bitcoind's error for it, and is foun
     Bridge b;
     auto node = b.Link("node");
     auto wallet = b.Link("wallet");
-    REQUIRE(WaitFor([&] { return !b.router->InWarmup(); }));
+    REQUIRE(WaitUntil([&] { return !b.router->InWarmup(); }));
     node->Stop();
-    REQUIRE(WaitFor([&] { return b.Error("getblockcount").first == RPC_IN_WARMUP; }));
+    REQUIRE(WaitUntil([&] { return b.Error("getblockcount").first == RPC_IN_WARMUP; }));
     CHECK(b.Error("getblockcount").second.find("node service is not reachable") != std::string::npos);
     wallet->Stop();
-    REQUIRE(WaitFor([&] { return b.Error("getwalletinfo").first == RPC_WALLET_NOT_FOUND; }));
+    REQUIRE(WaitUntil([&] { return b.Error("getwalletinfo").first == RPC_WALLET_NOT_FOUND; }));
     CHECK(b.router->Help("").find("getwalletinfo") != std::string::npos); // still listed
     CHECK_FALSE(b.router->InWarmup());                                    // a restart is not a start: no warm-up again
     auto node_again = b.Link("node");
-    REQUIRE(WaitFor([&] { return b.Error("getblockcount").first == 0; }));
+    REQUIRE(WaitUntil([&] { return b.Error("getblockcount").first == 0; }));
     CHECK(b.router->Execute("getblockcount", Json::array(), std::nullopt) == 7);
 }
 
@@ -175,7 +167,7 @@ TEST_CASE("with -disablewallet the wallet is refused and its methods do not exis
     Bridge b(options);
     auto wallet = b.Link("wallet");
     auto node = b.Link("node");
-    REQUIRE(WaitFor([&] { return !b.router->InWarmup(); }));
+    REQUIRE(WaitUntil([&] { return !b.router->InWarmup(); }));
     CHECK_FALSE(wallet->Registered());
     CHECK(b.Error("getwalletinfo").first == RPC_METHOD_NOT_FOUND);
     CHECK(b.router->Execute("getblockcount", Json::array(), std::nullopt) == 7);

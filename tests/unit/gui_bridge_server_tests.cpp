@@ -1,6 +1,7 @@
 // The gui-bridge's HTTP server over real sockets in one process: pipelining,
 // keep-alive, timeouts, a stop that lets a request being handled finish and
 // leave; and its RPC authentication (passwords, -rpcauth, the cookie).
+#include "test_util.h"
 #include <services/gui-bridge/auth.h>
 #include <services/gui-bridge/http_server.h>
 
@@ -15,6 +16,8 @@
 #include <unistd.h>
 
 using namespace orrery::http;
+
+using orrery::test::WaitUntil;
 
 namespace {
 
@@ -132,7 +135,7 @@ TEST_CASE("stop lets a request being handled finish and its reply leave")
     server.Start();
     int fd = Dial(PortOf(server));
     SendAll(fd, "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
-    while (!entered) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    REQUIRE(WaitUntil([&] { return entered.load(); }));
     server.Stop();
     auto responses = ReadResponses(fd, 1);
     REQUIRE(responses.size() == 1);

@@ -9,6 +9,7 @@
 #include <common/script/sigops.h>
 #include <common/script/tx_checker.h>
 
+#include "test_vectors.h"
 #include <doctest/doctest.h>
 
 #include <cstdio>
@@ -23,9 +24,7 @@ namespace {
 
 std::vector<uint8_t> ReadFile(const std::string& name)
 {
-    const char* dir = std::getenv("ORRERY_VECTORS");
-    REQUIRE_MESSAGE(dir != nullptr, "ORRERY_VECTORS is not set");
-    std::ifstream in(std::string(dir) + "/blocks/" + name, std::ios::binary);
+    std::ifstream in(orrery::test::VectorPath("blocks/" + name), std::ios::binary);
     REQUIRE_MESSAGE(in.good(), "cannot open " << name);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
@@ -92,7 +91,7 @@ const uint32_t FLAGS_928816 = SCRIPT_VERIFY_P2SH | SCRIPT_VERIFY_DERSIG | SCRIPT
 
 } // namespace
 
-TEST_CASE("every input of mainnet block 300025 verifies with P2SH rules")
+TEST_CASE("every input of mainnet block 300025 verifies with P2SH rules" * orrery::test::NeedsVectors())
 {
     const BlockWithUndo b = LoadBlock("block300025");
     CHECK(b.block.txs.size() == 461);
@@ -104,7 +103,7 @@ TEST_CASE("every input of mainnet block 300025 verifies with P2SH rules")
     CHECK(cost <= 80000);
 }
 
-TEST_CASE("every input of testnet3 block 928816 verifies with segwit-era rules")
+TEST_CASE("every input of testnet3 block 928816 verifies with segwit-era rules" * orrery::test::NeedsVectors())
 {
     const BlockWithUndo b = LoadBlock("block928816");
     CHECK(b.block.txs.size() == 889);
@@ -116,7 +115,7 @@ TEST_CASE("every input of testnet3 block 928816 verifies with segwit-era rules")
     CHECK(cost <= 80000);
 }
 
-TEST_CASE("a flipped byte in a block's signature makes that input fail")
+TEST_CASE("a flipped byte in a block's signature makes that input fail" * orrery::test::NeedsVectors())
 {
     SUBCASE("legacy scriptSig signature in block 300025")
     {

@@ -11,6 +11,7 @@
 #include <common/script/signature.h>
 #include <common/script/tx_checker.h>
 
+#include "test_vectors.h"
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
@@ -30,9 +31,7 @@ namespace {
 
 nlohmann::json ReadVectors(const std::string& name)
 {
-    const char* dir = std::getenv("ORRERY_VECTORS");
-    REQUIRE_MESSAGE(dir != nullptr, "ORRERY_VECTORS is not set");
-    std::ifstream in(std::string(dir) + "/" + name);
+    std::ifstream in(orrery::test::VectorPath(name));
     REQUIRE_MESSAGE(in.good(), "cannot open " << name);
     return nlohmann::json::parse(in);
 }
@@ -83,7 +82,8 @@ std::array<uint8_t, 32> WalkTree(const nlohmann::json& node, std::map<int, LeafI
 
 } // namespace
 
-TEST_CASE("the 7 BIP341 scriptPubKey cases give the expected keys, hashes and control blocks")
+TEST_CASE("the 7 BIP341 scriptPubKey cases give the expected keys, hashes and control blocks" *
+          orrery::test::NeedsVectors())
 {
     const auto vectors = ReadVectors("bip341_wallet_vectors.json");
     size_t cases = 0;
@@ -133,7 +133,8 @@ TEST_CASE("the 7 BIP341 scriptPubKey cases give the expected keys, hashes and co
     CHECK(cases == 7);
 }
 
-TEST_CASE("the BIP341 key-path spending vectors match message, hash, signature and full verification")
+TEST_CASE("the BIP341 key-path spending vectors match message, hash, signature and full verification" *
+          orrery::test::NeedsVectors())
 {
     const auto vectors = ReadVectors("bip341_wallet_vectors.json");
     REQUIRE(vectors["keyPathSpending"].size() == 1);

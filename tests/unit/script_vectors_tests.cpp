@@ -12,6 +12,7 @@
 #include <common/script/signature.h>
 #include <common/script/tx_checker.h>
 
+#include "test_vectors.h"
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
@@ -29,9 +30,7 @@ namespace {
 
 nlohmann::json ReadVectors(const std::string& name)
 {
-    const char* dir = std::getenv("ORRERY_VECTORS");
-    REQUIRE_MESSAGE(dir != nullptr, "ORRERY_VECTORS is not set");
-    std::ifstream in(std::string(dir) + "/" + name);
+    std::ifstream in(orrery::test::VectorPath(name));
     REQUIRE_MESSAGE(in.good(), "cannot open " << name);
     return nlohmann::json::parse(in);
 }
@@ -238,7 +237,7 @@ std::set<uint32_t> ExcludeIndividualFlags(uint32_t flags)
 
 } // namespace
 
-TEST_CASE("every script_tests.json row gives the expected result and error")
+TEST_CASE("every script_tests.json row gives the expected result and error" * orrery::test::NeedsVectors())
 {
     const auto rows = ReadVectors("script_tests.json");
     size_t tests = 0;
@@ -290,7 +289,8 @@ TEST_CASE("every script_tests.json row gives the expected result and error")
     CHECK(failures == 0);
 }
 
-TEST_CASE("every tx_valid.json transaction verifies under all flags but the excluded ones, and only then")
+TEST_CASE("every tx_valid.json transaction verifies under all flags but the excluded ones, and only then" *
+          orrery::test::NeedsVectors())
 {
     const auto rows = ReadVectors("tx_valid.json");
     uint64_t rng = 0x7a11d;
@@ -341,7 +341,8 @@ TEST_CASE("every tx_valid.json transaction verifies under all flags but the excl
     CHECK(failures == 0);
 }
 
-TEST_CASE("every tx_invalid.json transaction fails under its flags and every superset, and only then")
+TEST_CASE("every tx_invalid.json transaction fails under its flags and every superset, and only then" *
+          orrery::test::NeedsVectors())
 {
     const auto rows = ReadVectors("tx_invalid.json");
     size_t tests = 0;
@@ -390,7 +391,7 @@ TEST_CASE("every tx_invalid.json transaction fails under its flags and every sup
     CHECK(failures == 0);
 }
 
-TEST_CASE("all 500 sighash.json legacy signature hashes match")
+TEST_CASE("all 500 sighash.json legacy signature hashes match" * orrery::test::NeedsVectors())
 {
     const auto rows = ReadVectors("sighash.json");
     size_t tests = 0;

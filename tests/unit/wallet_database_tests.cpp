@@ -1,6 +1,7 @@
 // The wallet's SQLite file: created private, holds its seed and record across
 // reopening, never hands out an index twice (not even after a crash right after
 // an address left), refuses foreign files and a second user.
+#include "test_util.h"
 #include <services/wallet/database.h>
 
 #include <doctest/doctest.h>
@@ -18,16 +19,7 @@ using namespace orrery::wallet;
 
 namespace {
 
-struct TempDir {
-    std::filesystem::path path;
-    TempDir()
-    {
-        std::string pattern = (std::filesystem::temp_directory_path() / "orrery_wallet_db_XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
+using orrery::test::TempDir;
 
 const std::vector<uint8_t> SEED(32, 0x42);
 

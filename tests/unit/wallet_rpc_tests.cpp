@@ -1,13 +1,12 @@
 // services/wallet/rpc: the wallet's RPC methods run against a real
 // WalletService in one process, through the table the wallet registers with
 // the gui-bridge: the /wallet/<name> URL, bitcoind's fields and error codes.
+#include "test_util.h"
 #include <services/wallet/rpc/wallet.h>
 #include <services/wallet/wallet_service.h>
 
 #include <doctest/doctest.h>
 
-#include <cstdlib>
-#include <filesystem>
 
 using namespace orrery;
 using orrery::rpc::Json;
@@ -15,24 +14,15 @@ using orrery::rpc::Json;
 namespace {
 
 struct Wallet {
-    std::filesystem::path dir;
+    test::TempDir dir{"orrery_wallet_rpc"};
     std::unique_ptr<wallet::WalletService> service;
     std::shared_ptr<const rpc::Table> table;
 
     Wallet()
     {
-        std::string pattern = (std::filesystem::temp_directory_path() / "orrery_wallet_rpc_XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        dir = pattern;
-        service = std::make_unique<wallet::WalletService>(dir, Network::REGTEST);
+        service = std::make_unique<wallet::WalletService>(dir.path, Network::REGTEST);
         service->LoadStartupWallets({}); // a first start: "default"
         table = wallet::MakeRpcTable(*service);
-    }
-    ~Wallet()
-    {
-        table.reset();
-        service.reset();
-        std::filesystem::remove_all(dir);
     }
 
     Json Call(const std::string& method, Json params = Json::array(), std::optional<std::string> url = std::nullopt)

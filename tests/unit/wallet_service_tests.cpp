@@ -1,6 +1,7 @@
 // WalletLoader and Wallet as orrery-wallet serves them, called in-process: the
 // first start, bitcoind's errors (codes and messages), the start-up list kept
 // across restarts, and addresses that never repeat.
+#include "test_util.h"
 #include <services/wallet/wallet_service.h>
 
 #include <common/rpc/protocol.h>
@@ -17,16 +18,7 @@ using namespace orrery::wallet;
 
 namespace {
 
-struct TempDir {
-    std::filesystem::path path;
-    TempDir()
-    {
-        std::string pattern = (std::filesystem::temp_directory_path() / "orrery_wallet_svc_XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
+using orrery::test::TempDir;
 
 std::unique_ptr<WalletService> Start(const std::filesystem::path& dir, const std::vector<std::string>& names = {})
 {
