@@ -161,8 +161,7 @@ void AddArgs(ArgsManager& args)
     args.AddArg("-rpcconnect=<ip>", "Send commands to the gui-bridge running on <ip> (default: 127.0.0.1)",
                 ARG_NETWORK_ONLY);
     args.AddArg("-rpcport=<port>",
-                "Connect to JSON-RPC on <port> (default: 8332, testnet3: 18332, testnet4: 48332, "
-                "signet: 38332, regtest: 18443)",
+                "Connect to JSON-RPC on <port> (default: " + DefaultPortsText(true) + ")",
                 ARG_NETWORK_ONLY);
     args.AddArg("-rpcuser=<user>", "Username for JSON-RPC connections");
     args.AddArg("-rpcpassword=<pw>", "Password for JSON-RPC connections (default: the cookie file)");

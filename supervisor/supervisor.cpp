@@ -1155,8 +1155,8 @@ void AddArgs(ArgsManager& args)
 {
     AddCommonArgs(args);
     args.AddArg("-daemon", "Run in the background (not yet: use systemd or &)", ARG_COMMAND_LINE_ONLY);
-    args.AddArg("-port=<port>", "Listen for peers on <port> (default: 8333, testnet3: 18333, testnet4: 48333, "
-                                "signet: 38333, regtest: 18444)", ARG_NETWORK_ONLY);
+    args.AddArg("-port=<port>", "Listen for peers on <port> (default: " + DefaultPortsText(false) + ")",
+                ARG_NETWORK_ONLY);
     args.AddArg("-listen", "Accept connections from outside (default: 1 if no -connect)", ARG_NETWORK_ONLY);
     args.AddArg("-bind=<addr>[:<port>]", "Bind to this address to listen for peers (repeatable; default: 0.0.0.0 "
                                          "and ::)", ARG_NETWORK_ONLY);

@@ -72,8 +72,7 @@ void AddArgs(ArgsManager& args)
     args.AddArg("-rpcbind=<addr>[:port]",
                 "Bind to given address to listen for JSON-RPC connections (default: 127.0.0.1)", ARG_NETWORK_ONLY);
     args.AddArg("-rpcport=<port>",
-                "Listen for JSON-RPC connections on <port> (default: 8332, testnet3: 18332, testnet4: "
-                "48332, signet: 38332, regtest: 18443)",
+                "Listen for JSON-RPC connections on <port> (default: " + DefaultPortsText(true) + ")",
                 ARG_NETWORK_ONLY);
     args.AddArg("-rpcuser=<user>", "Username for JSON-RPC connections");
     args.AddArg("-rpcpassword=<pw>", "Password for JSON-RPC connections (without it, a cookie file is used)");
