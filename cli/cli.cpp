@@ -160,8 +160,7 @@ void AddArgs(ArgsManager& args)
     args.AddArg("-timeout=<ms>", "How long to wait for orreryd with -supervisor (default: 3000)");
     args.AddArg("-rpcconnect=<ip>", "Send commands to the gui-bridge running on <ip> (default: 127.0.0.1)",
                 ARG_NETWORK_ONLY);
-    args.AddArg("-rpcport=<port>",
-                "Connect to JSON-RPC on <port> (default: " + DefaultPortsText(true) + ")",
+    args.AddArg("-rpcport=<port>", "Connect to JSON-RPC on <port> (default: " + DefaultPortsText(true) + ")",
                 ARG_NETWORK_ONLY);
     args.AddArg("-rpcuser=<user>", "Username for JSON-RPC connections");
     args.AddArg("-rpcpassword=<pw>", "Password for JSON-RPC connections (default: the cookie file)");

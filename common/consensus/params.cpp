@@ -258,8 +258,9 @@ std::string DefaultPortsText(bool rpc)
         const ChainParams& params = GetChainParams(chain);
         return std::to_string(rpc ? params.rpc_port : params.default_port);
     };
-    return port(ChainType::MAIN) + ", testnet3: " + port(ChainType::TESTNET) + ", testnet4: " +
-           port(ChainType::TESTNET4) + ", signet: " + port(ChainType::SIGNET) + ", regtest: " + port(ChainType::REGTEST);
+    return port(ChainType::MAIN) + ", testnet3: " + port(ChainType::TESTNET) +
+           ", testnet4: " + port(ChainType::TESTNET4) + ", signet: " + port(ChainType::SIGNET) +
+           ", regtest: " + port(ChainType::REGTEST);
 }
 
 std::string ChainTypeToString(ChainType chain)

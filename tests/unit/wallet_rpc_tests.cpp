@@ -7,7 +7,6 @@
 
 #include <doctest/doctest.h>
 
-
 using namespace orrery;
 using orrery::rpc::Json;
 
