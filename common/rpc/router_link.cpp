@@ -4,6 +4,8 @@
 #include <common/interfaces/rpc_ipc.h>
 #include <common/util/logging.h>
 
+#include <algorithm>
+
 namespace orrery::rpc {
 
 interfaces::RpcTableInfo DescribeTable(const std::string& service, const Table& table)
@@ -31,10 +33,24 @@ std::string TableHost::call(std::string method, std::string params, std::optiona
     return result.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
+namespace {
+
+//! Stop waits for a Connect in progress: keep each attempt short (ZeroMQ retries within it anyway).
+ipc::Options WithShortConnect(ipc::Options options)
+{
+    options.connect_timeout = std::min(options.connect_timeout, std::chrono::milliseconds(500));
+    return options;
+}
+
+//! A bridge that answered but refused the table (-disablewallet, a clash) is asked again only now and then.
+constexpr auto REFUSED_RETRY = std::chrono::seconds(10);
+
+} // namespace
+
 RouterLink::RouterLink(std::string service, std::shared_ptr<const Table> table, std::string endpoint,
                        ipc::Options options)
     : m_service(std::move(service)), m_endpoint(std::move(endpoint)), m_info(DescribeTable(m_service, *table)),
-      m_host(std::make_shared<TableHost>(std::move(table))), m_client(std::move(options))
+      m_host(std::make_shared<TableHost>(std::move(table))), m_client(WithShortConnect(std::move(options)))
 {
     // Only the bridge routes calls here: the role that runs the HTTP server and checks its credentials.
     m_client.Serve<interfaces::RpcHost>(m_host, {"gui-bridge"});
@@ -78,6 +94,7 @@ void RouterLink::Run(std::chrono::milliseconds retry)
     std::shared_ptr<ipc::Connection> connection;
     std::string last_failure;
     for (;;) {
+        auto wait = retry;
         try {
             if (!connection) connection = m_client.Connect(m_endpoint);
             auto router = ipc::MakeProxy<interfaces::RpcRouter>(connection);
@@ -87,15 +104,19 @@ void RouterLink::Run(std::chrono::milliseconds retry)
             LogPrintf("RPC methods of the {} ({}) offered to the gui-bridge at {}", m_service, m_info.methods.size(),
                       m_endpoint);
             return; // from here the IPC client renews the registration after each reconnection
-        } catch (const std::exception& e) {
+        } catch (const ipc::Error& e) {
             if (e.what() != last_failure) {
                 LogPrintf("Waiting for the gui-bridge at {} to offer the {}'s RPC methods ({})", m_endpoint, m_service,
                           e.what());
                 last_failure = e.what();
             }
+            if (connection && e.code() != ipc::ErrorCode::DISCONNECTED) wait = REFUSED_RETRY;
+        } catch (const std::exception& e) {
+            LogPrintf("Cannot offer the {}'s RPC methods to the gui-bridge at {}: {}", m_service, m_endpoint, e.what());
+            wait = REFUSED_RETRY;
         }
         std::unique_lock lock(m_mutex);
-        if (m_cv.wait_for(lock, retry, [&] { return m_stopping; })) return;
+        if (m_cv.wait_for(lock, wait, [&] { return m_stopping; })) return;
     }
 }
 

@@ -182,3 +182,36 @@ TEST_CASE("stop without orreryd stops the bridge and answers after bitcoind's op
     CHECK(b.stopped);
     CHECK(b.Error("stop", {"soon"}).first == RPC_TYPE_ERROR);
 }
+
+TEST_CASE("a restarted bridge gets every table again without the services doing anything")
+{
+    test::TempDir dir("orrery_router");
+    const std::string endpoint = dir.Endpoint("rpc-router.sock");
+    ipc::Options options;
+    options.role = "node";
+    options.interfaces = {"rpcRouter"};
+    options.connect_timeout = 500ms;
+    auto serve = [&](std::shared_ptr<Router> router) {
+        auto server = std::make_unique<ipc::Server>(Bridge::ServerOptions());
+        server->Serve<interfaces::RpcRouter>(router, {"node", "wallet"});
+        server->Bind(endpoint);
+        return server;
+    };
+    RouterOptions awaiting_node;
+    awaiting_node.awaited = {"node"};
+    auto first = std::make_shared<Router>(awaiting_node);
+    auto server = serve(first);
+    RouterLink node("node", ServiceTable("node"), endpoint, options);
+    node.Start(10ms);
+    REQUIRE(WaitUntil([&] { return !first->InWarmup(); }));
+    server->Stop();
+    server.reset();
+    std::filesystem::remove(endpoint.substr(6));
+    auto second = std::make_shared<Router>(awaiting_node);
+    server = serve(second);
+    // The node's IPC client reconnects by itself and renews its registration with the new bridge.
+    REQUIRE(WaitUntil([&] { return !second->InWarmup(); }));
+    CHECK(second->Execute("getblockcount", Json::array(), std::nullopt) == 7);
+    node.Stop();
+    server->Stop();
+}
