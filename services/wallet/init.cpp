@@ -19,6 +19,10 @@ void AddArgs(ArgsManager& args)
                 ARG_NETWORK_ONLY);
     args.AddArg("-walletdir=<dir>", "Folder of the wallets (default: <net>/wallets)", ARG_NETWORK_ONLY);
     args.AddArg("-disablewallet", "Do not run the wallet (orreryd then does not start orrery-wallet)");
+    args.AddArg("-rpcrouterconnect=<endpoint>",
+                "Where orrery-gui-bridge serves RpcRouter, to offer the wallet's RPC methods (default: "
+                "ipc://<net>/run/rpc-router.sock)",
+                ARG_NETWORK_ONLY);
 }
 
 std::filesystem::path GetWalletDir(const ArgsManager& args)
@@ -71,6 +75,19 @@ WalletDirLock::WalletDirLock(const std::filesystem::path& wallet_dir)
 WalletDirLock::~WalletDirLock()
 {
     if (m_fd >= 0) ::close(m_fd);
+}
+
+std::string GetRpcRouterEndpoint(const ArgsManager& args)
+{
+    return args.GetArg("rpcrouterconnect", DefaultEndpoint(args, "rpc-router"));
+}
+
+ipc::Options RpcRouterClientOptions(const ArgsManager& args)
+{
+    ipc::Options options = NodeClientOptions(args);
+    options.interfaces = {"rpcRouter"};
+    options.server_role = "gui-bridge";
+    return options;
 }
 
 } // namespace orrery::wallet
