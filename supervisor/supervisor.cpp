@@ -12,10 +12,10 @@
 #include <common/handoff/handoff.h>
 #include <common/interfaces/node_ipc.h>
 #include <common/interfaces/roles.h>
-#include <common/interfaces/rpc_error.h>
 #include <common/interfaces/supervisor_ipc.h>
 #include <common/ipc/endpoint.h>
 #include <common/util/fs.h>
+#include <common/rpc/protocol.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
 #include <common/util/net_permissions.h>
@@ -71,15 +71,6 @@ constexpr std::string_view AGENT_ROLE = "p2p-agent";
 constexpr int64_t DEFAULT_AGENT_SPARES = 2;
 constexpr int64_t MAX_AGENT_SPARES = 16;
 constexpr std::string_view STOP_ORDER[] = {"gui-bridge", "wallet", "p2p-agent", "node"};
-
-uint16_t DefaultP2PPort(const std::string& chain)
-{
-    if (chain == "test") return 18333;
-    if (chain == "testnet4") return 48333;
-    if (chain == "signet") return 38333;
-    if (chain == "regtest") return 18444;
-    return 8333;
-}
 
 //! An fd that closes itself unless someone takes it.
 struct OwnedFd {
@@ -341,7 +332,7 @@ std::string Constellation::Setup()
     // P2P: -listen defaults to on; bitcoind's parameter interactions (applied at start-up) turn
     // it off for -connect and back on for -bind or -whitebind.
     if (m_args.GetBoolArg("listen", true)) {
-        auto port = static_cast<uint16_t>(m_args.GetIntArg("port", DefaultP2PPort(m_args.GetChain())));
+        auto port = static_cast<uint16_t>(m_args.GetIntArg("port", GetChainParams(m_args.GetChain()).default_port));
         std::vector<std::string> binds = m_args.GetArgs("bind");
         std::vector<std::string> whitebinds;
         for (const std::string& whitebind : m_args.GetArgs("whitebind")) {
@@ -400,11 +391,11 @@ auto Constellation::Call(F work) -> std::invoke_result_t<F>
     using Result = std::invoke_result_t<F>;
     auto task = std::make_shared<std::packaged_task<Result()>>(std::move(work));
     auto future = task->get_future();
-    if (!Post([task] { (*task)(); })) throw interfaces::RpcError(interfaces::RPC_MISC_ERROR, "orreryd is stopping");
+    if (!Post([task] { (*task)(); })) throw rpc::RpcException(rpc::RPC_MISC_ERROR, "orreryd is stopping");
     try {
         return future.get();
     } catch (const std::future_error&) { // the loop ended with the call still queued
-        throw interfaces::RpcError(interfaces::RPC_MISC_ERROR, "orreryd is stopping");
+        throw rpc::RpcException(rpc::RPC_MISC_ERROR, "orreryd is stopping");
     }
 }
 
@@ -485,14 +476,14 @@ void Constellation::Restart(const std::string& role)
     Call([&] {
         Service* service = FindService(role);
         if (!service) {
-            throw interfaces::RpcError(interfaces::RPC_INVALID_PARAMETER,
-                                       "Unknown service '" + role + "'; restart takes node, wallet or gui-bridge");
+            throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
+                                    "Unknown service '" + role + "'; restart takes node, wallet or gui-bridge");
         }
-        if (m_stopping) throw interfaces::RpcError(interfaces::RPC_MISC_ERROR, "orreryd is stopping");
-        if (!service->binary) throw interfaces::RpcError(interfaces::RPC_MISC_ERROR, role + " is not run by orreryd");
+        if (m_stopping) throw rpc::RpcException(rpc::RPC_MISC_ERROR, "orreryd is stopping");
+        if (!service->binary) throw rpc::RpcException(rpc::RPC_MISC_ERROR, role + " is not run by orreryd");
         LogPrintf("Restart of {} requested", role);
         if (service->pid == 0) {
-            if (!service->restart_at) throw interfaces::RpcError(interfaces::RPC_MISC_ERROR, role + " has not started yet");
+            if (!service->restart_at) throw rpc::RpcException(rpc::RPC_MISC_ERROR, role + " has not started yet");
             service->restart_at = Clock::now(); // already waiting for a restart: now
             return;
         }
@@ -504,10 +495,10 @@ void Constellation::Restart(const std::string& role)
 void Constellation::OpenConnection(const std::string& address, int64_t peer_id, const std::string& connection_type)
 {
     Call([&] {
-        if (m_stopping) throw interfaces::RpcError(interfaces::RPC_MISC_ERROR, "orreryd is stopping");
-        if (!m_agent_binary) throw interfaces::RpcError(interfaces::RPC_MISC_ERROR, "orrery-p2p-agent is not built");
+        if (m_stopping) throw rpc::RpcException(rpc::RPC_MISC_ERROR, "orreryd is stopping");
+        if (!m_agent_binary) throw rpc::RpcException(rpc::RPC_MISC_ERROR, "orrery-p2p-agent is not built");
         if (address.empty() || address.find('\0') != std::string::npos) {
-            throw interfaces::RpcError(interfaces::RPC_INVALID_PARAMETER, "Invalid address '" + address + "'");
+            throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Invalid address '" + address + "'");
         }
         std::vector<std::string> argv{"orrery-p2p-agent", fmt::format("-peerid={}", peer_id), "-connect=" + address,
                                       "-connectiontype=" + connection_type};
@@ -566,13 +557,13 @@ std::vector<std::string> Constellation::ServiceArgv(const Service& service) cons
     } else if (service.role == "wallet") {
         argv.push_back("-ipcconnect=" + DefaultEndpoint(m_args, "node"));
     } else if (service.role == "gui-bridge") {
-        argv.push_back("-ipcconnect=" + DefaultEndpoint(m_args, "node"));
         argv.push_back("-supervisorconnect=" + m_supervisor_endpoint);
-        if (m_args.GetBoolArg("disablewallet", false)) {
-            argv.push_back("-disablewallet");
-        } else {
-            argv.push_back("-walletconnect=" + DefaultEndpoint(m_args, "wallet"));
-        }
+        argv.push_back("-rpcrouterbind=" + DefaultEndpoint(m_args, "rpc-router"));
+        if (m_args.GetBoolArg("disablewallet", false)) argv.push_back("-disablewallet");
+    }
+    // The node and the wallet register their RPC methods with the bridge.
+    if (service.role == "node" || service.role == "wallet") {
+        argv.push_back("-rpcrouterconnect=" + DefaultEndpoint(m_args, "rpc-router"));
     }
     return argv;
 }

@@ -1,5 +1,7 @@
 // orrery-gui-bridge's start-up, request routing and shutdown; see bridge.h.
 //
+// The node and the wallet register their RPC methods on the bridge's IPC
+// endpoint (RpcRouter, see router.h); each call goes to its owner.
 // Routing as bitcoind's httprpc.cpp: "/" and "/wallet/<name>" are JSON-RPC,
 // anything else is 404; only POST is served (405); a request without
 // credentials gets 401 at once, one with wrong credentials after 250 ms.
@@ -8,11 +10,15 @@
 #include <services/gui-bridge/auth.h>
 #include <services/gui-bridge/backends.h>
 #include <services/gui-bridge/http_server.h>
-#include <services/gui-bridge/json_rpc.h>
-#include <services/gui-bridge/methods.h>
+#include <services/gui-bridge/router.h>
 
+#include <common/consensus/params.h>
+#include <common/interfaces/roles.h>
+#include <common/interfaces/rpc_ipc.h>
 #include <common/ipc/endpoint.h>
 #include <common/service/service.h>
+#include <common/rpc/json_rpc.h>
+#include <common/util/host_port.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
 #include <common/util/options.h>
@@ -66,8 +72,10 @@ std::filesystem::path CookiePath(const ArgsManager& args)
 void AddArgs(ArgsManager& args)
 {
     AddOptions(args, PROCESS_GUI_BRIDGE);
-    args.AddArg("-walletconnect=<endpoint>", "Where orrery-wallet serves (default: run/wallet.sock)");
     args.AddArg("-supervisorconnect=<endpoint>", "Where orreryd serves (default: run/supervisor.sock)");
+    args.AddArg("-rpcrouterbind=<endpoint>",
+                "Where the node and the wallet register their RPC methods (default: ipc://<net>/run/rpc-router.sock)",
+                ARG_NETWORK_ONLY);
 }
 
 int Run(const ArgsManager& args)
@@ -99,41 +107,38 @@ int Run(const ArgsManager& args)
         }
     }
 
-    // --- backends and methods
-    rpc::Backend node("node", args.GetArg("ipcconnect", DefaultEndpoint(args, "node")),
-                      BackendOptions(args, {"node"}, "node"));
-    std::unique_ptr<rpc::Backend> wallet;
-    if (!args.GetBoolArg("disablewallet", false)) {
-        wallet = std::make_unique<rpc::Backend>("wallet", args.GetArg("walletconnect", DefaultEndpoint(args, "wallet")),
-                                                BackendOptions(args, {"wallet", "walletLoader"}, "wallet"));
-    }
+    // --- the router the services register with
     rpc::Backend supervisor("orreryd", args.GetArg("supervisorconnect", DefaultEndpoint(args, "supervisor")),
                             BackendOptions(args, {"supervisor"}, "orreryd"));
-    rpc::MethodContext context;
-    context.node = &node;
-    context.wallet = wallet.get();
-    context.supervisor = &supervisor;
-    context.started = started;
-    context.stop_self = [] { ::kill(::getpid(), SIGTERM); }; // the signal loop below stops us cleanly
-    rpc::Table table;
-    rpc::RegisterMethods(table, context);
-    table.SetCallObserver(
+    rpc::RouterOptions router_options;
+    if (args.GetBoolArg("disablewallet", false)) {
+        router_options.awaited = {"node"};
+        router_options.refused = {"wallet"};
+    }
+    router_options.started = started;
+    router_options.supervisor = &supervisor;
+    router_options.stop_self = [] { ::kill(::getpid(), SIGTERM); }; // the signal loop below stops us cleanly
+    auto router = std::make_shared<rpc::Router>(router_options);
+    router->SetCallObserver(
         [](const std::string& method) { LogDebug(LogCategory::RPC, "ThreadRPCServer method={}", method); });
+    rpc::Executor execute = [&router](const std::string& method, const rpc::Json& params,
+                                      const std::optional<std::string>& wallet) {
+        return router->Execute(method, params, wallet);
+    };
 
     // --- HTTP
     http::ServerOptions options;
-    auto port = static_cast<uint16_t>(args.GetIntArg("rpcport", DefaultRpcPort(args.GetChain())));
+    auto port = static_cast<uint16_t>(args.GetIntArg("rpcport", GetChainParams(args.GetChain()).rpc_port));
     std::vector<std::string> binds = args.GetArgs("rpcbind");
     if (binds.empty()) binds.push_back("127.0.0.1");
     for (const auto& bind : binds) {
-        std::string host;
-        uint16_t bind_port = port;
-        if (!http::SplitHostPort(bind, host, bind_port)) {
+        auto address = ParseHostPort(bind, port);
+        if (!address) {
             std::fprintf(stderr, "Error: Invalid -rpcbind address '%s'\n", bind.c_str());
             if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
             return 1;
         }
-        options.binds.emplace_back(host, bind_port);
+        options.binds.emplace_back(address->host, address->port);
     }
     options.threads = static_cast<size_t>(std::max<int64_t>(1, args.GetIntArg("rpcthreads", 4)));
     options.work_queue = static_cast<size_t>(std::max<int64_t>(1, args.GetIntArg("rpcworkqueue", 16)));
@@ -159,7 +164,7 @@ int Run(const ArgsManager& args)
             return Unauthorized();
         }
         LogDebug(LogCategory::RPC, "Received a POST request for {} from {} user={}", request.target, peer, user);
-        rpc::Reply reply = rpc::HandleBody(table, request.body, wallet_name);
+        rpc::Reply reply = rpc::HandleBody(execute, request.body, wallet_name);
         http::Response response = Plain(reply.status, std::move(reply.body));
         if (reply.status != 204) response.headers.emplace_back("Content-Type", "application/json");
         return response;
@@ -175,26 +180,52 @@ int Run(const ArgsManager& args)
     }
     for (const auto& address : server.BoundAddresses()) LogPrintf("Binding RPC on address {}", address);
 
-    node.Start();
-    if (wallet) wallet->Start();
     supervisor.Start();
 
-    // Readiness for orreryd: an endpoint that answers hello once RPC is up.
+    // The services register their RPC methods on -rpcrouterbind from the start; -ipcbind (the
+    // process's own endpoint) answers hello once RPC has left warm-up: orreryd's sign that the
+    // constellation is up.
+    ipc::Options ipc_options;
     try {
-        process.Bind();
+        ipc_options = process.IpcOptions();
     } catch (const std::exception& e) {
         server.Stop();
         if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
         return process.Fail(e.what());
     }
-    LogPrintf("gui-bridge ready: JSON-RPC on {}, endpoint {}", server.BoundAddresses().front(), process.Endpoint());
+    ipc::Server router_server(ipc_options);
+    router_server.Serve<interfaces::RpcRouter>(router, interfaces::RPC_ROUTER_CALLERS);
+    std::string router_endpoint = args.GetArg("rpcrouterbind", DefaultEndpoint(args, "rpc-router"));
+    if (router_endpoint.starts_with("ipc://")) std::filesystem::remove(router_endpoint.substr(6)); // a dead run's
+    process.MakeServer(ipc_options);
+    try {
+        router_server.Bind(router_endpoint);
+    } catch (const std::exception& e) {
+        server.Stop();
+        if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
+        return process.Fail(e.what());
+    }
+    LogPrintf("gui-bridge ready: JSON-RPC on {}, RPC router on {}", server.BoundAddresses().front(),
+              router_server.Endpoint());
+    std::thread readiness([&] {
+        if (!router->WaitUntilWarm()) return;
+        try {
+            process.Bind();
+            LogPrintf("RPC serving normally; endpoint {}", process.Endpoint());
+        } catch (const std::exception& e) {
+            LogPrintf("Error: {}", e.what());
+            ::kill(::getpid(), SIGTERM);
+        }
+    });
 
     process.WaitForShutdown();
+    router->CancelWait();
+    readiness.join();
     server.Stop();
     process.Stop();
+    router_server.Stop();
+    if (router_endpoint.starts_with("ipc://")) std::filesystem::remove(router_endpoint.substr(6));
     supervisor.Stop();
-    if (wallet) wallet->Stop();
-    node.Stop();
     if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
     LogPrintf("Shutdown done");
     return 0;

@@ -2,9 +2,13 @@
 #include <services/wallet/init.h>
 
 #include <services/wallet/node_link.h>
+#include <services/wallet/rpc/wallet.h>
 #include <services/wallet/wallet_service.h>
 
+#include <common/interfaces/roles.h>
+#include <common/interfaces/rpc_ipc.h>
 #include <common/interfaces/wallet_ipc.h>
+#include <common/rpc/router_link.h>
 #include <common/service/service.h>
 #include <common/util/fs.h>
 #include <common/util/init.h>
@@ -25,6 +29,10 @@ namespace orrery::wallet {
 void AddArgs(ArgsManager& args)
 {
     AddOptions(args, PROCESS_WALLET);
+    args.AddArg("-rpcrouterconnect=<endpoint>",
+                "Where orrery-gui-bridge serves RpcRouter, to offer the wallet's RPC methods (default: "
+                "ipc://<net>/run/rpc-router.sock)",
+                ARG_NETWORK_ONLY);
 }
 
 std::filesystem::path GetWalletDir(const ArgsManager& args)
@@ -79,6 +87,19 @@ WalletDirLock::~WalletDirLock()
     if (m_fd >= 0) ::close(m_fd);
 }
 
+std::string GetRpcRouterEndpoint(const ArgsManager& args)
+{
+    return args.GetArg("rpcrouterconnect", DefaultEndpoint(args, "rpc-router"));
+}
+
+ipc::Options RpcRouterClientOptions(const ArgsManager& args)
+{
+    ipc::Options options = NodeClientOptions(args);
+    options.interfaces = {"rpcRouter"};
+    options.server_role = "gui-bridge";
+    return options;
+}
+
 int Run(const ArgsManager& args)
 {
     ServiceProcess process(args, "wallet"); // before the IPC threads start: they inherit its signal mask
@@ -93,9 +114,11 @@ int Run(const ArgsManager& args)
     } catch (const std::exception& e) {
         return process.Fail(e.what());
     }
+    auto table = MakeRpcTable(*service);
     try {
         process.Server().Serve<interfaces::WalletLoader>(service, WALLET_CALLER_ROLES);
-        process.Server().Serve<interfaces::Wallet>(service, WALLET_CALLER_ROLES);
+        process.Server().Serve<interfaces::RpcHost>(std::make_shared<rpc::TableHost>(table),
+                                                    interfaces::RPC_HOST_CALLERS);
         process.Bind();
     } catch (const std::exception& e) {
         return process.Fail(e.what());
@@ -111,8 +134,11 @@ int Run(const ArgsManager& args)
         },
         [](const std::string&) { ::kill(::getpid(), SIGTERM); }); // a node of another network: stop, exit 1
     node.Start();
+    rpc::RouterLink router("wallet", table, GetRpcRouterEndpoint(args), RpcRouterClientOptions(args));
+    router.Start();
 
     process.WaitForShutdown();
+    router.Stop();
     node.Stop();
     process.Stop();
     service->CloseAll();
