@@ -16,8 +16,8 @@
 #include <common/interfaces/roles.h>
 #include <common/interfaces/rpc_ipc.h>
 #include <common/ipc/endpoint.h>
-#include <common/service/service.h>
 #include <common/rpc/json_rpc.h>
+#include <common/service/service.h>
 #include <common/util/host_port.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>

@@ -9,9 +9,9 @@
 #include <common/interfaces/roles.h>
 #include <common/interfaces/supervisor_ipc.h>
 #include <common/ipc/endpoint.h>
-#include <common/service/service.h>
 #include <common/rpc/protocol.h>
 #include <common/rpc/router_link.h>
+#include <common/service/service.h>
 #include <common/util/host_port.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
