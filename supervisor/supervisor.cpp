@@ -11,6 +11,7 @@
 #include <common/consensus/params.h>
 #include <common/handoff/handoff.h>
 #include <common/interfaces/node_ipc.h>
+#include <common/interfaces/process_table_ipc.h>
 #include <common/interfaces/roles.h>
 #include <common/interfaces/rpc_error.h>
 #include <common/interfaces/supervisor_ipc.h>
@@ -68,7 +69,7 @@ constexpr int64_t DEFAULT_AGENT_SPARES = 2;
 constexpr int64_t MAX_AGENT_SPARES = 16;
 //! After a hand-off the replacement spare waits this long: its fork and exec would
 //! otherwise compete with the peer just handed over, whose registration asks
-//! orreryd who the agent is (Supervisor.identifyProcess) while orreryd forks.
+//! orreryd who the agent is (ProcessTable.identifyProcess) while orreryd forks.
 constexpr auto SPARE_REPLACEMENT_DELAY = std::chrono::milliseconds{20};
 constexpr std::string_view STOP_ORDER[] = {"gui-bridge", "wallet", "p2p-agent", "node"};
 
@@ -607,6 +608,7 @@ std::vector<std::string> Constellation::ServiceArgv(const Service& service) cons
         argv.push_back("-supervisorconnect=" + m_supervisor_endpoint);
     } else if (service.role == "wallet") {
         argv.push_back("-ipcconnect=" + DefaultEndpoint(m_args, "node"));
+        argv.push_back("-supervisorconnect=" + m_supervisor_endpoint);
     } else if (service.role == "gui-bridge") {
         argv.push_back("-ipcconnect=" + DefaultEndpoint(m_args, "node"));
         argv.push_back("-supervisorconnect=" + m_supervisor_endpoint);
@@ -1182,6 +1184,17 @@ public:
     {
         m_constellation.OpenConnection(address, peer_id, connection_type);
     }
+
+
+private:
+    Constellation& m_constellation;
+};
+
+//! Who orreryd started a pid as, for the services' checks of their ipc:// callers.
+class ProcessTableImpl final : public interfaces::ProcessTable
+{
+public:
+    explicit ProcessTableImpl(Constellation& constellation) : m_constellation(constellation) {}
     interfaces::ProcessIdentity identifyProcess(int64_t pid) override { return m_constellation.IdentifyProcess(pid); }
 
 private:
@@ -1290,6 +1303,8 @@ int Run(const ArgsManager& args, const std::vector<std::string>& command_line)
         ipc::Server server(options);
         server.Serve<interfaces::Supervisor>(std::make_shared<SupervisorImpl>(constellation),
                                              interfaces::SUPERVISOR_CALLERS);
+        server.Serve<interfaces::ProcessTable>(std::make_shared<ProcessTableImpl>(constellation),
+                                               interfaces::PROCESS_TABLE_CALLERS);
         try {
             server.Bind(endpoint);
         } catch (const std::exception& e) {

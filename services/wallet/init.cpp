@@ -18,6 +18,10 @@ void AddArgs(ArgsManager& args)
     args.AddArg("-wallet=<name>", "Load the wallet <name> at start-up (repeatable); it must exist in -walletdir",
                 ARG_NETWORK_ONLY);
     args.AddArg("-walletdir=<dir>", "Folder of the wallets (default: <net>/wallets)", ARG_NETWORK_ONLY);
+    args.AddArg("-supervisorconnect=<endpoint>",
+                "Where orreryd serves, to check that a process it started calls as what it was started as (given "
+                "by orreryd; by hand, callers are checked by uid, see -ipcallow)",
+                ARG_NETWORK_ONLY);
     args.AddArg("-disablewallet", "Do not run the wallet (orreryd then does not start orrery-wallet)");
 }
 

@@ -6,6 +6,7 @@
 #include <services/wallet/node_link.h>
 #include <services/wallet/wallet_service.h>
 
+#include <common/interfaces/process_lookup.h>
 #include <common/interfaces/wallet_ipc.h>
 #include <common/ipc/endpoint.h>
 #include <common/util/init.h>
@@ -55,6 +56,11 @@ int main(int argc, char* argv[])
     options.keys_dir = args.GetDataDirNet() / "keys";
     options.max_message_size = static_cast<size_t>(args.GetIntArg("ipcmaxmessagesize", ipc::DEFAULT_MAX_MESSAGE_SIZE));
     if (std::string error; !ipc::AddIpcAllow(options.roles, args.GetArgs("ipcallow"), error)) return Fail(error);
+    std::shared_ptr<interfaces::OrrerydProcesses> processes; // under orreryd: its callers are who it started
+    if (args.IsArgSet("supervisorconnect")) {
+        processes = std::make_shared<interfaces::OrrerydProcesses>(args.GetArg("supervisorconnect", ""), options);
+        options.roles.SetProcessLookup(processes->Lookup());
+    }
     ipc::Server server(options);
     server.Serve<interfaces::WalletLoader>(service, wallet::WALLET_CALLER_ROLES);
     server.Serve<interfaces::Wallet>(service, wallet::WALLET_CALLER_ROLES);
@@ -80,6 +86,7 @@ int main(int argc, char* argv[])
     WaitForShutdown(signals);
     node.Stop();
     server.Stop();
+    if (processes) processes->Stop();
     if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6));
     service->CloseAll();
     LogPrintf("Shutdown done");

@@ -6,6 +6,7 @@
 #include <common/interfaces/chain_ipc.h>
 #include <common/interfaces/node_ipc.h>
 #include <common/interfaces/peer_host_ipc.h>
+#include <common/interfaces/process_table_ipc.h>
 #include <common/interfaces/roles.h>
 #include <common/interfaces/supervisor_ipc.h>
 #include <common/interfaces/wallet_ipc.h>
@@ -134,12 +135,14 @@ TEST_CASE("each interface is named in the hello of, and served to, only the role
     Serve<interfaces::Wallet>(dispatcher, nullptr, interfaces::WALLET_CALLERS);
     Serve<interfaces::WalletLoader>(dispatcher, nullptr, interfaces::WALLET_CALLERS);
     Serve<interfaces::Supervisor>(dispatcher, nullptr, interfaces::SUPERVISOR_CALLERS);
+    Serve<interfaces::ProcessTable>(dispatcher, nullptr, interfaces::PROCESS_TABLE_CALLERS);
     using Names = std::vector<std::string>;
     CHECK(dispatcher.InterfacesFor("p2p-agent") == Names{"peerHost"});
-    CHECK(dispatcher.InterfacesFor("wallet") == Names{"chain"});
-    CHECK(dispatcher.InterfacesFor("gui-bridge") == Names{"node", "supervisor", "wallet", "walletLoader"});
+    CHECK(dispatcher.InterfacesFor("wallet") == Names{"chain", "processTable"});
+    CHECK(dispatcher.InterfacesFor("gui-bridge") ==
+          Names{"node", "processTable", "supervisor", "wallet", "walletLoader"});
     CHECK(dispatcher.InterfacesFor("orreryd") == Names{"node"});
-    CHECK(dispatcher.InterfacesFor("node") == Names{"supervisor"});
+    CHECK(dispatcher.InterfacesFor("node") == Names{"processTable", "supervisor"});
     CHECK(dispatcher.InterfacesFor("cli") == Names{"supervisor"});
     CHECK(dispatcher.InterfacesFor("stranger").empty());
     CHECK_FALSE(dispatcher.Allowed("node.setBan", "p2p-agent"));
