@@ -34,9 +34,15 @@ std::optional<Handoff> DecodeHandoff(std::span<const uint8_t> bytes)
     text.remove_prefix(MAGIC.size());
     const size_t id_end = text.find('\n');
     if (id_end == std::string_view::npos || id_end == 0) return std::nullopt;
+    // The peer id as EncodeHandoff writes it: decimal digits, no sign, no leading zero (one form
+    // only, so "-0" or "007" never stand for a peer).
+    const std::string_view id = text.substr(0, id_end);
+    if ((id.size() > 1 && id[0] == '0') || id.find_first_not_of("0123456789") != std::string_view::npos) {
+        return std::nullopt;
+    }
     Handoff handoff;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + id_end, handoff.peer_id);
-    if (ec != std::errc{} || end != text.data() + id_end || handoff.peer_id < 0) return std::nullopt;
+    auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), handoff.peer_id);
+    if (ec != std::errc{} || end != id.data() + id.size()) return std::nullopt;
     text.remove_prefix(id_end + 1);
     if (text.size() < 2 || text.back() != '\n') return std::nullopt;
     text.remove_suffix(1);

@@ -388,6 +388,9 @@ std::optional<std::string> Base64Decode(std::string_view text)
             if (index == std::string_view::npos) return std::nullopt;
             v = (v << 6) | static_cast<uint32_t>(index);
         }
+        // The bits a padded group leaves over must be zero, as bitcoind's DecodeBase64 requires:
+        // otherwise "Y9o=" and "Y9p=" would be the same bytes and the encoding not one-to-one.
+        if ((padding == 1 && (v & 0xff) != 0) || (padding == 2 && (v & 0xffff) != 0)) return std::nullopt;
         out += static_cast<char>((v >> 16) & 0xff);
         if (padding < 2) out += static_cast<char>((v >> 8) & 0xff);
         if (padding < 1) out += static_cast<char>(v & 0xff);

@@ -79,7 +79,8 @@ struct ClientResponse {
 std::optional<ClientResponse> ParseResponse(std::string_view buffer, bool at_eof, size_t max_body = 256u << 20);
 
 std::string Base64Encode(std::string_view data);
-//! Strict: padding required, no whitespace. nullopt on any invalid character.
+//! Strict, as bitcoind's DecodeBase64: padding required, no whitespace, the bits a padded group
+//! leaves over must be zero (one encoding per byte string). nullopt otherwise.
 std::optional<std::string> Base64Decode(std::string_view text);
 //! Decodes %XX escapes (not '+'); nullopt for a truncated or non-hex escape.
 std::optional<std::string> PercentDecode(std::string_view text);

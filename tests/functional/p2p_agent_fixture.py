@@ -1,106 +1,18 @@
-"""Helpers for the p2p-agent functional tests: an orreryd that listens for
-peers, and a peer written with python-bitcoinlib (an implementation of the
-protocol independent of Orrery's)."""
+"""A peer written with python-bitcoinlib (an implementation of the protocol
+independent of Orrery's), for the tests that connect to orreryd's P2P port."""
+import hashlib
 import io
-import signal
-import subprocess
 import socket
 import struct
 import time
-import hashlib
 
 import pytest
-
-from conftest import Orreryd, wait_for
 
 bitcoin = pytest.importorskip("bitcoin", reason="python3-bitcoinlib is not installed")
 from bitcoin import messages  # noqa: E402
 
 bitcoin.SelectParams("regtest")
 REGTEST_MAGIC = bytes.fromhex("fabfb5da")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_listening_orreryd(orreryd_factory, name="node0"):
-    """Starts orreryd with a P2P listener on a free port. Returns (daemon, None),
-    or (None, why) when orreryd cannot accept peers yet."""
-    daemon = orreryd_factory(name, ["-listen"])
-    # The shared fixture gives orreryd a free port on loopback; add them if it did not.
-    ports = [a.split("=", 1)[1] for a in daemon.args if a.startswith("-port=")]
-    if ports:
-        port = int(ports[-1])
-    else:
-        port = free_port()
-        daemon.args += [f"-port={port}", "-bind=127.0.0.1"]
-    daemon.process = subprocess.Popen(daemon.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if daemon.process.poll() is not None:
-            return None, f"orreryd cannot listen for peers yet: {daemon.process.stderr.read().strip()[:200]}"
-        # Ready when a whole handshake works: orreryd listens before its node is up.
-        try:
-            probe = Peer(port, timeout=2)
-            try:
-                probe.handshake()
-            finally:
-                probe.close()
-            daemon.p2p_port = port
-            print(f"orreryd accepts peers on 127.0.0.1:{port}")
-            return daemon, None
-        except (OSError, ConnectionError, AssertionError):
-            time.sleep(0.2)
-    daemon.stop()
-    return None, "orreryd started but nothing accepts connections on its -port"
-
-
-class AgentTestHost:
-    """orrery-p2p-agent-testhost: accepts TCP peers and spawns a real agent for
-    each, registered with a stand-in PeerHost. Used while orreryd cannot."""
-
-    def __init__(self, build, datadir, agent_args=()):
-        self.binary = build / "services" / "p2p-agent" / "orrery-p2p-agent-testhost"
-        self.agent = build / "services" / "p2p-agent" / "orrery-p2p-agent"
-        self.datadir = datadir
-        self.agent_args = agent_args
-        self.process = None
-
-    def available(self):
-        return self.binary.exists() and self.agent.exists()
-
-    def start(self):
-        self.stderr_path = self.datadir / "testhost.log"
-        self.stderr = open(self.stderr_path, "w")
-        args = [str(self.binary), f"-datadir={self.datadir}", f"-agent={self.agent}", "-port=0"]
-        args += [f"-agentarg={a}" for a in self.agent_args]
-        print("starting orrery-p2p-agent-testhost")
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr, text=True)
-        line = self.process.stdout.readline()
-        assert line.startswith("listening 127.0.0.1:"), line
-        self.p2p_port = int(line.rsplit(":", 1)[1])
-        return self
-
-    def log(self):
-        return self.stderr_path.read_text()
-
-    def wait_for_log(self, text, timeout=10.0):
-        wait_for(lambda: text in self.log(), timeout, f"'{text}' in the testhost log")
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self.process:
-            self.process.communicate()
-            self.stderr.close()
 
 
 class Peer:
@@ -187,4 +99,4 @@ def frame(command, payload, magic=REGTEST_MAGIC):
     return magic + command.ljust(12, b"\0") + struct.pack("<I", len(payload)) + checksum + payload
 
 
-__all__ = ["Peer", "AgentTestHost", "frame", "start_listening_orreryd", "wait_for", "messages", "Orreryd"]
+__all__ = ["Peer", "frame", "messages"]

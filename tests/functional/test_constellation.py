@@ -4,19 +4,15 @@ import os
 import re
 import signal
 import socket
-import stat
 import time
 
-import pytest
-
-from conftest import wait_for
-from constellation_fixture import constellation_factory, stand_in_binary, zombie_children  # noqa: F401
+from conftest import stand_in_binary, wait_for, zombie_children
 
 SERVICES = ["node", "wallet", "gui-bridge"]
 
 
-def test_status_lists_orreryd_and_the_services_with_their_pids(constellation_factory):
-    c = constellation_factory().start()
+def test_status_lists_orreryd_and_the_services_with_their_pids(node_factory):
+    c = node_factory.orreryd().start()
     status = [e for e in c.status() if e["role"] != "p2p-agent"]  # spares: see the spare tests
     print(status)
     assert [e["role"] for e in status] == ["orreryd"] + SERVICES
@@ -34,8 +30,8 @@ def test_status_lists_orreryd_and_the_services_with_their_pids(constellation_fac
         assert f"[{entry['role']}:{entry['pid']}]" in log
 
 
-def test_a_killed_node_is_restarted_with_a_new_pid(constellation_factory):
-    c = constellation_factory().start()
+def test_a_killed_node_is_restarted_with_a_new_pid(node_factory):
+    c = node_factory.orreryd().start()
     old = c.kill("node")
     started = time.monotonic()
 
@@ -59,10 +55,10 @@ def version_message(port):
     return version.to_bytes()
 
 
-def test_spare_agents_wait_ready_and_take_inbound_peers(constellation_factory):
+def test_spare_agents_wait_ready_and_take_inbound_peers(node_factory):
     """orreryd keeps -agentspares agents started ahead of need; a peer goes to a ready one, which
     becomes that peer's agent, and another spare takes its place. A spare that dies unused is replaced."""
-    c = constellation_factory(extra_args=["-agentspares=2", "-debug=net"]).start()
+    c = node_factory.orreryd(extra_args=["-agentspares=2", "-debug=net"]).start()
     spares = wait_for(lambda: (lambda s: s if len(s) == 2 and all(e["state"] == "spare" for e in s) else None)(
         c.spares()), 20, "two ready spares")
     for entry in spares:
@@ -90,9 +86,9 @@ def test_spare_agents_wait_ready_and_take_inbound_peers(constellation_factory):
         in c.log()
 
 
-def test_without_spares_each_peer_gets_a_fresh_agent(constellation_factory):
-    c = constellation_factory(extra_args=["-agentspares=0"]).start()
-    time.sleep(0.5)
+def test_without_spares_each_peer_gets_a_fresh_agent(node_factory):
+    c = node_factory.orreryd(extra_args=["-agentspares=0"]).start()
+    # orreryd starts its spares in the same step as it logs "All services started", which start() waited for.
     assert not c.spares()
     with socket.create_connection(("127.0.0.1", c.p2p_port)) as peer:
         peer.sendall(version_message(c.p2p_port))
@@ -102,12 +98,12 @@ def test_without_spares_each_peer_gets_a_fresh_agent(constellation_factory):
     assert not c.spares()
 
 
-def test_a_crash_loop_makes_orreryd_give_up_with_one_clear_line(constellation_factory):
-    c = constellation_factory(extra_args=["-restartintensity=2", "-restartperiod=60"],
+def test_a_crash_loop_makes_orreryd_give_up_with_one_clear_line(node_factory):
+    c = node_factory.orreryd(extra_args=["-restartintensity=2", "-restartperiod=60"],
                               binaries={"node": "/bin/false"})
     c.start(wait_all=False)
     assert c.process.wait(timeout=30) != 0
-    _, stderr = c.process.communicate()
+    stderr = c.stderr
     print(stderr)
     assert "Error: node failed 3 times within 60 s (last: node" in stderr
     assert "exited with status 1); giving up and stopping Orrery" in stderr
@@ -117,23 +113,23 @@ def test_a_crash_loop_makes_orreryd_give_up_with_one_clear_line(constellation_fa
     assert "Started wallet" not in log  # nothing starts after a node that never became ready
 
 
-def test_an_exec_failure_is_reported_not_hidden(constellation_factory, tmp_path):
+def test_an_exec_failure_is_reported_not_hidden(node_factory, tmp_path):
     broken = tmp_path / "broken-node"
     broken.write_text("#!/nonexistent/interpreter\n")
     broken.chmod(0o755)
-    c = constellation_factory(extra_args=["-restartintensity=0"], binaries={"node": str(broken)})
+    c = node_factory.orreryd(extra_args=["-restartintensity=0"], binaries={"node": str(broken)})
     c.start(wait_all=False)
     assert c.process.wait(timeout=30) == 1
-    _, stderr = c.process.communicate()
+    stderr = c.stderr
     assert f"cannot start {broken}: No such file or directory" in stderr
 
 
-def test_untagged_and_unfinished_output_of_a_child_is_tagged_and_kept_whole(constellation_factory, tmp_path):
+def test_untagged_and_unfinished_output_of_a_child_is_tagged_and_kept_whole(node_factory, tmp_path):
     chatty = tmp_path / "chatty"
     chatty.write_text("#!/bin/sh\necho \"plain line from a foreign program\"\nprintf 'no newline at the end'\n"
                       "exec sleep 600\n")
     chatty.chmod(0o755)
-    c = constellation_factory(binaries={"gui-bridge": str(chatty)}, extra_args=["-stoptimeout=2"])
+    c = node_factory.orreryd(binaries={"gui-bridge": str(chatty)}, extra_args=["-stoptimeout=2"])
     c.start(wait_all=False)
     c.wait_for_log("plain line from a foreign program")
     pid = c.pid("gui-bridge")
@@ -144,8 +140,8 @@ def test_untagged_and_unfinished_output_of_a_child_is_tagged_and_kept_whole(cons
     assert any(line.endswith(f"[gui-bridge:{pid}] no newline at the end") for line in lines)
 
 
-def test_sigterm_stops_gui_bridge_wallet_agents_node_in_that_order(constellation_factory):
-    c = constellation_factory().start()
+def test_sigterm_stops_gui_bridge_wallet_agents_node_in_that_order(node_factory):
+    c = node_factory.orreryd().start()
     peer = socket.create_connection(("127.0.0.1", c.p2p_port))
     try:
         wait_for(lambda: c.entries("p2p-agent"), 15, "an agent for the peer")
@@ -160,8 +156,8 @@ def test_sigterm_stops_gui_bridge_wallet_agents_node_in_that_order(constellation
     assert "Shutdown done" in log
 
 
-def test_sigkill_of_orreryd_leaves_no_process(constellation_factory):
-    c = constellation_factory().start()
+def test_sigkill_of_orreryd_leaves_no_process(node_factory):
+    c = node_factory.orreryd().start()
     peer = socket.create_connection(("127.0.0.1", c.p2p_port))
     try:
         wait_for(lambda: c.entries("p2p-agent"), 15, "an agent for the peer")
@@ -175,10 +171,11 @@ def test_sigkill_of_orreryd_leaves_no_process(constellation_factory):
         peer.close()
 
 
-def test_two_hundred_peers_come_and_go_without_zombies_or_fd_growth(constellation_factory):
+def test_two_hundred_peers_come_and_go_without_zombies_or_fd_growth(node_factory):
     # -debug=net: orreryd logs each connection the node refuses (limits), so every peer is accounted for.
-    c = constellation_factory(extra_args=["-debug=net"]).start()
-    time.sleep(0.5)
+    c = node_factory.orreryd(extra_args=["-debug=net"]).start()
+    # Counted once the two default spares are ready, so that their start-up is not taken for growth.
+    wait_for(lambda: [e["state"] for e in c.spares()] == ["spare", "spare"], 20, "two ready spares")
     before = c.fd_count()
     for batch in range(10):
         peers = [socket.create_connection(("127.0.0.1", c.p2p_port)) for _ in range(20)]
@@ -199,10 +196,10 @@ def test_two_hundred_peers_come_and_go_without_zombies_or_fd_growth(constellatio
     wait_for(lambda: c.fd_count() <= before, 10, f"orreryd's fd count back to {before}")
 
 
-def test_the_node_asks_orreryd_to_open_an_outbound_connection(constellation_factory):
+def test_the_node_asks_orreryd_to_open_an_outbound_connection(node_factory):
     listener = socket.create_server(("127.0.0.1", 0))
     address = "127.0.0.1:%d" % listener.getsockname()[1]
-    c = constellation_factory(binaries={"node": stand_in_binary(), "p2p-agent": stand_in_binary()},
+    c = node_factory.orreryd(binaries={"node": stand_in_binary(), "p2p-agent": stand_in_binary()},
                               env={"ORRERY_TEST_OUTBOUND": address})
     c.start()
     listener.settimeout(15)
@@ -217,9 +214,9 @@ def test_the_node_asks_orreryd_to_open_an_outbound_connection(constellation_fact
     assert f"p2p-agent {agents[0]['pid']} for peer 1000 ({address}) exited with status 0" in c.log()
 
 
-def test_restart_over_the_supervisor_interface_replaces_the_service(constellation_factory):
+def test_restart_over_the_supervisor_interface_replaces_the_service(node_factory):
     # The stand-in node calls Supervisor.restart for each role in ORRERY_TEST_RESTART.
-    c = constellation_factory(binaries={"node": stand_in_binary()}, env={"ORRERY_TEST_RESTART": "bogus,wallet"})
+    c = node_factory.orreryd(binaries={"node": stand_in_binary()}, env={"ORRERY_TEST_RESTART": "bogus,wallet"})
     c.start()
     c.wait_for_log("restart wallet done")
     assert "restart bogus failed: Unknown service 'bogus'; restart takes node, wallet or gui-bridge" in c.log()

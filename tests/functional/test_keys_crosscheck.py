@@ -2,8 +2,8 @@
 implementation: WIF keys, public keys, and P2PKH / P2SH / P2WPKH / P2WSH
 addresses, in both directions, on main and regtest.
 
-Drives the `keys_tool` executable built by common/keys/meson.build, found at
-$ORRERY_BUILD_DIR/common/keys/keys_tool. Run with /usr/bin/python3 -m pytest.
+Drives the `keys_tool` executable built by tests/tools/meson.build, found at
+$ORRERY_BUILD_DIR/tests/tools/keys_tool. Run with /usr/bin/python3 -m pytest.
 
 python-bitcoinlib 0.11's bitcoin.segwit_addr predates BIP350 (Bech32 only),
 so segwit addresses are compared for witness version 0 only.
@@ -43,9 +43,9 @@ def tool():
     build_dir = os.environ.get("ORRERY_BUILD_DIR")
     if not build_dir:
         pytest.skip("ORRERY_BUILD_DIR is unset: point it at a meson build directory with keys_tool built")
-    path = os.path.join(build_dir, "common", "keys", "keys_tool")
+    path = os.path.join(build_dir, "tests", "tools", "keys_tool")
     if not os.access(path, os.X_OK):
-        pytest.skip(f"{path} is missing: run `ninja -C {build_dir} common/keys/keys_tool`")
+        pytest.skip(f"{path} is missing: run `ninja -C {build_dir} tests/tools/keys_tool`")
 
     class Tool:
         def raw(self, *args):

@@ -1,85 +1,16 @@
 """orrery-node started by hand: datadir layout, the real genesis of each network,
 signals, one node per datadir, and asking orreryd for outbound connections."""
 import signal
-import socket
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from conftest import build_dir, wait_for
-from constellation_fixture import constellation_factory, real_binary  # noqa: F401
+from conftest import free_port, require_binaries, wait_for
 
 REGTEST_GENESIS = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class NodeProcess:
-    """One orrery-node in its own datadir."""
-
-    def __init__(self, datadir, chain_args=("-regtest",), net="regtest", extra_args=()):
-        self.datadir = Path(datadir)
-        self.net = self.datadir / net if net else self.datadir
-        self.args = [str(build_dir() / "services" / "node" / "orrery-node"), f"-datadir={datadir}", *chain_args,
-                     *extra_args]
-        self.process = None
-        self.stdout = self.stderr = ""
-
-    def start(self, wait=True):
-        print(f"starting orrery-node: {' '.join(self.args[1:])}")
-        self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        if wait:
-            self.wait_for_log("Node interface on")
-        return self
-
-    def log(self):
-        path = self.net / "debug.log"
-        return path.read_text() if path.exists() else ""
-
-    def wait_for_log(self, text, timeout=10.0):
-        wait_for(lambda: text in self.log() or self.process.poll() is not None, timeout, f"'{text}' in debug.log")
-        assert text in self.log(), f"orrery-node exited ({self.process.poll()}) before logging '{text}'"
-
-    def stop(self):
-        """SIGTERM, then the exit code (SIGKILL after 10 s)."""
-        if self.process is None:
-            return None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        out, err = self.process.communicate()
-        self.stdout += out
-        self.stderr += err
-        return self.process.returncode
-
-
-@pytest.fixture
-def node_factory(tmp_path):
-    started = []
-
-    def make(name="node0", **kwargs):
-        datadir = tmp_path / name
-        datadir.mkdir(exist_ok=True)
-        node = NodeProcess(datadir, **kwargs)
-        started.append(node)
-        return node
-
-    yield make
-    for node in started:
-        node.stop()
-
-
 def test_node_starts_on_the_regtest_genesis_and_stops_on_sigterm(node_factory):
-    node = node_factory().start()
+    node = node_factory.service("node").start()
     pid = node.process.pid
     print("the startup line names the real regtest genesis")
     assert f"Genesis {REGTEST_GENESIS} (regtest), tip height 0" in node.log()
@@ -97,7 +28,7 @@ def test_node_starts_on_the_regtest_genesis_and_stops_on_sigterm(node_factory):
 
 
 def test_sigint_stops_the_node_too(node_factory):
-    node = node_factory().start()
+    node = node_factory.service("node").start()
     node.process.send_signal(signal.SIGINT)
     assert node.process.wait(timeout=10) == 0
     assert "Shutdown requested (SIGINT)" in node.log()
@@ -110,16 +41,16 @@ def test_sigint_stops_the_node_too(node_factory):
     (("-chain=signet",), "signet", "00000008819873e925422c1ff0f99f7cc9bbb232af63a077a480a3633bee1ef6", "signet"),
 ])
 def test_each_network_starts_on_its_own_genesis(node_factory, chain_args, net, genesis, name):
-    node = node_factory(chain_args=chain_args, net=net).start()
+    node = node_factory.service("node", chain_args=chain_args, net=net).start()
     assert f"Genesis {genesis} ({name})" in node.log()
     assert (node.net / "blocks").is_dir()
     assert node.stop() == 0
 
 
 def test_a_second_node_on_the_same_datadir_is_refused(node_factory, tmp_path):
-    first = node_factory("shared").start()
-    second = node_factory("shared", extra_args=(f"-ipcbind=ipc://{tmp_path}/other.sock",))
-    result = subprocess.run(second.args, capture_output=True, text=True, timeout=10)
+    first = node_factory.service("node", "shared").start()
+    second = node_factory.service("node", "shared", extra_args=(f"-ipcbind=ipc://{tmp_path}/other.sock",))
+    result = second.run(timeout=10)
     assert result.returncode == 1
     assert "orrery-node is probably already running" in result.stderr
     print("the first node still serves")
@@ -129,14 +60,14 @@ def test_a_second_node_on_the_same_datadir_is_refused(node_factory, tmp_path):
 
 def test_ipcbind_moves_the_endpoint(node_factory, tmp_path):
     endpoint = f"ipc://{tmp_path}/elsewhere.sock"
-    node = node_factory(extra_args=(f"-ipcbind={endpoint}",)).start()
+    node = node_factory.service("node", extra_args=(f"-ipcbind={endpoint}",)).start()
     assert f"Node interface on {endpoint}" in node.log()
     assert (tmp_path / "elsewhere.sock").exists()
     assert not (node.net / "run" / "node.sock").exists()
 
 
 def test_under_orreryd_the_node_logs_to_stderr_only(node_factory):
-    node = node_factory(extra_args=("-nodebuglogfile", "-printtoconsole"))
+    node = node_factory.service("node", extra_args=("-nodebuglogfile", "-printtoconsole"))
     node.start(wait=False)
     wait_for(lambda: (node.net / "run" / "node.sock").exists(), what="node.sock")
     assert node.stop() == 0
@@ -147,30 +78,29 @@ def test_under_orreryd_the_node_logs_to_stderr_only(node_factory):
 
 def test_addnode_without_orreryd_is_logged_and_the_node_keeps_running(node_factory):
     target = f"127.0.0.1:{free_port()}"
-    node = node_factory(extra_args=(f"-addnode={target}",)).start()
+    node = node_factory.service("node", extra_args=(f"-addnode={target}",)).start()
     node.wait_for_log(f"Cannot connect to {target}: orreryd is not reachable")
     assert node.process.poll() is None
     assert node.stop() == 0
 
 
-def test_the_node_asks_orreryd_for_outbound_connections(node_factory, orreryd_factory):
+def test_the_node_asks_orreryd_for_outbound_connections(node_factory):
     print("orreryd runs in its own datadir; the node finds it with -supervisorconnect")
-    daemon = orreryd_factory("supervisor", extra_args=("-listen=0",)).start()
+    daemon = node_factory.orreryd("supervisor", extra_args=("-listen=0",)).start()
     endpoint = f"ipc://{daemon.net / 'run' / 'supervisor.sock'}"
     target = f"127.0.0.1:{free_port()}"
-    node = node_factory(extra_args=(f"-supervisorconnect={endpoint}", f"-connect={target}")).start()
+    node = node_factory.service("node", extra_args=(f"-supervisorconnect={endpoint}", f"-connect={target}")).start()
     node.wait_for_log(f"Connected to orreryd at {endpoint}")
     assert node.process.poll() is None
     assert node.stop() == 0
 
 
-def test_two_constellations_connect_and_the_node_redials_when_an_agent_dies(constellation_factory):
-    if real_binary("p2p-agent") is None or real_binary("node") is None:
-        pytest.skip("orrery-p2p-agent is not built")
-    listener = constellation_factory("listener", extra_args=("-debug=net",)).start()
+def test_two_constellations_connect_and_the_node_redials_when_an_agent_dies(node_factory):
+    require_binaries("node", "p2p-agent")
+    listener = node_factory.orreryd("listener", extra_args=("-debug=net",)).start()
     target = f"127.0.0.1:{listener.p2p_port}"
     print(f"the second constellation's node dials {target} through its orreryd (-connect)")
-    dialer = constellation_factory("dialer", extra_args=("-listen=0", f"-connect={target}", "-debug=net")).start()
+    dialer = node_factory.orreryd("dialer", extra_args=("-listen=0", f"-connect={target}", "-debug=net")).start()
     dialer.wait_for_log(f"Peer 0 ({target}, manual) served by agent")
     dialer.wait_for_log("New manual peer connected: version: 70016, blocks=0, peer=0")
     listener.wait_for_log("New inbound peer connected: version: 70016, blocks=0, peer=0")

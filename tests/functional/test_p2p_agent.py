@@ -3,37 +3,29 @@ python-bitcoinlib connects to orreryd's P2P port, completes the handshake and
 a ping with the agent orreryd spawns for it, and each way of misbehaving gets
 that peer dropped while the node and the other peers carry on.
 
-Where orreryd cannot accept inbound peers (or ORRERY_P2P_AGENT_TESTHOST=1 is
-set), the same scenarios run against orrery-p2p-agent-testhost, which accepts
-the connections, spawns the real agents and plays the node's PeerHost."""
+With ORRERY_P2P_AGENT_TESTHOST=1 the same scenarios run against
+tests/tools/orrery-p2p-agent-testhost, which accepts the connections, spawns
+the real agents and plays the node's PeerHost."""
 import os
+import re
 import struct
-import time
 
 import pytest
 
-from conftest import build_dir
-from p2p_agent_fixture import Peer, AgentTestHost, frame, messages, start_listening_orreryd
+from conftest import TestHost, wait_for
+from p2p_agent_fixture import Peer, frame, messages
 
 
 @pytest.fixture
-def listening(orreryd_factory, tmp_path):
-    if os.environ.get("ORRERY_P2P_AGENT_TESTHOST"):
-        daemon, why_not = None, "ORRERY_P2P_AGENT_TESTHOST is set"
-    else:
-        daemon, why_not = start_listening_orreryd(orreryd_factory)
+def listening(node_factory):
+    if not os.environ.get("ORRERY_P2P_AGENT_TESTHOST"):
         # The real constellation is what these tests are about: never fall back silently.
-        assert daemon, why_not
-        yield daemon
-        return
-    host = AgentTestHost(build_dir(), tmp_path)
+        return node_factory.orreryd("node0", ["-listen"]).start()
+    host = node_factory.testhost()
     if not host.available():
-        pytest.skip(f"{why_not}; and orrery-p2p-agent-testhost is not built")
-    print(f"{why_not}: using orrery-p2p-agent-testhost instead")
-    try:
-        yield host.start()
-    finally:
-        host.stop()
+        pytest.skip("ORRERY_P2P_AGENT_TESTHOST is set and orrery-p2p-agent-testhost is not built")
+    print("ORRERY_P2P_AGENT_TESTHOST is set: using orrery-p2p-agent-testhost")
+    return host.start()
 
 
 def test_a_bitcoinlib_peer_completes_the_handshake_and_a_ping(listening):
@@ -49,7 +41,7 @@ def test_a_bitcoinlib_peer_completes_the_handshake_and_a_ping(listening):
     peer.send(messages.msg_ping(nonce=424242))
     pong, _ = peer.receive_until(b"pong")
     assert pong.nonce == 424242
-    if isinstance(listening, AgentTestHost):
+    if isinstance(listening, TestHost):
         listening.wait_for_log("handshakeDone peer=1 version=70016 subver=/python-bitcoinlib-test/")
         listening.wait_for_log("reportStats peer=1 ping=")
     peer.close()
@@ -102,10 +94,8 @@ def test_a_second_version_drops_the_peer(listening):
 
 
 def test_when_the_node_goes_away_the_agent_drops_its_peer_and_exits(listening):
-    if not isinstance(listening, AgentTestHost):
+    if not isinstance(listening, TestHost):
         pytest.skip("needs the stand-in node, which the test may kill")
-    import re
-    from conftest import wait_for
     peer = Peer(listening.p2p_port)
     peer.handshake()
     listening.wait_for_log("handshakeDone peer=1")

@@ -8,23 +8,16 @@ import time
 
 import pytest
 
-from conftest import wait_for
-from constellation_fixture import constellation_factory, free_port, real_binary  # noqa: F401
-
-
-def require_real(*roles):
-    for role in roles:
-        if real_binary(role) is None:
-            pytest.skip(f"orrery-{role} is not built")
+from conftest import free_port, require_binaries, wait_for
 
 
 def count(log, pattern):
     return len(re.findall(pattern, log))
 
 
-def test_a_failed_dial_is_known_to_the_node_at_once_and_an_added_node_is_redialled(constellation_factory):
-    require_real("node", "p2p-agent", "gui-bridge")
-    daemon = constellation_factory("dialer", extra_args=("-listen=0",)).start()
+def test_a_failed_dial_is_known_to_the_node_at_once_and_an_added_node_is_redialled(node_factory):
+    require_binaries("node", "p2p-agent", "gui-bridge")
+    daemon = node_factory.orreryd("dialer", extra_args=("-listen=0",)).start()
     closed = f"127.0.0.1:{free_port()}"
     failed = re.escape(f"disconnected: connect to {closed} failed: Connection refused")
 
@@ -53,9 +46,9 @@ def test_a_failed_dial_is_known_to_the_node_at_once_and_an_added_node_is_rediall
     assert daemon.process.poll() is None
 
 
-def test_a_node_dialling_its_own_port_finds_itself_by_nonce_and_keeps_no_peer(constellation_factory):
-    require_real("node", "p2p-agent", "gui-bridge")
-    daemon = constellation_factory("self").start()
+def test_a_node_dialling_its_own_port_finds_itself_by_nonce_and_keeps_no_peer(node_factory):
+    require_binaries("node", "p2p-agent", "gui-bridge")
+    daemon = node_factory.orreryd("self").start()
     own = f"127.0.0.1:{daemon.p2p_port}"
     print(f"addnode {own} onetry: our own outbound version comes back on an inbound connection")
     daemon.cli("addnode", own, "onetry")
@@ -80,9 +73,9 @@ def rpc_error(result):
     return code, message
 
 
-def test_bantime_sets_the_default_duration_of_setban(constellation_factory):
-    require_real("node", "gui-bridge")
-    daemon = constellation_factory("bantime", extra_args=("-bantime=600",)).start()
+def test_bantime_sets_the_default_duration_of_setban(node_factory):
+    require_binaries("node", "gui-bridge")
+    daemon = node_factory.orreryd("bantime", extra_args=("-bantime=600",)).start()
     daemon.cli("setban", "10.1.0.0/16", "add")
     daemon.cli("setban", "10.2.0.0/16", "add", "42")  # an explicit bantime still wins
     banned = {e["address"]: e for e in json.loads(daemon.cli("listbanned").stdout)}
@@ -90,10 +83,10 @@ def test_bantime_sets_the_default_duration_of_setban(constellation_factory):
     assert banned["10.2.0.0/16"]["ban_duration"] == 42
 
 
-def test_bans_as_bitcoind_disconnect_refuse_and_survive_a_restart(constellation_factory):
-    require_real("node", "p2p-agent", "gui-bridge")
+def test_bans_as_bitcoind_disconnect_refuse_and_survive_a_restart(node_factory):
+    require_binaries("node", "p2p-agent", "gui-bridge")
     from p2p_agent_fixture import Peer
-    daemon = constellation_factory("bans", extra_args=("-debug=net",)).start()
+    daemon = node_factory.orreryd("bans", extra_args=("-debug=net",)).start()
     peer = Peer(daemon.p2p_port)
     peer.handshake()
     wait_for(lambda: len(json.loads(daemon.cli("getpeerinfo").stdout)) == 1, 10, "the peer in getpeerinfo")
@@ -160,12 +153,12 @@ def test_bans_as_bitcoind_disconnect_refuse_and_survive_a_restart(constellation_
 
 
 @pytest.mark.parametrize("attempt", ["open", "exec"])
-def test_an_agent_breaking_its_sandbox_under_orreryd_is_killed_and_only_its_peer_dropped(constellation_factory,
+def test_an_agent_breaking_its_sandbox_under_orreryd_is_killed_and_only_its_peer_dropped(node_factory,
                                                                                         attempt):
-    require_real("node", "p2p-agent", "gui-bridge")
+    require_binaries("node", "p2p-agent", "gui-bridge")
     from p2p_agent_fixture import Peer, messages
     # Every agent gets the test options; only the one whose peer calls itself /escape-test/ acts on them.
-    daemon = constellation_factory("sandbox", extra_args=(f"-agentarg=-testsandboxescape={attempt}",
+    daemon = node_factory.orreryd("sandbox", extra_args=(f"-agentarg=-testsandboxescape={attempt}",
                                                           "-agentarg=-testsandboxescapeuseragent=/escape-test/")).start()
     daemon.wait_for_log(f"Test: every p2p-agent gets -testsandboxescape={attempt}")
     good = Peer(daemon.p2p_port)
@@ -202,21 +195,21 @@ def test_an_agent_breaking_its_sandbox_under_orreryd_is_killed_and_only_its_peer
     good.close()
 
 
-def test_agentarg_is_refused_outside_regtest(tmp_path):
+def test_agentarg_is_refused_outside_regtest(node_factory):
     from conftest import build_dir
-    import subprocess
-    result = subprocess.run([str(build_dir() / "supervisor" / "orreryd"), f"-datadir={tmp_path}", "-signet",
-                             "-listen=0", "-agentarg=-testsandboxescape=open"],
-                            capture_output=True, text=True, timeout=30)
+    orreryd = node_factory.process("orreryd", [build_dir() / "supervisor" / "orreryd",
+                                               f"-datadir={node_factory.datadir('signet')}", "-signet", "-listen=0",
+                                               "-agentarg=-testsandboxescape=open"])
+    result = orreryd.run()
     assert result.returncode != 0
     assert "-agentarg is for tests and only allowed on regtest (not on signet)" in result.stderr + result.stdout
 
 
-def test_a_full_node_evicts_the_youngest_unprotected_inbound_peer_for_a_newcomer(constellation_factory):
-    require_real("node", "p2p-agent", "gui-bridge")
+def test_a_full_node_evicts_the_youngest_unprotected_inbound_peer_for_a_newcomer(node_factory):
+    require_binaries("node", "p2p-agent", "gui-bridge")
     from p2p_agent_fixture import Peer
     # -maxconnections=16 leaves 16 - 11 automatic outbound slots = 5 inbound slots (doc/node.md).
-    daemon = constellation_factory("full", extra_args=("-maxconnections=16",)).start()
+    daemon = node_factory.orreryd("full", extra_args=("-maxconnections=16",)).start()
 
     def peer_ids():
         return [p["id"] for p in json.loads(daemon.cli("getpeerinfo").stdout)]

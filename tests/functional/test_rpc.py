@@ -5,12 +5,11 @@ import http.client
 import json
 import socket
 import time
+from pathlib import Path
 
 import pytest
 
-from conftest import wait_for
-from constellation_fixture import constellation_factory  # noqa: F401 (fixture)
-from rpc_fixture import RpcError, require_binaries, rpc_services  # noqa: F401 (fixture)
+from conftest import RpcError, build_dir, free_port, require_binaries, wait_for
 
 REGTEST_GENESIS = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206"
 
@@ -22,8 +21,8 @@ def raises_rpc(code, call, *args, **kwargs):
     return info.value
 
 
-def test_node_methods_through_the_cli_use_bitcoinds_fields(rpc_services):
-    c = rpc_services()
+def test_node_methods_through_the_cli_use_bitcoinds_fields(node_factory):
+    c = node_factory.services()
     print("getblockchaininfo at genesis")
     chain = json.loads(c.cli("getblockchaininfo").stdout)
     assert chain["chain"] == "regtest"
@@ -48,8 +47,8 @@ def test_node_methods_through_the_cli_use_bitcoinds_fields(rpc_services):
     assert 0 <= uptime < 60
 
 
-def test_addnode_and_disconnectnode_answer_bitcoinds_errors(rpc_services):
-    c = rpc_services()
+def test_addnode_and_disconnectnode_answer_bitcoinds_errors(node_factory):
+    c = node_factory.services()
     result = c.cli("disconnectnode", "", "99", check=False)
     assert result.returncode == 29
     assert result.stderr == "error code: -29\nerror message:\nNode not found in connected nodes\n"
@@ -63,8 +62,8 @@ def test_addnode_and_disconnectnode_answer_bitcoinds_errors(rpc_services):
     raises_rpc(-24, c.rpc, "addnode", "127.0.0.1:1", "remove")
 
 
-def test_wallet_methods_and_wallet_urls(rpc_services):
-    c = rpc_services()
+def test_wallet_methods_and_wallet_urls(node_factory):
+    c = node_factory.services()
     print("a first start has the wallet 'default': the only one, so no URL is needed")
     assert c.rpc("listwallets") == ["default"]
     assert c.cli("getnewaddress").stdout.startswith("bcrt1q")
@@ -96,8 +95,8 @@ def test_wallet_methods_and_wallet_urls(rpc_services):
     assert json.loads(c.cli("-rpcwallet=my wallet", "getwalletinfo").stdout)["walletname"] == "my wallet"
 
 
-def test_cookie_auth_and_wrong_credentials(rpc_services):
-    c = rpc_services()
+def test_cookie_auth_and_wrong_credentials(node_factory):
+    c = node_factory.services()
     cookie = c.net / ".cookie"
     assert cookie.stat().st_mode & 0o777 == 0o600
     user, password = c.cookie().split(":")
@@ -114,8 +113,8 @@ def test_cookie_auth_and_wrong_credentials(rpc_services):
     assert result.stderr == "error: Authorization failed: Incorrect rpcuser or rpcpassword\n"
 
 
-def test_rpcuser_and_rpcpassword_replace_the_cookie(rpc_services):
-    c = rpc_services(bridge_args=["-rpcuser=alice", "-rpcpassword=s3cret"], with_wallet=False)
+def test_rpcuser_and_rpcpassword_replace_the_cookie(node_factory):
+    c = node_factory.services(bridge_args=["-rpcuser=alice", "-rpcpassword=s3cret"], with_wallet=False)
     assert not (c.net / ".cookie").exists()
     status, _, payload = c.http({"method": "uptime", "id": 1}, auth="alice:s3cret")
     assert status == 200 and json.loads(payload)["error"] is None
@@ -124,8 +123,8 @@ def test_rpcuser_and_rpcpassword_replace_the_cookie(rpc_services):
     assert status == 401
 
 
-def test_json_rpc_shapes_statuses_and_batches_over_raw_http(rpc_services):
-    c = rpc_services()
+def test_json_rpc_shapes_statuses_and_batches_over_raw_http(node_factory):
+    c = node_factory.services()
     print("1.0: errors are HTTP errors")
     status, headers, payload = c.http({"method": "nosuch", "id": 5})
     assert status == 404 and headers["Content-Type"] == "application/json"
@@ -158,22 +157,22 @@ def test_json_rpc_shapes_statuses_and_batches_over_raw_http(rpc_services):
     assert status == 200 and json.loads(payload) == []
 
 
-def test_http_rules_paths_methods_lengths_and_keep_alive(rpc_services):
-    c = rpc_services(bridge_args=["-disablewallet", "-debug=rpc"], with_wallet=False)
+def test_http_rules_paths_methods_lengths_and_keep_alive(node_factory):
+    c = node_factory.services(bridge_args=["-disablewallet", "-debug=rpc"], with_wallet=False)
     assert c.http({"method": "uptime"}, path="/rest/nothing")[0] == 404
     status, _, payload = c.http(None, method="GET")
     assert status == 405 and b"only POST" in payload
     print("one connection, several requests")
-    conn = http.client.HTTPConnection("127.0.0.1", c.rpcport, timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", c.rpc_port, timeout=10)
     for i in range(3):
         status, _, payload = c.http({"method": "uptime", "id": i}, connection=conn)
         assert status == 200 and json.loads(payload)["id"] == i
     conn.close()
     print("chunked bodies are refused; a stalled client is cut off after -rpcservertimeout")
-    with socket.create_connection(("127.0.0.1", c.rpcport), timeout=10) as s:
+    with socket.create_connection(("127.0.0.1", c.rpc_port), timeout=10) as s:
         s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
         assert s.recv(4096).startswith(b"HTTP/1.1 411 ")
-    with socket.create_connection(("127.0.0.1", c.rpcport), timeout=10) as s:
+    with socket.create_connection(("127.0.0.1", c.rpc_port), timeout=10) as s:
         s.sendall(b"POST / HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n")
         assert s.recv(4096).startswith(b"HTTP/1.1 413 ")
     print("with -disablewallet the wallet methods do not exist")
@@ -183,17 +182,17 @@ def test_http_rules_paths_methods_lengths_and_keep_alive(rpc_services):
     assert "user=__cookie__" in c.log()
 
 
-def test_stalled_clients_time_out(rpc_services):
-    c = rpc_services(bridge_args=["-rpcservertimeout=1"], with_wallet=False)
-    with socket.create_connection(("127.0.0.1", c.rpcport), timeout=10) as s:
+def test_stalled_clients_time_out(node_factory):
+    c = node_factory.services(bridge_args=["-rpcservertimeout=1"], with_wallet=False)
+    with socket.create_connection(("127.0.0.1", c.rpc_port), timeout=10) as s:
         s.sendall(b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n{")
         started = time.monotonic()
         assert s.recv(4096) == b""
         assert 0.5 < time.monotonic() - started < 5
 
 
-def test_a_restarted_node_is_found_again(rpc_services):
-    c = rpc_services(with_wallet=False)
+def test_a_restarted_node_is_found_again(node_factory):
+    c = node_factory.services(with_wallet=False)
     assert c.rpc("getconnectioncount") == 0
     print("node stopped: RPC_IN_WARMUP")
     c.services["node"].stop()
@@ -211,24 +210,23 @@ def _answers(c):
         return False
 
 
-def test_the_bridge_answers_warmup_until_its_services_come(rpc_services):
-    c = rpc_services(with_node=False, with_wallet=False)
+def test_the_bridge_answers_warmup_until_its_services_come(node_factory):
+    c = node_factory.services(with_node=False, with_wallet=False)
     result = c.cli("getblockchaininfo", check=False)
     assert result.returncode == 28 and "error code: -28" in result.stderr
     assert c.rpc("uptime") >= 0
 
 
-def test_cli_says_clearly_when_nothing_listens(rpc_services):
-    c = rpc_services(with_node=False, with_wallet=False)
-    from rpc_fixture import free_port
+def test_cli_says_clearly_when_nothing_listens(node_factory):
+    c = node_factory.services(with_node=False, with_wallet=False)
     result = c.cli(f"-rpcport={free_port()}", "uptime", check=False)
     assert result.returncode == 1
     assert result.stderr.startswith("error: timeout on transient error: Could not connect to the server 127.0.0.1:")
     assert "Make sure the orrery-gui-bridge server is running" in result.stderr
 
 
-def test_stop_without_orreryd_stops_the_bridge_and_removes_the_cookie(rpc_services):
-    c = rpc_services()
+def test_stop_without_orreryd_stops_the_bridge_and_removes_the_cookie(node_factory):
+    c = node_factory.services()
     assert c.cli("stop").stdout == "Orrery stopping\n"
     assert c.bridge.process.wait(timeout=10) == 0
     assert not (c.net / ".cookie").exists()
@@ -236,10 +234,10 @@ def test_stop_without_orreryd_stops_the_bridge_and_removes_the_cookie(rpc_servic
     assert c.services["node"].running() and c.services["wallet"].running()
 
 
-def test_under_orreryd_rpc_answers_and_stop_stops_the_whole_constellation(constellation_factory):
+def test_under_orreryd_rpc_answers_and_stop_stops_the_whole_constellation(node_factory):
     require_binaries("gui-bridge", "node", "wallet")
     # No peer connects in this test, so no p2p-agent is ever started.
-    c = constellation_factory(binaries={"p2p-agent": "/bin/false"}).start()
+    c = node_factory.orreryd(binaries={"p2p-agent": "/bin/false"}).start()
     rpcport = f"-rpcport={c.rpc_port}"
     assert json.loads(c.cli(rpcport, "getblockchaininfo").stdout)["bestblockhash"] == REGTEST_GENESIS
     bridge = c.entries("gui-bridge")
@@ -251,19 +249,18 @@ def test_under_orreryd_rpc_answers_and_stop_stops_the_whole_constellation(conste
     assert not (c.net / ".cookie").exists()
 
 
-def test_cli_finds_the_port_in_rpcconnect(rpc_services):
+def test_cli_finds_the_port_in_rpcconnect(node_factory):
     import subprocess
-    from conftest import build_dir
-    c = rpc_services(with_node=False, with_wallet=False)
+    c = node_factory.services(with_node=False, with_wallet=False)
     result = subprocess.run([str(build_dir() / "cli" / "orrery-cli"), f"-datadir={c.datadir}", "-regtest",
-                             f"-rpcconnect=127.0.0.1:{c.rpcport}", "uptime"], capture_output=True, text=True, timeout=30)
+                             f"-rpcconnect=127.0.0.1:{c.rpc_port}", "uptime"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) >= 0
 
 
-def test_a_full_work_queue_answers_503(rpc_services):
+def test_a_full_work_queue_answers_503(node_factory):
     import threading
-    c = rpc_services(bridge_args=["-rpcthreads=1", "-rpcworkqueue=1"], with_node=False, with_wallet=False)
+    c = node_factory.services(bridge_args=["-rpcthreads=1", "-rpcworkqueue=1"], with_node=False, with_wallet=False)
     # A wrong password holds the only worker for 250 ms: one request runs, one waits, the rest are refused.
     statuses = []
     lock = threading.Lock()
@@ -284,25 +281,16 @@ def test_a_full_work_queue_answers_503(rpc_services):
     assert status == 200
 
 
-def test_cli_rpcwait_waits_for_the_bridge_to_come(tmp_path):
-    import subprocess
-    from conftest import build_dir
-    from rpc_fixture import Constellation, require_binaries
-    require_binaries("gui-bridge")
-    c = Constellation(tmp_path, with_node=False, with_wallet=False)
-    (tmp_path / "regtest").mkdir()
-    waiting = subprocess.Popen([str(build_dir() / "cli" / "orrery-cli"), f"-datadir={tmp_path}", "-regtest",
-                                f"-rpcport={c.rpcport}", "-rpcwait", "-rpcwaittimeout=20", "uptime"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        time.sleep(1.5)
-        assert waiting.poll() is None, "orrery-cli -rpcwait gave up before the bridge started"
-        c.start()
-        out, err = waiting.communicate(timeout=20)
-        assert waiting.returncode == 0, err
-        assert int(out) >= 0
-    finally:
-        if waiting.poll() is None:
-            waiting.kill()
-            waiting.communicate()
-        c.stop()
+def test_cli_rpcwait_waits_for_the_bridge_to_come(node_factory):
+    c = node_factory.services(with_node=False, with_wallet=False, start=False)
+    c.net.mkdir()
+    waiting = node_factory.process("orrery-cli", [build_dir() / "cli" / "orrery-cli", f"-datadir={c.datadir}",
+                                                  "-regtest", f"-rpcport={c.rpc_port}", "-rpcwait",
+                                                  "-rpcwaittimeout=20", "uptime"]).start()
+    # Asleep between two attempts: it tried, found nothing on the port, and kept waiting.
+    wait_for(lambda: not waiting.running() or Path(f"/proc/{waiting.process.pid}/wchan").read_text() in (
+        "hrtimer_nanosleep", "do_nanosleep"), 10, "orrery-cli to wait for its next attempt")
+    assert waiting.running(), f"orrery-cli -rpcwait gave up before the bridge started: {waiting.stderr}"
+    c.start()
+    assert waiting.process.wait(timeout=20) == 0, waiting.stderr
+    assert int(waiting.stdout) >= 0

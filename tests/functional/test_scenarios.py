@@ -2,22 +2,17 @@
 both ways, and each permanent service killed in turn while the others carry on."""
 import json
 
-import pytest
-
-from conftest import wait_for
-from constellation_fixture import constellation_factory, real_binary  # noqa: F401 (fixture)
+from conftest import require_binaries, wait_for
 
 ROLES = ("node", "wallet", "gui-bridge", "p2p-agent")
 
 
 def require_all_services():
-    missing = [role for role in ROLES if real_binary(role) is None]
-    if missing:
-        pytest.skip(f"not built: {', '.join(missing)}")
+    require_binaries(*ROLES)
 
 
 def rpc(c, *args, check=True):
-    return c.cli(f"-rpcport={c.rpc_port}", *args, check=check)
+    return c.cli(*args, check=check)
 
 
 def rpc_json(c, *args):
@@ -29,10 +24,10 @@ def rpc_works(c, *args):
     return result.returncode == 0 and result.stdout.strip()
 
 
-def test_two_constellations_connect_both_ways_and_list_each_other_with_distinct_agents(constellation_factory):
+def test_two_constellations_connect_both_ways_and_list_each_other_with_distinct_agents(node_factory):
     require_all_services()
-    a = constellation_factory("a").start()
-    b = constellation_factory("b").start()
+    a = node_factory.orreryd("a").start()
+    b = node_factory.orreryd("b").start()
     print(f"a dials b ({b.p2p_port}) and b dials a ({a.p2p_port}) with addnode onetry")
     rpc(a, "addnode", f"127.0.0.1:{b.p2p_port}", "onetry")
     rpc(b, "addnode", f"127.0.0.1:{a.p2p_port}", "onetry")
@@ -56,9 +51,9 @@ def test_two_constellations_connect_both_ways_and_list_each_other_with_distinct_
     assert rpc_json(a, "getconnectioncount") == 2
 
 
-def test_each_service_killed_in_turn_comes_back_and_the_others_reconnect(constellation_factory):
+def test_each_service_killed_in_turn_comes_back_and_the_others_reconnect(node_factory):
     require_all_services()
-    c = constellation_factory("c").start()
+    c = node_factory.orreryd("c").start()
     address = rpc(c, "getnewaddress").stdout.strip()
     assert address.startswith("bcrt1q")
     for role in ("node", "wallet", "gui-bridge"):

@@ -3,18 +3,16 @@ start, private files, wallets and addresses kept across restarts and crashes,
 bitcoind's errors, who may ask, and clean signals."""
 import signal
 import stat
-import subprocess
 
 from conftest import wait_for
-from wallet_fixture import wallet_factory  # noqa: F401  (pytest fixture)
 
 
 def mode(path):
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_first_start_creates_the_default_wallet_in_private_files(wallet_factory):
-    wallet = wallet_factory().start()
+def test_first_start_creates_the_default_wallet_in_private_files(node_factory):
+    wallet = node_factory.wallet().start()
     print("the first start made and loaded 'default'")
     assert wallet.call("listwallets") == ["default"]
     assert wallet.call("listwalletdir") == ["default"]
@@ -35,8 +33,8 @@ def test_first_start_creates_the_default_wallet_in_private_files(wallet_factory)
     assert wallet.stdout == "", "a service prints nothing on stdout"
 
 
-def test_a_restart_keeps_the_loaded_wallets_and_never_reuses_an_address(wallet_factory):
-    wallet = wallet_factory().start()
+def test_a_restart_keeps_the_loaded_wallets_and_never_reuses_an_address(node_factory):
+    wallet = node_factory.wallet().start()
     wallet.call("createwallet", "savings")
     wallet.call("createwallet", "spare")
     wallet.call("unloadwallet", "spare")
@@ -58,8 +56,8 @@ def test_a_restart_keeps_the_loaded_wallets_and_never_reuses_an_address(wallet_f
     assert wallet.call("getwalletinfo", "savings")["address_count"] == 4
 
 
-def test_an_address_handed_out_before_a_crash_is_not_handed_out_again(wallet_factory):
-    wallet = wallet_factory().start()
+def test_an_address_handed_out_before_a_crash_is_not_handed_out_again(node_factory):
+    wallet = node_factory.wallet().start()
     before = [wallet.call("getnewaddress", "", "") for _ in range(3)]
     print("SIGKILL right after the addresses left")
     wallet.stop(signal.SIGKILL)
@@ -69,8 +67,8 @@ def test_an_address_handed_out_before_a_crash_is_not_handed_out_again(wallet_fac
     assert wallet.call("getwalletinfo", "")["address_count"] == 4
 
 
-def test_errors_are_bitcoinds(wallet_factory):
-    wallet = wallet_factory().start()
+def test_errors_are_bitcoinds(node_factory):
+    wallet = node_factory.wallet().start()
     path = wallet.wallets / "default"
     assert wallet.error("createwallet", "default") == (
         -36, f"Wallet file verification failed. Failed to create database path '{path}'. Database already exists.")
@@ -95,8 +93,8 @@ def test_errors_are_bitcoinds(wallet_factory):
              "(Note: A default wallet is no longer automatically created)")
 
 
-def test_only_the_gui_bridge_may_call_the_wallet(wallet_factory):
-    wallet = wallet_factory().start()
+def test_only_the_gui_bridge_may_call_the_wallet(node_factory):
+    wallet = node_factory.wallet().start()
     assert wallet.call("listwallets", role="gui-bridge") == ["default"]
     for role in ("cli", "orreryd", "p2p-agent", "node", "wallet"):
         code, message = wallet.error("getnewaddress", "", role=role)
@@ -106,17 +104,17 @@ def test_only_the_gui_bridge_may_call_the_wallet(wallet_factory):
     assert wallet.call("listwalletdir") == ["default"]
 
 
-def test_a_second_wallet_process_on_the_same_wallets_is_refused(wallet_factory):
-    first = wallet_factory("shared").start()
-    second = wallet_factory("shared", ["-ipcbind=ipc://" + str(first.net / "run" / "other.sock")])
-    result = subprocess.run(second.args, capture_output=True, text=True, timeout=15)
+def test_a_second_wallet_process_on_the_same_wallets_is_refused(node_factory):
+    first = node_factory.wallet("shared").start()
+    second = node_factory.wallet("shared", ["-ipcbind=ipc://" + str(first.net / "run" / "other.sock")])
+    result = second.run(timeout=15)
     assert result.returncode == 1
     assert "Cannot obtain a lock on wallet directory" in result.stderr
     assert first.call("listwallets") == ["default"]
 
 
-def test_options_of_a_wallet_started_by_orreryd(wallet_factory, tmp_path):
-    setup = wallet_factory("managed").start()
+def test_options_of_a_wallet_started_by_orreryd(node_factory, tmp_path):
+    setup = node_factory.wallet("managed").start()
     setup.call("createwallet", "cold")
     setup.call("unloadwallet", "cold")
     setup.call("unloadwallet", "default")
@@ -124,9 +122,9 @@ def test_options_of_a_wallet_started_by_orreryd(wallet_factory, tmp_path):
     endpoint = f"ipc://{tmp_path / 'w.sock'}"
     (setup.net / "debug.log").unlink()
     print("-wallet loads at start, -ipcbind moves the endpoint, -nodebuglogfile -printtoconsole log to stderr")
-    wallet = wallet_factory("managed", ["-wallet=cold", "-wallet=missing", f"-ipcbind={endpoint}", "-nodebuglogfile",
+    wallet = node_factory.wallet("managed", ["-wallet=cold", "-wallet=missing", f"-ipcbind={endpoint}", "-nodebuglogfile",
                                         "-printtoconsole", "-debug=wallet"])
-    wallet.process = subprocess.Popen(wallet.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wallet.start(wait=False)
     wait_for(lambda: (tmp_path / "w.sock").exists(), 15, "the -ipcbind socket")
     assert wallet.call("listwallets", endpoint=endpoint) == ["cold"]
     assert wallet.call("getnewaddress", "cold", endpoint=endpoint).startswith("bcrt1q")
@@ -136,9 +134,9 @@ def test_options_of_a_wallet_started_by_orreryd(wallet_factory, tmp_path):
     assert not (wallet.net / "debug.log").exists()
 
 
-def test_disablewallet_keeps_the_wallet_from_running(wallet_factory):
-    wallet = wallet_factory("off", ["-disablewallet"])
-    result = subprocess.run(wallet.args, capture_output=True, text=True, timeout=15)
+def test_disablewallet_keeps_the_wallet_from_running(node_factory):
+    wallet = node_factory.wallet("off", ["-disablewallet"])
+    result = wallet.run(timeout=15)
     assert result.returncode == 1
     assert "-disablewallet" in result.stderr
     assert not (wallet.wallets / "default").exists()

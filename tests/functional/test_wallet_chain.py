@@ -3,13 +3,9 @@ node, -ipcconnect on the wallet) and under orreryd. getwalletinfo's
 lastprocessedblock is the node's tip; the wallet serves while the node is away,
 finds a restarted node again, and refuses a node of another network."""
 import json
-import subprocess
 
-from conftest import wait_for
-from constellation_fixture import constellation_factory  # noqa: F401  (pytest fixture)
-from rpc_fixture import require_binaries
-from test_node import REGTEST_GENESIS, node_factory  # noqa: F401  (pytest fixture)
-from wallet_fixture import wallet_factory  # noqa: F401  (pytest fixture)
+from conftest import require_binaries, wait_for
+from test_node import REGTEST_GENESIS
 
 GENESIS_BLOCK = {"hash": REGTEST_GENESIS, "height": 0}
 
@@ -22,10 +18,10 @@ def wait_for_line(wallet, text, timeout=15.0):
     wait_for(lambda: text in wallet.log(), timeout, f"'{text}' in the wallet's debug.log")
 
 
-def test_a_wallet_by_hand_follows_a_node_by_hand_across_restarts_of_either(node_factory, wallet_factory, tmp_path):
+def test_a_wallet_by_hand_follows_a_node_by_hand_across_restarts_of_either(node_factory, tmp_path):
     endpoint = f"ipc://{tmp_path}/node.sock"
-    node = node_factory(extra_args=(f"-ipcbind={endpoint}",)).start()
-    wallet = wallet_factory(extra_args=(f"-ipcconnect={endpoint}", "-debug=wallet")).start()  # logs each tip
+    node = node_factory.service("node", extra_args=(f"-ipcbind={endpoint}",)).start()
+    wallet = node_factory.wallet(extra_args=(f"-ipcconnect={endpoint}", "-debug=wallet")).start()  # logs each tip
     wait_for_line(wallet, connected_line(endpoint, node))
     print("lastprocessedblock is the node's tip: the regtest genesis at height 0")
     wait_for(lambda: "last_processed_block" in wallet.call("getwalletinfo", ""), 10, "lastprocessedblock")
@@ -55,25 +51,25 @@ def test_a_wallet_by_hand_follows_a_node_by_hand_across_restarts_of_either(node_
     assert node.stop() == 0
 
 
-def test_a_wallet_serves_before_its_node_is_up(node_factory, wallet_factory, tmp_path):
+def test_a_wallet_serves_before_its_node_is_up(node_factory, tmp_path):
     endpoint = f"ipc://{tmp_path}/node.sock"
-    wallet = wallet_factory(extra_args=(f"-ipcconnect={endpoint}",)).start()
+    wallet = node_factory.wallet(extra_args=(f"-ipcconnect={endpoint}",)).start()
     wait_for_line(wallet, f"Waiting for the node at {endpoint}")
     print("no node yet: the wallet answers, without lastprocessedblock")
     info = wallet.call("getwalletinfo", "")
     assert info["name"] == "default" and "last_processed_block" not in info
-    node = node_factory(extra_args=(f"-ipcbind={endpoint}",)).start()
+    node = node_factory.service("node", extra_args=(f"-ipcbind={endpoint}",)).start()
     wait_for_line(wallet, connected_line(endpoint, node))
     wait_for(lambda: wallet.call("getwalletinfo", "").get("last_processed_block") == GENESIS_BLOCK, 10,
              "lastprocessedblock once the node is up")
 
 
-def test_a_testnet_wallet_refuses_a_regtest_node(node_factory, wallet_factory, tmp_path):
+def test_a_testnet_wallet_refuses_a_regtest_node(node_factory, tmp_path):
     endpoint = f"ipc://{tmp_path}/node.sock"
-    node = node_factory(extra_args=(f"-ipcbind={endpoint}",)).start()
-    wallet = wallet_factory(extra_args=(f"-ipcconnect={endpoint}", "-debug=wallet"), chain_arg="-testnet",
+    node = node_factory.service("node", extra_args=(f"-ipcbind={endpoint}",)).start()
+    wallet = node_factory.wallet(extra_args=(f"-ipcconnect={endpoint}", "-debug=wallet"), chain_arg="-testnet",
                             net_dir="testnet3")
-    wallet.process = subprocess.Popen(wallet.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wallet.start(wait=False)
     wallet.process.wait(timeout=20)
     assert wallet.stop() == 1
     message = (f'Error: The node at {endpoint} runs the chain "regtest" but this wallet is for "test". '
@@ -86,17 +82,16 @@ def test_a_testnet_wallet_refuses_a_regtest_node(node_factory, wallet_factory, t
     assert node.process.poll() is None, "the node is not disturbed"
 
 
-def test_under_orreryd_getwalletinfo_shows_the_nodes_tip(constellation_factory):
+def test_under_orreryd_getwalletinfo_shows_the_nodes_tip(node_factory):
     require_binaries("gui-bridge", "node", "wallet")
-    c = constellation_factory(binaries={"p2p-agent": "/bin/false"}).start()
-    rpcport = f"-rpcport={c.rpc_port}"
+    c = node_factory.orreryd(binaries={"p2p-agent": "/bin/false"}).start()
 
     def last_processed_block():
-        result = c.cli(rpcport, "getwalletinfo", check=False)
+        result = c.cli("getwalletinfo", check=False)
         return json.loads(result.stdout).get("lastprocessedblock") if result.returncode == 0 else None
 
     wait_for(last_processed_block, 20, "lastprocessedblock over RPC")
     assert last_processed_block() == GENESIS_BLOCK
     assert "Connected to the node at ipc://" in c.log()
-    assert c.cli(rpcport, "stop").stdout == "Orrery stopping\n"
+    assert c.cli("stop").stdout == "Orrery stopping\n"
     assert c.process.wait(timeout=30) == 0

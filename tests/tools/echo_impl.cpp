@@ -10,6 +10,8 @@
 namespace orrery::test {
 namespace {
 
+std::atomic<int> g_running_tickers{0};
+
 class EchoImpl final : public interfaces::Echo
 {
 public:
@@ -39,11 +41,13 @@ public:
     {
         // The ticking thread stops when the subscription ends (unsubscribe or disconnect).
         auto stop = std::make_shared<std::atomic<bool>>(false);
+        ++g_running_tickers;
         std::thread ticker([listener, stop, count, interval_ms] {
             for (uint64_t n = 1; n <= count && !*stop; ++n) {
                 if (interval_ms) std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
                 if (!*stop) listener->tick(n);
             }
+            --g_running_tickers;
         });
         auto thread = std::make_shared<std::thread>(std::move(ticker));
         return std::make_unique<ipc::CallbackSubscription>([stop, thread] {
@@ -60,5 +64,10 @@ public:
 } // namespace
 
 std::shared_ptr<interfaces::Echo> MakeEcho() { return std::make_shared<EchoImpl>(); }
+
+int RunningTickers()
+{
+    return g_running_tickers.load();
+}
 
 } // namespace orrery::test

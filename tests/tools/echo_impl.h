@@ -12,6 +12,10 @@ namespace orrery::test {
 //! by asking the server for its peers instead, so here it is just the process's own pid.
 std::shared_ptr<interfaces::Echo> MakeEcho();
 
+//! Ticking threads of subscribeTicks still running in this process: 0 once every subscription has ended
+//! and no tick can be sent any more.
+int RunningTickers();
+
 } // namespace orrery::test
 
 #endif // ORRERY_TESTS_TOOLS_ECHO_IMPL_H

@@ -11,6 +11,7 @@
 #include <common/consensus/pow.h>
 #include <common/consensus/transaction.h>
 
+#include "test_vectors.h"
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
@@ -29,9 +30,7 @@ namespace {
 
 std::string VectorsDir()
 {
-    const char* dir = std::getenv("ORRERY_VECTORS");
-    REQUIRE_MESSAGE(dir != nullptr, "ORRERY_VECTORS must point at the shared vectors folder");
-    return dir;
+    return orrery::test::VectorsDir().string();
 }
 
 std::vector<uint8_t> ReadFileBytes(const std::string& path)
@@ -71,7 +70,8 @@ ChainType NetworkOf(const std::string& name)
 
 } // namespace
 
-TEST_CASE("every vector block round-trips, hashes to its recorded id and passes CheckBlock")
+TEST_CASE("every vector block round-trips, hashes to its recorded id and passes CheckBlock" *
+          orrery::test::NeedsVectors())
 {
     const auto index = ReadJson("blocks/index.json");
     REQUIRE(index.size() == 8);
@@ -117,7 +117,7 @@ TEST_CASE("every vector block round-trips, hashes to its recorded id and passes 
     CHECK(checked == 8);
 }
 
-TEST_CASE("the genesis hex files are the genesis blocks built from chain parameters")
+TEST_CASE("the genesis hex files are the genesis blocks built from chain parameters" * orrery::test::NeedsVectors())
 {
     const std::map<std::string, ChainType> files = {
         {"blocks/genesis_mainnet.hex", ChainType::MAIN},
@@ -133,7 +133,7 @@ TEST_CASE("the genesis hex files are the genesis blocks built from chain paramet
     }
 }
 
-TEST_CASE("segwit vector blocks carry a witness commitment that matches")
+TEST_CASE("segwit vector blocks carry a witness commitment that matches" * orrery::test::NeedsVectors())
 {
     for (const char* file : {"blocks/block482683.raw", "blocks/block928816.raw"}) {
         CAPTURE(file);
@@ -150,7 +150,8 @@ TEST_CASE("segwit vector blocks carry a witness commitment that matches")
     }
 }
 
-TEST_CASE("undo data of the vector blocks balances each coinbase against subsidy plus fees")
+TEST_CASE("undo data of the vector blocks balances each coinbase against subsidy plus fees" *
+          orrery::test::NeedsVectors())
 {
     const auto index = ReadJson("blocks/index.json");
     int balanced = 0;
@@ -235,7 +236,7 @@ TxFileCounts CheckTxFile(const std::string& name, bool invalid_file)
 
 } // namespace
 
-TEST_CASE("every tx_valid transaction parses, round-trips and passes CheckTransaction")
+TEST_CASE("every tx_valid transaction parses, round-trips and passes CheckTransaction" * orrery::test::NeedsVectors())
 {
     const TxFileCounts counts = CheckTxFile("tx_valid.json", false);
     std::printf("tx_valid.json: %d tests (%d with witness), %d comment rows\n", counts.tests, counts.witness,
@@ -244,7 +245,8 @@ TEST_CASE("every tx_valid transaction parses, round-trips and passes CheckTransa
     CHECK(counts.badtx == 0);
 }
 
-TEST_CASE("every tx_invalid transaction parses and round-trips; exactly the BADTX rows fail CheckTransaction")
+TEST_CASE("every tx_invalid transaction parses and round-trips; exactly the BADTX rows fail CheckTransaction" *
+          orrery::test::NeedsVectors())
 {
     const TxFileCounts counts = CheckTxFile("tx_invalid.json", true);
     std::printf("tx_invalid.json: %d tests (%d BADTX, %d with witness), %d comment rows\n", counts.tests, counts.badtx,
@@ -253,7 +255,7 @@ TEST_CASE("every tx_invalid transaction parses and round-trips; exactly the BADT
     CHECK(counts.badtx == 9);
 }
 
-TEST_CASE("the transactions of sighash.json parse, round-trip and pass CheckTransaction")
+TEST_CASE("the transactions of sighash.json parse, round-trip and pass CheckTransaction" * orrery::test::NeedsVectors())
 {
     // Their version and lock time fields are random; Core parses them with
     // witness allowed and requires CheckTransaction to pass.

@@ -51,11 +51,16 @@ TEST_CASE("a hand-off message round-trips and anything else is refused")
     for (const std::string bad : {"", "orrery-handoff 1\n", "orrery-handoff 2\n1\na:1\n", "orrery-handoff 1\n-1\na:1\n",
                                   "orrery-handoff 1\n1\n\n", "orrery-handoff 1\n1\na b\n", "orrery-handoff 1\n1\na:1",
                                   "orrery-handoff 1\nx\na:1\n", "orrery-handoff 1\n99999999999999999999\na:1\n",
-                                  "orrery-handoff 1\n1\na:1\nextra\n"}) {
+                                  "orrery-handoff 1\n1\na:1\nextra\n",
+                                  // Only the one form EncodeHandoff writes (-0 was found by fuzz_handoff_decode).
+                                  "orrery-handoff 1\n-0\n1/2.3.4:5\n", "orrery-handoff 1\n+1\na:1\n",
+                                  "orrery-handoff 1\n01\na:1\n", "orrery-handoff 1\n00\na:1\n"}) {
         CAPTURE(bad);
         CHECK_FALSE(DecodeHandoff(Bytes(bad)));
     }
     CHECK_FALSE(DecodeHandoff(Bytes(EncodeHandoff(1, std::string(MAX_HANDOFF_BYTES, 'a')))));
+    REQUIRE(DecodeHandoff(Bytes(EncodeHandoff(0, "a:1"))));
+    CHECK(DecodeHandoff(Bytes(EncodeHandoff(0, "a:1")))->peer_id == 0);
 }
 
 TEST_CASE("a peer's socket crosses to the waiting spare, which can use it")

@@ -1,6 +1,7 @@
 // Tier 3: calls across real processes. The service is tests/tools/echo_service,
 // killed with SIGKILL mid-call and started again on the same endpoint.
 #include "echo_impl.h"
+#include "test_util.h"
 
 #include <common/interfaces/echo_ipc.h>
 #include <common/ipc/endpoint.h>
@@ -26,6 +27,9 @@ using namespace orrery;
 using namespace orrery::ipc;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+
+using orrery::test::TempDir;
+using orrery::test::WaitUntil;
 
 namespace {
 
@@ -103,9 +107,8 @@ struct TickCollector final : interfaces::EchoListener {
 TEST_CASE("a call to a service killed with SIGKILL fails with disconnected within 2 s, and the client "
           "reconnects and resubscribes by itself when the service is back")
 {
-    auto dir = std::filesystem::temp_directory_path() / ("orrery_ipc_proc_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    std::string endpoint = "ipc://" + (dir / "echo.sock").string();
+    TempDir dir("orrery_ipc_proc");
+    std::string endpoint = dir.Endpoint("echo.sock");
 
     auto service = std::make_unique<Service>(endpoint);
     Options options;
@@ -167,19 +170,15 @@ TEST_CASE("a call to a service killed with SIGKILL fails with disconnected withi
     // Back on the same endpoint: the same proxy works again and ticks resume.
     size_t before = ticks->Count();
     service = std::make_unique<Service>(endpoint);
-    Clock::time_point deadline = Clock::now() + 5s;
-    while (!connection->IsConnected() && Clock::now() < deadline) std::this_thread::sleep_for(20ms);
-    REQUIRE(connection->IsConnected());
+    REQUIRE(WaitUntil([&] { return connection->IsConnected(); }));
     CHECK(echo->echo("back") == "back");
     CHECK(echo->callerPid() == service->Pid());
     CHECK(ticks->WaitForMore(before + 2, 3000ms));
-    deadline = Clock::now() + 5s;
-    while (!plain_connection->IsConnected() && Clock::now() < deadline) std::this_thread::sleep_for(20ms);
+    CHECK(WaitUntil([&] { return plain_connection->IsConnected(); }));
     CHECK(plain->add(20, 22) == 42);
     plain_client.Stop();
 
     subscription.reset();
     client.Stop();
     service.reset();
-    std::filesystem::remove_all(dir);
 }

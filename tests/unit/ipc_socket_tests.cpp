@@ -2,6 +2,7 @@
 // CurveZMQ) inside one process, every kind of bad input from a raw socket, and
 // who a connection is: the kernel's pid, orreryd's table, one hello, key roles.
 #include "echo_impl.h"
+#include "test_util.h"
 
 #include <common/interfaces/echo_ipc.h>
 #include <common/ipc/curve.h>
@@ -25,17 +26,11 @@
 using namespace orrery;
 using namespace orrery::ipc;
 using namespace std::chrono_literals;
+using orrery::test::CapturedLog;
+using orrery::test::TempDir;
+using orrery::test::WaitUntil;
 
 namespace {
-
-std::filesystem::path TempDir(const std::string& name)
-{
-    static std::atomic<int> counter{0};
-    auto dir = std::filesystem::temp_directory_path() /
-               ("orrery_ipc_" + name + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::create_directories(dir);
-    return dir;
-}
 
 Options ServerOptions()
 {
@@ -52,30 +47,6 @@ Options ClientOptions(std::vector<std::string> interfaces = {"echo"})
     options.connect_timeout = 3000ms;
     return options;
 }
-
-//! Logs to a file for the duration of a test, so tests can read what was logged.
-struct CapturedLog {
-    std::filesystem::path path = TempDir("log") / "debug.log";
-    explicit CapturedLog(std::vector<std::string> debug = {})
-    {
-        InitLogging({.tag = "test", .file = path.string(), .print_to_console = false, .debug = std::move(debug)});
-    }
-    ~CapturedLog() { InitLogging({.tag = "test", .file = "", .print_to_console = false, .debug = {}}); }
-    std::string Text() const
-    {
-        std::ifstream in(path);
-        std::stringstream s;
-        s << in.rdbuf();
-        return s.str();
-    }
-    size_t Count(const std::string& needle) const
-    {
-        std::string text = Text();
-        size_t count = 0;
-        for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++count;
-        return count;
-    }
-};
 
 //! Options of a process that says it is `role` and needs `interfaces`.
 Options NamedOptions(const char* role, std::vector<std::string> interfaces = {})
@@ -192,10 +163,10 @@ void CheckEchoRoundTrip(const std::string& endpoint, Options server_options = Se
 TEST_CASE("calls round-trip over inproc, ipc and tcp with CurveZMQ, the transport chosen by the endpoint")
 {
     CheckEchoRoundTrip("inproc://echo-test");
-    auto dir = TempDir("ipc");
+    TempDir dir("orrery_ipc_ipc");
     CheckEchoRoundTrip("ipc://" + (dir / "echo.sock").string());
 
-    auto keys = TempDir("keys");
+    TempDir keys("orrery_ipc_keys");
     Options server = ServerOptions();
     server.keys_dir = keys;
     Options client = ClientOptions();
@@ -211,8 +182,8 @@ TEST_CASE("calls round-trip over inproc, ipc and tcp with CurveZMQ, the transpor
 TEST_CASE("a tcp client whose key is not on the allow-list is refused and the refusal is logged")
 {
     CapturedLog log;
-    auto server_keys = TempDir("server_keys");
-    auto client_keys = TempDir("client_keys");
+    TempDir server_keys("orrery_ipc_server_keys");
+    TempDir client_keys("orrery_ipc_client_keys");
     Options server_options = ServerOptions();
     server_options.keys_dir = server_keys;
     Server server(server_options);
@@ -278,7 +249,7 @@ TEST_CASE("connecting to nothing fails within the connect timeout, naming the en
     Options options = ClientOptions();
     options.connect_timeout = 300ms;
     Client client(options);
-    auto dir = TempDir("nothing");
+    TempDir dir("orrery_ipc_nothing");
     std::string endpoint = "ipc://" + (dir / "none.sock").string();
     CHECK_THROWS_WITH_AS(client.Connect(endpoint), doctest::Contains(endpoint.c_str()), Error);
 }
@@ -327,7 +298,7 @@ TEST_CASE("many calls in flight from many threads complete, and a slow one does 
 TEST_CASE("a client that only calls: its callers receive their own replies, mixed with async calls, and a stop or "
           "a stop ends a waiting call")
 {
-    auto dir = TempDir("leading");
+    TempDir dir("orrery_ipc_leading");
     Server server(ServerOptions());
     server.Serve(test::MakeEcho());
     server.Bind("ipc://" + (dir / "echo.sock").string());
@@ -366,7 +337,7 @@ TEST_CASE("a client that only calls: its callers receive their own replies, mixe
     for (auto& thread : threads) thread.join();
     CHECK(sync_ok == 1200);
     // The last async replies arrive with no synchronous caller left to lead: the workers take them.
-    for (int i = 0; i < 300 && async_left > 0; ++i) std::this_thread::sleep_for(10ms);
+    CHECK(WaitUntil([&] { return async_left == 0; }, 3000ms));
     CHECK(async_ok == 400);
 
     // A stop while a caller waits on a slow call fails that call at once.
@@ -427,13 +398,16 @@ TEST_CASE("notifications of a subscription arrive in order and stop when it is d
     auto slow_subscription = echo->subscribeTicks(slow, 1000, 10);
     REQUIRE(slow->WaitFor(3));
     slow_subscription.reset();
-    std::this_thread::sleep_for(100ms);
+    // The service has ended the subscription (its ticking thread is gone), and a reply sent after that has
+    // come back on the same connection, behind any tick sent before it: nothing more can arrive.
+    REQUIRE(WaitUntil([] { return test::RunningTickers() == 0; }));
+    CHECK(echo->echo("after") == "after");
     size_t seen = 0;
     {
         std::lock_guard lock(slow->mutex);
         seen = slow->ticks.size();
     }
-    std::this_thread::sleep_for(150ms);
+    CHECK(echo->echo("again") == "again");
     std::lock_guard lock(slow->mutex);
     CHECK(slow->ticks.size() == seen);
     CHECK(seen < 1000);
@@ -465,7 +439,8 @@ TEST_CASE("bad input gets an error reply and one log line each, and the server k
     options.max_requests_in_flight = 4;
     Server server(options);
     server.Serve(test::MakeEcho());
-    server.Bind("ipc://" + (TempDir("bad") / "echo.sock").string());
+    TempDir dir("orrery_ipc_bad");
+    server.Bind(dir.Endpoint("echo.sock"));
     Client good(ClientOptions());
     auto echo = MakeProxy<interfaces::Echo>(good.Connect(server.Endpoint()));
 

@@ -16,8 +16,8 @@ using namespace orrery;
 using orrery::test::ParseHex;
 using orrery::test::ReadVectorFile;
 
-
-TEST_CASE("every base58_encode_decode vector encodes to its string and decodes back to its bytes")
+TEST_CASE("every base58_encode_decode vector encodes to its string and decodes back to its bytes" *
+          orrery::test::NeedsVectors())
 {
     const auto vectors = nlohmann::json::parse(ReadVectorFile("base58_encode_decode.json"));
     size_t count = 0;

@@ -76,35 +76,38 @@ std::string HrpOf(const std::string& address) { return Lower(address.substr(0, a
 
 } // namespace
 
-TEST_CASE("every valid bech32 string decodes as bech32 and a one-character change breaks it")
+TEST_CASE("every valid bech32 string decodes as bech32 and a one-character change breaks it" *
+          orrery::test::NeedsVectors())
 {
     const size_t count = CheckValidStrings(Vectors()["bech32_valid"], Encoding::BECH32);
     MESSAGE("bech32_valid: " << count);
     CHECK(count == 7);
 }
 
-TEST_CASE("every invalid bech32 string is rejected")
+TEST_CASE("every invalid bech32 string is rejected" * orrery::test::NeedsVectors())
 {
     const size_t count = CheckInvalidStrings(Vectors()["bech32_invalid"]);
     MESSAGE("bech32_invalid: " << count);
     CHECK(count == 12);
 }
 
-TEST_CASE("every valid bech32m string decodes as bech32m and a one-character change breaks it")
+TEST_CASE("every valid bech32m string decodes as bech32m and a one-character change breaks it" *
+          orrery::test::NeedsVectors())
 {
     const size_t count = CheckValidStrings(Vectors()["bech32m_valid"], Encoding::BECH32M);
     MESSAGE("bech32m_valid: " << count);
     CHECK(count == 7);
 }
 
-TEST_CASE("every invalid bech32m string is rejected")
+TEST_CASE("every invalid bech32m string is rejected" * orrery::test::NeedsVectors())
 {
     const size_t count = CheckInvalidStrings(Vectors()["bech32m_invalid"]);
     MESSAGE("bech32m_invalid: " << count);
     CHECK(count == 14);
 }
 
-TEST_CASE("every valid BIP350 address decodes to its scriptPubKey and re-encodes in lower case")
+TEST_CASE("every valid BIP350 address decodes to its scriptPubKey and re-encodes in lower case" *
+          orrery::test::NeedsVectors())
 {
     size_t count = 0;
     for (const auto& v : Vectors()["bip350_segwit_addresses"]["valid"]) {
@@ -121,7 +124,8 @@ TEST_CASE("every valid BIP350 address decodes to its scriptPubKey and re-encodes
     CHECK(count == 8);
 }
 
-TEST_CASE("every invalid BIP350 address is rejected under both the mainnet and testnet prefixes")
+TEST_CASE("every invalid BIP350 address is rejected under both the mainnet and testnet prefixes" *
+          orrery::test::NeedsVectors())
 {
     size_t count = 0;
     for (const auto& v : Vectors()["bip350_segwit_addresses"]["invalid"]) {
@@ -136,7 +140,8 @@ TEST_CASE("every invalid BIP350 address is rejected under both the mainnet and t
     CHECK(count == 15);
 }
 
-TEST_CASE("BIP173 addresses keep their meaning for version 0 and are invalid under BIP350 for version 1 and up")
+TEST_CASE("BIP173 addresses keep their meaning for version 0 and are invalid under BIP350 for version 1 and up" *
+          orrery::test::NeedsVectors())
 {
     size_t v0 = 0;
     size_t v1plus = 0;

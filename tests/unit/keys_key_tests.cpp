@@ -82,7 +82,8 @@ bool IsLowS(const std::array<uint8_t, 64>& rs)
 
 } // namespace
 
-TEST_CASE("every BIP340 vector verifies as labelled and signing reproduces the signature where a secret is given")
+TEST_CASE("every BIP340 vector verifies as labelled and signing reproduces the signature where a secret is given" *
+          orrery::test::NeedsVectors())
 {
     const std::string csv = ReadVectorFile("bip340_test_vectors.csv");
     std::istringstream in(csv);
@@ -209,7 +210,7 @@ TEST_CASE("public keys serialize compressed or uncompressed by the key's flag an
     CHECK(c.GetXOnly() == compressed->GetXOnlyPubKey());
 }
 
-TEST_CASE("the taproot tweak reproduces every BIP341 output key and tweaked secret")
+TEST_CASE("the taproot tweak reproduces every BIP341 output key and tweaked secret" * orrery::test::NeedsVectors())
 {
     const auto vectors = nlohmann::json::parse(ReadVectorFile("bip341_wallet_vectors.json"));
     auto root_of = [](const nlohmann::json& j) -> std::optional<crypto::Hash32> {

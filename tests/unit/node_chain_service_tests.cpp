@@ -1,5 +1,6 @@
 // The node's Chain interface: what it answers locally and over IPC, who may
 // call it, and its tip subscriptions (registration, first tip, end).
+#include "test_util.h"
 #include <services/node/chain_service.h>
 
 #include <common/interfaces/chain_ipc.h>
@@ -22,6 +23,8 @@
 
 using namespace orrery;
 using namespace std::chrono_literals;
+
+using orrery::test::WaitUntil;
 
 namespace {
 
@@ -80,16 +83,6 @@ ipc::Options ClientOptions(const char* role)
     options.interfaces = {"chain"};
     options.connect_timeout = 2s;
     return options;
-}
-
-bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 3000ms)
-{
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!condition()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        std::this_thread::sleep_for(10ms);
-    }
-    return true;
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // The node's served interfaces over real IPC links in one process: a
 // gui-bridge-like caller of Node, p2p-agent-like clients of PeerHost serving
 // Agent back, and a stand-in orreryd receiving openConnection.
+#include "test_util.h"
 #include <services/node/node.h>
 
 #include <common/interfaces/node_ipc.h>
@@ -21,6 +22,7 @@
 
 using namespace orrery;
 using namespace std::chrono_literals;
+using orrery::test::WaitUntil;
 
 namespace {
 
@@ -103,7 +105,9 @@ struct NodeFixture {
         config.supervisor_endpoint = UniqueEndpoint("supervisor");
         config.ipc_options.role = "node";
         config.ipc_options.interfaces = {"supervisor"};
-        config.retry_interval = 50ms;
+        // Every Maintain() may redial a due target: what keeps one from being dialled again is then the
+        // peer or the pending id, not the interval (and no test waits for it to pass).
+        config.retry_interval = 0ms;
         config.supervisor_connect_timeout = 300ms;
         if (with_supervisor) {
             supervisor_server = std::make_unique<ipc::Server>(ServerOptions("orreryd"));
@@ -175,16 +179,6 @@ template <typename F> std::pair<int32_t, std::string> CaptureError(F call)
         return {static_cast<int32_t>(e.code()), e.what()};
     }
     return {0, ""};
-}
-
-template <typename P> bool WaitFor(P predicate, std::chrono::milliseconds timeout = 5s)
-{
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (predicate()) return true;
-        std::this_thread::sleep_for(10ms);
-    }
-    return predicate();
 }
 
 } // namespace
@@ -335,7 +329,7 @@ TEST_CASE("a peer whose agent goes away is dropped")
         agent.host->registerAgent(admission.peer_id, "127.0.0.1:40001", true);
         CHECK(f.node->getConnectionCount() == 1);
     } // the agent's connection closes without a peerDisconnected
-    CHECK(WaitFor([&] {
+    CHECK(WaitUntil([&] {
         f.service->Maintain();
         return f.node->getConnectionCount() == 0;
     }));
@@ -393,7 +387,6 @@ TEST_CASE("addnode and onetry ask orreryd for manual connections with fresh peer
     f.node->addNode("127.0.0.1:18556", "onetry");
     CHECK(f.supervisor->Requests().size() == 2);
     // A connected added node is not dialled again.
-    std::this_thread::sleep_for(60ms);
     f.service->Maintain();
     CHECK(f.supervisor->Requests().size() == 2);
 }
@@ -408,7 +401,7 @@ TEST_CASE("added and -connect peers are redialled until orreryd takes them")
     f.service->Maintain();
     CHECK(f.supervisor->Requests().empty());
     f.supervisor->SetFail(false);
-    CHECK(WaitFor([&] {
+    CHECK(WaitUntil([&] {
         f.service->Maintain();
         return f.supervisor->Requests().size() == 2;
     }));
@@ -417,7 +410,6 @@ TEST_CASE("added and -connect peers are redialled until orreryd takes them")
     std::sort(addresses.begin(), addresses.end());
     CHECK(addresses == std::vector<std::string>{"127.0.0.1:18600", "127.0.0.1:18601"});
     // Pending ids are not dialled twice.
-    std::this_thread::sleep_for(60ms);
     f.service->Maintain();
     CHECK(f.supervisor->Requests().size() == 2);
     // addnode remove forgets the entry.
@@ -446,7 +438,6 @@ TEST_CASE("an agent whose dial failed reports it before registering: the id is f
     REQUIRE(f.supervisor->Requests().size() == 1);
     int64_t id = f.supervisor->Requests()[0].peer_id;
     // While the id is pending, the target is not dialled again.
-    std::this_thread::sleep_for(60ms);
     f.service->Maintain();
     CHECK(f.supervisor->Requests().size() == 1);
     // The agent never registers: it reports the failed dial and exits.
@@ -456,7 +447,7 @@ TEST_CASE("an agent whose dial failed reports it before registering: the id is f
     // A late registration for that id is refused: the node forgot it.
     CHECK(CaptureError([&] { agent.host->registerAgent(id, "127.0.0.1:18610", false); }).first != 0);
     // The next maintenance round past the retry interval dials the added node again, with a new id.
-    CHECK(WaitFor([&] {
+    CHECK(WaitUntil([&] {
         f.service->Maintain();
         return f.supervisor->Requests().size() == 2;
     }));

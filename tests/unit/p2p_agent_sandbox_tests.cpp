@@ -2,6 +2,7 @@
 // from this test and given one end of a socketpair as its inbound peer socket:
 // it completes a handshake inside its sandbox, obeys Agent.disconnect, and is
 // killed by SIGSYS when it tries to open a file or execute a program.
+#include "test_util.h"
 #include <common/interfaces/peer_host_ipc.h>
 #include <common/ipc/endpoint.h>
 #include <common/p2p/messages.h>
@@ -99,7 +100,7 @@ public:
 
 //! A stand-in node, one agent process and the peer's end of its socket.
 struct AgentProcess {
-    std::filesystem::path dir;
+    orrery::test::TempDir dir{"orrery_agent_test"};
     std::shared_ptr<FakeHost> host = std::make_shared<FakeHost>();
     std::unique_ptr<ipc::Server> server;
     int peer_fd{-1};
@@ -109,9 +110,6 @@ struct AgentProcess {
 
     explicit AgentProcess(std::vector<std::string> extra)
     {
-        char tmpl[] = "/tmp/orrery-agent-test-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl));
-        dir = tmpl;
         ipc::Options options;
         options.role = "node";
         server = std::make_unique<ipc::Server>(options);
@@ -124,8 +122,8 @@ struct AgentProcess {
         REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
         peer_fd = pair[0];
         stderr_fd = err[0];
-        std::vector<std::string> args = {AgentBinary().string(), "-regtest", "-datadir=" + dir.string(), "-peerid=1",
-                                         "-ipcconnect=" + endpoint};
+        std::vector<std::string> args = {AgentBinary().string(), "-regtest", "-datadir=" + dir.path.string(),
+                                         "-peerid=1", "-ipcconnect=" + endpoint};
         const bool outbound =
             std::any_of(extra.begin(), extra.end(), [](auto& a) { return a.starts_with("-connect="); });
         if (!outbound) {
@@ -154,7 +152,6 @@ struct AgentProcess {
         ::close(peer_fd);
         ::close(stderr_fd);
         server->Stop();
-        std::filesystem::remove_all(dir);
     }
     //! Waits for the agent to exit; false if it is still running after `timeout`.
     bool WaitExit(std::chrono::milliseconds timeout = 10s)

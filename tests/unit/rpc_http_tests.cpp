@@ -123,6 +123,16 @@ TEST_CASE("base64 round-trips and rejects what is not base64")
     CHECK_FALSE(Base64Decode("ab!="));
 }
 
+TEST_CASE("base64 with padding bits set is refused, so each byte string has one encoding")
+{
+    // "Y9o=" is "c\xda"; "Y9p=" sets bits of the padded group (found by fuzz_rpc_request).
+    CHECK(*Base64Decode("Y9o=") == "c\xda");
+    CHECK_FALSE(Base64Decode("Y9p="));
+    CHECK(*Base64Decode("YQ==") == "a");
+    CHECK_FALSE(Base64Decode("YR=="));
+    CHECK_FALSE(Base64Decode("YW=="));
+}
+
 TEST_CASE("wallet names in URLs are percent-decoded and encoded like bitcoin-cli does")
 {
     CHECK(*PercentDecode("my%20wallet") == "my wallet");

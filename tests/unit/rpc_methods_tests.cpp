@@ -1,6 +1,7 @@
 // The RPC methods over real IPC (inproc): fake Node and Wallet services behind
 // Backends, so that field names, error codes crossing IPC, the wallet URL and
 // absent services are checked without the real node or wallet.
+#include "test_util.h"
 #include <services/gui-bridge/backends.h>
 #include <services/gui-bridge/methods.h>
 
@@ -15,6 +16,8 @@
 
 using namespace orrery;
 using namespace orrery::rpc;
+
+using orrery::test::WaitUntil;
 
 namespace {
 
@@ -133,8 +136,7 @@ ipc::Options ClientOptions(std::vector<std::string> interfaces)
 
 void WaitConnected(Backend& backend)
 {
-    for (int i = 0; i < 200 && !backend.Connection(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    REQUIRE(backend.Connection());
+    REQUIRE(WaitUntil([&] { return backend.Connection() != nullptr; }));
 }
 
 struct Fixture {

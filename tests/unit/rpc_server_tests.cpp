@@ -1,5 +1,6 @@
 // The HTTP server over real sockets in one process: pipelining, keep-alive,
 // timeouts, and a stop that lets a request being handled finish and leave.
+#include "test_util.h"
 #include <services/gui-bridge/http_server.h>
 
 #include <doctest/doctest.h>
@@ -13,6 +14,8 @@
 #include <unistd.h>
 
 using namespace orrery::http;
+
+using orrery::test::WaitUntil;
 
 namespace {
 
@@ -130,7 +133,7 @@ TEST_CASE("stop lets a request being handled finish and its reply leave")
     server.Start();
     int fd = Dial(PortOf(server));
     SendAll(fd, "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
-    while (!entered) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    REQUIRE(WaitUntil([&] { return entered.load(); }));
     server.Stop();
     auto responses = ReadResponses(fd, 1);
     REQUIRE(responses.size() == 1);

@@ -1,4 +1,5 @@
 // -bind addresses and the P2P listening sockets of orreryd.
+#include "test_util.h"
 #include <supervisor/listener.h>
 
 #include <doctest/doctest.h>
@@ -12,6 +13,8 @@
 #include <unistd.h>
 
 using namespace orrery::supervisor;
+
+using orrery::test::WaitUntil;
 
 TEST_CASE("bind addresses parse with and without a port, IPv4 and IPv6")
 {
@@ -69,8 +72,7 @@ TEST_CASE("an accepted connection reaches the callback with both addresses, and 
     target.sin_port = htons(port);
     ::inet_pton(AF_INET, "127.0.0.1", &target.sin_addr);
     REQUIRE(::connect(client, reinterpret_cast<sockaddr*>(&target), sizeof(target)) == 0);
-    for (int i = 0; i < 200 && !accepted; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    REQUIRE(accepted == 1);
+    REQUIRE(WaitUntil([&] { return accepted == 1; }));
     CHECK(local_seen == bound);
     CHECK(peer_seen.starts_with("127.0.0.1:"));
     Listener second;

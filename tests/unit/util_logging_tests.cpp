@@ -1,4 +1,5 @@
 // Log records: one tagged line each, categories switchable.
+#include "test_util.h"
 #include <common/util/logging.h>
 
 #include <doctest/doctest.h>
@@ -10,7 +11,8 @@
 
 TEST_CASE("every record is one line tagged with the process role and pid, newlines escaped")
 {
-    auto path = std::filesystem::temp_directory_path() / ("orrery_log_test_" + std::to_string(::getpid()));
+    orrery::test::TempDir dir("orrery_log_test");
+    auto path = dir / "debug.log";
     std::string error;
     REQUIRE(orrery::InitLogging({.tag = "node", .file = path.string(), .print_to_console = false, .debug = {"ipc"}},
                                 &error));
@@ -22,7 +24,6 @@ TEST_CASE("every record is one line tagged with the process role and pid, newlin
     std::ifstream in(path);
     std::vector<std::string> lines;
     for (std::string line; std::getline(in, line);) lines.push_back(line);
-    std::filesystem::remove(path);
     REQUIRE(lines.size() == 3);
     std::string tag = "[node:" + std::to_string(::getpid()) + "] ";
     CHECK(lines[0].find(tag + "hello 42") != std::string::npos);

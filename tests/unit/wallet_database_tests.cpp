@@ -1,6 +1,7 @@
 // The wallet's SQLite file: created private, holds its seed and record across
 // reopening, never hands out an index twice (not even after a crash right after
 // an address left), refuses foreign files and a second user.
+#include "test_util.h"
 #include <services/wallet/database.h>
 
 #include <doctest/doctest.h>
@@ -18,16 +19,8 @@ using namespace orrery::wallet;
 
 namespace {
 
-struct TempDir {
-    std::filesystem::path path;
-    TempDir()
-    {
-        std::string pattern = (std::filesystem::temp_directory_path() / "orrery_wallet_db_XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
+using orrery::test::FileMode;
+using orrery::test::TempDir;
 
 const std::vector<uint8_t> SEED(32, 0x42);
 
@@ -46,14 +39,6 @@ std::optional<std::string> Numbered(uint32_t index)
     return "addr" + std::to_string(index);
 }
 
-unsigned Mode(const std::filesystem::path& path)
-{
-    struct stat st {
-    };
-    REQUIRE(::stat(path.c_str(), &st) == 0);
-    return st.st_mode & 0777;
-}
-
 } // namespace
 
 TEST_CASE("a new wallet file is private and cannot be created twice")
@@ -61,9 +46,9 @@ TEST_CASE("a new wallet file is private and cannot be created twice")
     TempDir dir;
     auto file = dir.path / "wallet.sqlite";
     auto database = WalletDatabase::Create(file, MakeRecord(), SEED);
-    CHECK(Mode(file) == 0600);
+    CHECK(FileMode(file) == 0600);
     database->ReserveAddress("bech32", "", Numbered);
-    for (const auto& entry : std::filesystem::directory_iterator(dir.path)) CHECK(Mode(entry.path()) == 0600);
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path)) CHECK(FileMode(entry.path()) == 0600);
     database.reset();
     CHECK_THROWS_AS(WalletDatabase::Create(file, MakeRecord(), SEED), DatabaseError);
     CHECK(WalletDatabase::Open(file)->Record().name == "alice"); // the refused creation left it intact

@@ -2,6 +2,7 @@
 // ChainService served over an ipc:// socket: the tip it hands on, a node that
 // comes late or restarts, a node of another network refused, and getwalletinfo's
 // lastprocessedblock.
+#include "test_util.h"
 #include <services/node/chain_service.h>
 #include <services/wallet/node_link.h>
 #include <services/wallet/wallet_service.h>
@@ -23,16 +24,9 @@ namespace {
 
 constexpr const char* REGTEST_GENESIS = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206";
 
-struct TempDir {
-    std::filesystem::path path;
-    TempDir()
-    {
-        std::string pattern = (std::filesystem::temp_directory_path() / "orrery_node_link_XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
+using orrery::test::CapturedLog;
+using orrery::test::TempDir;
+using orrery::test::WaitUntil;
 
 //! orrery-node's Chain on `endpoint`, as node.cpp serves it.
 struct ChainNode {
@@ -112,10 +106,12 @@ TEST_CASE("the link waits for a node that comes late, hands on its tip, and foll
 {
     TempDir dir;
     std::string endpoint = "ipc://" + (dir.path / "node.sock").string();
+    CapturedLog log;
     Seen seen;
     auto link = MakeLink(endpoint, "regtest", seen);
     link->Start(100ms);
-    std::this_thread::sleep_for(300ms);
+    // It tried, found no node, and keeps trying.
+    REQUIRE(WaitUntil([&] { return log.Count("Waiting for the node at " + endpoint) == 1; }));
     CHECK_FALSE(link->Connected());
     CHECK(seen.TipCount() == 0);
 
@@ -132,8 +128,7 @@ TEST_CASE("the link waits for a node that comes late, hands on its tip, and foll
 
     // The node goes away and comes back: the subscription is renewed and the tip comes again.
     node.reset();
-    std::this_thread::sleep_for(500ms);
-    CHECK_FALSE(link->Connected());
+    CHECK(WaitUntil([&] { return !link->Connected(); }));
     node = std::make_unique<ChainNode>(ChainType::REGTEST, endpoint);
     REQUIRE(seen.WaitForTips(3));
     CHECK(seen.tips[2].hash == REGTEST_GENESIS);
@@ -157,7 +152,7 @@ TEST_CASE("a node of another network is refused and its tip never reaches the wa
     CHECK(seen.refusal.find(endpoint) != std::string::npos);
     CHECK(link->Refusal() == seen.refusal);
     CHECK_FALSE(link->Connected());
-    std::this_thread::sleep_for(200ms);
+    // The link stops at the refusal, before it subscribes: no tip can come after it.
     CHECK(seen.TipCount() == 0);
     CHECK(node.service->SubscriberCount() == 0);
     link->Stop();

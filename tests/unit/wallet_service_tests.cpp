@@ -1,6 +1,7 @@
 // WalletLoader and Wallet as orrery-wallet serves them, called in-process: the
 // first start, bitcoind's errors (codes and messages), the start-up list kept
 // across restarts, and addresses that never repeat.
+#include "test_util.h"
 #include <services/wallet/wallet_service.h>
 
 #include <common/interfaces/rpc_error.h>
@@ -17,16 +18,8 @@ using namespace orrery::wallet;
 
 namespace {
 
-struct TempDir {
-    std::filesystem::path path;
-    TempDir()
-    {
-        std::string pattern = (std::filesystem::temp_directory_path() / "orrery_wallet_svc_XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
+using orrery::test::FileMode;
+using orrery::test::TempDir;
 
 std::unique_ptr<WalletService> Start(const std::filesystem::path& dir, const std::vector<std::string>& names = {})
 {
@@ -47,14 +40,6 @@ template <typename F> std::pair<int32_t, std::string> ErrorOf(F call)
     return {};
 }
 
-unsigned Mode(const std::filesystem::path& path)
-{
-    struct stat st {
-    };
-    REQUIRE(::stat(path.c_str(), &st) == 0);
-    return st.st_mode & 0777;
-}
-
 } // namespace
 
 TEST_CASE("a first start creates and loads the wallet named default, privately")
@@ -62,8 +47,8 @@ TEST_CASE("a first start creates and loads the wallet named default, privately")
     TempDir dir;
     auto service = Start(dir.path);
     CHECK(service->listWallets() == std::vector<std::string>{"default"});
-    CHECK(Mode(dir.path / "default") == 0700);
-    CHECK(Mode(dir.path / "default" / "wallet.sqlite") == 0600);
+    CHECK(FileMode(dir.path / "default") == 0700);
+    CHECK(FileMode(dir.path / "default" / "wallet.sqlite") == 0600);
     auto info = service->getWalletInfo("");
     CHECK(info.name == "default");
     CHECK(info.address_count == 0);
