@@ -3,8 +3,10 @@
 
 #include <cli/rpc_client.h>
 
-#include <services/gui-bridge/bridge.h>
-#include <services/gui-bridge/http.h>
+#include <common/consensus/params.h>
+#include <common/http/http.h>
+#include <common/rpc/protocol.h>
+#include <common/util/host_port.h>
 
 #include <common/interfaces/supervisor_ipc.h>
 #include <common/ipc/endpoint.h>
@@ -88,14 +90,13 @@ int RunRpc(const ArgsManager& args, const std::vector<std::string>& command)
     }
     try {
         Target target;
-        target.port = static_cast<uint16_t>(args.GetIntArg("rpcport", bridge::DefaultRpcPort(args.GetChain())));
+        target.port = static_cast<uint16_t>(args.GetIntArg("rpcport", GetChainParams(args.GetChain()).rpc_port));
         std::string connect = args.GetArg("rpcconnect", "127.0.0.1");
-        uint16_t connect_port = target.port;
-        if (!http::SplitHostPort(connect, target.host, connect_port)) {
-            throw std::runtime_error("Invalid port provided in -rpcconnect: " + connect);
-        }
+        auto connect_address = ParseHostPort(connect, target.port);
+        if (!connect_address) throw std::runtime_error("Invalid port provided in -rpcconnect: " + connect);
+        target.host = connect_address->host;
         // As bitcoin-cli: a port in -rpcconnect counts unless -rpcport is given too.
-        if (!args.IsArgSet("rpcport")) target.port = connect_port;
+        if (!args.IsArgSet("rpcport")) target.port = connect_address->port;
         if (args.IsArgSet("rpcwallet")) target.path = "/wallet/" + http::PercentEncode(args.GetArg("rpcwallet", ""));
         target.timeout = std::chrono::seconds(args.GetIntArg("rpcclienttimeout", 900));
         if (target.timeout.count() <= 0) target.timeout = std::chrono::seconds(365LL * 24 * 3600);
@@ -135,7 +136,7 @@ int RunRpc(const ArgsManager& args, const std::vector<std::string>& command)
                 throw std::runtime_error(std::string("timeout on transient error: ") + e.what());
             }
             const Json& error = reply.contains("error") ? reply["error"] : Json();
-            if (error.is_object() && error.value("code", 0) == -28 && can_retry()) {
+            if (error.is_object() && error.value("code", 0) == rpc::RPC_IN_WARMUP && can_retry()) {
                 std::this_thread::sleep_for(std::chrono::seconds(1));
                 continue;
             }
@@ -159,9 +160,7 @@ void AddArgs(ArgsManager& args)
     args.AddArg("-timeout=<ms>", "How long to wait for orreryd with -supervisor (default: 3000)");
     args.AddArg("-rpcconnect=<ip>", "Send commands to the gui-bridge running on <ip> (default: 127.0.0.1)",
                 ARG_NETWORK_ONLY);
-    args.AddArg("-rpcport=<port>",
-                "Connect to JSON-RPC on <port> (default: 8332, testnet3: 18332, testnet4: 48332, "
-                "signet: 38332, regtest: 18443)",
+    args.AddArg("-rpcport=<port>", "Connect to JSON-RPC on <port> (default: " + DefaultPortsText(true) + ")",
                 ARG_NETWORK_ONLY);
     args.AddArg("-rpcuser=<user>", "Username for JSON-RPC connections");
     args.AddArg("-rpcpassword=<pw>", "Password for JSON-RPC connections (default: the cookie file)");

@@ -1,7 +1,8 @@
 // orrery-cli's JSON-RPC client; see rpc_client.h.
 #include <cli/rpc_client.h>
 
-#include <services/gui-bridge/http.h>
+#include <common/http/http.h>
+#include <common/rpc/protocol.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -60,12 +61,15 @@ const std::map<std::string, std::vector<Converted>>& ConvertTable()
         {"listwalletdir", {}},
         {"addnode", {}},
         {"help", {}},
-        {"stop", {}},
+        {"stop", {{0, "wait"}}},
         {"uptime", {}},
         {"getblockchaininfo", {}},
         {"getnetworkinfo", {}},
         {"getpeerinfo", {}},
         {"getconnectioncount", {}},
+        {"getblockcount", {}},
+        {"getbestblockhash", {}},
+        {"getmempoolinfo", {}},
     };
     return table;
 }
@@ -128,7 +132,8 @@ Output FormatReply(const Json& reply)
             if (code != error->end() && !code->is_null()) output.err = "error code: " + code->dump() + "\n";
             if (message != error->end() && message->is_string())
                 output.err += "error message:\n" + message->get<std::string>();
-            if (code != error->end() && code->is_number_integer() && code->get<int64_t>() == -19) {
+            if (code != error->end() && code->is_number_integer() &&
+                code->get<int64_t>() == rpc::RPC_WALLET_NOT_SPECIFIED) {
                 output.err += " Or for the CLI, specify the \"-rpcwallet=<walletname>\" option before the command"
                               " (run \"orrery-cli -h\" for help or \"orrery-cli listwallets\" to see which wallets are "
                               "currently loaded).";

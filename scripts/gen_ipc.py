@@ -14,7 +14,14 @@ methods return void, travel as notifications (kind 3, no reply) and get a
 sink (MakeSink<I>) and a notifier (MakeNotifier<I>). A method that takes a
 std::shared_ptr<SomeListener> and returns std::unique_ptr<ipc::Subscription>
 is a subscribe method: the subscription ends when the handle is dropped or
-either side goes away, and a client renews it after a reconnection.
+either side goes away, and a client renews it after a reconnection. A method
+returning std::unique_ptr<ipc::Subscription> without a listener is a
+registration: the same life cycle, no notifications.
+
+A parameter std::shared_ptr<SomeInterface> of an interface that is not a
+listener is a callback: the caller serves SomeInterface on this connection
+(Client::Serve), nothing crosses for it, and the callee gets a proxy that calls
+the caller back over the same connection.
 """
 import re
 import sys
@@ -86,9 +93,23 @@ def parse(header_text):
 def listener_param(method):
     for ptype, pname in method["params"]:
         m = re.match(r"std::shared_ptr<\s*([\w:]+)\s*>$", bare(ptype))
-        if m:
+        if m and m.group(1).endswith("Listener"):
             return ptype, pname, m.group(1)
     return None
+
+
+def callback_params(method):
+    """{name: interface} of the parameters the caller serves back on the connection."""
+    found = {}
+    for ptype, pname in method["params"]:
+        m = re.match(r"std::shared_ptr<\s*([\w:]+)\s*>$", bare(ptype))
+        if m and not m.group(1).endswith("Listener"):
+            found[pname] = m.group(1)
+    return found
+
+
+def is_subscription(method):
+    return method["ret"].replace(" ", "") == "std::unique_ptr<ipc::Subscription>"
 
 
 def generate(header_path, include_path, out_h, out_cpp):
@@ -118,6 +139,11 @@ def generate(header_path, include_path, out_h, out_cpp):
         # Names in the declarations are relative to the interface's namespace.
         cpp.append(f"using namespace {namespace};")
     cpp.append("namespace {")
+    if any(is_subscription(m) and not listener_param(m) for c in classes for m in c["methods"]):
+        # A registration has no listener: a notification for it is the peer's mistake.
+        cpp.append("class NoNotifications final : public NotificationSink\n{\npublic:")
+        cpp.append("    void Deliver(std::string_view method, Reader&) override")
+        cpp.append("    {\n        throw Error(ErrorCode::METHOD_NOT_FOUND, \"no notification expected: \" + std::string(method));\n    }\n};\n")
     for c in classes:
         full = q + c["name"]
         wire = lower_camel(c["name"])
@@ -154,15 +180,19 @@ def generate(header_path, include_path, out_h, out_cpp):
             sig = ", ".join(f"{t} {n}" for t, n in m["params"])
             method = f'"{wire}.{m["name"]}"'
             lp = listener_param(m)
-            if lp:
-                ltype, lname, lclass = lp
-                rest = "".join(f", {n}" for t, n in m["params"] if n != lname)
+            callbacks = callback_params(m)
+            # A callback is served by this side already (Client::Serve): nothing of it crosses.
+            unused = "".join(f"        (void){n};\n" for n in callbacks)
+            if is_subscription(m):
+                lname = lp[1] if lp else None
+                sink = f"MakeSink<{lp[2]}>(std::move({lname}))" if lp else "std::make_shared<NoNotifications>()"
+                rest = "".join(f", {n}" for t, n in m["params"] if n != lname and n not in callbacks)
                 cpp.append(f"    {m['ret']} {m['name']}({sig}) override")
-                cpp.append(f"    {{\n        return m_connection->Subscribe({method}, MakeSink<{lclass}>(std::move({lname})){rest});\n    }}")
+                cpp.append(f"    {{\n{unused}        return m_connection->Subscribe({method}, {sink}{rest});\n    }}")
             else:
-                args = "".join(f", {n}" for _, n in m["params"])
+                args = "".join(f", {n}" for _, n in m["params"] if n not in callbacks)
                 cpp.append(f"    {m['ret']} {m['name']}({sig}) override")
-                cpp.append(f"    {{\n        return m_connection->Call<{m['ret']}>({method}{args});\n    }}")
+                cpp.append(f"    {{\n{unused}        return m_connection->Call<{m['ret']}>({method}{args});\n    }}")
         cpp.append("\nprivate:\n    std::shared_ptr<Connection> m_connection;\n};\n")
     cpp.append("} // namespace\n")
 
@@ -182,30 +212,37 @@ def generate(header_path, include_path, out_h, out_cpp):
         cpp.append(f"    dispatcher.AddInterface(\"{wire}\", std::move(allowed_roles));")
         for m in c["methods"]:
             lp = listener_param(m)
-            count = len(m["params"])
+            callbacks = callback_params(m)
+            subscribe = is_subscription(m)
+            # On the wire: the subscription id in place of the listener, nothing for a callback.
+            count = len(m["params"]) - len(callbacks) - (1 if lp else 0) + (1 if subscribe else 0)
             cpp.append(f"    dispatcher.Add(\"{wire}.{m['name']}\", [implementation](CallContext& context, Reader& args, Writer& result) {{")
             cpp.append(f"        ExpectEnd(args, {count});")
-            if lp:
-                ltype, lname, lclass = lp
+            if subscribe:
                 cpp.append(f"        auto subscription = ReadArg<uint64_t>(args, \"subscription\");")
             for t, n in m["params"]:
-                if lp and n == lp[1]:
+                if (lp and n == lp[1]) or n in callbacks:
                     continue
                 cpp.append(f"        auto {n} = ReadArg<{bare(t)}>(args, \"{n}\");")
-            if lp:
-                call_args = ", ".join(
-                    (f"MakeNotifier<{lp[2]}>(context.MakeNotifyTarget(subscription))" if n == lp[1] else f"std::move({n})")
-                    for _, n in m["params"])
+
+            def arg_expr(n):
+                if lp and n == lp[1]:
+                    return f"MakeNotifier<{lp[2]}>(context.MakeNotifyTarget(subscription))"
+                if n in callbacks:
+                    return f"std::shared_ptr<{callbacks[n]}>(MakeProxy<{callbacks[n]}>(context.CallerConnection()))"
+                return f"std::move({n})"
+            if subscribe:
+                call_args = ", ".join(arg_expr(n) for _, n in m["params"])
                 cpp.append(f"        context.KeepSubscription(subscription, implementation->{m['name']}({call_args}));")
                 cpp.append("        result.Nil();")
             else:
-                call_args = ", ".join(f"std::move({n})" for _, n in m["params"])
+                call_args = ", ".join(arg_expr(n) for _, n in m["params"])
                 if m["ret"] == "void":
                     cpp.append(f"        implementation->{m['name']}({call_args});")
                     cpp.append("        result.Nil();")
                 else:
                     cpp.append(f"        WriteValue(result, implementation->{m['name']}({call_args}));")
-            if not lp and count == 0:
+            if not subscribe and count == 0:
                 cpp.append("        (void)args;")
             cpp.append("        (void)context;")
             cpp.append("    });")

@@ -35,40 +35,6 @@ std::string FormatSockaddr(const sockaddr_storage& address)
 
 } // namespace
 
-std::optional<HostPort> ParseHostPort(const std::string& text, uint16_t default_port)
-{
-    HostPort result{text, default_port};
-    std::optional<std::string> port;
-    if (text.starts_with('[')) {
-        size_t close = text.find(']');
-        if (close == std::string::npos) return std::nullopt;
-        result.host = text.substr(1, close - 1);
-        if (close + 1 < text.size()) {
-            if (text[close + 1] != ':') return std::nullopt;
-            port = text.substr(close + 2);
-        }
-    } else if (size_t colon = text.find(':'); colon != std::string::npos && text.find(':', colon + 1) == std::string::npos) {
-        result.host = text.substr(0, colon); // one colon: host:port; more: a bare IPv6 address
-        port = text.substr(colon + 1);
-    }
-    if (result.host.empty()) return std::nullopt;
-    if (port) {
-        if (port->empty() || port->size() > 5 || port->find_first_not_of("0123456789") != std::string::npos) {
-            return std::nullopt;
-        }
-        unsigned long value = std::stoul(*port);
-        if (value > 65535) return std::nullopt;
-        result.port = static_cast<uint16_t>(value);
-    }
-    return result;
-}
-
-std::string FormatHostPort(const std::string& host, uint16_t port)
-{
-    if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
-    return host + ":" + std::to_string(port);
-}
-
 Listener::~Listener()
 {
     Stop();

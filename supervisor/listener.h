@@ -4,6 +4,8 @@
 #ifndef ORRERY_SUPERVISOR_LISTENER_H
 #define ORRERY_SUPERVISOR_LISTENER_H
 
+#include <common/util/host_port.h>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -12,16 +14,6 @@
 #include <vector>
 
 namespace orrery::supervisor {
-
-//! "1.2.3.4:8333" or "[::1]:8333".
-struct HostPort {
-    std::string host;
-    uint16_t port{0};
-};
-//! Parses "host", "host:port", "[v6]", "[v6]:port"; `default_port` fills a missing port.
-std::optional<HostPort> ParseHostPort(const std::string& text, uint16_t default_port);
-//! Formats an address the way bitcoind shows peers: "1.2.3.4:8333", "[::1]:8333".
-std::string FormatHostPort(const std::string& host, uint16_t port);
 
 class Listener
 {

@@ -13,9 +13,9 @@
 #include <common/interfaces/node_ipc.h>
 #include <common/interfaces/process_table_ipc.h>
 #include <common/interfaces/roles.h>
-#include <common/interfaces/rpc_error.h>
 #include <common/interfaces/supervisor_ipc.h>
 #include <common/ipc/endpoint.h>
+#include <common/rpc/protocol.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
 
@@ -113,15 +113,6 @@ std::vector<std::string> ForwardedArgs(const std::vector<std::string>& command_l
         }
     }
     return out;
-}
-
-uint16_t DefaultP2PPort(const std::string& chain)
-{
-    if (chain == "test") return 18333;
-    if (chain == "testnet4") return 48333;
-    if (chain == "signet") return 38333;
-    if (chain == "regtest") return 18444;
-    return 8333;
 }
 
 //! An fd that closes itself unless someone takes it.
@@ -378,7 +369,7 @@ std::string Constellation::Setup()
 
     // P2P: -listen defaults to on, off when -connect names the peers (as in bitcoind).
     if (m_args.GetBoolArg("listen", !m_args.IsArgSet("connect"))) {
-        auto port = static_cast<uint16_t>(m_args.GetIntArg("port", DefaultP2PPort(m_args.GetChain())));
+        auto port = static_cast<uint16_t>(m_args.GetIntArg("port", GetChainParams(m_args.GetChain()).default_port));
         std::vector<std::string> binds = m_args.GetArgs("bind");
         bool explicit_binds = !binds.empty();
         if (!explicit_binds) binds = {"0.0.0.0", "::"};
@@ -429,11 +420,11 @@ auto Constellation::Call(F work) -> std::invoke_result_t<F>
     using Result = std::invoke_result_t<F>;
     auto task = std::make_shared<std::packaged_task<Result()>>(std::move(work));
     auto future = task->get_future();
-    if (!Post([task] { (*task)(); })) throw interfaces::RpcError(interfaces::RPC_MISC_ERROR, "orreryd is stopping");
+    if (!Post([task] { (*task)(); })) throw rpc::RpcException(rpc::RPC_MISC_ERROR, "orreryd is stopping");
     try {
         return future.get();
     } catch (const std::future_error&) { // the loop ended with the call still queued
-        throw interfaces::RpcError(interfaces::RPC_MISC_ERROR, "orreryd is stopping");
+        throw rpc::RpcException(rpc::RPC_MISC_ERROR, "orreryd is stopping");
     }
 }
 
@@ -514,14 +505,14 @@ void Constellation::Restart(const std::string& role)
     Call([&] {
         Service* service = FindService(role);
         if (!service) {
-            throw interfaces::RpcError(interfaces::RPC_INVALID_PARAMETER,
-                                       "Unknown service '" + role + "'; restart takes node, wallet or gui-bridge");
+            throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
+                                    "Unknown service '" + role + "'; restart takes node, wallet or gui-bridge");
         }
-        if (m_stopping) throw interfaces::RpcError(interfaces::RPC_MISC_ERROR, "orreryd is stopping");
-        if (!service->binary) throw interfaces::RpcError(interfaces::RPC_MISC_ERROR, role + " is not run by orreryd");
+        if (m_stopping) throw rpc::RpcException(rpc::RPC_MISC_ERROR, "orreryd is stopping");
+        if (!service->binary) throw rpc::RpcException(rpc::RPC_MISC_ERROR, role + " is not run by orreryd");
         LogPrintf("Restart of {} requested", role);
         if (service->pid == 0) {
-            if (!service->restart_at) throw interfaces::RpcError(interfaces::RPC_MISC_ERROR, role + " has not started yet");
+            if (!service->restart_at) throw rpc::RpcException(rpc::RPC_MISC_ERROR, role + " has not started yet");
             service->restart_at = Clock::now(); // already waiting for a restart: now
             return;
         }
@@ -533,10 +524,10 @@ void Constellation::Restart(const std::string& role)
 void Constellation::OpenConnection(const std::string& address, int64_t peer_id, const std::string& connection_type)
 {
     Call([&] {
-        if (m_stopping) throw interfaces::RpcError(interfaces::RPC_MISC_ERROR, "orreryd is stopping");
-        if (!m_agent_binary) throw interfaces::RpcError(interfaces::RPC_MISC_ERROR, "orrery-p2p-agent is not built");
+        if (m_stopping) throw rpc::RpcException(rpc::RPC_MISC_ERROR, "orreryd is stopping");
+        if (!m_agent_binary) throw rpc::RpcException(rpc::RPC_MISC_ERROR, "orrery-p2p-agent is not built");
         if (address.empty() || address.find('\0') != std::string::npos) {
-            throw interfaces::RpcError(interfaces::RPC_INVALID_PARAMETER, "Invalid address '" + address + "'");
+            throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Invalid address '" + address + "'");
         }
         std::vector<std::string> argv{"orrery-p2p-agent", fmt::format("-peerid={}", peer_id), "-connect=" + address,
                                       "-connectiontype=" + connection_type};
@@ -610,13 +601,13 @@ std::vector<std::string> Constellation::ServiceArgv(const Service& service) cons
         argv.push_back("-ipcconnect=" + DefaultEndpoint(m_args, "node"));
         argv.push_back("-supervisorconnect=" + m_supervisor_endpoint);
     } else if (service.role == "gui-bridge") {
-        argv.push_back("-ipcconnect=" + DefaultEndpoint(m_args, "node"));
         argv.push_back("-supervisorconnect=" + m_supervisor_endpoint);
-        if (m_args.GetBoolArg("disablewallet", false)) {
-            argv.push_back("-disablewallet");
-        } else {
-            argv.push_back("-walletconnect=" + DefaultEndpoint(m_args, "wallet"));
-        }
+        argv.push_back("-rpcrouterbind=" + DefaultEndpoint(m_args, "rpc-router"));
+        if (m_args.GetBoolArg("disablewallet", false)) argv.push_back("-disablewallet");
+    }
+    // The node and the wallet register their RPC methods with the bridge.
+    if (service.role == "node" || service.role == "wallet") {
+        argv.push_back("-rpcrouterconnect=" + DefaultEndpoint(m_args, "rpc-router"));
     }
     return argv;
 }
@@ -1226,8 +1217,8 @@ void AddArgs(ArgsManager& args)
 {
     AddCommonArgs(args);
     args.AddArg("-daemon", "Run in the background (not yet: use systemd or &)", ARG_COMMAND_LINE_ONLY);
-    args.AddArg("-port=<port>", "Listen for peers on <port> (default: 8333, testnet3: 18333, testnet4: 48333, "
-                                "signet: 38333, regtest: 18444)", ARG_NETWORK_ONLY);
+    args.AddArg("-port=<port>", "Listen for peers on <port> (default: " + DefaultPortsText(false) + ")",
+                ARG_NETWORK_ONLY);
     args.AddArg("-listen", "Accept connections from outside (default: 1 if no -connect)", ARG_NETWORK_ONLY);
     args.AddArg("-bind=<addr>[:<port>]", "Bind to this address to listen for peers (repeatable; default: 0.0.0.0 "
                                          "and ::)", ARG_NETWORK_ONLY);

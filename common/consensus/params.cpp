@@ -247,6 +247,22 @@ const ChainParams& GetChainParams(ChainType chain)
     throw std::logic_error("unknown chain type");
 }
 
+const ChainParams& GetChainParams(std::string_view chain_name)
+{
+    return GetChainParams(ChainTypeFromString(chain_name).value_or(ChainType::MAIN));
+}
+
+std::string DefaultPortsText(bool rpc)
+{
+    auto port = [rpc](ChainType chain) {
+        const ChainParams& params = GetChainParams(chain);
+        return std::to_string(rpc ? params.rpc_port : params.default_port);
+    };
+    return port(ChainType::MAIN) + ", testnet3: " + port(ChainType::TESTNET) +
+           ", testnet4: " + port(ChainType::TESTNET4) + ", signet: " + port(ChainType::SIGNET) +
+           ", regtest: " + port(ChainType::REGTEST);
+}
+
 std::string ChainTypeToString(ChainType chain)
 {
     switch (chain) {

@@ -115,6 +115,11 @@ struct ChainParams {
 //! The built-in parameters of a chain. Built once on first use (thread-safe)
 //! and alive for the whole program.
 const ChainParams& GetChainParams(ChainType chain);
+//! The built-in parameters of a chain by Core's name (-chain, -regtest...); main for an unknown name.
+const ChainParams& GetChainParams(std::string_view chain_name);
+//! The default P2P port (or with `rpc`, RPC port) of each network as option help shows it:
+//! "8333, testnet3: 18333, testnet4: 48333, signet: 38333, regtest: 18444".
+std::string DefaultPortsText(bool rpc);
 
 //! Regtest knobs Core exposes as -testactivationheight and -test=bip94.
 struct RegtestOptions {

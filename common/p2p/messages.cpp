@@ -2,10 +2,10 @@
 #include <common/p2p/messages.h>
 
 #include <common/consensus/serialize.h>
+#include <common/util/host_port.h>
 
 #include <arpa/inet.h>
 
-#include <charconv>
 #include <cstring>
 
 namespace orrery::p2p {
@@ -96,27 +96,14 @@ template <> std::string_view CommandFor<SendHeadersMessage>()
 
 std::optional<VersionAddress> ParseVersionAddress(std::string_view host_port, uint64_t services)
 {
-    std::string host;
-    std::string_view port_text;
-    if (host_port.starts_with('[')) {
-        const size_t close = host_port.find(']');
-        if (close == std::string_view::npos || close + 1 >= host_port.size() || host_port[close + 1] != ':') {
-            return std::nullopt;
-        }
-        host = host_port.substr(1, close - 1);
-        port_text = host_port.substr(close + 2);
-    } else {
-        const size_t colon = host_port.rfind(':');
-        if (colon == std::string_view::npos) return std::nullopt;
-        host = host_port.substr(0, colon);
-        port_text = host_port.substr(colon + 1);
-    }
-    unsigned port = 0;
-    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc{} || end != port_text.data() + port_text.size() || port > 0xffff) return std::nullopt;
+    // A version message's address needs a port; the host must be a numeric IPv4 or IPv6 address.
+    auto parsed = HasPort(host_port) ? ParseHostPort(host_port, 0) : std::nullopt;
+    if (!parsed) return std::nullopt;
+    const std::string& host = parsed->host;
+    const uint16_t port = parsed->port;
     VersionAddress address;
     address.services = services;
-    address.port = uint16_t(port);
+    address.port = port;
     in_addr v4{};
     in6_addr v6{};
     if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) {

@@ -1,7 +1,7 @@
 // RPC authentication; see auth.h.
 #include <services/gui-bridge/auth.h>
 
-#include <services/gui-bridge/http.h>
+#include <common/http/http.h>
 
 #include <common/crypto/hash.h>
 #include <common/util/fs.h>

@@ -1,12 +1,13 @@
-// The gui-bridge's links to the services behind its RPC methods (node, wallet,
-// orreryd). Each Backend makes its ipc::Client once and connects it in the
+// The gui-bridge's link to orreryd, which its stop method asks to stop the
+// constellation. A Backend makes its ipc::Client once and connects it in the
 // background until the service answers; from then on the IPC layer reconnects
 // by itself across restarts. A call while the service is away fails at once
-// with RPC_IN_WARMUP, which bitcoin-cli -rpcwait treats as "try again".
+// with RPC_IN_WARMUP, which bitcoin-cli -rpcwait treats as "try again". (The
+// node and the wallet come the other way: they register with the router.)
 #ifndef ORRERY_SERVICES_GUI_BRIDGE_BACKENDS_H
 #define ORRERY_SERVICES_GUI_BRIDGE_BACKENDS_H
 
-#include <services/gui-bridge/json_rpc.h>
+#include <common/rpc/json_rpc.h>
 
 #include <common/ipc/connection.h>
 #include <common/ipc/dispatcher.h>
@@ -21,8 +22,8 @@
 
 namespace orrery::rpc {
 
-//! An IPC failure as the RPC caller sees it: the services' own RPC codes
-//! (interfaces::RpcError) unchanged, a lost service as RPC_IN_WARMUP, the rest RPC_MISC_ERROR.
+//! An IPC failure as the RPC caller sees it: the service's own RPC codes
+//! (rpc::RpcException) unchanged, a lost service as RPC_IN_WARMUP, the rest RPC_MISC_ERROR.
 RpcException TranslateIpcError(const ipc::Error& error, const std::string& service);
 
 class Backend

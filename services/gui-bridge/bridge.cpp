@@ -1,5 +1,7 @@
 // orrery-gui-bridge's start-up, request routing and shutdown; see bridge.h.
 //
+// The node and the wallet register their RPC methods on the bridge's IPC
+// endpoint (RpcRouter, see router.h); each call goes to its owner.
 // Routing as bitcoind's httprpc.cpp: "/" and "/wallet/<name>" are JSON-RPC,
 // anything else is 404; only POST is served (405); a request without
 // credentials gets 401 at once, one with wrong credentials after 250 ms.
@@ -8,10 +10,15 @@
 #include <services/gui-bridge/auth.h>
 #include <services/gui-bridge/backends.h>
 #include <services/gui-bridge/http_server.h>
-#include <services/gui-bridge/json_rpc.h>
-#include <services/gui-bridge/methods.h>
+#include <services/gui-bridge/router.h>
 
+#include <common/consensus/params.h>
+#include <common/interfaces/process_lookup.h>
+#include <common/interfaces/roles.h>
+#include <common/interfaces/rpc_ipc.h>
 #include <common/ipc/endpoint.h>
+#include <common/rpc/json_rpc.h>
+#include <common/util/host_port.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
 
@@ -67,8 +74,7 @@ void AddArgs(ArgsManager& args)
     args.AddArg("-rpcbind=<addr>[:port]",
                 "Bind to given address to listen for JSON-RPC connections (default: 127.0.0.1)", ARG_NETWORK_ONLY);
     args.AddArg("-rpcport=<port>",
-                "Listen for JSON-RPC connections on <port> (default: 8332, testnet3: 18332, testnet4: "
-                "48332, signet: 38332, regtest: 18443)",
+                "Listen for JSON-RPC connections on <port> (default: " + DefaultPortsText(true) + ")",
                 ARG_NETWORK_ONLY);
     args.AddArg("-rpcuser=<user>", "Username for JSON-RPC connections");
     args.AddArg("-rpcpassword=<pw>", "Password for JSON-RPC connections (without it, a cookie file is used)");
@@ -79,9 +85,11 @@ void AddArgs(ArgsManager& args)
     args.AddArg("-rpcthreads=<n>", "Number of threads to service RPC calls (default: 4)");
     args.AddArg("-rpcworkqueue=<n>", "Depth of the work queue to service RPC calls (default: 16)");
     args.AddArg("-rpcservertimeout=<n>", "Timeout during HTTP requests, in seconds (default: 30)");
-    args.AddArg("-walletconnect=<endpoint>", "Where orrery-wallet serves (default: run/wallet.sock)");
     args.AddArg("-supervisorconnect=<endpoint>", "Where orreryd serves (default: run/supervisor.sock)");
-    args.AddArg("-disablewallet", "Do not offer wallet RPC methods");
+    args.AddArg("-rpcrouterbind=<endpoint>",
+                "Where the node and the wallet register their RPC methods (default: ipc://<net>/run/rpc-router.sock)",
+                ARG_NETWORK_ONLY);
+    args.AddArg("-disablewallet", "Do not offer wallet RPC methods (nor wait for the wallet at start)");
     args.AddArg("-server", "Accept JSON-RPC commands (always on for the gui-bridge)");
 }
 
@@ -117,41 +125,38 @@ int Run(const ArgsManager& args)
         }
     }
 
-    // --- backends and methods
-    rpc::Backend node("node", args.GetArg("ipcconnect", DefaultEndpoint(args, "node")),
-                      BackendOptions(args, {"node"}, "node"));
-    std::unique_ptr<rpc::Backend> wallet;
-    if (!args.GetBoolArg("disablewallet", false)) {
-        wallet = std::make_unique<rpc::Backend>("wallet", args.GetArg("walletconnect", DefaultEndpoint(args, "wallet")),
-                                                BackendOptions(args, {"wallet", "walletLoader"}, "wallet"));
-    }
+    // --- the router the services register with
     rpc::Backend supervisor("orreryd", args.GetArg("supervisorconnect", DefaultEndpoint(args, "supervisor")),
                             BackendOptions(args, {"supervisor"}, "orreryd"));
-    rpc::MethodContext context;
-    context.node = &node;
-    context.wallet = wallet.get();
-    context.supervisor = &supervisor;
-    context.started = started;
-    context.stop_self = [] { ::kill(::getpid(), SIGTERM); }; // the signal loop below stops us cleanly
-    rpc::Table table;
-    rpc::RegisterMethods(table, context);
-    table.SetCallObserver(
+    rpc::RouterOptions router_options;
+    if (args.GetBoolArg("disablewallet", false)) {
+        router_options.awaited = {"node"};
+        router_options.refused = {"wallet"};
+    }
+    router_options.started = started;
+    router_options.supervisor = &supervisor;
+    router_options.stop_self = [] { ::kill(::getpid(), SIGTERM); }; // the signal loop below stops us cleanly
+    auto router = std::make_shared<rpc::Router>(router_options);
+    router->SetCallObserver(
         [](const std::string& method) { LogDebug(LogCategory::RPC, "ThreadRPCServer method={}", method); });
+    rpc::Executor execute = [&router](const std::string& method, const rpc::Json& params,
+                                      const std::optional<std::string>& wallet) {
+        return router->Execute(method, params, wallet);
+    };
 
     // --- HTTP
     http::ServerOptions options;
-    auto port = static_cast<uint16_t>(args.GetIntArg("rpcport", DefaultRpcPort(args.GetChain())));
+    auto port = static_cast<uint16_t>(args.GetIntArg("rpcport", GetChainParams(args.GetChain()).rpc_port));
     std::vector<std::string> binds = args.GetArgs("rpcbind");
     if (binds.empty()) binds.push_back("127.0.0.1");
     for (const auto& bind : binds) {
-        std::string host;
-        uint16_t bind_port = port;
-        if (!http::SplitHostPort(bind, host, bind_port)) {
+        auto address = ParseHostPort(bind, port);
+        if (!address) {
             std::fprintf(stderr, "Error: Invalid -rpcbind address '%s'\n", bind.c_str());
             if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
             return 1;
         }
-        options.binds.emplace_back(host, bind_port);
+        options.binds.emplace_back(address->host, address->port);
     }
     options.threads = static_cast<size_t>(std::max<int64_t>(1, args.GetIntArg("rpcthreads", 4)));
     options.work_queue = static_cast<size_t>(std::max<int64_t>(1, args.GetIntArg("rpcworkqueue", 16)));
@@ -177,7 +182,7 @@ int Run(const ArgsManager& args)
             return Unauthorized();
         }
         LogDebug(LogCategory::RPC, "Received a POST request for {} from {} user={}", request.target, peer, user);
-        rpc::Reply reply = rpc::HandleBody(table, request.body, wallet_name);
+        rpc::Reply reply = rpc::HandleBody(execute, request.body, wallet_name);
         http::Response response = Plain(reply.status, std::move(reply.body));
         if (reply.status != 204) response.headers.emplace_back("Content-Type", "application/json");
         return response;
@@ -193,19 +198,39 @@ int Run(const ArgsManager& args)
     }
     for (const auto& address : server.BoundAddresses()) LogPrintf("Binding RPC on address {}", address);
 
-    node.Start();
-    if (wallet) wallet->Start();
     supervisor.Start();
 
-    // Readiness for orreryd: an endpoint that answers hello once RPC is up.
+    // The services register their RPC methods on -rpcrouterbind from the start.
     ipc::Options ipc_options;
     ipc_options.role = "gui-bridge";
     ipc_options.keys_dir = args.GetDataDirNet() / "keys";
+    ipc_options.max_message_size =
+        static_cast<size_t>(args.GetIntArg("ipcmaxmessagesize", ipc::DEFAULT_MAX_MESSAGE_SIZE));
+    std::string allow_error;
+    if (!ipc::AddIpcAllow(ipc_options.roles, args.GetArgs("ipcallow"), allow_error)) {
+        LogPrintf("Error: {}", allow_error);
+        std::fprintf(stderr, "Error: %s\n", allow_error.c_str());
+        server.Stop();
+        if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
+        return 1;
+    }
+    // Under orreryd a process it started may register only as what it was started as.
+    std::shared_ptr<interfaces::OrrerydProcesses> processes;
+    if (args.IsArgSet("supervisorconnect")) {
+        processes = std::make_shared<interfaces::OrrerydProcesses>(args.GetArg("supervisorconnect", ""), ipc_options);
+        ipc_options.roles.SetProcessLookup(processes->Lookup());
+    }
+    ipc::Server router_server(ipc_options);
+    router_server.Serve<interfaces::RpcRouter>(router, interfaces::RPC_ROUTER_CALLERS);
+    std::string router_endpoint = args.GetArg("rpcrouterbind", DefaultEndpoint(args, "rpc-router"));
+    // -ipcbind answers hello once RPC has left warm-up: orreryd's sign that the constellation is up.
     ipc::Server ready(ipc_options);
     std::string endpoint = args.GetArg("ipcbind", DefaultEndpoint(args, "gui-bridge"));
-    if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6)); // stale socket of a dead run
+    for (const auto& stale : {router_endpoint, endpoint}) {
+        if (stale.starts_with("ipc://")) std::filesystem::remove(stale.substr(6)); // a socket of a dead run
+    }
     try {
-        ready.Bind(endpoint);
+        router_server.Bind(router_endpoint);
     } catch (const std::exception& e) {
         LogPrintf("Error: {}", e.what());
         std::fprintf(stderr, "Error: %s\n", e.what());
@@ -213,15 +238,30 @@ int Run(const ArgsManager& args)
         if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
         return 1;
     }
-    LogPrintf("gui-bridge ready: JSON-RPC on {}, endpoint {}", server.BoundAddresses().front(), ready.Endpoint());
+    LogPrintf("gui-bridge ready: JSON-RPC on {}, RPC router on {}", server.BoundAddresses().front(),
+              router_server.Endpoint());
+    std::thread readiness([&] {
+        if (!router->WaitUntilWarm()) return;
+        try {
+            ready.Bind(endpoint);
+            LogPrintf("RPC serving normally; endpoint {}", ready.Endpoint());
+        } catch (const std::exception& e) {
+            LogPrintf("Error: {}", e.what());
+            ::kill(::getpid(), SIGTERM);
+        }
+    });
 
     WaitForShutdown(signals);
+    router->CancelWait();
+    readiness.join();
     server.Stop();
     ready.Stop();
-    if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6));
+    router_server.Stop();
+    if (processes) processes->Stop();
+    for (const auto& socket : {router_endpoint, endpoint}) {
+        if (socket.starts_with("ipc://")) std::filesystem::remove(socket.substr(6));
+    }
     supervisor.Stop();
-    if (wallet) wallet->Stop();
-    node.Stop();
     if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
     LogPrintf("Shutdown done");
     return 0;

@@ -5,7 +5,7 @@
 #ifndef ORRERY_SERVICES_GUI_BRIDGE_HTTP_SERVER_H
 #define ORRERY_SERVICES_GUI_BRIDGE_HTTP_SERVER_H
 
-#include <services/gui-bridge/http.h>
+#include <common/http/http.h>
 
 #include <chrono>
 #include <cstdint>

@@ -73,9 +73,9 @@ std::optional<uint256> Chain::HashAt(int64_t height) const
     return TipHash(); // the chain is its genesis alone for now
 }
 
-interfaces::BlockchainInfo Chain::GetBlockchainInfo(int64_t now, int64_t size_on_disk) const
+BlockchainInfo Chain::GetBlockchainInfo(int64_t now, int64_t size_on_disk) const
 {
-    interfaces::BlockchainInfo info;
+    BlockchainInfo info;
     info.chain = Name();
     info.blocks = Height();
     info.headers = Height();

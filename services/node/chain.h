@@ -7,7 +7,6 @@
 
 #include <common/consensus/arith_uint256.h>
 #include <common/consensus/params.h>
-#include <common/interfaces/node.h>
 
 #include <cstdint>
 #include <optional>
@@ -15,6 +14,23 @@
 #include <string_view>
 
 namespace orrery::node {
+
+//! The state getblockchaininfo shows (services/node/rpc/blockchain.cpp gives it bitcoind's field names).
+struct BlockchainInfo {
+    std::string chain;
+    int64_t blocks{0};
+    int64_t headers{0};
+    std::string best_block_hash;
+    double difficulty{0};
+    int64_t time{0};
+    int64_t median_time{0};
+    double verification_progress{0};
+    bool initial_block_download{true};
+    std::string chain_work;
+    int64_t size_on_disk{0};
+    bool pruned{false};
+    std::string warnings;
+};
 
 //! Core's GetDifficulty: how many times harder than difficulty 1 (bits 0x1d00ffff) the target of `bits` is.
 double GetDifficulty(uint32_t bits);
@@ -43,7 +59,7 @@ public:
     ArithUint256 TipChainWork() const { return m_tip_work; }
 
     //! getblockchaininfo at unix time `now`, with `size_on_disk` bytes in blocks/ and chainstate/.
-    interfaces::BlockchainInfo GetBlockchainInfo(int64_t now, int64_t size_on_disk) const;
+    BlockchainInfo GetBlockchainInfo(int64_t now, int64_t size_on_disk) const;
 
 private:
     const ChainParams& m_params;

@@ -1,7 +1,7 @@
 // The node's Chain interface; see chain_service.h.
 #include <services/node/chain_service.h>
 
-#include <common/interfaces/rpc_error.h>
+#include <common/rpc/protocol.h>
 #include <common/util/logging.h>
 
 namespace orrery::node {
@@ -49,7 +49,7 @@ interfaces::ChainTip ChainService::getTip()
 std::string ChainService::getBlockHash(int64_t height)
 {
     auto hash = m_chain.HashAt(height);
-    if (!hash) throw interfaces::RpcError(interfaces::RPC_INVALID_PARAMETER, "Block height out of range");
+    if (!hash) throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Block height out of range");
     return hash->GetHex();
 }
 

@@ -7,12 +7,15 @@
 #include <common/interfaces/node_ipc.h>
 #include <common/interfaces/peer_host_ipc.h>
 #include <common/interfaces/roles.h>
-#include <common/interfaces/rpc_error.h>
 #include <common/interfaces/supervisor_ipc.h>
 #include <common/ipc/endpoint.h>
+#include <common/rpc/protocol.h>
+#include <common/rpc/router_link.h>
+#include <common/util/host_port.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
 #include <services/node/chain_service.h>
+#include <services/node/rpc/rpc.h>
 
 #include <algorithm>
 #include <csignal>
@@ -78,6 +81,10 @@ void AddArgs(ArgsManager& args)
     args.AddArg("-supervisorconnect=<endpoint>",
                 "Where orreryd serves Supervisor, to ask it for outbound connections (default: "
                 "ipc://<net>/run/supervisor.sock)",
+                ARG_NETWORK_ONLY);
+    args.AddArg("-rpcrouterconnect=<endpoint>",
+                "Where orrery-gui-bridge serves RpcRouter, to offer the node's RPC methods (default: "
+                "ipc://<net>/run/rpc-router.sock)",
                 ARG_NETWORK_ONLY);
     args.AddArg("-port=<port>", "Listen for connections on <port> (orreryd listens; the node reports it)",
                 ARG_NETWORK_ONLY);
@@ -393,9 +400,9 @@ void NodeService::DropPeer(int64_t peer_id, const std::string& reason)
     if (entry) LogPrintf("Peer {} ({}) disconnected: {}", peer_id, entry->address, reason);
 }
 
-// ---------------------------------------------------------------- Node
+// ---------------------------------------------------------------- what the RPC methods use
 
-interfaces::BlockchainInfo NodeService::getBlockchainInfo()
+BlockchainInfo NodeService::GetBlockchainInfo() const
 {
     int64_t size = 0;
     if (!m_config.data_dir.empty()) {
@@ -404,75 +411,30 @@ interfaces::BlockchainInfo NodeService::getBlockchainInfo()
     return m_chain.GetBlockchainInfo(UnixTime(), size);
 }
 
-interfaces::NetworkInfo NodeService::getNetworkInfo()
-{
-    interfaces::NetworkInfo info;
-    info.version = ClientVersionNumber(ORRERY_VERSION);
-    info.subversion = UserAgent();
-    info.protocol_version = PROTOCOL_VERSION;
-    info.local_services = LOCAL_SERVICES;
-    info.local_relay = true;
-    info.network_active = true;
-    std::lock_guard lock(m_mutex);
-    info.connections_in = m_peers.CountConnected(true);
-    info.connections_out = m_peers.CountConnected(false);
-    info.connections = info.connections_in + info.connections_out;
-    return info;
-}
-
-std::vector<interfaces::PeerDetails> NodeService::getPeerInfo()
-{
-    std::vector<PeerEntry> connected;
-    {
-        std::lock_guard lock(m_mutex);
-        connected = m_peers.Connected();
-    }
-    std::vector<interfaces::PeerDetails> result;
-    result.reserve(connected.size());
-    for (const auto& entry : connected) {
-        interfaces::PeerDetails details;
-        details.id = entry.id;
-        details.address = entry.address;
-        details.address_bind = entry.local_address;
-        details.inbound = entry.inbound;
-        details.connection_type = entry.connection_type;
-        details.services = entry.version.services;
-        details.version = entry.version.version;
-        details.subversion = entry.version.user_agent;
-        details.starting_height = entry.version.start_height;
-        details.relay_txes = entry.version.relay;
-        details.conn_time = entry.conn_time;
-        details.last_send = entry.stats.last_send;
-        details.last_recv = entry.stats.last_recv;
-        details.bytes_sent = entry.stats.bytes_sent;
-        details.bytes_recv = entry.stats.bytes_recv;
-        details.ping_time = entry.stats.ping_time;
-        details.min_ping = entry.stats.min_ping;
-        details.agent_pid = entry.agent_pid;
-        details.handshake_done = entry.handshake_done;
-        result.push_back(std::move(details));
-    }
-    return result;
-}
-
-int64_t NodeService::getConnectionCount()
+NodeService::ConnectionCounts NodeService::CountConnections()
 {
     std::lock_guard lock(m_mutex);
-    return m_peers.CountConnected();
+    return {m_peers.CountConnected(true), m_peers.CountConnected(false)};
 }
 
-void NodeService::addNode(std::string address, std::string command)
+std::vector<PeerEntry> NodeService::ConnectedPeers()
+{
+    std::lock_guard lock(m_mutex);
+    return m_peers.Connected();
+}
+
+void NodeService::AddNode(const std::string& address, const std::string& command)
 {
     if (command != "add" && command != "remove" && command != "onetry") {
-        throw interfaces::RpcError(interfaces::RPC_INVALID_PARAMETER,
-                                   "Invalid command '" + command + "': expected add, remove or onetry");
+        throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
+                                "Invalid command '" + command + "': expected add, remove or onetry");
     }
-    if (address.empty()) throw interfaces::RpcError(interfaces::RPC_INVALID_PARAMETER, "Error: empty node address");
+    if (address.empty()) throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Error: empty node address");
     if (command == "remove") {
         std::lock_guard lock(m_mutex);
         if (!m_peers.RemoveAddedNode(address)) {
-            throw interfaces::RpcError(interfaces::RPC_CLIENT_NODE_NOT_ADDED,
-                                       "Error: Node could not be removed. It has not been added previously.");
+            throw rpc::RpcException(rpc::RPC_CLIENT_NODE_NOT_ADDED,
+                                    "Error: Node could not be removed. It has not been added previously.");
         }
         m_last_dial.erase(address);
         m_dial_failures.erase(address);
@@ -486,8 +448,8 @@ void NodeService::addNode(std::string address, std::string command)
             if (m_peers.HasPeerAtAddress(address)) return;
         }
         if (auto failure = OpenOutbound(address, "manual")) {
-            throw interfaces::RpcError(interfaces::RPC_CLIENT_NODE_NOT_CONNECTED,
-                                       "Error: Unable to open connection to " + address + ": " + *failure);
+            throw rpc::RpcException(rpc::RPC_CLIENT_NODE_NOT_CONNECTED,
+                                    "Error: Unable to open connection to " + address + ": " + *failure);
         }
         LogPrintf("addnode: trying {} once", address);
         return;
@@ -496,7 +458,7 @@ void NodeService::addNode(std::string address, std::string command)
     {
         std::lock_guard lock(m_mutex);
         if (!m_peers.AddNode(address)) {
-            throw interfaces::RpcError(interfaces::RPC_CLIENT_NODE_ALREADY_ADDED, "Error: Node already added");
+            throw rpc::RpcException(rpc::RPC_CLIENT_NODE_ALREADY_ADDED, "Error: Node already added");
         }
         dial_now = !m_peers.HasPeerAtAddress(address) && m_peers.CountManual() < MAX_ADDNODE_CONNECTIONS;
         if (dial_now) m_last_dial[address] = std::chrono::steady_clock::now();
@@ -506,7 +468,7 @@ void NodeService::addNode(std::string address, std::string command)
     if (dial_now) DialTarget(address);
 }
 
-void NodeService::disconnectNode(std::string address, int64_t peer_id)
+void NodeService::DisconnectNode(const std::string& address, int64_t peer_id)
 {
     std::optional<PeerEntry> entry;
     std::shared_ptr<interfaces::Agent> agent;
@@ -519,7 +481,7 @@ void NodeService::disconnectNode(std::string address, int64_t peer_id)
             if (entry && !entry->registered) entry.reset();
         }
         if (!entry) {
-            throw interfaces::RpcError(interfaces::RPC_CLIENT_NODE_NOT_CONNECTED, "Node not found in connected nodes");
+            throw rpc::RpcException(rpc::RPC_CLIENT_NODE_NOT_CONNECTED, "Node not found in connected nodes");
         }
         auto link = m_agents.find(entry->id);
         if (link != m_agents.end()) agent = link->second.agent;
@@ -535,14 +497,14 @@ void NodeService::disconnectNode(std::string address, int64_t peer_id)
     DropPeer(entry->id, "disconnectnode");
 }
 
-void NodeService::setBan(std::string subnet_text, std::string command, int64_t bantime, bool absolute)
+void NodeService::SetBan(const std::string& subnet_text, const std::string& command, int64_t bantime, bool absolute)
 {
     if (command != "add" && command != "remove") {
-        throw interfaces::RpcError(interfaces::RPC_INVALID_PARAMETER,
-                                   "Invalid command '" + command + "': expected add or remove");
+        throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
+                                "Invalid command '" + command + "': expected add or remove");
     }
     auto subnet = ParseSubNet(subnet_text);
-    if (!subnet) throw interfaces::RpcError(interfaces::RPC_CLIENT_INVALID_IP_OR_SUBNET, "Error: Invalid IP/Subnet");
+    if (!subnet) throw rpc::RpcException(rpc::RPC_CLIENT_INVALID_IP_OR_SUBNET, "Error: Invalid IP/Subnet");
     const bool is_subnet = subnet_text.find('/') != std::string::npos;
     const int64_t now = UnixTime();
     std::vector<PeerEntry> dropped;
@@ -551,20 +513,20 @@ void NodeService::setBan(std::string subnet_text, std::string command, int64_t b
         std::lock_guard lock(m_mutex);
         if (command == "remove") {
             if (!m_peers.Bans().Remove(*subnet)) {
-                throw interfaces::RpcError(interfaces::RPC_CLIENT_INVALID_IP_OR_SUBNET,
-                                           "Error: Unban failed. Requested address/subnet was not previously "
-                                           "manually banned.");
+                throw rpc::RpcException(rpc::RPC_CLIENT_INVALID_IP_OR_SUBNET,
+                                        "Error: Unban failed. Requested address/subnet was not previously "
+                                        "manually banned.");
             }
             SaveBans();
             LogPrintf("setban: unbanned {}", subnet->ToString());
             return;
         }
         // As bitcoind: an address is "already banned" when any ban covers it, a subnet when it is itself banned.
-        const bool banned = is_subnet ? m_peers.Bans().IsSubnetBanned(*subnet, now)
-                                      : m_peers.Bans().IsBanned(HostOfAddress(subnet_text), now);
-        if (banned) throw interfaces::RpcError(interfaces::RPC_CLIENT_NODE_ALREADY_ADDED, "Error: IP/Subnet already banned");
+        const bool banned =
+            is_subnet ? m_peers.Bans().IsSubnetBanned(*subnet, now) : m_peers.Bans().IsBanned(HostOf(subnet_text), now);
+        if (banned) throw rpc::RpcException(rpc::RPC_CLIENT_NODE_ALREADY_ADDED, "Error: IP/Subnet already banned");
         if (absolute && bantime < now) {
-            throw interfaces::RpcError(interfaces::RPC_INVALID_PARAMETER, "Error: Absolute timestamp is in the past");
+            throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Error: Absolute timestamp is in the past");
         }
         if (bantime > 0) until = absolute ? bantime : now + std::min(bantime, MAX_BAN_UNTIL);
         until = std::min(until, MAX_BAN_UNTIL);
@@ -580,26 +542,23 @@ void NodeService::setBan(std::string subnet_text, std::string command, int64_t b
     Wake();
 }
 
-std::vector<interfaces::BannedSubnet> NodeService::listBanned()
+std::vector<BanEntry> NodeService::ListBanned()
 {
     const int64_t now = UnixTime();
     std::lock_guard lock(m_mutex);
     if (m_peers.Bans().SweepExpired(now)) SaveBans();
-    std::vector<interfaces::BannedSubnet> result;
-    for (const auto& entry : m_peers.Bans().Entries()) {
-        result.push_back({entry.subnet.ToString(), entry.created, entry.until, entry.until - entry.created,
-                          entry.until - now});
-    }
-    return result;
+    return m_peers.Bans().Entries();
 }
 
-void NodeService::clearBanned()
+void NodeService::ClearBanned()
 {
     std::lock_guard lock(m_mutex);
     m_peers.Bans().Clear();
     SaveBans();
     LogPrintf("clearbanned: all bans lifted");
 }
+
+// ---------------------------------------------------------------- Node
 
 interfaces::Admission NodeService::admitInbound(std::string address, std::string local_address)
 {
@@ -850,8 +809,16 @@ int Run(const ArgsManager& args)
     }
     LogPrintf("Node interface on {}", server.Endpoint());
     service->Start();
+    // The RPC methods go to the bridge whenever it is there (it may start later, or restart).
+    ipc::Options router_options = options;
+    router_options.interfaces = {"rpcRouter"};
+    router_options.server_role = "gui-bridge";
+    rpc::RouterLink router("node", MakeRpcTable(*service),
+                           args.GetArg("rpcrouterconnect", DefaultEndpoint(args, "rpc-router")), router_options);
+    router.Start();
 
     WaitForShutdown(signals);
+    router.Stop();
     server.Stop();
     service->Stop();
     if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6));

@@ -1,6 +1,7 @@
 // orrery-node: the process that holds the chain and the peer policy. It serves
-// Node (to the gui-bridge and orreryd) and PeerHost (to the p2p-agents), and
-// asks orreryd for outbound connections through Supervisor.openConnection.
+// Node (to orreryd) and PeerHost (to the p2p-agents), offers its RPC methods
+// to the gui-bridge (services/node/rpc/), and asks orreryd for outbound
+// connections through Supervisor.openConnection.
 #ifndef ORRERY_SERVICES_NODE_NODE_H
 #define ORRERY_SERVICES_NODE_NODE_H
 
@@ -38,6 +39,9 @@ namespace orrery::node {
 //! NODE_NETWORK | NODE_WITNESS | NODE_NETWORK_LIMITED: 0x409, what bitcoind announces.
 inline constexpr uint64_t LOCAL_SERVICES = (1 << 0) | (1 << 3) | (1 << 10);
 inline constexpr int32_t PROTOCOL_VERSION = 70016;
+//! bitcoind's -minrelaytxfee and -incrementalrelayfee defaults, in BTC/kvB (what getnetworkinfo and
+//! getmempoolinfo show until the node has a mempool policy of its own).
+inline constexpr double DEFAULT_MIN_RELAY_FEE = 0.00001000;
 
 //! Declares orrery-node's options (and the common ones).
 void AddArgs(ArgsManager& args);
@@ -97,16 +101,30 @@ public:
 
     const Chain& GetChain() const { return m_chain; }
 
+    // What the node's RPC methods (services/node/rpc/) read and do. Failures throw rpc::RpcException
+    // with bitcoind's codes and messages.
+
+    //! getblockchaininfo's figures; size_on_disk counts blocks/ and chainstate/.
+    BlockchainInfo GetBlockchainInfo() const;
+    struct ConnectionCounts {
+        int64_t inbound{0};
+        int64_t outbound{0};
+    };
+    ConnectionCounts CountConnections();
+    //! The registered peers, as the peer table holds them.
+    std::vector<PeerEntry> ConnectedPeers();
+    //! addnode: `command` is "add", "remove" or "onetry".
+    void AddNode(const std::string& address, const std::string& command);
+    //! disconnectnode: by address, or by id when `address` is empty.
+    void DisconnectNode(const std::string& address, int64_t peer_id);
+    //! setban: `command` "add" or "remove"; `bantime` seconds (0: -bantime), or a unix time when `absolute`.
+    //! "add" disconnects the peers in the subnet.
+    void SetBan(const std::string& subnet, const std::string& command, int64_t bantime, bool absolute);
+    //! listbanned: the bans still in force (expired ones are swept first).
+    std::vector<BanEntry> ListBanned();
+    void ClearBanned();
+
     // Node
-    interfaces::BlockchainInfo getBlockchainInfo() override;
-    interfaces::NetworkInfo getNetworkInfo() override;
-    std::vector<interfaces::PeerDetails> getPeerInfo() override;
-    int64_t getConnectionCount() override;
-    void addNode(std::string address, std::string command) override;
-    void disconnectNode(std::string address, int64_t peer_id) override;
-    void setBan(std::string subnet, std::string command, int64_t bantime, bool absolute) override;
-    std::vector<interfaces::BannedSubnet> listBanned() override;
-    void clearBanned() override;
     interfaces::Admission admitInbound(std::string address, std::string local_address) override;
 
     // PeerHost
@@ -183,8 +201,9 @@ private:
 };
 
 //! Runs orrery-node until SIGTERM/SIGINT: takes the node's lock in the
-//! network's folder, makes blocks/ and chainstate/, serves Node and PeerHost on
-//! -ipcbind (default <net>/run/node.sock). Returns the process exit code.
+//! network's folder, makes blocks/ and chainstate/, serves Node, PeerHost and
+//! Chain on -ipcbind (default <net>/run/node.sock) and offers its RPC methods to
+//! the gui-bridge at -rpcrouterconnect. Returns the process exit code.
 int Run(const ArgsManager& args);
 
 } // namespace orrery::node

@@ -1,25 +1,14 @@
 // The node's peer table; see peer_table.h.
 #include <services/node/peer_table.h>
 
+#include <common/util/host_port.h>
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cstdio>
 #include <tuple>
 
 namespace orrery::node {
-
-std::string HostOfAddress(std::string_view address)
-{
-    if (address.starts_with('[')) {
-        auto close = address.find(']');
-        if (close != std::string_view::npos) return std::string(address.substr(1, close - 1));
-        return std::string(address);
-    }
-    auto colon = address.rfind(':');
-    // More than one colon without brackets is a bare IPv6 address: no port to strip.
-    if (colon == std::string_view::npos || address.find(':') != colon) return std::string(address);
-    return std::string(address.substr(0, colon));
-}
 
 PeerTable::PeerTable(int max_connections, bool listening, std::function<uint64_t()> make_nonce)
     : m_max_inbound(std::max(0, max_connections - (MAX_OUTBOUND_FULL_RELAY_CONNECTIONS +
@@ -39,7 +28,7 @@ interfaces::Admission PeerTable::AdmitInbound(const std::string& address, const 
     if (!m_listening) {
         admission.reason = "not accepting inbound connections (-listen=0)";
     } else if (IsBanned(address, now)) {
-        admission.reason = "address " + HostOfAddress(address) + " is banned";
+        admission.reason = "address " + HostOf(address) + " is banned";
     } else if (!local_address.empty() && address == local_address) {
         admission.reason = "connection to self";
     } else if (CountInbound() >= m_max_inbound && !victim) {
@@ -151,7 +140,7 @@ std::vector<EvictionCandidate> PeerTable::EvictionCandidates() const
         c.id = id;
         c.conn_time = entry.conn_time;
         c.min_ping = entry.stats.min_ping;
-        c.netgroup = NetGroup(HostOfAddress(entry.address));
+        c.netgroup = NetGroup(HostOf(entry.address));
         // FNV-1a over the secret and the group: stable for this node, unknown to peers.
         uint64_t hash = 0xcbf29ce484222325ULL ^ m_netgroup_secret;
         for (unsigned char ch : c.netgroup) hash = (hash ^ ch) * 0x100000001b3ULL;
@@ -306,14 +295,14 @@ bool PeerTable::RemoveAddedNode(const std::string& address)
 
 bool PeerTable::IsBanned(const std::string& address, int64_t now) const
 {
-    return m_bans.IsBanned(HostOfAddress(address), now);
+    return m_bans.IsBanned(HostOf(address), now);
 }
 
 std::vector<PeerEntry> PeerTable::PeersIn(const SubNet& subnet) const
 {
     std::vector<PeerEntry> found;
     for (const auto& [id, entry] : m_peers) {
-        if (subnet.Contains(HostOfAddress(entry.address))) found.push_back(entry);
+        if (subnet.Contains(HostOf(entry.address))) found.push_back(entry);
     }
     return found;
 }

@@ -82,9 +82,6 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-//! "1.2.3.4:8333" -> "1.2.3.4", "[::1]:8333" -> "::1", "host" -> "host".
-std::string HostOfAddress(std::string_view address);
-
 class PeerTable
 {
 public:

@@ -5,10 +5,12 @@
 #include <services/p2p-agent/peer.h>
 #include <services/p2p-agent/sandbox.h>
 
+#include <common/consensus/params.h>
 #include <common/handoff/handoff.h>
 #include <common/interfaces/peer_host_ipc.h>
 #include <common/interfaces/roles.h>
 #include <common/ipc/endpoint.h>
+#include <common/util/host_port.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
 
@@ -100,29 +102,6 @@ private:
     std::string m_escape_user_agent;
 };
 
-std::pair<std::string, std::string> SplitHostPort(const std::string& address)
-{
-    if (address.starts_with('[')) {
-        const size_t close = address.find(']');
-        if (close == std::string::npos) throw std::runtime_error("bad address " + address);
-        const std::string host = address.substr(1, close - 1);
-        if (close + 1 < address.size() && address[close + 1] == ':') return {host, address.substr(close + 2)};
-        return {host, ""};
-    }
-    const size_t colon = address.rfind(':');
-    if (colon == std::string::npos || address.find(':') != colon) return {address, ""};
-    return {address.substr(0, colon), address.substr(colon + 1)};
-}
-
-std::string DefaultPort(const std::string& chain)
-{
-    if (chain == "regtest") return "18444";
-    if (chain == "test") return "18333";
-    if (chain == "testnet4") return "48333";
-    if (chain == "signet") return "38333";
-    return "8333";
-}
-
 std::string PeerAddressOf(int fd)
 {
     sockaddr_storage address{};
@@ -175,7 +154,10 @@ void AddArgs(ArgsManager& args)
 
 int DialPeer(const std::string& address, std::chrono::milliseconds timeout)
 {
-    auto [host, port] = SplitHostPort(address);
+    auto parsed = ParseHostPort(address, 0);
+    if (!parsed || parsed->port == 0) throw std::runtime_error("bad address " + address);
+    const std::string host = parsed->host;
+    const std::string port = std::to_string(parsed->port);
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -275,7 +257,11 @@ int Run(const ArgsManager& args)
             if (address.empty()) address = PeerAddressOf(fd);
         } else {
             std::string target = args.GetArg("connect", "");
-            if (SplitHostPort(target).second.empty()) target += ":" + DefaultPort(args.GetChain());
+            if (!HasPort(target)) {
+                if (auto parsed = ParseHostPort(target, GetChainParams(args.GetChain()).default_port)) {
+                    target = FormatHostPort(parsed->host, parsed->port);
+                }
+            }
             if (address.empty()) address = target;
             LogPrintf("Connecting to peer={} at {}", peer_id, target);
             fd = DialPeer(target, CONNECT_TIMEOUT);

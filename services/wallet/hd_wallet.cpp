@@ -85,10 +85,10 @@ std::string HdWallet::GetNewAddress(OutputType type, std::string_view label)
                                       [&chain](uint32_t index) { return chain.Address(index); });
 }
 
-interfaces::WalletInfo HdWallet::GetInfo()
+WalletInfo HdWallet::GetInfo()
 {
     std::lock_guard lock(m_mutex);
-    interfaces::WalletInfo info;
+    WalletInfo info;
     info.name = m_name;
     info.format_version = m_database->Record().format_version;
     info.address_count = m_database->CountAddresses();

@@ -5,11 +5,11 @@
 #ifndef ORRERY_SERVICES_WALLET_HD_WALLET_H
 #define ORRERY_SERVICES_WALLET_HD_WALLET_H
 
-#include <common/interfaces/wallet.h>
 #include <common/keys/network.h>
 #include <services/wallet/database.h>
 #include <services/wallet/derivation.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -27,6 +27,22 @@ inline constexpr size_t SEED_SIZE{32};
 //! Fills `out` from the kernel's random source (getrandom). Throws on failure.
 void GetStrongRandBytes(std::span<uint8_t> out);
 
+//! A block by hash (hex, as bitcoind prints it) and height.
+struct BlockRef {
+    std::string hash;
+    int64_t height{0};
+};
+
+//! What getwalletinfo shows of one wallet (services/wallet/rpc/ gives it bitcoind's field names).
+struct WalletInfo {
+    std::string name;
+    int64_t format_version{1};
+    int64_t address_count{0};       //!< receive addresses handed out
+    std::string master_fingerprint; //!< hex, public
+    //! bitcoind's lastprocessedblock: the node's tip as the wallet last saw it; unset until it has heard from the node.
+    std::optional<BlockRef> last_processed_block;
+};
+
 //! Thread-safe: every method takes the wallet's own lock.
 class HdWallet
 {
@@ -41,7 +57,7 @@ public:
     const std::string& Name() const { return m_name; }
     //! A receive address never handed out before, recorded with `label` on disk before it is returned.
     std::string GetNewAddress(OutputType type, std::string_view label);
-    interfaces::WalletInfo GetInfo();
+    WalletInfo GetInfo();
     //! The label recorded with an address of this wallet (nullopt: not ours).
     std::optional<std::string> GetLabel(std::string_view address);
 

@@ -23,6 +23,10 @@ void AddArgs(ArgsManager& args)
                 "by orreryd; by hand, callers are checked by uid, see -ipcallow)",
                 ARG_NETWORK_ONLY);
     args.AddArg("-disablewallet", "Do not run the wallet (orreryd then does not start orrery-wallet)");
+    args.AddArg("-rpcrouterconnect=<endpoint>",
+                "Where orrery-gui-bridge serves RpcRouter, to offer the wallet's RPC methods (default: "
+                "ipc://<net>/run/rpc-router.sock)",
+                ARG_NETWORK_ONLY);
 }
 
 std::filesystem::path GetWalletDir(const ArgsManager& args)
@@ -75,6 +79,19 @@ WalletDirLock::WalletDirLock(const std::filesystem::path& wallet_dir)
 WalletDirLock::~WalletDirLock()
 {
     if (m_fd >= 0) ::close(m_fd);
+}
+
+std::string GetRpcRouterEndpoint(const ArgsManager& args)
+{
+    return args.GetArg("rpcrouterconnect", DefaultEndpoint(args, "rpc-router"));
+}
+
+ipc::Options RpcRouterClientOptions(const ArgsManager& args)
+{
+    ipc::Options options = NodeClientOptions(args);
+    options.interfaces = {"rpcRouter"};
+    options.server_role = "gui-bridge";
+    return options;
 }
 
 } // namespace orrery::wallet

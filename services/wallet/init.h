@@ -24,6 +24,10 @@ Network GetNetwork(const ArgsManager& args);
 std::string GetNodeEndpoint(const ArgsManager& args);
 //! IPC settings of the wallet's client of the node's Chain.
 ipc::Options NodeClientOptions(const ArgsManager& args);
+//! -rpcrouterconnect: where the gui-bridge serves RpcRouter (default <net>/run/rpc-router.sock).
+std::string GetRpcRouterEndpoint(const ArgsManager& args);
+//! IPC settings of the wallet's client of the bridge's RpcRouter.
+ipc::Options RpcRouterClientOptions(const ArgsManager& args);
 
 //! Holds <walletdir>/.walletlock (flock) for the process's life.
 class WalletDirLock

@@ -1,17 +1,22 @@
 // orrery-wallet: the process that holds the keys. Loads its wallets, serves
-// WalletLoader and Wallet on -ipcbind (default <net>/run/wallet.sock) to the
-// roles allowed to ask, follows the node's Chain on -ipcconnect (default
+// WalletLoader and its RPC methods on -ipcbind (default <net>/run/wallet.sock)
+// to the roles allowed to ask, offers its RPC methods to the gui-bridge at
+// -rpcrouterconnect, follows the node's Chain on -ipcconnect (default
 // <net>/run/node.sock), and runs until SIGTERM or SIGINT.
 #include <services/wallet/init.h>
 #include <services/wallet/node_link.h>
+#include <services/wallet/rpc/wallet.h>
 #include <services/wallet/wallet_service.h>
 
 #include <common/interfaces/process_lookup.h>
+#include <common/interfaces/roles.h>
+#include <common/interfaces/rpc_ipc.h>
 #include <common/interfaces/wallet_ipc.h>
 #include <common/ipc/endpoint.h>
+#include <common/rpc/router_link.h>
 #include <common/util/init.h>
-#include <common/util/text.h>
 #include <common/util/logging.h>
+#include <common/util/text.h>
 
 #include <fmt/format.h>
 
@@ -63,7 +68,8 @@ int main(int argc, char* argv[])
     }
     ipc::Server server(options);
     server.Serve<interfaces::WalletLoader>(service, wallet::WALLET_CALLER_ROLES);
-    server.Serve<interfaces::Wallet>(service, wallet::WALLET_CALLER_ROLES);
+    auto table = wallet::MakeRpcTable(*service);
+    server.Serve<interfaces::RpcHost>(std::make_shared<rpc::TableHost>(table), interfaces::RPC_HOST_CALLERS);
     std::string endpoint = args.GetArg("ipcbind", DefaultEndpoint(args, "wallet"));
     if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6)); // stale socket of a dead run
     try {
@@ -82,8 +88,11 @@ int main(int argc, char* argv[])
         },
         [](const std::string&) { ::kill(::getpid(), SIGTERM); }); // a node of another network: stop, exit 1
     node.Start();
+    rpc::RouterLink router("wallet", table, wallet::GetRpcRouterEndpoint(args), wallet::RpcRouterClientOptions(args));
+    router.Start();
 
     WaitForShutdown(signals);
+    router.Stop();
     node.Stop();
     server.Stop();
     if (processes) processes->Stop();

@@ -1,7 +1,7 @@
-// WalletLoader and Wallet over a folder of wallets; see wallet_service.h.
+// The wallets of one folder; see wallet_service.h.
 #include <services/wallet/wallet_service.h>
 
-#include <common/interfaces/rpc_error.h>
+#include <common/rpc/protocol.h>
 #include <common/util/fs.h>
 #include <common/util/logging.h>
 
@@ -16,7 +16,7 @@
 
 namespace orrery::wallet {
 
-using interfaces::RpcError;
+using rpc::RpcException;
 
 namespace {
 
@@ -155,49 +155,49 @@ std::shared_ptr<HdWallet> WalletService::LoadLocked(const std::string& name)
 {
     std::filesystem::path dir = WalletPath(name);
     if (!std::filesystem::exists(dir)) {
-        throw RpcError(interfaces::RPC_WALLET_NOT_FOUND,
-                       fmt::format("{}Failed to load database path '{}'. Path does not exist.", VERIFICATION_FAILED,
-                                   dir.string()));
+        throw RpcException(rpc::RPC_WALLET_NOT_FOUND,
+                           fmt::format("{}Failed to load database path '{}'. Path does not exist.", VERIFICATION_FAILED,
+                                       dir.string()));
     }
     if (!std::filesystem::exists(DatabaseFile(dir))) {
-        throw RpcError(interfaces::RPC_WALLET_NOT_FOUND,
-                       fmt::format("{}Failed to load database path '{}'. Data is not in recognized format.",
-                                   VERIFICATION_FAILED, dir.string()));
+        throw RpcException(rpc::RPC_WALLET_NOT_FOUND,
+                           fmt::format("{}Failed to load database path '{}'. Data is not in recognized format.",
+                                       VERIFICATION_FAILED, dir.string()));
     }
     try {
         return HdWallet::Load(DatabaseFile(dir), name, m_network);
     } catch (const DatabaseError& e) {
         if (e.kind() == DatabaseError::BAD_FORMAT) {
-            throw RpcError(interfaces::RPC_WALLET_NOT_FOUND,
-                           fmt::format("{}Failed to load database path '{}'. Data is not in recognized format.",
-                                       VERIFICATION_FAILED, dir.string()));
+            throw RpcException(rpc::RPC_WALLET_NOT_FOUND,
+                               fmt::format("{}Failed to load database path '{}'. Data is not in recognized format.",
+                                           VERIFICATION_FAILED, dir.string()));
         }
-        throw RpcError(interfaces::RPC_WALLET_ERROR, e.what());
+        throw RpcException(rpc::RPC_WALLET_ERROR, e.what());
     }
 }
 
 std::string WalletService::createWallet(std::string name)
 {
     if (std::string invalid = CheckWalletName(name); !invalid.empty()) {
-        throw RpcError(interfaces::RPC_INVALID_PARAMETER, invalid);
+        throw RpcException(rpc::RPC_INVALID_PARAMETER, invalid);
     }
     std::lock_guard lock(m_mutex);
     std::filesystem::path dir = WalletPath(name);
     if (std::filesystem::exists(DatabaseFile(dir)) ||
         (std::filesystem::exists(dir) && !std::filesystem::is_directory(dir))) {
-        throw RpcError(interfaces::RPC_WALLET_ALREADY_EXISTS,
-                       fmt::format("{}Failed to create database path '{}'. Database already exists.",
-                                   VERIFICATION_FAILED, dir.string()));
+        throw RpcException(rpc::RPC_WALLET_ALREADY_EXISTS,
+                           fmt::format("{}Failed to create database path '{}'. Database already exists.",
+                                       VERIFICATION_FAILED, dir.string()));
     }
     if (auto failure = EnsurePrivateDir(dir)) {
-        throw RpcError(interfaces::RPC_WALLET_ERROR, fmt::format("{}Failed to create database path '{}'. {}",
-                                                                 VERIFICATION_FAILED, dir.string(), *failure));
+        throw RpcException(rpc::RPC_WALLET_ERROR, fmt::format("{}Failed to create database path '{}'. {}",
+                                                              VERIFICATION_FAILED, dir.string(), *failure));
     }
     std::shared_ptr<HdWallet> wallet;
     try {
         wallet = HdWallet::Create(DatabaseFile(dir), name, m_network);
     } catch (const DatabaseError& e) {
-        throw RpcError(interfaces::RPC_WALLET_ERROR, e.what());
+        throw RpcException(rpc::RPC_WALLET_ERROR, e.what());
     }
     SyncDir(dir);
     SyncDir(m_wallets_dir);
@@ -210,11 +210,11 @@ std::string WalletService::createWallet(std::string name)
 std::string WalletService::loadWallet(std::string name)
 {
     if (std::string invalid = CheckWalletName(name); !invalid.empty()) {
-        throw RpcError(interfaces::RPC_INVALID_PARAMETER, invalid);
+        throw RpcException(rpc::RPC_INVALID_PARAMETER, invalid);
     }
     std::lock_guard lock(m_mutex);
     if (std::any_of(m_wallets.begin(), m_wallets.end(), [&](const auto& w) { return w->Name() == name; })) {
-        throw RpcError(interfaces::RPC_WALLET_ALREADY_LOADED, fmt::format("Wallet \"{}\" is already loaded.", name));
+        throw RpcException(rpc::RPC_WALLET_ALREADY_LOADED, fmt::format("Wallet \"{}\" is already loaded.", name));
     }
     m_wallets.push_back(LoadLocked(name));
     SetLoadOnStartupLocked(name, true);
@@ -229,7 +229,7 @@ void WalletService::unloadWallet(std::string name)
         std::lock_guard lock(m_mutex);
         auto it = std::find_if(m_wallets.begin(), m_wallets.end(), [&](const auto& w) { return w->Name() == name; });
         if (it == m_wallets.end()) {
-            throw RpcError(interfaces::RPC_WALLET_NOT_FOUND, "Requested wallet does not exist or is not loaded");
+            throw RpcException(rpc::RPC_WALLET_NOT_FOUND, "Requested wallet does not exist or is not loaded");
         }
         wallet = *it;
         m_wallets.erase(it);
@@ -268,7 +268,7 @@ std::vector<std::string> WalletService::listWalletDir()
     return names;
 }
 
-// ---- Wallet
+// ---- for the RPC methods
 
 std::shared_ptr<HdWallet> WalletService::FindWallet(const std::string& name)
 {
@@ -277,29 +277,29 @@ std::shared_ptr<HdWallet> WalletService::FindWallet(const std::string& name)
         for (const auto& wallet : m_wallets) {
             if (wallet->Name() == name) return wallet;
         }
-        throw RpcError(interfaces::RPC_WALLET_NOT_FOUND, "Requested wallet does not exist or is not loaded");
+        throw RpcException(rpc::RPC_WALLET_NOT_FOUND, "Requested wallet does not exist or is not loaded");
     }
     if (m_wallets.size() == 1) return m_wallets.front();
     if (m_wallets.empty()) {
-        throw RpcError(interfaces::RPC_WALLET_NOT_FOUND,
-                       "No wallet is loaded. Load a wallet using loadwallet or create a new one with createwallet. "
-                       "(Note: A default wallet is no longer automatically created)");
+        throw RpcException(rpc::RPC_WALLET_NOT_FOUND,
+                           "No wallet is loaded. Load a wallet using loadwallet or create a new one with createwallet. "
+                           "(Note: A default wallet is no longer automatically created)");
     }
-    throw RpcError(interfaces::RPC_WALLET_NOT_SPECIFIED,
-                   "Multiple wallets are loaded. Please select which wallet to use by requesting the RPC through "
-                   "the /wallet/<walletname> URI path.");
+    throw RpcException(rpc::RPC_WALLET_NOT_SPECIFIED,
+                       "Multiple wallets are loaded. Please select which wallet to use by requesting the RPC through "
+                       "the /wallet/<walletname> URI path.");
 }
 
-std::string WalletService::getNewAddress(std::string wallet_name, std::string label, std::string address_type)
+std::string WalletService::GetNewAddress(const std::string& wallet_name, const std::string& label,
+                                         const std::string& address_type)
 {
     std::shared_ptr<HdWallet> wallet = FindWallet(wallet_name);
-    if (label == "*") throw RpcError(interfaces::RPC_WALLET_INVALID_LABEL_NAME, "Invalid label name");
+    if (label == "*") throw RpcException(rpc::RPC_WALLET_INVALID_LABEL_NAME, "Invalid label name");
     OutputType type = DEFAULT_OUTPUT_TYPE;
     if (!address_type.empty()) {
         std::optional<OutputType> parsed = ParseOutputType(address_type);
         if (!parsed) {
-            throw RpcError(interfaces::RPC_INVALID_ADDRESS_OR_KEY,
-                           fmt::format("Unknown address type '{}'", address_type));
+            throw RpcException(rpc::RPC_INVALID_ADDRESS_OR_KEY, fmt::format("Unknown address type '{}'", address_type));
         }
         type = *parsed;
     }
@@ -309,19 +309,19 @@ std::string WalletService::getNewAddress(std::string wallet_name, std::string la
                  address);
         return address;
     } catch (const DatabaseError& e) {
-        throw RpcError(interfaces::RPC_WALLET_ERROR, e.what());
+        throw RpcException(rpc::RPC_WALLET_ERROR, e.what());
     }
 }
 
-void WalletService::SetLastProcessedBlock(interfaces::BlockRef block)
+void WalletService::SetLastProcessedBlock(BlockRef block)
 {
     std::lock_guard lock(m_tip_mutex);
     m_last_processed_block = std::move(block);
 }
 
-interfaces::WalletInfo WalletService::getWalletInfo(std::string wallet_name)
+WalletInfo WalletService::GetWalletInfo(const std::string& wallet_name)
 {
-    interfaces::WalletInfo info = FindWallet(wallet_name)->GetInfo();
+    WalletInfo info = FindWallet(wallet_name)->GetInfo();
     std::lock_guard lock(m_tip_mutex);
     info.last_processed_block = m_last_processed_block;
     return info;

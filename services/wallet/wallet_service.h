@@ -1,7 +1,7 @@
-// orrery-wallet's served objects: WalletLoader (create, load, unload, list)
-// and Wallet (addresses, info) over the wallets in one folder, with bitcoind's
-// error codes and messages. The set of loaded wallets is remembered in
-// <walletdir>/settings.json so that a restarted wallet comes back as it was.
+// orrery-wallet's wallets in one folder: WalletLoader (create, load, unload,
+// list) served over IPC, and what the wallet's RPC methods (services/wallet/rpc/)
+// ask of a wallet (addresses, info), with bitcoind's error codes and messages. The set of loaded wallets is remembered
+// in <walletdir>/settings.json so that a restarted wallet comes back as it was.
 #ifndef ORRERY_SERVICES_WALLET_WALLET_SERVICE_H
 #define ORRERY_SERVICES_WALLET_WALLET_SERVICE_H
 
@@ -32,7 +32,7 @@ inline constexpr std::string_view SETTINGS_FILE_NAME{"settings.json"};
 std::string CheckWalletName(std::string_view name);
 
 //! Thread-safe: IPC calls arrive on several threads.
-class WalletService final : public interfaces::WalletLoader, public interfaces::Wallet
+class WalletService final : public interfaces::WalletLoader
 {
 public:
     //! `wallets_dir` must exist (0700); nothing is loaded yet.
@@ -47,7 +47,7 @@ public:
     //! Closes every wallet at shutdown; the start-up list keeps them for the next run.
     void CloseAll();
     //! The node's tip as the wallet last heard it; getwalletinfo shows it as lastprocessedblock.
-    void SetLastProcessedBlock(interfaces::BlockRef block);
+    void SetLastProcessedBlock(BlockRef block);
 
     // WalletLoader
     std::string createWallet(std::string name) override;
@@ -56,9 +56,11 @@ public:
     std::vector<std::string> listWallets() override;
     std::vector<std::string> listWalletDir() override;
 
-    // Wallet
-    std::string getNewAddress(std::string wallet, std::string label, std::string address_type) override;
-    interfaces::WalletInfo getWalletInfo(std::string wallet) override;
+    // For the RPC methods. `wallet` "" means the only loaded one (no /wallet/<name> in the URL).
+
+    //! A fresh receive address of `wallet`; bech32 (BIP84) when `address_type` is empty.
+    std::string GetNewAddress(const std::string& wallet, const std::string& label, const std::string& address_type);
+    WalletInfo GetWalletInfo(const std::string& wallet);
 
 private:
     std::shared_ptr<HdWallet> FindWallet(const std::string& name);
@@ -78,7 +80,7 @@ private:
     std::vector<std::string> m_startup_names;
 
     mutable std::mutex m_tip_mutex; //!< apart from m_mutex: a tip never waits for a wallet to load
-    std::optional<interfaces::BlockRef> m_last_processed_block; // guarded by m_tip_mutex
+    std::optional<BlockRef> m_last_processed_block; // guarded by m_tip_mutex
 };
 
 } // namespace orrery::wallet

@@ -12,8 +12,7 @@ import re
 from conftest import require_binaries, service_binary, tool_binary, wait_for
 
 PERMISSION_DENIED = -32006
-NODE_METHODS = ["getBlockchainInfo", "getNetworkInfo", "getPeerInfo", "getConnectionCount", "addNode",
-                "disconnectNode", "setBan", "listBanned", "clearBanned", "admitInbound"]
+NODE_METHODS = ["admitInbound"]  # the RPC methods moved to the node's RPC table (tried at the gui-bridge below)
 
 
 def test_a_rogue_agent_is_refused_everything_but_its_own_peer_and_the_other_peer_stays(node_factory, tmp_path):
@@ -49,6 +48,16 @@ def test_a_rogue_agent_is_refused_everything_but_its_own_peer_and_the_other_peer
         assert len(re.findall(rf"ipc: node:\d+ rejected {re.escape(attempt)} id=\d+ from p2p-agent:\d+: "
                               r"permission denied", log)) == expected, attempt
     assert "rogue: chain.getTip after the second hello refused: -32006" in log
+    print("at the gui-bridge, it may not offer RPC methods: not as the node, nor as what it is")
+    as_node = next(l for l in log.splitlines() if "rogue: rpcRouter.registerTable as node " in l)
+    print(f"  {as_node}")
+    assert "was started by orreryd as p2p-agent" in as_node
+    assert len(re.findall(r"ipc: gui-bridge:\d+ rejected init.hello id=\d+ from peer [0-9a-f]+: permission denied: "
+                          r"ipc pid \d+ uid \d+ may not say it is node: pid \d+ was started by orreryd as p2p-agent",
+                          log)) == 1
+    assert f"rogue: rpcRouter.registerTable as p2p-agent refused: {PERMISSION_DENIED} " in log
+    assert len(re.findall(r"ipc: gui-bridge:\d+ rejected rpcRouter.registerTable id=\d+ from p2p-agent:\d+: "
+                          r"permission denied", log)) == 1
     assert "ALLOWED" not in log
     assert "second hello (as wallet)" in log
 

@@ -192,7 +192,7 @@ def test_stalled_clients_time_out(node_factory):
 
 
 def test_a_restarted_node_is_found_again(node_factory):
-    c = node_factory.services(with_wallet=False)
+    c = node_factory.services(bridge_args=["-disablewallet"], with_wallet=False)
     assert c.rpc("getconnectioncount") == 0
     print("node stopped: RPC_IN_WARMUP")
     c.services["node"].stop()
@@ -294,3 +294,50 @@ def test_cli_rpcwait_waits_for_the_bridge_to_come(node_factory):
     c.start()
     assert waiting.process.wait(timeout=20) == 0, waiting.stderr
     assert int(waiting.stdout) >= 0
+
+
+def _error_code(c, method, *params, wallet=None):
+    try:
+        c.rpc(method, *params, wallet=wallet)
+        return 0
+    except RpcError as e:
+        return e.code
+
+
+def test_rpc_waits_for_the_node_and_the_wallet_then_routes_and_survives_a_wallet_restart(node_factory):
+    c = node_factory.services(with_node=False, with_wallet=False)
+    print("the bridge alone: the services' methods answer bitcoind's warm-up error, the bridge's own answer")
+    error = raises_rpc(-28, c.rpc, "getblockcount")
+    assert error.message.startswith("Loading") and "node and wallet" in error.message
+    assert c.rpc("uptime") >= 0
+    node = node_factory.service("node", c.datadir.name, ["-nolisten"]).start()
+    wallet = node_factory.wallet(c.datadir.name).start()
+    print("node and wallet register: getblockcount stops answering -28, as bitcoind's test framework waits for")
+    wait_for(lambda: _error_code(c, "getblockcount") == 0, 15, "the end of warm-up")
+    assert c.rpc("getblockcount") == 0
+    assert c.rpc("getmempoolinfo")["loaded"] is True
+    assert "== Wallet ==" in c.rpc("help") and "getmempoolinfo" in c.rpc("help")
+    print("the wallet stops: its methods answer bitcoind's no-wallet error, the node's still answer")
+    wallet.stop()
+    wait_for(lambda: _error_code(c, "getwalletinfo") == -18, 15, "the wallet's methods to answer -18")
+    assert c.rpc("getblockcount") == 0
+    print("the wallet comes back and registers again")
+    wallet.start()
+    wait_for(lambda: _error_code(c, "getwalletinfo") == 0, 15, "the wallet's methods again")
+    assert c.rpc("getwalletinfo")["walletname"] == "default"
+    c.wait_for_log("The wallet service went away")
+
+
+def test_orreryd_started_and_stopped_as_bitcoinds_test_framework_does(node_factory):
+    require_binaries("gui-bridge", "node", "wallet")
+    c = node_factory.orreryd(binaries={"p2p-agent": "/bin/false"}).start()
+    rpcport = f"-rpcport={c.rpc_port}"
+    print("getblockcount answers (orreryd says it started once RPC left warm-up), the mempool is loaded")
+    assert c.cli(rpcport, "getblockcount").stdout == "0\n"
+    assert json.loads(c.cli(rpcport, "getmempoolinfo").stdout)["loaded"] is True
+    print("stop with bitcoind's wait argument: the answer comes after the wait, orreryd exits 0, stderr stays empty")
+    started = time.monotonic()
+    assert c.cli(rpcport, "-named", "stop", "wait=300").stdout == "Orrery stopping\n"
+    assert time.monotonic() - started >= 0.3
+    assert c.process.wait(timeout=30) == 0
+    assert c.stderr == ""

@@ -26,7 +26,7 @@ def test_first_start_creates_the_default_wallet_in_private_files(node_factory):
     assert wallet.call("getnewaddress", "default", "rent", "bech32") != first
     assert wallet.call("getnewaddress", "default", "", "bech32m").startswith("bcrt1p")
     info = wallet.call("getwalletinfo", "")
-    assert info["name"] == "default" and info["address_count"] == 3 and len(info["master_fingerprint"]) == 8
+    assert info["walletname"] == "default" and info["address_count"] == 3 and len(info["master_fingerprint"]) == 8
     for path in (wallet.wallets / "default").iterdir():
         assert mode(path) == 0o600, path
     assert wallet.stop() == 0

@@ -24,28 +24,28 @@ def test_a_wallet_by_hand_follows_a_node_by_hand_across_restarts_of_either(node_
     wallet = node_factory.wallet(extra_args=(f"-ipcconnect={endpoint}", "-debug=wallet")).start()  # logs each tip
     wait_for_line(wallet, connected_line(endpoint, node))
     print("lastprocessedblock is the node's tip: the regtest genesis at height 0")
-    wait_for(lambda: "last_processed_block" in wallet.call("getwalletinfo", ""), 10, "lastprocessedblock")
-    assert wallet.call("getwalletinfo", "")["last_processed_block"] == GENESIS_BLOCK
+    wait_for(lambda: "lastprocessedblock" in wallet.call("getwalletinfo", ""), 10, "lastprocessedblock")
+    assert wallet.call("getwalletinfo", "")["lastprocessedblock"] == GENESIS_BLOCK
 
     print("the wallet stops and starts while the node runs")
     assert wallet.stop() == 0
     wallet.start()
     wait_for(lambda: wallet.log().count(connected_line(endpoint, node)) == 2, 15, "the second connection")
-    wait_for(lambda: "last_processed_block" in wallet.call("getwalletinfo", ""), 10, "lastprocessedblock")
-    assert wallet.call("getwalletinfo", "")["last_processed_block"] == GENESIS_BLOCK
+    wait_for(lambda: "lastprocessedblock" in wallet.call("getwalletinfo", ""), 10, "lastprocessedblock")
+    assert wallet.call("getwalletinfo", "")["lastprocessedblock"] == GENESIS_BLOCK
 
     print("the node stops under the running wallet: the wallet keeps serving and keeps the last tip it saw")
     assert node.stop() == 0
     wait_for_line(wallet, f"Lost the node at {endpoint}")
     assert wallet.call("getnewaddress", "", "").startswith("bcrt1q")
-    assert wallet.call("getwalletinfo", "")["last_processed_block"] == GENESIS_BLOCK
+    assert wallet.call("getwalletinfo", "")["lastprocessedblock"] == GENESIS_BLOCK
 
     print("the node comes back: the wallet reconnects by itself and hears the tip again")
     lines_before = wallet.log().count("Node tip ")
     node.start()
     wait_for_line(wallet, connected_line(endpoint, node))
     wait_for(lambda: wallet.log().count("Node tip ") > lines_before, 10, "the tip after the reconnection")
-    assert wallet.call("getwalletinfo", "")["last_processed_block"] == GENESIS_BLOCK
+    assert wallet.call("getwalletinfo", "")["lastprocessedblock"] == GENESIS_BLOCK
     assert wallet.process.poll() is None
     assert wallet.stop() == 0
     assert node.stop() == 0
@@ -57,10 +57,10 @@ def test_a_wallet_serves_before_its_node_is_up(node_factory, tmp_path):
     wait_for_line(wallet, f"Waiting for the node at {endpoint}")
     print("no node yet: the wallet answers, without lastprocessedblock")
     info = wallet.call("getwalletinfo", "")
-    assert info["name"] == "default" and "last_processed_block" not in info
+    assert info["walletname"] == "default" and "lastprocessedblock" not in info
     node = node_factory.service("node", extra_args=(f"-ipcbind={endpoint}",)).start()
     wait_for_line(wallet, connected_line(endpoint, node))
-    wait_for(lambda: wallet.call("getwalletinfo", "").get("last_processed_block") == GENESIS_BLOCK, 10,
+    wait_for(lambda: wallet.call("getwalletinfo", "").get("lastprocessedblock") == GENESIS_BLOCK, 10,
              "lastprocessedblock once the node is up")
 
 

@@ -1,8 +1,8 @@
 // Fuzz target: bytes from an RPC client. The HTTP request parser must parse or
 // refuse them, and whatever body it finds must go through JSON-RPC handling
 // (a table with one method) without crashing, answering a well-formed reply.
-#include <services/gui-bridge/http.h>
-#include <services/gui-bridge/json_rpc.h>
+#include <common/http/http.h>
+#include <common/rpc/json_rpc.h>
 
 #include <cstddef>
 #include <cstdint>

@@ -6,13 +6,15 @@
 //               with ORRERY_TEST_OUTBOUND=<host:port> it asks orreryd once to dial that address;
 //               with ORRERY_TEST_RESTART=<role>[,<role>...] it asks orreryd to restart each.
 //   wallet, gui-bridge: bind -ipcbind and serve nothing (readiness is the hello).
+//   node and wallet also register an empty table of RPC methods with the gui-bridge, as the
+//   real ones register theirs (a real gui-bridge waits for both before it is ready).
 //   p2p-agent:  registers with the node, then holds the inbound fd or the -connect
 //               connection until the peer closes it.
 #include <common/interfaces/node_ipc.h>
 #include <common/interfaces/peer_host_ipc.h>
-#include <common/interfaces/rpc_error.h>
 #include <common/interfaces/supervisor_ipc.h>
 #include <common/ipc/endpoint.h>
+#include <common/rpc/router_link.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
 
@@ -33,15 +35,6 @@ using namespace orrery;
 class TestNode final : public interfaces::Node, public interfaces::PeerHost
 {
 public:
-    interfaces::BlockchainInfo getBlockchainInfo() override { throw Unsupported(); }
-    interfaces::NetworkInfo getNetworkInfo() override { throw Unsupported(); }
-    std::vector<interfaces::PeerDetails> getPeerInfo() override { return {}; }
-    int64_t getConnectionCount() override { return 0; }
-    void addNode(std::string, std::string) override { throw Unsupported(); }
-    void disconnectNode(std::string, int64_t) override { throw Unsupported(); }
-    void setBan(std::string, std::string, int64_t, bool) override { throw Unsupported(); }
-    std::vector<interfaces::BannedSubnet> listBanned() override { throw Unsupported(); }
-    void clearBanned() override { throw Unsupported(); }
     interfaces::Admission admitInbound(std::string address, std::string local_address) override
     {
         interfaces::Admission admission;
@@ -67,7 +60,6 @@ public:
     }
 
 private:
-    static ipc::Error Unsupported() { return interfaces::RpcError(interfaces::RPC_MISC_ERROR, "test service"); }
     std::atomic<int64_t> m_next_peer{1};
 };
 
@@ -173,12 +165,31 @@ int main(int argc, char* argv[])
     if (role.starts_with("orrery-")) role = role.substr(7);
     ArgsManager args;
     AddCommonArgs(args);
-    for (const char* option : {"-supervisorconnect=<e>", "-walletconnect=<e>", "-peerid=<n>", "-inboundfd=<fd>",
-                               "-peeraddress=<a>", "-connect=<a>", "-connectiontype=<t>", "-disablewallet",
-                               "-addnode=<a>", "-maxconnections=<n>", "-listen", "-port=<n>", "-wallet=<w>",
-                               "-walletdir=<d>", "-server", "-rpcbind=<a>", "-rpcport=<n>", "-rpcuser=<u>",
-                               "-rpcpassword=<p>", "-rpcauth=<a>", "-rpccookiefile=<f>", "-rpcservertimeout=<n>",
-                               "-rpcthreads=<n>", "-rpcworkqueue=<n>"}) {
+    for (const char* option : {"-supervisorconnect=<e>",
+                               "-rpcrouterconnect=<e>",
+                               "-rpcrouterbind=<e>",
+                               "-peerid=<n>",
+                               "-inboundfd=<fd>",
+                               "-peeraddress=<a>",
+                               "-connect=<a>",
+                               "-connectiontype=<t>",
+                               "-disablewallet",
+                               "-addnode=<a>",
+                               "-maxconnections=<n>",
+                               "-listen",
+                               "-port=<n>",
+                               "-wallet=<w>",
+                               "-walletdir=<d>",
+                               "-server",
+                               "-rpcbind=<a>",
+                               "-rpcport=<n>",
+                               "-rpcuser=<u>",
+                               "-rpcpassword=<p>",
+                               "-rpcauth=<a>",
+                               "-rpccookiefile=<f>",
+                               "-rpcservertimeout=<n>",
+                               "-rpcthreads=<n>",
+                               "-rpcworkqueue=<n>"}) {
         args.AddArg(option, "accepted as orreryd passes it");
     }
     if (auto code = InitProcess(args, argc, argv, role, "Usage: orrery-test-service (as orrery-<role>)")) return *code;
@@ -199,12 +210,23 @@ int main(int argc, char* argv[])
     }
     server.Bind(args.GetArg("ipcbind", DefaultEndpoint(args, role)));
     LogPrintf("test service serving as {} on {}", role, server.Endpoint());
+    std::unique_ptr<rpc::RouterLink> router;
+    if (role == "node" || role == "wallet") {
+        ipc::Options router_options = options;
+        router_options.interfaces = {"rpcRouter"};
+        router_options.server_role = "gui-bridge";
+        router = std::make_unique<rpc::RouterLink>(role, std::make_shared<rpc::Table>(),
+                                                   args.GetArg("rpcrouterconnect", DefaultEndpoint(args, "rpc-router")),
+                                                   router_options);
+        router->Start();
+    }
     std::thread caller;
     if (role == "node" && (std::getenv("ORRERY_TEST_OUTBOUND") || std::getenv("ORRERY_TEST_RESTART"))) {
         caller = std::thread([&args] { CallSupervisor(args); });
     }
     int code = WaitForStop();
     if (caller.joinable()) caller.join();
+    if (router) router->Stop();
     server.Stop();
     return code;
 }

@@ -1,5 +1,5 @@
 // wallet_query: a TEST TOOL, built but not installed. It calls one
-// WalletLoader or Wallet method of a running orrery-wallet over IPC and prints
+// WalletLoader method or RPC method (RpcHost) of a running orrery-wallet over IPC and prints
 // {"result": ...} or {"error": {"code", "message"}} as one JSON line, so that
 // tests/functional/test_wallet.py can drive the wallet without the gui-bridge.
 //
@@ -9,6 +9,7 @@
 // listwallets | listwalletdir | getnewaddress <wallet> [label] [type] | getwalletinfo <wallet>
 // (<wallet> may be "" for "the only loaded one"). -role (default "gui-bridge") lets a
 // test pose as another process to check the wallet's permissions.
+#include <common/interfaces/rpc_ipc.h>
 #include <common/interfaces/wallet_ipc.h>
 #include <common/ipc/endpoint.h>
 #include <common/util/init.h>
@@ -23,7 +24,7 @@ using nlohmann::json;
 
 namespace {
 
-json Call(interfaces::WalletLoader& loader, interfaces::Wallet& wallet, const std::vector<std::string>& command)
+json Call(interfaces::WalletLoader& loader, interfaces::RpcHost& rpc, const std::vector<std::string>& command)
 {
     auto arg = [&](size_t i) { return i < command.size() ? command[i] : std::string(); };
     const std::string& method = command.at(0);
@@ -35,18 +36,13 @@ json Call(interfaces::WalletLoader& loader, interfaces::Wallet& wallet, const st
     }
     if (method == "listwallets") return loader.listWallets();
     if (method == "listwalletdir") return loader.listWalletDir();
-    if (method == "getnewaddress") return wallet.getNewAddress(arg(1), arg(2), arg(3));
-    if (method == "getwalletinfo") {
-        interfaces::WalletInfo info = wallet.getWalletInfo(arg(1));
-        json out = {{"name", info.name},
-                    {"format_version", info.format_version},
-                    {"address_count", info.address_count},
-                    {"master_fingerprint", info.master_fingerprint}};
-        if (info.last_processed_block) {
-            out["last_processed_block"] = {{"hash", info.last_processed_block->hash},
-                                           {"height", info.last_processed_block->height}};
-        }
-        return out;
+    if (method == "getnewaddress" || method == "getwalletinfo") {
+        // The RPC methods themselves, as the gui-bridge routes them: <wallet> is the URL's, the rest positional.
+        std::optional<std::string> wallet;
+        if (!arg(1).empty()) wallet = arg(1);
+        json params = json::array();
+        for (size_t i = 2; i < command.size(); ++i) params.push_back(command[i]);
+        return json::parse(rpc.call(method, params.dump(), wallet));
     }
     throw std::invalid_argument("unknown method " + method);
 }
@@ -79,8 +75,8 @@ int main(int argc, char* argv[])
     try {
         auto connection = client.Connect(args.GetArg("ipcconnect", DefaultEndpoint(args, "wallet")));
         auto loader = ipc::MakeProxy<interfaces::WalletLoader>(connection);
-        auto wallet = ipc::MakeProxy<interfaces::Wallet>(connection);
-        out["result"] = Call(*loader, *wallet, command);
+        auto rpc = ipc::MakeProxy<interfaces::RpcHost>(connection);
+        out["result"] = Call(*loader, *rpc, command);
     } catch (const ipc::Error& e) {
         out["error"] = {{"code", static_cast<int32_t>(e.code())}, {"message", e.what()}};
     } catch (const std::exception& e) {

@@ -5,9 +5,9 @@
 
 #include <common/interfaces/chain_ipc.h>
 #include <common/interfaces/roles.h>
-#include <common/interfaces/rpc_error.h>
 #include <common/ipc/endpoint.h>
 #include <common/ipc/error.h>
+#include <common/rpc/protocol.h>
 
 #include <doctest/doctest.h>
 
@@ -99,7 +99,7 @@ TEST_CASE("Chain answers the network's name, its genesis as the tip and bitcoind
     CHECK(service.getBlockHash(0) == REGTEST_GENESIS);
     for (int64_t height : {1, -1, 1000000}) {
         auto error = CaptureError([&] { service.getBlockHash(height); });
-        CHECK(error.first == interfaces::RPC_INVALID_PARAMETER);
+        CHECK(error.first == rpc::RPC_INVALID_PARAMETER);
         CHECK(error.second == "Block height out of range");
     }
 }
@@ -163,7 +163,7 @@ TEST_CASE("over IPC a wallet calls Chain and subscribes; the subscription ends w
     CHECK(proxy->getTip().hash == REGTEST_GENESIS);
     CHECK(proxy->getBlockHash(0) == REGTEST_GENESIS);
     auto error = CaptureError([&] { proxy->getBlockHash(1); });
-    CHECK(error.first == interfaces::RPC_INVALID_PARAMETER);
+    CHECK(error.first == rpc::RPC_INVALID_PARAMETER);
     CHECK(error.second == "Block height out of range");
 
     auto tips = std::make_shared<TipCollector>();

@@ -192,14 +192,6 @@ TEST_CASE("the addnode list refuses duplicates and unknown removals")
     CHECK(table.AddedNodes() == std::vector<std::string>{"10.0.0.3:18444"});
 }
 
-TEST_CASE("the host of an address drops the port and IPv6 brackets")
-{
-    CHECK(HostOfAddress("1.2.3.4:8333") == "1.2.3.4");
-    CHECK(HostOfAddress("[2001:db8::1]:8333") == "2001:db8::1");
-    CHECK(HostOfAddress("2001:db8::1") == "2001:db8::1");
-    CHECK(HostOfAddress("example.org") == "example.org");
-}
-
 TEST_CASE("an inbound version nonce equal to one of our outbound nonces finds that outbound peer")
 {
     PeerTable table = MakeTable();

@@ -1,15 +1,17 @@
-// The node's served interfaces over real IPC links in one process: a
-// gui-bridge-like caller of Node, p2p-agent-like clients of PeerHost serving
-// Agent back, and a stand-in orreryd receiving openConnection.
+// The node's served interfaces over real IPC links in one process: p2p-agent-like
+// clients of PeerHost serving Agent back, an orreryd-like caller of Node, and a
+// stand-in orreryd receiving openConnection; and what the node's RPC methods
+// ask of NodeService (their JSON is in node_rpc_tests.cpp).
 #include "test_util.h"
 #include <services/node/node.h>
+#include <services/node/rpc/rpc.h>
 
 #include <common/interfaces/node_ipc.h>
 #include <common/interfaces/peer_host_ipc.h>
 #include <common/interfaces/roles.h>
-#include <common/interfaces/rpc_error.h>
 #include <common/interfaces/supervisor_ipc.h>
 #include <common/ipc/endpoint.h>
+#include <common/rpc/protocol.h>
 
 #include <doctest/doctest.h>
 
@@ -120,12 +122,13 @@ struct NodeFixture {
         server->Serve<interfaces::PeerHost>(service, interfaces::PEER_HOST_CALLERS);
         endpoint = UniqueSocket();
         server->Bind(endpoint);
-        gui = std::make_unique<ipc::Client>(ClientOptions("gui-bridge", {"node"}));
-        node = ipc::MakeProxy<interfaces::Node>(gui->Connect(endpoint));
+        orreryd = std::make_unique<ipc::Client>(ClientOptions("orreryd", {"node"}));
+        admission = ipc::MakeProxy<interfaces::Node>(orreryd->Connect(endpoint));
+        node = service.get();
     }
     ~NodeFixture()
     {
-        gui->Stop();
+        orreryd->Stop();
         server->Stop();
         service->Stop();
         if (supervisor_server) supervisor_server->Stop();
@@ -152,8 +155,18 @@ struct NodeFixture {
     std::shared_ptr<node::NodeService> service;
     std::unique_ptr<ipc::Server> server;
     std::string endpoint;
-    std::unique_ptr<ipc::Client> gui;
-    std::unique_ptr<interfaces::Node> node;
+    std::unique_ptr<ipc::Client> orreryd;
+    std::unique_ptr<interfaces::Node> admission; //!< orreryd's proxy of Node
+    node::NodeService* node{nullptr};
+    std::shared_ptr<const rpc::Table> rpc_table;
+
+    //! One of the node's RPC methods, run against its real table.
+    rpc::Json Rpc(const std::string& method, rpc::Json params = rpc::Json::array())
+    {
+        if (!rpc_table) rpc_table = node::MakeRpcTable(*service);
+        return rpc_table->Execute(method, params, std::nullopt);
+    }
+    int64_t ConnectionCount() { return Rpc("getconnectioncount").get<int64_t>(); }
 };
 
 //! One p2p-agent: its own client, serving Agent back over the connection.
@@ -183,46 +196,45 @@ template <typename F> std::pair<int32_t, std::string> CaptureError(F call)
 
 } // namespace
 
-TEST_CASE("a gui-bridge caller gets the regtest genesis and the node's network info over IPC")
+TEST_CASE("the node's RPC methods give the regtest genesis and the node's network info")
 {
     NodeFixture f;
-    auto chain = f.node->getBlockchainInfo();
+    auto chain = f.node->GetBlockchainInfo();
     CHECK(chain.chain == "regtest");
     CHECK(chain.blocks == 0);
     CHECK(chain.best_block_hash == "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206");
     CHECK(chain.chain_work.size() == 64);
-    auto network = f.node->getNetworkInfo();
-    CHECK(network.version == node::ClientVersionNumber(ORRERY_VERSION));
-    CHECK(network.subversion == std::string("/Orrery:") + ORRERY_VERSION + "/");
-    CHECK(network.protocol_version == 70016);
-    CHECK(network.local_services == 0x409);
-    CHECK(network.connections == 0);
-    CHECK(f.node->getConnectionCount() == 0);
-    CHECK(f.node->getPeerInfo().empty());
+    auto network = f.Rpc("getnetworkinfo");
+    CHECK(network["version"] == node::ClientVersionNumber(ORRERY_VERSION));
+    CHECK(network["subversion"] == std::string("/Orrery:") + ORRERY_VERSION + "/");
+    CHECK(network["protocolversion"] == 70016);
+    CHECK(network["localservices"] == "0000000000000409");
+    CHECK(network["connections"] == 0);
+    CHECK(f.ConnectionCount() == 0);
+    CHECK(f.node->ConnectedPeers().empty());
 }
 
 TEST_CASE("addnode answers with bitcoind's error codes and messages")
 {
     NodeFixture f; // no orreryd behind it
-    CHECK(CaptureError([&] { f.node->addNode("127.0.0.1:18555", "add"); }).first == 0);
-    auto again = CaptureError([&] { f.node->addNode("127.0.0.1:18555", "add"); });
-    CHECK(again.first == interfaces::RPC_CLIENT_NODE_ALREADY_ADDED);
+    CHECK(CaptureError([&] { f.node->AddNode("127.0.0.1:18555", "add"); }).first == 0);
+    auto again = CaptureError([&] { f.node->AddNode("127.0.0.1:18555", "add"); });
+    CHECK(again.first == rpc::RPC_CLIENT_NODE_ALREADY_ADDED);
     CHECK(again.second == "Error: Node already added");
-    auto not_added = CaptureError([&] { f.node->addNode("127.0.0.1:18556", "remove"); });
-    CHECK(not_added.first == interfaces::RPC_CLIENT_NODE_NOT_ADDED);
+    auto not_added = CaptureError([&] { f.node->AddNode("127.0.0.1:18556", "remove"); });
+    CHECK(not_added.first == rpc::RPC_CLIENT_NODE_NOT_ADDED);
     CHECK(not_added.second == "Error: Node could not be removed. It has not been added previously.");
-    CHECK(CaptureError([&] { f.node->addNode("127.0.0.1:18555", "remove"); }).first == 0);
-    CHECK(CaptureError([&] { f.node->addNode("127.0.0.1:18555", "bogus"); }).first ==
-          interfaces::RPC_INVALID_PARAMETER);
-    auto onetry = CaptureError([&] { f.node->addNode("127.0.0.1:18557", "onetry"); });
-    CHECK(onetry.first == interfaces::RPC_CLIENT_NODE_NOT_CONNECTED);
+    CHECK(CaptureError([&] { f.node->AddNode("127.0.0.1:18555", "remove"); }).first == 0);
+    CHECK(CaptureError([&] { f.node->AddNode("127.0.0.1:18555", "bogus"); }).first == rpc::RPC_INVALID_PARAMETER);
+    auto onetry = CaptureError([&] { f.node->AddNode("127.0.0.1:18557", "onetry"); });
+    CHECK(onetry.first == rpc::RPC_CLIENT_NODE_NOT_CONNECTED);
     CHECK(onetry.second.find("orreryd is not reachable") != std::string::npos);
 }
 
 TEST_CASE("an admitted inbound peer registered by its agent shows in getpeerinfo")
 {
     NodeFixture f;
-    auto admission = f.node->admitInbound("127.0.0.1:40000", "127.0.0.1:18444");
+    auto admission = f.admission->admitInbound("127.0.0.1:40000", "127.0.0.1:18444");
     REQUIRE(admission.accepted);
     AgentClient agent(f.endpoint);
     auto handshake = agent.host->registerAgent(admission.peer_id, "127.0.0.1:40000", true);
@@ -234,7 +246,7 @@ TEST_CASE("an admitted inbound peer registered by its agent shows in getpeerinfo
     CHECK(handshake.start_height == 0);
     CHECK(handshake.nonce != 0);
     CHECK(handshake.relay);
-    CHECK(f.node->getConnectionCount() == 1);
+    CHECK(f.ConnectionCount() == 1);
 
     interfaces::PeerVersion version;
     version.version = 70016;
@@ -249,29 +261,29 @@ TEST_CASE("an admitted inbound peer registered by its agent shows in getpeerinfo
     stats.ping_time = 0.01;
     agent.host->reportStats(admission.peer_id, stats);
 
-    auto peers = f.node->getPeerInfo();
+    auto peers = f.Rpc("getpeerinfo");
     REQUIRE(peers.size() == 1);
-    CHECK(peers[0].id == admission.peer_id);
-    CHECK(peers[0].address == "127.0.0.1:40000");
-    CHECK(peers[0].address_bind == "127.0.0.1:18444");
-    CHECK(peers[0].inbound);
-    CHECK(peers[0].connection_type == "inbound");
-    CHECK(peers[0].agent_pid == ::getpid());
-    CHECK(peers[0].handshake_done);
-    CHECK(peers[0].subversion == "/Satoshi:28.0.0/");
-    CHECK(peers[0].starting_height == 12);
-    CHECK(peers[0].services == 0x409);
-    CHECK(peers[0].bytes_sent == 300);
-    CHECK(peers[0].bytes_recv == 400);
-    CHECK(peers[0].ping_time == 0.01);
-    CHECK(peers[0].conn_time > 0);
-    auto network = f.node->getNetworkInfo();
-    CHECK(network.connections == 1);
-    CHECK(network.connections_in == 1);
-    CHECK(network.connections_out == 0);
+    CHECK(peers[0]["id"] == admission.peer_id);
+    CHECK(peers[0]["addr"] == "127.0.0.1:40000");
+    CHECK(peers[0]["addrbind"] == "127.0.0.1:18444");
+    CHECK(peers[0]["inbound"] == true);
+    CHECK(peers[0]["connection_type"] == "inbound");
+    CHECK(peers[0]["agent_pid"] == ::getpid());
+    CHECK(peers[0]["transport_protocol_type"] == "v1");
+    CHECK(peers[0]["subver"] == "/Satoshi:28.0.0/");
+    CHECK(peers[0]["startingheight"] == 12);
+    CHECK(peers[0]["services"] == "0000000000000409");
+    CHECK(peers[0]["bytessent"] == 300);
+    CHECK(peers[0]["bytesrecv"] == 400);
+    CHECK(peers[0]["pingtime"] == 0.01);
+    CHECK(peers[0]["conntime"].get<int64_t>() > 0);
+    auto network = f.Rpc("getnetworkinfo");
+    CHECK(network["connections"] == 1);
+    CHECK(network["connections_in"] == 1);
+    CHECK(network["connections_out"] == 0);
 
     agent.host->peerDisconnected(admission.peer_id, "peer closed the connection");
-    CHECK(f.node->getConnectionCount() == 0);
+    CHECK(f.ConnectionCount() == 0);
 }
 
 TEST_CASE("an agent registering an id the node never issued is refused")
@@ -287,8 +299,8 @@ TEST_CASE("an agent registering an id the node never issued is refused")
 TEST_CASE("an agent acts for the one peer its connection registered: any other peer id is refused")
 {
     NodeFixture f;
-    auto a = f.node->admitInbound("127.0.0.1:40000", "");
-    auto b = f.node->admitInbound("127.0.0.1:40001", "");
+    auto a = f.admission->admitInbound("127.0.0.1:40000", "");
+    auto b = f.admission->admitInbound("127.0.0.1:40001", "");
     AgentClient agent_a(f.endpoint);
     AgentClient agent_b(f.endpoint);
     agent_a.host->registerAgent(a.peer_id, "127.0.0.1:40000", true);
@@ -298,21 +310,21 @@ TEST_CASE("an agent acts for the one peer its connection registered: any other p
     CHECK(CaptureError([&] { agent_a.host->handshakeDone(b.peer_id, {}); }).first == denied);
     CHECK(CaptureError([&] { agent_a.host->reportStats(b.peer_id, {}); }).first == denied);
     CHECK(CaptureError([&] { agent_a.host->peerDisconnected(b.peer_id, "forged"); }).first == denied);
-    CHECK(f.node->getConnectionCount() == 2);
+    CHECK(f.ConnectionCount() == 2);
     // A connection that registered nothing cannot end or speak for a served peer either.
     AgentClient stranger(f.endpoint);
     CHECK(CaptureError([&] { stranger.host->peerDisconnected(b.peer_id, "forged"); }).first == denied);
     CHECK(CaptureError([&] { stranger.host->reportStats(b.peer_id, {}); }).first == denied);
-    CHECK(f.node->getConnectionCount() == 2);
+    CHECK(f.ConnectionCount() == 2);
     // Its own peer it may end.
     agent_a.host->peerDisconnected(a.peer_id, "peer closed the connection");
-    CHECK(f.node->getConnectionCount() == 1);
+    CHECK(f.ConnectionCount() == 1);
 }
 
 TEST_CASE("only p2p-agents may call PeerHost")
 {
     NodeFixture f;
-    auto admission = f.node->admitInbound("127.0.0.1:40000", "");
+    auto admission = f.admission->admitInbound("127.0.0.1:40000", "");
     ipc::Client intruder(NodeFixture::ClientOptions("wallet", {}));
     auto host = ipc::MakeProxy<interfaces::PeerHost>(intruder.Connect(f.endpoint));
     auto error = CaptureError([&] { host->registerAgent(admission.peer_id, "", true); });
@@ -323,41 +335,40 @@ TEST_CASE("only p2p-agents may call PeerHost")
 TEST_CASE("a peer whose agent goes away is dropped")
 {
     NodeFixture f;
-    auto admission = f.node->admitInbound("127.0.0.1:40001", "");
+    auto admission = f.admission->admitInbound("127.0.0.1:40001", "");
     {
         AgentClient agent(f.endpoint);
         agent.host->registerAgent(admission.peer_id, "127.0.0.1:40001", true);
-        CHECK(f.node->getConnectionCount() == 1);
+        CHECK(f.ConnectionCount() == 1);
     } // the agent's connection closes without a peerDisconnected
     CHECK(WaitUntil([&] {
         f.service->Maintain();
-        return f.node->getConnectionCount() == 0;
+        return f.ConnectionCount() == 0;
     }));
 }
 
 TEST_CASE("disconnectnode asks the peer's agent to disconnect, by id or by address")
 {
     NodeFixture f;
-    auto first = f.node->admitInbound("127.0.0.1:40002", "");
+    auto first = f.admission->admitInbound("127.0.0.1:40002", "");
     AgentClient agent_a(f.endpoint);
     agent_a.host->registerAgent(first.peer_id, "127.0.0.1:40002", true);
-    auto second = f.node->admitInbound("127.0.0.1:40003", "");
+    auto second = f.admission->admitInbound("127.0.0.1:40003", "");
     AgentClient agent_b(f.endpoint);
     agent_b.host->registerAgent(second.peer_id, "127.0.0.1:40003", true);
-    REQUIRE(f.node->getConnectionCount() == 2);
+    REQUIRE(f.ConnectionCount() == 2);
 
-    f.node->disconnectNode("", first.peer_id);
+    f.node->DisconnectNode("", first.peer_id);
     CHECK(agent_a.agent->Disconnects() == std::vector<std::string>{"disconnectnode"});
     CHECK(agent_b.agent->Disconnects().empty());
-    f.node->disconnectNode("127.0.0.1:40003", 0);
+    f.node->DisconnectNode("127.0.0.1:40003", 0);
     CHECK(agent_b.agent->Disconnects() == std::vector<std::string>{"disconnectnode"});
-    CHECK(f.node->getConnectionCount() == 0);
+    CHECK(f.ConnectionCount() == 0);
 
-    auto missing = CaptureError([&] { f.node->disconnectNode("", first.peer_id); });
-    CHECK(missing.first == interfaces::RPC_CLIENT_NODE_NOT_CONNECTED);
+    auto missing = CaptureError([&] { f.node->DisconnectNode("", first.peer_id); });
+    CHECK(missing.first == rpc::RPC_CLIENT_NODE_NOT_CONNECTED);
     CHECK(missing.second == "Node not found in connected nodes");
-    CHECK(CaptureError([&] { f.node->disconnectNode("10.9.9.9:1", 0); }).first ==
-          interfaces::RPC_CLIENT_NODE_NOT_CONNECTED);
+    CHECK(CaptureError([&] { f.node->DisconnectNode("10.9.9.9:1", 0); }).first == rpc::RPC_CLIENT_NODE_NOT_CONNECTED);
     // The agent's own report after the node dropped the peer is harmless.
     agent_a.host->peerDisconnected(first.peer_id, "disconnected on request");
 }
@@ -365,8 +376,8 @@ TEST_CASE("disconnectnode asks the peer's agent to disconnect, by id or by addre
 TEST_CASE("addnode and onetry ask orreryd for manual connections with fresh peer ids")
 {
     NodeFixture f({}, true);
-    f.node->addNode("127.0.0.1:18555", "add");
-    f.node->addNode("127.0.0.1:18556", "onetry");
+    f.node->AddNode("127.0.0.1:18555", "add");
+    f.node->AddNode("127.0.0.1:18556", "onetry");
     auto requests = f.supervisor->Requests();
     REQUIRE(requests.size() == 2);
     CHECK(requests[0].address == "127.0.0.1:18555");
@@ -378,13 +389,13 @@ TEST_CASE("addnode and onetry ask orreryd for manual connections with fresh peer
     AgentClient agent(f.endpoint);
     auto handshake = agent.host->registerAgent(requests[0].peer_id, "127.0.0.1:18555", false);
     CHECK(handshake.nonce != 0);
-    auto peers = f.node->getPeerInfo();
+    auto peers = f.node->ConnectedPeers();
     REQUIRE(peers.size() == 1);
     CHECK_FALSE(peers[0].inbound);
     CHECK(peers[0].connection_type == "manual");
     // onetry to a peer already connected or being dialled opens nothing more.
-    f.node->addNode("127.0.0.1:18555", "onetry");
-    f.node->addNode("127.0.0.1:18556", "onetry");
+    f.node->AddNode("127.0.0.1:18555", "onetry");
+    f.node->AddNode("127.0.0.1:18556", "onetry");
     CHECK(f.supervisor->Requests().size() == 2);
     // A connected added node is not dialled again.
     f.service->Maintain();
@@ -397,7 +408,7 @@ TEST_CASE("added and -connect peers are redialled until orreryd takes them")
     config.connect = {"127.0.0.1:18600"};
     NodeFixture f(config, true);
     f.supervisor->SetFail(true);
-    f.node->addNode("127.0.0.1:18601", "add"); // succeeds although the dial fails
+    f.node->AddNode("127.0.0.1:18601", "add"); // succeeds although the dial fails
     f.service->Maintain();
     CHECK(f.supervisor->Requests().empty());
     f.supervisor->SetFail(false);
@@ -413,7 +424,7 @@ TEST_CASE("added and -connect peers are redialled until orreryd takes them")
     f.service->Maintain();
     CHECK(f.supervisor->Requests().size() == 2);
     // addnode remove forgets the entry.
-    f.node->addNode("127.0.0.1:18601", "remove");
+    f.node->AddNode("127.0.0.1:18601", "remove");
 }
 
 TEST_CASE("admitInbound refuses beyond the inbound slots and from banned hosts")
@@ -421,12 +432,12 @@ TEST_CASE("admitInbound refuses beyond the inbound slots and from banned hosts")
     node::NodeConfig config;
     config.max_connections = 12; // one inbound slot
     NodeFixture f(config);
-    CHECK(f.node->admitInbound("127.0.0.1:40010", "").accepted);
-    auto full = f.node->admitInbound("127.0.0.1:40011", "");
+    CHECK(f.admission->admitInbound("127.0.0.1:40010", "").accepted);
+    auto full = f.admission->admitInbound("127.0.0.1:40011", "");
     CHECK_FALSE(full.accepted);
     CHECK(full.reason == "inbound connection limit reached (1), no peer to evict"); // pending: not evictable
-    f.node->setBan("10.1.1.1", "add", 60, false);
-    auto banned = f.node->admitInbound("10.1.1.1:5000", "");
+    f.node->SetBan("10.1.1.1", "add", 60, false);
+    auto banned = f.admission->admitInbound("10.1.1.1:5000", "");
     CHECK_FALSE(banned.accepted);
     CHECK(banned.reason.find("banned") != std::string::npos);
 }
@@ -434,7 +445,7 @@ TEST_CASE("admitInbound refuses beyond the inbound slots and from banned hosts")
 TEST_CASE("an agent whose dial failed reports it before registering: the id is freed and the target redialled")
 {
     NodeFixture f({}, true);
-    f.node->addNode("127.0.0.1:18610", "add");
+    f.node->AddNode("127.0.0.1:18610", "add");
     REQUIRE(f.supervisor->Requests().size() == 1);
     int64_t id = f.supervisor->Requests()[0].peer_id;
     // While the id is pending, the target is not dialled again.
@@ -443,7 +454,7 @@ TEST_CASE("an agent whose dial failed reports it before registering: the id is f
     // The agent never registers: it reports the failed dial and exits.
     AgentClient agent(f.endpoint);
     agent.host->peerDisconnected(id, "connect to 127.0.0.1:18610 failed: Connection refused");
-    CHECK(f.node->getPeerInfo().empty());
+    CHECK(f.node->ConnectedPeers().empty());
     // A late registration for that id is refused: the node forgot it.
     CHECK(CaptureError([&] { agent.host->registerAgent(id, "127.0.0.1:18610", false); }).first != 0);
     // The next maintenance round past the retry interval dials the added node again, with a new id.
@@ -453,36 +464,36 @@ TEST_CASE("an agent whose dial failed reports it before registering: the id is f
     }));
     CHECK(f.supervisor->Requests()[1].peer_id > id);
     // A onetry to a target whose dial failed is not blocked by the old attempt either.
-    f.node->addNode("127.0.0.1:18611", "onetry");
+    f.node->AddNode("127.0.0.1:18611", "onetry");
     int64_t once = f.supervisor->Requests().back().peer_id;
     agent.host->peerDisconnected(once, "connect to 127.0.0.1:18611 failed: Connection refused");
-    f.node->addNode("127.0.0.1:18611", "onetry");
+    f.node->AddNode("127.0.0.1:18611", "onetry");
     CHECK(f.supervisor->Requests().back().peer_id > once);
 }
 
 TEST_CASE("an inbound peer sending our outbound nonce is ourselves: both ends are disconnected")
 {
     NodeFixture f({}, true);
-    f.node->addNode("192.0.2.7:18444", "onetry");
+    f.node->AddNode("192.0.2.7:18444", "onetry");
     REQUIRE(f.supervisor->Requests().size() == 1);
     int64_t out_id = f.supervisor->Requests()[0].peer_id;
     AgentClient outbound(f.endpoint);
     auto ours = outbound.host->registerAgent(out_id, "192.0.2.7:18444", false);
     // The inbound socket comes from another local address: only the nonce tells.
-    auto admission = f.node->admitInbound("198.51.100.3:40000", "203.0.113.1:18444");
+    auto admission = f.admission->admitInbound("198.51.100.3:40000", "203.0.113.1:18444");
     REQUIRE(admission.accepted);
     AgentClient inbound(f.endpoint);
     inbound.host->registerAgent(admission.peer_id, "198.51.100.3:40000", true);
-    CHECK(f.node->getConnectionCount() == 2);
+    CHECK(f.ConnectionCount() == 2);
 
     interfaces::PeerVersion version;
     version.version = 70016;
     version.nonce = ours.nonce + 1; // a stranger's nonce: nothing happens
     outbound.host->handshakeDone(out_id, version);
-    CHECK(f.node->getConnectionCount() == 2);
+    CHECK(f.ConnectionCount() == 2);
     version.nonce = ours.nonce;
     inbound.host->handshakeDone(admission.peer_id, version);
-    CHECK(f.node->getConnectionCount() == 0);
+    CHECK(f.ConnectionCount() == 0);
     f.service->Maintain(); // sends the queued disconnects
     CHECK(inbound.agent->Disconnects() == std::vector<std::string>{"connected to self"});
     CHECK(outbound.agent->Disconnects() == std::vector<std::string>{"connected to self"});
@@ -496,7 +507,7 @@ TEST_CASE("a full node evicts an unprotected inbound peer through its agent and 
     std::vector<std::unique_ptr<AgentClient>> agents;
     std::vector<int64_t> ids;
     for (int i = 0; i < 5; ++i) {
-        auto admission = f.node->admitInbound("127.0.0.1:4100" + std::to_string(i), "127.0.0.1:18444");
+        auto admission = f.admission->admitInbound("127.0.0.1:4100" + std::to_string(i), "127.0.0.1:18444");
         REQUIRE(admission.accepted);
         agents.push_back(std::make_unique<AgentClient>(f.endpoint));
         agents.back()->host->registerAgent(admission.peer_id, "", true);
@@ -504,9 +515,9 @@ TEST_CASE("a full node evicts an unprotected inbound peer through its agent and 
     }
     // One netgroup (127.0): the oldest is protected by it, then half of the other four by age;
     // the youngest of the two left goes.
-    auto newcomer = f.node->admitInbound("127.0.0.1:41010", "127.0.0.1:18444");
+    auto newcomer = f.admission->admitInbound("127.0.0.1:41010", "127.0.0.1:18444");
     CHECK(newcomer.accepted);
-    auto peers = f.node->getPeerInfo();
+    auto peers = f.node->ConnectedPeers();
     CHECK(peers.size() == 4);
     CHECK(std::none_of(peers.begin(), peers.end(), [&](const auto& p) { return p.id == ids[4]; }));
     f.service->Maintain();

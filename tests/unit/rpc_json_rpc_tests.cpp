@@ -1,7 +1,7 @@
 // JSON-RPC handling as bitcoind's httprpc.cpp does it: reply shapes of 1.0
 // and 2.0, HTTP statuses, batches, notifications, named parameters and the
 // error codes for each kind of bad request.
-#include <services/gui-bridge/json_rpc.h>
+#include <common/rpc/json_rpc.h>
 
 #include <doctest/doctest.h>
 

@@ -16,41 +16,6 @@ using namespace orrery::supervisor;
 
 using orrery::test::WaitUntil;
 
-TEST_CASE("bind addresses parse with and without a port, IPv4 and IPv6")
-{
-    auto plain = ParseHostPort("127.0.0.1", 18444);
-    REQUIRE(plain);
-    CHECK(plain->host == "127.0.0.1");
-    CHECK(plain->port == 18444);
-    auto with_port = ParseHostPort("10.0.0.1:8333", 18444);
-    REQUIRE(with_port);
-    CHECK(with_port->host == "10.0.0.1");
-    CHECK(with_port->port == 8333);
-    auto v6 = ParseHostPort("::", 18444);
-    REQUIRE(v6);
-    CHECK(v6->host == "::");
-    CHECK(v6->port == 18444);
-    auto bracketed = ParseHostPort("[::1]:9", 18444);
-    REQUIRE(bracketed);
-    CHECK(bracketed->host == "::1");
-    CHECK(bracketed->port == 9);
-    CHECK(ParseHostPort("[::1]", 7)->port == 7);
-}
-
-TEST_CASE("malformed bind addresses are refused")
-{
-    for (const char* bad : {"", ":8333", "1.2.3.4:", "1.2.3.4:65536", "1.2.3.4:x", "[::1", "[::1]x", "[]:1"}) {
-        CAPTURE(bad);
-        CHECK_FALSE(ParseHostPort(bad, 1).has_value());
-    }
-}
-
-TEST_CASE("addresses are shown as bitcoind shows peers")
-{
-    CHECK(FormatHostPort("1.2.3.4", 8333) == "1.2.3.4:8333");
-    CHECK(FormatHostPort("::1", 8333) == "[::1]:8333");
-}
-
 TEST_CASE("an accepted connection reaches the callback with both addresses, and a busy port is a clear error")
 {
     Listener listener;

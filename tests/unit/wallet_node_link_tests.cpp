@@ -180,9 +180,9 @@ TEST_CASE("getwalletinfo has no lastprocessedblock until the wallet heard from t
     TempDir dir;
     wallet::WalletService service(dir.path, Network::REGTEST);
     service.LoadStartupWallets({});
-    CHECK_FALSE(service.getWalletInfo("").last_processed_block.has_value());
+    CHECK_FALSE(service.GetWalletInfo("").last_processed_block.has_value());
     service.SetLastProcessedBlock({REGTEST_GENESIS, 0});
-    auto info = service.getWalletInfo("default");
+    auto info = service.GetWalletInfo("default");
     REQUIRE(info.last_processed_block.has_value());
     CHECK(info.last_processed_block->hash == REGTEST_GENESIS);
     CHECK(info.last_processed_block->height == 0);

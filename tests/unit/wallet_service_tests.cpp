@@ -4,7 +4,7 @@
 #include "test_util.h"
 #include <services/wallet/wallet_service.h>
 
-#include <common/interfaces/rpc_error.h>
+#include <common/rpc/protocol.h>
 
 #include <doctest/doctest.h>
 
@@ -49,7 +49,7 @@ TEST_CASE("a first start creates and loads the wallet named default, privately")
     CHECK(service->listWallets() == std::vector<std::string>{"default"});
     CHECK(FileMode(dir.path / "default") == 0700);
     CHECK(FileMode(dir.path / "default" / "wallet.sqlite") == 0600);
-    auto info = service->getWalletInfo("");
+    auto info = service->GetWalletInfo("");
     CHECK(info.name == "default");
     CHECK(info.address_count == 0);
     CHECK(info.master_fingerprint.size() == 8);
@@ -62,19 +62,19 @@ TEST_CASE("addresses are bech32 on regtest by default, never repeat, and continu
     {
         auto service = Start(dir.path);
         for (int i = 0; i < 5; ++i) {
-            std::string address = service->getNewAddress("", "", "");
+            std::string address = service->GetNewAddress("", "", "");
             CHECK(address.starts_with("bcrt1q"));
             CHECK(seen.insert(address).second);
         }
-        CHECK(service->getNewAddress("default", "", "legacy").find_first_of("mn") == 0);
-        CHECK(service->getNewAddress("default", "", "p2sh-segwit").starts_with("2"));
-        CHECK(service->getNewAddress("default", "", "bech32m").starts_with("bcrt1p"));
-        CHECK(service->getWalletInfo("default").address_count == 8);
+        CHECK(service->GetNewAddress("default", "", "legacy").find_first_of("mn") == 0);
+        CHECK(service->GetNewAddress("default", "", "p2sh-segwit").starts_with("2"));
+        CHECK(service->GetNewAddress("default", "", "bech32m").starts_with("bcrt1p"));
+        CHECK(service->GetWalletInfo("default").address_count == 8);
     }
     auto service = Start(dir.path);
     CHECK(service->listWallets() == std::vector<std::string>{"default"});
-    for (int i = 0; i < 5; ++i) CHECK(seen.insert(service->getNewAddress("", "label", "bech32")).second);
-    CHECK(service->getWalletInfo("").address_count == 13);
+    for (int i = 0; i < 5; ++i) CHECK(seen.insert(service->GetNewAddress("", "label", "bech32")).second);
+    CHECK(service->GetWalletInfo("").address_count == 13);
 }
 
 TEST_CASE("two wallets have different seeds")
@@ -82,8 +82,8 @@ TEST_CASE("two wallets have different seeds")
     TempDir dir;
     auto service = Start(dir.path);
     CHECK(service->createWallet("second") == "second");
-    CHECK(service->getWalletInfo("default").master_fingerprint != service->getWalletInfo("second").master_fingerprint);
-    CHECK(service->getNewAddress("default", "", "") != service->getNewAddress("second", "", ""));
+    CHECK(service->GetWalletInfo("default").master_fingerprint != service->GetWalletInfo("second").master_fingerprint);
+    CHECK(service->GetNewAddress("default", "", "") != service->GetNewAddress("second", "", ""));
 }
 
 TEST_CASE("createwallet of an existing wallet fails as in bitcoind")
@@ -91,11 +91,11 @@ TEST_CASE("createwallet of an existing wallet fails as in bitcoind")
     TempDir dir;
     auto service = Start(dir.path);
     auto [code, message] = ErrorOf([&] { service->createWallet("default"); });
-    CHECK(code == interfaces::RPC_WALLET_ALREADY_EXISTS);
+    CHECK(code == rpc::RPC_WALLET_ALREADY_EXISTS);
     CHECK(message == "Wallet file verification failed. Failed to create database path '" +
                          (dir.path / "default").string() + "'. Database already exists.");
     service->unloadWallet("default");
-    CHECK(ErrorOf([&] { service->createWallet("default"); }).first == interfaces::RPC_WALLET_ALREADY_EXISTS);
+    CHECK(ErrorOf([&] { service->createWallet("default"); }).first == rpc::RPC_WALLET_ALREADY_EXISTS);
 }
 
 TEST_CASE("loadwallet of an unknown or loaded wallet fails as in bitcoind")
@@ -103,15 +103,15 @@ TEST_CASE("loadwallet of an unknown or loaded wallet fails as in bitcoind")
     TempDir dir;
     auto service = Start(dir.path);
     auto [code, message] = ErrorOf([&] { service->loadWallet("nope"); });
-    CHECK(code == interfaces::RPC_WALLET_NOT_FOUND);
+    CHECK(code == rpc::RPC_WALLET_NOT_FOUND);
     CHECK(message == "Wallet file verification failed. Failed to load database path '" + (dir.path / "nope").string() +
                          "'. Path does not exist.");
     auto loaded = ErrorOf([&] { service->loadWallet("default"); });
-    CHECK(loaded.first == interfaces::RPC_WALLET_ALREADY_LOADED);
+    CHECK(loaded.first == rpc::RPC_WALLET_ALREADY_LOADED);
     CHECK(loaded.second == "Wallet \"default\" is already loaded.");
     std::filesystem::create_directory(dir.path / "empty");
     auto empty = ErrorOf([&] { service->loadWallet("empty"); });
-    CHECK(empty.first == interfaces::RPC_WALLET_NOT_FOUND);
+    CHECK(empty.first == rpc::RPC_WALLET_NOT_FOUND);
     CHECK(empty.second.ends_with("Data is not in recognized format."));
 }
 
@@ -121,22 +121,22 @@ TEST_CASE("calls naming no loaded wallet fail as in bitcoind")
     auto service = Start(dir.path);
     const std::string not_loaded = "Requested wallet does not exist or is not loaded";
     CHECK(ErrorOf([&] { service->unloadWallet("nope"); }) ==
-          std::pair<int32_t, std::string>{interfaces::RPC_WALLET_NOT_FOUND, not_loaded});
-    CHECK(ErrorOf([&] { service->getNewAddress("nope", "", ""); }) ==
-          std::pair<int32_t, std::string>{interfaces::RPC_WALLET_NOT_FOUND, not_loaded});
-    CHECK(ErrorOf([&] { service->getWalletInfo("nope"); }).first == interfaces::RPC_WALLET_NOT_FOUND);
+          std::pair<int32_t, std::string>{rpc::RPC_WALLET_NOT_FOUND, not_loaded});
+    CHECK(ErrorOf([&] { service->GetNewAddress("nope", "", ""); }) ==
+          std::pair<int32_t, std::string>{rpc::RPC_WALLET_NOT_FOUND, not_loaded});
+    CHECK(ErrorOf([&] { service->GetWalletInfo("nope"); }).first == rpc::RPC_WALLET_NOT_FOUND);
 
     service->createWallet("second");
-    auto several = ErrorOf([&] { service->getNewAddress("", "", ""); });
-    CHECK(several.first == interfaces::RPC_WALLET_NOT_SPECIFIED);
+    auto several = ErrorOf([&] { service->GetNewAddress("", "", ""); });
+    CHECK(several.first == rpc::RPC_WALLET_NOT_SPECIFIED);
     CHECK(several.second == "Multiple wallets are loaded. Please select which wallet to use by requesting the RPC "
                             "through the /wallet/<walletname> URI path.");
 
     service->unloadWallet("second");
     service->unloadWallet("default");
     CHECK(service->listWallets().empty());
-    auto none = ErrorOf([&] { service->getNewAddress("", "", ""); });
-    CHECK(none.first == interfaces::RPC_WALLET_NOT_FOUND);
+    auto none = ErrorOf([&] { service->GetNewAddress("", "", ""); });
+    CHECK(none.first == rpc::RPC_WALLET_NOT_FOUND);
     CHECK(none.second == "No wallet is loaded. Load a wallet using loadwallet or create a new one with createwallet. "
                          "(Note: A default wallet is no longer automatically created)");
 }
@@ -147,16 +147,16 @@ TEST_CASE("bad wallet names, labels and address types are refused")
     auto service = Start(dir.path);
     for (const char* name : {"", ".", "..", "a/b", "../escape", "/abs", "back\\slash"}) {
         CAPTURE(name);
-        CHECK(ErrorOf([&] { service->createWallet(name); }).first == interfaces::RPC_INVALID_PARAMETER);
-        CHECK(ErrorOf([&] { service->loadWallet(name); }).first == interfaces::RPC_INVALID_PARAMETER);
+        CHECK(ErrorOf([&] { service->createWallet(name); }).first == rpc::RPC_INVALID_PARAMETER);
+        CHECK(ErrorOf([&] { service->loadWallet(name); }).first == rpc::RPC_INVALID_PARAMETER);
     }
     CHECK_FALSE(std::filesystem::exists(dir.path.parent_path() / "escape"));
-    auto type = ErrorOf([&] { service->getNewAddress("", "", "p2tr"); });
-    CHECK(type.first == interfaces::RPC_INVALID_ADDRESS_OR_KEY);
+    auto type = ErrorOf([&] { service->GetNewAddress("", "", "p2tr"); });
+    CHECK(type.first == rpc::RPC_INVALID_ADDRESS_OR_KEY);
     CHECK(type.second == "Unknown address type 'p2tr'");
-    auto label = ErrorOf([&] { service->getNewAddress("", "*", ""); });
-    CHECK(label.first == interfaces::RPC_WALLET_INVALID_LABEL_NAME);
-    CHECK(service->getWalletInfo("").address_count == 0); // no failed call used an index
+    auto label = ErrorOf([&] { service->GetNewAddress("", "*", ""); });
+    CHECK(label.first == rpc::RPC_WALLET_INVALID_LABEL_NAME);
+    CHECK(service->GetWalletInfo("").address_count == 0); // no failed call used an index
 }
 
 TEST_CASE("the loaded wallets come back after a restart, unloaded ones stay on disk only")

@@ -2,8 +2,8 @@
 // of requests (and of responses, for the client), response formatting, and the
 // small encodings HTTP needs (Basic auth's base64, percent-decoding of URLs).
 // Nothing here touches a socket, so every byte of it can be unit-tested and fuzzed.
-#ifndef ORRERY_SERVICES_GUI_BRIDGE_HTTP_H
-#define ORRERY_SERVICES_GUI_BRIDGE_HTTP_H
+#ifndef ORRERY_COMMON_HTTP_HTTP_H
+#define ORRERY_COMMON_HTTP_HTTP_H
 
 #include <cstddef>
 #include <cstdint>
@@ -87,10 +87,6 @@ std::optional<std::string> PercentDecode(std::string_view text);
 //! Escapes everything but unreserved characters (RFC 3986), as bitcoin-cli does for -rpcwallet.
 std::string PercentEncode(std::string_view text);
 
-//! Splits "host", "host:port", "[v6]" or "[v6]:port"; a missing port leaves `port` as it was.
-//! False for an empty host, an unbalanced bracket or a port outside 1..65535.
-bool SplitHostPort(std::string_view text, std::string& host, uint16_t& port);
-
 } // namespace orrery::http
 
-#endif // ORRERY_SERVICES_GUI_BRIDGE_HTTP_H
+#endif // ORRERY_COMMON_HTTP_HTTP_H

@@ -1,6 +1,6 @@
 // The RPC server's HTTP/1.1 parser and encodings: what clients send, what
 // attackers send, and what bitcoind answers to each.
-#include <services/gui-bridge/http.h>
+#include <common/http/http.h>
 
 #include <doctest/doctest.h>
 
@@ -140,54 +140,4 @@ TEST_CASE("wallet names in URLs are percent-decoded and encoded like bitcoin-cli
     CHECK_FALSE(PercentDecode("bad%2"));
     CHECK_FALSE(PercentDecode("bad%zz"));
     CHECK(PercentEncode("my wallet/ü") == "my%20wallet%2F%C3%BC");
-}
-
-TEST_CASE("host and port are split for IPv4, names and bracketed IPv6")
-{
-    std::string host;
-    uint16_t port = 18443;
-    CHECK(SplitHostPort("127.0.0.1", host, port));
-    CHECK((host == "127.0.0.1" && port == 18443));
-    CHECK(SplitHostPort("localhost:8332", host, port));
-    CHECK((host == "localhost" && port == 8332));
-    CHECK(SplitHostPort("[::1]:1234", host, port));
-    CHECK((host == "::1" && port == 1234));
-    CHECK(SplitHostPort("::1", host, port));
-    CHECK(host == "::1");
-    CHECK_FALSE(SplitHostPort("host:0", host, port));
-    CHECK_FALSE(SplitHostPort("host:99999", host, port));
-    CHECK_FALSE(SplitHostPort("[::1", host, port));
-    CHECK_FALSE(SplitHostPort(":80", host, port));
-}
-
-// --- authentication --------------------------------------------------------
-
-#include <services/gui-bridge/auth.h>
-
-TEST_CASE("Basic credentials are checked against passwords and -rpcauth hashes")
-{
-    orrery::rpc::Authenticator auth;
-    auth.AddPassword("__cookie__", "c0ffee");
-    // bitcoind's rpcauth.py: HMAC-SHA256(key=salt, password) in hex.
-    CHECK(auth.AddRpcAuth("bob:abc$72189187d14866e421c858cf46a16a04e75a32973500b79c1ad1fb4ad978af79"));
-    CHECK_FALSE(auth.AddRpcAuth("nosalt"));
-    CHECK_FALSE(auth.AddRpcAuth("bob:abc$short"));
-    std::string user;
-    CHECK(auth.Check("Basic " + Base64Encode("__cookie__:c0ffee"), &user));
-    CHECK(user == "__cookie__");
-    CHECK(auth.Check("Basic " + Base64Encode("bob:pw"), &user));
-    CHECK(user == "bob");
-    CHECK_FALSE(auth.Check("Basic " + Base64Encode("bob:pw2")));
-    CHECK_FALSE(auth.Check("Basic " + Base64Encode("__cookie__:c0ffeE")));
-    CHECK_FALSE(auth.Check("Basic " + Base64Encode("__cookie__")));
-    CHECK_FALSE(auth.Check("Bearer " + Base64Encode("__cookie__:c0ffee")));
-    CHECK_FALSE(auth.Check("Basic !!!"));
-}
-
-TEST_CASE("cookie passwords are 64 hex digits and differ each time")
-{
-    std::string a = orrery::rpc::RandomHexPassword(), b = orrery::rpc::RandomHexPassword();
-    CHECK(a.size() == 64);
-    CHECK(a.find_first_not_of("0123456789abcdef") == std::string::npos);
-    CHECK(a != b);
 }

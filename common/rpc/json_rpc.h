@@ -1,9 +1,12 @@
-// JSON-RPC in bitcoind's dialect, without sockets: a table of methods with
-// declared parameters, and the handling of one HTTP body (single requests,
-// batches, JSON-RPC 1.0 and 2.0, named parameters) into an HTTP status and
-// body exactly as bitcoind's httprpc.cpp shapes them.
-#ifndef ORRERY_SERVICES_GUI_BRIDGE_JSON_RPC_H
-#define ORRERY_SERVICES_GUI_BRIDGE_JSON_RPC_H
+// JSON-RPC in bitcoind's dialect, without sockets: the table of methods a
+// service owns (declared parameters, named arguments, type checks, help), and
+// the handling of one HTTP body (single requests, batches, JSON-RPC 1.0 and
+// 2.0) into an HTTP status and body exactly as bitcoind's httprpc.cpp shapes
+// them. The node and the wallet run their tables; the gui-bridge handles bodies.
+#ifndef ORRERY_COMMON_RPC_JSON_RPC_H
+#define ORRERY_COMMON_RPC_JSON_RPC_H
+
+#include <common/rpc/protocol.h>
 
 #include <nlohmann/json.hpp>
 
@@ -19,30 +22,6 @@ namespace orrery::rpc {
 
 //! Objects keep their insertion order, so replies list fields in bitcoind's order.
 using Json = nlohmann::ordered_json;
-
-//! Protocol codes of bitcoind's rpc/protocol.h that interfaces/rpc_error.h does not carry.
-enum ProtocolCode : int {
-    RPC_INVALID_REQUEST = -32600,
-    RPC_METHOD_NOT_FOUND = -32601,
-    RPC_INVALID_PARAMS = -32602,
-    RPC_INTERNAL_ERROR = -32603,
-    RPC_PARSE_ERROR = -32700,
-    RPC_MISC_ERROR = -1,
-    RPC_TYPE_ERROR = -3,
-    RPC_INVALID_PARAMETER = -8,
-    RPC_IN_WARMUP = -28,
-};
-
-//! An error answered to the caller with its code (bitcoind's JSONRPCError).
-class RpcException : public std::runtime_error
-{
-public:
-    RpcException(int code, const std::string& message) : std::runtime_error(message), m_code(code) {}
-    int code() const { return m_code; }
-
-private:
-    int m_code;
-};
 
 enum class ParamType { STRING, NUMBER, BOOL, OBJECT, ARRAY, ANY };
 
@@ -72,11 +51,21 @@ struct Method {
     std::function<Json(const CallRequest&)> handler;
 };
 
+//! A parameter the call must give / may leave out.
+Param Required(std::string name, ParamType type, std::string help);
+Param Optional(std::string name, ParamType type, std::string help);
+//! A NUMBER argument that must be an integer (UniValue's getInt): RPC_TYPE_ERROR for fractions and overflow.
+int64_t IntegerArg(const Json& value);
+//! A STRING argument, or `fallback` when omitted (null).
+std::string StringArg(const Json& value, std::string fallback = "");
+
 class Table
 {
 public:
     void Add(Method method);
     const Method* Find(std::string_view name) const;
+    //! Every method, by name.
+    std::vector<const Method*> Methods() const;
     //! Runs one call; throws RpcException (unknown method, bad params, the handler's own
     //! errors). Any other exception from a handler becomes RPC_MISC_ERROR with its message.
     Json Execute(const std::string& method, const Json& params, const std::optional<std::string>& wallet) const;
@@ -98,8 +87,18 @@ struct Reply {
     std::string body;
 };
 
-//! Handles a POSTed body the way bitcoind's HTTPReq_JSONRPC does.
+//! Runs one call wherever its method lives; throws RpcException as Table::Execute does.
+using Executor =
+    std::function<Json(const std::string& method, const Json& params, const std::optional<std::string>& wallet)>;
+
+//! Handles a POSTed body the way bitcoind's HTTPReq_JSONRPC does, each call through `execute`.
+Reply HandleBody(const Executor& execute, std::string_view body, const std::optional<std::string>& wallet);
+//! The same with every call going to one table.
 Reply HandleBody(const Table& table, std::string_view body, const std::optional<std::string>& wallet);
+
+//! A parameter type by its name in help and in RpcParamInfo ("string", "number", ...); nullopt if unknown.
+std::optional<ParamType> ParamTypeFromName(std::string_view name);
+std::string_view ParamTypeName(ParamType type);
 
 //! JSON type names as bitcoind's uvTypeName prints them.
 std::string_view JsonTypeName(const Json& value);
@@ -111,4 +110,4 @@ std::optional<Json> ParseJson(std::string_view text);
 
 } // namespace orrery::rpc
 
-#endif // ORRERY_SERVICES_GUI_BRIDGE_JSON_RPC_H
+#endif // ORRERY_COMMON_RPC_JSON_RPC_H

@@ -1,6 +1,8 @@
-// The HTTP server over real sockets in one process: pipelining, keep-alive,
-// timeouts, and a stop that lets a request being handled finish and leave.
+// The gui-bridge's HTTP server over real sockets in one process: pipelining,
+// keep-alive, timeouts, a stop that lets a request being handled finish and
+// leave; and its RPC authentication (passwords, -rpcauth, the cookie).
 #include "test_util.h"
+#include <services/gui-bridge/auth.h>
 #include <services/gui-bridge/http_server.h>
 
 #include <doctest/doctest.h>
@@ -152,4 +154,34 @@ TEST_CASE("a port already in use fails Start with a message naming the address")
     Server second(options, [](const Request&, const std::string&) { return Response{}; });
     CHECK_THROWS_WITH_AS(second.Start(), doctest::Contains("Unable to bind RPC server to 127.0.0.1:"),
                          std::runtime_error);
+}
+
+// --- authentication --------------------------------------------------------
+
+TEST_CASE("Basic credentials are checked against passwords and -rpcauth hashes")
+{
+    orrery::rpc::Authenticator auth;
+    auth.AddPassword("__cookie__", "c0ffee");
+    // bitcoind's rpcauth.py: HMAC-SHA256(key=salt, password) in hex.
+    CHECK(auth.AddRpcAuth("bob:abc$72189187d14866e421c858cf46a16a04e75a32973500b79c1ad1fb4ad978af79"));
+    CHECK_FALSE(auth.AddRpcAuth("nosalt"));
+    CHECK_FALSE(auth.AddRpcAuth("bob:abc$short"));
+    std::string user;
+    CHECK(auth.Check("Basic " + Base64Encode("__cookie__:c0ffee"), &user));
+    CHECK(user == "__cookie__");
+    CHECK(auth.Check("Basic " + Base64Encode("bob:pw"), &user));
+    CHECK(user == "bob");
+    CHECK_FALSE(auth.Check("Basic " + Base64Encode("bob:pw2")));
+    CHECK_FALSE(auth.Check("Basic " + Base64Encode("__cookie__:c0ffeE")));
+    CHECK_FALSE(auth.Check("Basic " + Base64Encode("__cookie__")));
+    CHECK_FALSE(auth.Check("Bearer " + Base64Encode("__cookie__:c0ffee")));
+    CHECK_FALSE(auth.Check("Basic !!!"));
+}
+
+TEST_CASE("cookie passwords are 64 hex digits and differ each time")
+{
+    std::string a = orrery::rpc::RandomHexPassword(), b = orrery::rpc::RandomHexPassword();
+    CHECK(a.size() == 64);
+    CHECK(a.find_first_not_of("0123456789abcdef") == std::string::npos);
+    CHECK(a != b);
 }

@@ -2,7 +2,7 @@
 // RPC server against a stranger's bytes, so the parser is strict where
 // ambiguity could smuggle a request (duplicate lengths, folding, bare
 // Transfer-Encoding) and lenient only where clients really differ (bare LF).
-#include <services/gui-bridge/http.h>
+#include <common/http/http.h>
 
 #include <algorithm>
 #include <array>
@@ -438,41 +438,6 @@ std::string PercentEncode(std::string_view text)
         }
     }
     return out;
-}
-
-bool SplitHostPort(std::string_view text, std::string& host, uint16_t& port)
-{
-    std::string_view port_text;
-    if (text.starts_with("[")) {
-        size_t close = text.find(']');
-        if (close == std::string_view::npos) return false;
-        host = std::string(text.substr(1, close - 1));
-        std::string_view rest = text.substr(close + 1);
-        if (!rest.empty()) {
-            if (rest.front() != ':') return false;
-            port_text = rest.substr(1);
-            if (port_text.empty()) return false;
-        }
-    } else {
-        size_t colon = text.rfind(':');
-        // A bare IPv6 address (more than one colon) has no port.
-        if (colon != std::string_view::npos && text.find(':') == colon) {
-            host = std::string(text.substr(0, colon));
-            port_text = text.substr(colon + 1);
-            if (port_text.empty()) return false;
-        } else {
-            host = std::string(text);
-        }
-    }
-    if (host.empty()) return false;
-    if (!port_text.empty()) {
-        unsigned value = 0;
-        auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
-        if (error != std::errc() || end != port_text.data() + port_text.size() || value == 0 || value > 65535)
-            return false;
-        port = static_cast<uint16_t>(value);
-    }
-    return true;
 }
 
 } // namespace orrery::http

@@ -5,7 +5,7 @@
 // "jsonrpc"; a failed single 1.0 request also fails at the HTTP level (400 for
 // an invalid request, 404 for an unknown method, 500 otherwise) while 2.0
 // requests and every batch entry answer 200; 2.0 notifications get no reply.
-#include <services/gui-bridge/json_rpc.h>
+#include <common/rpc/json_rpc.h>
 
 #include <common/util/text.h>
 
@@ -94,7 +94,9 @@ int HttpStatusOf(int code)
     return 500;
 }
 
-std::string_view ExpectedName(ParamType type)
+} // namespace
+
+std::string_view ParamTypeName(ParamType type)
 {
     switch (type) {
     case ParamType::STRING:
@@ -112,6 +114,17 @@ std::string_view ExpectedName(ParamType type)
     }
     return "any";
 }
+
+std::optional<ParamType> ParamTypeFromName(std::string_view name)
+{
+    for (ParamType type :
+         {ParamType::STRING, ParamType::NUMBER, ParamType::BOOL, ParamType::OBJECT, ParamType::ARRAY, ParamType::ANY}) {
+        if (ParamTypeName(type) == name) return type;
+    }
+    return std::nullopt;
+}
+
+namespace {
 
 bool Matches(const Json& value, ParamType type)
 {
@@ -168,6 +181,37 @@ void Table::Add(Method method)
     m_methods.insert_or_assign(std::move(name), std::move(method));
 }
 
+std::vector<const Method*> Table::Methods() const
+{
+    std::vector<const Method*> methods;
+    for (const auto& [name, method] : m_methods) methods.push_back(&method);
+    return methods;
+}
+
+Param Required(std::string name, ParamType type, std::string help)
+{
+    return {std::move(name), type, true, std::move(help)};
+}
+
+Param Optional(std::string name, ParamType type, std::string help)
+{
+    return {std::move(name), type, false, std::move(help)};
+}
+
+int64_t IntegerArg(const Json& value)
+{
+    if (value.is_number_unsigned() && value.get<uint64_t>() > uint64_t(INT64_MAX)) {
+        throw RpcException(RPC_TYPE_ERROR, "JSON integer out of range");
+    }
+    if (!value.is_number_integer()) throw RpcException(RPC_TYPE_ERROR, "JSON value is not an integer as expected");
+    return value.get<int64_t>();
+}
+
+std::string StringArg(const Json& value, std::string fallback)
+{
+    return value.is_null() ? std::move(fallback) : value.get<std::string>();
+}
+
 const Method* Table::Find(std::string_view name) const
 {
     auto it = m_methods.find(name);
@@ -199,7 +243,7 @@ std::string Table::Help(const std::string& command) const
             out += "\nArguments:\n";
             for (size_t i = 0; i < method->params.size(); ++i) {
                 const Param& p = method->params[i];
-                out += fmt::format("{}. {} ({}, {}) {}\n", i + 1, p.name, ExpectedName(p.type),
+                out += fmt::format("{}. {} ({}, {}) {}\n", i + 1, p.name, ParamTypeName(p.type),
                                    p.required ? "required" : "optional", p.help);
             }
         }
@@ -256,7 +300,7 @@ Json Table::Execute(const std::string& name, const Json& params, const std::opti
         if (!Matches(value, param.type)) {
             mismatches.push_back(
                 fmt::format("    \"Position {} ({})\": \"JSON value of type {} is not of expected type {}\"", i + 1,
-                            param.name, JsonTypeName(value), ExpectedName(param.type)));
+                            param.name, JsonTypeName(value), ParamTypeName(param.type)));
         }
     }
     if (!mismatches.empty()) {
@@ -276,10 +320,10 @@ Json Table::Execute(const std::string& name, const Json& params, const std::opti
 namespace {
 
 //! Runs one parsed request, turning its failure into an error reply (2.0 and batches).
-Json ExecuteCaught(const Table& table, const Envelope& request, const std::optional<std::string>& wallet)
+Json ExecuteCaught(const Executor& execute, const Envelope& request, const std::optional<std::string>& wallet)
 {
     try {
-        return ReplyObject(table.Execute(request.method, request.params, wallet), nullptr, request.id, request.version);
+        return ReplyObject(execute(request.method, request.params, wallet), nullptr, request.id, request.version);
     } catch (const RpcException& e) {
         return ReplyObject(nullptr, ErrorObject(e.code(), e.what()), request.id, request.version);
     }
@@ -294,6 +338,15 @@ Reply ErrorReply(int code, const std::string& message, const Envelope& request)
 
 Reply HandleBody(const Table& table, std::string_view body, const std::optional<std::string>& wallet)
 {
+    return HandleBody(
+        [&table](const std::string& method, const Json& params, const std::optional<std::string>& url_wallet) {
+            return table.Execute(method, params, url_wallet);
+        },
+        body, wallet);
+}
+
+Reply HandleBody(const Executor& execute, std::string_view body, const std::optional<std::string>& wallet)
+{
     std::optional<Json> parsed = ParseJson(body);
     if (!parsed) return ErrorReply(RPC_PARSE_ERROR, "Parse error", Envelope{});
     if (parsed->is_object()) {
@@ -301,13 +354,13 @@ Reply HandleBody(const Table& table, std::string_view body, const std::optional<
         try {
             ParseEnvelope(*parsed, request);
             if (request.version == Version::V2) {
-                Json reply = ExecuteCaught(table, request, wallet);
+                Json reply = ExecuteCaught(execute, request, wallet);
                 // Notifications are executed but not answered.
                 if (request.IsNotification()) return {204, ""};
                 return {200, Write(reply)};
             }
             // Legacy: a failure is an HTTP error too.
-            Json result = table.Execute(request.method, request.params, wallet);
+            Json result = execute(request.method, request.params, wallet);
             return {200, Write(ReplyObject(std::move(result), nullptr, request.id, request.version))};
         } catch (const RpcException& e) {
             return ErrorReply(e.code(), e.what(), request);
@@ -324,7 +377,7 @@ Reply HandleBody(const Table& table, std::string_view body, const std::optional<
                 replies.push_back(ReplyObject(nullptr, ErrorObject(e.code(), e.what()), request.id, request.version));
                 continue;
             }
-            Json reply = ExecuteCaught(table, request, wallet);
+            Json reply = ExecuteCaught(execute, request, wallet);
             if (!request.IsNotification()) replies.push_back(std::move(reply));
         }
         // An all-notification batch gets no body; an empty batch gets [] (bitcoind keeps old clients working).

@@ -1,0 +1,26 @@
+// orrery-wallet's RPC methods: loading wallets (createwallet, loadwallet,
+// unloadwallet, listwallets, listwalletdir) and using one (getnewaddress,
+// getwalletinfo), with bitcoind's names, fields and errors. The table is
+// offered to the gui-bridge, which routes calls here with the wallet named by
+// a /wallet/<name> URL (common/rpc/router_link.h).
+#ifndef ORRERY_SERVICES_WALLET_RPC_WALLET_H
+#define ORRERY_SERVICES_WALLET_RPC_WALLET_H
+
+#include <common/rpc/json_rpc.h>
+
+#include <memory>
+
+namespace orrery::wallet {
+
+class WalletService;
+struct WalletInfo;
+
+//! Every method of the wallet. The handlers hold `service` by reference: it must outlive the table's use.
+std::shared_ptr<const rpc::Table> MakeRpcTable(WalletService& service);
+
+//! getwalletinfo in bitcoind's fields.
+rpc::Json WalletInfoToJson(const WalletInfo& info);
+
+} // namespace orrery::wallet
+
+#endif // ORRERY_SERVICES_WALLET_RPC_WALLET_H
