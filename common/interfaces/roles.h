@@ -20,8 +20,8 @@ inline constexpr const char* P2P_AGENT = "p2p-agent";
 inline constexpr const char* CLI = "cli";
 } // namespace role
 
-//! Node: RPC and peer control for the gui-bridge, inbound admission for orreryd.
-inline const std::vector<std::string> NODE_CALLERS{role::GUI_BRIDGE, role::ORRERYD};
+//! Node: inbound admission, for orreryd. (The node's RPC methods reach the gui-bridge over RpcHost.)
+inline const std::vector<std::string> NODE_CALLERS{role::ORRERYD};
 //! Chain: the wallets.
 inline const std::vector<std::string> CHAIN_CALLERS{role::WALLET};
 //! PeerHost: the p2p-agents, each for its own peer.

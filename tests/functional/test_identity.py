@@ -12,7 +12,9 @@ import re
 from conftest import require_binaries, service_binary, tool_binary, wait_for
 
 PERMISSION_DENIED = -32006
-NODE_METHODS = ["admitInbound"]  # the RPC methods moved to the node's RPC table (tried at the gui-bridge below)
+NODE_METHODS = ["admitInbound"]
+# The node's RPC table is not served on the node's endpoint at all (only to the gui-bridge, over its registration).
+RPC_ATTEMPTS = ["rpcHost.call setban", "rpcHost.call disconnectnode"]
 
 
 def test_a_rogue_agent_is_refused_everything_but_its_own_peer_and_the_other_peer_stays(node_factory, tmp_path):
@@ -47,6 +49,10 @@ def test_a_rogue_agent_is_refused_everything_but_its_own_peer_and_the_other_peer
         expected = 2 if attempt == "chain.getTip" else 1
         assert len(re.findall(rf"ipc: node:\d+ rejected {re.escape(attempt)} id=\d+ from p2p-agent:\d+: "
                               r"permission denied", log)) == expected, attempt
+    for attempt in RPC_ATTEMPTS:
+        line = next((l for l in log.splitlines() if f"rogue: {attempt} " in l), None)
+        print(f"  {line}")
+        assert line is not None and "refused: " in line, attempt
     assert "rogue: chain.getTip after the second hello refused: -32006" in log
     print("at the gui-bridge, it may not offer RPC methods: not as the node, nor as what it is")
     as_node = next(l for l in log.splitlines() if "rogue: rpcRouter.registerTable as node " in l)
