@@ -8,10 +8,10 @@
 #include <supervisor/restart_policy.h>
 #include <supervisor/spawn.h>
 
-#include <services/p2p-agent/handoff.h>
-
 #include <common/consensus/params.h>
+#include <common/handoff/handoff.h>
 #include <common/interfaces/node_ipc.h>
+#include <common/interfaces/roles.h>
 #include <common/interfaces/supervisor_ipc.h>
 #include <common/ipc/endpoint.h>
 #include <common/rpc/protocol.h>
@@ -192,6 +192,7 @@ public:
     std::vector<interfaces::ProcessStatus> Status();
     void Restart(const std::string& role);
     void OpenConnection(const std::string& address, int64_t peer_id, const std::string& connection_type);
+    interfaces::ProcessIdentity IdentifyProcess(int64_t pid);
 
 private:
     //! Queues `work` for the loop; false when the loop is gone.
@@ -244,7 +245,7 @@ private:
 
     std::deque<Service> m_services; // deque: stable addresses
     std::optional<std::filesystem::path> m_agent_binary;
-    //! Agents started ahead of need (services/p2p-agent/handoff.h), oldest first.
+    //! Agents started ahead of need (common/handoff/handoff.h), oldest first.
     struct Spare {
         pid_t pid{0};
         int control{-1};    //!< orreryd's end of the hand-off socket pair
@@ -530,6 +531,21 @@ void Constellation::OpenConnection(const std::string& address, int64_t peer_id, 
     });
 }
 
+interfaces::ProcessIdentity Constellation::IdentifyProcess(int64_t pid)
+{
+    if (pid == ::getpid()) return {"orreryd", -1}; // its own probes
+    // On the loop, like every change of the table: a child is in it from its spawn
+    // until it is reaped, and its peer is set in the same step that hands it one.
+    return Call([&] {
+        interfaces::ProcessIdentity identity;
+        auto it = m_children.find(static_cast<pid_t>(pid));
+        if (it == m_children.end()) return identity;
+        identity.role = it->second.role;
+        identity.peer_id = it->second.peer_id;
+        return identity;
+    });
+}
+
 // ---------------------------------------------------------------------------
 // Starting children
 // ---------------------------------------------------------------------------
@@ -744,12 +760,10 @@ bool Constellation::HandToSpare(int fd, int64_t peer_id, const std::string& peer
         if (pick == m_spares.end()) pick = m_spares.begin();
         Spare spare = *pick;
         m_spares.erase(pick);
-        const bool sent = p2p_agent::SendHandoff(spare.control, peer_id, peer, fd);
+        const bool sent = handoff::SendHandoff(spare.control, peer_id, peer, fd);
         const int error = errno;
         // Read its "ready" if it is still queued: closing with unread data resets the spare's end.
-        char ready[16];
-        while (::recv(spare.control, ready, sizeof ready, MSG_DONTWAIT) > 0) {
-        }
+        handoff::DiscardSpareReports(spare.control);
         ::close(spare.control);
         auto it = m_children.find(spare.pid);
         if (!sent || it == m_children.end()) {
@@ -799,17 +813,18 @@ void Constellation::OnSpareMessage(int control)
 {
     auto spare = std::find_if(m_spares.begin(), m_spares.end(), [&](const Spare& s) { return s.control == control; });
     if (spare == m_spares.end()) return;
-    char message[16];
-    ssize_t n = ::recv(control, message, sizeof message, MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-    if (n == 5 && std::string_view(message, 5) == "ready" && !spare->ready) {
+    const handoff::SpareReport report = handoff::ReadSpareReport(control);
+    if (report == handoff::SpareReport::NOTHING) return;
+    if (report == handoff::SpareReport::READY && !spare->ready) {
         spare->ready = true;
         if (auto child = m_children.find(spare->pid); child != m_children.end()) child->second.state = "spare";
         LogDebug(LogCategory::NET, "Spare p2p-agent {} is ready", spare->pid);
         return;
     }
     spare->silent = true; // exiting, or talking nonsense: it is reaped or used as it is
-    if (n > 0) LogPrintf("Spare p2p-agent {} sent an unexpected message on its hand-off socket", spare->pid);
+    if (report != handoff::SpareReport::CLOSED) {
+        LogPrintf("Spare p2p-agent {} sent an unexpected message on its hand-off socket", spare->pid);
+    }
 }
 
 void Constellation::DropSpares()
@@ -1125,6 +1140,7 @@ public:
     {
         m_constellation.OpenConnection(address, peer_id, connection_type);
     }
+    interfaces::ProcessIdentity identifyProcess(int64_t pid) override { return m_constellation.IdentifyProcess(pid); }
 
 private:
     Constellation& m_constellation;
@@ -1219,8 +1235,19 @@ int Run(const ArgsManager& args, const std::vector<std::string>& command_line)
         options.keys_dir = net / "keys";
         options.max_message_size =
             static_cast<size_t>(args.GetIntArg("ipcmaxmessagesize", ipc::DEFAULT_MAX_MESSAGE_SIZE));
+        if (std::string error; !ipc::AddIpcAllow(options.roles, args.GetArgs("ipcallow"), error)) {
+            ::close(lock_fd);
+            return Fail(error);
+        }
+        // Its own children may say only what they were started as.
+        options.roles.SetProcessLookup([&constellation](int64_t pid) -> std::optional<std::string> {
+            auto identity = constellation.IdentifyProcess(pid);
+            if (identity.role.empty()) return std::nullopt;
+            return identity.role;
+        });
         ipc::Server server(options);
-        server.Serve<interfaces::Supervisor>(std::make_shared<SupervisorImpl>(constellation));
+        server.Serve<interfaces::Supervisor>(std::make_shared<SupervisorImpl>(constellation),
+                                             interfaces::SUPERVISOR_CALLERS);
         try {
             server.Bind(endpoint);
         } catch (const std::exception& e) {

@@ -1,5 +1,7 @@
 // PeerHost: served by orrery-node to the p2p-agents; Agent: served by each
-// agent back to the node over the same connection.
+// agent back to the node over the same connection. An agent's connection
+// serves one peer, bound by registerAgent: the node checks every `peer_id`
+// against that binding and refuses (PERMISSION_DENIED) any other.
 #ifndef ORRERY_COMMON_INTERFACES_PEER_HOST_H
 #define ORRERY_COMMON_INTERFACES_PEER_HOST_H
 
@@ -54,8 +56,9 @@ class PeerHost
 {
 public:
     virtual ~PeerHost() = default;
-    //! The agent's first call after its hello: which peer it serves, and how to introduce the node.
-    virtual HandshakeParams registerAgent(int64_t peer_id, int64_t pid, std::string address, bool inbound) = 0;
+    //! The agent's first call after its hello: binds its connection to `peer_id` (under orreryd,
+    //! the peer orreryd gave that process) and answers how to introduce the node.
+    virtual HandshakeParams registerAgent(int64_t peer_id, std::string address, bool inbound) = 0;
     //! version/verack done on both sides.
     virtual void handshakeDone(int64_t peer_id, PeerVersion version) = 0;
     virtual void reportStats(int64_t peer_id, PeerStats stats) = 0;

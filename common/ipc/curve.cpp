@@ -1,6 +1,7 @@
 // CurveZMQ key files and the ZAP handler; see curve.h.
 #include <common/ipc/curve.h>
 #include <common/ipc/error.h>
+#include <common/ipc/identity.h>
 #include <common/util/fs.h>
 #include <common/util/logging.h>
 
@@ -47,8 +48,9 @@ CurveKeyPair LoadOrCreateKeyPair(const std::filesystem::path& dir, const std::st
         throw Error(ErrorCode::INTERNAL_ERROR, "this ZeroMQ cannot make CurveZMQ keys (built without libsodium?)");
     }
     CurveKeyPair pair{public_key, secret_key};
-    if (auto error = WritePrivateFile(key_file, fmt::format("# CurveZMQ key pair of {}: keep secret\npublic={}\nsecret={}\n",
-                                                            name, pair.public_key, pair.secret_key))) {
+    if (auto error =
+            WritePrivateFile(key_file, fmt::format("# CurveZMQ key pair of {}: keep secret\npublic={}\nsecret={}\n",
+                                                   name, pair.public_key, pair.secret_key))) {
         throw Error(ErrorCode::INTERNAL_ERROR, *error);
     }
     if (auto error = WritePrivateFile(dir / (name + ".pub"), pair.public_key + "\n")) {
@@ -71,16 +73,43 @@ std::string ReadPublicKey(const std::filesystem::path& dir, const std::string& n
     return key;
 }
 
-void AuthorizeClient(const std::filesystem::path& dir, const std::string& public_key, const std::string& comment)
+std::optional<std::string> FindKeyRole(std::string_view allow_list, std::string_view z85_key, std::string& why)
+{
+    why.clear();
+    size_t number = 0;
+    while (!allow_list.empty()) {
+        const size_t end = allow_list.find('\n');
+        std::string_view line = allow_list.substr(0, end);
+        allow_list = end == std::string_view::npos ? std::string_view() : allow_list.substr(end + 1);
+        ++number;
+        if (line.size() < 40 || line[0] == '#' || line.substr(0, 40) != z85_key) continue;
+        std::string_view rest = line.substr(40);
+        const size_t start = rest.find_first_not_of(" \t\r");
+        if (start == 0) continue; // a longer token that starts with the key: not this key
+        std::string_view role = start == std::string_view::npos ? std::string_view() : rest.substr(start);
+        role = role.substr(0, role.find_first_of(" \t\r"));
+        if (!ValidRoleName(role)) {
+            why = fmt::format("line {} of authorized_clients gives the key no role (write '<key> <role> [comment]', "
+                              "role one of orreryd, node, wallet, gui-bridge, p2p-agent, cli)",
+                              number);
+            return std::nullopt;
+        }
+        return std::string(role);
+    }
+    return std::nullopt;
+}
+
+void AuthorizeClient(const std::filesystem::path& dir, const std::string& public_key, const std::string& role)
 {
     std::filesystem::path list = dir / "authorized_clients";
     std::string text = ReadFileToString(list).value_or(
-        "# Public keys (Z85) of clients allowed on this host's tcp:// endpoints, one per line.\n");
+        "# Clients allowed on this host's tcp:// endpoints, one per line: '<public key (Z85)> <role> [comment]'.\n"
+        "# A client may say hello only as the role its key is bound to.\n");
     std::istringstream in(text);
     for (std::string line; std::getline(in, line);) {
         if (line.substr(0, 40) == public_key) return;
     }
-    text += public_key + " " + comment + "\n";
+    text += public_key + " " + role + "\n";
     if (auto error = WritePrivateFile(list, text)) throw Error(ErrorCode::INTERNAL_ERROR, *error);
 }
 
@@ -92,7 +121,8 @@ CurveAuthenticator::CurveAuthenticator(void* zmq_context, std::filesystem::path 
     zmq_setsockopt(m_socket, ZMQ_LINGER, &linger, sizeof linger);
     if (zmq_bind(m_socket, "inproc://zeromq.zap.01") != 0) {
         zmq_close(m_socket);
-        throw Error(ErrorCode::INTERNAL_ERROR, std::string("cannot start the ZAP handler: ") + zmq_strerror(zmq_errno()));
+        throw Error(ErrorCode::INTERNAL_ERROR,
+                    std::string("cannot start the ZAP handler: ") + zmq_strerror(zmq_errno()));
     }
     m_thread = std::thread([this] { Run(); });
 }
@@ -104,15 +134,16 @@ CurveAuthenticator::~CurveAuthenticator()
     zmq_close(m_socket);
 }
 
-bool CurveAuthenticator::IsAuthorized(const std::string& z85_key)
+std::optional<std::string> CurveAuthenticator::RoleOfKey(const std::string& z85_key, std::string& why)
 {
     auto text = ReadFileToString(m_allow_list);
-    if (!text) return false;
-    std::istringstream in(*text);
-    for (std::string line; std::getline(in, line);) {
-        if (line.size() >= 40 && line[0] != '#' && line.substr(0, 40) == z85_key) return true;
+    if (!text) {
+        why = "cannot read " + m_allow_list.string();
+        return std::nullopt;
     }
-    return false;
+    auto role = FindKeyRole(*text, z85_key, why);
+    if (!role && why.empty()) why = "not in " + m_allow_list.string();
+    return role;
 }
 
 void CurveAuthenticator::Run()
@@ -137,17 +168,21 @@ void CurveAuthenticator::Run()
         if (frames.size() < 6) continue;
         std::string status = "400", text = "refused";
         std::string key_text = "(none)";
+        std::string why = "not a CurveZMQ client", role;
         if (frames[5] == "CURVE" && frames.size() >= 7 && frames[6].size() == 32) {
             char z85[41];
             zmq_z85_encode(z85, reinterpret_cast<const uint8_t*>(frames[6].data()), 32);
             key_text = z85;
-            if (IsAuthorized(key_text)) status = "200", text = "OK";
+            if (auto found = RoleOfKey(key_text, why)) {
+                status = "200", text = "OK";
+                role = *found;
+            }
         }
         if (status != "200") {
-            LogPrintf("ipc: refused a {} client with key {} from {}: not in {}", frames[5], key_text, frames[3],
-                      m_allow_list.string());
+            LogPrintf("ipc: refused a {} client with key {} from {}: {}", frames[5], key_text, frames[3], why);
         }
-        const std::string reply[] = {"1.0", frames[1], status, text, "", ""};
+        // The User-Id is the role the key is bound to: the link reads it from each message.
+        const std::string reply[] = {"1.0", frames[1], status, text, role, ""};
         for (size_t i = 0; i < 6; ++i) {
             zmq_send(m_socket, reply[i].data(), reply[i].size(), i < 5 ? ZMQ_SNDMORE : 0);
         }

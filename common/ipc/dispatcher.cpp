@@ -2,13 +2,33 @@
 #include <common/ipc/dispatcher.h>
 
 namespace orrery::ipc {
+namespace {
+thread_local CallContext* t_current_call = nullptr;
+} // namespace
+
+CallContext* CurrentCall()
+{
+    return t_current_call;
+}
+
+CallScope::CallScope(CallContext& context) : m_outer(t_current_call)
+{
+    t_current_call = &context;
+}
+CallScope::~CallScope()
+{
+    t_current_call = m_outer;
+}
 
 void Dispatcher::AddInterface(const std::string& name, std::vector<std::string> allowed_roles)
 {
     m_interfaces[name] = std::set<std::string>(allowed_roles.begin(), allowed_roles.end());
 }
 
-void Dispatcher::Add(const std::string& method, MethodHandler handler) { m_methods[method] = std::move(handler); }
+void Dispatcher::Add(const std::string& method, MethodHandler handler)
+{
+    m_methods[method] = std::move(handler);
+}
 
 const MethodHandler* Dispatcher::Find(std::string_view method) const
 {
@@ -22,6 +42,15 @@ bool Dispatcher::Allowed(std::string_view method, std::string_view role) const
     auto it = m_interfaces.find(interface_name);
     if (it == m_interfaces.end()) return false;
     return it->second.empty() || it->second.contains(std::string(role));
+}
+
+std::vector<std::string> Dispatcher::InterfacesFor(std::string_view role) const
+{
+    std::vector<std::string> names;
+    for (const auto& [name, roles] : m_interfaces) {
+        if (roles.empty() || roles.contains(std::string(role))) names.push_back(name);
+    }
+    return names;
 }
 
 std::vector<std::string> Dispatcher::Interfaces() const

@@ -4,6 +4,7 @@
 #define ORRERY_COMMON_IPC_DISPATCHER_H
 
 #include <common/ipc/connection.h>
+#include <common/ipc/identity.h>
 
 #include <functional>
 #include <map>
@@ -20,12 +21,37 @@ class CallContext
 {
 public:
     virtual ~CallContext() = default;
+    //! The caller's hello, checked against its credentials; `pid` is the kernel's on ipc://.
     virtual const PeerInfo& Caller() const = 0;
+    //! What the kernel or CurveZMQ says about the caller's connection.
+    virtual const PeerCredentials& Credentials() const = 0;
     //! The caller's connection, to call it back (both directions share one connection).
     virtual std::shared_ptr<Connection> CallerConnection() const = 0;
     //! Keeps a served subscription until the peer unsubscribes or goes away.
     virtual void KeepSubscription(uint64_t subscription, std::unique_ptr<Subscription> handle) = 0;
-    NotifyTarget MakeNotifyTarget(uint64_t subscription) const { return NotifyTarget(CallerConnection(), subscription); }
+    NotifyTarget MakeNotifyTarget(uint64_t subscription) const
+    {
+        return NotifyTarget(CallerConnection(), subscription);
+    }
+};
+
+//! The call this thread is serving, or nullptr outside a handler. An
+//! implementation learns who calls it from here (e.g. the node binds an agent's
+//! PeerHost calls to the peer its connection registered); in-process callers,
+//! which do not go through IPC, get nullptr.
+CallContext* CurrentCall();
+
+//! Makes `context` the CurrentCall() of this thread for its lifetime (the IPC layer uses it).
+class CallScope
+{
+public:
+    explicit CallScope(CallContext& context);
+    ~CallScope();
+    CallScope(const CallScope&) = delete;
+    CallScope& operator=(const CallScope&) = delete;
+
+private:
+    CallContext* m_outer;
 };
 
 //! Decodes the arguments from `args`, calls the implementation and writes the result.
@@ -39,7 +65,10 @@ public:
     void Add(const std::string& method, MethodHandler handler);
     const MethodHandler* Find(std::string_view method) const;
     bool Allowed(std::string_view method, std::string_view role) const;
+    //! Every interface served.
     std::vector<std::string> Interfaces() const;
+    //! The interfaces `role` may call (what the hello reply names).
+    std::vector<std::string> InterfacesFor(std::string_view role) const;
 
 private:
     std::map<std::string, MethodHandler, std::less<>> m_methods;
@@ -47,14 +76,11 @@ private:
 };
 
 //! Generated per interface (see scripts/gen_ipc.py); include the interface's _ipc.h.
-template <typename I>
-std::unique_ptr<I> MakeProxy(std::shared_ptr<Connection> connection);
+template <typename I> std::unique_ptr<I> MakeProxy(std::shared_ptr<Connection> connection);
 template <typename I>
 void Serve(Dispatcher& dispatcher, std::shared_ptr<I> implementation, std::vector<std::string> allowed_roles = {});
-template <typename I>
-std::shared_ptr<NotificationSink> MakeSink(std::shared_ptr<I> listener);
-template <typename I>
-std::shared_ptr<I> MakeNotifier(NotifyTarget target);
+template <typename I> std::shared_ptr<NotificationSink> MakeSink(std::shared_ptr<I> listener);
+template <typename I> std::shared_ptr<I> MakeNotifier(NotifyTarget target);
 
 } // namespace orrery::ipc
 

@@ -1,69 +1,22 @@
-// The engine behind Server and Client: one ZeroMQ socket (ROUTER or DEALER),
-// the peers on it, calls in flight, subscriptions, and the threads that poll.
-//
-// Threading (doc/ipc.md has the reasoning and the measurements):
-// - Leader/follower pool. One thread at a time, the leader, polls the socket
-//   and runs what it receives inline: a request's handler, a notification's
-//   sink. No hand-off to another thread on the fast path.
-// - A follower watches the leader while requests flow; when one handler has
-//   run for a whole promotion_delay it takes over polling (spawning a spare
-//   thread up to max_threads), so a slow method never stalls other callers
-//   for more than about two promotion delays.
-// - A thread that blocks in a call steps down as leader first, so a handler
-//   that calls out never holds up the socket.
-// - On a link that only calls (a client serving no interface and holding no
-//   subscription) the caller of a synchronous call leads itself and receives
-//   its own reply: no thread hop on the round trip. The worker threads then
-//   stay off the socket for a short lend period after each such call, and
-//   take it back when the callers go quiet.
-// - Any thread sends. All ZeroMQ calls on the socket happen under m_io; the
-//   leader polls the socket's ZMQ_FD without the lock, and a sender that finds
-//   input pending after its send wakes the leader through an eventfd (ZMQ_FD
-//   is edge-triggered by any operation on the socket).
-#include <common/ipc/endpoint.h>
-#include <common/ipc/curve.h>
-#include <common/util/logging.h>
+// The socket side of a Link (link.h): opening, binding and connecting, the
+// peers and their identity, the handshake, and the dispatch of what arrives.
+// The threads that poll, and synchronous calls, are in link_threads.cpp.
+#include <common/ipc/link.h>
 #include <common/util/text.h>
 
-#include <zmq.h>
-
-#include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
-#include <fmt/format.h>
-#include <malloc.h>
-#include <map>
-#include <mutex>
-#include <optional>
-#include <poll.h>
-#include <set>
 #include <sys/eventfd.h>
-#include <thread>
-#include <unistd.h>
 
 namespace orrery::ipc {
 namespace detail {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-//! A received frame; shared so that envelopes can reference its bytes.
-struct ZmqFrame {
-    zmq_msg_t msg;
-    ZmqFrame() { zmq_msg_init(&msg); }
-    ~ZmqFrame() { zmq_msg_close(&msg); }
-    ZmqFrame(const ZmqFrame&) = delete;
-    ZmqFrame& operator=(const ZmqFrame&) = delete;
-    std::span<const uint8_t> Bytes() const
-    {
-        auto* self = const_cast<zmq_msg_t*>(&msg);
-        return {static_cast<const uint8_t*>(zmq_msg_data(self)), zmq_msg_size(self)};
-    }
-};
-
-void FreeVector(void*, void* hint) { delete static_cast<std::vector<uint8_t>*>(hint); }
+void FreeVector(void*, void* hint)
+{
+    delete static_cast<std::vector<uint8_t>*>(hint);
+}
 
 //! inproc:// endpoints only reach sockets of the same ZeroMQ context, so all
 //! inproc links of a process share one; it ends with the last of them.
@@ -72,7 +25,9 @@ std::shared_ptr<void> AcquireContext(bool shared)
 {
     auto make = [] {
         void* context = zmq_ctx_new();
-        if (!context) throw Error(ErrorCode::INTERNAL_ERROR, std::string("cannot create a ZeroMQ context: ") + zmq_strerror(zmq_errno()));
+        if (!context)
+            throw Error(ErrorCode::INTERNAL_ERROR,
+                        std::string("cannot create a ZeroMQ context: ") + zmq_strerror(zmq_errno()));
         zmq_ctx_set(context, ZMQ_BLOCKY, 0);
         return std::shared_ptr<void>(context, [](void* c) { zmq_ctx_term(c); });
     };
@@ -88,13 +43,12 @@ std::shared_ptr<void> AcquireContext(bool shared)
     return context;
 }
 
-std::string ZmqError() { return zmq_strerror(zmq_errno()); }
+std::string ZmqError()
+{
+    return zmq_strerror(zmq_errno());
+}
 
-//! How long the workers keep off a calling-only link's socket after a caller led it.
-constexpr std::chrono::milliseconds LEND_PERIOD{5};
-
-thread_local class Link* t_leading_link = nullptr;
-thread_local uint64_t t_leading_epoch = 0;
+} // namespace
 
 std::string PrintableId(const std::string& routing_id)
 {
@@ -102,197 +56,6 @@ std::string PrintableId(const std::string& routing_id)
     for (unsigned char c : routing_id) out += fmt::format("{:02x}", c);
     return out;
 }
-
-} // namespace
-
-class Link;
-
-//! One remote peer. For a Client there is one, kept across reconnects.
-class PeerConnection final : public Connection, public std::enable_shared_from_this<PeerConnection>
-{
-public:
-    PeerConnection(std::weak_ptr<Link> link, std::string routing_id)
-        : m_link(std::move(link)), m_routing_id(std::move(routing_id)) {}
-
-    bool IsConnected() const override;
-    PeerInfo Peer() const override;
-
-    uint64_t TakeId() { return NextId(); }
-
-    // Guarded by Link::m_state.
-    std::weak_ptr<Link> m_link;
-    std::string m_routing_id;
-    int m_fd{-1};
-    bool m_hello_done{false};
-    bool m_closed{false};
-    PeerInfo m_info;
-    size_t m_in_flight{0};
-    std::set<uint64_t> m_cancelled;
-    std::map<uint64_t, std::unique_ptr<Subscription>> m_served;
-
-    std::string Describe() const
-    {
-        if (m_info.role.empty()) return m_routing_id.empty() ? std::string("peer") : "peer " + PrintableId(m_routing_id);
-        return fmt::format("{}:{}", m_info.role, m_info.pid);
-    }
-
-protected:
-    uint64_t NextId() override { return m_next_id.fetch_add(1, std::memory_order_relaxed); }
-    std::unique_ptr<Envelope> Transact(uint64_t id, std::string_view method, std::vector<uint8_t> request) override;
-    void TransactAsync(uint64_t id, std::string_view method, std::vector<uint8_t> request, Completion done) override;
-    std::unique_ptr<Subscription> SubscribeEncoded(std::string method, std::vector<uint8_t> args, uint32_t arg_count,
-                                                   std::shared_ptr<NotificationSink> sink) override;
-    bool SendNotification(std::vector<uint8_t> bytes) override;
-
-private:
-    std::atomic<uint64_t> m_next_id{1};
-};
-
-class Link : public std::enable_shared_from_this<Link>
-{
-public:
-    Link(Options options, const Dispatcher& dispatcher, bool is_server);
-    ~Link();
-
-    void Bind(const std::string& endpoint);
-    std::shared_ptr<PeerConnection> Connect(const std::string& endpoint);
-    void Stop();
-    std::string Endpoint() const { return m_endpoint; }
-    std::vector<std::shared_ptr<Connection>> Peers() const;
-
-    // Called by PeerConnection.
-    std::unique_ptr<Envelope> CallSync(PeerConnection& peer, uint64_t id, std::string_view method,
-                                       std::vector<uint8_t> request);
-    void CallAsync(PeerConnection& peer, uint64_t id, std::string_view method, std::vector<uint8_t> request,
-                   Completion done);
-    std::unique_ptr<Subscription> AddClientSubscription(PeerConnection& peer, std::string method,
-                                                        std::vector<uint8_t> args, uint32_t arg_count,
-                                                        std::shared_ptr<NotificationSink> sink);
-    void EndClientSubscription(uint64_t subscription);
-    bool SendTo(const PeerConnection& peer, std::vector<uint8_t> bytes);
-    bool PeerUsable(const PeerConnection& peer) const;
-    PeerInfo PeerInfoOf(const PeerConnection& peer) const;
-    void StepDown(uint64_t epoch);
-
-private:
-    struct SyncResult {
-        std::atomic<bool> done{false};
-        std::unique_ptr<Envelope> reply;
-        std::optional<Error> error;
-    };
-
-    struct Pending {
-        std::string method;
-        size_t request_size{0};
-        Clock::time_point start;
-        Clock::time_point deadline{Clock::time_point::max()};
-        std::weak_ptr<PeerConnection> peer;
-        Completion done;
-    };
-    struct ClientSubscription {
-        std::string method;
-        std::vector<uint8_t> args;
-        uint32_t arg_count{0};
-        std::shared_ptr<NotificationSink> sink;
-        std::weak_ptr<PeerConnection> peer;
-    };
-    struct Incoming {
-        std::shared_ptr<ZmqFrame> frame;
-        std::string routing_id;
-        int fd{-1};
-    };
-    struct MonitorEvent {
-        uint16_t event{0};
-        int32_t value{0};
-        std::string address;
-    };
-    class Context;
-
-    void OpenSocket(const std::string& endpoint);
-    void StartThreads(size_t count);
-    void WorkerMain();
-    //! Polls and dispatches while `epoch` leads; a caller passes its result and stops once it is done.
-    void Lead(uint64_t epoch, const SyncResult* until = nullptr);
-    //! True on a link that only calls, and then only while it holds no subscription.
-    bool CallerMayLead() const;
-    //! A synchronous call whose caller leads the link until its reply is in.
-    std::unique_ptr<Envelope> CallLeading(PeerConnection& peer, uint64_t id, std::string_view method,
-                                          std::vector<uint8_t> request);
-    bool MarkBusy();
-    bool MarkIdle(uint64_t epoch);
-    void Wake();
-    //! Sleeps until input may be there; true when the monitor needs a look.
-    bool WaitReadable(int timeout_ms);
-    bool TryReceiveMonitor(MonitorEvent& event);
-    bool TryReceive(Incoming& incoming);
-    void CheckInputAfterSend();
-    void HandleMonitorEvent(const MonitorEvent& event);
-    //! Returns true when it ran a handler or a listener (user code of unknown length).
-    bool HandleIncoming(Incoming incoming);
-    void HandleRequest(const std::shared_ptr<PeerConnection>& peer, const Envelope& env);
-    void HandleHello(PeerConnection& peer, const Envelope& env);
-    void HandleCompletion(const std::shared_ptr<PeerConnection>& peer, std::unique_ptr<Envelope> env);
-    void HandleNotification(const std::shared_ptr<PeerConnection>& peer, const Envelope& env);
-    void SendError(PeerConnection& peer, uint64_t id, std::string_view method, ErrorCode code, const std::string& why);
-    void PeerGone(const std::shared_ptr<PeerConnection>& peer, const std::string& reason);
-    void StartHello();
-    void ExpireCalls();
-    std::shared_ptr<PeerConnection> FindOrAddPeer(const std::string& routing_id, int fd);
-    std::string SelfTag() const { return fmt::format("{}:{}", m_options.role, ::getpid()); }
-
-    const Options m_options;
-    const Dispatcher& m_dispatcher;
-    const bool m_is_server;
-    std::string m_endpoint;
-
-    std::shared_ptr<void> m_context_owner;
-    void* m_context{nullptr};
-    void* m_socket{nullptr};
-    void* m_monitor{nullptr};
-    int m_socket_fd{-1};
-    int m_monitor_fd{-1};
-    int m_wake_fd{-1};
-    std::unique_ptr<CurveAuthenticator> m_authenticator;
-
-    mutable std::mutex m_io; //!< every ZeroMQ call on m_socket and m_monitor
-    // Guarded by m_io: operations on m_socket, and their count when a receive last found nothing.
-    uint64_t m_socket_ops{0};
-    uint64_t m_ops_at_drain{~uint64_t{0}};
-
-    mutable std::mutex m_state; //!< peers, calls, subscriptions
-    std::condition_variable m_state_cv;
-    std::map<std::string, std::shared_ptr<PeerConnection>> m_peers;
-    std::shared_ptr<PeerConnection> m_client_peer;
-    bool m_client_up{false};     //!< transport connected (client)
-    bool m_client_ready{false};  //!< hello done (client)
-    std::string m_client_failure; //!< why the last hello failed
-    std::map<uint64_t, Pending> m_pending;
-    std::map<uint64_t, ClientSubscription> m_client_subscriptions;
-    uint64_t m_next_subscription{1};
-    // Notifications are delivered in arrival order even when the leader changes.
-    uint64_t m_notify_next_ticket{0};
-    uint64_t m_notify_serving{0};
-
-    std::mutex m_pool; //!< leader/follower state
-    std::condition_variable m_pool_cv;
-    // Callers that lead (see CallLeading), guarded by m_pool.
-    bool m_only_calls{false};           //!< a client serving no interface
-    std::condition_variable m_caller_cv; //!< leading callers: a reply came, or the lead is free
-    size_t m_leading_callers{0};         //!< callers inside CallLeading
-    size_t m_caller_leaders{0};          //!< 1 while a caller is the leader
-    bool m_handoff{false};               //!< a caller asks the worker leading to step down
-    Clock::time_point m_lend_until{};    //!< workers keep off the socket until then
-    std::vector<std::thread> m_threads;
-    bool m_stopping{false};
-    std::atomic<bool> m_check_monitor{true};
-    bool m_has_leader{false};
-    std::atomic<uint64_t> m_leader_epoch{0};
-    bool m_leader_busy{false};
-    uint64_t m_busy_seq{0};
-    bool m_activity{false};
-    size_t m_idle{0};
-    size_t m_deep_sleepers{0};
-};
 
 // ---------------------------------------------------------------- PeerConnection
 
@@ -327,7 +90,8 @@ void PeerConnection::TransactAsync(uint64_t id, std::string_view method, std::ve
 }
 
 std::unique_ptr<Subscription> PeerConnection::SubscribeEncoded(std::string method, std::vector<uint8_t> args,
-                                                               uint32_t arg_count, std::shared_ptr<NotificationSink> sink)
+                                                               uint32_t arg_count,
+                                                               std::shared_ptr<NotificationSink> sink)
 {
     auto link = m_link.lock();
     if (!link) throw Error(ErrorCode::DISCONNECTED, "connection closed");
@@ -345,20 +109,18 @@ bool PeerConnection::SendNotification(std::vector<uint8_t> bytes)
 Link::Link(Options options, const Dispatcher& dispatcher, bool is_server)
     : m_options(std::move(options)), m_dispatcher(dispatcher), m_is_server(is_server)
 {
-    // Messages of a few MiB (blocks) are allocated and freed all the time. With
-    // glibc's defaults each one is a fresh mmap and a storm of page faults;
-    // keeping them on the heap roughly halves the cost of a 1 MiB call.
-    static std::once_flag malloc_tuned;
-    std::call_once(malloc_tuned, [] {
-        mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
-        mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024);
-    });
 }
 
-Link::~Link() { Stop(); }
+Link::~Link()
+{
+    Stop();
+}
 
 void Link::OpenSocket(const std::string& endpoint)
 {
+    m_transport = endpoint.starts_with("tcp://")   ? Transport::TCP
+                  : endpoint.starts_with("ipc://") ? Transport::IPC
+                                                   : Transport::INPROC;
     m_context_owner = AcquireContext(endpoint.starts_with("inproc://"));
     m_context = m_context_owner.get();
     m_socket = zmq_socket(m_context, m_is_server ? ZMQ_ROUTER : ZMQ_DEALER);
@@ -471,12 +233,12 @@ std::shared_ptr<PeerConnection> Link::Connect(const std::string& endpoint)
         StartHello();
     }
     std::unique_lock lock(m_state);
-    if (!m_state_cv.wait_for(lock, m_options.connect_timeout, [&] { return m_client_ready || !m_client_failure.empty(); })) {
+    if (!m_state_cv.wait_for(lock, m_options.connect_timeout,
+                             [&] { return m_client_ready || !m_client_failure.empty(); })) {
         lock.unlock();
         Stop();
-        throw Error(ErrorCode::DISCONNECTED,
-                    fmt::format("no answer from {} within {} ms (is the service running?)", endpoint,
-                                m_options.connect_timeout.count()));
+        throw Error(ErrorCode::DISCONNECTED, fmt::format("no answer from {} within {} ms (is the service running?)",
+                                                         endpoint, m_options.connect_timeout.count()));
     }
     if (!m_client_failure.empty()) {
         std::string failure = m_client_failure;
@@ -559,162 +321,6 @@ std::vector<std::shared_ptr<Connection>> Link::Peers() const
         if (peer->m_hello_done && !peer->m_closed) peers.push_back(peer);
     }
     return peers;
-}
-
-// ---------------------------------------------------------------- leader/follower pool
-
-void Link::WorkerMain()
-{
-    std::unique_lock lock(m_pool);
-    while (!m_stopping) {
-        if (m_only_calls && (m_caller_leaders > 0 || (!m_has_leader && Clock::now() < m_lend_until))) {
-            // A caller polls for its own reply, or is about to call again:
-            // keep off the socket, and look again when the lend runs out.
-            ++m_idle;
-            m_pool_cv.wait_until(lock, std::max(m_lend_until, Clock::now() + LEND_PERIOD));
-            --m_idle;
-            continue;
-        }
-        if (!m_has_leader) {
-            m_has_leader = true;
-            m_leader_busy = false;
-            uint64_t epoch = ++m_leader_epoch;
-            lock.unlock();
-            Lead(epoch);
-            lock.lock();
-            continue;
-        }
-        ++m_idle;
-        if (m_activity) {
-            // Requests are flowing: check on the leader once per promotion delay.
-            m_activity = false;
-            uint64_t seq = m_busy_seq;
-            bool busy = m_leader_busy;
-            m_pool_cv.wait_for(lock, m_options.promotion_delay);
-            --m_idle;
-            if (!m_stopping && busy && m_leader_busy && m_busy_seq == seq && m_has_leader) {
-                // One handler has run for a whole period: take over polling.
-                m_has_leader = false;
-                m_activity = true;
-                if (m_idle == 0 && m_threads.size() < m_options.max_threads) {
-                    m_threads.emplace_back([this] { WorkerMain(); });
-                }
-            }
-        } else {
-            ++m_deep_sleepers;
-            m_pool_cv.wait(lock, [&] { return m_activity || m_stopping || !m_has_leader; });
-            --m_deep_sleepers;
-            --m_idle;
-        }
-    }
-}
-
-bool Link::MarkBusy()
-{
-    bool wake;
-    {
-        std::lock_guard lock(m_pool);
-        m_leader_busy = true;
-        ++m_busy_seq;
-        m_activity = true;
-        wake = m_deep_sleepers > 0;
-    }
-    if (wake) m_pool_cv.notify_one();
-    return true;
-}
-
-bool Link::MarkIdle(uint64_t epoch)
-{
-    std::lock_guard lock(m_pool);
-    if (m_leader_epoch.load() != epoch || !m_has_leader || m_stopping) return false;
-    m_leader_busy = false;
-    return true;
-}
-
-void Link::StepDown(uint64_t epoch)
-{
-    {
-        std::lock_guard lock(m_pool);
-        if (m_leader_epoch.load() != epoch || !m_has_leader) return;
-        m_has_leader = false;
-        m_leader_busy = false;
-        if (m_idle == 0 && m_threads.size() < m_options.max_threads && !m_stopping) {
-            m_threads.emplace_back([this] { WorkerMain(); });
-        }
-    }
-    m_pool_cv.notify_one();
-}
-
-void Link::Wake()
-{
-    if (m_wake_fd < 0) return;
-    uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = ::write(m_wake_fd, &one, sizeof one);
-}
-
-bool Link::WaitReadable(int timeout_ms)
-{
-    // Before sleeping, let ZeroMQ process its commands: ZMQ_FD only signals
-    // changes, so input already pending would otherwise never wake the poll.
-    {
-        std::lock_guard io(m_io);
-        if (!m_socket) return false;
-        // Unless the leader's own receive just found nothing and no one has
-        // used the socket since (then the edge is still to come).
-        if (m_socket_ops != m_ops_at_drain) {
-            int events = 0;
-            size_t size = sizeof events;
-            zmq_getsockopt(m_socket, ZMQ_EVENTS, &events, &size);
-            ++m_socket_ops;
-            if (events & ZMQ_POLLIN) return false;
-        }
-        // The monitor socket needs no such check: only the leader touches it, and always drains it.
-    }
-    pollfd fds[3] = {{m_socket_fd, POLLIN, 0}, {m_monitor_fd, POLLIN, 0}, {m_wake_fd, POLLIN, 0}};
-    int n = ::poll(fds, 3, timeout_ms);
-    if (n > 0 && (fds[2].revents & POLLIN)) {
-        uint64_t count;
-        [[maybe_unused]] ssize_t r = ::read(m_wake_fd, &count, sizeof count);
-    }
-    return n == 0 || (n > 0 && (fds[1].revents & POLLIN));
-}
-
-void Link::Lead(uint64_t epoch, const SyncResult* until)
-{
-    Link* outer_link = t_leading_link;
-    uint64_t outer_epoch = t_leading_epoch;
-    t_leading_link = this;
-    t_leading_epoch = epoch;
-    while (m_leader_epoch.load() == epoch) {
-        if (until && until->done.load()) break;
-        {
-            std::lock_guard lock(m_pool);
-            if (m_stopping || m_leader_epoch.load() != epoch) break;
-            if (!until && m_handoff) {
-                // A calling thread wants to receive its own reply: let it lead.
-                m_handoff = false;
-                m_has_leader = false;
-                m_lend_until = Clock::now() + LEND_PERIOD;
-                m_caller_cv.notify_all();
-                break;
-            }
-        }
-        if (m_check_monitor.exchange(false)) {
-            // Connection events go first: a disconnect must be seen before a new peer's messages.
-            MonitorEvent event;
-            while (TryReceiveMonitor(event)) HandleMonitorEvent(event);
-        }
-        Incoming incoming;
-        if (!TryReceive(incoming)) {
-            ExpireCalls();
-            if (WaitReadable(m_options.call_timeout.count() > 0 ? 50 : 1000)) m_check_monitor = true;
-            continue;
-        }
-        bool ran_user_code = HandleIncoming(std::move(incoming));
-        if (ran_user_code && !MarkIdle(epoch)) break; // deposed while busy: become a follower
-    }
-    t_leading_link = outer_link;
-    t_leading_epoch = outer_epoch;
 }
 
 // ---------------------------------------------------------------- socket I/O
@@ -874,7 +480,8 @@ void Link::HandleMonitorEvent(const MonitorEvent& event)
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
         LogPrintf("ipc: {} dropped a connection on {}: ZMTP protocol error", m_options.role, m_endpoint);
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -944,7 +551,8 @@ void Link::StartHello()
         {
             std::lock_guard lock(m_state);
             if (!missing.empty()) {
-                m_client_failure = fmt::format("{} at {} does not serve {}", info.role, m_endpoint, Join(missing, ", "));
+                m_client_failure = fmt::format("{} at {} does not serve {} to role {}", info.role, m_endpoint,
+                                               Join(missing, ", "), m_options.role);
                 m_state_cv.notify_all();
                 return;
             }
@@ -978,8 +586,8 @@ void Link::StartHello()
     WriteValue(w, me);
     {
         std::lock_guard lock(m_state);
-        m_pending[hello_id] = Pending{"init.hello", bytes.size(), Clock::now(),
-                                      Clock::now() + m_options.connect_timeout, m_client_peer, done};
+        m_pending[hello_id] = Pending{
+            "init.hello", bytes.size(), Clock::now(), Clock::now() + m_options.connect_timeout, m_client_peer, done};
     }
     if (!SendTo(*m_client_peer, std::move(bytes))) {
         std::lock_guard lock(m_state);
@@ -993,101 +601,55 @@ void Link::HandleHello(PeerConnection& peer, const Envelope& env)
     ExpectEnd(args, 1);
     auto info = ReadArg<PeerInfo>(args, "hello");
     if (info.role.empty()) throw DecodeError("hello: the role must not be empty");
+    PeerCredentials credentials;
+    std::string current;
+    {
+        // Marked at once: a second hello racing this one on another thread is refused too.
+        std::lock_guard lock(m_state);
+        if (peer.m_hello_started) current = peer.m_info.role.empty() ? std::string("(pending)") : peer.m_info.role;
+        peer.m_hello_started = true;
+        credentials = peer.m_credentials;
+    }
+    if (!current.empty()) {
+        throw Error(ErrorCode::PERMISSION_DENIED,
+                    fmt::format("a second hello (as {}) on a connection that said hello as {}", info.role, current));
+    }
+    if (auto refusal = m_options.roles.Check(credentials, info.role, m_own_uid)) {
+        {
+            std::lock_guard lock(m_state);
+            peer.m_hello_started = false; // it may try again with a role it may claim
+        }
+        throw Error(ErrorCode::PERMISSION_DENIED,
+                    fmt::format("{} may not say it is {}: {}", credentials.Describe(), info.role, *refusal));
+    }
+    // On ipc:// the kernel's pid, not the claimed one (they differ only across pid namespaces).
+    if (credentials.unix_peer) info.pid = credentials.unix_peer->pid;
     std::vector<uint8_t> bytes;
     Writer w(bytes);
     BeginEnvelope(w, Kind::RESPONSE, env.id, env.method);
-    WriteValue(w, PeerInfo{m_options.role, static_cast<int64_t>(::getpid()), m_dispatcher.Interfaces()});
+    WriteValue(w, PeerInfo{m_options.role, static_cast<int64_t>(::getpid()), m_dispatcher.InterfacesFor(info.role)});
     {
         std::lock_guard lock(m_state);
         peer.m_info = info;
         peer.m_hello_done = true;
     }
-    LogDebug(LogCategory::IPC, "ipc: {} accepted {}:{} on {}", SelfTag(), info.role, info.pid, m_endpoint);
+    LogDebug(LogCategory::IPC, "ipc: {} accepted {}:{} on {} ({})", SelfTag(), info.role, info.pid, m_endpoint,
+             credentials.Describe());
     SendTo(peer, std::move(bytes));
 }
 
-// ---------------------------------------------------------------- calls
-
-bool Link::CallerMayLead() const
+PeerCredentials Link::CredentialsOf(const ZmqFrame& frame) const
 {
-    if (!m_only_calls || t_leading_link == this) return false;
-    std::lock_guard lock(m_state);
-    return m_client_subscriptions.empty();
-}
-
-std::unique_ptr<Envelope> Link::CallSync(PeerConnection& peer, uint64_t id, std::string_view method,
-                                         std::vector<uint8_t> request)
-{
-    if (t_leading_link) t_leading_link->StepDown(t_leading_epoch);
-    if (CallerMayLead()) return CallLeading(peer, id, method, std::move(request));
-    struct Result {
-        std::mutex mutex;
-        std::condition_variable cv;
-        bool done{false};
-        std::unique_ptr<Envelope> reply;
-        std::optional<Error> error;
-    };
-    auto result = std::make_shared<Result>();
-    CallAsync(peer, id, method, std::move(request), [result](std::unique_ptr<Envelope> reply, const Error* error) {
-        {
-            std::lock_guard lock(result->mutex);
-            result->reply = std::move(reply);
-            if (error) result->error.emplace(*error);
-            result->done = true;
-        }
-        result->cv.notify_one();
-    });
-    std::unique_lock lock(result->mutex);
-    result->cv.wait(lock, [&] { return result->done; });
-    if (result->error) throw *result->error;
-    return std::move(result->reply);
-}
-
-std::unique_ptr<Envelope> Link::CallLeading(PeerConnection& peer, uint64_t id, std::string_view method,
-                                            std::vector<uint8_t> request)
-{
-    auto result = std::make_shared<SyncResult>();
-    {
-        std::lock_guard lock(m_pool);
-        ++m_leading_callers;
+    PeerCredentials credentials;
+    credentials.transport = m_transport;
+    auto* msg = const_cast<zmq_msg_t*>(&frame.msg);
+    if (const char* address = zmq_msg_gets(msg, "Peer-Address")) credentials.address = address;
+    if (m_transport == Transport::IPC) credentials.unix_peer = ParseUnixPeerAddress(credentials.address);
+    if (m_transport == Transport::TCP) {
+        // The ZAP handler answers with the role bound to the key as the User-Id.
+        if (const char* user = zmq_msg_gets(msg, "User-Id")) credentials.key_role = user;
     }
-    CallAsync(peer, id, method, std::move(request), [this, result](std::unique_ptr<Envelope> reply, const Error* error) {
-        result->reply = std::move(reply);
-        if (error) result->error.emplace(*error);
-        {
-            std::lock_guard lock(m_pool);
-            result->done = true;
-        }
-        m_caller_cv.notify_all();
-    });
-    std::unique_lock lock(m_pool);
-    while (!result->done) {
-        if (!m_has_leader && !m_stopping) {
-            m_has_leader = true;
-            m_leader_busy = false;
-            m_handoff = false;
-            uint64_t epoch = ++m_leader_epoch;
-            ++m_caller_leaders;
-            lock.unlock();
-            Lead(epoch, result.get());
-            lock.lock();
-            --m_caller_leaders;
-            if (m_has_leader && m_leader_epoch.load() == epoch) m_has_leader = false;
-            m_lend_until = Clock::now() + LEND_PERIOD;
-            // Another caller may be waiting for the lead, or Stop for the last leading caller.
-            if (m_leading_callers > 1 || m_stopping) m_caller_cv.notify_all();
-            continue;
-        }
-        if (m_has_leader && m_caller_leaders == 0 && !m_handoff && !m_stopping) {
-            m_handoff = true; // the worker polling steps down at its next look
-            Wake();
-        }
-        m_caller_cv.wait(lock);
-    }
-    --m_leading_callers;
-    lock.unlock();
-    if (result->error) throw *result->error;
-    return std::move(result->reply);
+    return credentials;
 }
 
 void Link::CallAsync(PeerConnection& peer, uint64_t id, std::string_view method, std::vector<uint8_t> request,
@@ -1197,10 +759,29 @@ bool Link::HandleIncoming(Incoming incoming)
 {
     auto peer = FindOrAddPeer(incoming.routing_id, incoming.fd);
     if (!peer) return false;
+    // The connection's identity, as libzmq attached it to the message (no copy: compared in place).
+    const char* address = nullptr;
+    const char* user = nullptr;
+    if (m_is_server && m_transport != Transport::INPROC) {
+        auto* msg = &incoming.frame->msg;
+        address = zmq_msg_gets(msg, "Peer-Address");
+        if (m_transport == Transport::TCP) user = zmq_msg_gets(msg, "User-Id");
+    }
     {
         std::lock_guard lock(m_state);
         if (peer->m_closed && m_is_server) return false; // refused earlier (version mismatch)
         if (incoming.fd >= 0) peer->m_fd = incoming.fd;
+        if (m_is_server && !peer->m_identified) {
+            peer->m_credentials = CredentialsOf(*incoming.frame);
+            peer->m_identified = true;
+        } else if (m_is_server && (peer->m_credentials.address != (address ? address : "") ||
+                                   peer->m_credentials.key_role != (user ? user : ""))) {
+            // Another connection under a known routing id (a client may choose its own):
+            // it is not the peer that said hello, so it speaks for no one.
+            LogPrintf("ipc: {} dropped a message under the routing id of {} from another connection ({})", SelfTag(),
+                      peer->Describe(), address ? address : "?");
+            return false;
+        }
     }
     auto bytes = incoming.frame->Bytes();
     std::unique_ptr<Envelope> env;
@@ -1225,7 +806,9 @@ bool Link::HandleIncoming(Incoming incoming)
         HandleNotification(peer, *env);
         return true;
     case Kind::RESPONSE:
-    case Kind::ERROR: HandleCompletion(peer, std::move(env)); return false;
+    case Kind::ERROR:
+        HandleCompletion(peer, std::move(env));
+        return false;
     case Kind::CANCEL: {
         std::lock_guard lock(m_state);
         if (peer->m_cancelled.size() < 1024) peer->m_cancelled.insert(env->id);
@@ -1239,9 +822,12 @@ namespace {
 class LinkCallContext final : public CallContext
 {
 public:
-    LinkCallContext(std::shared_ptr<PeerConnection> peer, PeerInfo info, std::mutex& state)
-        : m_peer(std::move(peer)), m_info(std::move(info)), m_state(state) {}
+    LinkCallContext(std::shared_ptr<PeerConnection> peer, PeerInfo info, PeerCredentials credentials, std::mutex& state)
+        : m_peer(std::move(peer)), m_info(std::move(info)), m_credentials(std::move(credentials)), m_state(state)
+    {
+    }
     const PeerInfo& Caller() const override { return m_info; }
+    const PeerCredentials& Credentials() const override { return m_credentials; }
     std::shared_ptr<Connection> CallerConnection() const override { return m_peer; }
     void KeepSubscription(uint64_t subscription, std::unique_ptr<Subscription> handle) override
     {
@@ -1256,6 +842,7 @@ public:
 private:
     std::shared_ptr<PeerConnection> m_peer;
     PeerInfo m_info;
+    PeerCredentials m_credentials;
     std::mutex& m_state;
 };
 } // namespace
@@ -1264,9 +851,11 @@ void Link::HandleRequest(const std::shared_ptr<PeerConnection>& peer, const Enve
 {
     Clock::time_point start = Clock::now();
     PeerInfo caller;
+    PeerCredentials credentials;
     {
         std::lock_guard lock(m_state);
         if (peer->m_hello_done) caller = peer->m_info;
+        credentials = peer->m_credentials;
     }
     try {
         if (env.method == "init.hello") return HandleHello(*peer, env);
@@ -1304,7 +893,8 @@ void Link::HandleRequest(const std::shared_ptr<PeerConnection>& peer, const Enve
         Writer w(reply);
         BeginEnvelope(w, Kind::RESPONSE, env.id, env.method);
         Reader args = env.BodyItems();
-        LinkCallContext context(peer, caller, m_state);
+        LinkCallContext context(peer, caller, std::move(credentials), m_state);
+        CallScope scope(context);
         (*handler)(context, args, w);
     } catch (const Error& e) {
         failure.emplace(e);
@@ -1321,7 +911,8 @@ void Link::HandleRequest(const std::shared_ptr<PeerConnection>& peer, const Enve
     }
     if (cancelled) return;
     if (failure) {
-        if (failure->code() == ErrorCode::INVALID_PARAMS) {
+        if (failure->code() == ErrorCode::INVALID_PARAMS || failure->code() == ErrorCode::PERMISSION_DENIED) {
+            // Logged once, as every refusal: a caller asking for what it may not have is news.
             return SendError(*peer, env.id, env.method, failure->code(), failure->what());
         }
         LogDebug(LogCategory::IPC, "ipc: {} {} from {} failed: {}", SelfTag(), env.method, peer->Describe(),
@@ -1413,9 +1004,8 @@ std::unique_ptr<Subscription> Link::AddClientSubscription(PeerConnection& peer, 
     {
         std::lock_guard lock(m_state);
         subscription = m_next_subscription++;
-        m_client_subscriptions[subscription] =
-            ClientSubscription{method, args, arg_count, sink,
-                               std::static_pointer_cast<PeerConnection>(peer.shared_from_this())};
+        m_client_subscriptions[subscription] = ClientSubscription{
+            method, args, arg_count, sink, std::static_pointer_cast<PeerConnection>(peer.shared_from_this())};
     }
     auto handle = std::make_unique<RemoteSubscription>(weak_from_this(), subscription);
     std::vector<uint8_t> request;
@@ -1447,8 +1037,14 @@ void Link::EndClientSubscription(uint64_t subscription)
 // ---------------------------------------------------------------- Server and Client
 
 Server::Server(Options options) : m_options(std::move(options)) {}
-Server::~Server() { Stop(); }
-Dispatcher& Server::GetDispatcher() { return m_dispatcher; }
+Server::~Server()
+{
+    Stop();
+}
+Dispatcher& Server::GetDispatcher()
+{
+    return m_dispatcher;
+}
 
 void Server::Bind(const std::string& endpoint)
 {
@@ -1458,7 +1054,10 @@ void Server::Bind(const std::string& endpoint)
     m_link = std::move(link);
 }
 
-std::string Server::Endpoint() const { return m_link ? m_link->Endpoint() : std::string(); }
+std::string Server::Endpoint() const
+{
+    return m_link ? m_link->Endpoint() : std::string();
+}
 
 std::vector<std::shared_ptr<Connection>> Server::Peers() const
 {
@@ -1472,8 +1071,14 @@ void Server::Stop()
 }
 
 Client::Client(Options options) : m_options(std::move(options)) {}
-Client::~Client() { Stop(); }
-Dispatcher& Client::GetDispatcher() { return m_dispatcher; }
+Client::~Client()
+{
+    Stop();
+}
+Dispatcher& Client::GetDispatcher()
+{
+    return m_dispatcher;
+}
 
 std::shared_ptr<Connection> Client::Connect(const std::string& endpoint)
 {

@@ -3,6 +3,7 @@
 #define ORRERY_COMMON_IPC_OPTIONS_H
 
 #include <common/ipc/envelope.h>
+#include <common/ipc/identity.h>
 
 #include <chrono>
 #include <cstddef>
@@ -38,6 +39,8 @@ struct Options {
     //! For a tcp:// client: the server's public key (Z85). Empty: read keys_dir/<server_role>.pub.
     std::string server_public_key;
     std::string server_role{"node"};
+    //! A server: which roles each connection may claim in its hello (identity.h).
+    RolePolicy roles;
 };
 
 } // namespace orrery::ipc

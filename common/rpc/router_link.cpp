@@ -1,6 +1,7 @@
 // A service's registration with the gui-bridge; see router_link.h.
 #include <common/rpc/router_link.h>
 
+#include <common/interfaces/roles.h>
 #include <common/interfaces/rpc_ipc.h>
 #include <common/util/logging.h>
 
@@ -53,7 +54,7 @@ RouterLink::RouterLink(std::string service, std::shared_ptr<const Table> table, 
       m_host(std::make_shared<TableHost>(std::move(table))), m_client(WithShortConnect(std::move(options)))
 {
     // Only the bridge routes calls here: the role that runs the HTTP server and checks its credentials.
-    m_client.Serve<interfaces::RpcHost>(m_host, {"gui-bridge"});
+    m_client.Serve<interfaces::RpcHost>(m_host, interfaces::RPC_HOST_CALLERS);
 }
 
 RouterLink::~RouterLink()

@@ -360,6 +360,10 @@ void AddCommonArgs(ArgsManager& args)
     args.AddArg("-ipcconnect=<endpoint>", "Connect to another service's endpoint (ipc://, tcp://)",
                 ARG_NETWORK_ONLY);
     args.AddArg("-ipcmaxmessagesize=<bytes>", "Largest IPC message accepted (default: 33554432)");
+    args.AddArg("-ipcallow=<role>:<uid>",
+                "Let processes of user id <uid> that orreryd did not start say they are <role> on this process's "
+                "ipc:// endpoints (repeatable). A role named by no -ipcallow is open to this process's own uid only",
+                ARG_NETWORK_ONLY);
 }
 
 } // namespace orrery

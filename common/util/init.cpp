@@ -1,5 +1,6 @@
 // Process start-up; see init.h.
 #include <common/util/init.h>
+#include <common/util/alloc.h>
 #include <common/util/fs.h>
 #include <common/util/logging.h>
 
@@ -11,6 +12,7 @@ namespace orrery {
 std::optional<int> InitProcess(ArgsManager& args, int argc, const char* const argv[], std::string_view role,
                                std::string_view usage, bool make_dirs)
 {
+    KeepLargeBlocksOnHeap(); // every service: its policy, decided here once for all of them
     std::string error;
     if (!args.ParseParameters(argc, argv, error)) {
         std::fprintf(stderr, "Error parsing command line arguments: %s\n", error.c_str());

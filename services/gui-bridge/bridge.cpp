@@ -13,8 +13,11 @@
 #include <services/gui-bridge/router.h>
 
 #include <common/consensus/params.h>
+#include <common/interfaces/roles.h>
 #include <common/interfaces/rpc_ipc.h>
+#include <common/interfaces/supervisor_ipc.h>
 #include <common/ipc/endpoint.h>
+#include <common/ipc/identity.h>
 #include <common/rpc/json_rpc.h>
 #include <common/util/host_port.h>
 #include <common/util/init.h>
@@ -204,11 +207,27 @@ int Run(const ArgsManager& args)
     ipc_options.keys_dir = args.GetDataDirNet() / "keys";
     ipc_options.max_message_size =
         static_cast<size_t>(args.GetIntArg("ipcmaxmessagesize", ipc::DEFAULT_MAX_MESSAGE_SIZE));
-    ipc::Server router_server(ipc_options);
-    router_server.Serve<interfaces::RpcRouter>(router, {"node", "wallet"});
-    std::string router_endpoint = args.GetArg("rpcrouterbind", DefaultEndpoint(args, "rpc-router"));
-    // -ipcbind answers hello once RPC has left warm-up: orreryd's sign that the constellation is up.
     ipc::Server ready(ipc_options);
+    if (std::string error; !ipc::AddIpcAllow(ipc_options.roles, args.GetArgs("ipcallow"), error)) {
+        LogPrintf("Error: {}", error);
+        std::fprintf(stderr, "Error: %s\n", error.c_str());
+        server.Stop();
+        if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
+        return 1;
+    }
+    if (args.IsArgSet("supervisorconnect")) {
+        // Under orreryd a process it started may register only as what it was started as.
+        ipc_options.roles.SetProcessLookup([&supervisor](int64_t pid) -> std::optional<std::string> {
+            auto identity = supervisor.Use<interfaces::Supervisor>(
+                [pid](interfaces::Supervisor& s) { return s.identifyProcess(pid); });
+            if (identity.role.empty()) return std::nullopt;
+            return identity.role;
+        });
+    }
+    ipc::Server router_server(ipc_options);
+    router_server.Serve<interfaces::RpcRouter>(router, interfaces::RPC_ROUTER_CALLERS);
+    std::string router_endpoint = args.GetArg("rpcrouterbind", DefaultEndpoint(args, "rpc-router"));
+    // -ipcbind (`ready`) answers hello once RPC has left warm-up: orreryd's sign that the constellation is up.
     std::string endpoint = args.GetArg("ipcbind", DefaultEndpoint(args, "gui-bridge"));
     for (const auto& stale : {router_endpoint, endpoint}) {
         if (stale.starts_with("ipc://")) std::filesystem::remove(stale.substr(6)); // a socket of a dead run

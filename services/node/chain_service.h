@@ -15,9 +15,6 @@
 
 namespace orrery::node {
 
-//! The roles that may call Chain.
-inline const std::vector<std::string> CHAIN_CALLER_ROLES{"wallet"};
-
 //! Thread-safe: IPC calls arrive on several threads.
 class ChainService final : public interfaces::Chain, public std::enable_shared_from_this<ChainService>
 {

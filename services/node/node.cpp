@@ -6,6 +6,7 @@
 #include <common/interfaces/chain_ipc.h>
 #include <common/interfaces/node_ipc.h>
 #include <common/interfaces/peer_host_ipc.h>
+#include <common/interfaces/roles.h>
 #include <common/interfaces/supervisor_ipc.h>
 #include <common/ipc/endpoint.h>
 #include <common/rpc/protocol.h>
@@ -104,6 +105,7 @@ NodeConfig MakeNodeConfig(const ArgsManager& args)
     config.ban_time_seconds = std::clamp<int64_t>(args.GetIntArg("bantime", DEFAULT_BAN_TIME_SECONDS), 1, MAX_BAN_UNTIL);
     config.add_nodes = args.GetArgs("addnode");
     config.supervisor_endpoint = args.GetArg("supervisorconnect", DefaultEndpoint(args, "supervisor"));
+    config.supervised = args.IsArgSet("supervisorconnect");
     config.data_dir = args.GetDataDirNet();
     config.ipc_options.role = "node";
     config.ipc_options.interfaces = {"supervisor"};
@@ -127,12 +129,6 @@ NodeService::NodeService(NodeConfig config)
 NodeService::~NodeService()
 {
     Stop();
-}
-
-void NodeService::SetConnectionSource(ConnectionSource source)
-{
-    std::lock_guard lock(m_mutex);
-    m_connection_source = std::move(source);
 }
 
 void NodeService::Start()
@@ -168,7 +164,6 @@ void NodeService::Stop()
     if (client) client->Stop();
     std::lock_guard lock(m_mutex);
     m_agents.clear();
-    m_connection_source = nullptr;
 }
 
 void NodeService::Wake()
@@ -585,30 +580,31 @@ interfaces::Admission NodeService::admitInbound(std::string address, std::string
 
 // ---------------------------------------------------------------- PeerHost
 
-interfaces::HandshakeParams NodeService::registerAgent(int64_t peer_id, int64_t pid, std::string address, bool inbound)
+interfaces::HandshakeParams NodeService::registerAgent(int64_t peer_id, std::string address, bool inbound)
 {
-    ConnectionSource source;
-    {
-        std::lock_guard lock(m_mutex);
-        source = m_connection_source;
-    }
-    std::vector<std::shared_ptr<ipc::Connection>> candidates;
-    if (source) {
-        for (auto& connection : source()) {
-            ipc::PeerInfo info = connection->Peer();
-            if (info.role == "p2p-agent" && info.pid == pid) candidates.push_back(std::move(connection));
+    ipc::CallContext* call = ipc::CurrentCall();
+    if (!call) throw ipc::Error(ipc::ErrorCode::PERMISSION_DENIED, "registerAgent comes over an agent's connection");
+    std::shared_ptr<ipc::Connection> connection = call->CallerConnection();
+    const int64_t pid = call->Caller().pid; // the kernel's on ipc://
+    if (m_config.supervised) {
+        // orreryd says which peer it started (or handed) this process for; the agent's word is not enough.
+        interfaces::ProcessIdentity identity = GetSupervisor()->identifyProcess(pid);
+        if (identity.role != "p2p-agent" || identity.peer_id != peer_id) {
+            throw ipc::Error(ipc::ErrorCode::PERMISSION_DENIED,
+                             fmt::format("agent {} may not register peer {}: orreryd started it {}", pid, peer_id,
+                                         identity.role.empty() ? std::string("not at all")
+                                                               : fmt::format("as {} for peer {}", identity.role,
+                                                                             identity.peer_id)));
         }
     }
     PeerEntry entry;
     {
         std::lock_guard lock(m_mutex);
-        // The caller's own connection is one that no registered peer holds yet.
-        std::erase_if(candidates, [&](const auto& connection) {
-            return std::any_of(m_agents.begin(), m_agents.end(),
-                               [&](const auto& link) { return link.second.connection == connection; });
-        });
-        if (candidates.empty()) {
-            throw std::runtime_error("registerAgent: no p2p-agent connection from pid " + std::to_string(pid));
+        for (const auto& [id, link] : m_agents) {
+            if (link.connection == connection) {
+                throw ipc::Error(ipc::ErrorCode::PERMISSION_DENIED,
+                                 fmt::format("this connection already serves peer {}", id));
+            }
         }
         try {
             entry = m_peers.Register(peer_id, pid, inbound, UnixTime());
@@ -616,7 +612,7 @@ interfaces::HandshakeParams NodeService::registerAgent(int64_t peer_id, int64_t 
             LogPrintf("Refused agent {} for peer {}: {}", pid, peer_id, e.what());
             throw std::runtime_error(e.what());
         }
-        m_agents[peer_id] = AgentLink{candidates.front(), ipc::MakeProxy<interfaces::Agent>(candidates.front())};
+        m_agents[peer_id] = AgentLink{connection, ipc::MakeProxy<interfaces::Agent>(connection)};
     }
     if (address != entry.address) {
         LogDebug(LogCategory::NET, "Agent of peer {} reports address {} for {}", peer_id, address, entry.address);
@@ -639,6 +635,7 @@ interfaces::HandshakeParams NodeService::registerAgent(int64_t peer_id, int64_t 
 
 void NodeService::handshakeDone(int64_t peer_id, interfaces::PeerVersion version)
 {
+    RequireOwnPeer(peer_id);
     PeerEntry entry;
     std::optional<PeerEntry> ours;
     {
@@ -670,6 +667,7 @@ void NodeService::handshakeDone(int64_t peer_id, interfaces::PeerVersion version
 
 void NodeService::reportStats(int64_t peer_id, interfaces::PeerStats stats)
 {
+    RequireOwnPeer(peer_id);
     std::lock_guard lock(m_mutex);
     try {
         m_peers.SetStats(peer_id, stats);
@@ -680,8 +678,59 @@ void NodeService::reportStats(int64_t peer_id, interfaces::PeerStats stats)
 
 void NodeService::peerDisconnected(int64_t peer_id, std::string reason)
 {
+    ipc::CallContext* call = ipc::CurrentCall();
+    bool bound = false;
+    if (call) {
+        std::lock_guard lock(m_mutex);
+        auto connection = call->CallerConnection();
+        bound = std::any_of(m_agents.begin(), m_agents.end(),
+                            [&](const auto& link) { return link.second.connection == connection; });
+    }
+    if (bound) {
+        RequireOwnPeer(peer_id);
+    } else if (call) {
+        // An outbound agent whose dial failed, before registering: it may free the id it
+        // was started for, and only while no agent serves it.
+        if (m_config.supervised) {
+            interfaces::ProcessIdentity identity = GetSupervisor()->identifyProcess(call->Caller().pid);
+            if (identity.role != "p2p-agent" || identity.peer_id != peer_id) {
+                throw ipc::Error(ipc::ErrorCode::PERMISSION_DENIED,
+                                 fmt::format("agent {} may not end peer {}: it was not started for it",
+                                             call->Caller().pid, peer_id));
+            }
+        }
+        std::lock_guard lock(m_mutex);
+        auto entry = m_peers.Find(peer_id);
+        if (entry && entry->registered) {
+            throw ipc::Error(ipc::ErrorCode::PERMISSION_DENIED,
+                             fmt::format("peer {} is served by another agent", peer_id));
+        }
+    }
     // An agent reports its end even when the node already dropped the peer (disconnectnode): not an error.
     DropPeer(peer_id, reason);
+}
+
+void NodeService::RequireOwnPeer(int64_t peer_id)
+{
+    ipc::CallContext* call = ipc::CurrentCall();
+    if (!call) return; // an in-process caller is the node itself
+    auto connection = call->CallerConnection();
+    std::lock_guard lock(m_mutex);
+    for (const auto& [id, link] : m_agents) {
+        if (link.connection != connection) continue;
+        if (id == peer_id) return;
+        throw ipc::Error(ipc::ErrorCode::PERMISSION_DENIED,
+                         fmt::format("this agent serves peer {}, not peer {}", id, peer_id));
+    }
+    throw ipc::Error(ipc::ErrorCode::PERMISSION_DENIED,
+                     fmt::format("this agent has not registered a peer (asked for peer {})", peer_id));
+}
+
+std::optional<std::string> NodeService::StartedAs(int64_t pid)
+{
+    interfaces::ProcessIdentity identity = GetSupervisor()->identifyProcess(pid);
+    if (identity.role.empty()) return std::nullopt;
+    return identity.role;
 }
 
 // ---------------------------------------------------------------- the process
@@ -721,12 +770,27 @@ int Run(const ArgsManager& args)
     options.role = "node";
     options.keys_dir = net / "keys";
     options.max_message_size = static_cast<size_t>(args.GetIntArg("ipcmaxmessagesize", ipc::DEFAULT_MAX_MESSAGE_SIZE));
+    std::string allow_error;
+    if (!ipc::AddIpcAllow(options.roles, args.GetArgs("ipcallow"), allow_error)) {
+        LogPrintf("Error: {}", allow_error);
+        std::fprintf(stderr, "Error: %s\n", allow_error.c_str());
+        ::close(lock_fd);
+        return 1;
+    }
+    if (MakeNodeConfig(args).supervised) {
+        // Under orreryd a process it started may be only what it was started as.
+        std::weak_ptr<NodeService> weak = service;
+        options.roles.SetProcessLookup([weak](int64_t pid) -> std::optional<std::string> {
+            auto node = weak.lock();
+            if (!node) throw std::runtime_error("the node is stopping");
+            return node->StartedAs(pid);
+        });
+    }
     ipc::Server server(options);
-    server.Serve<interfaces::Node>(service);
-    server.Serve<interfaces::PeerHost>(service, {"p2p-agent"});
+    server.Serve<interfaces::Node>(service, interfaces::NODE_CALLERS);
+    server.Serve<interfaces::PeerHost>(service, interfaces::PEER_HOST_CALLERS);
     auto chain_service = std::make_shared<ChainService>(service->GetChain());
-    server.Serve<interfaces::Chain>(chain_service, CHAIN_CALLER_ROLES);
-    service->SetConnectionSource([&server] { return server.Peers(); });
+    server.Serve<interfaces::Chain>(chain_service, interfaces::CHAIN_CALLERS);
     std::string endpoint = args.GetArg("ipcbind", DefaultEndpoint(args, "node"));
     // Safe under the lock: a socket left there belongs to a node that died.
     if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6));

@@ -54,6 +54,8 @@ struct NodeConfig {
     std::vector<std::string> connect;   //!< -connect: dialled and redialled, manual
     std::vector<std::string> add_nodes; //!< -addnode: the start of the addnode list
     std::string supervisor_endpoint;    //!< where orreryd serves Supervisor
+    //! Run by orreryd (-supervisorconnect given): agents are checked against its process table.
+    bool supervised{false};
     std::filesystem::path data_dir;     //!< <datadir>/<net>; size_on_disk counts its blocks/ and chainstate/
     ipc::Options ipc_options;           //!< role, keys and limits for the connection to orreryd
     std::chrono::milliseconds retry_interval{std::chrono::seconds{5}};
@@ -66,28 +68,28 @@ NodeConfig MakeNodeConfig(const ArgsManager& args);
 
 //! The node's state and its two served interfaces.
 //!
-//! Agents: each agent registers its peer id over its own IPC connection. The
-//! interface methods do not see the caller's connection, so registerAgent
-//! finds it among the connection source's connections (the server's peers):
-//! the one whose hello says role "p2p-agent" with the pid the agent reports,
-//! and that no other peer holds yet. The node keeps that connection and an
-//! Agent proxy on it; when the connection drops (agent killed), the
-//! maintenance thread notices and removes the peer.
+//! Agents: each agent registers its peer over its own IPC connection, which
+//! the node learns from the call (ipc::CurrentCall). registerAgent binds that
+//! connection to the peer, once; every later PeerHost call is checked against
+//! the binding, so an agent acts for its own peer only. Under orreryd the
+//! binding itself is checked too: orreryd must have started the caller's pid
+//! (the kernel's, not a claim) as the agent of that very peer. The node keeps
+//! the connection and an Agent proxy on it; when the connection drops (agent
+//! killed), the maintenance thread notices and removes the peer.
 //!
 //! Thread-safety: every method may be called from any IPC thread. No lock is
 //! held while calling another process.
 class NodeService final : public interfaces::Node, public interfaces::PeerHost
 {
 public:
-    using ConnectionSource = std::function<std::vector<std::shared_ptr<ipc::Connection>>()>;
-
     explicit NodeService(NodeConfig config);
     ~NodeService() override;
     NodeService(const NodeService&) = delete;
     NodeService& operator=(const NodeService&) = delete;
 
-    //! Where registerAgent looks for the calling agent's connection. Set before serving.
-    void SetConnectionSource(ConnectionSource source);
+    //! What orreryd started `pid` as (the server's ipc::ProcessLookup); nullopt when not
+    //! one of orreryd's. Throws when orreryd cannot be reached.
+    std::optional<std::string> StartedAs(int64_t pid);
     //! Starts the maintenance thread: dials -connect and -addnode peers, retries
     //! added ones, drops peers whose agent went away and ids never registered.
     void Start();
@@ -125,7 +127,7 @@ public:
     interfaces::Admission admitInbound(std::string address, std::string local_address) override;
 
     // PeerHost
-    interfaces::HandshakeParams registerAgent(int64_t peer_id, int64_t pid, std::string address, bool inbound) override;
+    interfaces::HandshakeParams registerAgent(int64_t peer_id, std::string address, bool inbound) override;
     void handshakeDone(int64_t peer_id, interfaces::PeerVersion version) override;
     void reportStats(int64_t peer_id, interfaces::PeerStats stats) override;
     void peerDisconnected(int64_t peer_id, std::string reason) override;
@@ -144,6 +146,8 @@ private:
     //! Dials a target the maintenance loop or addnode wants connected; logs the outcome once per change.
     void DialTarget(const std::string& address);
     void DropPeer(int64_t peer_id, const std::string& reason);
+    //! The peer the calling agent's connection registered; PERMISSION_DENIED unless it is `peer_id`.
+    void RequireOwnPeer(int64_t peer_id);
     //! Forgets the peer at once (its slot is free) and queues its agent's disconnect for the
     //! maintenance thread: the caller may be that very agent, waiting for its reply, or hold
     //! m_mutex. Call with m_mutex held; Wake() after releasing it. nullopt if the id is unknown.
@@ -180,7 +184,6 @@ private:
         std::string reason;
     };
     std::vector<QueuedDisconnect> m_disconnect_queue; // guarded by m_mutex
-    ConnectionSource m_connection_source;               // guarded by m_mutex
 
     std::mutex m_supervisor_mutex;
     std::unique_ptr<ipc::Client> m_supervisor_client;     // guarded by m_supervisor_mutex

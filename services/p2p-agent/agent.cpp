@@ -2,12 +2,13 @@
 // forwarded to PeerHost, and the Agent interface served back to the node.
 #include <services/p2p-agent/agent.h>
 
-#include <services/p2p-agent/handoff.h>
 #include <services/p2p-agent/peer.h>
 #include <services/p2p-agent/sandbox.h>
 
 #include <common/consensus/params.h>
+#include <common/handoff/handoff.h>
 #include <common/interfaces/peer_host_ipc.h>
+#include <common/interfaces/roles.h>
 #include <common/ipc/endpoint.h>
 #include <common/util/host_port.h>
 #include <common/util/init.h>
@@ -132,7 +133,7 @@ void AddArgs(ArgsManager& args)
     args.AddArg("-connect=<host:port>", "Dial this peer (outbound connection)", ARG_COMMAND_LINE_ONLY);
     args.AddArg("-spare=<fd>",
                 "Start as a spare: connect to the node, then wait for orreryd to hand over an inbound peer "
-                "on the Unix socket <fd> (see handoff.h)",
+                "on the Unix socket <fd> (see common/handoff/handoff.h)",
                 ARG_COMMAND_LINE_ONLY);
     args.AddArg("-peeraddress=<ip:port>", "The peer's address as the node knows it", ARG_COMMAND_LINE_ONLY);
     args.AddArg("-connectiontype=<type>", "bitcoind's connection type (inbound, outbound-full-relay, manual, ...)",
@@ -228,7 +229,7 @@ int Run(const ArgsManager& args)
     options.keys_dir = args.GetDataDirNet() / "keys";
     ipc::Client client(options);
     auto agent = std::make_shared<AgentImpl>();
-    client.Serve<interfaces::Agent>(agent, {"node"});
+    client.Serve<interfaces::Agent>(agent, interfaces::AGENT_CALLERS);
     const std::string endpoint = args.GetArg("ipcconnect", DefaultEndpoint(args, "node"));
     std::shared_ptr<ipc::Connection> connection;
     std::unique_ptr<interfaces::PeerHost> host;
@@ -279,19 +280,17 @@ int Run(const ArgsManager& args)
 
     if (spare) {
         const int control = static_cast<int>(args.GetIntArg("spare", -1));
-        // orreryd may have handed a peer over and closed its end already: the
-        // message is still there to read, so a failed "ready" is no error.
-        [[maybe_unused]] ssize_t sent = ::send(control, "ready", 5, MSG_NOSIGNAL | MSG_DONTWAIT);
-        HandoffWait wait = WaitForHandoff(control);
+        handoff::SendReady(control);
+        handoff::HandoffWait wait = handoff::WaitForHandoff(control);
         ::close(control);
         switch (wait.outcome) {
-        case HandoffWait::Outcome::HANDOFF: break;
-        case HandoffWait::Outcome::CLOSED:
-        case HandoffWait::Outcome::SIGNALLED:
+        case handoff::HandoffWait::Outcome::HANDOFF: break;
+        case handoff::HandoffWait::Outcome::CLOSED:
+        case handoff::HandoffWait::Outcome::SIGNALLED:
             LogDebug(LogCategory::NET, "Spare agent no longer needed");
             client.Stop();
             return 0;
-        case HandoffWait::Outcome::BAD_MESSAGE:
+        case handoff::HandoffWait::Outcome::BAD_MESSAGE:
             LogPrintf("Error: bad hand-off from orreryd on fd {}: {}", control, wait.error);
             client.Stop();
             return 1;
@@ -303,7 +302,7 @@ int Run(const ArgsManager& args)
 
     interfaces::HandshakeParams params;
     try {
-        params = host->registerAgent(peer_id, ::getpid(), address, inbound);
+        params = host->registerAgent(peer_id, address, inbound);
     } catch (const std::exception& e) {
         LogPrintf("Error: cannot register peer={} with the node at {}: {}", peer_id, endpoint, e.what());
         ::close(fd);

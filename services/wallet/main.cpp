@@ -58,6 +58,7 @@ int main(int argc, char* argv[])
     options.role = "wallet";
     options.keys_dir = args.GetDataDirNet() / "keys";
     options.max_message_size = static_cast<size_t>(args.GetIntArg("ipcmaxmessagesize", ipc::DEFAULT_MAX_MESSAGE_SIZE));
+    if (std::string error; !ipc::AddIpcAllow(options.roles, args.GetArgs("ipcallow"), error)) return Fail(error);
     ipc::Server server(options);
     server.Serve<interfaces::WalletLoader>(service, wallet::WALLET_CALLER_ROLES);
     auto table = wallet::MakeRpcTable(*service);

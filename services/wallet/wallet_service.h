@@ -5,6 +5,7 @@
 #ifndef ORRERY_SERVICES_WALLET_WALLET_SERVICE_H
 #define ORRERY_SERVICES_WALLET_WALLET_SERVICE_H
 
+#include <common/interfaces/roles.h>
 #include <common/interfaces/wallet.h>
 #include <common/keys/network.h>
 #include <services/wallet/hd_wallet.h>
@@ -19,9 +20,9 @@
 
 namespace orrery::wallet {
 
-//! The roles that may call WalletLoader and the wallet's RPC methods directly: the key-holding process
-//! answers only those that relay a user's request.
-inline const std::vector<std::string> WALLET_CALLER_ROLES{"gui-bridge", "cli", "orreryd"};
+//! The roles that may call WalletLoader and the wallet's RPC methods (RpcHost) on its endpoint: the
+//! key-holding process answers only the one that relays a user's request (common/interfaces/roles.h).
+inline const std::vector<std::string>& WALLET_CALLER_ROLES = interfaces::WALLET_CALLERS;
 //! The wallet created on a first start, when the folder holds no wallet at all.
 inline constexpr std::string_view DEFAULT_WALLET_NAME{"default"};
 //! In the wallets folder: the names to load at start-up, as {"wallet": [...]} (bitcoind's settings key).

@@ -75,22 +75,27 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def wait_for(predicate, timeout=10.0, what="condition"):
-    """Polls `predicate` until it returns something true, and returns that; fails the test after
-    `timeout` seconds. An exception from `predicate` (say, a process that died) ends the wait at once."""
+class WaitTimeout(AssertionError, TimeoutError):
+    """wait_for gave up: a failed assertion in a test, a TimeoutError to a program (the benchmarks)."""
+
+
+def wait_for(predicate, timeout=10.0, what="condition", interval=0.05):
+    """Polls `predicate` every `interval` seconds until it returns something true, and returns that; raises
+    WaitTimeout after `timeout` seconds. An exception from `predicate` (say, a process that died) ends the
+    wait at once."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
+            raise WaitTimeout(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
 
 
-def processes_with_mark(mark):
-    """Pids of live processes (zombies excluded) whose environment holds ORRERY_TEST_MARK=<mark>."""
-    needle = f"ORRERY_TEST_MARK={mark}".encode()
+def processes_with_mark(mark, variable="ORRERY_TEST_MARK"):
+    """Pids of live processes (zombies excluded) whose environment holds <variable>=<mark>."""
+    needle = f"{variable}={mark}".encode()
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -442,11 +447,11 @@ class Services(RpcClient):
         return self.services["bridge"]
 
     def log(self):
-        path = self.net / "debug.log"
-        return path.read_text(errors="replace") if path.exists() else ""
+        """The datadir's debug.log, which the three share."""
+        return self.bridge.log()
 
-    def wait_for_log(self, text, timeout=15.0):
-        wait_for(lambda: text in self.log(), timeout, f"'{text}' in debug.log")
+    def wait_for_log(self, text, timeout=20.0):
+        self.bridge.wait_for_log(text, timeout)
 
     def start(self):
         """Node, then wallet, then the bridge once it reached both."""

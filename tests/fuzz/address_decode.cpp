@@ -3,6 +3,7 @@
 // decodes must re-encode to the canonical form of the input: the input with
 // surrounding whitespace removed (Base58) or in lower case (Bech32).
 #include "common/keys/base58.h"
+#include "tests/fuzz/fuzz_util.h"
 #include "common/keys/bech32.h"
 #include "common/keys/key_io.h"
 
@@ -12,21 +13,10 @@
 #include <string_view>
 
 using namespace orrery;
+using orrery::fuzz::Check;
+using orrery::fuzz::TrimSpace;
 
 namespace {
-
-void Check(bool ok)
-{
-    if (!ok) std::abort();
-}
-
-std::string_view TrimSpace(std::string_view s)
-{
-    constexpr std::string_view SPACE = " \f\n\r\t\v";
-    const size_t first = s.find_first_not_of(SPACE);
-    if (first == std::string_view::npos) return {};
-    return s.substr(first, s.find_last_not_of(SPACE) - first + 1);
-}
 
 std::string Lower(std::string_view s)
 {

@@ -3,29 +3,15 @@
 // to the input (without surrounding whitespace) and support derivation; a
 // path that parses must format back to an equivalent path.
 #include "common/keys/bip32.h"
+#include "tests/fuzz/fuzz_util.h"
 
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 using namespace orrery;
-
-namespace {
-
-void Check(bool ok)
-{
-    if (!ok) std::abort();
-}
-
-std::string_view TrimSpace(std::string_view s)
-{
-    constexpr std::string_view SPACE = " \f\n\r\t\v";
-    const size_t first = s.find_first_not_of(SPACE);
-    if (first == std::string_view::npos) return {};
-    return s.substr(first, s.find_last_not_of(SPACE) - first + 1);
-}
-
-} // namespace
+using orrery::fuzz::Check;
+using orrery::fuzz::TrimSpace;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {

@@ -4,6 +4,7 @@
 
 #include <common/interfaces/echo_ipc.h>
 #include <common/ipc/endpoint.h>
+#include <common/util/alloc.h>
 #include <common/util/logging.h>
 
 #include <csignal>
@@ -16,6 +17,7 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "usage: echo_service ENDPOINT [KEYS_DIR]\n");
         return 2;
     }
+    orrery::KeepLargeBlocksOnHeap(); // as the services do (common/util/alloc.h)
     orrery::InitLogging({.tag = "echo", .file = "", .print_to_console = true, .debug = {}});
     sigset_t signals;
     sigemptyset(&signals);

@@ -29,8 +29,9 @@ namespace {
 class TestHost final : public interfaces::PeerHost
 {
 public:
-    interfaces::HandshakeParams registerAgent(int64_t peer_id, int64_t pid, std::string address, bool inbound) override
+    interfaces::HandshakeParams registerAgent(int64_t peer_id, std::string address, bool inbound) override
     {
+        const int64_t pid = ipc::CurrentCall() ? ipc::CurrentCall()->Caller().pid : 0; // the kernel's, on ipc://
         LogPrintf("registerAgent peer={} pid={} address={} inbound={}", peer_id, pid, address, inbound);
         interfaces::HandshakeParams params;
         params.chain = "regtest";

@@ -44,8 +44,9 @@ public:
         LogPrintf("admitInbound {} on {}: {}", address, local_address, admission.accepted ? "accepted" : "refused");
         return admission;
     }
-    interfaces::HandshakeParams registerAgent(int64_t peer_id, int64_t pid, std::string address, bool inbound) override
+    interfaces::HandshakeParams registerAgent(int64_t peer_id, std::string address, bool inbound) override
     {
+        const int64_t pid = ipc::CurrentCall() ? ipc::CurrentCall()->Caller().pid : 0; // the kernel's, on ipc://
         LogPrintf("registerAgent peer={} pid={} address={} inbound={}", peer_id, pid, address, inbound);
         interfaces::HandshakeParams params;
         params.chain = "regtest";
@@ -99,7 +100,7 @@ int RunAgent(const ArgsManager& args)
     options.interfaces = {"peerHost"};
     ipc::Client client(options);
     auto host = ipc::MakeProxy<interfaces::PeerHost>(client.Connect(args.GetArg("ipcconnect", "")));
-    host->registerAgent(peer_id, ::getpid(), address, inbound);
+    host->registerAgent(peer_id, address, inbound);
     int fd = inbound ? static_cast<int>(args.GetIntArg("inboundfd", 3)) : DialTcp(address);
     if (fd < 0) {
         host->peerDisconnected(peer_id, "cannot connect");

@@ -7,7 +7,7 @@
 //
 // methods: createwallet <name> | loadwallet <name> | unloadwallet <name> |
 // listwallets | listwalletdir | getnewaddress <wallet> [label] [type] | getwalletinfo <wallet>
-// (<wallet> may be "" for "the only loaded one"). -role (default "cli") lets a
+// (<wallet> may be "" for "the only loaded one"). -role (default "gui-bridge") lets a
 // test pose as another process to check the wallet's permissions.
 #include <common/interfaces/rpc_ipc.h>
 #include <common/interfaces/wallet_ipc.h>
@@ -55,7 +55,7 @@ int main(int argc, char* argv[])
     while (first_command < argc && std::string_view(argv[first_command]).starts_with("-")) ++first_command;
     ArgsManager args;
     AddCommonArgs(args);
-    args.AddArg("-role=<role>", "Role announced to the wallet (default: cli)");
+    args.AddArg("-role=<role>", "Role announced to the wallet (default: gui-bridge, the one it serves)");
     if (auto code =
             InitProcess(args, first_command, argv, "wallet_query", "Usage: wallet_query [options] <method> [args]",
                         /*make_dirs=*/false)) {
@@ -67,7 +67,7 @@ int main(int argc, char* argv[])
         return 1;
     }
     ipc::Options options;
-    options.role = args.GetArg("role", "cli");
+    options.role = args.GetArg("role", "gui-bridge");
     options.keys_dir = args.GetDataDirNet() / "keys";
     options.connect_timeout = std::chrono::milliseconds(3000);
     ipc::Client client(options);

@@ -1,5 +1,6 @@
 // Tier 2: typed calls over real ZeroMQ sockets (inproc, ipc, tcp with
-// CurveZMQ) inside one process, and every kind of bad input from a raw socket.
+// CurveZMQ) inside one process, every kind of bad input from a raw socket, and
+// who a connection is: the kernel's pid, orreryd's table, one hello, key roles.
 #include "echo_impl.h"
 #include "test_util.h"
 
@@ -46,6 +47,29 @@ Options ClientOptions(std::vector<std::string> interfaces = {"echo"})
     options.connect_timeout = 3000ms;
     return options;
 }
+
+//! Options of a process that says it is `role` and needs `interfaces`.
+Options NamedOptions(const char* role, std::vector<std::string> interfaces = {})
+{
+    Options options;
+    options.role = role;
+    options.interfaces = std::move(interfaces);
+    options.connect_timeout = 2000ms;
+    return options;
+}
+
+//! The IPC error code a call throws, 0 if none.
+int32_t CodeOf(const std::function<void()>& call)
+{
+    try {
+        call();
+    } catch (const Error& e) {
+        return static_cast<int32_t>(e.code());
+    }
+    return 0;
+}
+
+constexpr auto DENIED = static_cast<int32_t>(ErrorCode::PERMISSION_DENIED);
 
 //! A bare DEALER that sends hand-made frames, as a buggy or hostile client would.
 struct RawClient {
@@ -177,6 +201,21 @@ TEST_CASE("a tcp client whose key is not on the allow-list is refused and the re
     AuthorizeClient(server_keys, ReadPublicKey(client_keys, "tester"), "tester");
     Client admitted(client_options);
     CHECK(MakeProxy<interfaces::Echo>(admitted.Connect(server.Endpoint()))->echo("in") == "in");
+}
+
+TEST_CASE("over ipc:// the server records the kernel's pid, not the one a hello claims")
+{
+    auto dir = TempDir("pid");
+    const std::string endpoint = "ipc://" + (dir / "echo.sock").string();
+    Server server(ServerOptions());
+    server.Serve(test::MakeEcho());
+    server.Bind(endpoint);
+    RawClient raw(endpoint);
+    raw.Hello(); // says it is pid 1
+    auto peers = server.Peers();
+    REQUIRE(peers.size() == 1);
+    CHECK(peers[0]->Peer().role == "raw");
+    CHECK(peers[0]->Peer().pid == ::getpid());
 }
 
 TEST_CASE("tcp without keys is refused, and so is an unknown transport")
@@ -526,4 +565,84 @@ TEST_CASE("-debug=ipc logs one line per request and response with peer, method, 
     CHECK(text.find("tester:" + pid + " -> echo:" + pid + " echo.add id=") != std::string::npos);
     CHECK(text.find("echo:" + pid + " <- tester:" + pid + " echo.add id=") != std::string::npos);
     CHECK(text.find("us\n") != std::string::npos);
+}
+
+TEST_CASE("over ipc:// a process orreryd started as an agent cannot say hello as anything else")
+{
+    CapturedLog log;
+    auto dir = TempDir("lookup");
+    const std::string endpoint = "ipc://" + (dir / "node.sock").string();
+    Options options = NamedOptions("node");
+    const int64_t self = ::getpid();
+    options.roles.SetProcessLookup([self](int64_t pid) -> std::optional<std::string> {
+        if (pid == self) return "p2p-agent";
+        return std::nullopt;
+    });
+    Server server(options);
+    server.Serve(test::MakeEcho());
+    server.Bind(endpoint);
+    Client wallet(NamedOptions("wallet"));
+    CHECK_THROWS_WITH_AS(wallet.Connect(endpoint), doctest::Contains("was started by orreryd as p2p-agent"), Error);
+    CHECK(log.Count("permission denied") == 1);
+    Client agent(NamedOptions("p2p-agent", {"echo"}));
+    CHECK(MakeProxy<interfaces::Echo>(agent.Connect(endpoint))->echo("ok") == "ok");
+}
+
+TEST_CASE("a second hello on an open connection is refused with one log line; the connection stays up")
+{
+    CapturedLog log;
+    auto dir = TempDir("again");
+    const std::string endpoint = "ipc://" + (dir / "echo.sock").string();
+    Server server(NamedOptions("echo"));
+    server.Serve(test::MakeEcho(), {"p2p-agent"});
+    server.Bind(endpoint);
+    Client agent(NamedOptions("p2p-agent", {"echo"}));
+    auto connection = agent.Connect(endpoint);
+    auto echo = MakeProxy<interfaces::Echo>(connection);
+    CHECK(CodeOf([&] {
+              connection->Call<PeerInfo>("init.hello", PeerInfo{"wallet", ::getpid(), {"chain"}});
+          }) == DENIED);
+    CHECK(log.Count("permission denied: a second hello (as wallet) on a connection that said hello as p2p-agent") == 1);
+    CHECK(server.Peers().at(0)->Peer().role == "p2p-agent");
+    CHECK(echo->echo("still an agent") == "still an agent");
+}
+
+TEST_CASE("over tcp:// a client whose key is allowed for one role can say hello as that role only")
+{
+    CapturedLog log;
+    auto server_keys = TempDir("server_keys");
+    auto client_keys = TempDir("client_keys");
+    Options server_options = NamedOptions("echo");
+    server_options.keys_dir = server_keys;
+    Server server(server_options);
+    server.Serve(test::MakeEcho(), {"wallet"}); // as Chain: wallets only
+    server.Bind("tcp://127.0.0.1:0");
+    // The client's key pair is made under the name "agent" and allowed for role p2p-agent.
+    LoadOrCreateKeyPair(client_keys, "agent");
+    AuthorizeClient(server_keys, ReadPublicKey(client_keys, "agent"), "p2p-agent");
+    auto options = [&](const char* role, std::vector<std::string> interfaces) {
+        Options o = NamedOptions(role, std::move(interfaces));
+        o.keys_dir = client_keys;
+        o.server_public_key = ReadPublicKey(server_keys, "echo");
+        return o;
+    };
+    // It holds the key of "agent" under the role's name, as a client reads keys_dir/<role>.key.
+    std::filesystem::copy_file(client_keys / "agent.key", client_keys / "wallet.key");
+    std::filesystem::copy_file(client_keys / "agent.key", client_keys / "p2p-agent.key");
+
+    Client as_wallet(options("wallet", {}));
+    CHECK_THROWS_WITH_AS(as_wallet.Connect(server.Endpoint()),
+                         doctest::Contains("its CurveZMQ key is allowed for role p2p-agent only"), Error);
+    CHECK(log.Count("permission denied") == 1);
+
+    Client as_agent(options("p2p-agent", {}));
+    auto connection = as_agent.Connect(server.Endpoint());
+    auto echo = MakeProxy<interfaces::Echo>(connection);
+    CHECK(CodeOf([&] { echo->echo("let me in"); }) == DENIED);
+    CHECK(CodeOf([&] {
+              connection->Call<PeerInfo>("init.hello", PeerInfo{"wallet", ::getpid(), {"echo"}});
+          }) == DENIED);
+    CHECK(CodeOf([&] { echo->echo("and now?"); }) == DENIED);
+    CHECK(log.Count("permission denied") == 4);
+    CHECK(connection->IsConnected());
 }

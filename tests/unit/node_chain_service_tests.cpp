@@ -4,6 +4,7 @@
 #include <services/node/chain_service.h>
 
 #include <common/interfaces/chain_ipc.h>
+#include <common/interfaces/roles.h>
 #include <common/ipc/endpoint.h>
 #include <common/ipc/error.h>
 #include <common/rpc/protocol.h>
@@ -152,7 +153,7 @@ TEST_CASE("over IPC a wallet calls Chain and subscribes; the subscription ends w
     ipc::Options server_options;
     server_options.role = "node";
     ipc::Server server(server_options);
-    server.Serve<interfaces::Chain>(service, node::CHAIN_CALLER_ROLES);
+    server.Serve<interfaces::Chain>(service, interfaces::CHAIN_CALLERS);
     std::string endpoint = Endpoint();
     server.Bind(endpoint);
 
@@ -183,7 +184,13 @@ TEST_CASE("over IPC a wallet calls Chain and subscribes; the subscription ends w
     handle.reset();
 
     for (const char* role : {"gui-bridge", "p2p-agent"}) {
-        ipc::Client other(ClientOptions(role));
+        // The hello names no Chain to them, so a client asking for it fails to connect;
+        // one that calls it anyway is refused.
+        CHECK_THROWS_WITH_AS(ipc::Client(ClientOptions(role)).Connect(endpoint),
+                             doctest::Contains("does not serve chain to role"), ipc::Error);
+        auto options = ClientOptions(role);
+        options.interfaces.clear();
+        ipc::Client other(options);
         auto refused = ipc::MakeProxy<interfaces::Chain>(other.Connect(endpoint));
         CHECK(CaptureError([&] { refused->getTip(); }).first ==
               static_cast<int32_t>(ipc::ErrorCode::PERMISSION_DENIED));

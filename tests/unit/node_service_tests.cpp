@@ -8,6 +8,7 @@
 
 #include <common/interfaces/node_ipc.h>
 #include <common/interfaces/peer_host_ipc.h>
+#include <common/interfaces/roles.h>
 #include <common/interfaces/supervisor_ipc.h>
 #include <common/ipc/endpoint.h>
 #include <common/rpc/protocol.h>
@@ -54,6 +55,7 @@ public:
     std::vector<interfaces::ProcessStatus> status() override { return {}; }
     void stop() override {}
     void restart(std::string) override {}
+    interfaces::ProcessIdentity identifyProcess(int64_t) override { return {}; }
     void openConnection(std::string address, int64_t peer_id, std::string connection_type) override
     {
         std::lock_guard lock(m_mutex);
@@ -117,9 +119,8 @@ struct NodeFixture {
         }
         service = std::make_shared<node::NodeService>(config);
         server = std::make_unique<ipc::Server>(ServerOptions("node"));
-        server->Serve<interfaces::Node>(service);
-        server->Serve<interfaces::PeerHost>(service, {"p2p-agent"});
-        service->SetConnectionSource([this] { return server->Peers(); });
+        server->Serve<interfaces::Node>(service, interfaces::NODE_CALLERS);
+        server->Serve<interfaces::PeerHost>(service, interfaces::PEER_HOST_CALLERS);
         endpoint = UniqueSocket();
         server->Bind(endpoint);
         orreryd = std::make_unique<ipc::Client>(ClientOptions("orreryd", {"node"}));
@@ -237,7 +238,7 @@ TEST_CASE("an admitted inbound peer registered by its agent shows in getpeerinfo
     auto admission = f.admission->admitInbound("127.0.0.1:40000", "127.0.0.1:18444");
     REQUIRE(admission.accepted);
     AgentClient agent(f.endpoint);
-    auto handshake = agent.host->registerAgent(admission.peer_id, ::getpid(), "127.0.0.1:40000", true);
+    auto handshake = agent.host->registerAgent(admission.peer_id, "127.0.0.1:40000", true);
     CHECK(handshake.chain == "regtest");
     CHECK(handshake.message_start == 0xdab5bffa); // fa bf b5 da on the wire
     CHECK(handshake.protocol_version == 70016);
@@ -290,22 +291,34 @@ TEST_CASE("an agent registering an id the node never issued is refused")
 {
     NodeFixture f;
     AgentClient agent(f.endpoint);
-    auto error = CaptureError([&] { agent.host->registerAgent(42, ::getpid(), "10.0.0.1:18444", false); });
+    auto error = CaptureError([&] { agent.host->registerAgent(42, "10.0.0.1:18444", false); });
     CHECK(error.first != 0);
     CHECK(error.second.find("unknown peer id 42") != std::string::npos);
     CHECK(CaptureError([&] { agent.host->reportStats(42, {}); }).first != 0);
 }
 
-TEST_CASE("an agent must call from its own connection: another pid is refused")
+TEST_CASE("an agent acts for the one peer its connection registered: any other peer id is refused")
 {
     NodeFixture f;
-    auto admission = f.admission->admitInbound("127.0.0.1:40000", "");
-    AgentClient agent(f.endpoint);
-    auto error = CaptureError([&] { agent.host->registerAgent(admission.peer_id, ::getpid() + 1, "", true); });
-    CHECK(error.second.find("no p2p-agent connection from pid") != std::string::npos);
-    CHECK(f.ConnectionCount() == 0);
-    // The id stays pending for the right agent.
-    agent.host->registerAgent(admission.peer_id, ::getpid(), "127.0.0.1:40000", true);
+    auto a = f.admission->admitInbound("127.0.0.1:40000", "");
+    auto b = f.admission->admitInbound("127.0.0.1:40001", "");
+    AgentClient agent_a(f.endpoint);
+    AgentClient agent_b(f.endpoint);
+    agent_a.host->registerAgent(a.peer_id, "127.0.0.1:40000", true);
+    agent_b.host->registerAgent(b.peer_id, "127.0.0.1:40001", true);
+    const auto denied = static_cast<int32_t>(ipc::ErrorCode::PERMISSION_DENIED);
+    CHECK(CaptureError([&] { agent_a.host->registerAgent(b.peer_id, "", true); }).first == denied);
+    CHECK(CaptureError([&] { agent_a.host->handshakeDone(b.peer_id, {}); }).first == denied);
+    CHECK(CaptureError([&] { agent_a.host->reportStats(b.peer_id, {}); }).first == denied);
+    CHECK(CaptureError([&] { agent_a.host->peerDisconnected(b.peer_id, "forged"); }).first == denied);
+    CHECK(f.ConnectionCount() == 2);
+    // A connection that registered nothing cannot end or speak for a served peer either.
+    AgentClient stranger(f.endpoint);
+    CHECK(CaptureError([&] { stranger.host->peerDisconnected(b.peer_id, "forged"); }).first == denied);
+    CHECK(CaptureError([&] { stranger.host->reportStats(b.peer_id, {}); }).first == denied);
+    CHECK(f.ConnectionCount() == 2);
+    // Its own peer it may end.
+    agent_a.host->peerDisconnected(a.peer_id, "peer closed the connection");
     CHECK(f.ConnectionCount() == 1);
 }
 
@@ -313,9 +326,9 @@ TEST_CASE("only p2p-agents may call PeerHost")
 {
     NodeFixture f;
     auto admission = f.admission->admitInbound("127.0.0.1:40000", "");
-    ipc::Client intruder(NodeFixture::ClientOptions("wallet", {"node"}));
+    ipc::Client intruder(NodeFixture::ClientOptions("wallet", {}));
     auto host = ipc::MakeProxy<interfaces::PeerHost>(intruder.Connect(f.endpoint));
-    auto error = CaptureError([&] { host->registerAgent(admission.peer_id, ::getpid(), "", true); });
+    auto error = CaptureError([&] { host->registerAgent(admission.peer_id, "", true); });
     CHECK(error.first == static_cast<int32_t>(ipc::ErrorCode::PERMISSION_DENIED));
     intruder.Stop();
 }
@@ -326,7 +339,7 @@ TEST_CASE("a peer whose agent goes away is dropped")
     auto admission = f.admission->admitInbound("127.0.0.1:40001", "");
     {
         AgentClient agent(f.endpoint);
-        agent.host->registerAgent(admission.peer_id, ::getpid(), "127.0.0.1:40001", true);
+        agent.host->registerAgent(admission.peer_id, "127.0.0.1:40001", true);
         CHECK(f.ConnectionCount() == 1);
     } // the agent's connection closes without a peerDisconnected
     CHECK(WaitUntil([&] {
@@ -340,10 +353,10 @@ TEST_CASE("disconnectnode asks the peer's agent to disconnect, by id or by addre
     NodeFixture f;
     auto first = f.admission->admitInbound("127.0.0.1:40002", "");
     AgentClient agent_a(f.endpoint);
-    agent_a.host->registerAgent(first.peer_id, ::getpid(), "127.0.0.1:40002", true);
+    agent_a.host->registerAgent(first.peer_id, "127.0.0.1:40002", true);
     auto second = f.admission->admitInbound("127.0.0.1:40003", "");
     AgentClient agent_b(f.endpoint);
-    agent_b.host->registerAgent(second.peer_id, ::getpid(), "127.0.0.1:40003", true);
+    agent_b.host->registerAgent(second.peer_id, "127.0.0.1:40003", true);
     REQUIRE(f.ConnectionCount() == 2);
 
     f.node->DisconnectNode("", first.peer_id);
@@ -375,7 +388,7 @@ TEST_CASE("addnode and onetry ask orreryd for manual connections with fresh peer
 
     // The agent orreryd spawned registers the id it was given.
     AgentClient agent(f.endpoint);
-    auto handshake = agent.host->registerAgent(requests[0].peer_id, ::getpid(), "127.0.0.1:18555", false);
+    auto handshake = agent.host->registerAgent(requests[0].peer_id, "127.0.0.1:18555", false);
     CHECK(handshake.nonce != 0);
     auto peers = f.node->ConnectedPeers();
     REQUIRE(peers.size() == 1);
@@ -444,8 +457,8 @@ TEST_CASE("an agent whose dial failed reports it before registering: the id is f
     agent.host->peerDisconnected(id, "connect to 127.0.0.1:18610 failed: Connection refused");
     CHECK(f.node->ConnectedPeers().empty());
     // A late registration for that id is refused: the node forgot it.
-    CHECK(CaptureError([&] { agent.host->registerAgent(id, ::getpid(), "127.0.0.1:18610", false); }).first != 0);
-    // The next maintenance round dials the added node again, with a new id.
+    CHECK(CaptureError([&] { agent.host->registerAgent(id, "127.0.0.1:18610", false); }).first != 0);
+    // The next maintenance round past the retry interval dials the added node again, with a new id.
     CHECK(WaitUntil([&] {
         f.service->Maintain();
         return f.supervisor->Requests().size() == 2;
@@ -466,12 +479,12 @@ TEST_CASE("an inbound peer sending our outbound nonce is ourselves: both ends ar
     REQUIRE(f.supervisor->Requests().size() == 1);
     int64_t out_id = f.supervisor->Requests()[0].peer_id;
     AgentClient outbound(f.endpoint);
-    auto ours = outbound.host->registerAgent(out_id, ::getpid(), "192.0.2.7:18444", false);
+    auto ours = outbound.host->registerAgent(out_id, "192.0.2.7:18444", false);
     // The inbound socket comes from another local address: only the nonce tells.
     auto admission = f.admission->admitInbound("198.51.100.3:40000", "203.0.113.1:18444");
     REQUIRE(admission.accepted);
     AgentClient inbound(f.endpoint);
-    inbound.host->registerAgent(admission.peer_id, ::getpid(), "198.51.100.3:40000", true);
+    inbound.host->registerAgent(admission.peer_id, "198.51.100.3:40000", true);
     CHECK(f.ConnectionCount() == 2);
 
     interfaces::PeerVersion version;
@@ -498,7 +511,7 @@ TEST_CASE("a full node evicts an unprotected inbound peer through its agent and 
         auto admission = f.admission->admitInbound("127.0.0.1:4100" + std::to_string(i), "127.0.0.1:18444");
         REQUIRE(admission.accepted);
         agents.push_back(std::make_unique<AgentClient>(f.endpoint));
-        agents.back()->host->registerAgent(admission.peer_id, ::getpid(), "", true);
+        agents.back()->host->registerAgent(admission.peer_id, "", true);
         ids.push_back(admission.peer_id);
     }
     // One netgroup (127.0): the oldest is protected by it, then half of the other four by age;

@@ -48,8 +48,9 @@ std::filesystem::path AgentBinary()
 class FakeHost final : public interfaces::PeerHost
 {
 public:
-    interfaces::HandshakeParams registerAgent(int64_t peer_id, int64_t pid, std::string, bool inbound) override
+    interfaces::HandshakeParams registerAgent(int64_t peer_id, std::string, bool inbound) override
     {
+        const int64_t pid = ipc::CurrentCall() ? ipc::CurrentCall()->Caller().pid : 0;
         std::lock_guard lock(m_mutex);
         m_registered = peer_id;
         m_pid = pid;

@@ -89,30 +89,29 @@ const uint32_t FLAGS_300025 = SCRIPT_VERIFY_P2SH; // BIP66 only from 363725
 const uint32_t FLAGS_928816 = SCRIPT_VERIFY_P2SH | SCRIPT_VERIFY_DERSIG | SCRIPT_VERIFY_CHECKLOCKTIMEVERIFY |
                               SCRIPT_VERIFY_CHECKSEQUENCEVERIFY | SCRIPT_VERIFY_WITNESS | SCRIPT_VERIFY_NULLDUMMY;
 
-} // namespace
-
-TEST_CASE("every input of mainnet block 300025 verifies with P2SH rules" * orrery::test::NeedsVectors())
+//! Every input of the block verifies under `flags`, and its sigop cost is within the block limit.
+void CheckWholeBlock(const std::string& name, size_t txs, size_t inputs, uint32_t flags)
 {
-    const BlockWithUndo b = LoadBlock("block300025");
-    CHECK(b.block.txs.size() == 461);
-    CHECK(b.inputs == 1427);
-    CHECK(VerifyBlock(b, FLAGS_300025) == 0);
-    const int64_t cost = BlockSigOpCost(b, FLAGS_300025);
-    std::printf("block300025: %zu inputs verified, sigop cost %lld\n", b.inputs, static_cast<long long>(cost));
+    const BlockWithUndo b = LoadBlock(name);
+    CHECK(b.block.txs.size() == txs);
+    CHECK(b.inputs == inputs);
+    CHECK(VerifyBlock(b, flags) == 0);
+    const int64_t cost = BlockSigOpCost(b, flags);
+    std::printf("%s: %zu inputs verified, sigop cost %lld\n", name.c_str(), b.inputs, static_cast<long long>(cost));
     CHECK(cost > 0);
     CHECK(cost <= 80000);
 }
 
+} // namespace
+
+TEST_CASE("every input of mainnet block 300025 verifies with P2SH rules" * orrery::test::NeedsVectors())
+{
+    CheckWholeBlock("block300025", 461, 1427, FLAGS_300025);
+}
+
 TEST_CASE("every input of testnet3 block 928816 verifies with segwit-era rules" * orrery::test::NeedsVectors())
 {
-    const BlockWithUndo b = LoadBlock("block928816");
-    CHECK(b.block.txs.size() == 889);
-    CHECK(b.inputs == 8692);
-    CHECK(VerifyBlock(b, FLAGS_928816) == 0);
-    const int64_t cost = BlockSigOpCost(b, FLAGS_928816);
-    std::printf("block928816: %zu inputs verified, sigop cost %lld\n", b.inputs, static_cast<long long>(cost));
-    CHECK(cost > 0);
-    CHECK(cost <= 80000);
+    CheckWholeBlock("block928816", 889, 8692, FLAGS_928816);
 }
 
 TEST_CASE("a flipped byte in a block's signature makes that input fail" * orrery::test::NeedsVectors())

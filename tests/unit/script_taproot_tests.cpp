@@ -26,22 +26,10 @@
 #include <string>
 
 using namespace orrery;
+using orrery::test::ParseHex;
+using orrery::test::ReadVectorJson;
 
 namespace {
-
-nlohmann::json ReadVectors(const std::string& name)
-{
-    std::ifstream in(orrery::test::VectorPath(name));
-    REQUIRE_MESSAGE(in.good(), "cannot open " << name);
-    return nlohmann::json::parse(in);
-}
-
-std::vector<uint8_t> Hex(const std::string& text)
-{
-    auto bytes = TryParseHex(text);
-    REQUIRE_MESSAGE(bytes.has_value(), "bad hex " << text);
-    return *bytes;
-}
 
 template <typename Bytes>
 std::string ToHex(const Bytes& bytes)
@@ -62,7 +50,7 @@ std::array<uint8_t, 32> WalkTree(const nlohmann::json& node, std::map<int, LeafI
     if (node.is_object()) {
         const int id = node["id"].get<int>();
         const auto version = static_cast<uint8_t>(node["leafVersion"].get<int>());
-        const auto hash = ComputeTapleafHash(version, Hex(node["script"].get<std::string>()));
+        const auto hash = ComputeTapleafHash(version, ParseHex(node["script"].get<std::string>()));
         leaves[id] = LeafInfo{hash, version, {}};
         ids.push_back(id);
         return hash;
@@ -85,12 +73,12 @@ std::array<uint8_t, 32> WalkTree(const nlohmann::json& node, std::map<int, LeafI
 TEST_CASE("the 7 BIP341 scriptPubKey cases give the expected keys, hashes and control blocks" *
           orrery::test::NeedsVectors())
 {
-    const auto vectors = ReadVectors("bip341_wallet_vectors.json");
+    const auto vectors = ReadVectorJson("bip341_wallet_vectors.json");
     size_t cases = 0;
     size_t control_blocks = 0;
     for (const auto& test : vectors["scriptPubKey"]) {
         ++cases;
-        const auto internal = Hex(test["given"]["internalPubkey"].get<std::string>());
+        const auto internal = ParseHex(test["given"]["internalPubkey"].get<std::string>());
         std::map<int, LeafInfo> leaves;
         std::optional<std::array<uint8_t, 32>> merkle_root;
         if (!test["given"]["scriptTree"].is_null()) {
@@ -136,13 +124,13 @@ TEST_CASE("the 7 BIP341 scriptPubKey cases give the expected keys, hashes and co
 TEST_CASE("the BIP341 key-path spending vectors match message, hash, signature and full verification" *
           orrery::test::NeedsVectors())
 {
-    const auto vectors = ReadVectors("bip341_wallet_vectors.json");
+    const auto vectors = ReadVectorJson("bip341_wallet_vectors.json");
     REQUIRE(vectors["keyPathSpending"].size() == 1);
     const auto& test = vectors["keyPathSpending"][0];
-    const Transaction unsigned_tx = DeserializeTransaction(Hex(test["given"]["rawUnsignedTx"].get<std::string>()));
+    const Transaction unsigned_tx = DeserializeTransaction(ParseHex(test["given"]["rawUnsignedTx"].get<std::string>()));
     std::vector<TxOut> spent;
     for (const auto& utxo : test["given"]["utxosSpent"]) {
-        spent.push_back(TxOut{utxo["amountSats"].get<int64_t>(), Hex(utxo["scriptPubKey"].get<std::string>())});
+        spent.push_back(TxOut{utxo["amountSats"].get<int64_t>(), ParseHex(utxo["scriptPubKey"].get<std::string>())});
     }
     REQUIRE(spent.size() == unsigned_tx.vin.size());
     const PrecomputedTransactionData txdata(unsigned_tx, spent, true);
@@ -153,7 +141,7 @@ TEST_CASE("the BIP341 key-path spending vectors match message, hash, signature a
     CHECK(ToHex(txdata.m_spent_scripts_single_hash) == hashes["hashScriptPubkeys"].get<std::string>());
     CHECK(ToHex(txdata.m_sequences_single_hash) == hashes["hashSequences"].get<std::string>());
 
-    const Transaction signed_tx = DeserializeTransaction(Hex(test["auxiliary"]["fullySignedTx"].get<std::string>()));
+    const Transaction signed_tx = DeserializeTransaction(ParseHex(test["auxiliary"]["fullySignedTx"].get<std::string>()));
     const PrecomputedTransactionData signed_txdata(signed_tx, spent);
     secp256k1_context* ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
     size_t inputs = 0;
@@ -163,7 +151,7 @@ TEST_CASE("the BIP341 key-path spending vectors match message, hash, signature a
         const auto hash_type = static_cast<uint8_t>(input["given"]["hashType"].get<int>());
         std::optional<std::array<uint8_t, 32>> merkle_root;
         if (!input["given"]["merkleRoot"].is_null()) {
-            const auto root = Hex(input["given"]["merkleRoot"].get<std::string>());
+            const auto root = ParseHex(input["given"]["merkleRoot"].get<std::string>());
             REQUIRE(root.size() == 32);
             merkle_root.emplace();
             std::copy(root.begin(), root.end(), merkle_root->begin());
@@ -171,7 +159,7 @@ TEST_CASE("the BIP341 key-path spending vectors match message, hash, signature a
         const auto& inter = input["intermediary"];
 
         // Keys: internal key from the private key, tweak, and output key in the spent script.
-        const auto privkey = Hex(input["given"]["internalPrivkey"].get<std::string>());
+        const auto privkey = ParseHex(input["given"]["internalPrivkey"].get<std::string>());
         secp256k1_keypair keypair;
         REQUIRE(secp256k1_keypair_create(ctx, &keypair, privkey.data()));
         secp256k1_xonly_pubkey internal_key;
@@ -198,7 +186,7 @@ TEST_CASE("the BIP341 key-path spending vectors match message, hash, signature a
         CHECK(ToHex(*sighash) == inter["sigHash"].get<std::string>());
 
         // The expected signature verifies against the output key; a flipped bit does not.
-        const auto witness_sig = Hex(input["expected"]["witness"][0].get<std::string>());
+        const auto witness_sig = ParseHex(input["expected"]["witness"][0].get<std::string>());
         REQUIRE((witness_sig.size() == 64 || witness_sig.size() == 65));
         const std::span<const uint8_t> sig64(witness_sig.data(), 64);
         CHECK(VerifySchnorr(tweaked->xonly, sig64, *sighash));
@@ -239,7 +227,7 @@ public:
     {
         m_ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
         m_leaf = ComputeTapleafHash(TAPROOT_LEAF_TAPSCRIPT, m_script);
-        const auto internal = Hex("79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798");
+        const auto internal = ParseHex("79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798");
         const auto tweaked = TweakInternalKey(internal, m_leaf);
         REQUIRE(tweaked.has_value());
         m_control = {static_cast<uint8_t>(TAPROOT_LEAF_TAPSCRIPT | (tweaked->parity ? 1 : 0))};

@@ -25,22 +25,10 @@
 #include <string>
 
 using namespace orrery;
+using orrery::test::ParseHex;
+using orrery::test::ReadVectorJson;
 
 namespace {
-
-nlohmann::json ReadVectors(const std::string& name)
-{
-    std::ifstream in(orrery::test::VectorPath(name));
-    REQUIRE_MESSAGE(in.good(), "cannot open " << name);
-    return nlohmann::json::parse(in);
-}
-
-std::vector<uint8_t> Hex(const std::string& text)
-{
-    auto bytes = TryParseHex(text);
-    REQUIRE_MESSAGE(bytes.has_value(), "bad hex " << text);
-    return *bytes;
-}
 
 uint32_t Flags(const std::string& names)
 {
@@ -119,7 +107,7 @@ ScriptCase ParseScriptCase(const nlohmann::json& row)
             } else if (item == "#CONTROLBLOCK#") {
                 // One-leaf tree: the control block is the leaf version with
                 // the output key's parity, then the internal key.
-                const auto internal = Hex(TAPSCRIPT_INTERNAL_KEY);
+                const auto internal = ParseHex(TAPSCRIPT_INTERNAL_KEY);
                 const auto leaf = ComputeTapleafHash(TAPROOT_LEAF_TAPSCRIPT, leaf_script);
                 const auto tweaked = TweakInternalKey(internal, leaf);
                 REQUIRE(tweaked.has_value());
@@ -128,7 +116,7 @@ ScriptCase ParseScriptCase(const nlohmann::json& row)
                 c.witness.push_back(control);
                 taproot_output = std::vector<uint8_t>(tweaked->xonly.begin(), tweaked->xonly.end());
             } else {
-                c.witness.push_back(Hex(item));
+                c.witness.push_back(ParseHex(item));
             }
         }
         c.amount = static_cast<Amount>(std::llround(wit.back().get<double>() * 1e8));
@@ -183,7 +171,7 @@ TxCase ParseTxCase(const nlohmann::json& row)
         out.value = input.size() >= 4 ? input[3].get<int64_t>() : 0;
         c.prevouts[prevout] = out;
     }
-    c.tx = DeserializeTransaction(Hex(row[1].get<std::string>()));
+    c.tx = DeserializeTransaction(ParseHex(row[1].get<std::string>()));
     c.flags_text = row[2].get<std::string>();
     c.label = row.dump();
     return c;
@@ -239,7 +227,7 @@ std::set<uint32_t> ExcludeIndividualFlags(uint32_t flags)
 
 TEST_CASE("every script_tests.json row gives the expected result and error" * orrery::test::NeedsVectors())
 {
-    const auto rows = ReadVectors("script_tests.json");
+    const auto rows = ReadVectorJson("script_tests.json");
     size_t tests = 0;
     size_t comments = 0;
     size_t with_witness = 0;
@@ -292,7 +280,7 @@ TEST_CASE("every script_tests.json row gives the expected result and error" * or
 TEST_CASE("every tx_valid.json transaction verifies under all flags but the excluded ones, and only then" *
           orrery::test::NeedsVectors())
 {
-    const auto rows = ReadVectors("tx_valid.json");
+    const auto rows = ReadVectorJson("tx_valid.json");
     uint64_t rng = 0x7a11d;
     size_t tests = 0;
     size_t failures = 0;
@@ -344,7 +332,7 @@ TEST_CASE("every tx_valid.json transaction verifies under all flags but the excl
 TEST_CASE("every tx_invalid.json transaction fails under its flags and every superset, and only then" *
           orrery::test::NeedsVectors())
 {
-    const auto rows = ReadVectors("tx_invalid.json");
+    const auto rows = ReadVectorJson("tx_invalid.json");
     size_t tests = 0;
     size_t badtx = 0;
     size_t failures = 0;
@@ -393,15 +381,15 @@ TEST_CASE("every tx_invalid.json transaction fails under its flags and every sup
 
 TEST_CASE("all 500 sighash.json legacy signature hashes match" * orrery::test::NeedsVectors())
 {
-    const auto rows = ReadVectors("sighash.json");
+    const auto rows = ReadVectorJson("sighash.json");
     size_t tests = 0;
     size_t failures = 0;
     for (const auto& row : rows) {
         if (row.size() == 1) continue;
         REQUIRE(row.size() == 5);
         ++tests;
-        const Transaction tx = DeserializeTransaction(Hex(row[0].get<std::string>()));
-        const auto script_code = Hex(row[1].get<std::string>());
+        const Transaction tx = DeserializeTransaction(ParseHex(row[0].get<std::string>()));
+        const auto script_code = ParseHex(row[1].get<std::string>());
         const auto n_in = row[2].get<size_t>();
         const auto hash_type = row[3].get<int32_t>();
         const uint256 hash = SignatureHashLegacy(script_code, tx, n_in, hash_type);

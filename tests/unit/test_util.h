@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <sys/stat.h>
 #include <thread>
 #include <vector>
 
@@ -46,6 +47,14 @@ struct TempDir {
     //! "ipc://<folder>/<name>": an endpoint no other test uses.
     std::string Endpoint(std::string_view name = "test.sock") const { return "ipc://" + (path / name).string(); }
 };
+
+//! The permission bits of a file or folder (0600, 0700, ...).
+inline unsigned FileMode(const std::filesystem::path& path)
+{
+    struct stat st {};
+    REQUIRE_MESSAGE(::stat(path.c_str(), &st) == 0, "cannot stat " << path.string());
+    return st.st_mode & 0777;
+}
 
 //! Polls `condition` every 5 ms until it holds; false once `timeout` has passed without it.
 inline bool WaitUntil(const std::function<bool()>& condition,

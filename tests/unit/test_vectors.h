@@ -5,6 +5,7 @@
 #define ORRERY_TESTS_UNIT_TEST_VECTORS_H
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <cstdio>
@@ -65,6 +66,9 @@ inline std::string ReadVectorFile(const std::string& name)
     REQUIRE_MESSAGE(in.good(), "cannot open vector file " << VectorPath(name).string());
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
+
+//! A JSON vector file, parsed; fails the test if it cannot be read.
+inline nlohmann::json ReadVectorJson(const std::string& name) { return nlohmann::json::parse(ReadVectorFile(name)); }
 
 //! Hex as written in the vector files; a bad digit fails the test.
 inline std::vector<uint8_t> ParseHex(std::string_view hex)

@@ -19,6 +19,7 @@ using namespace orrery::wallet;
 
 namespace {
 
+using orrery::test::FileMode;
 using orrery::test::TempDir;
 
 const std::vector<uint8_t> SEED(32, 0x42);
@@ -38,14 +39,6 @@ std::optional<std::string> Numbered(uint32_t index)
     return "addr" + std::to_string(index);
 }
 
-unsigned Mode(const std::filesystem::path& path)
-{
-    struct stat st {
-    };
-    REQUIRE(::stat(path.c_str(), &st) == 0);
-    return st.st_mode & 0777;
-}
-
 } // namespace
 
 TEST_CASE("a new wallet file is private and cannot be created twice")
@@ -53,9 +46,9 @@ TEST_CASE("a new wallet file is private and cannot be created twice")
     TempDir dir;
     auto file = dir.path / "wallet.sqlite";
     auto database = WalletDatabase::Create(file, MakeRecord(), SEED);
-    CHECK(Mode(file) == 0600);
+    CHECK(FileMode(file) == 0600);
     database->ReserveAddress("bech32", "", Numbered);
-    for (const auto& entry : std::filesystem::directory_iterator(dir.path)) CHECK(Mode(entry.path()) == 0600);
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path)) CHECK(FileMode(entry.path()) == 0600);
     database.reset();
     CHECK_THROWS_AS(WalletDatabase::Create(file, MakeRecord(), SEED), DatabaseError);
     CHECK(WalletDatabase::Open(file)->Record().name == "alice"); // the refused creation left it intact

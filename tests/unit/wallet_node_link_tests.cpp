@@ -8,6 +8,7 @@
 #include <services/wallet/wallet_service.h>
 
 #include <common/interfaces/chain_ipc.h>
+#include <common/interfaces/roles.h>
 
 #include <doctest/doctest.h>
 
@@ -35,7 +36,7 @@ struct ChainNode {
     ChainNode(ChainType type, const std::string& endpoint)
         : chain(GetChainParams(type)), service(std::make_shared<node::ChainService>(chain)), server(ServerOptions())
     {
-        server.Serve<interfaces::Chain>(service, node::CHAIN_CALLER_ROLES);
+        server.Serve<interfaces::Chain>(service, interfaces::CHAIN_CALLERS);
         server.Bind(endpoint);
     }
     ~ChainNode() { server.Stop(); }

@@ -18,6 +18,7 @@ using namespace orrery::wallet;
 
 namespace {
 
+using orrery::test::FileMode;
 using orrery::test::TempDir;
 
 std::unique_ptr<WalletService> Start(const std::filesystem::path& dir, const std::vector<std::string>& names = {})
@@ -39,14 +40,6 @@ template <typename F> std::pair<int32_t, std::string> ErrorOf(F call)
     return {};
 }
 
-unsigned Mode(const std::filesystem::path& path)
-{
-    struct stat st {
-    };
-    REQUIRE(::stat(path.c_str(), &st) == 0);
-    return st.st_mode & 0777;
-}
-
 } // namespace
 
 TEST_CASE("a first start creates and loads the wallet named default, privately")
@@ -54,8 +47,8 @@ TEST_CASE("a first start creates and loads the wallet named default, privately")
     TempDir dir;
     auto service = Start(dir.path);
     CHECK(service->listWallets() == std::vector<std::string>{"default"});
-    CHECK(Mode(dir.path / "default") == 0700);
-    CHECK(Mode(dir.path / "default" / "wallet.sqlite") == 0600);
+    CHECK(FileMode(dir.path / "default") == 0700);
+    CHECK(FileMode(dir.path / "default" / "wallet.sqlite") == 0600);
     auto info = service->GetWalletInfo("");
     CHECK(info.name == "default");
     CHECK(info.address_count == 0);

@@ -48,6 +48,10 @@ from pathlib import Path
 import bitcoin
 from bitcoin.messages import msg_verack, msg_version
 
+# The functional tests' helpers: one free_port, one wait_for (its WaitTimeout is a TimeoutError), one /proc scan.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "functional"))
+from conftest import free_port, processes_with_mark, wait_for  # noqa: E402
+
 bitcoin.SelectParams("regtest")
 
 KIB = 1024
@@ -56,6 +60,7 @@ KERNEL_STACK = 16 * KIB  # THREAD_SIZE on x86_64 and arm64 (no KASAN)
 HANDSHAKE_TARGET = 3.0   # x trivial spawn
 AGENT_TARGET_MIB = 1.5
 HANDSHAKE_TIMEOUT = 15.0  # one connection
+MARK = "ORRERY_BENCH_MARK"  # in the environment of every process of the run
 MAGIC = bytes.fromhex("fabfb5da")  # regtest
 
 failures = []
@@ -92,23 +97,6 @@ def ms(seconds):
     return f"{seconds * 1000:.2f} ms"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout, what, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
-
-
 # ---------------------------------------------------------------- /proc
 
 
@@ -135,27 +123,6 @@ def footprint(pid):
     entry["total"] = entry["pss"] + entry["pte"] + entry["kstack"]
     entry["own"] = entry["uss"] + entry["pte"] + entry["kstack"]  # not shared: what a process itself adds
     return entry
-
-
-def proc_state(pid):
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat[stat.rfind(")") + 2:].split()[0]
-
-
-def processes_with_mark(mark):
-    needle = f"ORRERY_BENCH_MARK={mark}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if needle in (entry / "environ").read_bytes().split(b"\0") and proc_state(entry.name) not in (None, "Z"):
-                    found.append(int(entry.name))
-            except OSError:
-                pass
-    return found
 
 
 def user_threads():
@@ -339,7 +306,7 @@ class Constellation:
         args = [str(self.build / "supervisor" / "orreryd"), f"-datadir={self.datadir}", "-regtest",
                 "-bind=127.0.0.1", f"-port={self.p2p_port}", f"-rpcport={self.rpc_port}",
                 "-maxconnections=600", "-disablewallet"]
-        env = dict(os.environ, ORRERY_BENCH_MARK=self.mark)
+        env = dict(os.environ, **{MARK: self.mark})
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, env=env, start_new_session=True)
 
@@ -379,16 +346,17 @@ class Constellation:
         except (ProcessLookupError, PermissionError):
             pass
         self.process.wait()
-        left = processes_with_mark(self.mark)
+        left = processes_with_mark(self.mark, MARK)
         for pid in left:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         try:
-            wait_for(lambda: not processes_with_mark(self.mark), 15, "every process of the constellation to go")
+            wait_for(lambda: not processes_with_mark(self.mark, MARK), 15,
+                     "every process of the constellation to go")
         except TimeoutError:
-            fail(f"processes survived the teardown: {processes_with_mark(self.mark)}")
+            fail(f"processes survived the teardown: {processes_with_mark(self.mark, MARK)}")
             return
         if left:
             fail(f"processes outlived orreryd and had to be killed: {left}")

@@ -19,6 +19,7 @@
 
 #include <common/interfaces/echo_ipc.h>
 #include <common/ipc/endpoint.h>
+#include <common/util/alloc.h>
 
 #include <algorithm>
 #include <atomic>
@@ -887,6 +888,7 @@ void PrintSummary(const std::vector<std::pair<std::string, Figures>>& passes)
 
 int main(int argc, char** argv)
 {
+    orrery::KeepLargeBlocksOnHeap(); // the services' allocator policy (common/util/alloc.h)
     Settings settings;
     std::string passes = "both";
     std::string child_pass;

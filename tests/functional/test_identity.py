@@ -1,0 +1,81 @@
+"""A compromised p2p-agent under orreryd controls nothing but its own peer.
+
+tests/tools/rogue_agent stands in for an agent whose peer took it over: orreryd
+runs it as its agent binary; it execs the real agent until the test names a
+victim, then the next peer's agent turns rogue. Over the real protocol it
+registers its own peer, then calls every Node method, PeerHost methods for the
+victim, Chain.getTip, the node's RPC methods, and says hello again as a wallet. Each attempt must be
+refused with PERMISSION_DENIED and one log line at the node, and the victim
+must stay connected and answer pings."""
+import json
+import re
+
+from conftest import build_dir, orreryd_factory, wait_for  # noqa: F401
+
+PERMISSION_DENIED = -32006
+NODE_METHODS = ["admitInbound"]
+
+
+def option(daemon, name):
+    """The value of -<name>= orreryd was started with."""
+    return next(a for a in daemon.args if a.startswith(f"-{name}=")).split("=", 1)[1]
+
+
+def cli(daemon, *args):
+    return json.loads(daemon.cli(f"-rpcport={option(daemon, 'rpcport')}", *args).stdout)
+
+
+def peers(daemon):
+    return cli(daemon, "getpeerinfo")
+
+
+def test_a_rogue_agent_is_refused_everything_but_its_own_peer_and_the_other_peer_stays(orreryd_factory, tmp_path):
+    from p2p_agent_fixture import Peer, messages
+    rogue_file = tmp_path / "victim"
+    build = build_dir()
+    daemon = orreryd_factory("identity", extra_args=(
+        "-agentspares=0", f"-agentbinary={build / 'tests' / 'tools' / 'rogue_agent'}",
+        f"-agentarg=-realagent={build / 'services' / 'p2p-agent' / 'orrery-p2p-agent'}",
+        f"-agentarg=-roguefile={rogue_file}")).start()
+    daemon.wait_for_log("All services started", timeout=30)
+
+    print("peer B connects and completes its handshake with a real agent")
+    victim = Peer(int(option(daemon, "port")))
+    victim.handshake()
+    wait_for(lambda: len(peers(daemon)) == 1, 10, "peer B in getpeerinfo")
+    victim_id = peers(daemon)[0]["id"]
+
+    print(f"the next peer's agent turns rogue and attacks peer {victim_id}")
+    rogue_file.write_text(f"{victim_id}\n")
+    intruder = Peer(int(option(daemon, "port")))
+    daemon.wait_for_log("rogue: done", timeout=20)
+    log = daemon.log()
+    own_id = int(re.search(r"rogue: registered peer (\d+)", log).group(1))
+    assert own_id != victim_id
+    attempts = [f"node.{m}" for m in NODE_METHODS] + [
+        "peerHost.peerDisconnected", "peerHost.handshakeDone", "peerHost.reportStats", "peerHost.registerAgent",
+        "chain.getTip", "init.hello"]
+    for attempt in attempts:
+        line = next((l for l in log.splitlines() if f"rogue: {attempt} " in l), None)
+        print(f"  {line}")
+        assert line is not None and f"refused: {PERMISSION_DENIED} " in line, attempt
+        # One log line at the node for each refusal (chain.getTip is tried again after the second hello).
+        expected = 2 if attempt == "chain.getTip" else 1
+        assert len(re.findall(rf"ipc: node:\d+ rejected {re.escape(attempt)} id=\d+ from p2p-agent:\d+: "
+                              r"permission denied", log)) == expected, attempt
+    assert "rogue: chain.getTip after the second hello refused: -32006" in log
+    # The node's RPC methods (setban...) are not served on its endpoint: the agent cannot even name them.
+    assert "rogue: rpcHost.call refused: -32601" in log
+    assert "ALLOWED" not in log
+    assert "second hello (as wallet)" in log
+
+    print("peer B is still connected and its agent still answers pings; the rogue keeps only its own peer")
+    assert sorted(p["id"] for p in peers(daemon)) == sorted([victim_id, own_id])
+    victim.send(messages.msg_ping(nonce=4242))
+    pong, _ = victim.receive_until(b"pong")
+    assert pong.nonce == 4242
+    assert cli(daemon, "listbanned") == []
+    assert daemon.process.poll() is None
+    victim.close()
+    intruder.close()
+
