@@ -8,6 +8,7 @@
 #include <services/wallet/rpc/wallet.h>
 #include <services/wallet/wallet_service.h>
 
+#include <common/interfaces/roles.h>
 #include <common/interfaces/rpc_ipc.h>
 #include <common/interfaces/wallet_ipc.h>
 #include <common/ipc/endpoint.h>
@@ -62,7 +63,7 @@ int main(int argc, char* argv[])
     ipc::Server server(options);
     server.Serve<interfaces::WalletLoader>(service, wallet::WALLET_CALLER_ROLES);
     auto table = wallet::MakeRpcTable(*service);
-    server.Serve<interfaces::RpcHost>(std::make_shared<rpc::TableHost>(table), wallet::WALLET_CALLER_ROLES);
+    server.Serve<interfaces::RpcHost>(std::make_shared<rpc::TableHost>(table), interfaces::RPC_HOST_CALLERS);
     std::string endpoint = args.GetArg("ipcbind", DefaultEndpoint(args, "wallet"));
     if (endpoint.starts_with("ipc://")) std::filesystem::remove(endpoint.substr(6)); // stale socket of a dead run
     try {

@@ -7,47 +7,36 @@ registers its own peer, then calls every Node method, PeerHost methods for the
 victim, Chain.getTip, the node's RPC methods, and says hello again as a wallet. Each attempt must be
 refused with PERMISSION_DENIED and one log line at the node, and the victim
 must stay connected and answer pings."""
-import json
 import re
 
-from conftest import build_dir, orreryd_factory, wait_for  # noqa: F401
+from conftest import build_dir, wait_for
 
 PERMISSION_DENIED = -32006
 NODE_METHODS = ["admitInbound"]
 
 
-def option(daemon, name):
-    """The value of -<name>= orreryd was started with."""
-    return next(a for a in daemon.args if a.startswith(f"-{name}=")).split("=", 1)[1]
-
-
-def cli(daemon, *args):
-    return json.loads(daemon.cli(f"-rpcport={option(daemon, 'rpcport')}", *args).stdout)
-
-
 def peers(daemon):
-    return cli(daemon, "getpeerinfo")
+    return daemon.cli_json("getpeerinfo")
 
 
-def test_a_rogue_agent_is_refused_everything_but_its_own_peer_and_the_other_peer_stays(orreryd_factory, tmp_path):
+def test_a_rogue_agent_is_refused_everything_but_its_own_peer_and_the_other_peer_stays(node_factory, tmp_path):
     from p2p_agent_fixture import Peer, messages
     rogue_file = tmp_path / "victim"
     build = build_dir()
-    daemon = orreryd_factory("identity", extra_args=(
+    daemon = node_factory.orreryd("identity", extra_args=(
         "-agentspares=0", f"-agentbinary={build / 'tests' / 'tools' / 'rogue_agent'}",
         f"-agentarg=-realagent={build / 'services' / 'p2p-agent' / 'orrery-p2p-agent'}",
         f"-agentarg=-roguefile={rogue_file}")).start()
-    daemon.wait_for_log("All services started", timeout=30)
 
     print("peer B connects and completes its handshake with a real agent")
-    victim = Peer(int(option(daemon, "port")))
+    victim = Peer(daemon.p2p_port)
     victim.handshake()
     wait_for(lambda: len(peers(daemon)) == 1, 10, "peer B in getpeerinfo")
     victim_id = peers(daemon)[0]["id"]
 
     print(f"the next peer's agent turns rogue and attacks peer {victim_id}")
     rogue_file.write_text(f"{victim_id}\n")
-    intruder = Peer(int(option(daemon, "port")))
+    intruder = Peer(daemon.p2p_port)
     daemon.wait_for_log("rogue: done", timeout=20)
     log = daemon.log()
     own_id = int(re.search(r"rogue: registered peer (\d+)", log).group(1))
@@ -74,7 +63,7 @@ def test_a_rogue_agent_is_refused_everything_but_its_own_peer_and_the_other_peer
     victim.send(messages.msg_ping(nonce=4242))
     pong, _ = victim.receive_until(b"pong")
     assert pong.nonce == 4242
-    assert cli(daemon, "listbanned") == []
+    assert daemon.cli_json("listbanned") == []
     assert daemon.process.poll() is None
     victim.close()
     intruder.close()

@@ -11,6 +11,7 @@ namespace orrery::test {
 namespace {
 
 std::atomic<int> g_running_tickers{0};
+std::atomic<int> g_sleeping_calls{0};
 
 class EchoImpl final : public interfaces::Echo
 {
@@ -31,7 +32,9 @@ public:
     int64_t add(int64_t a, int64_t b) override { return a + b; }
     uint32_t sleepThenReturn(uint32_t milliseconds, uint32_t value) override
     {
+        ++g_sleeping_calls;
         std::this_thread::sleep_for(std::chrono::milliseconds(milliseconds));
+        --g_sleeping_calls;
         return value;
     }
     void fail(std::string message) override { throw std::runtime_error(message); }
@@ -64,6 +67,11 @@ public:
 } // namespace
 
 std::shared_ptr<interfaces::Echo> MakeEcho() { return std::make_shared<EchoImpl>(); }
+
+int SleepingCalls()
+{
+    return g_sleeping_calls.load();
+}
 
 int RunningTickers()
 {

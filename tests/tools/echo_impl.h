@@ -12,6 +12,8 @@ namespace orrery::test {
 //! by asking the server for its peers instead, so here it is just the process's own pid.
 std::shared_ptr<interfaces::Echo> MakeEcho();
 
+//! Calls of sleepThenReturn asleep in this process right now.
+int SleepingCalls();
 //! Ticking threads of subscribeTicks still running in this process: 0 once every subscription has ended
 //! and no tick can be sent any more.
 int RunningTickers();

@@ -273,11 +273,12 @@ TEST_CASE("many calls in flight from many threads complete, and a slow one does 
     auto echo = MakeProxy<interfaces::Echo>(connection);
 
     std::atomic<bool> slow_done{false};
+    const int sleeping = test::SleepingCalls(); // calls of other tests still asleep in their servers
     std::thread slow([&] {
         CHECK(echo->sleepThenReturn(1500, 7) == 7);
         slow_done = true;
     });
-    std::this_thread::sleep_for(50ms); // let the slow call start
+    REQUIRE(WaitUntil([&] { return test::SleepingCalls() > sleeping; })); // the slow call is running
     std::vector<std::thread> threads;
     std::atomic<int> ok{0};
     for (int t = 0; t < 8; ++t) {
@@ -342,8 +343,9 @@ TEST_CASE("a client that only calls: its callers receive their own replies, mixe
 
     // A stop while a caller waits on a slow call fails that call at once.
     auto started = std::chrono::steady_clock::now();
+    const int sleeping = test::SleepingCalls();
     std::thread stopper([&] {
-        std::this_thread::sleep_for(200ms);
+        WaitUntil([&] { return test::SleepingCalls() > sleeping; }); // the service is in the slow call
         client.Stop();
     });
     CHECK_THROWS_WITH_AS(echo->sleepThenReturn(5000, 1), doctest::Contains("closed"), Error);

@@ -16,8 +16,8 @@
 #include <sstream>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <sys/stat.h>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -51,7 +51,8 @@ struct TempDir {
 //! The permission bits of a file or folder (0600, 0700, ...).
 inline unsigned FileMode(const std::filesystem::path& path)
 {
-    struct stat st {};
+    struct stat st {
+    };
     REQUIRE_MESSAGE(::stat(path.c_str(), &st) == 0, "cannot stat " << path.string());
     return st.st_mode & 0777;
 }

@@ -68,7 +68,10 @@ inline std::string ReadVectorFile(const std::string& name)
 }
 
 //! A JSON vector file, parsed; fails the test if it cannot be read.
-inline nlohmann::json ReadVectorJson(const std::string& name) { return nlohmann::json::parse(ReadVectorFile(name)); }
+inline nlohmann::json ReadVectorJson(const std::string& name)
+{
+    return nlohmann::json::parse(ReadVectorFile(name));
+}
 
 //! Hex as written in the vector files; a bad digit fails the test.
 inline std::vector<uint8_t> ParseHex(std::string_view hex)
