@@ -20,7 +20,7 @@ inline constexpr const char* P2P_AGENT = "p2p-agent";
 inline constexpr const char* CLI = "cli";
 } // namespace role
 
-//! Node: inbound admission, for orreryd. (The node's RPC methods go through RpcRouter/RpcHost.)
+//! Node: inbound admission, for orreryd. (The node's RPC methods reach the gui-bridge over RpcHost.)
 inline const std::vector<std::string> NODE_CALLERS{role::ORRERYD};
 //! Chain: the wallets.
 inline const std::vector<std::string> CHAIN_CALLERS{role::WALLET};
@@ -28,14 +28,14 @@ inline const std::vector<std::string> CHAIN_CALLERS{role::WALLET};
 inline const std::vector<std::string> PEER_HOST_CALLERS{role::P2P_AGENT};
 //! Agent (served by each agent back over its connection): the node.
 inline const std::vector<std::string> AGENT_CALLERS{role::NODE};
-//! WalletLoader, and the wallet's RPC methods (RpcHost) on its own endpoint: the gui-bridge.
+//! Wallet and WalletLoader: the gui-bridge.
 inline const std::vector<std::string> WALLET_CALLERS{role::GUI_BRIDGE};
-//! RpcRouter (served by the gui-bridge): the services that register their RPC methods.
-inline const std::vector<std::string> RPC_ROUTER_CALLERS{role::NODE, role::WALLET};
-//! RpcHost (served back by each of them on the connection it registered on): the gui-bridge, which routes calls.
-inline const std::vector<std::string> RPC_HOST_CALLERS{role::GUI_BRIDGE};
 //! Supervisor: the node (outbound connections, who a pid is), the gui-bridge and orrery-cli.
 inline const std::vector<std::string> SUPERVISOR_CALLERS{role::NODE, role::GUI_BRIDGE, role::CLI};
+//! RpcRouter (served by the gui-bridge): the services that register their RPC tables.
+inline const std::vector<std::string> RPC_ROUTER_CALLERS{role::NODE, role::WALLET};
+//! RpcHost (each service's RPC table, called back over its registration): the gui-bridge.
+inline const std::vector<std::string> RPC_HOST_CALLERS{role::GUI_BRIDGE};
 
 } // namespace orrery::interfaces
 

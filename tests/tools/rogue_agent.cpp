@@ -14,6 +14,7 @@
 #include <common/interfaces/chain_ipc.h>
 #include <common/interfaces/node_ipc.h>
 #include <common/interfaces/peer_host_ipc.h>
+#include <common/interfaces/rpc_ipc.h>
 #include <common/ipc/endpoint.h>
 
 #include <csignal>
@@ -95,6 +96,7 @@ int main(int argc, char* argv[])
     auto host = ipc::MakeProxy<interfaces::PeerHost>(connection);
     auto node = ipc::MakeProxy<interfaces::Node>(connection);
     auto chain = ipc::MakeProxy<interfaces::Chain>(connection);
+    auto rpc = ipc::MakeProxy<interfaces::RpcHost>(connection);
     try {
         host->registerAgent(own, ValueOf(args, "peeraddress"), true);
     } catch (const std::exception& e) {
@@ -104,11 +106,11 @@ int main(int argc, char* argv[])
     std::fprintf(stderr, "rogue: registered peer %lld, attacking peer %lld\n", static_cast<long long>(own),
                  static_cast<long long>(victim));
 
-    // The node's RPC methods are served to the gui-bridge only, back over the connection the node registered them
-    // on: the node's own endpoint does not serve them at all.
-    Try("rpcHost.call", [&] {
-        connection->Call<std::string>("rpcHost.call", std::string("setban"), std::string(R"(["127.0.0.1","add"])"),
-                                      std::optional<std::string>());
+    // The node's RPC methods (setban, addnode, disconnectnode, ...) are served only to the gui-bridge,
+    // over the node's own registration with it: on the node's endpoint there is no RpcHost to call.
+    Try("rpcHost.call setban", [&] { rpc->call("setban", R"(["127.0.0.1","add"])", std::nullopt); });
+    Try("rpcHost.call disconnectnode", [&] {
+        rpc->call("disconnectnode", "[\"\"," + std::to_string(victim) + "]", std::nullopt);
     });
     Try("node.admitInbound", [&] { node->admitInbound("192.0.2.66:1", ""); });
     Try("peerHost.peerDisconnected", [&] { host->peerDisconnected(victim, "rogue"); });
