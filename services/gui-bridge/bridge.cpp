@@ -17,6 +17,7 @@
 #include <common/interfaces/roles.h>
 #include <common/interfaces/rpc_ipc.h>
 #include <common/ipc/endpoint.h>
+#include <common/ipc/identity.h>
 #include <common/rpc/json_rpc.h>
 #include <common/util/host_port.h>
 #include <common/util/init.h>
@@ -206,6 +207,7 @@ int Run(const ArgsManager& args)
     ipc_options.keys_dir = args.GetDataDirNet() / "keys";
     ipc_options.max_message_size =
         static_cast<size_t>(args.GetIntArg("ipcmaxmessagesize", ipc::DEFAULT_MAX_MESSAGE_SIZE));
+    ipc::Server ready(ipc_options);
     std::string allow_error;
     if (!ipc::AddIpcAllow(ipc_options.roles, args.GetArgs("ipcallow"), allow_error)) {
         LogPrintf("Error: {}", allow_error);
@@ -223,8 +225,7 @@ int Run(const ArgsManager& args)
     ipc::Server router_server(ipc_options);
     router_server.Serve<interfaces::RpcRouter>(router, interfaces::RPC_ROUTER_CALLERS);
     std::string router_endpoint = args.GetArg("rpcrouterbind", DefaultEndpoint(args, "rpc-router"));
-    // -ipcbind answers hello once RPC has left warm-up: orreryd's sign that the constellation is up.
-    ipc::Server ready(ipc_options);
+    // -ipcbind (`ready`) answers hello once RPC has left warm-up: orreryd's sign that the constellation is up.
     std::string endpoint = args.GetArg("ipcbind", DefaultEndpoint(args, "gui-bridge"));
     for (const auto& stale : {router_endpoint, endpoint}) {
         if (stale.starts_with("ipc://")) std::filesystem::remove(stale.substr(6)); // a socket of a dead run
