@@ -11,6 +11,7 @@
 #include <common/consensus/params.h>
 #include <common/handoff/handoff.h>
 #include <common/interfaces/node_ipc.h>
+#include <common/interfaces/process_table_ipc.h>
 #include <common/interfaces/roles.h>
 #include <common/interfaces/supervisor_ipc.h>
 #include <common/ipc/endpoint.h>
@@ -70,6 +71,10 @@ constexpr ServiceInfo SERVICES[] = {{"node", "nodebinary"}, {"wallet", "walletbi
 constexpr std::string_view AGENT_ROLE = "p2p-agent";
 constexpr int64_t DEFAULT_AGENT_SPARES = 2;
 constexpr int64_t MAX_AGENT_SPARES = 16;
+//! After a hand-off the replacement spare waits this long: its fork and exec would
+//! otherwise compete with the peer just handed over, whose registration asks
+//! orreryd who the agent is (ProcessTable.identifyProcess) while orreryd forks.
+constexpr auto SPARE_REPLACEMENT_DELAY = std::chrono::milliseconds{20};
 constexpr std::string_view STOP_ORDER[] = {"gui-bridge", "wallet", "p2p-agent", "node"};
 
 //! An fd that closes itself unless someone takes it.
@@ -199,6 +204,8 @@ private:
     void OpenLog();
 
     Service* FindService(std::string_view role);
+    //! Mirrors a child's role and peer into m_identities (loop thread).
+    void SetIdentity(pid_t pid, const std::string& role, int64_t peer_id);
 
     const ArgsManager& m_args;
     std::vector<std::string> m_command_line;
@@ -226,6 +233,10 @@ private:
     std::map<pid_t, std::string> m_notify;
     //! Shutdown waits for the -shutdownnotify commands until then.
     std::optional<Clock::time_point> m_shutdown_notify_until;
+    //! Each child's role and peer, as in m_children, for IdentifyProcess on IPC threads:
+    //! answered without waiting for the loop, which may be busy spawning.
+    std::mutex m_identity_mutex;
+    std::map<pid_t, interfaces::ProcessIdentity> m_identities; // guarded by m_identity_mutex
     std::map<int, Output> m_outputs;
     size_t m_sequence{0}; //!< the service the start sequence waits on
     bool m_all_started{false};
@@ -508,14 +519,28 @@ void Constellation::OpenConnection(const std::string& address, int64_t peer_id, 
         Child& child = m_children.at(pid);
         child.peer_address = address;
         child.peer_id = peer_id;
+        SetIdentity(pid, child.role, peer_id);
         child.state = "running";
         LogDebug(LogCategory::NET, "p2p-agent {} dials {} for peer {} ({})", pid, address, peer_id, connection_type);
     });
 }
 
+void Constellation::SetIdentity(pid_t pid, const std::string& role, int64_t peer_id)
+{
+    std::lock_guard lock(m_identity_mutex);
+    m_identities[pid] = interfaces::ProcessIdentity{role, peer_id};
+}
+
 interfaces::ProcessIdentity Constellation::IdentifyProcess(int64_t pid)
 {
     if (pid == ::getpid()) return {"orreryd", -1}; // its own probes
+    {
+        // A service, or an agent that has its peer: the mirror is up to date (its peer is
+        // set before the hand-off leaves), so the loop need not be asked.
+        std::lock_guard lock(m_identity_mutex);
+        auto it = m_identities.find(static_cast<pid_t>(pid));
+        if (it != m_identities.end() && (it->second.role != AGENT_ROLE || it->second.peer_id >= 0)) return it->second;
+    }
     // On the loop, like every change of the table: a child is in it from its spawn
     // until it is reaped, and its peer is set in the same step that hands it one.
     return Call([&] {
@@ -556,6 +581,7 @@ std::vector<std::string> Constellation::ServiceArgv(const Service& service) cons
         argv.push_back("-supervisorconnect=" + m_supervisor_endpoint);
     } else if (service.role == "wallet") {
         argv.push_back("-ipcconnect=" + DefaultEndpoint(m_args, "node"));
+        argv.push_back("-supervisorconnect=" + m_supervisor_endpoint);
     } else if (service.role == "gui-bridge") {
         argv.push_back("-supervisorconnect=" + m_supervisor_endpoint);
         argv.push_back("-rpcrouterbind=" + DefaultEndpoint(m_args, "rpc-router"));
@@ -577,6 +603,7 @@ pid_t Constellation::SpawnChild(const std::filesystem::path& binary, std::vector
     child.role = role;
     child.pid = spawned.pid;
     child.started = Clock::now();
+    SetIdentity(spawned.pid, role, -1);
     m_children.emplace(spawned.pid, std::move(child));
     Output output;
     output.role = role;
@@ -731,7 +758,7 @@ void Constellation::SpawnInbound(int fd, int64_t peer_id, const std::string& pee
         return;
     }
     if (HandToSpare(fd, peer_id, peer)) {
-        ReplenishSpares(Clock::now());
+        m_spares_after = std::max(m_spares_after, Clock::now() + SPARE_REPLACEMENT_DELAY);
         return;
     }
     std::vector<std::string> argv{"orrery-p2p-agent", fmt::format("-peerid={}", peer_id), "-inboundfd=3",
@@ -743,6 +770,7 @@ void Constellation::SpawnInbound(int fd, int64_t peer_id, const std::string& pee
         Child& child = m_children.at(pid);
         child.peer_address = peer;
         child.peer_id = peer_id;
+        SetIdentity(pid, child.role, peer_id);
         child.state = "running";
         LogDebug(LogCategory::NET, "p2p-agent {} serves inbound peer {} ({})", pid, peer_id, peer);
     } catch (const std::exception& e) {
@@ -758,6 +786,8 @@ bool Constellation::HandToSpare(int fd, int64_t peer_id, const std::string& peer
         if (pick == m_spares.end()) pick = m_spares.begin();
         Spare spare = *pick;
         m_spares.erase(pick);
+        // Its peer is known before the spare can ask the node to register it.
+        SetIdentity(spare.pid, std::string(AGENT_ROLE), peer_id);
         const bool sent = handoff::SendHandoff(spare.control, peer_id, peer, fd);
         const int error = errno;
         // Read its "ready" if it is still queued: closing with unread data resets the spare's end.
@@ -765,6 +795,7 @@ bool Constellation::HandToSpare(int fd, int64_t peer_id, const std::string& peer
         ::close(spare.control);
         auto it = m_children.find(spare.pid);
         if (!sent || it == m_children.end()) {
+            if (it != m_children.end()) SetIdentity(spare.pid, it->second.role, -1); // it did not get the peer
             LogDebug(LogCategory::NET, "Spare p2p-agent {} could not take peer {}: {}", spare.pid, peer_id,
                      sent ? "it is gone" : std::strerror(error));
             continue;
@@ -868,6 +899,10 @@ void Constellation::OnExit(pid_t pid, int status)
     }
     Child child = std::move(it->second);
     m_children.erase(it);
+    {
+        std::lock_guard lock(m_identity_mutex);
+        m_identities.erase(pid);
+    }
     std::string how = DescribeExit(status);
     if (child.role == AGENT_ROLE && child.state.starts_with("spare")) {
         auto spare = std::find_if(m_spares.begin(), m_spares.end(), [&](const Spare& s) { return s.pid == pid; });
@@ -1155,6 +1190,17 @@ public:
     {
         m_constellation.OpenConnection(address, peer_id, connection_type);
     }
+
+
+private:
+    Constellation& m_constellation;
+};
+
+//! Who orreryd started a pid as, for the services' checks of their ipc:// callers.
+class ProcessTableImpl final : public interfaces::ProcessTable
+{
+public:
+    explicit ProcessTableImpl(Constellation& constellation) : m_constellation(constellation) {}
     interfaces::ProcessIdentity identifyProcess(int64_t pid) override { return m_constellation.IdentifyProcess(pid); }
 
 private:
@@ -1292,6 +1338,8 @@ int Run(const ArgsManager& args, const std::vector<std::string>& command_line)
         ipc::Server server(options);
         server.Serve<interfaces::Supervisor>(std::make_shared<SupervisorImpl>(constellation),
                                              interfaces::SUPERVISOR_CALLERS);
+        server.Serve<interfaces::ProcessTable>(std::make_shared<ProcessTableImpl>(constellation),
+                                               interfaces::PROCESS_TABLE_CALLERS);
         try {
             server.Bind(endpoint);
         } catch (const std::exception& e) {

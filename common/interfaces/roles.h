@@ -30,8 +30,10 @@ inline const std::vector<std::string> PEER_HOST_CALLERS{role::P2P_AGENT};
 inline const std::vector<std::string> AGENT_CALLERS{role::NODE};
 //! Wallet and WalletLoader: the gui-bridge.
 inline const std::vector<std::string> WALLET_CALLERS{role::GUI_BRIDGE};
-//! Supervisor: the node (outbound connections, who a pid is), the gui-bridge and orrery-cli.
+//! Supervisor: the node (outbound connections), the gui-bridge and orrery-cli.
 inline const std::vector<std::string> SUPERVISOR_CALLERS{role::NODE, role::GUI_BRIDGE, role::CLI};
+//! ProcessTable (orreryd, beside Supervisor): the services that serve interfaces over ipc://.
+inline const std::vector<std::string> PROCESS_TABLE_CALLERS{role::NODE, role::WALLET, role::GUI_BRIDGE};
 //! RpcRouter (served by the gui-bridge): the services that register their RPC tables.
 inline const std::vector<std::string> RPC_ROUTER_CALLERS{role::NODE, role::WALLET};
 //! RpcHost (each service's RPC table, called back over its registration): the gui-bridge.

@@ -23,13 +23,6 @@ struct ProcessStatus {
     ORRERY_FIELDS(role, pid, state, peer_address, uptime_seconds, restarts, rss_bytes, cpu_seconds)
 };
 
-//! Who orreryd started a process as: how a service checks the pid the kernel gives for a caller.
-struct ProcessIdentity {
-    std::string role;    //!< "" when orreryd did not start that pid (or it has exited)
-    int64_t peer_id{-1}; //!< a p2p-agent's peer; -1 for a spare not handed a peer yet, and other roles
-    ORRERY_FIELDS(role, peer_id)
-};
-
 class Supervisor
 {
 public:
@@ -43,9 +36,6 @@ public:
     //! Spawns an agent that dials `address` for peer `peer_id` (chosen by the node).
     //! `connection_type` is bitcoind's ("manual", "outbound-full-relay", ...).
     virtual void openConnection(std::string address, int64_t peer_id, std::string connection_type) = 0;
-    //! What orreryd started `pid` as (ipc::RolePolicy's process lookup). A pid stays in
-    //! orreryd's table until it has reaped that process, so it cannot name a newer one.
-    virtual ProcessIdentity identifyProcess(int64_t pid) = 0;
 };
 
 } // namespace orrery::interfaces

@@ -13,9 +13,11 @@
 #include <services/gui-bridge/router.h>
 
 #include <common/consensus/params.h>
+#include <common/interfaces/process_lookup.h>
 #include <common/interfaces/roles.h>
 #include <common/interfaces/rpc_ipc.h>
 #include <common/ipc/endpoint.h>
+#include <common/ipc/identity.h>
 #include <common/rpc/json_rpc.h>
 #include <common/service/service.h>
 #include <common/util/host_port.h>
@@ -193,6 +195,12 @@ int Run(const ArgsManager& args)
         if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
         return process.Fail(e.what());
     }
+    // Under orreryd a process it started may register only as what it was started as.
+    std::shared_ptr<interfaces::OrrerydProcesses> processes;
+    if (args.IsArgSet("supervisorconnect")) {
+        processes = std::make_shared<interfaces::OrrerydProcesses>(args.GetArg("supervisorconnect", ""), ipc_options);
+        ipc_options.roles.SetProcessLookup(processes->Lookup());
+    }
     ipc::Server router_server(ipc_options);
     router_server.Serve<interfaces::RpcRouter>(router, interfaces::RPC_ROUTER_CALLERS);
     std::string router_endpoint = args.GetArg("rpcrouterbind", DefaultEndpoint(args, "rpc-router"));
@@ -224,6 +232,7 @@ int Run(const ArgsManager& args)
     server.Stop();
     process.Stop();
     router_server.Stop();
+    if (processes) processes->Stop();
     if (router_endpoint.starts_with("ipc://")) std::filesystem::remove(router_endpoint.substr(6));
     supervisor.Stop();
     if (!cookie_path.empty()) std::filesystem::remove(cookie_path);

@@ -126,7 +126,10 @@ NodeConfig MakeNodeConfig(const ArgsManager& args)
 
 NodeService::NodeService(NodeConfig config)
     : m_config(std::move(config)), m_chain(GetChainParams(m_config.chain)), m_nonce_rng(std::random_device{}()),
-      m_peers(m_config.max_connections, m_config.listen, [this] { return MakeNonce(); })
+      m_peers(m_config.max_connections, m_config.listen, [this] { return MakeNonce(); }),
+      m_processes(m_config.supervised ? std::make_shared<interfaces::OrrerydProcesses>(m_config.supervisor_endpoint,
+                                                                                      m_config.ipc_options)
+                                      : nullptr)
 {
     for (const auto& address : m_config.add_nodes) m_peers.AddNode(address);
     LoadBans();
@@ -168,6 +171,7 @@ void NodeService::Stop()
         client = std::move(m_supervisor_client);
     }
     if (client) client->Stop();
+    if (m_processes) m_processes->Stop();
     std::lock_guard lock(m_mutex);
     m_agents.clear();
 }
@@ -626,7 +630,7 @@ interfaces::HandshakeParams NodeService::registerAgent(int64_t peer_id, std::str
     const int64_t pid = call->Caller().pid; // the kernel's on ipc://
     if (m_config.supervised) {
         // orreryd says which peer it started (or handed) this process for; the agent's word is not enough.
-        interfaces::ProcessIdentity identity = GetSupervisor()->identifyProcess(pid);
+        interfaces::ProcessIdentity identity = m_processes->Identify(pid);
         if (identity.role != "p2p-agent" || identity.peer_id != peer_id) {
             throw ipc::Error(ipc::ErrorCode::PERMISSION_DENIED,
                              fmt::format("agent {} may not register peer {}: orreryd started it {}", pid, peer_id,
@@ -730,7 +734,7 @@ void NodeService::peerDisconnected(int64_t peer_id, std::string reason)
         // An outbound agent whose dial failed, before registering: it may free the id it
         // was started for, and only while no agent serves it.
         if (m_config.supervised) {
-            interfaces::ProcessIdentity identity = GetSupervisor()->identifyProcess(call->Caller().pid);
+            interfaces::ProcessIdentity identity = m_processes->Identify(call->Caller().pid);
             if (identity.role != "p2p-agent" || identity.peer_id != peer_id) {
                 throw ipc::Error(ipc::ErrorCode::PERMISSION_DENIED,
                                  fmt::format("agent {} may not end peer {}: it was not started for it",
@@ -766,7 +770,8 @@ void NodeService::RequireOwnPeer(int64_t peer_id)
 
 std::optional<std::string> NodeService::StartedAs(int64_t pid)
 {
-    interfaces::ProcessIdentity identity = GetSupervisor()->identifyProcess(pid);
+    if (!m_processes) return std::nullopt;
+    interfaces::ProcessIdentity identity = m_processes->Identify(pid);
     if (identity.role.empty()) return std::nullopt;
     return identity.role;
 }

@@ -8,6 +8,7 @@
 #include <common/consensus/params.h>
 #include <common/interfaces/node.h>
 #include <common/interfaces/peer_host.h>
+#include <common/interfaces/process_lookup.h>
 #include <common/interfaces/supervisor.h>
 #include <common/ipc/connection.h>
 #include <common/ipc/options.h>
@@ -208,6 +209,9 @@ private:
         std::string reason;
     };
     std::vector<QueuedDisconnect> m_disconnect_queue; // guarded by m_mutex
+
+    //! orreryd's process table, when supervised (null otherwise).
+    const std::shared_ptr<interfaces::OrrerydProcesses> m_processes;
 
     std::mutex m_supervisor_mutex;
     std::unique_ptr<ipc::Client> m_supervisor_client;     // guarded by m_supervisor_mutex

@@ -5,6 +5,7 @@
 #include <services/wallet/rpc/wallet.h>
 #include <services/wallet/wallet_service.h>
 
+#include <common/interfaces/process_lookup.h>
 #include <common/interfaces/roles.h>
 #include <common/interfaces/rpc_ipc.h>
 #include <common/interfaces/wallet_ipc.h>
@@ -29,6 +30,10 @@ namespace orrery::wallet {
 void AddArgs(ArgsManager& args)
 {
     AddOptions(args, PROCESS_WALLET);
+    args.AddArg("-supervisorconnect=<endpoint>",
+                "Where orreryd serves, to check that a process it started calls as what it was started as (given "
+                "by orreryd; by hand, callers are checked by uid, see -ipcallow)",
+                ARG_NETWORK_ONLY);
     args.AddArg("-rpcrouterconnect=<endpoint>",
                 "Where orrery-gui-bridge serves RpcRouter, to offer the wallet's RPC methods (default: "
                 "ipc://<net>/run/rpc-router.sock)",
@@ -115,10 +120,16 @@ int Run(const ArgsManager& args)
         return process.Fail(e.what());
     }
     auto table = MakeRpcTable(*service);
+    std::shared_ptr<interfaces::OrrerydProcesses> processes; // under orreryd: its callers are who it started
     try {
-        process.Server().Serve<interfaces::WalletLoader>(service, WALLET_CALLER_ROLES);
-        process.Server().Serve<interfaces::RpcHost>(std::make_shared<rpc::TableHost>(table),
-                                                    interfaces::RPC_HOST_CALLERS);
+        ipc::Options options = process.IpcOptions();
+        if (args.IsArgSet("supervisorconnect")) {
+            processes = std::make_shared<interfaces::OrrerydProcesses>(args.GetArg("supervisorconnect", ""), options);
+            options.roles.SetProcessLookup(processes->Lookup());
+        }
+        ipc::Server& server = process.MakeServer(std::move(options));
+        server.Serve<interfaces::WalletLoader>(service, WALLET_CALLER_ROLES);
+        server.Serve<interfaces::RpcHost>(std::make_shared<rpc::TableHost>(table), interfaces::RPC_HOST_CALLERS);
         process.Bind();
     } catch (const std::exception& e) {
         return process.Fail(e.what());
@@ -141,6 +152,7 @@ int Run(const ArgsManager& args)
     router.Stop();
     node.Stop();
     process.Stop();
+    if (processes) processes->Stop();
     service->CloseAll();
     LogPrintf("Shutdown done");
     if (!node.Refusal().empty()) {

@@ -20,8 +20,8 @@
 
 namespace orrery::wallet {
 
-//! The roles that may call WalletLoader and Wallet: the key-holding process
-//! answers only the one that relays a user's request (common/interfaces/roles.h).
+//! The roles that may call WalletLoader and the wallet's RPC methods (RpcHost) on its endpoint: the
+//! key-holding process answers only the one that relays a user's request (common/interfaces/roles.h).
 inline const std::vector<std::string>& WALLET_CALLER_ROLES = interfaces::WALLET_CALLERS;
 //! The wallet created on a first start, when the folder holds no wallet at all.
 inline constexpr std::string_view DEFAULT_WALLET_NAME{"default"};

@@ -9,7 +9,7 @@ refused with PERMISSION_DENIED and one log line at the node, and the victim
 must stay connected and answer pings."""
 import re
 
-from conftest import build_dir, wait_for
+from conftest import require_binaries, service_binary, tool_binary, wait_for
 
 PERMISSION_DENIED = -32006
 NODE_METHODS = ["admitInbound"]
@@ -17,24 +17,19 @@ NODE_METHODS = ["admitInbound"]
 RPC_ATTEMPTS = ["rpcHost.call setban", "rpcHost.call disconnectnode"]
 
 
-def peers(daemon):
-    return daemon.cli_json("getpeerinfo")
-
-
 def test_a_rogue_agent_is_refused_everything_but_its_own_peer_and_the_other_peer_stays(node_factory, tmp_path):
+    require_binaries("node", "p2p-agent", "gui-bridge")
     from p2p_agent_fixture import Peer, messages
     rogue_file = tmp_path / "victim"
-    build = build_dir()
-    daemon = node_factory.orreryd("identity", extra_args=(
-        "-agentspares=0", f"-agentbinary={build / 'tests' / 'tools' / 'rogue_agent'}",
-        f"-agentarg=-realagent={build / 'services' / 'p2p-agent' / 'orrery-p2p-agent'}",
+    daemon = node_factory.orreryd("identity", binaries={"p2p-agent": tool_binary("rogue_agent")}, extra_args=(
+        "-agentspares=0", f"-agentarg=-realagent={service_binary('p2p-agent')}",
         f"-agentarg=-roguefile={rogue_file}")).start()
 
     print("peer B connects and completes its handshake with a real agent")
     victim = Peer(daemon.p2p_port)
     victim.handshake()
-    wait_for(lambda: len(peers(daemon)) == 1, 10, "peer B in getpeerinfo")
-    victim_id = peers(daemon)[0]["id"]
+    wait_for(lambda: len(daemon.cli_json("getpeerinfo")) == 1, 10, "peer B in getpeerinfo")
+    victim_id = daemon.cli_json("getpeerinfo")[0]["id"]
 
     print(f"the next peer's agent turns rogue and attacks peer {victim_id}")
     rogue_file.write_text(f"{victim_id}\n")
@@ -59,11 +54,21 @@ def test_a_rogue_agent_is_refused_everything_but_its_own_peer_and_the_other_peer
         print(f"  {line}")
         assert line is not None and "refused: " in line, attempt
     assert "rogue: chain.getTip after the second hello refused: -32006" in log
+    print("at the gui-bridge, it may not offer RPC methods: not as the node, nor as what it is")
+    as_node = next(l for l in log.splitlines() if "rogue: rpcRouter.registerTable as node " in l)
+    print(f"  {as_node}")
+    assert "was started by orreryd as p2p-agent" in as_node
+    assert len(re.findall(r"ipc: gui-bridge:\d+ rejected init.hello id=\d+ from peer [0-9a-f]+: permission denied: "
+                          r"ipc pid \d+ uid \d+ may not say it is node: pid \d+ was started by orreryd as p2p-agent",
+                          log)) == 1
+    assert f"rogue: rpcRouter.registerTable as p2p-agent refused: {PERMISSION_DENIED} " in log
+    assert len(re.findall(r"ipc: gui-bridge:\d+ rejected rpcRouter.registerTable id=\d+ from p2p-agent:\d+: "
+                          r"permission denied", log)) == 1
     assert "ALLOWED" not in log
     assert "second hello (as wallet)" in log
 
     print("peer B is still connected and its agent still answers pings; the rogue keeps only its own peer")
-    assert sorted(p["id"] for p in peers(daemon)) == sorted([victim_id, own_id])
+    assert sorted(p["id"] for p in daemon.cli_json("getpeerinfo")) == sorted([victim_id, own_id])
     victim.send(messages.msg_ping(nonce=4242))
     pong, _ = victim.receive_until(b"pong")
     assert pong.nonce == 4242

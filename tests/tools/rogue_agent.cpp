@@ -8,7 +8,8 @@
 //                      agent started for a peer turns rogue.
 // The rogue registers its own peer over the real protocol, then tries what the
 // sandbox exists to contain: every Node method, PeerHost calls for the victim
-// peer, Chain.getTip, and a second hello as a wallet. It prints one line per
+// peer, Chain.getTip, a second hello as a wallet, and offering RPC methods to
+// the gui-bridge as the node (the RPC methods, setban and the like, live there). It prints one line per
 // attempt ("rogue: <method> refused: <code> <message>" or "... ALLOWED"), then
 // "rogue: done" and holds its peer until SIGTERM.
 #include <common/interfaces/chain_ipc.h>
@@ -122,6 +123,22 @@ int main(int argc, char* argv[])
         connection->Call<ipc::PeerInfo>("init.hello", ipc::PeerInfo{"wallet", ::getpid(), {"chain"}});
     });
     Try("chain.getTip after the second hello", [&] { chain->getTip(); });
+    // The RPC methods live in the services' tables, which they register with the gui-bridge:
+    // try to offer a table there, as the node and as what this process is.
+    std::string router = ValueOf(args, "ipcconnect");
+    router = router.substr(0, router.rfind('/') + 1) + "rpc-router.sock";
+    for (const char* role : {"node", "p2p-agent"}) {
+        ipc::Options router_options;
+        router_options.role = role;
+        ipc::Client router_client(router_options);
+        const std::string what = std::string("rpcRouter.registerTable as ") + role;
+        Try(what.c_str(), [&] {
+            auto link = router_client.Connect(router);
+            interfaces::RpcTableInfo table{"node", {interfaces::RpcMethodInfo{"setban", "Network", "rogue", {}}}};
+            link->Call<void>("rpcRouter.registerTable", uint64_t{1}, table);
+        });
+        router_client.Stop();
+    }
     std::fprintf(stderr, "rogue: done, %d refused, %d allowed\n", attempts_refused, attempts_allowed);
 
     int signal = 0;

@@ -5,6 +5,7 @@
 #include "test_util.h"
 #include <services/gui-bridge/router.h>
 
+#include <common/interfaces/roles.h>
 #include <common/interfaces/rpc_ipc.h>
 #include <common/ipc/endpoint.h>
 #include <common/rpc/router_link.h>
@@ -62,7 +63,7 @@ struct Bridge {
     {
         options.stop_self = [this] { stopped = true; };
         router = std::make_shared<Router>(options);
-        server.Serve<interfaces::RpcRouter>(router, {"node", "wallet"});
+        server.Serve<interfaces::RpcRouter>(router, interfaces::RPC_ROUTER_CALLERS);
         server.Bind(endpoint);
     }
     ~Bridge() { server.Stop(); }
@@ -193,7 +194,7 @@ TEST_CASE("a restarted bridge gets every table again without the services doing 
     options.connect_timeout = 500ms;
     auto serve = [&](std::shared_ptr<Router> router) {
         auto server = std::make_unique<ipc::Server>(Bridge::ServerOptions());
-        server->Serve<interfaces::RpcRouter>(router, {"node", "wallet"});
+        server->Serve<interfaces::RpcRouter>(router, interfaces::RPC_ROUTER_CALLERS);
         server->Bind(endpoint);
         return server;
     };

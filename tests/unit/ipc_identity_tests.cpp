@@ -6,6 +6,7 @@
 #include <common/interfaces/chain_ipc.h>
 #include <common/interfaces/node_ipc.h>
 #include <common/interfaces/peer_host_ipc.h>
+#include <common/interfaces/process_table_ipc.h>
 #include <common/interfaces/roles.h>
 #include <common/interfaces/rpc_ipc.h>
 #include <common/interfaces/supervisor_ipc.h>
@@ -132,19 +133,22 @@ TEST_CASE("each interface is named in the hello of, and served to, only the role
     Serve<interfaces::Node>(dispatcher, nullptr, interfaces::NODE_CALLERS);
     Serve<interfaces::Chain>(dispatcher, nullptr, interfaces::CHAIN_CALLERS);
     Serve<interfaces::PeerHost>(dispatcher, nullptr, interfaces::PEER_HOST_CALLERS);
-    Serve<interfaces::RpcRouter>(dispatcher, nullptr, interfaces::RPC_ROUTER_CALLERS);
-    Serve<interfaces::RpcHost>(dispatcher, nullptr, interfaces::RPC_HOST_CALLERS);
     Serve<interfaces::WalletLoader>(dispatcher, nullptr, interfaces::WALLET_CALLERS);
     Serve<interfaces::Supervisor>(dispatcher, nullptr, interfaces::SUPERVISOR_CALLERS);
+    Serve<interfaces::ProcessTable>(dispatcher, nullptr, interfaces::PROCESS_TABLE_CALLERS);
+    Serve<interfaces::RpcRouter>(dispatcher, nullptr, interfaces::RPC_ROUTER_CALLERS);
+    Serve<interfaces::RpcHost>(dispatcher, nullptr, interfaces::RPC_HOST_CALLERS);
     using Names = std::vector<std::string>;
     CHECK(dispatcher.InterfacesFor("p2p-agent") == Names{"peerHost"});
-    CHECK(dispatcher.InterfacesFor("wallet") == Names{"chain", "rpcRouter"});
-    CHECK(dispatcher.InterfacesFor("gui-bridge") == Names{"rpcHost", "supervisor", "walletLoader"});
+    CHECK(dispatcher.InterfacesFor("wallet") == Names{"chain", "processTable", "rpcRouter"});
+    CHECK(dispatcher.InterfacesFor("gui-bridge") == Names{"processTable", "rpcHost", "supervisor", "walletLoader"});
     CHECK(dispatcher.InterfacesFor("orreryd") == Names{"node"});
-    CHECK(dispatcher.InterfacesFor("node") == Names{"rpcRouter", "supervisor"});
+    CHECK(dispatcher.InterfacesFor("node") == Names{"processTable", "rpcRouter", "supervisor"});
     CHECK(dispatcher.InterfacesFor("cli") == Names{"supervisor"});
     CHECK(dispatcher.InterfacesFor("stranger").empty());
-    CHECK_FALSE(dispatcher.Allowed("node.setBan", "p2p-agent"));
+    CHECK_FALSE(dispatcher.Allowed("node.admitInbound", "p2p-agent"));
+    CHECK_FALSE(dispatcher.Allowed("rpcHost.call", "p2p-agent"));
+    CHECK_FALSE(dispatcher.Allowed("rpcRouter.registerTable", "p2p-agent"));
     CHECK_FALSE(dispatcher.Allowed("chain.getTip", "p2p-agent"));
     CHECK_FALSE(dispatcher.Allowed("peerHost.peerDisconnected", "wallet"));
     CHECK(dispatcher.Allowed("peerHost.peerDisconnected", "p2p-agent"));

@@ -55,7 +55,6 @@ public:
     std::vector<interfaces::ProcessStatus> status() override { return {}; }
     void stop() override {}
     void restart(std::string) override {}
-    interfaces::ProcessIdentity identifyProcess(int64_t) override { return {}; }
     void openConnection(std::string address, int64_t peer_id, std::string connection_type) override
     {
         std::lock_guard lock(m_mutex);
