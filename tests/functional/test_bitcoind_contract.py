@@ -13,7 +13,6 @@ what a bitcoind user has (conf file, command line, JSON-RPC with the cookie).
 """
 import base64
 import json
-import os
 import re
 import signal
 import subprocess
