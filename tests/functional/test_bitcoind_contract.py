@@ -256,8 +256,8 @@ def test_pid_file_and_notify_commands_run_as_in_bitcoind(daemons, tmp_path):
     daemon.start()
     daemon.wait_for_rpc()
     print("-startupnotify ran once every service was up")
-    wait_for(started.exists, 10, "the startupnotify command")
-    assert started.read_text() == "up\n"
+    # The shell creates the file before it writes to it: wait for the whole line.
+    wait_for(lambda: started.exists() and started.read_text() == "up\n", 10, "the startupnotify command")
     print("-pid holds orreryd's pid in the network folder")
     assert (daemon.net / "orreryd.pid").read_text().strip() == str(daemon.process.pid)
     code, out, err = daemon.stop()
