@@ -129,7 +129,10 @@ std::array<uint8_t, MuHash3072::BYTE_SIZE> MuHash3072::ElementNumber(std::span<c
 
 MuHash3072::MuHash3072() : m_impl{std::make_unique<Impl>()} {}
 
-MuHash3072::MuHash3072(std::span<const uint8_t> element) : MuHash3072() { Insert(element); }
+MuHash3072::MuHash3072(std::span<const uint8_t> element) : MuHash3072()
+{
+    Insert(element);
+}
 
 MuHash3072::MuHash3072(const MuHash3072& other)
     : m_impl{std::make_unique<Impl>(Impl{Copy(other.m_impl->numerator.get()), Copy(other.m_impl->denominator.get())})}
