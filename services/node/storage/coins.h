@@ -120,6 +120,11 @@ class CoinsCache : public CoinsView
 {
 public:
     explicit CoinsCache(CoinsView& base);
+    //! A cache over another cache (a block being connected over the tip cache). Without this overload
+    //! `CoinsCache child(parent)` would pick the copy constructor, which is deleted.
+    explicit CoinsCache(CoinsCache& base) : CoinsCache(static_cast<CoinsView&>(base)) {}
+    CoinsCache(const CoinsCache&) = delete;
+    CoinsCache& operator=(const CoinsCache&) = delete;
 
     std::optional<Coin> GetCoin(const OutPoint& outpoint) const override;
     bool HaveCoin(const OutPoint& outpoint) const override;
