@@ -90,7 +90,9 @@ TEST_CASE("VARINT encodes Core's reference values byte for byte and reads them b
         {0x7fffffffffffffff, "fefefefefefefefe7f"},
         {0xffffffffffffffff, "80fefefefefefefefe7f"},
     };
-    for (const auto& [value, hex] : cases) {
+    for (const auto& entry : cases) {
+        const uint64_t value = entry.first;
+        const char* hex = entry.second;
         CAPTURE(value);
         CHECK(VarIntBytes(value) == Hex(hex));
         const auto bytes = Hex(hex);
@@ -491,4 +493,41 @@ TEST_CASE("the cache's memory estimate grows with its entries and their scripts 
     CHECK(full >= empty + 100 * (sizeof(CoinsMap::value_type) + 25));
     cache.Flush();
     CHECK(cache.DynamicMemoryUsage() < full / 4);
+}
+
+TEST_CASE("a child cache synced into its parent keeps its entries, clean")
+{
+    test::TempDir dir;
+    CoinsDB db(dir / "chainstate", 1 << 20, false);
+    CoinsCache parent(db);
+    CoinsCache child(parent);
+    child.AddCoin(Out(1), MakeCoin(100, 1), false);
+    child.Sync();
+    CHECK(parent.HaveCoin(Out(1)));
+    CHECK(child.CacheSize() == 1);
+    child.Uncache(Out(1));
+    CHECK(child.CacheSize() == 0);
+    CHECK_FALSE(db.HaveCoin(Out(1)));
+    parent.Flush();
+    CHECK(db.HaveCoin(Out(1)));
+}
+
+TEST_CASE("a flush that fails half way keeps every entry in the cache, and the next flush writes them")
+{
+    test::TempDir dir;
+    CoinsDB db(dir / "chainstate", 1 << 20, false);
+    db.SetBatchSize(64);
+    db.SetBatchHook([] { throw std::runtime_error("disk gone"); });
+    CoinsCache cache(db);
+    for (uint8_t i = 0; i < 20; ++i) cache.AddCoin(Out(i), MakeCoin(1000 + i, 1), false);
+    uint256 tip;
+    tip.data()[0] = 5;
+    cache.SetBestBlock(tip);
+    CHECK_THROWS_WITH(cache.Flush(), "disk gone");
+    CHECK(cache.CacheSize() == 20);
+    CHECK(db.GetHeadBlocks() == std::vector<uint256>{tip, uint256{}});
+    db.SetBatchHook({});
+    cache.Flush();
+    CHECK(db.GetBestBlock() == tip);
+    for (uint8_t i = 0; i < 20; ++i) CHECK(db.GetCoin(Out(i)) == MakeCoin(1000 + i, 1));
 }

@@ -98,6 +98,8 @@ public:
     uint256 GetBestBlock() const override;
     std::vector<uint256> GetHeadBlocks() const override;
     void BatchWrite(CoinsMap& entries, const uint256& best_block) override;
+    //! BatchWrite without consuming `entries` (CoinsCache::Sync keeps its entries and needs no copy of them).
+    void WriteEntries(const CoinsMap& entries, const uint256& best_block);
 
     //! Bytes per intermediate LevelDB batch (-dbbatchsize, default 16 MiB); tests make it tiny.
     void SetBatchSize(size_t bytes);
