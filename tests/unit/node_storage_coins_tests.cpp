@@ -537,3 +537,41 @@ TEST_CASE("a flush that fails half way keeps every entry in the cache, and the n
     CHECK(db.GetBestBlock() == tip);
     for (uint8_t i = 0; i < 20; ++i) CHECK(db.GetCoin(Out(i)) == MakeCoin(1000 + i, 1));
 }
+
+TEST_CASE("Core's coin serialization vectors decode, re-encode byte for byte, and their broken forms fail")
+{
+    const auto p2pkh_of = [](std::string_view hash) {
+        Script s{OP_DUP, OP_HASH160, 20};
+        const auto bytes = Hex(hash);
+        s.insert(s.end(), bytes.begin(), bytes.end());
+        s.push_back(OP_EQUALVERIFY);
+        s.push_back(OP_CHECKSIG);
+        return s;
+    };
+    const std::vector<std::pair<const char*, Coin>> good = {
+        {"97f23c835800816115944e077fe7c803cfa57f29b36bf87c1d35",
+         Coin{TxOut{60000000000, p2pkh_of("816115944e077fe7c803cfa57f29b36bf87c1d35")}, 203998, false}},
+        {"8ddf77bbd123008c988f1a4a4de2161e0f50aac7f17e7f9555caa4",
+         Coin{TxOut{110397, p2pkh_of("8c988f1a4a4de2161e0f50aac7f17e7f9555caa4")}, 120891, true}},
+        {"000006", Coin{TxOut{0, Script{}}, 0, false}},
+    };
+    for (const auto& entry : good) {
+        const char* hex = entry.first;
+        CAPTURE(hex);
+        const auto bytes = Hex(hex);
+        SpanReader reader(bytes);
+        CHECK(ReadCoin(reader) == entry.second);
+        CHECK(reader.Empty());
+        std::vector<uint8_t> again;
+        Writer writer(again);
+        WriteCoin(writer, entry.second);
+        CHECK(again == bytes);
+    }
+    // A script that runs past the end, and one of 3,000,000,000 bytes.
+    CHECK(VarIntBytes(3000000000ULL) == Hex("8a95c0bb00"));
+    for (const char* hex : {"000007", "00008a95c0bb00"}) {
+        const auto bytes = Hex(hex);
+        SpanReader reader(bytes);
+        CHECK_THROWS_AS(ReadCoin(reader), DeserializeError);
+    }
+}
