@@ -642,7 +642,7 @@ TEST_CASE("random adds, spends, syncs and flushes through a stack of caches agre
         } else if (op < 95 && stack.size() < 4) {
             stack.push_back(std::make_unique<CoinsCache>(top));
         }
-        REQUIRE(top.DynamicMemoryUsage() < (size_t{1} << 30));
+        REQUIRE(stack.back()->DynamicMemoryUsage() < (size_t{1} << 30));
         if (step % 5000 == 4999) {
             tip.data()[0] = uint8_t(++height);
             while (!stack.empty()) {
