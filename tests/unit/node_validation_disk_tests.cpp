@@ -344,3 +344,27 @@ TEST_CASE("verifychain passes at every level on a chain with a reorg")
     for (int level = 0; level <= 4; ++level) CHECK(chain.chainman->VerifyChain(level, 20));
     CHECK(chain.chainman->VerifyChain(4, 0));
 }
+
+TEST_CASE("Automatic pruning keeps the block files under the target once the chain is past the pruning height")
+{
+    TempDir dir;
+    TestChain chain(dir);
+    // Core keeps 17 MiB of headroom for the files being written: a target just above it leaves room for
+    // about 150 KiB of old blocks.
+    chain.options.prune_target_bytes = (17 << 20) + 150 * 1024;
+    chain.options.max_block_file_size = 0x10000;
+    chain.Open();
+    chain.Extend(1000);
+    CHECK(chain.chainman->PruneHeight() == 0); // regtest prunes after height 1000 only
+    chain.Extend(300);
+    const int prune_height = chain.chainman->PruneHeight();
+    CHECK(prune_height > 0);
+    CHECK(prune_height <= 1300 - 288);
+    CHECK(chain.chainman->SizeOnDisk() <= 150 * 1024 + 2 * 0x10000);
+    {
+        auto lock = chain.chainman->Lock();
+        CHECK_THROWS_AS(chain.chainman->ReadBlock(chain.chainman->Chain()[1]), node::BlockPrunedError);
+        CHECK(chain.chainman->ReadBlock(chain.chainman->Tip()).GetHash() == chain.chainman->Tip()->hash);
+    }
+    CHECK(chain.chainman->VerifyChain(4, 100));
+}
