@@ -335,3 +335,33 @@ TEST_CASE("With -par threads a block's scripts are checked on the pool and a bad
     CHECK(chain.Submit(good).accepted);
     CHECK(chain.Tip()->hash == good->GetHash());
 }
+
+TEST_CASE("Lock times: a future nLockTime and an unmet BIP68 relative lock are bad-txns-nonfinal")
+{
+    TempDir dir;
+    TestChain chain(dir);
+    auto& chainman = chain.Open();
+    const auto blocks = chain.Extend(101);
+    const Transaction parent = MakeSpend({CoinbaseOut(*blocks[0])}, 49 * COIN);
+    REQUIRE(chain.Submit(BuildBlock(chainman, chain.Tip(), {parent}, 1 * COIN)).accepted);
+
+    SUBCASE("nLockTime")
+    {
+        Transaction tx = MakeSpend({CoinbaseOut(*blocks[1])}, 49 * COIN);
+        tx.vin[0].sequence = 0;
+        tx.lock_time = static_cast<uint32_t>(chain.Tip()->height + 5);
+        CHECK(chain.Submit(BuildBlock(chainman, chain.Tip(), {tx}, 1 * COIN)).reject_reason == "bad-txns-nonfinal");
+    }
+    SUBCASE("BIP68 by height")
+    {
+        Transaction child = MakeSpend({OutPoint{parent.GetTxid(), 0}}, 48 * COIN);
+        child.vin[0].sequence = 3; // three blocks after the parent's block
+        const auto early = BuildBlock(chainman, chain.Tip(), {child}, 1 * COIN);
+        CHECK(chain.Submit(early).reject_reason == "bad-txns-nonfinal");
+        chain.Extend(2);
+        const auto late = BuildBlock(chainman, chain.Tip(), {child}, 1 * COIN);
+        const auto result = chain.Submit(late);
+        CHECK_MESSAGE(result.accepted, result.reject_reason);
+        CHECK(result.reject_reason.empty());
+    }
+}
