@@ -365,3 +365,55 @@ TEST_CASE("Lock times: a future nLockTime and an unmet BIP68 relative lock are b
         CHECK(result.reject_reason.empty());
     }
 }
+
+TEST_CASE("-assumevalid skips the scripts of ancestors two weeks of work below the best header, and only those")
+{
+    // Blocks are built on headers the node accepted; the first run only collects them.
+    TempDir dir;
+    std::vector<std::shared_ptr<Block>> blocks;
+    std::shared_ptr<Block> bad_script_block;
+    {
+        TestChain chain(dir);
+        auto& chainman = chain.Open();
+        const node::BlockIndex* prev = chain.Tip();
+        auto add = [&](std::vector<Transaction> txs, Amount fees) {
+            auto block = BuildBlock(chainman, prev, std::move(txs), fees);
+            ValidationState state;
+            REQUIRE(chainman.ProcessNewBlockHeaders({block->Header()}, state));
+            auto lock = chainman.Lock();
+            prev = chainman.LookupBlockIndex(block->GetHash());
+            blocks.push_back(block);
+        };
+        for (int i = 0; i < 101; ++i) add({}, 0);
+        Transaction spend = MakeSpend({CoinbaseOut(*blocks[0])}, 49 * COIN);
+        spend.vin[0].script_sig = Script{0x6a}; // fails if its script is run
+        add({spend}, 1 * COIN);
+        bad_script_block = blocks.back();
+        // Two weeks of regtest work (2016 blocks at 600 s) above it, and a bit.
+        for (int i = 0; i < 2030; ++i) add({}, 0);
+        chain.Close();
+    }
+    SUBCASE("with the last block assumed valid, the bad script is not run")
+    {
+        node::ChainstateOptions options;
+        options.assume_valid = blocks.back()->GetHash();
+        TestChain chain(dir, GetChainParams(ChainType::REGTEST), options);
+        chain.Open();
+        for (const auto& block : blocks) REQUIRE(chain.Submit(block).accepted);
+        CHECK(chain.Tip()->hash == blocks.back()->GetHash());
+    }
+    SUBCASE("without it the block is refused")
+    {
+        TestChain chain(dir);
+        chain.Open();
+        for (const auto& block : blocks) {
+            const auto result = chain.Submit(block);
+            if (block == bad_script_block) {
+                CHECK(result.reject_reason.rfind("mandatory-script-verify-flag-failed", 0) == 0);
+                break;
+            }
+            REQUIRE(result.accepted);
+        }
+        CHECK(chain.Tip()->height == 101);
+    }
+}
