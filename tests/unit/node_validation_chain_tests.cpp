@@ -417,3 +417,25 @@ TEST_CASE("-assumevalid skips the scripts of ancestors two weeks of work below t
         CHECK(chain.Tip()->height == 101);
     }
 }
+
+TEST_CASE("Before BIP34 (moved by -testactivationheight) a repeated coinbase is bad-txns-BIP30")
+{
+    RegtestOptions regtest;
+    regtest.bip34_height = 1000;
+    const ChainParams params = MakeRegtestParams(regtest);
+    TempDir dir;
+    TestChain chain(dir, params);
+    auto& chainman = chain.Open();
+    auto same_coinbase = [&](const node::BlockIndex* prev) {
+        auto block = BuildBlock(chainman, prev);
+        block->txs[0].vin[0].script_sig = Script{0x51, 0x51}; // no height: allowed before BIP34
+        block->txs[0].vout[0].value = 50 * COIN;
+        Mine(*block, params.consensus);
+        return block;
+    };
+    const auto first = same_coinbase(chain.Tip());
+    REQUIRE(chain.Submit(first).accepted);
+    const auto second = same_coinbase(chain.Tip());
+    CHECK(second->txs[0].GetTxid() == first->txs[0].GetTxid());
+    CHECK(chain.Submit(second).reject_reason == "bad-txns-BIP30");
+}
