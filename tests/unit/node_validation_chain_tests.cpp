@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include <mutex>
+#include <thread>
 
 using namespace orrery;
 using namespace orrery::test;
@@ -438,4 +439,19 @@ TEST_CASE("Before BIP34 (moved by -testactivationheight) a repeated coinbase is 
     const auto second = same_coinbase(chain.Tip());
     CHECK(second->txs[0].GetTxid() == first->txs[0].GetTxid());
     CHECK(chain.Submit(second).reject_reason == "bad-txns-BIP30");
+}
+
+TEST_CASE("WaitForTipChange returns when a block moves the tip, or at its timeout with the same tip")
+{
+    TempDir dir;
+    TestChain chain(dir);
+    auto& chainman = chain.Open();
+    const uint256 genesis = chain.Tip()->hash;
+    CHECK(chainman.WaitForTipChange(genesis, std::chrono::milliseconds(20))->hash == genesis);
+    const node::BlockIndex* seen = nullptr;
+    std::thread waiter([&] { seen = chainman.WaitForTipChange(genesis, std::chrono::seconds(30)); });
+    const auto blocks = chain.Extend(1);
+    waiter.join();
+    REQUIRE(seen != nullptr);
+    CHECK(seen->hash == blocks[0]->GetHash());
 }
