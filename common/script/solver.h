@@ -41,9 +41,6 @@ bool PubKeyHasValidSize(std::span<const uint8_t> key);
 //! Every operation parses, is at most OP_NOP10 and pushes at most 520 bytes (Core's HasValidOps).
 bool HasValidOps(std::span<const uint8_t> script);
 
-//! Every operation is a push (opcodes up to OP_16) and parses (Core's IsPushOnly).
-bool IsPushOnly(std::span<const uint8_t> script);
-
 } // namespace orrery
 
 #endif // ORRERY_COMMON_SCRIPT_SOLVER_H
