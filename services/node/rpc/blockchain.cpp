@@ -81,6 +81,7 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(NodeService& node)
     RegisterMempoolRpc(*table);
     RegisterRawTransactionRpc(*table, node.Chainstate().Params().type);
     RegisterChainRawTransactionRpc(*table, node.Chainstate());
+    RegisterNodeMiscRpc(*table, node);
     RegisterMiningRpc(*table, node.Chainstate(), MiningContext{[&node] {
         const auto counts = node.CountConnections();
         return counts.inbound + counts.outbound;
