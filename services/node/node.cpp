@@ -15,6 +15,7 @@
 #include <common/util/host_port.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
+#include <common/util/mock_time.h>
 #include <common/util/net_permissions.h>
 #include <common/util/options.h>
 #include <common/util/user_agent.h>
@@ -37,9 +38,10 @@
 namespace orrery::node {
 namespace {
 
+//! The node's clock: setmocktime and -mocktime pin it (common/util/mock_time.h).
 int64_t UnixTime()
 {
-    return static_cast<int64_t>(std::time(nullptr));
+    return GetTime();
 }
 
 //! One orrery-node per datadir and network: a second would fight over blocks/ and chainstate/.
@@ -409,6 +411,12 @@ uint64_t NodeService::MakeNonce()
 }
 
 // ---------------------------------------------------------------- outbound connections through orreryd
+
+void NodeService::SetMockTimeEverywhere(int64_t time)
+{
+    SetMockTime(time);
+    if (m_config.supervised) GetSupervisor()->setMockTime(time);
+}
 
 std::shared_ptr<interfaces::Supervisor> NodeService::GetSupervisor()
 {

@@ -23,6 +23,8 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(NodeService& node);
 void RegisterBlockchainRpc(rpc::Table& table, NodeService& node);
 void RegisterNetRpc(rpc::Table& table, NodeService& node);
 void RegisterMempoolRpc(rpc::Table& table);
+//! setmocktime.
+void RegisterNodeMiscRpc(rpc::Table& table, NodeService& node);
 
 // bitcoind's JSON of what the handlers read, apart so that tests check it without a process.
 
