@@ -217,8 +217,7 @@ void RegisterChainRpc(rpc::Table& table, ChainstateManager& chainstate)
                        }
                    }
                    auto lock = cs->Lock();
-                   return BlockToJson(block, *cs->Tip(), *index, verbosity, undo ? &*undo : nullptr,
-                                      BlockTxJson());
+                   return BlockToJson(block, *cs->Tip(), *index, verbosity, undo ? &*undo : nullptr, BlockTxJson());
                }});
 
     table.Add({"getblockheader",
@@ -257,9 +256,10 @@ void RegisterChainRpc(rpc::Table& table, ChainstateManager& chainstate)
                    if (!call.Arg(1).is_null()) {
                        for (const Json& stat : call.Arg(1)) {
                            if (!stat.is_string()) {
-                               throw rpc::RpcException(rpc::RPC_TYPE_ERROR,
-                                                       fmt::format("JSON value of type {} is not of expected type string",
-                                                                   rpc::JsonTypeName(stat)));
+                               throw rpc::RpcException(
+                                   rpc::RPC_TYPE_ERROR,
+                                   fmt::format("JSON value of type {} is not of expected type string",
+                                               rpc::JsonTypeName(stat)));
                            }
                            stats.insert(stat.get<std::string>());
                        }
@@ -294,8 +294,9 @@ void RegisterChainRpc(rpc::Table& table, ChainstateManager& chainstate)
                    } else {
                        blockcount = rpc::IntegerArg(call.Arg(0));
                        if (blockcount < 0 || (blockcount > 0 && blockcount >= index->height)) {
-                           throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
-                                                   "Invalid block count: should be between 0 and the block's height - 1");
+                           throw rpc::RpcException(
+                               rpc::RPC_INVALID_PARAMETER,
+                               "Invalid block count: should be between 0 and the block's height - 1");
                        }
                    }
                    const BlockIndex* past = index->GetAncestor(index->height - static_cast<int>(blockcount));
@@ -319,24 +320,25 @@ void RegisterChainRpc(rpc::Table& table, ChainstateManager& chainstate)
                    return out;
                }});
 
-    table.Add({"getdeploymentinfo",
-               "Blockchain",
-               {rpc::Optional("blockhash", ParamType::STRING, "The block at which to describe them (default: the tip)")},
-               "Describes the consensus rule changes (soft forks) the network knows and whether each is enforced "
-               "after the given block.",
-               [cs](const rpc::CallRequest& call) -> Json {
-                   auto lock = cs->Lock();
-                   const BlockIndex* index = cs->Tip();
-                   if (!call.Arg(0).is_null()) {
-                       index = cs->LookupBlockIndex(ParseHashArg(call.Arg(0), "blockhash"));
-                       if (!index) throw rpc::RpcException(rpc::RPC_INVALID_ADDRESS_OR_KEY, "Block not found");
-                   }
-                   Json out = Json::object();
-                   out["hash"] = index->hash.GetHex();
-                   out["height"] = index->height;
-                   out["deployments"] = DeploymentsToJson(*index, cs->Params().consensus);
-                   return out;
-               }});
+    table.Add(
+        {"getdeploymentinfo",
+         "Blockchain",
+         {rpc::Optional("blockhash", ParamType::STRING, "The block at which to describe them (default: the tip)")},
+         "Describes the consensus rule changes (soft forks) the network knows and whether each is enforced "
+         "after the given block.",
+         [cs](const rpc::CallRequest& call) -> Json {
+             auto lock = cs->Lock();
+             const BlockIndex* index = cs->Tip();
+             if (!call.Arg(0).is_null()) {
+                 index = cs->LookupBlockIndex(ParseHashArg(call.Arg(0), "blockhash"));
+                 if (!index) throw rpc::RpcException(rpc::RPC_INVALID_ADDRESS_OR_KEY, "Block not found");
+             }
+             Json out = Json::object();
+             out["hash"] = index->hash.GetHex();
+             out["height"] = index->height;
+             out["deployments"] = DeploymentsToJson(*index, cs->Params().consensus);
+             return out;
+         }});
 
     table.Add({"invalidateblock",
                "Blockchain",

@@ -27,8 +27,8 @@ using rpc::Json;
 uint256 ParseHashArg(const Json& value, const std::string& name)
 {
     if (!value.is_string()) {
-        throw rpc::RpcException(rpc::RPC_TYPE_ERROR,
-                                fmt::format("JSON value of type {} is not of expected type string", rpc::JsonTypeName(value)));
+        throw rpc::RpcException(rpc::RPC_TYPE_ERROR, fmt::format("JSON value of type {} is not of expected type string",
+                                                                 rpc::JsonTypeName(value)));
     }
     const auto& text = value.get_ref<const std::string&>();
     if (text.size() != 64) {
@@ -53,7 +53,8 @@ int ParseVerbosity(const Json& value, int default_verbosity, bool allow_bool)
         return value.get<bool>() ? 1 : 0;
     }
     int64_t verbosity = rpc::IntegerArg(value);
-    if (verbosity < INT32_MIN || verbosity > INT32_MAX) throw rpc::RpcException(rpc::RPC_TYPE_ERROR, "JSON integer out of range");
+    if (verbosity < INT32_MIN || verbosity > INT32_MAX)
+        throw rpc::RpcException(rpc::RPC_TYPE_ERROR, "JSON integer out of range");
     return static_cast<int>(verbosity);
 }
 
@@ -396,7 +397,8 @@ Json DeploymentsToJson(const BlockIndex& index, const ConsensusParams& params)
     }
     // Taproot is the one BIP9 deployment left. Its state needs no signalling count where bitcoind fixes it:
     // always active (regtest, signet, testnet4) or buried by its known activation height (main). Elsewhere
-    // (testnet3, or main below the activation height) the state depends on version-bits counting Orrery does not do, and the entry is left out.
+    // (testnet3, or main below the activation height) the state depends on version-bits counting Orrery does not do,
+    // and the entry is left out.
     const Bip9Deployment& taproot = params.taproot;
     std::optional<int> since; // the height from which the deployment is active
     if (taproot.start_time == Bip9Deployment::ALWAYS_ACTIVE) {

@@ -81,7 +81,8 @@ void RegisterUtxoRpc(rpc::Table& table, ChainstateManager& chainstate)
                [cs](const rpc::CallRequest& call) -> Json {
                    uint256 txid = ParseHashArg(call.Arg(0), "txid");
                    int64_t n = rpc::IntegerArg(call.Arg(1));
-                   if (n < 0 || n > UINT32_MAX) throw rpc::RpcException(rpc::RPC_TYPE_ERROR, "JSON integer out of range");
+                   if (n < 0 || n > UINT32_MAX)
+                       throw rpc::RpcException(rpc::RPC_TYPE_ERROR, "JSON integer out of range");
                    OutPoint outpoint{txid, static_cast<uint32_t>(n)};
                    auto lock = cs->Lock();
                    std::optional<Coin> coin = cs->GetCoin(outpoint);
@@ -100,8 +101,9 @@ void RegisterUtxoRpc(rpc::Table& table, ChainstateManager& chainstate)
                "Blockchain",
                {rpc::Optional("hash_type", ParamType::STRING,
                               "The hash of the set to compute: hash_serialized_3 (default), muhash, or none"),
-                rpc::Optional("hash_or_height", ParamType::ANY, "Only the tip is supported (a coin statistics index "
-                                                                "is needed for other blocks)"),
+                rpc::Optional("hash_or_height", ParamType::ANY,
+                              "Only the tip is supported (a coin statistics index "
+                              "is needed for other blocks)"),
                 rpc::Optional("use_index", ParamType::BOOL, "Use the coin statistics index (there is none)")},
                "Computes figures of the whole UTXO set at the tip: outputs, transactions, total amount, size, and a "
                "hash of the set (hash_serialized_3 or MuHash, as Bitcoin Core computes them, so that two nodes can "
@@ -157,7 +159,8 @@ void RegisterUtxoRpc(rpc::Table& table, ChainstateManager& chainstate)
                                                "Scan already in progress, use action \"abort\" or \"status\"");
                    }
                    if (call.Arg(1).is_null()) {
-                       throw rpc::RpcException(rpc::RPC_MISC_ERROR, "scanobjects argument is required for the start action");
+                       throw rpc::RpcException(rpc::RPC_MISC_ERROR,
+                                               "scanobjects argument is required for the start action");
                    }
                    // Every script to look for, with the descriptor that names it in the answer.
                    std::map<Script, std::string> needles;
