@@ -8,6 +8,7 @@
 
 #include <common/consensus/hex.h>
 #include <common/util/logging.h>
+#include <services/node/rpc/core_json.h>
 #include <services/node/storage/block_files.h>
 #include <services/node/validation/chainstate.h>
 
@@ -170,10 +171,14 @@ const BlockIndex* WaitForTip(ChainstateManager& chainstate, int64_t timeout_ms,
     return tip;
 }
 
-//! getblock's transactions at verbosity 2 and 3, in getrawtransaction's form (core_json).
-TxJsonFunction BlockTxJson()
+//! getblock's transactions at verbosity 2 and 3, in getrawtransaction's form with the hex, and the fee (and at
+//! 3 each input's prevout) when the undo data is there.
+TxJsonFunction BlockTxJson(Network network)
 {
-    return {}; // CORE_JSON: until the transaction JSON lands
+    return [network](const Transaction& tx, const TxUndo* undo, bool with_prevouts) {
+        return TxToJson(tx, network, uint256(), /*include_hex=*/true, undo,
+                        with_prevouts ? TxVerbosity::SHOW_DETAILS_AND_PREVOUT : TxVerbosity::SHOW_DETAILS);
+    };
 }
 
 } // namespace
@@ -217,7 +222,8 @@ void RegisterChainRpc(rpc::Table& table, ChainstateManager& chainstate)
                        }
                    }
                    auto lock = cs->Lock();
-                   return BlockToJson(block, *cs->Tip(), *index, verbosity, undo ? &*undo : nullptr, BlockTxJson());
+                   return BlockToJson(block, *cs->Tip(), *index, verbosity, undo ? &*undo : nullptr,
+                                      BlockTxJson(AddressNetwork(cs->Params().type)));
                }});
 
     table.Add({"getblockheader",

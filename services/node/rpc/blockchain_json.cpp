@@ -8,6 +8,7 @@
 #include <common/consensus/hex.h>
 #include <common/consensus/script.h>
 #include <services/node/chain.h>
+#include <services/node/rpc/core_json.h>
 #include <services/node/validation/block_index.h>
 #include <services/node/validation/chainstate.h>
 
@@ -60,9 +61,7 @@ int ParseVerbosity(const Json& value, int default_verbosity, bool allow_bool)
 
 Json AmountToJson(Amount amount)
 {
-    // bitcoind prints amounts with eight decimals; a double keeps every satoshi value below 2^53 exact enough for
-    // the shortest round-trip form to read back as the same amount.
-    return Json(static_cast<double>(amount) / static_cast<double>(COIN));
+    return ValueFromAmount(amount);
 }
 
 // ---------------------------------------------------------------------------

@@ -5,6 +5,8 @@
 #include <services/node/rpc/rpc.h>
 
 #include <common/consensus/hex.h>
+#include <common/keys/descriptor.h>
+#include <services/node/rpc/core_json.h>
 #include <services/node/validation/chainstate.h>
 
 #include <atomic>
@@ -48,21 +50,44 @@ private:
     bool m_reserved{false};
 };
 
-//! gettxout's scriptPubKey object: asm, desc, hex, address, type (core_json).
-Json ScriptPubKeyToJson(const Script& script, const ChainParams& params)
+//! The scripts a scan object (a descriptor, or {"desc", "range"}) stands for, each with the descriptor that names
+//! it in the answer: the inferred one (addr(), raw(), pk(), multi(), rawtr()), as bitcoind infers it without keys.
+std::vector<std::pair<Script, std::string>> ExpandScanObject(const Json& object, Network network)
 {
-    (void)params;
-    Json out = Json::object();
-    out["hex"] = HexStr(script); // CORE_JSON: asm, desc, address, type come with the script JSON
-    return out;
-}
-
-//! The scripts a scan object stands for, each with the descriptor naming it in the answer (descriptor parser).
-std::vector<std::pair<Script, std::string>> ExpandScanObject(const Json& object, const ChainParams& params)
-{
-    (void)object;
-    (void)params;
-    throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "descriptors come with the descriptor parser"); // DESCRIPTOR
+    std::string text;
+    bool range_given = false;
+    if (object.is_string()) {
+        text = object.get<std::string>();
+    } else if (object.is_object()) {
+        auto desc = object.find("desc");
+        if (desc == object.end() || !desc->is_string()) {
+            throw rpc::RpcException(rpc::RPC_TYPE_ERROR, "Missing or invalid desc");
+        }
+        text = desc->get<std::string>();
+        range_given = object.contains("range");
+    } else {
+        throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Scan object needs to be either a string or an object");
+    }
+    ParsedDescriptor parsed;
+    try {
+        parsed = ParseDescriptor(text, network, /*require_checksum=*/false);
+    } catch (const DescriptorError& e) {
+        throw rpc::RpcException(rpc::RPC_INVALID_ADDRESS_OR_KEY, e.what());
+    }
+    if (!parsed.ranged && range_given) {
+        throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
+                                "Range should not be specified for an un-ranged descriptor");
+    }
+    if (parsed.ranged || parsed.multipath || parsed.needs_private) {
+        // Orrery's descriptor parser expands fixed descriptors only.
+        throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Ranged and multipath descriptors are not supported yet");
+    }
+    std::vector<std::pair<Script, std::string>> scripts;
+    for (auto& script : parsed.scripts) {
+        std::string inferred = InferDescriptor(script, network);
+        scripts.emplace_back(std::move(script), std::move(inferred));
+    }
+    return scripts;
 }
 
 } // namespace
@@ -92,7 +117,8 @@ void RegisterUtxoRpc(rpc::Table& table, ChainstateManager& chainstate)
                    out["bestblock"] = tip->hash.GetHex();
                    out["confirmations"] = int64_t{tip->height} - int64_t{coin->height} + 1;
                    out["value"] = AmountToJson(coin->out.value);
-                   out["scriptPubKey"] = ScriptPubKeyToJson(coin->out.script_pubkey, cs->Params());
+                   out["scriptPubKey"] = ScriptToJson(coin->out.script_pubkey, AddressNetwork(cs->Params().type),
+                                                      /*include_hex=*/true, /*include_address=*/true);
                    out["coinbase"] = coin->coinbase;
                    return out;
                }});
@@ -165,7 +191,7 @@ void RegisterUtxoRpc(rpc::Table& table, ChainstateManager& chainstate)
                    // Every script to look for, with the descriptor that names it in the answer.
                    std::map<Script, std::string> needles;
                    for (const Json& object : call.Arg(1)) {
-                       for (auto& [script, desc] : ExpandScanObject(object, cs->Params())) {
+                       for (auto& [script, desc] : ExpandScanObject(object, AddressNetwork(cs->Params().type))) {
                            needles.emplace(std::move(script), std::move(desc));
                        }
                    }
