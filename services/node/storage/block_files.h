@@ -107,6 +107,9 @@ public:
     bool ScanFile(int file, const std::function<void(const FilePos&, std::span<const uint8_t> raw)>& fn) const;
     std::filesystem::path BlockFilePath(int file) const;
     std::filesystem::path UndoFilePath(int file) const;
+    //! For -reindex: records in the file infos a block that ScanFile found at `pos` (`size` bytes), as if it had
+    //! been written there, so that later blocks are appended after it.
+    void AddScannedBlock(const FilePos& pos, uint32_t size, int height, uint64_t time);
 
 private:
     mutable std::mutex m_mutex;
@@ -117,10 +120,13 @@ private:
     uint64_t m_max_file_size;
     std::set<int> m_dirty_files;
     std::set<std::filesystem::path> m_unsynced;
+    bool m_dir_unsynced{false};
 };
 
 //! -loadblock: calls `fn` with every block in a file of serialized blocks (magic and size before each, as blkN.dat
-//! files are), skipping bytes until the next magic where a record does not parse.
+//! files are), skipping bytes until the next magic where a record does not parse. A record "does not parse" when
+//! its size is out of range, it runs past the end of the file, or `fn` throws DeserializeError for it: the scan
+//! then resumes one byte after that record's magic. Throws BlockFileError when the file cannot be read.
 void ScanBlockStream(const std::filesystem::path& path, std::array<uint8_t, 4> magic,
                      const std::function<void(std::span<const uint8_t> raw)>& fn);
 

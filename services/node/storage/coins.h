@@ -42,6 +42,17 @@ Coin ReadCoin(SpanReader& reader);
 //! Core's VARINT (the MSB-base-128 form with the +1 offset), used by every disk record.
 void WriteVarInt(Writer& writer, uint64_t n);
 uint64_t ReadVarInt(SpanReader& reader);
+//! ReadVarInt that also rejects values above `max` (Core checks against the target type's range).
+uint64_t ReadVarInt(SpanReader& reader, uint64_t max);
+
+//! Core's amount compression (the exponent of ten folded into the low digit) and its inverse.
+uint64_t CompressAmount(uint64_t amount);
+uint64_t DecompressAmount(uint64_t x);
+//! Core's script compression: 21 bytes for P2PKH (type 0) and P2SH (1), 33 for P2PK with a compressed (2, 3) or
+//! uncompressed (4, 5: stored compressed, decompressed with libsecp256k1 on read) key, otherwise
+//! VARINT(size + 6) and the script. A stored script above 10,000 bytes reads back as a lone OP_RETURN, as in Core.
+void WriteCompressedScript(Writer& writer, const Script& script);
+Script ReadCompressedScript(SpanReader& reader);
 
 struct OutPointHasher {
     size_t operator()(const OutPoint& o) const;
@@ -94,6 +105,9 @@ public:
     void ForEachCoin(const std::function<bool(const OutPoint&, const Coin&)>& fn) const;
     //! LevelDB's estimate of the bytes on disk.
     uint64_t EstimateSize() const;
+    //! Test hook: called after each intermediate batch of BatchWrite has been written; a test throws from it to
+    //! leave the database as a crash in the middle of a flush would (the head-blocks marker in place).
+    void SetBatchHook(std::function<void()> hook);
 
 private:
     struct Impl;
@@ -134,6 +148,9 @@ public:
     size_t DynamicMemoryUsage() const;
 
 protected:
+    //! The entry for `outpoint`, fetched from the base view when not cached; end() when neither has a coin.
+    CoinsMap::iterator FetchCoin(const OutPoint& outpoint) const;
+
     CoinsView& m_base;
     mutable CoinsMap m_entries;
     uint256 m_best_block;
