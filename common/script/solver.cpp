@@ -2,6 +2,7 @@
 #include <common/script/solver.h>
 
 #include <common/consensus/script.h>
+#include <common/script/opcodes.h>
 
 #include <optional>
 
@@ -43,17 +44,6 @@ bool PubKeyHasValidSize(std::span<const uint8_t> key)
     if (header == 2 || header == 3) return key.size() == 33;
     if (header == 4 || header == 6 || header == 7) return key.size() == 65;
     return false;
-}
-
-bool IsPushOnly(std::span<const uint8_t> script)
-{
-    size_t pos = 0;
-    while (pos < script.size()) {
-        Opcode opcode;
-        if (!GetScriptOp(script, pos, opcode)) return false;
-        if (opcode > OP_16) return false;
-    }
-    return true;
 }
 
 namespace {

@@ -38,9 +38,6 @@ TxoutType Solver(std::span<const uint8_t> script, std::vector<std::vector<uint8_
 //! Core's CPubKey::ValidSize: 33 bytes after 02/03, 65 after 04/06/07.
 bool PubKeyHasValidSize(std::span<const uint8_t> key);
 
-//! Every operation is a push (opcodes up to OP_16) and parses (Core's IsPushOnly).
-bool IsPushOnly(std::span<const uint8_t> script);
-
 } // namespace orrery
 
 #endif // ORRERY_COMMON_SCRIPT_SOLVER_H
