@@ -46,6 +46,17 @@ bool PubKeyHasValidSize(std::span<const uint8_t> key)
     return false;
 }
 
+bool HasValidOps(std::span<const uint8_t> script)
+{
+    size_t pos = 0;
+    while (pos < script.size()) {
+        Opcode opcode;
+        std::span<const uint8_t> data;
+        if (!GetScriptOp(script, pos, opcode, data) || opcode > MAX_OPCODE || data.size() > 520) return false;
+    }
+    return true;
+}
+
 namespace {
 
 bool IsSmallInteger(Opcode opcode)

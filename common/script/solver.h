@@ -38,6 +38,9 @@ TxoutType Solver(std::span<const uint8_t> script, std::vector<std::vector<uint8_
 //! Core's CPubKey::ValidSize: 33 bytes after 02/03, 65 after 04/06/07.
 bool PubKeyHasValidSize(std::span<const uint8_t> key);
 
+//! Every operation parses, is at most OP_NOP10 and pushes at most 520 bytes (Core's HasValidOps).
+bool HasValidOps(std::span<const uint8_t> script);
+
 } // namespace orrery
 
 #endif // ORRERY_COMMON_SCRIPT_SOLVER_H

@@ -3,6 +3,7 @@
 // Core gave (decoderawtransaction, decodescript, bitcoin-tx), and descriptor
 // checksums against Core's and BIP380's vectors.
 #include <services/node/rpc/core_json.h>
+#include <services/node/rpc/rawtransaction.h>
 
 #include <common/consensus/hex.h>
 #include <common/keys/descriptor.h>
@@ -185,4 +186,143 @@ TEST_CASE("amounts parse as Core's AmountFromValue and print exactly")
     CHECK_THROWS_WITH(node::AmountFromValue(Json(true)), "Amount is not a number or string");
     CHECK(node::ValueFromAmount(2099999999999999).dump() == "20999999.99999999");
     CHECK(node::ValueFromAmount(1).dump() == "1e-08");
+}
+
+TEST_CASE("decodescript wraps a multisig in P2SH and P2WSH exactly as Core answered")
+{
+    const std::string multisig =
+        "52210276d4d259f156bc953231ae2365555c9a445d50f40e0f9d49f43b062a38df621321020498177dced0022d4538f0b39a09d315ec94"
+        "4c7205307dc126af8f132975cae3210202835b62db105222c0d5208b31189660bd8a2f636d25d91329f73be56282fe5253ae";
+    const Json expected = Json::parse(R"({
+  "asm": "2 0276d4d259f156bc953231ae2365555c9a445d50f40e0f9d49f43b062a38df6213 020498177dced0022d4538f0b39a09d315ec944c7205307dc126af8f132975cae3 0202835b62db105222c0d5208b31189660bd8a2f636d25d91329f73be56282fe52 3 OP_CHECKMULTISIG",
+  "desc": "multi(2,0276d4d259f156bc953231ae2365555c9a445d50f40e0f9d49f43b062a38df6213,020498177dced0022d4538f0b39a09d315ec944c7205307dc126af8f132975cae3,0202835b62db105222c0d5208b31189660bd8a2f636d25d91329f73be56282fe52)#lugfm7u3",
+  "type": "multisig",
+  "p2sh": "2N2iqBAJvyKA2zzhHGUFPwbufqzNs3vGKJo",
+  "segwit": {
+    "asm": "0 b69f95a35df8ab1b1b924f8e5f7ceecb230d7ee5318c0efd0a2ec2988c2d99f5",
+    "desc": "wsh(multi(2,0276d4d259f156bc953231ae2365555c9a445d50f40e0f9d49f43b062a38df6213,020498177dced0022d4538f0b39a09d315ec944c7205307dc126af8f132975cae3,0202835b62db105222c0d5208b31189660bd8a2f636d25d91329f73be56282fe52))#rex36vz8",
+    "hex": "0020b69f95a35df8ab1b1b924f8e5f7ceecb230d7ee5318c0efd0a2ec2988c2d99f5",
+    "address": "tb1qk60etg6alz43kxujf7897l8wev3s6lh9xxxqalg29mpf3rpdn86stxeawe",
+    "type": "witness_v0_scripthash",
+    "p2sh-segwit": "2MxnLjcU2FdCiFqur7R7XD4PFDWd4vXcRfB"
+  }
+})");
+    CHECK(node::DecodeScriptToJson(Hex(multisig), Network::TESTNET3).dump() == expected.dump());
+
+    const Json cltv = Json::parse(R"({
+  "asm": "300000 OP_CHECKLOCKTIMEVERIFY OP_DROP 1",
+  "desc": "raw(03e09304b17551)#pll48me7",
+  "type": "nonstandard",
+  "p2sh": "2MuHsVSqmSpoddRxrDoAbpP6Jya38pDNFid",
+  "segwit": {
+    "asm": "0 0b86eaa54b486b835452603ece907a856b5770e8dc2df9e189d991ee296b4639",
+    "desc": "addr(tb1qpwrw4f2tfp4cx4zjvqlvayr6s444wu8gmsklncvfmxg7u2ttgcus2kqnd5)#6q4h0ctd",
+    "hex": "00200b86eaa54b486b835452603ece907a856b5770e8dc2df9e189d991ee296b4639",
+    "address": "tb1qpwrw4f2tfp4cx4zjvqlvayr6s444wu8gmsklncvfmxg7u2ttgcus2kqnd5",
+    "type": "witness_v0_scripthash",
+    "p2sh-segwit": "2MutdmQihXZr3TXc8bYnc1oVyAeQs1iEyf6"
+  }
+})");
+    CHECK(node::DecodeScriptToJson(Hex("03e09304b17551"), Network::TESTNET3).dump() == cltv.dump());
+    // Neither an OP_RETURN script nor a witness program is wrapped again.
+    CHECK(!node::DecodeScriptToJson(Hex("6a0401020304"), Network::REGTEST).contains("p2sh"));
+    Json wpkh = node::DecodeScriptToJson(Hex("0014f66bcc7b6238eff7e548553b19611c234ddfe4a4"), Network::REGTEST);
+    CHECK(wpkh.contains("p2sh"));
+    CHECK(!wpkh.contains("segwit"));
+}
+
+TEST_CASE("createrawtransaction builds Core's serialization from either form of outputs")
+{
+    const std::string txid = "4d49a71ec9da436f71ec4ee231d04f292a29cd316f598bb7068feccabdc59485";
+    const std::string txid_le = "8594c5bdcaec8f06b78b596f31cd292a294fd031e24eec716f43dac91ea7494d";
+    const std::string address = "bcrt1q7e4uc7mz8rhl0e2g25a3jcguydxale9yrnl4cz";
+    const std::string spk = "0014f66bcc7b6238eff7e548553b19611c234ddfe4a4";
+    const Json inputs = Json::parse(R"([{"txid": ")" + txid + R"(", "vout": 1}])");
+
+    // version 2 | 1 input: outpoint, empty scriptSig, sequence 0xfffffffd | 2 outputs | locktime 0
+    const std::string expected = "02000000"
+                                 "01" +
+                                 txid_le +
+                                 "01000000"
+                                 "00"
+                                 "fdffffff"
+                                 "02"
+                                 "80f0fa0200000000"
+                                 "16" +
+                                 spk +
+                                 "0000000000000000"
+                                 "06"
+                                 "6a04deadbeef"
+                                 "00000000";
+    Json outputs = Json::object();
+    outputs[address] = 0.5;
+    outputs["data"] = "deadbeef";
+    Transaction tx = node::ConstructTransaction(inputs, outputs, Json(), std::nullopt, Network::REGTEST);
+    CHECK(HexStr(SerializeTransaction(tx)) == expected);
+    Json pairs = Json::array({Json{{address, "0.5"}}, Json{{"data", "deadbeef"}}});
+    tx = node::ConstructTransaction(inputs, pairs, Json(0), std::nullopt, Network::REGTEST);
+    CHECK(HexStr(SerializeTransaction(tx)) == expected);
+
+    // Not replaceable with a lock time: every input one below final.
+    tx = node::ConstructTransaction(inputs, Json{{address, 1}}, Json(500), false, Network::REGTEST);
+    CHECK(tx.vin[0].sequence == 0xfffffffe);
+    CHECK(tx.lock_time == 500);
+    tx = node::ConstructTransaction(inputs, Json{{address, 1}}, Json(), false, Network::REGTEST);
+    CHECK(tx.vin[0].sequence == 0xffffffff);
+}
+
+TEST_CASE("createrawtransaction refuses bad arguments with Core's errors")
+{
+    const std::string address = "bcrt1q7e4uc7mz8rhl0e2g25a3jcguydxale9yrnl4cz";
+    auto error = [](const Json& inputs, const Json& outputs, const Json& locktime = Json(),
+                    std::optional<bool> rbf = std::nullopt) -> std::pair<int, std::string> {
+        try {
+            node::ConstructTransaction(inputs, outputs, locktime, rbf, Network::REGTEST);
+        } catch (const rpc::RpcException& e) {
+            return {e.code(), e.what()};
+        }
+        return {0, ""};
+    };
+    const std::string txid = std::string(64, 'a');
+    CHECK(error(Json::parse(R"([{"txid": "ab", "vout": 0}])"), Json::object()) ==
+          std::pair<int, std::string>{rpc::RPC_INVALID_PARAMETER, "txid must be of length 64 (not 2, for 'ab')"});
+    CHECK(error(Json::parse(R"([{"txid": ")" + std::string(64, 'g') + R"(", "vout": 0}])"), Json::object()).second ==
+          "txid must be hexadecimal string (not '" + std::string(64, 'g') + "')");
+    CHECK(error(Json::parse(R"([{"txid": ")" + txid + R"("}])"), Json::object()).second ==
+          "Invalid parameter, missing vout key");
+    CHECK(error(Json::parse(R"([{"txid": ")" + txid + R"(", "vout": -1}])"), Json::object()).second ==
+          "Invalid parameter, vout cannot be negative");
+    CHECK(error(Json::parse(R"([{"txid": ")" + txid + R"(", "vout": 0, "sequence": 4294967296}])"), Json::object())
+              .second == "Invalid parameter, sequence number is out of range");
+    CHECK(error(Json::array(), Json{{"bcrt1qinvalid", 1}}) ==
+          std::pair<int, std::string>{rpc::RPC_INVALID_ADDRESS_OR_KEY, "Invalid Bitcoin address: bcrt1qinvalid"});
+    CHECK(error(Json::array(), Json::array({Json{{address, 1}}, Json{{address, 2}}})).second ==
+          "Invalid parameter, duplicated address: " + address);
+    CHECK(error(Json::array(), Json::array({Json{{"data", "00"}}, Json{{"data", "01"}}})).second ==
+          "Invalid parameter, duplicate key: data");
+    CHECK(error(Json::array(), Json{{"data", "zz"}}).second == "Data must be hexadecimal string (not 'zz')");
+    CHECK(error(Json::array(), Json::array({Json{{address, 1}, {"data", "00"}}})).second ==
+          "Invalid parameter, key-value pair must contain exactly one key");
+    CHECK(error(Json::array(), Json::array({Json(1)})).second ==
+          "Invalid parameter, key-value pair not an object as expected");
+    CHECK(error(Json::array(), Json()).second == "Invalid parameter, output argument must be non-null");
+    CHECK(error(Json::array(), Json::object(), Json(-1)).second == "Invalid parameter, locktime out of range");
+    CHECK(error(Json::parse(R"([{"txid": ")" + txid + R"(", "vout": 0, "sequence": 4294967295}])"), Json::object(),
+                Json(), true)
+              .second == "Invalid parameter combination: Sequence number(s) contradict replaceable option");
+}
+
+TEST_CASE("transactions decode as Core's DecodeHexTx reads them")
+{
+    // A legacy transaction with no inputs reads only in the legacy form.
+    const std::string zero_inputs = "02000000000100e1f50500000000016a00000000";
+    auto tx = node::DecodeHexTx(zero_inputs);
+    REQUIRE(tx);
+    CHECK(tx->vin.empty());
+    CHECK(tx->vout.size() == 1);
+    CHECK(!node::DecodeHexTx(zero_inputs, true, false) == false);
+    CHECK(!node::DecodeHexTx(zero_inputs, false, true));
+    CHECK(!node::DecodeHexTx("zz"));
+    CHECK(!node::DecodeHexTx(""));
+    CHECK(!node::DecodeHexTx(zero_inputs + "00"));
 }

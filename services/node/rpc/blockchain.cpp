@@ -3,6 +3,7 @@
 #include <services/node/rpc/rpc.h>
 
 #include <services/node/node.h>
+#include <services/node/rpc/rawtransaction.h>
 
 namespace orrery::node {
 
@@ -63,6 +64,7 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(NodeService& node)
     RegisterBlockchainRpc(*table, node);
     RegisterNetRpc(*table, node);
     RegisterMempoolRpc(*table);
+    RegisterRawTransactionRpc(*table, node.GetChain().Params().type);
     return table;
 }
 

@@ -312,6 +312,72 @@ Json TxToJson(const Transaction& tx, Network network, const uint256& block_hash,
     return entry;
 }
 
+// ---- decoding
+
+namespace {
+
+//! Core's CheckTxScriptsSanity: scripts that parse, with known opcodes, within MAX_SCRIPT_SIZE.
+bool ScriptsLookSane(const Transaction& tx)
+{
+    constexpr size_t MAX_SCRIPT_SIZE = 10000;
+    if (!tx.IsCoinbase()) {
+        for (const TxIn& in : tx.vin) {
+            if (!HasValidOps(in.script_sig) || in.script_sig.size() > MAX_SCRIPT_SIZE) return false;
+        }
+    }
+    for (const TxOut& out : tx.vout) {
+        if (!HasValidOps(out.script_pubkey) || out.script_pubkey.size() > MAX_SCRIPT_SIZE) return false;
+    }
+    return true;
+}
+
+std::optional<Transaction> TryDecode(std::span<const uint8_t> data, bool allow_witness)
+{
+    try {
+        return DeserializeTransaction(data, allow_witness);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+} // namespace
+
+std::optional<Transaction> DecodeHexTx(std::string_view hex, bool try_no_witness, bool try_witness)
+{
+    if (hex.empty()) return std::nullopt;
+    const auto data = TryParseHex(hex);
+    if (!data) return std::nullopt;
+    std::optional<Transaction> extended;
+    if (try_witness) extended = TryDecode(*data, true);
+    if (extended && ScriptsLookSane(*extended)) return extended;
+    std::optional<Transaction> legacy;
+    if (try_no_witness) legacy = TryDecode(*data, false);
+    if (legacy && ScriptsLookSane(*legacy)) return legacy;
+    if (extended) return extended;
+    return legacy;
+}
+
+std::optional<Block> DecodeHexBlock(std::string_view hex)
+{
+    if (hex.empty()) return std::nullopt;
+    const auto data = TryParseHex(hex);
+    if (!data) return std::nullopt;
+    try {
+        SpanReader reader(*data);
+        return ReadBlock(reader, true);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+std::optional<BlockHeader> DecodeHexBlockHeader(std::string_view hex)
+{
+    if (hex.empty()) return std::nullopt;
+    const auto data = TryParseHex(hex);
+    if (!data || data->size() < BlockHeader::kSize) return std::nullopt;
+    return DeserializeBlockHeader(std::span(*data).first(BlockHeader::kSize));
+}
+
 // ---- headers
 
 double DifficultyOfBits(uint32_t bits)

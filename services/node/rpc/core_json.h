@@ -14,6 +14,7 @@
 #include <services/node/storage/undo.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -54,6 +55,15 @@ enum class TxVerbosity {
 //! transaction, in input order.
 rpc::Json TxToJson(const Transaction& tx, Network network, const uint256& block_hash, bool include_hex,
                    const TxUndo* undo = nullptr, TxVerbosity verbosity = TxVerbosity::SHOW_DETAILS);
+
+//! Core's DecodeHexTx: hex to a transaction, trying the extended (witness) form unless `try_witness` is false
+//! and the legacy form unless `try_no_witness` is false; when both read the whole input, the one whose scripts
+//! look sane wins, the extended one on a tie. nullopt when neither reads it all (or the text is not hex).
+std::optional<Transaction> DecodeHexTx(std::string_view hex, bool try_no_witness = true, bool try_witness = true);
+//! Core's DecodeHexBlk: hex to a block (with witnesses); bytes after the block are ignored, as in Core.
+std::optional<Block> DecodeHexBlock(std::string_view hex);
+//! Core's DecodeHexBlockHeader: 80 bytes of hex or more (the rest ignored).
+std::optional<BlockHeader> DecodeHexBlockHeader(std::string_view hex);
 
 //! Where a header sits, for HeaderToJson.
 struct HeaderContext {
