@@ -393,13 +393,18 @@ void RegisterChainRpc(rpc::Table& table, ChainstateManager& chainstate)
 
     table.Add({"waitfornewblock",
                "Blockchain",
-               {rpc::Optional("timeout", ParamType::NUMBER, "Milliseconds to wait at most (default: 0, no limit)")},
+               {rpc::Optional("timeout", ParamType::NUMBER, "Milliseconds to wait at most (default: 0, no limit)"),
+                rpc::Optional("current_tip", ParamType::STRING,
+                              "Wait for a tip other than this hash (default: the tip when the call arrives), so that a "
+                              "block mined just before the call is not missed")},
                "Waits until the tip changes and gives the new tip's hash and height (the current tip on timeout or "
                "when the node stops). Call it with no client-side RPC timeout.",
                [cs](const rpc::CallRequest& call) -> Json {
                    int64_t timeout = TimeoutArg(call.Arg(0));
                    uint256 start;
-                   {
+                   if (!call.Arg(1).is_null()) {
+                       start = ParseHashArg(call.Arg(1), "current_tip");
+                   } else {
                        auto lock = cs->Lock();
                        start = cs->Tip()->hash;
                    }
