@@ -6,38 +6,86 @@
 
 namespace orrery::node {
 
-ChainService::ChainService(const node::Chain& chain) : m_chain(chain) {}
+namespace {
+
+//! About this many bytes of block data per getBlocksFrom answer (half the default IPC message limit).
+constexpr size_t MAX_BLOCKS_FROM_BYTES = 16 << 20;
+
+interfaces::ChainTip TipOf(const BlockIndex& index)
+{
+    interfaces::ChainTip tip;
+    tip.height = index.height;
+    tip.hash = index.hash.GetHex();
+    tip.time = index.GetBlockTime();
+    return tip;
+}
+
+interfaces::ChainBlock BlockOf(const BlockIndex& index, std::vector<uint8_t> data)
+{
+    interfaces::ChainBlock block;
+    block.height = index.height;
+    block.hash = index.hash.GetHex();
+    block.prev_hash = index.header.prev_block.GetHex();
+    block.time = index.GetBlockTime();
+    block.median_time = index.GetMedianTimePast();
+    block.data = std::move(data);
+    return block;
+}
+
+//! A block's bytes; the pruned case answers bitcoind's error.
+std::vector<uint8_t> ReadBlockData(const ChainstateManager& chainstate, const BlockIndex& index)
+{
+    try {
+        return chainstate.ReadRawBlock(&index);
+    } catch (const BlockPrunedError&) {
+        throw rpc::RpcException(rpc::RPC_MISC_ERROR, "Block not available (pruned data)");
+    }
+}
+
+} // namespace
+
+//! Hears the chainstate on its notification thread and hands each change on, in order.
+class ChainService::Listener final : public ValidationListener
+{
+public:
+    explicit Listener(std::weak_ptr<ChainService> service) : m_service(std::move(service)) {}
+    void BlockConnected(const std::shared_ptr<const Block>& block, const BlockIndex* index) override
+    {
+        if (auto service = m_service.lock()) service->NotifyBlockConnected(BlockOf(*index, SerializeBlock(*block)));
+    }
+    void BlockDisconnected(const std::shared_ptr<const Block>& block, const BlockIndex* index) override
+    {
+        if (auto service = m_service.lock()) service->NotifyBlockDisconnected(BlockOf(*index, SerializeBlock(*block)));
+    }
+    void UpdatedBlockTip(const BlockIndex* tip, const BlockIndex* /*fork*/, bool /*ibd*/) override
+    {
+        if (auto service = m_service.lock()) service->NotifyTip(TipOf(*tip));
+    }
+
+private:
+    std::weak_ptr<ChainService> m_service;
+};
+
+ChainService::ChainService(ChainstateManager& chainstate) : m_chainstate(chainstate) {}
 
 ChainService::~ChainService()
 {
-    DetachChainstate();
+    if (m_listener) m_chainstate.UnregisterListener(m_listener);
 }
 
-void ChainService::DetachChainstate()
+void ChainService::Attach()
 {
-    std::function<void()> detach;
-    {
-        std::lock_guard lock(m_mutex);
-        detach = std::move(m_detach);
-        m_detach = nullptr;
-    }
-    if (detach) detach();
-}
-
-std::shared_ptr<const ChainService::Reader> ChainService::GetReader() const
-{
-    std::lock_guard lock(m_mutex);
-    return m_reader;
+    if (m_listener) return;
+    m_listener = std::make_shared<Listener>(weak_from_this());
+    m_chainstate.RegisterListener(m_listener);
 }
 
 interfaces::ChainTip ChainService::Tip() const
 {
-    if (auto reader = GetReader()) return reader->tip();
-    interfaces::ChainTip tip;
-    tip.height = m_chain.Height();
-    tip.hash = m_chain.TipHash().GetHex();
-    tip.time = m_chain.Tip().time;
-    return tip;
+    auto lock = m_chainstate.Lock();
+    const BlockIndex* index = m_chainstate.Tip();
+    if (index == nullptr) return {};
+    return TipOf(*index);
 }
 
 void ChainService::ForEachListener(const std::function<void(interfaces::ChainListener&)>& send)
@@ -84,7 +132,7 @@ size_t ChainService::SubscriberCount() const
 
 std::string ChainService::getChainName()
 {
-    return m_chain.Name();
+    return ChainTypeToString(m_chainstate.Params().type);
 }
 
 interfaces::ChainTip ChainService::getTip()
@@ -94,30 +142,48 @@ interfaces::ChainTip ChainService::getTip()
 
 std::string ChainService::getBlockHash(int64_t height)
 {
-    std::optional<std::string> hash;
-    if (auto reader = GetReader()) {
-        hash = reader->hash_at(height);
-    } else if (auto genesis_view = m_chain.HashAt(height)) {
-        hash = genesis_view->GetHex();
-    }
-    if (!hash) throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Block height out of range");
-    return *hash;
+    auto lock = m_chainstate.Lock();
+    const BlockIndex* index =
+        height < 0 || height > m_chainstate.Height() ? nullptr : m_chainstate.Chain()[static_cast<int>(height)];
+    if (index == nullptr) throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Block height out of range");
+    return index->hash.GetHex();
 }
 
 std::vector<interfaces::ChainBlock> ChainService::getBlocksFrom(int64_t height, int64_t max_count)
 {
     if (height < 0) throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Block height out of range");
-    if (max_count <= 0) return {};
-    auto reader = GetReader();
-    if (!reader) throw rpc::RpcException(rpc::RPC_MISC_ERROR, "The node's block store is not open");
-    return reader->blocks_from(height, max_count);
+    std::vector<interfaces::ChainBlock> blocks;
+    size_t bytes = 0;
+    for (int64_t h = height; h - height < max_count && bytes < MAX_BLOCKS_FROM_BYTES; ++h) {
+        const BlockIndex* index;
+        {
+            auto lock = m_chainstate.Lock();
+            if (h > m_chainstate.Height()) break;
+            index = m_chainstate.Chain()[static_cast<int>(h)];
+        }
+        blocks.push_back(BlockOf(*index, ReadBlockData(m_chainstate, *index)));
+        bytes += blocks.back().data.size();
+    }
+    return blocks;
 }
 
-std::optional<interfaces::ChainBlock> ChainService::findBlock(std::string hash)
+std::optional<interfaces::ChainBlock> ChainService::findBlock(std::string hex)
 {
-    auto reader = GetReader();
-    if (!reader) throw rpc::RpcException(rpc::RPC_MISC_ERROR, "The node's block store is not open");
-    return reader->find_block(hash);
+    auto hash = uint256::FromHex(hex);
+    if (!hash) throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "block hash must be 64 hexadecimal digits");
+    const BlockIndex* index;
+    {
+        auto lock = m_chainstate.Lock();
+        index = m_chainstate.LookupBlockIndex(*hash);
+        if (!index) return std::nullopt;
+        if (!(index->status & BLOCK_HAVE_DATA)) {
+            if (m_chainstate.IsPruned() && index->n_tx > 0) {
+                throw rpc::RpcException(rpc::RPC_MISC_ERROR, "Block not available (pruned data)");
+            }
+            return std::nullopt; // a header alone
+        }
+    }
+    return BlockOf(*index, ReadBlockData(m_chainstate, *index));
 }
 
 std::unique_ptr<ipc::Subscription>

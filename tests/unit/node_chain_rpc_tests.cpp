@@ -292,9 +292,8 @@ TEST_CASE("invalidateblock makes a fork that getchaintips shows, reconsiderblock
           "of Chain over IPC sees every disconnection and connection in the order the chainstate applied them")
 {
     Chainstate node;
-    node::Chain genesis_view(GetChainParams(ChainType::REGTEST)); // what the service reads before it is attached
-    auto service = std::make_shared<node::ChainService>(genesis_view);
-    service->AttachChainstate(*node.chainstate);
+    auto service = std::make_shared<node::ChainService>(*node.chainstate);
+    service->Attach();
     ipc::Options server_options;
     server_options.role = "node";
     ipc::Server server(server_options);
@@ -401,7 +400,6 @@ TEST_CASE("invalidateblock makes a fork that getchaintips shows, reconsiderblock
     subscription.reset();
     wallet.Stop();
     server.Stop();
-    service->DetachChainstate();
 }
 
 TEST_CASE("waitfornewblock wakes on a new block; waitforblockheight and waitforblock time out with the current tip")

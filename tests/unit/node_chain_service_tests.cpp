@@ -2,6 +2,7 @@
 // call it, and its tip subscriptions (registration, first tip, end).
 #include "test_util.h"
 #include <services/node/chain_service.h>
+#include <tests/unit/node_validation_util.h>
 
 #include <common/interfaces/chain_ipc.h>
 #include <common/interfaces/roles.h>
@@ -123,7 +124,8 @@ ipc::Options ClientOptions(const char* role)
 
 TEST_CASE("Chain answers the network's name, its genesis as the tip and bitcoind's out-of-range error")
 {
-    node::Chain chain(GetChainParams(ChainType::REGTEST));
+    test::GenesisChain genesis(ChainType::REGTEST);
+    auto& chain = genesis.chainstate;
     node::ChainService service(chain);
     CHECK(service.getChainName() == "regtest");
     auto tip = service.getTip();
@@ -148,7 +150,8 @@ TEST_CASE("Chain names each network as bitcoind does")
              std::tuple{ChainType::SIGNET, "signet",
                         "00000008819873e925422c1ff0f99f7cc9bbb232af63a077a480a3633bee1ef6"},
          }) {
-        node::Chain chain(GetChainParams(type));
+        test::GenesisChain loaded(type);
+        auto& chain = loaded.chainstate;
         node::ChainService service(chain);
         CHECK(service.getChainName() == name);
         CHECK(service.getTip().hash == genesis);
@@ -158,7 +161,8 @@ TEST_CASE("Chain names each network as bitcoind does")
 
 TEST_CASE("a subscription gets the current tip at once, then each NotifyTip, until its handle is dropped")
 {
-    node::Chain chain(GetChainParams(ChainType::REGTEST));
+    test::GenesisChain genesis(ChainType::REGTEST);
+    auto& chain = genesis.chainstate;
     auto service = std::make_shared<node::ChainService>(chain);
     auto first = std::make_shared<TipCollector>();
     auto second = std::make_shared<TipCollector>();
@@ -182,7 +186,8 @@ TEST_CASE("a subscription gets the current tip at once, then each NotifyTip, unt
 TEST_CASE("over IPC a wallet calls Chain and subscribes; the subscription ends with the wallet's handle or its "
           "connection; other roles are refused")
 {
-    node::Chain chain(GetChainParams(ChainType::REGTEST));
+    test::GenesisChain genesis(ChainType::REGTEST);
+    auto& chain = genesis.chainstate;
     auto service = std::make_shared<node::ChainService>(chain);
     ipc::Options server_options;
     server_options.role = "node";
@@ -236,7 +241,8 @@ TEST_CASE("over IPC a wallet calls Chain and subscribes; the subscription ends w
 
 TEST_CASE("over IPC a subscriber gets disconnected and connected blocks, with their data, in the order sent")
 {
-    node::Chain chain(GetChainParams(ChainType::REGTEST));
+    test::GenesisChain genesis(ChainType::REGTEST);
+    auto& chain = genesis.chainstate;
     auto service = std::make_shared<node::ChainService>(chain);
     ipc::Options server_options;
     server_options.role = "node";
