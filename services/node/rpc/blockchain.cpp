@@ -3,6 +3,7 @@
 #include <services/node/rpc/rpc.h>
 
 #include <services/node/node.h>
+#include <services/node/rpc/mining.h>
 #include <services/node/rpc/rawtransaction.h>
 
 namespace orrery::node {
@@ -81,6 +82,11 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(NodeService& node)
     RegisterRawTransactionRpc(*table, node.Chainstate().Params().type);
     RegisterChainRpc(*table, node.Chainstate());
     RegisterUtxoRpc(*table, node.Chainstate());
+    RegisterMiningRpc(*table, node.Chainstate(),
+                      MiningContext{[&node] {
+                          const auto counts = node.CountConnections();
+                          return counts.inbound + counts.outbound;
+                      }});
     return table;
 }
 

@@ -6,6 +6,7 @@
 #include <common/consensus/hex.h>
 #include <common/keys/descriptor.h>
 #include <common/keys/key_io.h>
+#include <common/script/opcodes.h>
 #include <common/script/solver.h>
 #include <services/node/rpc/core_json.h>
 
@@ -176,11 +177,6 @@ Json DecodeScriptToJson(std::span<const uint8_t> script, Network network)
     std::vector<std::vector<uint8_t>> solutions;
     const TxoutType type = Solver(script, solutions);
 
-    auto is_op_success = [](uint8_t op) {
-        return op == 80 || op == 98 || (op >= 126 && op <= 129) || (op >= 131 && op <= 134) ||
-               (op >= 137 && op <= 138) || (op >= 141 && op <= 142) || (op >= 149 && op <= 153) ||
-               (op >= 187 && op <= 254);
-    };
     bool can_wrap = false;
     switch (type) {
     case TxoutType::MULTISIG:
@@ -194,7 +190,7 @@ Json DecodeScriptToJson(std::span<const uint8_t> script, Network network)
             size_t pos = 0;
             Opcode opcode;
             while (pos < script.size() && GetScriptOp(script, pos, opcode)) {
-                if (opcode == OP_CHECKSIGADD || is_op_success(opcode)) can_wrap = false;
+                if (opcode == OP_CHECKSIGADD || IsOpSuccess(opcode)) can_wrap = false;
             }
         }
         break;
