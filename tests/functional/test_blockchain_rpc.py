@@ -47,7 +47,7 @@ def test_a_regtest_chain_reads_back_through_every_chain_method_and_survives_a_re
     assert len(raw) == 2 * tip["size"]
     detailed = node.rpc("getblock", hashes[0], 2)
     coinbase = detailed["tx"][0]
-    assert coinbase["txid"] == tip["tx"][0] or coinbase["txid"] == node.rpc("getblock", hashes[0])["tx"][0]
+    assert coinbase["txid"] == node.rpc("getblock", hashes[0])["tx"][0] and "hex" in coinbase
     assert coinbase["vout"][0]["scriptPubKey"]["address"] == ADDRESS
     assert "coinbase" in coinbase["vin"][0]
     assert node.rpc("getblock", hashes[0], 3)["tx"][0]["vin"][0].get("prevout") is None
@@ -148,5 +148,5 @@ def test_a_regtest_chain_reads_back_through_every_chain_method_and_survives_a_re
     assert sorted(node.rpc("getchaintips"), key=lambda tip: tip["hash"]) == tips_before
     assert utxo_hashes(node) == before
     assert node.rpc("getblock", hashes[0], 0) == node.rpc("getblock", hashes[0], False)
-    assert node.rpc("gettxout", first["tx"][0], 0)["confirmations"] == 104
+    assert node.rpc("gettxout", first["tx"][0], 0)["confirmations"] == 103  # the tip is the fork's, at 103
     assert node.stop() == 0
