@@ -412,6 +412,12 @@ uint64_t NodeService::MakeNonce()
 
 // ---------------------------------------------------------------- outbound connections through orreryd
 
+void NodeService::SetMockTimeEverywhere(int64_t time)
+{
+    SetMockTime(time);
+    if (m_config.supervised) GetSupervisor()->setMockTime(time);
+}
+
 std::shared_ptr<interfaces::Supervisor> NodeService::GetSupervisor()
 {
     std::lock_guard lock(m_supervisor_mutex);
