@@ -166,3 +166,65 @@ class ChainReplay:
         """gettxoutsetinfo's hash_serialized_3 and muhash of the current set (display hex)."""
         coins = [(txid, n, h, cb, v, s) for (txid, n), (v, s, h, cb) in self.utxos.items()]
         return utxo_digest.utxo_digests(coins)
+
+
+def serialized_digest(utxos):
+    """hash_serialized_3 alone (display hex): cheap enough to compute at every tip of a test chain."""
+    import hashlib
+    sha = hashlib.sha256()
+    for (txid, n) in sorted(utxos):
+        value, script, height, coinbase = utxos[(txid, n)]
+        sha.update(utxo_digest.txout_ser(txid, n, height, coinbase, value, script))
+    return hashlib.sha256(sha.digest()).digest()[::-1].hex()
+
+
+def expected_tips(main_blocks, side_blocks, fork_at, check_signatures=False):
+    """Block hash (display hex) -> (height, hash_serialized_3) for every block of both branches, computed
+    by replaying them here: what a node must report when that block is its tip."""
+    expected = {REGTEST_GENESIS: (0, serialized_digest({}))}
+    replay = ChainReplay()
+    fork_point = replay.copy() if fork_at == 0 else None
+    for raw in main_blocks:
+        replay.apply(raw, check_signatures=check_signatures)
+        expected[replay.tip[::-1].hex()] = (replay.height, serialized_digest(replay.utxos))
+        if replay.height == fork_at:
+            fork_point = replay.copy()
+    if side_blocks:
+        for raw in side_blocks:
+            fork_point.apply(raw, check_signatures=check_signatures)
+            expected[fork_point.tip[::-1].hex()] = (fork_point.height, serialized_digest(fork_point.utxos))
+    return expected
+
+
+def run_chaingen(directory, *args, name="chain"):
+    """Runs orrery-chaingen; returns (summary, main stream path, side stream path, main hex list, side hex list).
+    Skips the test when the generator is not built."""
+    import json
+    import subprocess
+
+    import pytest
+    from conftest import tool_binary
+
+    binary = tool_binary("orrery-chaingen")
+    if not binary.exists():
+        pytest.skip(f"{binary} is not built")
+    paths = {k: directory / f"{name}{suffix}" for k, suffix in
+             (("out", ".dat"), ("fork-out", "-fork.dat"), ("hex-out", ".hex"), ("fork-hex-out", "-fork.hex"))}
+    result = subprocess.run([str(binary), "--quiet", *(f"--{k}={v}" for k, v in paths.items()), *args],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return (json.loads(result.stdout), paths["out"], paths["fork-out"], paths["hex-out"].read_text().split(),
+            paths["fork-hex-out"].read_text().split())
+
+
+def require_rpc(client, method, *params):
+    """Skips the test when the node does not serve `method` yet (bitcoind's -32601, "Method not found")."""
+    import pytest
+    from conftest import RpcError
+
+    try:
+        return client.rpc(method, *params)
+    except RpcError as e:
+        if e.code == -32601:
+            pytest.skip(f"the node does not serve {method} yet")
+        raise

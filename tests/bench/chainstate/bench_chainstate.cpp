@@ -289,7 +289,9 @@ int main(int argc, char** argv)
     const std::string tag = std::to_string(blocks) + "-" + std::to_string(target_inputs);
     const fs::path main_file = workdir / ("chain-" + tag + ".dat");
     const fs::path fork_file = workdir / ("fork-" + tag + ".dat");
-    if (!fs::exists(main_file) || !fs::exists(fork_file)) {
+    // Reuse a chain generated before, unless the generator was rebuilt since.
+    if (!fs::exists(main_file) || !fs::exists(fork_file) ||
+        fs::last_write_time(chaingen) > fs::last_write_time(main_file)) {
         const auto start = Clock::now();
         Run(chaingen.string() + " --quiet --no-check --seed=1 --blocks=" + std::to_string(blocks) +
             " --txs-per-block=" + std::to_string(txs_per_block) + " --target-txs=" + std::to_string(target_txs) +
