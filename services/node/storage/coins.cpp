@@ -355,6 +355,12 @@ std::vector<uint256> CoinsDB::GetHeadBlocks() const
 
 void CoinsDB::BatchWrite(CoinsMap& entries, const uint256& best_block)
 {
+    WriteEntries(entries, best_block);
+    entries.clear();
+}
+
+void CoinsDB::WriteEntries(const CoinsMap& entries, const uint256& best_block)
+{
     detail::DBBatch batch;
     uint256 old_tip = GetBestBlock();
     if (old_tip.IsNull()) {
@@ -398,7 +404,6 @@ void CoinsDB::BatchWrite(CoinsMap& entries, const uint256& best_block)
     batch.Delete(std::string(1, DB_HEAD_BLOCKS));
     batch.Put(std::string(1, DB_BEST_BLOCK), best_block);
     m_impl->db.Write(batch, /*sync=*/true);
-    entries.clear();
 }
 
 void CoinsDB::SetBatchSize(size_t bytes)
@@ -576,11 +581,15 @@ void CoinsCache::Flush()
 
 void CoinsCache::Sync()
 {
-    CoinsMap dirty;
-    for (const auto& [outpoint, entry] : m_entries) {
-        if (entry.flags & CoinsCacheEntry::DIRTY) dirty.emplace(outpoint, entry);
+    if (auto* db = dynamic_cast<CoinsDB*>(&m_base)) {
+        db->WriteEntries(m_entries, GetBestBlock());
+    } else {
+        CoinsMap dirty;
+        for (const auto& [outpoint, entry] : m_entries) {
+            if (entry.flags & CoinsCacheEntry::DIRTY) dirty.emplace(outpoint, entry);
+        }
+        m_base.BatchWrite(dirty, GetBestBlock());
     }
-    m_base.BatchWrite(dirty, GetBestBlock());
     for (auto it = m_entries.begin(); it != m_entries.end();) {
         if (it->second.coin.IsSpent()) {
             m_script_bytes -= ScriptUsage(it->second.coin);

@@ -98,6 +98,8 @@ public:
     uint256 GetBestBlock() const override;
     std::vector<uint256> GetHeadBlocks() const override;
     void BatchWrite(CoinsMap& entries, const uint256& best_block) override;
+    //! BatchWrite without consuming `entries` (CoinsCache::Sync keeps its entries and needs no copy of them).
+    void WriteEntries(const CoinsMap& entries, const uint256& best_block);
 
     //! Bytes per intermediate LevelDB batch (-dbbatchsize, default 16 MiB); tests make it tiny.
     void SetBatchSize(size_t bytes);
@@ -120,6 +122,11 @@ class CoinsCache : public CoinsView
 {
 public:
     explicit CoinsCache(CoinsView& base);
+    //! A cache over another cache (a block being connected over the tip cache). Without this overload
+    //! `CoinsCache child(parent)` would pick the copy constructor, which is deleted.
+    explicit CoinsCache(CoinsCache& base) : CoinsCache(static_cast<CoinsView&>(base)) {}
+    CoinsCache(const CoinsCache&) = delete;
+    CoinsCache& operator=(const CoinsCache&) = delete;
 
     std::optional<Coin> GetCoin(const OutPoint& outpoint) const override;
     bool HaveCoin(const OutPoint& outpoint) const override;
