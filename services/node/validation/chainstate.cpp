@@ -278,7 +278,7 @@ bool ChainstateManager::Impl::ConnectTip(BlockIndex* entry, const std::shared_pt
     if (block == nullptr || block->GetHash() != entry->hash) {
         block = std::make_shared<const Block>(ReadBlockAt(entry));
     }
-    CoinsCache view(*coins);
+    CoinsCache view(static_cast<CoinsView&>(*coins));
     if (!ConnectBlock(*block, state, entry, view, false)) {
         if (state.IsInvalid()) InvalidBlockFound(entry, state);
         last_check = {entry->hash, state};
@@ -297,7 +297,7 @@ bool ChainstateManager::Impl::DisconnectTip(std::vector<Event>& events)
 {
     BlockIndex* tip = chain.Tip();
     auto block = std::make_shared<const Block>(ReadBlockAt(tip));
-    CoinsCache view(*coins);
+    CoinsCache view(static_cast<CoinsView&>(*coins));
     if (DisconnectBlock(*block, tip, view) != DisconnectResult::OK) {
         LogPrintf("ERROR: DisconnectTip: could not disconnect block {}", tip->hash.GetHex());
         return false;
@@ -1259,7 +1259,7 @@ bool ChainstateManager::TestBlockValidity(const Block& block, ValidationState& s
     if (!ContextualCheckBlock(block, state, m_params.consensus, dummy.height, context.prev_median_time_past)) {
         return false;
     }
-    CoinsCache view(*m_impl->coins);
+    CoinsCache view(static_cast<CoinsView&>(*m_impl->coins));
     return m_impl->ConnectBlock(block, state, &dummy, view, true);
 }
 
@@ -1370,7 +1370,7 @@ bool ChainstateManager::VerifyChain(int level, int depth)
     if (depth <= 0 || depth > tip->height) depth = tip->height;
     level = std::clamp(level, 0, 4);
     LogPrintf("Verifying last {} blocks at level {}", depth, level);
-    CoinsCache view(*impl.coins);
+    CoinsCache view(static_cast<CoinsView&>(*impl.coins));
     const BlockIndex* failure = nullptr;
     BlockIndex* walk = tip;
     try {
