@@ -218,9 +218,15 @@ TEST_CASE("a script size larger than the record is rejected before anything is a
 {
     std::vector<uint8_t> bytes{0x02, 0x01};
     Writer writer(bytes);
-    WriteVarInt(writer, 0x7fffffffffffffff);
+    WriteVarInt(writer, 0xffffffff);
     SpanReader reader(bytes);
     CHECK_THROWS_AS(ReadCoin(reader), DeserializeError);
+    // Sizes are 32-bit, as in Core.
+    std::vector<uint8_t> wide{0x02, 0x01};
+    Writer wide_writer(wide);
+    WriteVarInt(wide_writer, 0x100000000);
+    SpanReader wide_reader(wide);
+    CHECK_THROWS_AS(ReadCoin(wide_reader), DeserializeError);
 }
 
 TEST_CASE("the coins database stores coins, the best block and erases spent coins")

@@ -278,7 +278,7 @@ FilePos BlockFiles::WriteBlock(const Block& block, int height)
     std::copy(header.begin(), header.end(), record.begin());
 
     std::lock_guard lock(m_mutex);
-    if (m_infos[size_t(m_last_file)].size > 0 && m_infos[size_t(m_last_file)].size + record.size() > m_max_file_size) {
+    if (m_infos[size_t(m_last_file)].size > 0 && m_infos[size_t(m_last_file)].size + record.size() >= m_max_file_size) {
         ++m_last_file;
         if (m_infos.size() <= size_t(m_last_file)) m_infos.resize(size_t(m_last_file) + 1);
     }

@@ -189,7 +189,7 @@ void WriteCompressedScript(Writer& writer, const Script& s)
 Script ReadCompressedScript(SpanReader& reader)
 {
     const size_t start = reader.Position();
-    const uint64_t size = ReadVarInt(reader);
+    const uint64_t size = ReadVarInt(reader, std::numeric_limits<uint32_t>::max());
     Script s;
     switch (size) {
     case 0x00: {
