@@ -142,7 +142,7 @@ std::vector<Block> ReadStream(const fs::path& path)
     return blocks;
 }
 
-//! Peak resident set since the last ResetPeakRss, in MiB (VmHWM).
+//! The process's peak resident set, in MiB (VmHWM).
 double PeakRssMiB()
 {
     std::ifstream status("/proc/self/status");
@@ -151,11 +151,6 @@ double PeakRssMiB()
         if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
     }
     return 0;
-}
-
-void ResetPeakRss()
-{
-    std::ofstream("/proc/self/clear_refs") << "5";
 }
 
 ChainstateOptions MakeOptions(const fs::path& datadir, size_t dbcache_mib, unsigned threads)
@@ -255,6 +250,8 @@ int main(int argc, char** argv)
     fs::path chaingen, bindir, workdir;
     uint64_t target_txs = 100'000, target_inputs = 150'000;
     size_t dbcache = 450;
+    bool reindex_only = false;
+    unsigned threads = 1;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         const auto eq = arg.find('=');
@@ -271,8 +268,27 @@ int main(int argc, char** argv)
             target_inputs = std::stoull(value);
         else if (name == "--dbcache")
             dbcache = std::stoull(value);
+        else if (name == "--reindex-chainstate-only")
+            reindex_only = true;
+        else if (name == "--threads")
+            threads = unsigned(std::stoul(value));
         else
             Die("unknown option " + arg);
+    }
+    if (reindex_only) {
+        // The child of the -reindex-chainstate measurement: --workdir is the node's datadir.
+        ChainstateOptions options = MakeOptions(workdir, dbcache, threads);
+        options.reindex_chainstate = true;
+        ChainstateManager chainman(GetChainParams(ChainType::REGTEST), options);
+        const auto start = Clock::now();
+        chainman.Load();
+        const double secs = Seconds(start);
+        const int height = [&] {
+            auto lock = chainman.Lock();
+            return chainman.Height();
+        }();
+        std::printf("RESULT %.3f %.1f %d\n", secs, PeakRssMiB(), height);
+        return 0;
     }
     if (chaingen.empty()) Die("--chaingen=PATH is required");
     if (workdir.empty()) workdir = fs::temp_directory_path() / "orrery_bench_chainstate";
@@ -348,19 +364,20 @@ int main(int argc, char** argv)
                     stats.muhash.GetHex().c_str());
     }
 
-    // -reindex-chainstate: connect the whole chain from the block files, at -dbcache and at a small cache.
+    // -reindex-chainstate: connect the whole chain from the block files, at -dbcache and at a small cache, each in
+    // a fresh process of this program so that its peak RSS is the connect's alone.
     double inputs_per_s = 0;
     for (size_t cache : {dbcache, size_t(16)}) {
-        ChainstateOptions options = MakeOptions(datadir, cache, raw.cores);
-        options.reindex_chainstate = true;
-        ChainstateManager chainman(params, options);
-        ResetPeakRss();
-        const auto start = Clock::now();
-        chainman.Load();
-        const double secs = Seconds(start);
-        const double peak = PeakRssMiB();
-        auto lock = chainman.Lock();
-        if (uint64_t(chainman.Height()) != counts.blocks) Die("-reindex-chainstate did not reach the chain's tip");
+        const std::string out =
+            Run("/proc/" + std::to_string(::getpid()) + "/exe --reindex-chainstate-only --workdir=" + datadir.string() +
+                " --dbcache=" + std::to_string(cache) + " --threads=" + std::to_string(raw.cores));
+        const auto at = out.find("RESULT ");
+        if (at == std::string::npos) Die("the -reindex-chainstate run printed no result");
+        std::istringstream result(out.substr(at + 7));
+        double secs = 0, peak = 0;
+        uint64_t height = 0;
+        result >> secs >> peak >> height;
+        if (height != counts.blocks) Die("-reindex-chainstate did not reach the chain's tip");
         std::printf("-reindex-chainstate at -dbcache=%zu: %.1f s, %.0f blocks/s, %.0f tx/s, %.0f inputs/s, "
                     "peak RSS %.0f MiB\n",
                     cache, secs, counts.blocks / secs, counts.txs / secs, counts.inputs / secs, peak);
