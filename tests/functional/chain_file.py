@@ -9,11 +9,12 @@ verified with python-bitcoinlib's signature hashes and keys. (Taproot inputs
 are beyond python-bitcoinlib 0.11; the generator's self-check and the node
 verify those.)
 """
+import hashlib
 import struct
 
 import bitcoin
 import bitcoin.core
-from bitcoin.core import CBlock, CheckBlock, COutPoint
+from bitcoin.core import CBlock, CheckBlock
 from bitcoin.core.key import CPubKey
 from bitcoin.core.script import (CScript, SignatureHash, SIGHASH_ALL, SIGVERSION_WITNESS_V0, OP_DUP, OP_HASH160,
                                  OP_EQUALVERIFY, OP_CHECKSIG)
@@ -142,7 +143,6 @@ class ChainReplay:
             self._count("p2sh_p2wpkh")
         elif len(script) == 34 and script[:2] == b"\x00\x20":
             ws = witness[-1]
-            import hashlib
             assert hashlib.sha256(ws).digest() == script[2:], "the P2WSH witness script matches"
             items = list(CScript(ws))
             assert items[0] == 2 and items[-2] == 3, "a 2-of-3 multisig witness script"
@@ -170,7 +170,6 @@ class ChainReplay:
 
 def serialized_digest(utxos):
     """hash_serialized_3 alone (display hex): cheap enough to compute at every tip of a test chain."""
-    import hashlib
     sha = hashlib.sha256()
     for (txid, n) in sorted(utxos):
         value, script, height, coinbase = utxos[(txid, n)]

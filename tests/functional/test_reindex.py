@@ -36,7 +36,7 @@ def refused_start(node_factory, *extra):
     daemon.start(wait_all=False)
     wait_for(lambda: daemon.process.poll() is not None, 60, "orreryd to give up on the node")
     assert daemon.process.returncode != 0
-    return daemon.log()
+    return daemon.log()[daemon.log_offset:]
 
 
 def test_loadblock_reindex_and_reindex_chainstate_agree_and_damage_is_named(node_factory, tmp_path):
