@@ -43,11 +43,11 @@ struct Stats {
     uint64_t blocks{0};
     uint64_t transactions{0}; //!< without coinbases
     uint64_t inputs{0};       //!< without coinbase inputs
-    uint64_t outputs{0};
+    uint64_t outputs{0};      //!< without coinbase outputs
     uint64_t same_block_spends{0};
     uint64_t consolidations{0}; //!< transactions with at least 10 inputs
     std::map<std::string, uint64_t> inputs_by_type;
-    std::map<std::string, uint64_t> outputs_by_type;
+    std::map<std::string, uint64_t> outputs_by_type; //!< with coinbase outputs (not their commitments)
 };
 
 struct Chain {
