@@ -140,6 +140,26 @@ struct TestChain {
     }
 };
 
+//! A chainstate of `type` holding its genesis alone, loaded and started in its own temporary folder.
+struct GenesisChain {
+    TempDir dir{"orrery_chain"};
+    node::ChainstateManager chainstate;
+
+    explicit GenesisChain(ChainType type = ChainType::REGTEST) : chainstate(GetChainParams(type), Options(dir))
+    {
+        chainstate.Load();
+        chainstate.Start();
+    }
+    static node::ChainstateOptions Options(const std::filesystem::path& dir)
+    {
+        node::ChainstateOptions options;
+        options.data_dir = dir;
+        options.blocks_dir = dir / "blocks";
+        options.dbcache_bytes = 8 << 20;
+        return options;
+    }
+};
+
 } // namespace orrery::test
 
 #endif // ORRERY_TESTS_UNIT_NODE_VALIDATION_UTIL_H
