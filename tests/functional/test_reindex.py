@@ -1,16 +1,15 @@
-"""Rebuilding from the block files: -loadblock imports a generated chain, -reindex and -reindex-chainstate
-reach the same tip and UTXO hash (checked against an independent replay, chain_file.py); a truncated block
-file and a deleted chainstate/ stop the node with one clear error that names the file and the fix, and that
-fix works."""
+"""Rebuilding from the block files with real processes under orreryd: -loadblock imports a generated chain
+(and then its longer side branch, which reorganizes the node), -reindex and -reindex-chainstate reach the same
+tip (and, when the node serves gettxoutsetinfo, the same UTXO hash, which must be the one an independent replay
+computes: chain_file.py); a deleted chainstate/ and a truncated block file stop the node with one clear error
+that names the file and the option that repairs it, and that option repairs it."""
 import logging
-import os
-import shutil
 
 import pytest
 
 pytest.importorskip("bitcoin", reason="python3-bitcoinlib is not installed")
 
-from conftest import require_binaries, wait_for  # noqa: E402
+from conftest import RpcError, require_binaries, wait_for  # noqa: E402
 import chain_file  # noqa: E402
 
 log = logging.getLogger("reindex")
@@ -20,18 +19,26 @@ ARGS = ["-disablewallet"]
 
 
 def start(node_factory, *extra):
-    daemon = node_factory.orreryd("node", extra_args=[*ARGS, *extra]).start()
-    chain_file.require_rpc(daemon, "gettxoutsetinfo")
-    return daemon
+    return node_factory.orreryd("node", extra_args=[*ARGS, *extra]).start()
 
 
-def state(daemon):
-    info = daemon.rpc("gettxoutsetinfo")
-    return daemon.rpc("getbestblockhash"), daemon.rpc("getblockcount"), info["hash_serialized_3"]
+def state(daemon, expected):
+    """(tip, height); checks the UTXO hash against the replay's when the node serves gettxoutsetinfo."""
+    tip, height = daemon.rpc("getbestblockhash"), daemon.rpc("getblockcount")
+    assert tip in expected and expected[tip][0] == height, "the tip is a block of the chain, at its height"
+    try:
+        info = daemon.rpc("gettxoutsetinfo")
+    except RpcError as e:
+        if e.code != -32601:
+            raise
+        log.info("gettxoutsetinfo is not served yet: the UTXO hash is checked in test_chainstate_crosscheck.py")
+    else:
+        assert (info["bestblock"], info["hash_serialized_3"]) == (tip, expected[tip][1])
+    return tip, height
 
 
 def refused_start(node_factory, *extra):
-    """Starts orreryd expecting the node to refuse its datadir; returns debug.log's text once orreryd gave up."""
+    """Starts orreryd expecting the node to refuse its datadir; returns what was logged once orreryd gave up."""
     daemon = node_factory.orreryd("node", extra_args=[*ARGS, "-restartintensity=0", *extra])
     daemon.start(wait_all=False)
     wait_for(lambda: daemon.process.poll() is not None, 60, "orreryd to give up on the node")
@@ -41,52 +48,47 @@ def refused_start(node_factory, *extra):
 
 def test_loadblock_reindex_and_reindex_chainstate_agree_and_damage_is_named(node_factory, tmp_path):
     require_binaries("node", "gui-bridge")
-    summary, main_file, _, main_hex, side_hex = chain_file.run_chaingen(
+    summary, main_file, side_file, main_hex, side_hex = chain_file.run_chaingen(
         tmp_path, "--seed=21", "--blocks=150", "--txs-per-block=20", f"--fork-at={FORK_AT}", "--fork-length=15")
     expected = chain_file.expected_tips([bytes.fromhex(h) for h in main_hex], [bytes.fromhex(h) for h in side_hex],
                                         FORK_AT)
 
     log.info("-loadblock imports the generated chain before the RPC answers")
     daemon = start(node_factory, f"-loadblock={main_file}")
-    tip, height, digest = state(daemon)
-    assert height == 150 and tip == summary["main"]["tip"]
-    assert digest == expected[tip][1]
+    assert state(daemon, expected) == (summary["main"]["tip"], 150)
+    daemon.stop()
 
-    log.info("the longer side branch reorganizes the node")
-    for block in side_hex:
-        daemon.rpc("submitblock", block)
-    tip, height, digest = state(daemon)
-    assert tip == summary["side"]["tip"] and height == FORK_AT + 15 and digest == expected[tip][1]
+    log.info("-loadblock of the longer side branch reorganizes the node")
+    daemon = start(node_factory, f"-loadblock={side_file}")
+    side_tip = (summary["side"]["tip"], FORK_AT + 15)
+    assert state(daemon, expected) == side_tip
     daemon.stop()
 
     for option in ("-reindex", "-reindex-chainstate"):
-        log.info("%s reaches the same tip and UTXO hash", option)
+        log.info("%s reaches the same tip", option)
         daemon = start(node_factory, option)
-        assert state(daemon) == (tip, height, digest)
+        assert state(daemon, expected) == side_tip
         daemon.stop()
 
-    blocks_dir = daemon.datadir / "regtest" / "blocks"
-    log.info("a deleted chainstate/ is named with -reindex-chainstate as the fix")
-    shutil.rmtree(daemon.datadir / "regtest" / "chainstate")
+    net = daemon.datadir / "regtest"
+    log.info("a deleted chainstate/ is named, with -reindex-chainstate as the fix")
+    for path in sorted((net / "chainstate").iterdir()):
+        path.unlink()
+    (net / "chainstate").rmdir()
     text = refused_start(node_factory)
-    assert "chainstate" in text and "-reindex-chainstate" in text
+    assert "chainstate" in text and "-reindex-chainstate" in text, text[-3000:]
     daemon = start(node_factory, "-reindex-chainstate")
-    assert state(daemon) == (tip, height, digest)
+    assert state(daemon, expected) == side_tip
     daemon.stop()
 
-    log.info("a truncated blk00000.dat is named with -reindex as the fix")
-    blk = blocks_dir / "blk00000.dat"
-    size = blk.stat().st_size
+    log.info("a truncated blk00000.dat is named, with -reindex as the fix")
+    blk = net / "blocks" / "blk00000.dat"
     with open(blk, "r+b") as f:
-        f.truncate(size // 2)
+        f.truncate(blk.stat().st_size // 2)
     text = refused_start(node_factory)
-    assert str(blk) in text or "blk00000.dat" in text
-    assert "-reindex" in text
-
-    log.info("-reindex recovers what the file still holds, consistently")
+    assert "blk00000.dat" in text and "-reindex" in text, text[-3000:]
     daemon = start(node_factory, "-reindex")
-    tip, height, digest = state(daemon)
-    assert tip in expected and expected[tip] == (height, digest)
+    tip, height = state(daemon, expected)
+    log.info("-reindex recovered %d blocks from what the file still holds", height)
     assert 100 < height < 150
     daemon.stop()
-    assert os.path.exists(blk)
