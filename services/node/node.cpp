@@ -12,6 +12,7 @@
 #include <common/rpc/protocol.h>
 #include <common/rpc/router_link.h>
 #include <common/service/service.h>
+#include <common/util/mock_time.h>
 #include <common/util/host_port.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
@@ -37,9 +38,10 @@
 namespace orrery::node {
 namespace {
 
+//! The node's clock: setmocktime and -mocktime pin it (common/util/mock_time.h).
 int64_t UnixTime()
 {
-    return static_cast<int64_t>(std::time(nullptr));
+    return GetTime();
 }
 
 //! One orrery-node per datadir and network: a second would fight over blocks/ and chainstate/.
