@@ -427,6 +427,13 @@ private:
             ++stats.outputs_by_type[kKindNames[size_t(kind)]];
         }
         if (n_out == 0) cb.vout.push_back(TxOut{value, Script{OP_TRUE}}); // dust reward: burnt to anyone-can-spend
+        for (int b = 0; b < m_options.ballast_outputs; ++b) {
+            std::vector<uint8_t> data(size_t(std::clamp(m_options.ballast_bytes, 1, 9000)));
+            for (auto& byte : data) byte = uint8_t(state.rng.Next());
+            Script ballast{OP_0};
+            AppendPushData(ballast, data);
+            cb.vout.push_back(TxOut{0, ballast});
+        }
         // BIP141 commitment, last output.
         const uint256 commitment = ComputeWitnessCommitment(BlockWitnessMerkleRoot(block), cb.vin[0].witness[0]);
         Script commit{OP_RETURN, 0x24, 0xaa, 0x21, 0xa9, 0xed};
