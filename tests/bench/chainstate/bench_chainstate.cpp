@@ -228,6 +228,11 @@ void BenchGenerate(const fs::path& bindir, const fs::path& workdir)
     while (pipe && std::fgets(buf, sizeof(buf), pipe)) out += buf;
     const int rc = pipe ? ::pclose(pipe) : -1;
     const double secs = Seconds(start);
+    std::string height;
+    if (FILE* count = up ? ::popen((base + "getblockcount 2>&1").c_str(), "r") : nullptr) {
+        while (std::fgets(buf, sizeof(buf), count)) height += buf;
+        ::pclose(count);
+    }
     std::system((base + "stop >/dev/null 2>&1").c_str());
     int status = 0;
     for (int i = 0; i < 300 && ::waitpid(pid, &status, WNOHANG) == 0; ++i) ::usleep(100'000);
@@ -238,6 +243,10 @@ void BenchGenerate(const fs::path& bindir, const fs::path& workdir)
     if (rc != 0) {
         std::printf("generatetoaddress 1000: not available (%s)\n",
                     up ? out.substr(0, out.find('\n')).c_str() : "orreryd did not answer; see generate.log");
+        return;
+    }
+    if (std::atoi(height.c_str()) != 1000) {
+        std::printf("generatetoaddress 1000: returned, but the height is then %s", height.c_str());
         return;
     }
     std::printf("generatetoaddress 1000 through the RPC: %.2f s, %.0f blocks/s\n", secs, 1000 / secs);
