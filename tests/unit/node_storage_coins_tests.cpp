@@ -9,6 +9,9 @@
 
 #include <tests/unit/test_util.h>
 
+#include <map>
+#include <memory>
+#include <random>
 #include <stdexcept>
 
 using namespace orrery;
@@ -536,4 +539,120 @@ TEST_CASE("a flush that fails half way keeps every entry in the cache, and the n
     cache.Flush();
     CHECK(db.GetBestBlock() == tip);
     for (uint8_t i = 0; i < 20; ++i) CHECK(db.GetCoin(Out(i)) == MakeCoin(1000 + i, 1));
+}
+
+TEST_CASE("Core's coin serialization vectors decode, re-encode byte for byte, and their broken forms fail")
+{
+    const auto p2pkh_of = [](std::string_view hash) {
+        Script s{OP_DUP, OP_HASH160, 20};
+        const auto bytes = Hex(hash);
+        s.insert(s.end(), bytes.begin(), bytes.end());
+        s.push_back(OP_EQUALVERIFY);
+        s.push_back(OP_CHECKSIG);
+        return s;
+    };
+    const std::vector<std::pair<const char*, Coin>> good = {
+        {"97f23c835800816115944e077fe7c803cfa57f29b36bf87c1d35",
+         Coin{TxOut{60000000000, p2pkh_of("816115944e077fe7c803cfa57f29b36bf87c1d35")}, 203998, false}},
+        {"8ddf77bbd123008c988f1a4a4de2161e0f50aac7f17e7f9555caa4",
+         Coin{TxOut{110397, p2pkh_of("8c988f1a4a4de2161e0f50aac7f17e7f9555caa4")}, 120891, true}},
+        {"000006", Coin{TxOut{0, Script{}}, 0, false}},
+    };
+    for (const auto& entry : good) {
+        const char* hex = entry.first;
+        CAPTURE(hex);
+        const auto bytes = Hex(hex);
+        SpanReader reader(bytes);
+        CHECK(ReadCoin(reader) == entry.second);
+        CHECK(reader.Empty());
+        std::vector<uint8_t> again;
+        Writer writer(again);
+        WriteCoin(writer, entry.second);
+        CHECK(again == bytes);
+    }
+    // A script that runs past the end, and one of 3,000,000,000 bytes.
+    CHECK(VarIntBytes(3000000000ULL) == Hex("8a95c0bb00"));
+    for (const char* hex : {"000007", "00008a95c0bb00"}) {
+        const auto bytes = Hex(hex);
+        SpanReader reader(bytes);
+        CHECK_THROWS_AS(ReadCoin(reader), DeserializeError);
+    }
+}
+
+TEST_CASE("random adds, spends, syncs and flushes through a stack of caches agree with a plain map at every step")
+{
+    test::TempDir dir;
+    CoinsDB db(dir / "chainstate", 1 << 20, false);
+    db.SetBatchSize(512); // many intermediate batches per flush
+    std::vector<std::unique_ptr<CoinsCache>> stack;
+    stack.push_back(std::make_unique<CoinsCache>(db));
+    std::map<OutPoint, Coin> reference;
+    std::mt19937 rng(20261205);
+    auto pick = [&](uint32_t n) { return uint32_t(rng() % n); };
+    uint256 tip;
+    uint32_t height = 1;
+    auto check_database = [&] {
+        std::map<OutPoint, Coin> stored;
+        db.ForEachCoin([&](const OutPoint& o, const Coin& c) {
+            stored.emplace(o, c);
+            return true;
+        });
+        CHECK(stored == reference);
+    };
+    for (int step = 0; step < 40000; ++step) {
+        CoinsCache& top = *stack.back();
+        const OutPoint outpoint = Out(uint8_t(pick(200)), pick(3));
+        const auto known = reference.find(outpoint);
+        const uint32_t op = pick(100);
+        if (op < 40) {
+            if (known != reference.end()) {
+                Coin moved;
+                REQUIRE(top.SpendCoin(outpoint, &moved));
+                REQUIRE(moved == known->second);
+                reference.erase(known);
+            } else {
+                const Coin coin = MakeCoin(Amount(1 + pick(100000)), height, uint8_t(pick(256)), pick(2) == 0);
+                top.AddCoin(outpoint, coin, /*possible_overwrite=*/pick(4) == 0);
+                reference[outpoint] = coin;
+            }
+        } else if (op < 45 && known != reference.end()) {
+            const Coin coin = MakeCoin(Amount(1 + pick(100000)), height, uint8_t(pick(256)));
+            top.AddCoin(outpoint, coin, /*possible_overwrite=*/true);
+            reference[outpoint] = coin;
+        } else if (op < 80) {
+            const std::optional<Coin> got = top.GetCoin(outpoint);
+            if (known == reference.end()) {
+                REQUIRE_FALSE(got.has_value());
+            } else {
+                REQUIRE(got == known->second);
+            }
+        } else if (op < 90) {
+            top.Uncache(outpoint);
+        } else if (op < 93) {
+            tip.data()[0] = uint8_t(++height);
+            top.SetBestBlock(tip);
+            if (pick(2) == 0) {
+                top.Sync();
+            } else if (stack.size() > 1) {
+                top.Flush();
+                stack.pop_back();
+            } else {
+                top.Flush();
+            }
+        } else if (op < 95 && stack.size() < 4) {
+            stack.push_back(std::make_unique<CoinsCache>(top));
+        }
+        REQUIRE(stack.back()->DynamicMemoryUsage() < (size_t{1} << 30));
+        if (step % 5000 == 4999) {
+            tip.data()[0] = uint8_t(++height);
+            while (!stack.empty()) {
+                stack.back()->SetBestBlock(tip);
+                stack.back()->Flush();
+                if (stack.size() == 1) break;
+                stack.pop_back();
+            }
+            CHECK(db.GetBestBlock() == tip);
+            check_database();
+        }
+    }
 }

@@ -9,6 +9,8 @@
 
 #include <tests/unit/test_util.h>
 
+#include <fstream>
+
 using namespace orrery;
 using namespace orrery::node;
 
@@ -137,4 +139,28 @@ TEST_CASE("the transaction index finds every transaction of a written block at i
     index.RewindBlock(block, prev);
     CHECK(index.BestBlock() == prev);
     CHECK(index.Find(second.GetTxid()).has_value());
+}
+
+TEST_CASE("a block index database with a corrupt CURRENT file fails to open, naming the folder and -reindex")
+{
+    test::TempDir dir;
+    {
+        BlockTreeDB db(dir / "index", 1 << 20, false);
+        db.WriteReindexing(true);
+    }
+    {
+        std::ofstream current(dir / "index" / "CURRENT", std::ios::trunc);
+        current << "garbage";
+    }
+    std::string message;
+    try {
+        BlockTreeDB db(dir / "index", 1 << 20, false);
+    } catch (const std::runtime_error& e) {
+        message = e.what();
+    }
+    CHECK(message.find((dir / "index").string()) != std::string::npos);
+    CHECK(message.find("-reindex") != std::string::npos);
+    // wipe recovers from it.
+    BlockTreeDB wiped(dir / "index", 1 << 20, true);
+    CHECK_FALSE(wiped.ReadReindexing());
 }

@@ -103,7 +103,8 @@ public:
     void DeleteFiles(const std::set<int>& files);
 
     //! For -reindex: calls `fn` with every block record found in blkN.dat, in file order, scanning for the magic
-    //! (a torn record at the end is skipped). Returns false when the file does not exist.
+    //! (a torn record at the end is skipped). When `fn` throws DeserializeError for a record, the scan resumes one
+    //! byte after its magic, as ScanBlockStream does. Returns false when the file does not exist.
     bool ScanFile(int file, const std::function<void(const FilePos&, std::span<const uint8_t> raw)>& fn) const;
     std::filesystem::path BlockFilePath(int file) const;
     std::filesystem::path UndoFilePath(int file) const;
