@@ -929,8 +929,9 @@ int Run(const ArgsManager& args)
     {
         auto chain_lock = service->Chainstate().Lock();
         const BlockIndex* tip = service->Chainstate().Tip();
-        LogPrintf("Chain {}: tip {} at height {}", ChainTypeToString(service->Params().type),
-                  tip ? tip->hash.GetHex() : std::string{"(none)"}, service->Chainstate().Height());
+        LogPrintf("Genesis {} ({}), tip height {}, tip {}", service->Params().GenesisHash().GetHex(),
+                  ChainTypeToString(service->Params().type), service->Chainstate().Height(),
+                  tip ? tip->hash.GetHex() : std::string{"(none)"});
     }
 
     ipc::Options options;
