@@ -80,11 +80,11 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(NodeService& node)
     RegisterNetRpc(*table, node);
     RegisterMempoolRpc(*table);
     RegisterRawTransactionRpc(*table, node.Chainstate().Params().type);
-    RegisterMiningRpc(*table, node.Chainstate(),
-                      MiningContext{[&node] {
-                          const auto counts = node.CountConnections();
-                          return counts.inbound + counts.outbound;
-                      }});
+    RegisterChainRawTransactionRpc(*table, node.Chainstate());
+    RegisterMiningRpc(*table, node.Chainstate(), MiningContext{[&node] {
+        const auto counts = node.CountConnections();
+        return counts.inbound + counts.outbound;
+    }});
     return table;
 }
 
