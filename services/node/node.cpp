@@ -973,6 +973,7 @@ int Run(const ArgsManager& args)
     router.Start();
 
     process.WaitForShutdown();
+    InterruptChainWaits(); // a waitfornewblock in progress must not hold up the stop
     router.Stop();
     process.Stop();
     service->Stop();
