@@ -9,11 +9,12 @@ verified with python-bitcoinlib's signature hashes and keys. (Taproot inputs
 are beyond python-bitcoinlib 0.11; the generator's self-check and the node
 verify those.)
 """
+import hashlib
 import struct
 
 import bitcoin
 import bitcoin.core
-from bitcoin.core import CBlock, CheckBlock, COutPoint
+from bitcoin.core import CBlock, CheckBlock
 from bitcoin.core.key import CPubKey
 from bitcoin.core.script import (CScript, SignatureHash, SIGHASH_ALL, SIGVERSION_WITNESS_V0, OP_DUP, OP_HASH160,
                                  OP_EQUALVERIFY, OP_CHECKSIG)
@@ -142,7 +143,6 @@ class ChainReplay:
             self._count("p2sh_p2wpkh")
         elif len(script) == 34 and script[:2] == b"\x00\x20":
             ws = witness[-1]
-            import hashlib
             assert hashlib.sha256(ws).digest() == script[2:], "the P2WSH witness script matches"
             items = list(CScript(ws))
             assert items[0] == 2 and items[-2] == 3, "a 2-of-3 multisig witness script"
@@ -166,3 +166,64 @@ class ChainReplay:
         """gettxoutsetinfo's hash_serialized_3 and muhash of the current set (display hex)."""
         coins = [(txid, n, h, cb, v, s) for (txid, n), (v, s, h, cb) in self.utxos.items()]
         return utxo_digest.utxo_digests(coins)
+
+
+def serialized_digest(utxos):
+    """hash_serialized_3 alone (display hex): cheap enough to compute at every tip of a test chain."""
+    sha = hashlib.sha256()
+    for (txid, n) in sorted(utxos):
+        value, script, height, coinbase = utxos[(txid, n)]
+        sha.update(utxo_digest.txout_ser(txid, n, height, coinbase, value, script))
+    return hashlib.sha256(sha.digest()).digest()[::-1].hex()
+
+
+def expected_tips(main_blocks, side_blocks, fork_at, check_signatures=False):
+    """Block hash (display hex) -> (height, hash_serialized_3) for every block of both branches, computed
+    by replaying them here: what a node must report when that block is its tip."""
+    expected = {REGTEST_GENESIS: (0, serialized_digest({}))}
+    replay = ChainReplay()
+    fork_point = replay.copy() if fork_at == 0 else None
+    for raw in main_blocks:
+        replay.apply(raw, check_signatures=check_signatures)
+        expected[replay.tip[::-1].hex()] = (replay.height, serialized_digest(replay.utxos))
+        if replay.height == fork_at:
+            fork_point = replay.copy()
+    if side_blocks:
+        for raw in side_blocks:
+            fork_point.apply(raw, check_signatures=check_signatures)
+            expected[fork_point.tip[::-1].hex()] = (fork_point.height, serialized_digest(fork_point.utxos))
+    return expected
+
+
+def run_chaingen(directory, *args, name="chain"):
+    """Runs orrery-chaingen; returns (summary, main stream path, side stream path, main hex list, side hex list).
+    Skips the test when the generator is not built."""
+    import json
+    import subprocess
+
+    import pytest
+    from conftest import tool_binary
+
+    binary = tool_binary("orrery-chaingen")
+    if not binary.exists():
+        pytest.skip(f"{binary} is not built")
+    paths = {k: directory / f"{name}{suffix}" for k, suffix in
+             (("out", ".dat"), ("fork-out", "-fork.dat"), ("hex-out", ".hex"), ("fork-hex-out", "-fork.hex"))}
+    result = subprocess.run([str(binary), "--quiet", *(f"--{k}={v}" for k, v in paths.items()), *args],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return (json.loads(result.stdout), paths["out"], paths["fork-out"], paths["hex-out"].read_text().split(),
+            paths["fork-hex-out"].read_text().split())
+
+
+def require_rpc(client, method, *params):
+    """Skips the test when the node does not serve `method` yet (bitcoind's -32601, "Method not found")."""
+    import pytest
+    from conftest import RpcError
+
+    try:
+        return client.rpc(method, *params)
+    except RpcError as e:
+        if e.code == -32601:
+            pytest.skip(f"the node does not serve {method} yet")
+        raise

@@ -238,13 +238,14 @@ private:
     Transaction MakeTransaction(BranchState& state, int height, Amount& fees, Stats& stats)
     {
         Rng& rng = state.rng;
+        // About 1.9 inputs and 2.7 outputs a transaction on average, so the UTXO set grows as a real one does.
         size_t n_in;
         const uint64_t r = rng.Below(100);
         if (r < 3 && state.pool.size() > 60) {
-            n_in = 10 + size_t(rng.Below(41)); // a consolidation
-        } else if (r < 55) {
+            n_in = 10 + size_t(rng.Below(21)); // a consolidation
+        } else if (r < 73) {
             n_in = 1;
-        } else if (r < 85) {
+        } else if (r < 93) {
             n_in = 2;
         } else {
             n_in = 3;
@@ -266,7 +267,8 @@ private:
         }
         if (n_in >= 10) ++stats.consolidations;
 
-        size_t n_out = n_in >= 10 ? 1 : 1 + size_t(rng.Below(100) < 30 ? 0 : rng.Below(100) < 80 ? 1 : 2);
+        const uint64_t o = rng.Below(100);
+        size_t n_out = n_in >= 10 ? 1 : o < 15 ? 1 : o < 60 ? 2 : o < 85 ? 3 : 4 + size_t(rng.Below(5));
         const bool op_return = rng.Below(100) < 8;
         const Amount fee = 150 + 70 * Amount(n_in) + 40 * Amount(n_out);
         Amount available = in_value - fee;
@@ -425,6 +427,13 @@ private:
             ++stats.outputs_by_type[kKindNames[size_t(kind)]];
         }
         if (n_out == 0) cb.vout.push_back(TxOut{value, Script{OP_TRUE}}); // dust reward: burnt to anyone-can-spend
+        for (int b = 0; b < m_options.ballast_outputs; ++b) {
+            std::vector<uint8_t> data(size_t(std::clamp(m_options.ballast_bytes, 1, 9000)));
+            for (auto& byte : data) byte = uint8_t(state.rng.Next());
+            Script ballast{OP_0};
+            AppendPushData(ballast, data);
+            cb.vout.push_back(TxOut{0, ballast});
+        }
         // BIP141 commitment, last output.
         const uint256 commitment = ComputeWitnessCommitment(BlockWitnessMerkleRoot(block), cb.vin[0].witness[0]);
         Script commit{OP_RETURN, 0x24, 0xaa, 0x21, 0xa9, 0xed};

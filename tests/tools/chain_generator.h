@@ -33,6 +33,11 @@ struct Options {
     //! Side branch: its first block's parent is the main block at `fork_at`; `fork_length` blocks long.
     int fork_at{0};
     int fork_length{0};
+    //! Ballast: this many extra coinbase outputs of value 0 per block, each with a never-spent script of about
+    //! `ballast_bytes` bytes (one push). They fill a node's coins cache fast, so that a small -dbcache flushes
+    //! often (the crash test), without a large number of coins.
+    int ballast_outputs{0};
+    int ballast_bytes{2000};
     //! Runs every signed input through the script interpreter with the consensus flags (a self-check).
     bool check_scripts{true};
     //! Called after each block with its height and whether it is on the side branch.
@@ -43,11 +48,11 @@ struct Stats {
     uint64_t blocks{0};
     uint64_t transactions{0}; //!< without coinbases
     uint64_t inputs{0};       //!< without coinbase inputs
-    uint64_t outputs{0};
+    uint64_t outputs{0};      //!< without coinbase outputs
     uint64_t same_block_spends{0};
     uint64_t consolidations{0}; //!< transactions with at least 10 inputs
     std::map<std::string, uint64_t> inputs_by_type;
-    std::map<std::string, uint64_t> outputs_by_type;
+    std::map<std::string, uint64_t> outputs_by_type; //!< with coinbase outputs (not their commitments)
 };
 
 struct Chain {

@@ -30,6 +30,7 @@ constexpr std::string_view kUsage =
     "  --hex-out=FILE      main branch, one hex block per line\n"
     "  --fork-out=FILE     side branch as a block stream\n"
     "  --fork-hex-out=FILE side branch, one hex block per line\n"
+    "  --ballast=N[:BYTES] N extra coinbase outputs a block with never-spent scripts of BYTES (2000) bytes\n"
     "  --no-check          skip running every signed input through the script interpreter\n"
     "  --quiet             no progress on stderr\n";
 
@@ -81,7 +82,11 @@ int main(int argc, char** argv)
                 fork_out = value;
             else if (name == "--fork-hex-out")
                 fork_hex_out = value;
-            else if (name == "--no-check")
+            else if (name == "--ballast") {
+                const auto colon = value.find(':');
+                options.ballast_outputs = std::stoi(value.substr(0, colon));
+                if (colon != std::string::npos) options.ballast_bytes = std::stoi(value.substr(colon + 1));
+            } else if (name == "--no-check")
                 options.check_scripts = false;
             else if (name == "--quiet")
                 quiet = true;
