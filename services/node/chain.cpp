@@ -1,4 +1,4 @@
-// The node's chain view; see chain.h.
+// getblockchaininfo's figures and the version helpers; see chain.h.
 #include <services/node/chain.h>
 
 #include <common/consensus/pow.h>
@@ -65,36 +65,45 @@ std::string UserAgent()
     return std::string("/Orrery:") + ORRERY_VERSION + "/";
 }
 
-Chain::Chain(const ChainParams& params) : m_params(params), m_tip_work(GetBlockProof(params.genesis.bits)) {}
-
-std::optional<uint256> Chain::HashAt(int64_t height) const
+double GuessVerificationProgress(ChainType chain, const BlockIndex* tip, int64_t now)
 {
-    if (height < 0 || height > Height()) return std::nullopt;
-    return TipHash(); // the chain is its genesis alone for now
+    if (tip == nullptr) return 0.0;
+    const TxData data = GetTxData(chain);
+    const double chain_tx = static_cast<double>(tip->chain_tx);
+    const double total = chain_tx <= data.tx_count
+                             ? data.tx_count + static_cast<double>(now - data.time) * data.tx_rate
+                             : chain_tx + static_cast<double>(now - tip->GetBlockTime()) * data.tx_rate;
+    return total > 0 ? std::min(chain_tx / total, 1.0) : 0.0;
 }
 
-BlockchainInfo Chain::GetBlockchainInfo(int64_t now, int64_t size_on_disk) const
+BlockchainInfo GetBlockchainInfo(const ChainstateManager& chainstate, int64_t now)
 {
     BlockchainInfo info;
-    info.chain = Name();
-    info.blocks = Height();
-    info.headers = Height();
-    info.best_block_hash = TipHash().GetHex();
-    info.difficulty = GetDifficulty(Tip().bits);
-    info.time = Tip().GetBlockTime();
-    // The median of the last eleven block times; the genesis alone is its own median.
-    info.median_time = Tip().GetBlockTime();
-    // Core's GuessVerificationProgress with the tip's transaction count.
-    const double chain_tx = 1; // the genesis coinbase
-    TxData data = GetTxData(m_params.type);
-    double total = chain_tx <= data.tx_count
-                       ? data.tx_count + static_cast<double>(now - data.time) * data.tx_rate
-                       : chain_tx + static_cast<double>(now - Tip().GetBlockTime()) * data.tx_rate;
-    info.verification_progress = total > 0 ? std::min(chain_tx / total, 1.0) : 0.0;
-    info.initial_block_download = true;
-    info.chain_work = TipChainWork().GetHex();
-    info.size_on_disk = size_on_disk;
-    info.pruned = false;
+    const ChainParams& params = chainstate.Params();
+    info.chain = ChainTypeToString(params.type);
+    const uint64_t size_on_disk = chainstate.SizeOnDisk();
+    auto lock = chainstate.Lock();
+    const BlockIndex* tip = chainstate.Tip();
+    const BlockIndex* best_header = chainstate.BestHeader();
+    info.blocks = chainstate.Height();
+    info.headers = best_header ? best_header->height : -1;
+    if (tip != nullptr) {
+        info.best_block_hash = tip->hash.GetHex();
+        info.difficulty = GetDifficulty(tip->header.bits);
+        info.time = tip->GetBlockTime();
+        info.median_time = tip->GetMedianTimePast();
+        info.chain_work = tip->chain_work.GetHex();
+    }
+    info.verification_progress = GuessVerificationProgress(params.type, tip, now);
+    info.initial_block_download = chainstate.IsInitialBlockDownload();
+    info.size_on_disk = static_cast<int64_t>(size_on_disk);
+    info.pruned = chainstate.IsPruned();
+    if (info.pruned) {
+        info.prune_height = chainstate.PruneHeight();
+        const uint64_t target = chainstate.Options().prune_target_bytes;
+        info.automatic_pruning = target > 1;
+        if (info.automatic_pruning) info.prune_target_size = static_cast<int64_t>(target);
+    }
     return info;
 }
 

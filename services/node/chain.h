@@ -1,12 +1,11 @@
-// The node's view of the block chain. For now the chain is the selected
-// network's genesis block alone (tip = genesis, height 0); block download and
-// validation will extend it. Also the figures getblockchaininfo derives from a
-// block: difficulty, chain work, verification progress.
+// The figures getblockchaininfo derives from the chainstate (difficulty, chain
+// work, verification progress, pruning) and the node's version helpers.
 #ifndef ORRERY_SERVICES_NODE_CHAIN_H
 #define ORRERY_SERVICES_NODE_CHAIN_H
 
 #include <common/consensus/arith_uint256.h>
 #include <common/consensus/params.h>
+#include <services/node/validation/chainstate.h>
 
 #include <cstdint>
 #include <optional>
@@ -29,6 +28,9 @@ struct BlockchainInfo {
     std::string chain_work;
     int64_t size_on_disk{0};
     bool pruned{false};
+    int64_t prune_height{0};       //!< when pruned: the lowest height with block data
+    bool automatic_pruning{false}; //!< when pruned: -prune=<MiB> rather than -prune=1
+    int64_t prune_target_size{0};  //!< when automatic: the target in bytes
     std::string warnings;
 };
 
@@ -41,30 +43,11 @@ int64_t ClientVersionNumber(std::string_view version);
 //! The version and user agent the node announces: "/Orrery:0.1.0/".
 std::string UserAgent();
 
-class Chain
-{
-public:
-    //! Starts from the genesis of `params`, which must outlive the Chain.
-    explicit Chain(const ChainParams& params);
+//! Core's GuessVerificationProgress: the share of the network's transactions up to `tip`, estimated at `now`.
+double GuessVerificationProgress(ChainType chain, const BlockIndex* tip, int64_t now);
 
-    const ChainParams& Params() const { return m_params; }
-    //! Core's chain name: "main", "test", "testnet4", "signet", "regtest".
-    std::string Name() const { return ChainTypeToString(m_params.type); }
-    int Height() const { return 0; }
-    const BlockHeader& Tip() const { return m_params.genesis; }
-    uint256 TipHash() const { return m_params.GenesisHash(); }
-    //! The hash of the active chain's block at `height`; nullopt when there is none.
-    std::optional<uint256> HashAt(int64_t height) const;
-    //! Sum of the proofs of every block up to the tip.
-    ArithUint256 TipChainWork() const { return m_tip_work; }
-
-    //! getblockchaininfo at unix time `now`, with `size_on_disk` bytes in blocks/ and chainstate/.
-    BlockchainInfo GetBlockchainInfo(int64_t now, int64_t size_on_disk) const;
-
-private:
-    const ChainParams& m_params;
-    ArithUint256 m_tip_work;
-};
+//! getblockchaininfo's figures from the chainstate at unix time `now` (takes the chainstate's lock).
+BlockchainInfo GetBlockchainInfo(const ChainstateManager& chainstate, int64_t now);
 
 } // namespace orrery::node
 

@@ -6,14 +6,43 @@
 
 namespace orrery::node {
 
-ChainService::ChainService(const node::Chain& chain) : m_chain(chain) {}
+//! Hands the chainstate's tip changes to the service, on the chainstate's notification thread.
+class ChainService::Listener final : public ValidationListener
+{
+public:
+    explicit Listener(std::weak_ptr<ChainService> service) : m_service(std::move(service)) {}
+    void UpdatedBlockTip(const BlockIndex*, const BlockIndex*, bool) override
+    {
+        if (auto service = m_service.lock()) service->NotifyTip();
+    }
+
+private:
+    std::weak_ptr<ChainService> m_service;
+};
+
+ChainService::ChainService(ChainstateManager& chainstate) : m_chainstate(chainstate) {}
+
+ChainService::~ChainService()
+{
+    if (m_listener) m_chainstate.UnregisterListener(m_listener);
+}
+
+void ChainService::Attach()
+{
+    if (m_listener) return;
+    m_listener = std::make_shared<Listener>(weak_from_this());
+    m_chainstate.RegisterListener(m_listener);
+}
 
 interfaces::ChainTip ChainService::Tip() const
 {
     interfaces::ChainTip tip;
-    tip.height = m_chain.Height();
-    tip.hash = m_chain.TipHash().GetHex();
-    tip.time = m_chain.Tip().time;
+    auto lock = m_chainstate.Lock();
+    const BlockIndex* index = m_chainstate.Tip();
+    if (index == nullptr) return tip;
+    tip.height = index->height;
+    tip.hash = index->hash.GetHex();
+    tip.time = index->header.time;
     return tip;
 }
 
@@ -38,7 +67,7 @@ size_t ChainService::SubscriberCount() const
 
 std::string ChainService::getChainName()
 {
-    return m_chain.Name();
+    return ChainTypeToString(m_chainstate.Params().type);
 }
 
 interfaces::ChainTip ChainService::getTip()
@@ -48,9 +77,11 @@ interfaces::ChainTip ChainService::getTip()
 
 std::string ChainService::getBlockHash(int64_t height)
 {
-    auto hash = m_chain.HashAt(height);
-    if (!hash) throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Block height out of range");
-    return hash->GetHex();
+    auto lock = m_chainstate.Lock();
+    const BlockIndex* index =
+        height < 0 || height > m_chainstate.Height() ? nullptr : m_chainstate.Chain()[static_cast<int>(height)];
+    if (index == nullptr) throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Block height out of range");
+    return index->hash.GetHex();
 }
 
 std::unique_ptr<ipc::Subscription>

@@ -1,10 +1,13 @@
 // The node's Chain interface, served to wallets: the network's name, the tip,
-// block hashes by height and tip notifications, read from the node's Chain.
+// block hashes by height and tip notifications, read from the chainstate and
+// fed by its ValidationListener notifications (in the order the chainstate
+// applied the changes).
 #ifndef ORRERY_SERVICES_NODE_CHAIN_SERVICE_H
 #define ORRERY_SERVICES_NODE_CHAIN_SERVICE_H
 
 #include <common/interfaces/chain.h>
 #include <services/node/chain.h>
+#include <services/node/validation/chainstate.h>
 
 #include <cstdint>
 #include <map>
@@ -19,8 +22,13 @@ namespace orrery::node {
 class ChainService final : public interfaces::Chain, public std::enable_shared_from_this<ChainService>
 {
 public:
-    //! `chain` must outlive the service.
-    explicit ChainService(const node::Chain& chain);
+    //! `chainstate` must outlive the service. Call Attach() once the service is owned by a shared_ptr to follow
+    //! the chainstate's notifications.
+    explicit ChainService(ChainstateManager& chainstate);
+    ~ChainService() override;
+
+    //! Registers the service's listener with the chainstate (NotifyTip on every UpdatedBlockTip).
+    void Attach();
 
     //! The node's tip as Chain reports it.
     interfaces::ChainTip Tip() const;
@@ -36,7 +44,9 @@ public:
     subscribeNotifications(std::shared_ptr<interfaces::ChainListener> listener) override;
 
 private:
-    const node::Chain& m_chain;
+    class Listener;
+    ChainstateManager& m_chainstate;
+    std::shared_ptr<ValidationListener> m_listener;
     //! Held while notifying, so that each subscriber sees the tips in order.
     std::mutex m_notify_mutex;
     //! Guards the listeners; never held while one is called.

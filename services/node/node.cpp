@@ -22,13 +22,16 @@
 #include <services/node/rpc/rpc.h>
 
 #include <algorithm>
-#include <csignal>
 #include <cerrno>
+#include <charconv>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
+#include <limits>
 #include <sys/file.h>
+#include <thread>
 #include <unistd.h>
 
 namespace orrery::node {
@@ -37,17 +40,6 @@ namespace {
 int64_t UnixTime()
 {
     return static_cast<int64_t>(std::time(nullptr));
-}
-
-//! Bytes in the files below `dir` (blocks/ and chainstate/ make getblockchaininfo's size_on_disk).
-int64_t DirectorySize(const std::filesystem::path& dir)
-{
-    std::error_code ec;
-    int64_t total = 0;
-    for (std::filesystem::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-        if (it->is_regular_file(ec)) total += static_cast<int64_t>(it->file_size(ec));
-    }
-    return total;
 }
 
 //! One orrery-node per datadir and network: a second would fight over blocks/ and chainstate/.
@@ -78,6 +70,104 @@ void AddArgs(ArgsManager& args)
                 ARG_NETWORK_ONLY);
 }
 
+namespace {
+
+//! -testactivationheight=name@height values into regtest's options (bitcoind's names and messages).
+RegtestOptions ParseActivationHeights(const std::vector<std::string>& values)
+{
+    RegtestOptions options;
+    for (const std::string& value : values) {
+        const auto at = value.find('@');
+        if (at == std::string::npos) {
+            throw std::runtime_error("Invalid format (" + value + ") for -testactivationheight=name@height.");
+        }
+        const std::string name = value.substr(0, at);
+        const std::string height_text = value.substr(at + 1);
+        int height = -1;
+        auto [ptr, ec] = std::from_chars(height_text.data(), height_text.data() + height_text.size(), height);
+        if (ec != std::errc{} || ptr != height_text.data() + height_text.size() || height < 0 ||
+            height >= std::numeric_limits<int>::max()) {
+            throw std::runtime_error("Invalid height value (" + value + ") for -testactivationheight=name@height.");
+        }
+        if (name == "bip34") {
+            options.bip34_height = height;
+        } else if (name == "dersig") {
+            options.bip66_height = height;
+        } else if (name == "cltv") {
+            options.bip65_height = height;
+        } else if (name == "csv") {
+            options.csv_height = height;
+        } else if (name == "segwit") {
+            options.segwit_height = height;
+        } else {
+            throw std::runtime_error("Invalid name (" + value + ") for -testactivationheight=name@height.");
+        }
+    }
+    return options;
+}
+
+//! The chainstate's options: -dbcache, -par, -prune, -txindex, -reindex, -loadblock, -blocksdir, ...
+void ReadChainstateOptions(const ArgsManager& args, NodeConfig& config)
+{
+    ChainstateOptions& options = config.chainstate;
+    const std::vector<std::string> activation = args.GetArgs("testactivationheight");
+    if (!activation.empty()) {
+        if (config.chain != ChainType::REGTEST) {
+            throw std::runtime_error("-testactivationheight can only be used on regtest");
+        }
+        config.regtest = ParseActivationHeights(activation);
+    }
+    options.data_dir = config.data_dir;
+    std::filesystem::path blocks_base = config.data_dir;
+    if (args.IsArgSet("blocksdir")) {
+        const std::filesystem::path dir = std::filesystem::absolute(args.GetArg("blocksdir", ""));
+        if (!std::filesystem::is_directory(dir)) {
+            throw std::runtime_error("Specified blocks directory \"" + dir.string() + "\" does not exist.");
+        }
+        blocks_base = args.GetDataDirNet() == args.GetDataDirBase() ? dir : dir / args.GetDataDirNet().filename();
+    }
+    options.blocks_dir = blocks_base / "blocks";
+    // bitcoind's bounds: at least 4 MiB of cache.
+    const int64_t dbcache_mib = std::clamp<int64_t>(args.GetIntArg("dbcache", 450), 4, int64_t{1} << 20);
+    options.dbcache_bytes = static_cast<size_t>(dbcache_mib) << 20;
+    options.db_batch_bytes = static_cast<size_t>(std::max<int64_t>(args.GetIntArg("dbbatchsize", 16 << 20), 1));
+    // -par: 0 = one per core, negative = leave that many cores free; the calling thread counts as one.
+    int64_t par = args.GetIntArg("par", 0);
+    const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
+    if (par <= 0) par += cores;
+    par = std::clamp<int64_t>(par, 1, 15);
+    options.script_threads = static_cast<int>(par - 1);
+    if (args.IsArgSet("assumevalid") && !args.IsArgNegated("assumevalid")) {
+        const std::string value = args.GetArg("assumevalid", "");
+        if (value != "0") {
+            auto hash = uint256::FromHex(value);
+            if (!hash) throw std::runtime_error("Invalid -assumevalid value: " + value);
+            options.assume_valid = *hash;
+        }
+    }
+    options.txindex = args.GetBoolArg("txindex", false);
+    const int64_t prune = args.GetIntArg("prune", 0);
+    if (prune < 0) throw std::runtime_error("Prune cannot be configured with a negative value.");
+    if (prune == 1) {
+        options.prune_target_bytes = 1;
+    } else if (prune > 1) {
+        if (prune < 550) {
+            throw std::runtime_error("Prune configured below the minimum of 550 MiB.  Please use a higher number.");
+        }
+        options.prune_target_bytes = static_cast<uint64_t>(prune) << 20;
+    }
+    if (options.prune_target_bytes > 0 && options.txindex) {
+        throw std::runtime_error("Prune mode is incompatible with -txindex.");
+    }
+    options.reindex = args.GetBoolArg("reindex", false);
+    options.reindex_chainstate = args.GetBoolArg("reindex-chainstate", false);
+    for (const std::string& file : args.GetArgs("loadblock")) options.load_block_files.emplace_back(file);
+    options.stop_at_height = static_cast<int>(std::max<int64_t>(args.GetIntArg("stopatheight", 0), 0));
+    if (args.GetBoolArg("fastprune", false)) options.max_block_file_size = 0x10000;
+}
+
+} // namespace
+
 NodeConfig MakeNodeConfig(const ArgsManager& args)
 {
     NodeConfig config;
@@ -89,7 +179,8 @@ NodeConfig MakeNodeConfig(const ArgsManager& args)
     }
     // As in bitcoind, -connect means "only these peers" (-connect=0: none): no listening unless asked for.
     config.listen = args.GetBoolArg("listen", args.GetArgs("connect").empty());
-    config.ban_time_seconds = std::clamp<int64_t>(args.GetIntArg("bantime", DEFAULT_BAN_TIME_SECONDS), 1, MAX_BAN_UNTIL);
+    config.ban_time_seconds =
+        std::clamp<int64_t>(args.GetIntArg("bantime", DEFAULT_BAN_TIME_SECONDS), 1, MAX_BAN_UNTIL);
     config.add_nodes = args.GetArgs("addnode");
     std::string error;
     auto user_agent = MakeUserAgent(args.GetArgs("uacomment"), error);
@@ -119,20 +210,36 @@ NodeConfig MakeNodeConfig(const ArgsManager& args)
     config.ipc_options.keys_dir = config.data_dir / "keys";
     config.ipc_options.max_message_size =
         static_cast<size_t>(args.GetIntArg("ipcmaxmessagesize", ipc::DEFAULT_MAX_MESSAGE_SIZE));
+    ReadChainstateOptions(args, config);
     return config;
 }
 
 // ---------------------------------------------------------------- NodeService: life cycle
 
 NodeService::NodeService(NodeConfig config)
-    : m_config(std::move(config)), m_chain(GetChainParams(m_config.chain)), m_nonce_rng(std::random_device{}()),
+    : m_config(std::move(config)),
+      m_params(m_config.regtest && m_config.chain == ChainType::REGTEST ? MakeRegtestParams(*m_config.regtest)
+                                                                        : GetChainParams(m_config.chain)),
+      m_nonce_rng(std::random_device{}()),
       m_peers(m_config.max_connections, m_config.listen, [this] { return MakeNonce(); }),
       m_processes(m_config.supervised ? std::make_shared<interfaces::OrrerydProcesses>(m_config.supervisor_endpoint,
-                                                                                      m_config.ipc_options)
+                                                                                       m_config.ipc_options)
                                       : nullptr)
 {
     for (const auto& address : m_config.add_nodes) m_peers.AddNode(address);
     LoadBans();
+    ChainstateOptions options = m_config.chainstate;
+    if (options.data_dir.empty()) options.data_dir = m_config.data_dir;
+    if (options.blocks_dir.empty()) options.blocks_dir = options.data_dir / "blocks";
+    if (!options.now) options.now = [] { return UnixTime(); };
+    m_chainstate = std::make_unique<ChainstateManager>(m_params, std::move(options));
+}
+
+void NodeService::LoadChainstate()
+{
+    m_chainstate->Load();
+    m_chainstate->Start();
+    m_chainstate_loaded = true;
 }
 
 NodeService::~NodeService()
@@ -172,8 +279,12 @@ void NodeService::Stop()
     }
     if (client) client->Stop();
     if (m_processes) m_processes->Stop();
-    std::lock_guard lock(m_mutex);
-    m_agents.clear();
+    {
+        std::lock_guard lock(m_mutex);
+        m_agents.clear();
+    }
+    // Flushes the coins cache and the block index (crash-safe order, see doc/validation.md).
+    if (m_chainstate_loaded) m_chainstate->Stop();
 }
 
 void NodeService::Wake()
@@ -441,11 +552,7 @@ void NodeService::DropPeer(int64_t peer_id, const std::string& reason)
 
 BlockchainInfo NodeService::GetBlockchainInfo() const
 {
-    int64_t size = 0;
-    if (!m_config.data_dir.empty()) {
-        size = DirectorySize(m_config.data_dir / "blocks") + DirectorySize(m_config.data_dir / "chainstate");
-    }
-    return m_chain.GetBlockchainInfo(UnixTime(), size);
+    return node::GetBlockchainInfo(*m_chainstate, UnixTime());
 }
 
 NodeService::ConnectionCounts NodeService::CountConnections()
@@ -634,9 +741,9 @@ interfaces::HandshakeParams NodeService::registerAgent(int64_t peer_id, std::str
         if (identity.role != "p2p-agent" || identity.peer_id != peer_id) {
             throw ipc::Error(ipc::ErrorCode::PERMISSION_DENIED,
                              fmt::format("agent {} may not register peer {}: orreryd started it {}", pid, peer_id,
-                                         identity.role.empty() ? std::string("not at all")
-                                                               : fmt::format("as {} for peer {}", identity.role,
-                                                                             identity.peer_id)));
+                                         identity.role.empty()
+                                             ? std::string("not at all")
+                                             : fmt::format("as {} for peer {}", identity.role, identity.peer_id)));
         }
     }
     PeerEntry entry;
@@ -661,15 +768,18 @@ interfaces::HandshakeParams NodeService::registerAgent(int64_t peer_id, std::str
     }
     LogPrintf("Peer {} ({}, {}) served by agent {}", peer_id, entry.address, entry.connection_type, pid);
 
-    const ChainParams& params = m_chain.Params();
+    const ChainParams& params = m_params;
     interfaces::HandshakeParams handshake;
-    handshake.chain = m_chain.Name();
+    handshake.chain = ChainTypeToString(params.type);
     handshake.message_start = uint32_t{params.message_start[0]} | uint32_t{params.message_start[1]} << 8 |
                               uint32_t{params.message_start[2]} << 16 | uint32_t{params.message_start[3]} << 24;
     handshake.protocol_version = PROTOCOL_VERSION;
     handshake.services = LOCAL_SERVICES;
     handshake.user_agent = m_config.user_agent;
-    handshake.start_height = m_chain.Height();
+    if (m_chainstate_loaded) {
+        auto chain_lock = m_chainstate->Lock();
+        handshake.start_height = std::max(m_chainstate->Height(), 0);
+    }
     handshake.nonce = entry.nonce;
     handshake.relay = true;
     return handshake;
@@ -698,8 +808,8 @@ void NodeService::handshakeDone(int64_t peer_id, interfaces::PeerVersion version
         }
     }
     if (ours) {
-        LogPrintf("connected to self at {} (inbound peer={}, our outbound peer={} to {}), disconnecting",
-                  entry.address, peer_id, ours->id, ours->address);
+        LogPrintf("connected to self at {} (inbound peer={}, our outbound peer={} to {}), disconnecting", entry.address,
+                  peer_id, ours->id, ours->address);
         Wake();
         return;
     }
@@ -782,10 +892,10 @@ int Run(const ArgsManager& args)
 {
     ServiceProcess process(args, "node");
     std::filesystem::path net = args.GetDataDirNet();
-    for (const auto& dir : {net / "blocks", net / "chainstate"}) {
+    {
         std::error_code ec;
-        std::filesystem::create_directories(dir, ec);
-        if (ec) return process.Fail(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+        std::filesystem::create_directories(net, ec);
+        if (ec) return process.Fail(fmt::format("cannot create {}: {}", net.string(), ec.message()));
     }
     int lock_fd = LockFile(net / ".node.lock");
     if (lock_fd < 0) {
@@ -794,14 +904,32 @@ int Run(const ArgsManager& args)
     }
     std::shared_ptr<NodeService> service;
     try {
-        service = std::make_shared<NodeService>(MakeNodeConfig(args));
+        NodeConfig config = MakeNodeConfig(args);
+        // A fatal disk error or -stopatheight stops the process as a signal would.
+        config.chainstate.request_shutdown = [](const std::string& reason) {
+            LogPrintf("Shutdown requested: {}", reason);
+            ::kill(::getpid(), SIGTERM);
+        };
+        service = std::make_shared<NodeService>(std::move(config));
     } catch (const std::exception& e) {
         ::close(lock_fd);
         return process.Fail(e.what());
     }
     LogPrintf("Orrery node version {} started on {} (datadir {})", ORRERY_VERSION, args.GetChain(), net.string());
-    LogPrintf("Genesis {} ({}), tip height {}", service->GetChain().TipHash().GetHex(), service->GetChain().Name(),
-              service->GetChain().Height());
+    try {
+        service->LoadChainstate();
+    } catch (const std::exception& e) {
+        service->Stop();
+        service.reset();
+        ::close(lock_fd);
+        return process.Fail(e.what());
+    }
+    {
+        auto chain_lock = service->Chainstate().Lock();
+        const BlockIndex* tip = service->Chainstate().Tip();
+        LogPrintf("Chain {}: tip {} at height {}", ChainTypeToString(service->Params().type),
+                  tip ? tip->hash.GetHex() : std::string{"(none)"}, service->Chainstate().Height());
+    }
 
     ipc::Options options;
     try {
@@ -822,7 +950,8 @@ int Run(const ArgsManager& args)
     ipc::Server& server = process.MakeServer(options);
     server.Serve<interfaces::Node>(service, interfaces::NODE_CALLERS);
     server.Serve<interfaces::PeerHost>(service, interfaces::PEER_HOST_CALLERS);
-    auto chain_service = std::make_shared<ChainService>(service->GetChain());
+    auto chain_service = std::make_shared<ChainService>(service->Chainstate());
+    chain_service->Attach();
     server.Serve<interfaces::Chain>(chain_service, interfaces::CHAIN_CALLERS);
     try {
         process.Bind(); // under the node's lock, a socket left there belongs to a node that died

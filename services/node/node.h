@@ -16,7 +16,9 @@
 #include <services/node/ban_list.h>
 #include <services/node/chain.h>
 #include <services/node/peer_table.h>
+#include <services/node/validation/chainstate.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -66,16 +68,20 @@ struct NodeConfig {
     int max_connections{DEFAULT_MAX_PEER_CONNECTIONS};
     int64_t ban_time_seconds{DEFAULT_BAN_TIME_SECONDS}; //!< -bantime: setban's default duration
     bool listen{true};
-    std::vector<std::string> connect;   //!< -connect: dialled and redialled, manual
-    std::vector<std::string> add_nodes; //!< -addnode: the start of the addnode list
+    std::vector<std::string> connect;    //!< -connect: dialled and redialled, manual
+    std::vector<std::string> add_nodes;  //!< -addnode: the start of the addnode list
     std::string user_agent{UserAgent()}; //!< with -uacomment; every agent announces it
     std::vector<WhitelistEntry> whitelist;
     std::vector<WhitebindEntry> whitebinds;
-    std::string supervisor_endpoint;    //!< where orreryd serves Supervisor
+    std::string supervisor_endpoint; //!< where orreryd serves Supervisor
     //! Run by orreryd (-supervisorconnect given): agents are checked against its process table.
     bool supervised{false};
-    std::filesystem::path data_dir;     //!< <datadir>/<net>; size_on_disk counts its blocks/ and chainstate/
-    ipc::Options ipc_options;           //!< role, keys and limits for the connection to orreryd
+    std::filesystem::path data_dir; //!< <datadir>/<net>; size_on_disk counts its blocks/ and chainstate/
+    ipc::Options ipc_options;       //!< role, keys and limits for the connection to orreryd
+    //! -testactivationheight (regtest): the regtest parameters with these heights.
+    std::optional<RegtestOptions> regtest;
+    //! -dbcache, -par, -prune, -reindex... (data_dir and blocks_dir default to data_dir and data_dir/blocks).
+    ChainstateOptions chainstate;
     std::chrono::milliseconds retry_interval{std::chrono::seconds{5}};
     std::chrono::milliseconds maintenance_interval{500};
     std::chrono::milliseconds supervisor_connect_timeout{1000};
@@ -117,14 +123,21 @@ public:
     //! One round of the maintenance thread's work (tests call it directly).
     void Maintain();
 
-    const Chain& GetChain() const { return m_chain; }
+    //! Opens and loads the chainstate (blocking: -reindex, -loadblock), then starts its notifications. Throws
+    //! ChainstateLoadError with the message for the user.
+    void LoadChainstate();
+    //! The chainstate, for the RPC methods and the Chain service. Loaded once LoadChainstate returned.
+    ChainstateManager& Chainstate() { return *m_chainstate; }
+    const ChainstateManager& Chainstate() const { return *m_chainstate; }
+    //! The network's parameters (with -testactivationheight on regtest).
+    const ChainParams& Params() const { return m_params; }
     //! The user agent the node's agents announce (-uacomment included).
     const std::string& UserAgentString() const { return m_config.user_agent; }
 
     // What the node's RPC methods (services/node/rpc/) read and do. Failures throw rpc::RpcException
     // with bitcoind's codes and messages.
 
-    //! getblockchaininfo's figures; size_on_disk counts blocks/ and chainstate/.
+    //! getblockchaininfo's figures.
     BlockchainInfo GetBlockchainInfo() const;
     struct ConnectionCounts {
         int64_t inbound{0};
@@ -192,7 +205,9 @@ private:
     void SaveBans();
 
     const NodeConfig m_config;
-    const Chain m_chain;
+    const ChainParams m_params;
+    std::unique_ptr<ChainstateManager> m_chainstate;
+    std::atomic<bool> m_chainstate_loaded{false};
 
     // Before m_peers, which draws a nonce as it is built.
     std::mutex m_nonce_mutex;
@@ -225,7 +240,7 @@ private:
 };
 
 //! Runs orrery-node until SIGTERM/SIGINT: takes the node's lock in the
-//! network's folder, makes blocks/ and chainstate/, serves Node, PeerHost and
+//! network's folder, loads the chainstate (a failure exits with its message), serves Node, PeerHost and
 //! Chain on -ipcbind (default <net>/run/node.sock) and offers its RPC methods to
 //! the gui-bridge at -rpcrouterconnect. Returns the process exit code.
 int Run(const ArgsManager& args);

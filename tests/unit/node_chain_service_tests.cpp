@@ -2,6 +2,7 @@
 // call it, and its tip subscriptions (registration, first tip, end).
 #include "test_util.h"
 #include <services/node/chain_service.h>
+#include <tests/unit/node_validation_util.h>
 
 #include <common/interfaces/chain_ipc.h>
 #include <common/interfaces/roles.h>
@@ -89,7 +90,8 @@ ipc::Options ClientOptions(const char* role)
 
 TEST_CASE("Chain answers the network's name, its genesis as the tip and bitcoind's out-of-range error")
 {
-    node::Chain chain(GetChainParams(ChainType::REGTEST));
+    test::GenesisChain genesis(ChainType::REGTEST);
+    auto& chain = genesis.chainstate;
     node::ChainService service(chain);
     CHECK(service.getChainName() == "regtest");
     auto tip = service.getTip();
@@ -114,7 +116,8 @@ TEST_CASE("Chain names each network as bitcoind does")
              std::tuple{ChainType::SIGNET, "signet",
                         "00000008819873e925422c1ff0f99f7cc9bbb232af63a077a480a3633bee1ef6"},
          }) {
-        node::Chain chain(GetChainParams(type));
+        test::GenesisChain loaded(type);
+        auto& chain = loaded.chainstate;
         node::ChainService service(chain);
         CHECK(service.getChainName() == name);
         CHECK(service.getTip().hash == genesis);
@@ -124,7 +127,8 @@ TEST_CASE("Chain names each network as bitcoind does")
 
 TEST_CASE("a subscription gets the current tip at once, then each NotifyTip, until its handle is dropped")
 {
-    node::Chain chain(GetChainParams(ChainType::REGTEST));
+    test::GenesisChain genesis(ChainType::REGTEST);
+    auto& chain = genesis.chainstate;
     auto service = std::make_shared<node::ChainService>(chain);
     auto first = std::make_shared<TipCollector>();
     auto second = std::make_shared<TipCollector>();
@@ -148,7 +152,8 @@ TEST_CASE("a subscription gets the current tip at once, then each NotifyTip, unt
 TEST_CASE("over IPC a wallet calls Chain and subscribes; the subscription ends with the wallet's handle or its "
           "connection; other roles are refused")
 {
-    node::Chain chain(GetChainParams(ChainType::REGTEST));
+    test::GenesisChain genesis(ChainType::REGTEST);
+    auto& chain = genesis.chainstate;
     auto service = std::make_shared<node::ChainService>(chain);
     ipc::Options server_options;
     server_options.role = "node";

@@ -1,16 +1,19 @@
 // The node's chain view: each network's real genesis and the figures
 // getblockchaininfo derives from it, as bitcoind reports them.
 #include <services/node/chain.h>
+#include <tests/unit/node_validation_util.h>
 
 #include <doctest/doctest.h>
 
 using namespace orrery;
 using namespace orrery::node;
+using orrery::test::GenesisChain;
 
 TEST_CASE("a regtest node reports the regtest genesis as bitcoind does")
 {
-    Chain chain(GetChainParams(ChainType::REGTEST));
-    auto info = chain.GetBlockchainInfo(1700000000, 0);
+    GenesisChain genesis(ChainType::REGTEST);
+    auto& chain = genesis.chainstate;
+    auto info = GetBlockchainInfo(chain, 1700000000);
     CHECK(info.chain == "regtest");
     CHECK(info.blocks == 0);
     CHECK(info.headers == 0);
@@ -26,8 +29,9 @@ TEST_CASE("a regtest node reports the regtest genesis as bitcoind does")
 
 TEST_CASE("a main node reports the main genesis with difficulty 1 and a tiny verification progress")
 {
-    Chain chain(GetChainParams(ChainType::MAIN));
-    auto info = chain.GetBlockchainInfo(1730000000, 0);
+    GenesisChain genesis(ChainType::MAIN);
+    auto& chain = genesis.chainstate;
+    auto info = GetBlockchainInfo(chain, 1730000000);
     CHECK(info.chain == "main");
     CHECK(info.best_block_hash == "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f");
     CHECK(info.difficulty == 1.0);
@@ -50,8 +54,9 @@ TEST_CASE("every network has bitcoind's chain name and genesis hash")
                       "00000000da84f2bafbbc53dee25a72ae507ff4914b867c565be350b0da8bf043"},
              Expected{ChainType::SIGNET, "signet", "00000008819873e925422c1ff0f99f7cc9bbb232af63a077a480a3633bee1ef6"},
          }) {
-        Chain chain(GetChainParams(expected.type));
-        auto info = chain.GetBlockchainInfo(1730000000, 0);
+        GenesisChain genesis(expected.type);
+        auto& chain = genesis.chainstate;
+        auto info = GetBlockchainInfo(chain, 1730000000);
         CHECK(info.chain == expected.name);
         CHECK(info.best_block_hash == expected.genesis);
         CHECK(info.chain_work.size() == 64);

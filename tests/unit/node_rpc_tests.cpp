@@ -3,6 +3,7 @@
 // bitcoind's field names, parameter checks and error codes.
 #include <services/node/node.h>
 #include <services/node/rpc/rpc.h>
+#include <tests/unit/test_util.h>
 
 #include <doctest/doctest.h>
 
@@ -16,6 +17,7 @@ namespace {
 constexpr const char* REGTEST_GENESIS = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206";
 
 struct Node {
+    test::TempDir dir{"orrery_node_rpc"};
     std::shared_ptr<node::NodeService> service;
     std::shared_ptr<const rpc::Table> table;
 
@@ -25,7 +27,9 @@ struct Node {
         config.chain = ChainType::REGTEST;
         config.supervisor_endpoint = "inproc://node-rpc-test-no-orreryd";
         config.supervisor_connect_timeout = std::chrono::milliseconds(100);
+        config.data_dir = dir.path;
         service = std::make_shared<node::NodeService>(config);
+        service->LoadChainstate();
         table = node::MakeRpcTable(*service);
     }
 

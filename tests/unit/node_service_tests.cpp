@@ -198,7 +198,11 @@ template <typename F> std::pair<int32_t, std::string> CaptureError(F call)
 
 TEST_CASE("the node's RPC methods give the regtest genesis and the node's network info")
 {
-    NodeFixture f;
+    test::TempDir dir;
+    node::NodeConfig config;
+    config.data_dir = dir.path;
+    NodeFixture f(config);
+    f.node->LoadChainstate();
     auto chain = f.node->GetBlockchainInfo();
     CHECK(chain.chain == "regtest");
     CHECK(chain.blocks == 0);

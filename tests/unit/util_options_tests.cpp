@@ -72,8 +72,8 @@ TEST_CASE("options without a feature in Orrery are listed for orreryd's one log 
     ArgsManager args;
     AddOptions(args, PROCESS_ORRERYD);
     std::string error;
-    REQUIRE(Parse(args, {"-regtest", "-dbcache=100", "-txindex", "-rpcthreads=2"}, error));
-    CHECK(OptionsWithoutEffect(args) == std::vector<std::string>{"dbcache", "txindex"});
+    REQUIRE(Parse(args, {"-regtest", "-checkblocks=3", "-maxmempool=100", "-rpcthreads=2"}, error));
+    CHECK(OptionsWithoutEffect(args) == std::vector<std::string>{"maxmempool", "checkblocks"});
 }
 
 TEST_CASE("orreryd passes each command-line option on to the services that declare it")
@@ -81,8 +81,9 @@ TEST_CASE("orreryd passes each command-line option on to the services that decla
     const std::vector<std::string> command_line{
         "-regtest",       "-datadir=/tmp/x", "-bantime=60", "-rpcthreads=2", "-nolisten",          "-uacomment=a",
         "-peertimeout=5", "-dbcache=100",    "-debug=net",  "-wallet=w",     "-regtest.rpcport=1", "-printtoconsole"};
-    CHECK(ForwardedArgs(command_line, "node") ==
-          std::vector<std::string>{"-regtest", "-bantime=60", "-nolisten", "-uacomment=a", "-debug=net"});
+    CHECK(ForwardedArgs(command_line, "node") == std::vector<std::string>{"-regtest", "-bantime=60", "-nolisten",
+                                                                          "-uacomment=a", "-dbcache=100",
+                                                                          "-debug=net"});
     CHECK(ForwardedArgs(command_line, "gui-bridge") ==
           std::vector<std::string>{"-regtest", "-rpcthreads=2", "-debug=net", "-regtest.rpcport=1"});
     CHECK(ForwardedArgs(command_line, "wallet") == std::vector<std::string>{"-regtest", "-debug=net", "-wallet=w"});

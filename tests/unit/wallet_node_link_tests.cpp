@@ -6,6 +6,7 @@
 #include <services/node/chain_service.h>
 #include <services/wallet/node_link.h>
 #include <services/wallet/wallet_service.h>
+#include <tests/unit/node_validation_util.h>
 
 #include <common/interfaces/chain_ipc.h>
 #include <common/interfaces/roles.h>
@@ -30,11 +31,13 @@ using orrery::test::WaitUntil;
 
 //! orrery-node's Chain on `endpoint`, as node.cpp serves it.
 struct ChainNode {
-    node::Chain chain;
+    test::GenesisChain genesis;
+    node::ChainstateManager& chain;
     std::shared_ptr<node::ChainService> service;
     ipc::Server server;
     ChainNode(ChainType type, const std::string& endpoint)
-        : chain(GetChainParams(type)), service(std::make_shared<node::ChainService>(chain)), server(ServerOptions())
+        : genesis(type), chain(genesis.chainstate), service(std::make_shared<node::ChainService>(chain)),
+          server(ServerOptions())
     {
         server.Serve<interfaces::Chain>(service, interfaces::CHAIN_CALLERS);
         server.Bind(endpoint);

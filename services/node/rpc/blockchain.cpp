@@ -1,8 +1,9 @@
 // The node's blockchain RPC methods: getblockchaininfo, getblockcount,
-// getbestblockhash, getblockhash. They read the node's Chain.
+// getbestblockhash, getblockhash. They read the node's chainstate.
 #include <services/node/rpc/rpc.h>
 
 #include <services/node/node.h>
+#include <services/node/rpc/rawtransaction.h>
 
 namespace orrery::node {
 
@@ -24,6 +25,11 @@ rpc::Json BlockchainInfoToJson(const BlockchainInfo& info)
     out["chainwork"] = info.chain_work;
     out["size_on_disk"] = info.size_on_disk;
     out["pruned"] = info.pruned;
+    if (info.pruned) {
+        out["pruneheight"] = info.prune_height;
+        out["automatic_pruning"] = info.automatic_pruning;
+        if (info.automatic_pruning) out["prune_target_size"] = info.prune_target_size;
+    }
     // bitcoind 28+ answers a list of warnings.
     out["warnings"] = info.warnings.empty() ? Json::array() : Json::array({info.warnings});
     return out;
@@ -40,20 +46,29 @@ void RegisterBlockchainRpc(rpc::Table& table, NodeService& node)
                "Blockchain",
                {},
                "Gives the height of the tip of the most-work chain (0 for the genesis block alone).",
-               [&node](const rpc::CallRequest&) { return Json(node.GetChain().Height()); }});
+               [&node](const rpc::CallRequest&) {
+                   auto lock = node.Chainstate().Lock();
+                   return Json(node.Chainstate().Height());
+               }});
     table.Add({"getbestblockhash",
                "Blockchain",
                {},
                "Gives the hash of the tip of the most-work chain, in hex.",
-               [&node](const rpc::CallRequest&) { return Json(node.GetChain().TipHash().GetHex()); }});
+               [&node](const rpc::CallRequest&) {
+                   auto lock = node.Chainstate().Lock();
+                   return Json(node.Chainstate().Tip()->hash.GetHex());
+               }});
     table.Add({"getblockhash",
                "Blockchain",
                {rpc::Required("height", ParamType::NUMBER, "The height of the block in the most-work chain")},
                "Gives the hash of the block at a height of the most-work chain.",
                [&node](const rpc::CallRequest& call) {
-                   auto hash = node.GetChain().HashAt(rpc::IntegerArg(call.Arg(0)));
-                   if (!hash) throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Block height out of range");
-                   return Json(hash->GetHex());
+                   const int64_t height = rpc::IntegerArg(call.Arg(0));
+                   auto lock = node.Chainstate().Lock();
+                   if (height < 0 || height > node.Chainstate().Height()) {
+                       throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Block height out of range");
+                   }
+                   return Json(node.Chainstate().Chain()[static_cast<int>(height)]->hash.GetHex());
                }});
 }
 
@@ -63,6 +78,7 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(NodeService& node)
     RegisterBlockchainRpc(*table, node);
     RegisterNetRpc(*table, node);
     RegisterMempoolRpc(*table);
+    RegisterRawTransactionRpc(*table, node.GetChain().Params().type);
     return table;
 }
 

@@ -42,7 +42,7 @@ struct BlockIndex {
     uint64_t chain_tx{0}; //!< transactions up to and including this block; 0 while an ancestor lacks data
     FilePos data_pos;
     FilePos undo_pos;
-    uint32_t time_max{0}; //!< the largest header time up to here
+    uint32_t time_max{0};   //!< the largest header time up to here
     int32_t sequence_id{0}; //!< order of block arrival, to break chain-work ties (preciousblock lowers it)
 
     int64_t GetBlockTime() const { return header.GetBlockTime(); }

@@ -40,16 +40,17 @@ struct ChainstateOptions {
     std::filesystem::path data_dir;   //!< <datadir>/<net>: chainstate/, indexes/
     std::filesystem::path blocks_dir; //!< <blocksdir>/<net>/blocks (blk*.dat, rev*.dat, index/)
     size_t dbcache_bytes{450ULL << 20};
-    int script_threads{0};                     //!< -par resolved: 0 = verify on the calling thread
-    std::optional<uint256> assume_valid;       //!< -assumevalid (nullopt: check every script)
+    int script_threads{0};               //!< -par resolved: 0 = verify on the calling thread
+    std::optional<uint256> assume_valid; //!< -assumevalid (nullopt: check every script)
     bool txindex{false};
-    uint64_t prune_target_bytes{0};            //!< -prune in bytes; 0 = off; 1 = manual (pruneblockchain)
+    uint64_t prune_target_bytes{0}; //!< -prune in bytes; 0 = off; 1 = manual (pruneblockchain)
     bool reindex{false};
     bool reindex_chainstate{false};
     std::vector<std::filesystem::path> load_block_files; //!< -loadblock
-    int stop_at_height{0};                     //!< -stopatheight; 0 = off
-    std::chrono::seconds flush_interval{3600}; //!< periodic full flush of the coins cache
-    size_t db_batch_bytes{16 << 20};           //!< -dbbatchsize
+    int stop_at_height{0};                               //!< -stopatheight; 0 = off
+    std::chrono::seconds flush_interval{3600};           //!< periodic full flush of the coins cache
+    size_t db_batch_bytes{16 << 20};                     //!< -dbbatchsize
+    uint64_t max_block_file_size{0};                     //!< 0: 128 MiB; -fastprune and tests use small files
     //! The node's clock (mock time aware), in unix seconds.
     std::function<int64_t()> now;
     //! Asked when -stopatheight is reached or on a fatal disk error (the message says why).
@@ -85,8 +86,8 @@ public:
 //! submitblock's outcome: accepted, or Core's result strings ("duplicate", "duplicate-invalid", "inconclusive",
 //! or the reject reason).
 struct BlockSubmitResult {
-    bool accepted{false};   //!< valid and stored (it may not be on the active chain)
-    bool new_block{false};  //!< not seen before
+    bool accepted{false};  //!< valid and stored (it may not be on the active chain)
+    bool new_block{false}; //!< not seen before
     std::string reject_reason;
     std::string debug_message;
 };
