@@ -3,6 +3,7 @@
 #include <services/node/rpc/rpc.h>
 
 #include <services/node/node.h>
+#include <services/node/rpc/mining.h>
 #include <services/node/rpc/rawtransaction.h>
 
 namespace orrery::node {
@@ -78,7 +79,12 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(NodeService& node)
     RegisterBlockchainRpc(*table, node);
     RegisterNetRpc(*table, node);
     RegisterMempoolRpc(*table);
-    RegisterRawTransactionRpc(*table, node.GetChain().Params().type);
+    RegisterRawTransactionRpc(*table, node.Chainstate().Params().type);
+    RegisterMiningRpc(*table, node.Chainstate(),
+                      MiningContext{[&node] {
+                          const auto counts = node.CountConnections();
+                          return counts.inbound + counts.outbound;
+                      }});
     return table;
 }
 
