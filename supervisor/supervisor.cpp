@@ -937,6 +937,16 @@ void Constellation::OnExit(pid_t pid, int status)
         StartService(service);
         return;
     }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_NO_RESTART) {
+        // The service met what a restart cannot fix (a full disk, a read-only datadir) and logged why.
+        std::string message = fmt::format(
+            "Error: {} (pid {}) stopped on an error a restart cannot fix (see its last error above); stopping Orrery",
+            child.role, pid);
+        LogPrintf("{}", message);
+        if (!m_print_to_console) std::fprintf(stderr, "%s\n", message.c_str());
+        BeginShutdown(1);
+        return;
+    }
     OnServiceFailure(service, fmt::format("{} (pid {}) {}", child.role, pid, how));
 }
 

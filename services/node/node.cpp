@@ -22,6 +22,7 @@
 #include <services/node/rpc/rpc.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <csignal>
@@ -36,6 +37,10 @@
 
 namespace orrery::node {
 namespace {
+
+//! Set when the chainstate asked to stop (a fatal disk error, -stopatheight): the exit status is then
+//! EXIT_NO_RESTART.
+std::atomic<bool> g_no_restart{false};
 
 int64_t UnixTime()
 {
@@ -905,9 +910,11 @@ int Run(const ArgsManager& args)
     std::shared_ptr<NodeService> service;
     try {
         NodeConfig config = MakeNodeConfig(args);
-        // A fatal disk error or -stopatheight stops the process as a signal would.
+        // A fatal disk error or -stopatheight stops the process as a signal would, and a restart would not help:
+        // the exit status asks orreryd to stop Orrery as bitcoind stops.
         config.chainstate.request_shutdown = [](const std::string& reason) {
             LogPrintf("Shutdown requested: {}", reason);
+            g_no_restart.store(true);
             ::kill(::getpid(), SIGTERM);
         };
         service = std::make_shared<NodeService>(std::move(config));
@@ -922,7 +929,9 @@ int Run(const ArgsManager& args)
         service->Stop();
         service.reset();
         ::close(lock_fd);
-        return process.Fail(e.what());
+        // Files the node cannot read or write stay so across a restart: the user must act (space, -reindex).
+        process.Fail(e.what());
+        return EXIT_NO_RESTART;
     }
     {
         auto chain_lock = service->Chainstate().Lock();
@@ -975,7 +984,7 @@ int Run(const ArgsManager& args)
     service->Stop();
     LogPrintf("Shutdown done");
     ::close(lock_fd);
-    return 0;
+    return g_no_restart.load() ? EXIT_NO_RESTART : 0;
 }
 
 } // namespace orrery::node

@@ -3,6 +3,7 @@ a mined chain read back and found again after a restart, -blocksdir, -prune,
 -txindex, and a full or read-only disk stopping the node cleanly without
 corrupting it."""
 import json
+import subprocess
 
 import pytest
 
@@ -57,3 +58,99 @@ def test_a_mined_chain_is_read_back_and_found_again_after_a_restart(node_factory
     assert node.process.returncode == 0
     node.start()
     assert chain_snapshot(node) == before
+
+
+# A regtest P2WPKH address (BIP173's test vector) for blocks whose coins nobody spends.
+ADDRESS = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
+
+# Runs its arguments in a private mount namespace with a tmpfs of $SIZE over $DIR, filled first with what $SAVE
+# holds; when the command ends, copies the tmpfs back to $SAVE (the tmpfs dies with the namespace) and exits with
+# the command's status.
+TMPFS_WRAPPER = r'''
+mount -t tmpfs -o "size=$SIZE" tmpfs "$DIR" || exit 97
+cp -a "$SAVE/." "$DIR/" || exit 98
+"$@" &
+child=$!
+trap 'kill -TERM $child' TERM INT
+wait $child
+status=$?
+wait $child 2>/dev/null && status=$?
+cp -a "$DIR/." "$SAVE/"
+exit $status
+'''
+
+
+def in_private_tmpfs(process, directory, size, save):
+    """Makes `process` run inside `unshare --mount` with a tmpfs of `size` over `directory`, which starts with
+    the content of `save` and is copied back there once the process ends. Skips when this environment cannot make mount namespaces."""
+    probe = subprocess.run(["unshare", "--mount", "sh", "-c", f"mount -t tmpfs -o size=64k tmpfs {directory}"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs in a private mount namespace here: {probe.stderr.strip()}")
+    save.mkdir(exist_ok=True)
+    process.env.update(DIR=str(directory), SIZE=size, SAVE=str(save))
+    process.args = ["unshare", "--mount", "sh", "-c", TMPFS_WRAPPER, "tmpfs-wrapper", *process.args]
+
+
+def test_a_full_disk_stops_the_node_cleanly_and_a_restart_with_space_finds_a_consistent_chain(node_factory, tmp_path):
+    require_binaries("node", "wallet", "gui-bridge")
+    small = tmp_path / "small-disk"
+    small.mkdir()
+    saved = tmp_path / "saved-blocks"
+    node = node_factory.orreryd(extra_args=[f"-blocksdir={small}"])
+    in_private_tmpfs(node, small, "256k", saved)
+    node.start()
+    print("a first stop flushes the chainstate (its block index is on the small disk)")
+    flushed = node.rpc("generatetoaddress", 110, ADDRESS)
+    node.rpc("stop")
+    wait_for(lambda: node.process.poll() is not None, 30, "orreryd to stop")
+    assert node.process.returncode == 0
+    node.start()
+    assert node.rpc("getbestblockhash") == flushed[-1]
+    mined = 110
+    error = None
+    while mined < 5000:
+        try:
+            mined += len(node.rpc("generatetoaddress", 50, ADDRESS))
+        except (RpcError, OSError) as e:
+            error = e
+            break
+    print(f"mined {mined} blocks before: {error}")
+    assert error is not None, "a 256 KiB disk held 5000 blocks"
+    assert mined > 110
+    print("the node stops, says why in one line, and orreryd stops Orrery instead of restarting it")
+    wait_for(lambda: node.process.poll() is not None, 30, "orreryd to stop")
+    assert node.process.returncode == 1
+    log = node.log()[node.log_offset:]
+    fatal = [line for line in log.splitlines() if "A fatal internal error occurred" in line]
+    assert len(fatal) == 1, fatal
+    assert "No space left on device" in fatal[0] and str(small) in fatal[0], fatal[0]
+    assert "stopped on an error a restart cannot fix" in node.stderr
+    assert "restarting it" not in log
+
+    print("with room (the blocks copied to a normal folder), a restart finds a consistent chain")
+    node.args = node.args[node.args.index("tmpfs-wrapper") + 1:]
+    node.args = [a if not a.startswith("-blocksdir=") else f"-blocksdir={saved}" for a in node.args]
+    node.start()
+    height = node.rpc("getblockcount")
+    assert 110 <= height <= mined
+    tip = node.rpc("getbestblockhash")
+    assert node.rpc("getblockhash", 110) == flushed[-1]
+    stats = node.rpc("gettxoutsetinfo")
+    assert (stats["height"], stats["bestblock"]) == (height, tip)
+    blocks = [node.rpc("getblock", node.rpc("getblockhash", h), 0) for h in range(height + 1)]
+    assert node.rpc("verifychain", 4, 0) is True
+    mined_after = node.rpc("generatetoaddress", 5, ADDRESS)
+    assert node.rpc("getblockcount") == height + 5
+
+    print("a fresh node that imports the same blocks reaches the same UTXO set")
+    blocks_file = tmp_path / "blocks.dat"
+    magic = bytes.fromhex("fabfb5da")
+    with open(blocks_file, "wb") as out:
+        for raw in blocks[1:] + [node.rpc("getblock", h, 0) for h in mined_after]:
+            data = bytes.fromhex(raw)
+            out.write(magic + len(data).to_bytes(4, "little") + data)
+    fresh = node_factory.orreryd("fresh", extra_args=[f"-loadblock={blocks_file}"]).start()
+    wait_for(lambda: fresh.rpc("getblockcount") == height + 5, 30, "the import")
+    expected = fresh.rpc("gettxoutsetinfo")
+    assert node.rpc("gettxoutsetinfo")["hash_serialized_3"] == expected["hash_serialized_3"]
