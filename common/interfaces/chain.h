@@ -1,6 +1,8 @@
 // Chain: served by orrery-node to wallets. What a wallet needs of the block
-// chain: which network it is, its tip, the hash at a height, and news of tip
-// changes.
+// chain: which network it is, its tip, the hash at a height, the blocks
+// themselves (by hash, or walking the active chain from a height, for
+// rescans), and news of the chain in the order the node applied it: each
+// block connected or disconnected, with its data, then the new tip.
 #ifndef ORRERY_COMMON_INTERFACES_CHAIN_H
 #define ORRERY_COMMON_INTERFACES_CHAIN_H
 
@@ -9,7 +11,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace orrery::interfaces {
 
@@ -21,12 +25,29 @@ struct ChainTip {
     ORRERY_FIELDS(height, hash, time)
 };
 
+//! A block with its place in the tree and its data, as a wallet follows the chain.
+struct ChainBlock {
+    int64_t height{0};
+    std::string hash;          //!< hex, in the order bitcoind prints it
+    std::string prev_hash;     //!< hex; all zeros for the genesis block
+    int64_t time{0};           //!< the header's time
+    int64_t median_time{0};    //!< median time past of the block
+    std::vector<uint8_t> data; //!< the block in its Bitcoin serialization, with witnesses
+    ORRERY_FIELDS(height, hash, prev_hash, time, median_time, data)
+};
+
 class ChainListener
 {
 public:
     virtual ~ChainListener() = default;
     //! The active chain's tip is now `tip`. Also sent once at (re)subscription with the current tip.
     virtual void updatedBlockTip(ChainTip tip) = 0;
+    //! `block` joined the active chain. Within a reorganization every disconnection comes first (tip down to the
+    //! fork), then the connections (fork up), then one updatedBlockTip; the node applied the whole step before
+    //! the first of them, so the order is exactly the node's.
+    virtual void blockConnected(ChainBlock block) = 0;
+    //! `block` left the active chain (it was the tip at that moment).
+    virtual void blockDisconnected(ChainBlock block) = 0;
 };
 
 class Chain
@@ -39,7 +60,17 @@ public:
     //! Hash (hex) of the active chain's block at `height`; RPC_INVALID_PARAMETER "Block height out of range" past the
     //! tip.
     virtual std::string getBlockHash(int64_t height) = 0;
-    //! Tip changes, in order; the current tip first, at once and after each renewal (reconnection).
+    //! Blocks of the active chain from `height` up, in order: at most `max_count`, and no more than about 16 MiB of
+    //! block data per call (always at least one block); empty past the tip. A rescan calls it until it is empty,
+    //! checking with getBlockHash that the chain did not reorganize under it. RPC_MISC_ERROR
+    //! "Block not available (pruned data)" for a pruned block; RPC_INVALID_PARAMETER for a negative height.
+    virtual std::vector<ChainBlock> getBlocksFrom(int64_t height, int64_t max_count) = 0;
+    //! The block with `hash` (hex), in the active chain or on a fork; nullopt when unknown or its data was never
+    //! stored. RPC_MISC_ERROR "Block not available (pruned data)" when pruned.
+    virtual std::optional<ChainBlock> findBlock(std::string hash) = 0;
+    //! Chain news, in the order the node applied it: the current tip first, at once and after each renewal
+    //! (reconnection), then each blockDisconnected / blockConnected and the updatedBlockTip that closes the step.
+    //! A subscriber that must not miss a block catches up with getBlocksFrom after subscribing.
     virtual std::unique_ptr<ipc::Subscription> subscribeNotifications(std::shared_ptr<ChainListener> listener) = 0;
 };
 

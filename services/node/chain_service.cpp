@@ -6,14 +6,60 @@
 
 namespace orrery::node {
 
-//! Hands the chainstate's tip changes to the service, on the chainstate's notification thread.
+namespace {
+
+//! About this many bytes of block data per getBlocksFrom answer (half the default IPC message limit).
+constexpr size_t MAX_BLOCKS_FROM_BYTES = 16 << 20;
+
+interfaces::ChainTip TipOf(const BlockIndex& index)
+{
+    interfaces::ChainTip tip;
+    tip.height = index.height;
+    tip.hash = index.hash.GetHex();
+    tip.time = index.GetBlockTime();
+    return tip;
+}
+
+interfaces::ChainBlock BlockOf(const BlockIndex& index, std::vector<uint8_t> data)
+{
+    interfaces::ChainBlock block;
+    block.height = index.height;
+    block.hash = index.hash.GetHex();
+    block.prev_hash = index.header.prev_block.GetHex();
+    block.time = index.GetBlockTime();
+    block.median_time = index.GetMedianTimePast();
+    block.data = std::move(data);
+    return block;
+}
+
+//! A block's bytes; the pruned case answers bitcoind's error.
+std::vector<uint8_t> ReadBlockData(const ChainstateManager& chainstate, const BlockIndex& index)
+{
+    try {
+        return chainstate.ReadRawBlock(&index);
+    } catch (const BlockPrunedError&) {
+        throw rpc::RpcException(rpc::RPC_MISC_ERROR, "Block not available (pruned data)");
+    }
+}
+
+} // namespace
+
+//! Hears the chainstate on its notification thread and hands each change on, in order.
 class ChainService::Listener final : public ValidationListener
 {
 public:
     explicit Listener(std::weak_ptr<ChainService> service) : m_service(std::move(service)) {}
-    void UpdatedBlockTip(const BlockIndex*, const BlockIndex*, bool) override
+    void BlockConnected(const std::shared_ptr<const Block>& block, const BlockIndex* index) override
     {
-        if (auto service = m_service.lock()) service->NotifyTip();
+        if (auto service = m_service.lock()) service->NotifyBlockConnected(BlockOf(*index, SerializeBlock(*block)));
+    }
+    void BlockDisconnected(const std::shared_ptr<const Block>& block, const BlockIndex* index) override
+    {
+        if (auto service = m_service.lock()) service->NotifyBlockDisconnected(BlockOf(*index, SerializeBlock(*block)));
+    }
+    void UpdatedBlockTip(const BlockIndex* tip, const BlockIndex* /*fork*/, bool /*ibd*/) override
+    {
+        if (auto service = m_service.lock()) service->NotifyTip(TipOf(*tip));
     }
 
 private:
@@ -36,27 +82,46 @@ void ChainService::Attach()
 
 interfaces::ChainTip ChainService::Tip() const
 {
-    interfaces::ChainTip tip;
     auto lock = m_chainstate.Lock();
     const BlockIndex* index = m_chainstate.Tip();
-    if (index == nullptr) return tip;
-    tip.height = index->height;
-    tip.hash = index->hash.GetHex();
-    tip.time = index->header.time;
-    return tip;
+    if (index == nullptr) return {};
+    return TipOf(*index);
 }
 
-void ChainService::NotifyTip()
+void ChainService::ForEachListener(const std::function<void(interfaces::ChainListener&)>& send)
 {
-    std::lock_guard notify_lock(m_notify_mutex);
     std::vector<std::shared_ptr<interfaces::ChainListener>> listeners;
     {
         std::lock_guard lock(m_mutex);
         for (const auto& [id, listener] : m_listeners) listeners.push_back(listener);
     }
-    interfaces::ChainTip tip = Tip();
     // A remote listener only queues the notification; one whose peer is gone sends nothing.
-    for (const auto& listener : listeners) listener->updatedBlockTip(tip);
+    for (const auto& listener : listeners) send(*listener);
+}
+
+void ChainService::NotifyTip()
+{
+    std::lock_guard notify_lock(m_notify_mutex);
+    interfaces::ChainTip tip = Tip();
+    ForEachListener([&tip](interfaces::ChainListener& listener) { listener.updatedBlockTip(tip); });
+}
+
+void ChainService::NotifyTip(const interfaces::ChainTip& tip)
+{
+    std::lock_guard notify_lock(m_notify_mutex);
+    ForEachListener([&tip](interfaces::ChainListener& listener) { listener.updatedBlockTip(tip); });
+}
+
+void ChainService::NotifyBlockConnected(const interfaces::ChainBlock& block)
+{
+    std::lock_guard notify_lock(m_notify_mutex);
+    ForEachListener([&block](interfaces::ChainListener& listener) { listener.blockConnected(block); });
+}
+
+void ChainService::NotifyBlockDisconnected(const interfaces::ChainBlock& block)
+{
+    std::lock_guard notify_lock(m_notify_mutex);
+    ForEachListener([&block](interfaces::ChainListener& listener) { listener.blockDisconnected(block); });
 }
 
 size_t ChainService::SubscriberCount() const
@@ -84,12 +149,49 @@ std::string ChainService::getBlockHash(int64_t height)
     return index->hash.GetHex();
 }
 
+std::vector<interfaces::ChainBlock> ChainService::getBlocksFrom(int64_t height, int64_t max_count)
+{
+    if (height < 0) throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Block height out of range");
+    std::vector<interfaces::ChainBlock> blocks;
+    size_t bytes = 0;
+    for (int64_t h = height; h - height < max_count && bytes < MAX_BLOCKS_FROM_BYTES; ++h) {
+        const BlockIndex* index;
+        {
+            auto lock = m_chainstate.Lock();
+            if (h > m_chainstate.Height()) break;
+            index = m_chainstate.Chain()[static_cast<int>(h)];
+        }
+        blocks.push_back(BlockOf(*index, ReadBlockData(m_chainstate, *index)));
+        bytes += blocks.back().data.size();
+    }
+    return blocks;
+}
+
+std::optional<interfaces::ChainBlock> ChainService::findBlock(std::string hex)
+{
+    auto hash = uint256::FromHex(hex);
+    if (!hash) throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "block hash must be 64 hexadecimal digits");
+    const BlockIndex* index;
+    {
+        auto lock = m_chainstate.Lock();
+        index = m_chainstate.LookupBlockIndex(*hash);
+        if (!index) return std::nullopt;
+        if (!(index->status & BLOCK_HAVE_DATA)) {
+            if (m_chainstate.IsPruned() && index->n_tx > 0) {
+                throw rpc::RpcException(rpc::RPC_MISC_ERROR, "Block not available (pruned data)");
+            }
+            return std::nullopt; // a header alone
+        }
+    }
+    return BlockOf(*index, ReadBlockData(m_chainstate, *index));
+}
+
 std::unique_ptr<ipc::Subscription>
 ChainService::subscribeNotifications(std::shared_ptr<interfaces::ChainListener> listener)
 {
     uint64_t id;
     {
-        std::lock_guard notify_lock(m_notify_mutex); // no later tip can overtake the first one
+        std::lock_guard notify_lock(m_notify_mutex); // no later news can overtake the first tip
         {
             std::lock_guard lock(m_mutex);
             id = m_next_listener++;

@@ -1,18 +1,19 @@
 // The node's Chain interface, served to wallets: the network's name, the tip,
-// block hashes by height and tip notifications, read from the chainstate and
-// fed by its ValidationListener notifications (in the order the chainstate
-// applied the changes).
+// block hashes by height, blocks by hash or from a height, and the chain's
+// news (blocks connected and disconnected, tip changes), read from the
+// chainstate and fed by its ValidationListener notifications, which arrive
+// on its one notification thread in the order the chainstate applied them.
 #ifndef ORRERY_SERVICES_NODE_CHAIN_SERVICE_H
 #define ORRERY_SERVICES_NODE_CHAIN_SERVICE_H
 
 #include <common/interfaces/chain.h>
-#include <services/node/chain.h>
 #include <services/node/validation/chainstate.h>
 
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,27 +28,38 @@ public:
     explicit ChainService(ChainstateManager& chainstate);
     ~ChainService() override;
 
-    //! Registers the service's listener with the chainstate (NotifyTip on every UpdatedBlockTip).
+    //! Registers the service's listener with the chainstate: its block connections, disconnections and tip
+    //! changes go to every subscriber, in the chainstate's order. Idempotent.
     void Attach();
 
     //! The node's tip as Chain reports it.
     interfaces::ChainTip Tip() const;
-    //! Sends the current tip to every subscriber, in order. The node calls it when its tip moves.
+    //! Sends the current tip to every subscriber, in order.
     void NotifyTip();
+    //! Sends `tip` / a connected / a disconnected block to every subscriber, in order (the chainstate's listener
+    //! calls them on its notification thread).
+    void NotifyTip(const interfaces::ChainTip& tip);
+    void NotifyBlockConnected(const interfaces::ChainBlock& block);
+    void NotifyBlockDisconnected(const interfaces::ChainBlock& block);
     size_t SubscriberCount() const;
 
     // Chain
     std::string getChainName() override;
     interfaces::ChainTip getTip() override;
     std::string getBlockHash(int64_t height) override;
+    std::vector<interfaces::ChainBlock> getBlocksFrom(int64_t height, int64_t max_count) override;
+    std::optional<interfaces::ChainBlock> findBlock(std::string hash) override;
     std::unique_ptr<ipc::Subscription>
     subscribeNotifications(std::shared_ptr<interfaces::ChainListener> listener) override;
 
 private:
     class Listener;
+    //! Calls `send` for every subscriber; the caller holds m_notify_mutex so that each sees the news in order.
+    void ForEachListener(const std::function<void(interfaces::ChainListener&)>& send);
+
     ChainstateManager& m_chainstate;
     std::shared_ptr<ValidationListener> m_listener;
-    //! Held while notifying, so that each subscriber sees the tips in order.
+    //! Held while notifying, so that each subscriber sees the news in order.
     std::mutex m_notify_mutex;
     //! Guards the listeners; never held while one is called.
     mutable std::mutex m_mutex;

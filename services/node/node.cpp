@@ -12,6 +12,7 @@
 #include <common/rpc/protocol.h>
 #include <common/rpc/router_link.h>
 #include <common/service/service.h>
+#include <common/util/mock_time.h>
 #include <common/util/host_port.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
@@ -42,9 +43,10 @@ namespace {
 //! EXIT_NO_RESTART.
 std::atomic<bool> g_no_restart{false};
 
+//! The node's clock: setmocktime and -mocktime pin it (common/util/mock_time.h).
 int64_t UnixTime()
 {
-    return static_cast<int64_t>(std::time(nullptr));
+    return GetTime();
 }
 
 //! One orrery-node per datadir and network: a second would fight over blocks/ and chainstate/.

@@ -16,6 +16,9 @@ class NodeLink::Listener final : public interfaces::ChainListener
 public:
     explicit Listener(NodeLink& link) : m_link(link) {}
     void updatedBlockTip(interfaces::ChainTip tip) override { m_link.TipArrived(std::move(tip)); }
+    // The wallet follows the tip only, for now; it will read the blocks when it tracks transactions.
+    void blockConnected(interfaces::ChainBlock) override {}
+    void blockDisconnected(interfaces::ChainBlock) override {}
 
 private:
     NodeLink& m_link;

@@ -19,6 +19,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -31,15 +32,46 @@ namespace {
 
 constexpr const char* REGTEST_GENESIS = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206";
 
-//! Collects the tips a subscription delivers.
+//! Collects the tips a subscription delivers, and every notification as "tip <height>", "connected <height>" or
+//! "disconnected <height>" in arrival order.
 class TipCollector final : public interfaces::ChainListener
 {
 public:
     void updatedBlockTip(interfaces::ChainTip tip) override
     {
         std::lock_guard lock(m_mutex);
+        m_events.push_back("tip " + std::to_string(tip.height) + " " + tip.hash);
         m_tips.push_back(std::move(tip));
         m_cv.notify_all();
+    }
+    void blockConnected(interfaces::ChainBlock block) override
+    {
+        std::lock_guard lock(m_mutex);
+        m_events.push_back("connected " + std::to_string(block.height) + " " + block.hash);
+        m_blocks.push_back(std::move(block));
+        m_cv.notify_all();
+    }
+    void blockDisconnected(interfaces::ChainBlock block) override
+    {
+        std::lock_guard lock(m_mutex);
+        m_events.push_back("disconnected " + std::to_string(block.height) + " " + block.hash);
+        m_blocks.push_back(std::move(block));
+        m_cv.notify_all();
+    }
+    bool WaitForEvents(size_t count, std::chrono::milliseconds timeout = 10000ms)
+    {
+        std::unique_lock lock(m_mutex);
+        return m_cv.wait_for(lock, timeout, [&] { return m_events.size() >= count; });
+    }
+    std::vector<std::string> Events()
+    {
+        std::lock_guard lock(m_mutex);
+        return m_events;
+    }
+    std::vector<interfaces::ChainBlock> Blocks()
+    {
+        std::lock_guard lock(m_mutex);
+        return m_blocks;
     }
     bool WaitFor(size_t count, std::chrono::milliseconds timeout = 3000ms)
     {
@@ -56,6 +88,8 @@ private:
     std::mutex m_mutex;
     std::condition_variable m_cv;
     std::vector<interfaces::ChainTip> m_tips;
+    std::vector<interfaces::ChainBlock> m_blocks;
+    std::vector<std::string> m_events;
 };
 
 std::pair<int32_t, std::string> CaptureError(const std::function<void()>& f)
@@ -201,6 +235,59 @@ TEST_CASE("over IPC a wallet calls Chain and subscribes; the subscription ends w
               static_cast<int32_t>(ipc::ErrorCode::PERMISSION_DENIED));
         other.Stop();
     }
+    server.Stop();
+    std::filesystem::remove(endpoint.substr(6));
+}
+
+TEST_CASE("over IPC a subscriber gets disconnected and connected blocks, with their data, in the order sent")
+{
+    test::GenesisChain genesis(ChainType::REGTEST);
+    auto& chain = genesis.chainstate;
+    auto service = std::make_shared<node::ChainService>(chain);
+    ipc::Options server_options;
+    server_options.role = "node";
+    ipc::Server server(server_options);
+    server.Serve<interfaces::Chain>(service, interfaces::CHAIN_CALLERS);
+    std::string endpoint = Endpoint();
+    server.Bind(endpoint);
+    ipc::Client wallet(ClientOptions("wallet"));
+    auto proxy = ipc::MakeProxy<interfaces::Chain>(wallet.Connect(endpoint));
+    auto events = std::make_shared<TipCollector>();
+    auto handle = proxy->subscribeNotifications(events);
+    REQUIRE(events->WaitForEvents(1));
+
+    auto make_block = [](int64_t height, const std::string& hash, uint8_t fill) {
+        interfaces::ChainBlock block;
+        block.height = height;
+        block.hash = hash;
+        block.prev_hash = std::string(64, '0');
+        block.time = 1296688602 + height;
+        block.median_time = 1296688602;
+        block.data.assign(1000 + static_cast<size_t>(height), fill);
+        return block;
+    };
+    // A reorganization of one block: the old tip leaves, two blocks of the new branch join, then the new tip.
+    std::string old_tip(64, 'a'), new_1(64, 'b'), new_2(64, 'c');
+    service->NotifyBlockDisconnected(make_block(1, old_tip, 0x01));
+    service->NotifyBlockConnected(make_block(1, new_1, 0x02));
+    service->NotifyBlockConnected(make_block(2, new_2, 0x03));
+    interfaces::ChainTip tip;
+    tip.height = 2;
+    tip.hash = new_2;
+    service->NotifyTip(tip);
+    REQUIRE(events->WaitForEvents(5));
+    auto seen = events->Events();
+    CHECK(seen[1] == "disconnected 1 " + old_tip);
+    CHECK(seen[2] == "connected 1 " + new_1);
+    CHECK(seen[3] == "connected 2 " + new_2);
+    CHECK(seen[4] == "tip 2 " + new_2);
+    auto blocks = events->Blocks();
+    REQUIRE(blocks.size() == 3);
+    CHECK(blocks[2].data == std::vector<uint8_t>(1002, 0x03));
+    CHECK(blocks[1].median_time == 1296688602);
+
+    handle.reset();
+    wallet.Stop();
     server.Stop();
     std::filesystem::remove(endpoint.substr(6));
 }

@@ -80,6 +80,8 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(NodeService& node)
     RegisterNetRpc(*table, node);
     RegisterMempoolRpc(*table);
     RegisterRawTransactionRpc(*table, node.Chainstate().Params().type);
+    RegisterChainRpc(*table, node.Chainstate());
+    RegisterUtxoRpc(*table, node.Chainstate());
     RegisterMiningRpc(*table, node.Chainstate(),
                       MiningContext{[&node] {
                           const auto counts = node.CountConnections();
