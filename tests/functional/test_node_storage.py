@@ -3,6 +3,7 @@ a mined chain read back and found again after a restart, -blocksdir, -prune,
 -txindex, and a full or read-only disk stopping the node cleanly without
 corrupting it."""
 import json
+import os
 import subprocess
 
 import pytest
@@ -154,3 +155,70 @@ def test_a_full_disk_stops_the_node_cleanly_and_a_restart_with_space_finds_a_con
     wait_for(lambda: fresh.rpc("getblockcount") == height + 5, 30, "the import")
     expected = fresh.rpc("gettxoutsetinfo")
     assert node.rpc("gettxoutsetinfo")["hash_serialized_3"] == expected["hash_serialized_3"]
+
+
+# Runs its arguments in a private mount namespace where $DIR is bound read-only onto itself.
+READ_ONLY_WRAPPER = r'''
+mount --bind "$DIR" "$DIR" && mount -o remount,ro,bind "$DIR" "$DIR" || exit 97
+exec "$@"
+'''
+
+
+def read_only(process, directory):
+    """Makes `directory` read-only for `process`: a read-only bind mount in a private mount namespace when this
+    test runs as root (root ignores file modes), else chmod (undone by `writable`)."""
+    if os.geteuid() != 0:
+        for path in [directory, *directory.rglob("*")]:
+            if path.is_dir():
+                path.chmod(0o555)
+        return
+    probe = subprocess.run(["unshare", "--mount", "sh", "-c", READ_ONLY_WRAPPER, "probe", "true"],
+                           env=dict(os.environ, DIR=str(directory)), capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot bind a folder read-only in a private mount namespace here: {probe.stderr.strip()}")
+    process.env["DIR"] = str(directory)
+    process.args = ["unshare", "--mount", "sh", "-c", READ_ONLY_WRAPPER, "read-only-wrapper", *process.args]
+
+
+def writable(process, directory):
+    """Undoes `read_only`."""
+    if os.geteuid() != 0:
+        for path in [directory, *directory.rglob("*")]:
+            if path.is_dir():
+                path.chmod(0o755)
+        return
+    process.args = process.args[process.args.index("read-only-wrapper") + 1:]
+
+
+def stopped(node, timeout=30):
+    wait_for(lambda: node.process.poll() is not None, timeout, "orreryd to stop")
+    return node.process.returncode
+
+
+def test_a_read_only_blocks_folder_refuses_the_start_in_one_line_and_corrupts_nothing(node_factory, tmp_path):
+    require_binaries("node", "wallet", "gui-bridge")
+    blocks = tmp_path / "blocks-disk"
+    blocks.mkdir()
+    node = node_factory.orreryd(extra_args=[f"-blocksdir={blocks}"])
+    node.start()
+    node.rpc("generatetoaddress", 30, ADDRESS)
+    before = chain_snapshot(node)
+    node.rpc("stop")
+    assert stopped(node) == 0
+
+    print("read-only: the node names the folder and the reason once, and orreryd stops Orrery")
+    read_only(node, blocks)
+    node.start(wait_all=False)
+    assert stopped(node) == 1
+    log = node.log()[node.log_offset:]
+    errors = [line for line in log.splitlines() if "[node:" in line and "Error:" in line]
+    assert errors and all(line.split("Error:", 1)[1] == errors[0].split("Error:", 1)[1] for line in errors), errors
+    assert "Read-only file system" in errors[0] or "Permission denied" in errors[0], errors[0]
+    assert str(blocks) in errors[0] and "-reindex" not in errors[0], errors[0]
+    assert "stopped on an error a restart cannot fix" in node.stderr
+    assert "restarting it" not in log
+
+    print("writable again: the same chain")
+    writable(node, blocks)
+    node.start()
+    assert chain_snapshot(node) == before
