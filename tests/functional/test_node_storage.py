@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import RpcError, require_binaries, wait_for
+from conftest import Process, RpcError, require_binaries, wait_for
 
 
 def raises_rpc(code, call, *args, **kwargs):
@@ -190,6 +190,12 @@ def writable(process, directory):
     process.args = process.args[process.args.index("read-only-wrapper") + 1:]
 
 
+def node_start_refused(node):
+    """Runs orreryd's command line to its end, expecting exit status 1 before it serves anything."""
+    Process.start(node)  # without waiting for a ready line
+    assert stopped(node) == 1
+
+
 def stopped(node, timeout=30):
     wait_for(lambda: node.process.poll() is not None, timeout, "orreryd to stop")
     return node.process.returncode
@@ -218,7 +224,17 @@ def test_a_read_only_blocks_folder_refuses_the_start_in_one_line_and_corrupts_no
     assert "stopped on an error a restart cannot fix" in node.stderr
     assert "restarting it" not in log
 
-    print("writable again: the same chain")
     writable(node, blocks)
+
+    print("a read-only datadir: orreryd refuses to start in one line on stderr")
+    read_only(node, node.datadir)
+    node_start_refused(node)
+    lines = node.stderr.splitlines()
+    refusal = lines[-1]
+    assert refusal.startswith("Error: ") and str(node.datadir) in refusal, lines
+    assert "Read-only file system" in refusal or "Permission denied" in refusal, refusal
+    writable(node, node.datadir)
+
+    print("writable again: the same chain")
     node.start()
     assert chain_snapshot(node) == before
