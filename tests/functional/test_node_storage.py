@@ -76,6 +76,7 @@ trap 'kill -TERM $child' TERM INT
 wait $child
 status=$?
 wait $child 2>/dev/null && status=$?
+umount "$DIR/regtest/blocks" 2>/dev/null  # a read-only mount a test laid over the blocks
 cp -a "$DIR/." "$SAVE/"
 exit $status
 '''
@@ -238,3 +239,44 @@ def test_a_read_only_blocks_folder_refuses_the_start_in_one_line_and_corrupts_no
     print("writable again: the same chain")
     node.start()
     assert chain_snapshot(node) == before
+
+
+def test_a_blocks_folder_turning_read_only_while_mining_stops_the_node_cleanly(node_factory, tmp_path):
+    require_binaries("node", "wallet", "gui-bridge")
+    if os.geteuid() != 0:
+        pytest.skip("remounting a folder read-only under a running node needs root")
+    disk = tmp_path / "blocks-disk"
+    disk.mkdir()
+    saved = tmp_path / "saved-blocks"
+    node = node_factory.orreryd(extra_args=[f"-blocksdir={disk}"])
+    in_private_tmpfs(node, disk, "16m", saved)
+    node.start()
+    flushed = node.rpc("generatetoaddress", 20, ADDRESS)
+    node.rpc("gettxoutsetinfo")  # flushes the chainstate, as Core's does
+
+    print("the blocks folder turns read-only under the running node (a read-only mount laid over it; the node opens")
+    print("a block file for each write)")
+    remount = subprocess.run(["nsenter", f"--target={node.process.pid}", "--mount", "mount", "-t", "tmpfs", "-o",
+                              "ro,size=64k", "tmpfs", str(disk / "regtest" / "blocks")], capture_output=True, text=True)
+    if remount.returncode != 0:
+        pytest.skip(f"cannot enter the node's mount namespace here: {remount.stderr.strip()}")
+    with pytest.raises((RpcError, OSError)):
+        for _ in range(100):
+            node.rpc("generatetoaddress", 10, ADDRESS)
+    assert stopped(node) == 1
+    log = node.log()[node.log_offset:]
+    fatal = [line for line in log.splitlines() if "A fatal internal error occurred" in line]
+    assert len(fatal) == 1 and "Read-only file system" in fatal[0] and str(disk) in fatal[0], fatal
+    assert "restarting it" not in log
+
+    print("writable again: a consistent chain that mines on")
+    node.args = node.args[node.args.index("tmpfs-wrapper") + 1:]
+    node.args = [a if not a.startswith("-blocksdir=") else f"-blocksdir={saved}" for a in node.args]
+    node.start()
+    height = node.rpc("getblockcount")
+    assert height >= 20 and node.rpc("getblockhash", 20) == flushed[-1]
+    stats = node.rpc("gettxoutsetinfo")
+    assert stats["height"] == height and stats["bestblock"] == node.rpc("getbestblockhash")
+    assert node.rpc("verifychain", 4, 0) is True
+    node.rpc("generatetoaddress", 3, ADDRESS)
+    assert node.rpc("getblockcount") == height + 3
