@@ -2,11 +2,13 @@
 // tests/functional/test_keys_crosscheck.py can compare its answers with an
 // independent implementation (python-bitcoinlib). One command per call,
 // answer on stdout, exit status 1 with a message on stderr on failure.
+#include "common/consensus/transaction.h"
 #include "common/crypto/hash.h"
 #include "common/keys/bip32.h"
 #include "common/keys/key.h"
 #include "common/keys/key_io.h"
 #include "common/keys/network.h"
+#include "common/script/sighash.h"
 
 #include <cstdio>
 #include <optional>
@@ -28,6 +30,8 @@ constexpr std::string_view USAGE =
     "  p2pkh|p2wpkh NET PUBKEY_HEX                 address paying to a key\n"
     "  p2sh|p2wsh NET SCRIPT_HEX                   address paying to a script\n"
     "  xprv-derive NET SEED_HEX PATH               prints xprv and xpub\n"
+    "  sign-p2wpkh SECRET_HEX TX_HEX INDEX AMOUNT  signs input INDEX (spending AMOUNT satoshis to the key's\n"
+    "                                              P2WPKH) with SIGHASH_ALL; prints the transaction\n"
     "NET is main, test, testnet4, signet or regtest.\n";
 
 std::optional<std::vector<uint8_t>> ParseHex(std::string_view hex)
@@ -83,6 +87,27 @@ int Run(const std::vector<std::string_view>& args)
         const auto key = secret ? Key::FromSecret(*secret, args[2] == "1") : std::nullopt;
         if (!key) return Fail("invalid secret");
         return Print(HexStr(key->GetPubKey().bytes()));
+    }
+
+    if (cmd == "sign-p2wpkh" && args.size() == 5) {
+        const auto secret = ParseHex(args[1]);
+        const auto key = secret ? Key::FromSecret(*secret, true) : std::nullopt;
+        const auto raw = ParseHex(args[2]);
+        if (!key || !raw) return Fail("invalid secret or transaction");
+        Transaction tx = DeserializeTransaction(*raw);
+        const size_t index = std::stoul(std::string(args[3]));
+        const Amount amount = std::stoll(std::string(args[4]));
+        if (index >= tx.vin.size()) return Fail("no such input");
+        // BIP143's script code of a P2WPKH spend is the P2PKH script of the key.
+        const PubKey pubkey = key->GetPubKey();
+        const auto script_code = MakeP2PKHScript(pubkey.GetId());
+        const uint256 hash = SignatureHashWitnessV0(script_code, tx, index, SIGHASH_ALL, amount, nullptr);
+        crypto::Hash32 digest;
+        std::copy(hash.begin(), hash.end(), digest.begin());
+        std::vector<uint8_t> sig = key->SignEcdsa(digest);
+        sig.push_back(SIGHASH_ALL);
+        tx.vin[index].witness = {sig, std::vector<uint8_t>(pubkey.bytes().begin(), pubkey.bytes().end())};
+        return Print(HexStr(SerializeTransaction(tx)));
     }
 
     if (args.size() < 3) return Fail(USAGE);

@@ -4,6 +4,7 @@
 #include <services/node/miner.h>
 #include <services/node/rpc/core_json.h>
 #include <services/node/rpc/mining.h>
+#include <services/node/rpc/rawtransaction.h>
 #include <services/node/validation/chainstate.h>
 
 #include <common/consensus/check.h>
@@ -43,6 +44,7 @@ struct Miner {
         chainstate->Load();
         chainstate->Start();
         node::RegisterMiningRpc(table, *chainstate, node::MiningContext{[] { return int64_t{0}; }});
+        node::RegisterChainRawTransactionRpc(table, *chainstate);
     }
     ~Miner() { chainstate->Stop(); }
 
@@ -261,4 +263,35 @@ TEST_CASE("submitheader needs the parent header first")
     CHECK(m.Error("submitheader", Json::array({HexStr(SerializeBlockHeader(orphan))})).second ==
           "Must submit previous header (" + std::string(64, '2') + ") first");
     CHECK(m.Error("submitheader", Json::array({"00"})).second == "Block header decode failed");
+}
+
+TEST_CASE("getrawtransaction finds a transaction in a given block with the chain's context")
+{
+    Miner m;
+    const Json hashes = m.Call("generatetoaddress", Json::array({3, ADDRESS}));
+    std::string txid;
+    {
+        auto lock = m.chainstate->Lock();
+        txid = m.chainstate->ReadBlock(m.chainstate->Chain()[1]).txs[0].GetTxid().GetHex();
+    }
+    const Json hex = m.Call("getrawtransaction", Json::array({txid, 0, hashes[0]}));
+    const Json tx = m.Call("getrawtransaction", Json::array({txid, true, hashes[0]}));
+    CHECK(tx["in_active_chain"] == true);
+    CHECK(tx["txid"] == txid);
+    CHECK(tx["hex"] == hex);
+    CHECK(tx["blockhash"] == hashes[0]);
+    CHECK(tx["confirmations"] == 3);
+    CHECK(tx["time"] == tx["blocktime"]);
+    CHECK(tx["vin"][0].contains("coinbase"));
+    CHECK(m.Error("getrawtransaction", Json::array({txid})) ==
+          std::pair<int, std::string>{rpc::RPC_INVALID_ADDRESS_OR_KEY,
+                                      "No such mempool transaction. Use -txindex or provide a block hash to enable "
+                                      "blockchain transaction queries. Use gettransaction for wallet transactions."});
+    CHECK(m.Error("getrawtransaction", Json::array({txid, 0, hashes[1]})).second ==
+          "No such transaction found in the provided block. Use gettransaction for wallet transactions.");
+    CHECK(m.Error("getrawtransaction", Json::array({txid, 0, std::string(64, '0')})).second == "Block hash not found");
+    CHECK(m.Error("getrawtransaction", Json::array({"abc"})).second ==
+          "parameter 1 must be of length 64 (not 3, for 'abc')");
+    const std::string genesis_coinbase = GetChainParams(ChainType::REGTEST).genesis.merkle_root.GetHex();
+    CHECK(m.Error("getrawtransaction", Json::array({genesis_coinbase})).first == rpc::RPC_INVALID_ADDRESS_OR_KEY);
 }

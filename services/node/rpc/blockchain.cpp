@@ -82,11 +82,11 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(NodeService& node)
     RegisterRawTransactionRpc(*table, node.Chainstate().Params().type);
     RegisterChainRpc(*table, node.Chainstate());
     RegisterUtxoRpc(*table, node.Chainstate());
-    RegisterMiningRpc(*table, node.Chainstate(),
-                      MiningContext{[&node] {
-                          const auto counts = node.CountConnections();
-                          return counts.inbound + counts.outbound;
-                      }});
+    RegisterChainRawTransactionRpc(*table, node.Chainstate());
+    RegisterMiningRpc(*table, node.Chainstate(), MiningContext{[&node] {
+        const auto counts = node.CountConnections();
+        return counts.inbound + counts.outbound;
+    }});
     return table;
 }
 

@@ -176,7 +176,8 @@ void RegisterMiningRpc(rpc::Table& table, ChainstateManager& chainstate, MiningC
     table.Add({"generate",
                "Hidden",
                {},
-               "Removed: use generatetoaddress, or bitcoin-cli's -generate.",
+               // bitcoind's own words: its help is the error message clients see.
+               "has been replaced by the -generate cli option. Refer to -help for more information.",
                [](const rpc::CallRequest&) -> Json {
                    // bitcoind answers with this method's help as the error message.
                    throw rpc::RpcException(rpc::RPC_METHOD_NOT_FOUND,
