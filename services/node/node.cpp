@@ -938,8 +938,9 @@ int Run(const ArgsManager& args)
     {
         auto chain_lock = service->Chainstate().Lock();
         const BlockIndex* tip = service->Chainstate().Tip();
-        LogPrintf("Chain {}: tip {} at height {}", ChainTypeToString(service->Params().type),
-                  tip ? tip->hash.GetHex() : std::string{"(none)"}, service->Chainstate().Height());
+        LogPrintf("Genesis {} ({}), tip height {}, tip {}", service->Params().GenesisHash().GetHex(),
+                  ChainTypeToString(service->Params().type), service->Chainstate().Height(),
+                  tip ? tip->hash.GetHex() : std::string{"(none)"});
     }
 
     ipc::Options options;
@@ -981,6 +982,7 @@ int Run(const ArgsManager& args)
     router.Start();
 
     process.WaitForShutdown();
+    InterruptChainWaits(); // a waitfornewblock in progress must not hold up the stop
     router.Stop();
     process.Stop();
     service->Stop();

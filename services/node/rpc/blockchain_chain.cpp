@@ -12,6 +12,7 @@
 #include <services/node/storage/block_files.h>
 #include <services/node/validation/chainstate.h>
 
+#include <atomic>
 #include <chrono>
 #include <fmt/format.h>
 
@@ -143,20 +144,23 @@ int64_t TimeoutArg(const Json& value)
     return timeout;
 }
 
+//! Set at shutdown: every wait returns its current tip.
+std::atomic<bool> g_waits_interrupted{false};
+
 //! Waits while `keep_waiting(tip)` holds, at most `timeout_ms` (0: until the node stops), and returns the tip then.
-//! WaitForTipChange returns early, with the tip unchanged, only when the chainstate stops: that ends the wait too.
+//! The wait is cut in short slices so that InterruptChainWaits ends it promptly; a tip change ends a slice at once.
 const BlockIndex* WaitForTip(ChainstateManager& chainstate, int64_t timeout_ms,
                              const std::function<bool(const BlockIndex&)>& keep_waiting)
 {
     using Clock = std::chrono::steady_clock;
-    constexpr auto SLICE = std::chrono::minutes(10);
+    constexpr auto SLICE = std::chrono::milliseconds(200);
     const BlockIndex* tip;
     {
         auto lock = chainstate.Lock();
         tip = chainstate.Tip();
     }
     const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (keep_waiting(*tip)) {
+    while (keep_waiting(*tip) && !g_waits_interrupted) {
         auto now = Clock::now();
         auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(SLICE);
         if (timeout_ms) {
@@ -164,9 +168,7 @@ const BlockIndex* WaitForTip(ChainstateManager& chainstate, int64_t timeout_ms,
             wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
                                       std::chrono::milliseconds(1));
         }
-        const BlockIndex* next = chainstate.WaitForTipChange(tip->hash, wait);
-        if (next == tip && Clock::now() < now + wait - std::chrono::milliseconds(50)) break; // stopping
-        tip = next;
+        tip = chainstate.WaitForTipChange(tip->hash, wait);
     }
     return tip;
 }
@@ -182,6 +184,11 @@ TxJsonFunction BlockTxJson(Network network)
 }
 
 } // namespace
+
+void InterruptChainWaits()
+{
+    g_waits_interrupted = true;
+}
 
 void RegisterChainRpc(rpc::Table& table, ChainstateManager& chainstate)
 {

@@ -745,18 +745,35 @@ void ChainstateManager::Impl::ReplayBlocks()
 
 void ChainstateManager::Impl::CheckTipData()
 {
-    BlockIndex* tip = chain.Tip();
-    if (tip == nullptr || tip->height == 0) return;
-    try {
-        (void)ReadBlockAt(tip);
-        if (tip->status & BLOCK_HAVE_UNDO) (void)ReadUndoAt(tip);
-    } catch (const BlockPrunedError& e) {
-        throw ChainstateLoadError(std::string{"The tip's block data is pruned: "} + e.what() +
-                                  ". Please restart with -reindex.");
-    } catch (const BlockFileError& e) {
-        std::string message = e.what();
-        if (message.find("-reindex") == std::string::npos) message += " Please restart with -reindex.";
-        throw ChainstateLoadError(message);
+    // Core's -checkblocks default at level 1 and 2: the last blocks parse, hash and check, their undo reads.
+    constexpr int CHECK_BLOCKS = 6;
+    const BlockIndex* tip = chain.Tip();
+    for (const BlockIndex* walk = tip; walk != nullptr && walk->height > 0 && tip->height - walk->height < CHECK_BLOCKS;
+         walk = walk->prev) {
+        if (!walk->HaveData()) break;
+        try {
+            const Block block = ReadBlockAt(walk);
+            ValidationState state;
+            if (!CheckBlock(block, state, consensus)) {
+                throw ChainstateLoadError(fmt::format(
+                    "Corrupted block database detected: block {} at height {} in {} fails its checks ({}). Please "
+                    "restart with -reindex to recover.",
+                    walk->hash.GetHex(), walk->height, files->BlockFilePath(walk->data_pos.file).string(),
+                    state.ToString()));
+            }
+            if (walk->status & BLOCK_HAVE_UNDO) (void)ReadUndoAt(walk);
+        } catch (const BlockPrunedError& e) {
+            break;
+        } catch (const BlockFileError& e) {
+            std::string message = e.what();
+            if (message.find("-reindex") == std::string::npos) message += " Please restart with -reindex.";
+            throw ChainstateLoadError(message);
+        } catch (const DeserializeError& e) {
+            throw ChainstateLoadError(fmt::format("Corrupted block database detected: the data of block {} in {} "
+                                                  "does not parse ({}). Please restart with -reindex to recover.",
+                                                  walk->hash.GetHex(),
+                                                  files->BlockFilePath(walk->data_pos.file).string(), e.what()));
+        }
     }
 }
 
@@ -940,6 +957,7 @@ void ChainstateManager::Impl::Load()
                                   ". Please restart with -reindex-chainstate.");
     }
     coins_db->SetBatchSize(options.db_batch_bytes);
+    if (options.coins_batch_hook) coins_db->SetBatchHook(options.coins_batch_hook);
     coins = std::make_unique<CoinsCache>(*coins_db);
 
     if (options.txindex) {

@@ -50,7 +50,10 @@ struct ChainstateOptions {
     int stop_at_height{0};                               //!< -stopatheight; 0 = off
     std::chrono::seconds flush_interval{3600};           //!< periodic full flush of the coins cache
     size_t db_batch_bytes{16 << 20};                     //!< -dbbatchsize
-    uint64_t max_block_file_size{0};                     //!< 0: 128 MiB; -fastprune and tests use small files
+    //! Tests: called after each intermediate batch of a coins flush (CoinsDB::SetBatchHook); throwing from it leaves
+    //! the database as a crash in the middle of the flush would.
+    std::function<void()> coins_batch_hook;
+    uint64_t max_block_file_size{0}; //!< 0: 128 MiB; -fastprune and tests use small files
     //! The node's clock (mock time aware), in unix seconds.
     std::function<int64_t()> now;
     //! Asked when -stopatheight is reached or on a fatal disk error (the message says why).
