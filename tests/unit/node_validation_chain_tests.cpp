@@ -314,3 +314,24 @@ TEST_CASE("submitheader-style headers enter the tree without moving the tip")
     CHECK(chainman.BestHeader()->hash == block->GetHash());
     CHECK(chainman.ChainTips().size() == 2);
 }
+
+TEST_CASE("With -par threads a block's scripts are checked on the pool and a bad input among many is found")
+{
+    TempDir dir;
+    node::ChainstateOptions options;
+    options.script_threads = 3;
+    TestChain chain(dir, GetChainParams(ChainType::REGTEST), options);
+    auto& chainman = chain.Open();
+    const auto blocks = chain.Extend(110);
+    std::vector<Transaction> spends;
+    for (int i = 0; i < 8; ++i) spends.push_back(MakeSpend({CoinbaseOut(*blocks[i])}, 49 * COIN));
+    auto good = BuildBlock(chainman, chain.Tip(), spends, 8 * COIN);
+    std::vector<Transaction> bad_spends = spends;
+    bad_spends[5].vin[0].script_sig = Script{0x6a};
+    auto bad = BuildBlock(chainman, chain.Tip(), bad_spends, 8 * COIN, 3);
+    const auto rejected = chain.Submit(bad);
+    CHECK(rejected.reject_reason == "mandatory-script-verify-flag-failed (OP_RETURN was encountered)");
+    CHECK(rejected.debug_message.find(bad_spends[5].GetTxid().GetHex()) != std::string::npos);
+    CHECK(chain.Submit(good).accepted);
+    CHECK(chain.Tip()->hash == good->GetHash());
+}
