@@ -12,7 +12,8 @@
 namespace orrery {
 
 //! The exit status of a service that stopped on a condition a restart cannot fix (a full disk, a read-only
-//! datadir, block or chainstate files it cannot load): orreryd then stops Orrery instead of restarting it.
+//! datadir, block or chainstate files it cannot load, a bad option value): orreryd then stops Orrery instead of
+//! restarting it.
 inline constexpr int EXIT_NO_RESTART = 3;
 
 //! Parses argv and the config file, handles -help/-version, applies

@@ -922,7 +922,8 @@ int Run(const ArgsManager& args)
         service = std::make_shared<NodeService>(std::move(config));
     } catch (const std::exception& e) {
         ::close(lock_fd);
-        return process.Fail(e.what());
+        process.Fail(e.what()); // a bad option (-prune=100) stays bad across a restart
+        return EXIT_NO_RESTART;
     }
     LogPrintf("Orrery node version {} started on {} (datadir {})", ORRERY_VERSION, args.GetChain(), net.string());
     try {

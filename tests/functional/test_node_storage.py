@@ -280,3 +280,94 @@ def test_a_blocks_folder_turning_read_only_while_mining_stops_the_node_cleanly(n
     assert node.rpc("verifychain", 4, 0) is True
     node.rpc("generatetoaddress", 3, ADDRESS)
     assert node.rpc("getblockcount") == height + 3
+
+
+def test_blocksdir_keeps_the_blocks_apart_from_the_chainstate_across_a_restart(node_factory, tmp_path):
+    require_binaries("node", "wallet", "gui-bridge")
+    blocksdir = tmp_path / "elsewhere"
+    blocksdir.mkdir()
+    node = node_factory.orreryd(extra_args=[f"-blocksdir={blocksdir}"]).start()
+    node.rpc("generatetoaddress", 12, ADDRESS)
+    before = chain_snapshot(node)
+    node.rpc("stop")
+    assert stopped(node) == 0
+    blocks = blocksdir / "regtest" / "blocks"
+    assert (blocks / "blk00000.dat").stat().st_size > 0 and (blocks / "rev00000.dat").stat().st_size > 0
+    assert (node.net / "chainstate" / "CURRENT").exists()
+    assert not list(node.net.glob("blocks/blk*.dat")) and not (blocksdir / "regtest" / "chainstate").exists()
+    node.start()
+    assert chain_snapshot(node) == before
+
+
+def test_pruned_blocks_answer_bitcoinds_error_and_stay_pruned_after_a_restart(node_factory):
+    require_binaries("node", "wallet", "gui-bridge")
+    node = node_factory.orreryd(extra_args=["-prune=1", "-fastprune"]).start()
+    info = node.rpc("getblockchaininfo")
+    assert info["pruned"] is True and info["pruneheight"] == 0 and info["automatic_pruning"] is False
+    hashes = node.rpc("generatetoaddress", 1000, ADDRESS)
+    files = sorted(p.name for p in (node.net / "blocks").glob("blk*.dat"))
+    assert len(files) >= 3, files  # 64 KiB files (-fastprune)
+    print("pruneblockchain keeps Core's last 288 blocks whatever the height asked")
+    pruned_to = node.rpc("pruneblockchain", 900)
+    assert 0 < pruned_to <= 1000 - 288
+    info = node.rpc("getblockchaininfo")
+    assert info["pruned"] is True and info["pruneheight"] == pruned_to + 1
+    assert not (node.net / "blocks" / files[0]).exists()
+    error = raises_rpc(-1, node.rpc, "getblock", hashes[0])
+    assert error.message == "Block not available (pruned data)"
+    assert node.rpc("getblockheader", hashes[0])["height"] == 1
+    assert node.rpc("getblock", hashes[-1])["height"] == 1000
+    stats = node.rpc("gettxoutsetinfo")
+
+    node.rpc("stop")
+    assert stopped(node) == 0
+    node.start()
+    info = node.rpc("getblockchaininfo")
+    assert info["pruned"] is True and info["pruneheight"] == pruned_to + 1 and info["blocks"] == 1000
+    assert raises_rpc(-1, node.rpc, "getblock", hashes[0]).message == "Block not available (pruned data)"
+    assert node.rpc("gettxoutsetinfo")["hash_serialized_3"] == stats["hash_serialized_3"]
+
+    print("-prune below 550 MiB (other than 1) is bitcoind's error")
+    node.rpc("stop")
+    assert stopped(node) == 0
+    node.args = [a for a in node.args if a != "-prune=1"] + ["-prune=100"]
+    Process.start(node)
+    assert stopped(node) == 1
+    assert "Error: Prune configured below the minimum of 550 MiB.  Please use a higher number." in node.log()
+    assert "stopped on an error a restart cannot fix" in node.stderr
+
+
+TXINDEX_HINT = ("No such mempool transaction. Use -txindex or provide a block hash to enable blockchain transaction "
+                "queries. Use gettransaction for wallet transactions.")
+
+
+def test_getrawtransaction_finds_any_transaction_with_txindex_and_gives_cores_hint_without(node_factory):
+    require_binaries("node", "wallet", "gui-bridge")
+    node = node_factory.orreryd().start()
+    hashes = node.rpc("generatetoaddress", 10, ADDRESS)
+    coinbase = node.rpc("getblock", hashes[4])["tx"][0]
+    error = raises_rpc(-5, node.rpc, "getrawtransaction", coinbase)
+    assert error.message == TXINDEX_HINT
+    raw = node.rpc("getrawtransaction", coinbase, 0, hashes[4])
+
+    print("-txindex on the same datadir indexes the blocks already there")
+    node.rpc("stop")
+    assert stopped(node) == 0
+    node.args.append("-txindex")
+    node.start()
+    found = wait_for(lambda: try_rpc(node, "getrawtransaction", coinbase), 30, "the txindex to catch up")
+    assert found == raw
+    verbose = node.rpc("getrawtransaction", coinbase, 1)
+    assert verbose["txid"] == coinbase and verbose["blockhash"] == hashes[4] and verbose["confirmations"] == 6
+    newer = node.rpc("generatetoaddress", 1, ADDRESS)[0]
+    newer_coinbase = node.rpc("getblock", newer)["tx"][0]
+    assert wait_for(lambda: try_rpc(node, "getrawtransaction", newer_coinbase, 1), 10)["blockhash"] == newer
+    assert (node.net / "indexes" / "txindex").is_dir()
+
+
+def try_rpc(node, method, *params):
+    """The call's result, or None when it fails."""
+    try:
+        return node.rpc(method, *params)
+    except RpcError:
+        return None
