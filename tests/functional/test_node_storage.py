@@ -4,6 +4,7 @@ a mined chain read back and found again after a restart, -blocksdir, -prune,
 corrupting it."""
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -140,22 +141,69 @@ def test_a_full_disk_stops_the_node_cleanly_and_a_restart_with_space_finds_a_con
     assert node.rpc("getblockhash", 110) == flushed[-1]
     stats = node.rpc("gettxoutsetinfo")
     assert (stats["height"], stats["bestblock"]) == (height, tip)
-    blocks = [node.rpc("getblock", node.rpc("getblockhash", h), 0) for h in range(height + 1)]
+    for h in range(height + 1):
+        node.rpc("getblock", node.rpc("getblockhash", h), 2)
     assert node.rpc("verifychain", 4, 0) is True
-    mined_after = node.rpc("generatetoaddress", 5, ADDRESS)
+    node.rpc("generatetoaddress", 5, ADDRESS)
     assert node.rpc("getblockcount") == height + 5
 
-    print("a fresh node that imports the same blocks reaches the same UTXO set")
+    assert_same_utxo_set_as_a_fresh_import(node_factory, node, tmp_path)
+
+
+def assert_same_utxo_set_as_a_fresh_import(node_factory, node, tmp_path):
+    """A fresh node that imports `node`'s active chain (-loadblock) reaches the same tip and UTXO set."""
+    height = node.rpc("getblockcount")
     blocks_file = tmp_path / "blocks.dat"
     magic = bytes.fromhex("fabfb5da")
     with open(blocks_file, "wb") as out:
-        for raw in blocks[1:] + [node.rpc("getblock", h, 0) for h in mined_after]:
-            data = bytes.fromhex(raw)
+        for h in range(1, height + 1):
+            data = bytes.fromhex(node.rpc("getblock", node.rpc("getblockhash", h), 0))
             out.write(magic + len(data).to_bytes(4, "little") + data)
     fresh = node_factory.orreryd("fresh", extra_args=[f"-loadblock={blocks_file}"]).start()
-    wait_for(lambda: fresh.rpc("getblockcount") == height + 5, 30, "the import")
+    wait_for(lambda: fresh.rpc("getblockcount") == height, 30, "the import")
     expected = fresh.rpc("gettxoutsetinfo")
-    assert node.rpc("gettxoutsetinfo")["hash_serialized_3"] == expected["hash_serialized_3"]
+    actual = node.rpc("gettxoutsetinfo")
+    assert (actual["bestblock"], actual["hash_serialized_3"]) == (expected["bestblock"], expected["hash_serialized_3"])
+    fresh.stop()
+
+
+def test_a_full_chainstate_disk_during_a_flush_stops_the_node_and_a_restart_repairs_the_coins(node_factory,
+                                                                                               tmp_path):
+    require_binaries("node", "wallet", "gui-bridge")
+    node = node_factory.orreryd()
+    chainstate = node.net / "chainstate"
+    chainstate.mkdir(parents=True)
+    saved = tmp_path / "saved-chainstate"
+    in_private_tmpfs(node, chainstate, "128k", saved)
+    node.start()
+    mined = 0
+    error = None
+    while mined < 5000:
+        try:
+            mined += len(node.rpc("generatetoaddress", 50, ADDRESS))
+            node.rpc("gettxoutsetinfo")  # flushes the coins, as Core's does
+        except (RpcError, OSError) as e:
+            error = e
+            break
+    print(f"mined {mined} blocks before: {error}")
+    assert error is not None, "a 128 KiB chainstate disk held the coins of 5000 blocks"
+    assert stopped(node) == 1
+    log = node.log()[node.log_offset:]
+    fatal = [line for line in log.splitlines() if "A fatal internal error occurred" in line]
+    assert len(fatal) == 1 and "No space left on device" in fatal[0] and str(chainstate) in fatal[0], fatal
+    assert "restarting it" not in log
+
+    print("with room (the coins database copied to a normal folder), a restart finds a consistent chain")
+    node.args = node.args[node.args.index("tmpfs-wrapper") + 1:]
+    shutil.copytree(saved, chainstate, dirs_exist_ok=True)
+    node.start()
+    height = node.rpc("getblockcount")
+    assert 0 < height <= mined
+    stats = node.rpc("gettxoutsetinfo")
+    assert (stats["height"], stats["bestblock"]) == (height, node.rpc("getbestblockhash"))
+    assert node.rpc("verifychain", 4, 0) is True
+    node.rpc("generatetoaddress", 5, ADDRESS)
+    assert_same_utxo_set_as_a_fresh_import(node_factory, node, tmp_path)
 
 
 # Runs its arguments in a private mount namespace where $DIR is bound read-only onto itself.
