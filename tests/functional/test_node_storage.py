@@ -31,6 +31,8 @@ def chain_snapshot(node):
         "txouts": stats["txouts"],
         "total_amount": stats["total_amount"],
         "blocks": [node.rpc("getblock", node.rpc("getblockhash", h), 2) for h in range(count + 1)],
+        "headers": [node.rpc("getblockheader", node.rpc("getblockhash", h)) for h in range(count + 1)],
+        "chain": {k: v for k, v in node.rpc("getblockchaininfo").items() if k != "size_on_disk"},
     }
 
 
