@@ -15,6 +15,9 @@ namespace orrery {
 //! datadir, block or chainstate files it cannot load, a bad option value): orreryd then stops Orrery instead of
 //! restarting it.
 inline constexpr int EXIT_NO_RESTART = 3;
+//! The exit status of a service that asks orreryd to stop Orrery cleanly (the node at -stopatheight, where bitcoind
+//! exits 0).
+inline constexpr int EXIT_STOP_ORRERY = 4;
 
 //! Parses argv and the config file, handles -help/-version, applies
 //! bitcoind's parameter interactions, makes <datadir>/<net>/ with its private

@@ -39,9 +39,9 @@
 namespace orrery::node {
 namespace {
 
-//! Set when the chainstate asked to stop (a fatal disk error, -stopatheight): the exit status is then
-//! EXIT_NO_RESTART.
-std::atomic<bool> g_no_restart{false};
+//! The exit status once the chainstate asked to stop: EXIT_NO_RESTART after a fatal disk error, EXIT_STOP_ORRERY
+//! at -stopatheight; 0 otherwise.
+std::atomic<int> g_exit_status{0};
 
 //! The node's clock: setmocktime and -mocktime pin it (common/util/mock_time.h).
 int64_t UnixTime()
@@ -916,7 +916,12 @@ int Run(const ArgsManager& args)
         // the exit status asks orreryd to stop Orrery as bitcoind stops.
         config.chainstate.request_shutdown = [](const std::string& reason) {
             LogPrintf("Shutdown requested: {}", reason);
-            g_no_restart.store(true);
+            if (reason == "reached -stopatheight") { // the chainstate's words for it (chainstate.cpp)
+                g_exit_status.store(EXIT_STOP_ORRERY);
+            } else {
+                g_exit_status.store(EXIT_NO_RESTART);
+                std::fprintf(stderr, "Error: %s\n", reason.c_str()); // orreryd repeats it as it stops Orrery
+            }
             ::kill(::getpid(), SIGTERM);
         };
         service = std::make_shared<NodeService>(std::move(config));
@@ -989,7 +994,7 @@ int Run(const ArgsManager& args)
     service->Stop();
     LogPrintf("Shutdown done");
     ::close(lock_fd);
-    return g_no_restart.load() ? EXIT_NO_RESTART : 0;
+    return g_exit_status.load();
 }
 
 } // namespace orrery::node

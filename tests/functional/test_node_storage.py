@@ -130,7 +130,8 @@ def test_a_full_disk_stops_the_node_cleanly_and_a_restart_with_space_finds_a_con
     fatal = [line for line in log.splitlines() if "A fatal internal error occurred" in line]
     assert len(fatal) == 1, fatal
     assert "No space left on device" in fatal[0] and str(small) in fatal[0], fatal[0]
-    assert "stopped on an error a restart cannot fix" in node.stderr
+    assert f"stopped on an error a restart cannot fix: Cannot write to {small}" in node.stderr, node.stderr
+    assert "No space left on device; stopping Orrery" in node.stderr
     assert "restarting it" not in log
 
     print("with room (the blocks copied to a normal folder), a restart finds a consistent chain")
@@ -272,7 +273,7 @@ def test_a_read_only_blocks_folder_refuses_the_start_in_one_line_and_corrupts_no
     assert errors and all(line.split("Error:", 1)[1] == errors[0].split("Error:", 1)[1] for line in errors), errors
     assert "Read-only file system" in errors[0] or "Permission denied" in errors[0], errors[0]
     assert str(blocks) in errors[0] and "-reindex" not in errors[0], errors[0]
-    assert "stopped on an error a restart cannot fix" in node.stderr
+    assert node.stderr.splitlines()[-1].endswith(errors[0].split("Error: ", 1)[1] + "; stopping Orrery")
     assert "restarting it" not in log
 
     writable(node, blocks)
@@ -383,8 +384,8 @@ def test_pruned_blocks_answer_bitcoinds_error_and_stay_pruned_after_a_restart(no
     node.args = [a for a in node.args if a != "-prune=1"] + ["-prune=100"]
     Process.start(node)
     assert stopped(node) == 1
-    assert "Error: Prune configured below the minimum of 550 MiB.  Please use a higher number." in node.log()
-    assert "stopped on an error a restart cannot fix" in node.stderr
+    assert node.stderr.splitlines()[-1].endswith("stopped on an error a restart cannot fix: Prune configured below "
+                                                 "the minimum of 550 MiB.  Please use a higher number.; stopping Orrery")
 
 
 TXINDEX_HINT = ("No such mempool transaction. Use -txindex or provide a block hash to enable blockchain transaction "
@@ -421,3 +422,20 @@ def try_rpc(node, method, *params):
         return node.rpc(method, *params)
     except RpcError:
         return None
+
+
+def test_stopatheight_stops_orrery_cleanly_at_that_height(node_factory):
+    require_binaries("node", "wallet", "gui-bridge")
+    node = node_factory.orreryd(extra_args=["-stopatheight=7"]).start()
+    try:
+        node.rpc("generatetoaddress", 10, ADDRESS)
+    except (RpcError, OSError):
+        pass  # the node may stop before it answers
+    assert stopped(node) == 0
+    log = node.log()[node.log_offset:]
+    assert "Shutdown requested: reached -stopatheight" in log and "node (pid" in log and "asks to stop Orrery" in log
+    assert "restarting it" not in log
+    node.args.remove("-stopatheight=7")
+    node.start()
+    # Core's generatetoaddress ends at the first block once shutdown is asked (7); Orrery's finishes its call.
+    assert 7 <= node.rpc("getblockcount") <= 10
