@@ -1,8 +1,11 @@
 """The node's storage as a bitcoind user meets it, through orreryd and the RPC:
 a mined chain read back and found again after a restart, -blocksdir, -prune,
--txindex, and a full or read-only disk stopping the node cleanly without
-corrupting it."""
-import json
+-txindex, -stopatheight, and a full or read-only disk stopping Orrery cleanly
+(one line, no restart loop) without corrupting anything.
+
+The full and read-only disks are real: a tiny tmpfs or a read-only bind mount
+in a private mount namespace (`unshare --mount`) that only the tested orreryd
+and its services see."""
 import os
 import shutil
 import subprocess
@@ -57,9 +60,8 @@ def test_a_mined_chain_is_read_back_and_found_again_after_a_restart(node_factory
     before = chain_snapshot(node)
 
     print("stop through the RPC, start again on the same datadir")
-    assert node.rpc("stop") is not None
-    assert wait_for(lambda: node.process.poll() is not None, 30, "orreryd to exit") is not None
-    assert node.process.returncode == 0
+    node.rpc("stop")
+    assert stopped(node) == 0
     node.start()
     assert chain_snapshot(node) == before
 
@@ -87,7 +89,8 @@ exit $status
 
 def in_private_tmpfs(process, directory, size, save):
     """Makes `process` run inside `unshare --mount` with a tmpfs of `size` over `directory`, which starts with
-    the content of `save` and is copied back there once the process ends. Skips when this environment cannot make mount namespaces."""
+    the content of `save` and is copied back there once the process ends. Skips when this environment cannot
+    make mount namespaces."""
     probe = subprocess.run(["unshare", "--mount", "sh", "-c", f"mount -t tmpfs -o size=64k tmpfs {directory}"],
                            capture_output=True, text=True)
     if probe.returncode != 0:
@@ -108,8 +111,7 @@ def test_a_full_disk_stops_the_node_cleanly_and_a_restart_with_space_finds_a_con
     print("a first stop flushes the chainstate (its block index is on the small disk)")
     flushed = node.rpc("generatetoaddress", 110, ADDRESS)
     node.rpc("stop")
-    wait_for(lambda: node.process.poll() is not None, 30, "orreryd to stop")
-    assert node.process.returncode == 0
+    assert stopped(node) == 0
     node.start()
     assert node.rpc("getbestblockhash") == flushed[-1]
     mined = 110
@@ -124,8 +126,7 @@ def test_a_full_disk_stops_the_node_cleanly_and_a_restart_with_space_finds_a_con
     assert error is not None, "a 256 KiB disk held 5000 blocks"
     assert mined > 110
     print("the node stops, says why in one line, and orreryd stops Orrery instead of restarting it")
-    wait_for(lambda: node.process.poll() is not None, 30, "orreryd to stop")
-    assert node.process.returncode == 1
+    assert stopped(node) == 1
     log = node.log()[node.log_offset:]
     fatal = [line for line in log.splitlines() if "A fatal internal error occurred" in line]
     assert len(fatal) == 1, fatal
@@ -384,8 +385,9 @@ def test_pruned_blocks_answer_bitcoinds_error_and_stay_pruned_after_a_restart(no
     node.args = [a for a in node.args if a != "-prune=1"] + ["-prune=100"]
     Process.start(node)
     assert stopped(node) == 1
-    assert node.stderr.splitlines()[-1].endswith("stopped on an error a restart cannot fix: Prune configured below "
-                                                 "the minimum of 550 MiB.  Please use a higher number.; stopping Orrery")
+    assert node.stderr.splitlines()[-1].endswith(
+        "stopped on an error a restart cannot fix: Prune configured below the minimum of 550 MiB.  Please use a "
+        "higher number.; stopping Orrery")
 
 
 TXINDEX_HINT = ("No such mempool transaction. Use -txindex or provide a block hash to enable blockchain transaction "
