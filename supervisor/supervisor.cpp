@@ -10,6 +10,7 @@
 
 #include <common/consensus/params.h>
 #include <common/handoff/handoff.h>
+#include <common/interfaces/mock_clock_ipc.h>
 #include <common/interfaces/node_ipc.h>
 #include <common/interfaces/process_table_ipc.h>
 #include <common/interfaces/roles.h>
@@ -19,6 +20,7 @@
 #include <common/rpc/protocol.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
+#include <common/util/mock_time.h>
 #include <common/util/net_permissions.h>
 #include <common/util/options.h>
 #include <common/util/user_agent.h>
@@ -159,6 +161,9 @@ public:
     std::vector<interfaces::ProcessStatus> Status();
     void Restart(const std::string& role);
     void OpenConnection(const std::string& address, int64_t peer_id, const std::string& connection_type);
+    //! setmocktime: pins orreryd's clock and forwards the time to the wallet and the gui-bridge (MockClock).
+    //! Runs on the calling IPC thread; a service that cannot be reached is logged and skipped.
+    void ForwardMockTime(int64_t time);
     interfaces::ProcessIdentity IdentifyProcess(int64_t pid);
 
 private:
@@ -274,6 +279,8 @@ Constellation::Constellation(const ArgsManager& args, std::vector<std::string> c
       m_spare_target(static_cast<size_t>(std::clamp<int64_t>(args.GetIntArg("agentspares", DEFAULT_AGENT_SPARES), 0,
                                                              MAX_AGENT_SPARES)))
 {
+    // -mocktime pins orreryd's clock too; the services read it themselves (it is forwarded to them).
+    if (const int64_t mock = args.GetIntArg("mocktime", 0); mock > 0) SetMockTime(mock);
 }
 
 Constellation::~Constellation()
@@ -503,6 +510,27 @@ void Constellation::Restart(const std::string& role)
         service->restart_requested = true;
         StopChild(m_children.at(service->pid));
     });
+}
+
+void Constellation::ForwardMockTime(int64_t time)
+{
+    SetMockTime(time);
+    LogPrintf("Mock time set to {}", time);
+    for (const std::string role : {"wallet", "gui-bridge"}) {
+        ipc::Options options;
+        options.role = "orreryd";
+        options.keys_dir = m_net / "keys";
+        options.connect_timeout = 500ms;
+        options.server_role = role;
+        options.interfaces = {"mockClock"};
+        try {
+            ipc::Client client(options);
+            auto clock = ipc::MakeProxy<interfaces::MockClock>(client.Connect(DefaultEndpoint(m_args, role)));
+            clock->setMockTime(time);
+        } catch (const std::exception& e) {
+            LogPrintf("Mock time not forwarded to {}: {}", role, e.what());
+        }
+    }
 }
 
 void Constellation::OpenConnection(const std::string& address, int64_t peer_id, const std::string& connection_type)
@@ -1212,6 +1240,7 @@ public:
     {
         m_constellation.OpenConnection(address, peer_id, connection_type);
     }
+    void setMockTime(int64_t time) override { m_constellation.ForwardMockTime(time); }
 
 
 private:

@@ -36,6 +36,8 @@ public:
     //! Spawns an agent that dials `address` for peer `peer_id` (chosen by the node).
     //! `connection_type` is bitcoind's ("manual", "outbound-full-relay", ...).
     virtual void openConnection(std::string address, int64_t peer_id, std::string connection_type) = 0;
+    //! setmocktime from the node: orreryd pins its own clock and every other service's (MockClock).
+    virtual void setMockTime(int64_t time) = 0;
 };
 
 } // namespace orrery::interfaces

@@ -1,9 +1,12 @@
 // Start-up and shutdown shared by the services; see service.h.
 #include <common/service/service.h>
 
+#include <common/interfaces/mock_clock_ipc.h>
+#include <common/interfaces/roles.h>
 #include <common/ipc/identity.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
+#include <common/util/mock_time.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -27,6 +30,8 @@ ServiceProcess::ServiceProcess(const ArgsManager& args, std::string role)
     sigemptyset(&m_signals);
     for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&m_signals, s);
     pthread_sigmask(SIG_BLOCK, &m_signals, nullptr);
+    // -mocktime: the clock starts pinned; orreryd moves it later through MockClock (setmocktime).
+    if (const int64_t mock = args.GetIntArg("mocktime", 0); mock > 0) SetMockTime(mock);
 }
 
 ServiceProcess::~ServiceProcess()
@@ -58,8 +63,25 @@ ipc::Server& ServiceProcess::Server()
     return *m_server;
 }
 
+namespace {
+
+//! Follows orreryd's setmocktime.
+class MockClockImpl final : public interfaces::MockClock
+{
+public:
+    void setMockTime(int64_t time) override
+    {
+        SetMockTime(time);
+        LogPrintf("Mock time set to {} (from orreryd)", time);
+    }
+};
+
+} // namespace
+
 void ServiceProcess::Bind()
 {
+    // Every service follows the constellation's mock time (orreryd calls it; nobody else may).
+    Server().Serve<interfaces::MockClock>(std::make_shared<MockClockImpl>(), interfaces::MOCK_CLOCK_CALLERS);
     RemoveSocketFile(m_endpoint); // a killed run's socket: binding over it would fail
     Server().Bind(m_endpoint);
     m_endpoint = Server().Endpoint();

@@ -175,7 +175,7 @@ constexpr OptionInfo OPTIONS[] = {
     {"-limitdescendantsize=<n>", "bitcoind: mempool descendant size limit", NONE, NONE},
     {"-maxsigcachesize=<n>", "bitcoind: signature cache size", NONE, NONE},
     {"-maxtipage=<n>", "bitcoind: tip age that ends initial block download", NONE, NONE},
-    {"-mocktime=<n>", "bitcoind: pretend it is this time", NONE, NONE},
+    {"-mocktime=<n>", "Pin every process's clock to this unix time, for tests (0: the real clock)", NONE, ALL},
     {"-printpriority", "bitcoind: log fee rates when mining", NONE, NONE},
     {"-stopafterblockimport", "bitcoind: stop after importing blocks", NONE, NONE},
     {"-stopatheight", "Stop the node once the chain reaches this height", NONE, N},

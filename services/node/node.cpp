@@ -12,10 +12,10 @@
 #include <common/rpc/protocol.h>
 #include <common/rpc/router_link.h>
 #include <common/service/service.h>
-#include <common/util/mock_time.h>
 #include <common/util/host_port.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
+#include <common/util/mock_time.h>
 #include <common/util/net_permissions.h>
 #include <common/util/options.h>
 #include <common/util/user_agent.h>
@@ -416,6 +416,12 @@ uint64_t NodeService::MakeNonce()
 }
 
 // ---------------------------------------------------------------- outbound connections through orreryd
+
+void NodeService::SetMockTimeEverywhere(int64_t time)
+{
+    SetMockTime(time);
+    if (m_config.supervised) GetSupervisor()->setMockTime(time);
+}
 
 std::shared_ptr<interfaces::Supervisor> NodeService::GetSupervisor()
 {

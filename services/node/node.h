@@ -156,6 +156,9 @@ public:
     //! listbanned: the bans still in force (expired ones are swept first).
     std::vector<BanEntry> ListBanned();
     void ClearBanned();
+    //! setmocktime: pins this process's clock and, under orreryd, asks it to pin every other process's.
+    //! Throws when orreryd cannot be reached.
+    void SetMockTimeEverywhere(int64_t time);
 
     // Node
     interfaces::Admission admitInbound(std::string address, std::string local_address) override;

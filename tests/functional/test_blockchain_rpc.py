@@ -5,6 +5,7 @@ invalidateblock and reconsiderblock make a fork that getchaintips shows; waitfor
 block; a second node fed the same blocks with submitblock has the same UTXO set hashes; a restart keeps
 everything."""
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -150,3 +151,28 @@ def test_a_regtest_chain_reads_back_through_every_chain_method_and_survives_a_re
     assert node.rpc("getblock", hashes[0], 0) == node.rpc("getblock", hashes[0], False)
     assert node.rpc("gettxout", first["tx"][0], 0)["confirmations"] == 103  # the tip is the fork's, at 103
     assert node.stop() == 0
+
+
+def test_a_waitfornewblock_in_progress_is_answered_when_the_node_stops(node_factory):
+    require_binaries("node", "gui-bridge")
+    services = node_factory.services(with_wallet=False, bridge_args=["-debug=rpc", "-disablewallet"])
+    genesis = services.rpc("getbestblockhash")
+    answer = {}
+
+    def wait():
+        try:
+            answer["result"] = services.rpc("waitfornewblock")  # no timeout
+        except Exception as error:
+            answer["error"] = error
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    services.wait_for_log("ThreadRPCServer method=waitfornewblock")
+    time.sleep(0.5)  # the call crosses from the bridge to the node
+    print("SIGTERM to the node: it answers the wait with its tip at once and stops")
+    started = time.monotonic()
+    assert services.services["node"].stop() == 0
+    assert time.monotonic() - started < 5
+    waiter.join(10)
+    assert not waiter.is_alive()
+    assert answer == {"result": {"hash": genesis, "height": 0}}

@@ -216,3 +216,37 @@ def test_raw_transaction_methods_answer_as_bitcoind(node):
     with pytest.raises(RpcError) as error:
         node.rpc("generatetodescriptor", 1, "raw(51)#00000000")
     assert error.value.code == -5 and "does not match computed checksum" in error.value.message
+
+
+def test_setmocktime_moves_every_process_clock(node):
+    address = keys_tool("p2wpkh", "regtest", keys_tool("pubkey", SECRET, "1"))
+    node.rpc("generatetoaddress", 1, address)
+    mock = 2000000000
+    print("setmocktime", mock)
+    assert node.rpc("setmocktime", mock) is None
+    template = node.rpc("getblocktemplate", {"rules": ["segwit"]})
+    assert template["curtime"] == mock
+    print("a block mined now carries the mock time")
+    raw = node.rpc("generateblock", address, [], False)["hex"]
+    assert int.from_bytes(bytes.fromhex(raw)[68:72], "little") == mock
+    print("orreryd forwarded it to the wallet and the gui-bridge")
+    node.wait_for_log(f"Mock time set to {mock} (from orreryd)")
+    log = node.log()
+    tagged = [line for line in log.splitlines() if f"Mock time set to {mock} (from orreryd)" in line]
+    assert any("wallet" in line for line in tagged), tagged
+    assert any("gui-bridge" in line for line in tagged), tagged
+    with pytest.raises(RpcError) as error:
+        node.rpc("setmocktime", -1)
+    assert (error.value.code, error.value.message) == (-8, "Mocktime must be in the range [0, 9223372036], not -1.")
+    assert node.rpc("setmocktime", 0) is None
+    assert node.rpc("getblocktemplate", {"rules": ["segwit"]})["curtime"] < mock
+
+
+def test_mocktime_option_pins_the_clock_from_the_start(node_factory):
+    require_binaries("node", "wallet", "gui-bridge")
+    mock = 1900000000
+    node = node_factory.orreryd(extra_args=[f"-mocktime={mock}"]).start()
+    assert node.rpc("getblocktemplate", {"rules": ["segwit"]})["curtime"] == mock
+    address = keys_tool("p2wpkh", "regtest", keys_tool("pubkey", SECRET, "1"))
+    raw = node.rpc("generateblock", address, [], False)["hex"]
+    assert int.from_bytes(bytes.fromhex(raw)[68:72], "little") == mock

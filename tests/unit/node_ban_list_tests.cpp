@@ -14,9 +14,9 @@ TEST_CASE("setban subnets are addresses, prefix lengths or netmasks, with host b
     CHECK(ParseSubNet("0.0.0.0/0")->ToString() == "0.0.0.0/0");
     CHECK(ParseSubNet("::1")->ToString() == "::1/128");
     CHECK(ParseSubNet("2001:db8:1::5/32")->ToString() == "2001:db8::/32");
-    for (const char* bad :
-         {"", "1.2.3", "1.2.3.4/33", "::1/129", "1.2.3.4/", "1.2.3.4/-1", "1.2.3.4/+8", "1.2.3.4/255.0.255.0",
-          "1.2.3.4/ffff::", "example.com", "1.2.3.4:8333", "[::1]", "1.2.3.4/24/8", " 1.2.3.4"}) {
+    for (const char* bad : {"", "1.2.3", "1.2.3.4/33", "::1/129", "1.2.3.4/", "1.2.3.4/-1", "1.2.3.4/+8",
+                            "1.2.3.4/255.0.255.0", "1.2.3.4/ffff::", "example.com", "1.2.3.4:8333", "[::1]",
+                            "1.2.3.4/24/8", " 1.2.3.4"}) {
         CAPTURE(bad);
         CHECK_FALSE(ParseSubNet(bad));
     }

@@ -83,3 +83,49 @@ TEST_CASE("-uacomment goes into the user agent; -whitelist and -whitebind become
                       "User Agent comment (a/b) contains unsafe characters.");
     CHECK_THROWS_WITH(ConfigFrom({"-regtest", "-whitelist=nope@1.2.3.4"}), "Invalid P2P permission: 'nope'");
 }
+
+TEST_CASE("the chainstate's options: defaults, -dbcache, -prune, -txindex, -reindex, -loadblock, -stopatheight")
+{
+    auto defaults = ConfigFrom({"-regtest", "-datadir=/srv/orrery"});
+    CHECK(defaults.chainstate.data_dir == "/srv/orrery/regtest");
+    CHECK(defaults.chainstate.blocks_dir == "/srv/orrery/regtest/blocks");
+    CHECK(defaults.chainstate.dbcache_bytes == size_t{450} << 20);
+    CHECK(defaults.chainstate.prune_target_bytes == 0);
+    CHECK(!defaults.chainstate.assume_valid);
+    CHECK(!defaults.regtest);
+
+    auto config = ConfigFrom({"-regtest", "-datadir=/srv/orrery", "-dbcache=100", "-prune=1", "-reindex",
+                              "-loadblock=/tmp/a.dat", "-loadblock=/tmp/b.dat", "-stopatheight=7", "-par=3",
+                              "-assumevalid=0000000000000000000000000000000000000000000000000000000000000001"});
+    CHECK(config.chainstate.dbcache_bytes == size_t{100} << 20);
+    CHECK(config.chainstate.prune_target_bytes == 1);
+    CHECK(config.chainstate.reindex);
+    CHECK(config.chainstate.load_block_files.size() == 2);
+    CHECK(config.chainstate.stop_at_height == 7);
+    CHECK(config.chainstate.script_threads == 2);
+    REQUIRE(config.chainstate.assume_valid);
+    CHECK(config.chainstate.assume_valid->GetHex().back() == '1');
+    CHECK(ConfigFrom({"-regtest", "-prune=600"}).chainstate.prune_target_bytes == uint64_t{600} << 20);
+    CHECK(ConfigFrom({"-regtest", "-txindex"}).chainstate.txindex);
+}
+
+TEST_CASE("bad chainstate options fail with bitcoind's messages")
+{
+    CHECK_THROWS_WITH(ConfigFrom({"-regtest", "-prune=100"}),
+                      "Prune configured below the minimum of 550 MiB.  Please use a higher number.");
+    CHECK_THROWS_WITH(ConfigFrom({"-regtest", "-prune=600", "-txindex"}), "Prune mode is incompatible with -txindex.");
+    CHECK_THROWS_WITH(ConfigFrom({"-regtest", "-testactivationheight=taproot@5"}),
+                      "Invalid name (taproot@5) for -testactivationheight=name@height.");
+    CHECK_THROWS_WITH(ConfigFrom({"-regtest", "-testactivationheight=csv"}),
+                      "Invalid format (csv) for -testactivationheight=name@height.");
+    CHECK_THROWS(ConfigFrom({"-testactivationheight=csv@5"}));
+}
+
+TEST_CASE("-testactivationheight moves regtest's buried deployments")
+{
+    auto config = ConfigFrom({"-regtest", "-testactivationheight=segwit@50", "-testactivationheight=bip34@3"});
+    REQUIRE(config.regtest);
+    CHECK(config.regtest->segwit_height == 50);
+    CHECK(config.regtest->bip34_height == 3);
+    CHECK(!config.regtest->csv_height);
+}

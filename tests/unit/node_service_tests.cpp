@@ -55,6 +55,7 @@ public:
     std::vector<interfaces::ProcessStatus> status() override { return {}; }
     void stop() override {}
     void restart(std::string) override {}
+    void setMockTime(int64_t) override {}
     void openConnection(std::string address, int64_t peer_id, std::string connection_type) override
     {
         std::lock_guard lock(m_mutex);

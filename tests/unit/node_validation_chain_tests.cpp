@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include <mutex>
+#include <thread>
 
 using namespace orrery;
 using namespace orrery::test;
@@ -334,4 +335,123 @@ TEST_CASE("With -par threads a block's scripts are checked on the pool and a bad
     CHECK(rejected.debug_message.find(bad_spends[5].GetTxid().GetHex()) != std::string::npos);
     CHECK(chain.Submit(good).accepted);
     CHECK(chain.Tip()->hash == good->GetHash());
+}
+
+TEST_CASE("Lock times: a future nLockTime and an unmet BIP68 relative lock are bad-txns-nonfinal")
+{
+    TempDir dir;
+    TestChain chain(dir);
+    auto& chainman = chain.Open();
+    const auto blocks = chain.Extend(101);
+    const Transaction parent = MakeSpend({CoinbaseOut(*blocks[0])}, 49 * COIN);
+    REQUIRE(chain.Submit(BuildBlock(chainman, chain.Tip(), {parent}, 1 * COIN)).accepted);
+
+    SUBCASE("nLockTime")
+    {
+        Transaction tx = MakeSpend({CoinbaseOut(*blocks[1])}, 49 * COIN);
+        tx.vin[0].sequence = 0;
+        tx.lock_time = static_cast<uint32_t>(chain.Tip()->height + 5);
+        CHECK(chain.Submit(BuildBlock(chainman, chain.Tip(), {tx}, 1 * COIN)).reject_reason == "bad-txns-nonfinal");
+    }
+    SUBCASE("BIP68 by height")
+    {
+        Transaction child = MakeSpend({OutPoint{parent.GetTxid(), 0}}, 48 * COIN);
+        child.vin[0].sequence = 3; // three blocks after the parent's block
+        const auto early = BuildBlock(chainman, chain.Tip(), {child}, 1 * COIN);
+        CHECK(chain.Submit(early).reject_reason == "bad-txns-nonfinal");
+        chain.Extend(2);
+        const auto late = BuildBlock(chainman, chain.Tip(), {child}, 1 * COIN);
+        const auto result = chain.Submit(late);
+        CHECK_MESSAGE(result.accepted, result.reject_reason);
+        CHECK(result.reject_reason.empty());
+    }
+}
+
+TEST_CASE("-assumevalid skips the scripts of ancestors two weeks of work below the best header, and only those")
+{
+    // Blocks are built on headers the node accepted; the first run only collects them.
+    TempDir dir;
+    std::vector<std::shared_ptr<Block>> blocks;
+    std::shared_ptr<Block> bad_script_block;
+    {
+        TestChain chain(dir);
+        auto& chainman = chain.Open();
+        const node::BlockIndex* prev = chain.Tip();
+        auto add = [&](std::vector<Transaction> txs, Amount fees) {
+            auto block = BuildBlock(chainman, prev, std::move(txs), fees);
+            ValidationState state;
+            REQUIRE(chainman.ProcessNewBlockHeaders({block->Header()}, state));
+            auto lock = chainman.Lock();
+            prev = chainman.LookupBlockIndex(block->GetHash());
+            blocks.push_back(block);
+        };
+        for (int i = 0; i < 101; ++i) add({}, 0);
+        Transaction spend = MakeSpend({CoinbaseOut(*blocks[0])}, 49 * COIN);
+        spend.vin[0].script_sig = Script{0x6a}; // fails if its script is run
+        add({spend}, 1 * COIN);
+        bad_script_block = blocks.back();
+        // Two weeks of regtest work (2016 blocks at 600 s) above it, and a bit.
+        for (int i = 0; i < 2030; ++i) add({}, 0);
+        chain.Close();
+    }
+    SUBCASE("with the last block assumed valid, the bad script is not run")
+    {
+        node::ChainstateOptions options;
+        options.assume_valid = blocks.back()->GetHash();
+        TestChain chain(dir, GetChainParams(ChainType::REGTEST), options);
+        chain.Open();
+        for (const auto& block : blocks) REQUIRE(chain.Submit(block).accepted);
+        CHECK(chain.Tip()->hash == blocks.back()->GetHash());
+    }
+    SUBCASE("without it the block is refused")
+    {
+        TestChain chain(dir);
+        chain.Open();
+        for (const auto& block : blocks) {
+            const auto result = chain.Submit(block);
+            if (block == bad_script_block) {
+                CHECK(result.reject_reason.rfind("mandatory-script-verify-flag-failed", 0) == 0);
+                break;
+            }
+            REQUIRE(result.accepted);
+        }
+        CHECK(chain.Tip()->height == 101);
+    }
+}
+
+TEST_CASE("Before BIP34 (moved by -testactivationheight) a repeated coinbase is bad-txns-BIP30")
+{
+    RegtestOptions regtest;
+    regtest.bip34_height = 1000;
+    const ChainParams params = MakeRegtestParams(regtest);
+    TempDir dir;
+    TestChain chain(dir, params);
+    auto& chainman = chain.Open();
+    auto same_coinbase = [&](const node::BlockIndex* prev) {
+        auto block = BuildBlock(chainman, prev);
+        block->txs[0].vin[0].script_sig = Script{0x51, 0x51}; // no height: allowed before BIP34
+        block->txs[0].vout[0].value = 50 * COIN;
+        Mine(*block, params.consensus);
+        return block;
+    };
+    const auto first = same_coinbase(chain.Tip());
+    REQUIRE(chain.Submit(first).accepted);
+    const auto second = same_coinbase(chain.Tip());
+    CHECK(second->txs[0].GetTxid() == first->txs[0].GetTxid());
+    CHECK(chain.Submit(second).reject_reason == "bad-txns-BIP30");
+}
+
+TEST_CASE("WaitForTipChange returns when a block moves the tip, or at its timeout with the same tip")
+{
+    TempDir dir;
+    TestChain chain(dir);
+    auto& chainman = chain.Open();
+    const uint256 genesis = chain.Tip()->hash;
+    CHECK(chainman.WaitForTipChange(genesis, std::chrono::milliseconds(20))->hash == genesis);
+    const node::BlockIndex* seen = nullptr;
+    std::thread waiter([&] { seen = chainman.WaitForTipChange(genesis, std::chrono::seconds(30)); });
+    const auto blocks = chain.Extend(1);
+    waiter.join();
+    REQUIRE(seen != nullptr);
+    CHECK(seen->hash == blocks[0]->GetHash());
 }

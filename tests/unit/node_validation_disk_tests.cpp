@@ -344,3 +344,62 @@ TEST_CASE("verifychain passes at every level on a chain with a reorg")
     for (int level = 0; level <= 4; ++level) CHECK(chain.chainman->VerifyChain(level, 20));
     CHECK(chain.chainman->VerifyChain(4, 0));
 }
+
+TEST_CASE("Automatic pruning keeps the block files under the target once the chain is past the pruning height")
+{
+    TempDir dir;
+    TestChain chain(dir);
+    // Core keeps 17 MiB of headroom for the files being written: a target just above it leaves room for
+    // about 150 KiB of old blocks.
+    chain.options.prune_target_bytes = (17 << 20) + 150 * 1024;
+    chain.options.max_block_file_size = 0x10000;
+    chain.Open();
+    chain.Extend(1000);
+    CHECK(chain.chainman->PruneHeight() == 0); // regtest prunes after height 1000 only
+    chain.Extend(300);
+    const int prune_height = chain.chainman->PruneHeight();
+    CHECK(prune_height > 0);
+    CHECK(prune_height <= 1300 - 288);
+    CHECK(chain.chainman->SizeOnDisk() <= 150 * 1024 + 2 * 0x10000);
+    {
+        auto lock = chain.chainman->Lock();
+        CHECK_THROWS_AS(chain.chainman->ReadBlock(chain.chainman->Chain()[1]), node::BlockPrunedError);
+        CHECK(chain.chainman->ReadBlock(chain.chainman->Tip()).GetHash() == chain.chainman->Tip()->hash);
+    }
+    CHECK(chain.chainman->VerifyChain(4, 100));
+}
+
+TEST_CASE("A write failure while blocks connect stops the chainstate once, and a restart finds a consistent state")
+{
+    TempDir dir;
+    int batches = 0;
+    {
+        TestChain chain(dir);
+        chain.options.dbcache_bytes = 1; // a full flush after every block
+        chain.options.db_batch_bytes = 1;
+        chain.options.coins_batch_hook = [&] {
+            if (++batches == 20) throw std::runtime_error("No space left on device (simulated)");
+        };
+        chain.Open();
+        for (int i = 0; i < 30; ++i) {
+            auto block = BuildBlock(*chain.chainman, chain.Tip());
+            chain.Submit(block);
+        }
+        REQUIRE(chain.shutdown_reasons.size() == 1);
+        CHECK(chain.shutdown_reasons[0].find("No space left on device") != std::string::npos);
+        chain.Close();
+    }
+    TestChain chain(dir);
+    chain.Open();
+    const int height = chain.Tip()->height;
+    CHECK(height > 0);
+    const auto stats = Stats(chain);
+    CHECK(stats.txouts == static_cast<uint64_t>(height)); // one coinbase output per block, genesis excluded
+    // The same blocks on a node that never failed, up to that height.
+    TempDir reference_dir;
+    TestChain reference(reference_dir);
+    reference.Open();
+    reference.Extend(height);
+    CHECK(reference.Tip()->hash == chain.Tip()->hash);
+    CHECK(Stats(reference).hash_serialized == stats.hash_serialized);
+}

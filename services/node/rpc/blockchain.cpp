@@ -83,6 +83,7 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(NodeService& node)
     RegisterChainRpc(*table, node.Chainstate());
     RegisterUtxoRpc(*table, node.Chainstate());
     RegisterChainRawTransactionRpc(*table, node.Chainstate());
+    RegisterNodeMiscRpc(*table, node);
     RegisterMiningRpc(*table, node.Chainstate(), MiningContext{[&node] {
         const auto counts = node.CountConnections();
         return counts.inbound + counts.outbound;

@@ -48,6 +48,8 @@ void RegisterChainRpc(rpc::Table& table, ChainstateManager& chainstate);
 void InterruptChainWaits();
 //! The UTXO set methods: gettxout, gettxoutsetinfo, scantxoutset.
 void RegisterUtxoRpc(rpc::Table& table, ChainstateManager& chainstate);
+//! setmocktime.
+void RegisterNodeMiscRpc(rpc::Table& table, NodeService& node);
 
 // bitcoind's JSON of what the handlers read, apart so that tests check it without a process.
 
