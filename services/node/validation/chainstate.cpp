@@ -334,9 +334,20 @@ bool ChainstateManager::Impl::ActivateBestChain(ValidationState& state, const st
             if (!ok) break;
             std::vector<BlockIndex*> to_connect;
             for (BlockIndex* walk = most_work; walk != fork; walk = walk->prev) to_connect.push_back(walk);
+            const BlockIndex* notified_tip = old_tip;
             for (auto it = to_connect.rbegin(); it != to_connect.rend(); ++it) {
                 ValidationState connect_state;
                 if (!ConnectTip(*it, block, connect_state, events)) break;
+                // A long activation is delivered in parts, but only once the new branch has more work than the
+                // old tip: a reorganization still reaches listeners whole.
+                if (events.size() >= 64 && (old_tip == nullptr || chain.Tip()->chain_work > old_tip->chain_work)) {
+                    events.push_back(Event{Event::TIP, nullptr, chain.Tip(),
+                                           notified_tip ? LastCommonAncestor(notified_tip, chain.Tip()) : nullptr,
+                                           IsInitialBlockDownload()});
+                    notified_tip = chain.Tip();
+                    Queue(std::move(events));
+                    events.clear();
+                }
             }
             if (disconnected) {
                 // Blocks of the old branch may again be candidates should the new branch fail.
@@ -348,8 +359,8 @@ bool ChainstateManager::Impl::ActivateBestChain(ValidationState& state, const st
                 }
             }
             PruneCandidates();
-            if (chain.Tip() != old_tip) {
-                const BlockIndex* new_fork = old_tip ? LastCommonAncestor(old_tip, chain.Tip()) : nullptr;
+            if (chain.Tip() != notified_tip) {
+                const BlockIndex* new_fork = notified_tip ? LastCommonAncestor(notified_tip, chain.Tip()) : nullptr;
                 events.push_back(Event{Event::TIP, nullptr, chain.Tip(), new_fork, IsInitialBlockDownload()});
             }
             if (options.stop_at_height > 0 && chain.Height() >= options.stop_at_height) {
@@ -522,6 +533,11 @@ void ChainstateManager::Impl::Queue(std::vector<Event> events)
             tip_hash = event.index->hash;
             tip_cv.notify_all();
         }
+    }
+    {
+        // Nobody to tell (start-up, -reindex): keep no blocks queued in memory.
+        std::lock_guard lock(listeners_mutex);
+        if (listeners.empty()) return;
     }
     {
         std::lock_guard lock(queue_mutex);
