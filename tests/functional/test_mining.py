@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import RpcError, require_binaries, tool_binary
+from conftest import RpcError, require_binaries, tool_binary, wait_for
 
 SECRET = "11" * 32
 
@@ -250,3 +250,29 @@ def test_mocktime_option_pins_the_clock_from_the_start(node_factory):
     address = keys_tool("p2wpkh", "regtest", keys_tool("pubkey", SECRET, "1"))
     raw = node.rpc("generateblock", address, [], False)["hex"]
     assert int.from_bytes(bytes.fromhex(raw)[68:72], "little") == mock
+
+
+def test_getrawtransaction_finds_any_block_transaction_with_txindex(node_factory):
+    require_binaries("node", "wallet", "gui-bridge")
+    node = node_factory.orreryd(extra_args=["-txindex"]).start()
+    address = keys_tool("p2wpkh", "regtest", keys_tool("pubkey", SECRET, "1"))
+    raw = node.rpc("generateblock", address, [], False)["hex"]
+    txid, _ = first_transaction(raw)
+    assert node.rpc("submitblock", raw) is None
+    node.rpc("generatetoaddress", 2, address)
+    print("getrawtransaction without a block hash, through -txindex")
+
+    def indexed():
+        try:
+            return node.rpc("getrawtransaction", txid, 1)
+        except RpcError:
+            return None
+    wait_for(indexed, 20, "the coinbase in the txindex")
+    tx = node.rpc("getrawtransaction", txid, 1)
+    assert tx["txid"] == txid
+    assert tx["confirmations"] == 3
+    assert "in_active_chain" not in tx
+    with pytest.raises(RpcError) as error:
+        node.rpc("getrawtransaction", "ab" * 32)
+    assert error.value.message == ("No such mempool or blockchain transaction. "
+                                   "Use gettransaction for wallet transactions.")
