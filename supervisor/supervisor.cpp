@@ -249,6 +249,8 @@ private:
     bool m_done{false};
     size_t m_stop_phase{0};
     int m_exit_code{0};
+    //! The last "Error: " line each service wrote to its stderr (what an EXIT_NO_RESTART stop repeats).
+    std::map<std::string, std::string> m_last_errors;
 
     int m_signal_fd{-1};
     int m_event_fd{-1};
@@ -965,6 +967,23 @@ void Constellation::OnExit(pid_t pid, int status)
         StartService(service);
         return;
     }
+    std::string last_error = std::move(m_last_errors[child.role]);
+    m_last_errors.erase(child.role);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_STOP_ORRERY) {
+        LogPrintf("{} (pid {}) asks to stop Orrery", child.role, pid);
+        BeginShutdown(0);
+        return;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_NO_RESTART) {
+        // The service met what a restart cannot fix (a full disk, a read-only datadir) and said why on stderr.
+        std::string message =
+            fmt::format("Error: {} (pid {}) stopped on an error a restart cannot fix: {}; stopping Orrery", child.role,
+                        pid, last_error.empty() ? "see debug.log" : last_error);
+        LogPrintf("{}", message);
+        if (!m_print_to_console) std::fprintf(stderr, "%s\n", message.c_str());
+        BeginShutdown(1);
+        return;
+    }
     OnServiceFailure(service, fmt::format("{} (pid {}) {}", child.role, pid, how));
 }
 
@@ -1139,7 +1158,10 @@ void Constellation::ReadOutput(int fd, bool final)
     auto it = m_outputs.find(fd);
     if (it == m_outputs.end()) return;
     Output& output = it->second;
-    auto sink = [&](std::string_view line) { WriteLine(TagLine(line, output.role, output.pid)); };
+    auto sink = [&](std::string_view line) {
+        if (line.starts_with("Error: ")) m_last_errors[output.role] = std::string(line.substr(7));
+        WriteLine(TagLine(line, output.role, output.pid));
+    };
     char buffer[16384];
     // A bounded number of reads per wake-up, so that one chatty child cannot starve the loop.
     for (int round = 0; round < 16 || final; ++round) {

@@ -11,6 +11,14 @@
 
 namespace orrery {
 
+//! The exit status of a service that stopped on a condition a restart cannot fix (a full disk, a read-only
+//! datadir, block or chainstate files it cannot load, a bad option value): orreryd then stops Orrery instead of
+//! restarting it.
+inline constexpr int EXIT_NO_RESTART = 3;
+//! The exit status of a service that asks orreryd to stop Orrery cleanly (the node at -stopatheight, where bitcoind
+//! exits 0).
+inline constexpr int EXIT_STOP_ORRERY = 4;
+
 //! Parses argv and the config file, handles -help/-version, applies
 //! bitcoind's parameter interactions, makes <datadir>/<net>/ with its private
 //! run/ folder (unless `make_dirs` is false) and starts logging tagged with

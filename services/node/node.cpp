@@ -23,6 +23,7 @@
 #include <services/node/rpc/rpc.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <csignal>
@@ -37,6 +38,10 @@
 
 namespace orrery::node {
 namespace {
+
+//! The exit status once the chainstate asked to stop: EXIT_NO_RESTART after a fatal disk error, EXIT_STOP_ORRERY
+//! at -stopatheight; 0 otherwise.
+std::atomic<int> g_exit_status{0};
 
 //! The node's clock: setmocktime and -mocktime pin it (common/util/mock_time.h).
 int64_t UnixTime()
@@ -913,15 +918,23 @@ int Run(const ArgsManager& args)
     std::shared_ptr<NodeService> service;
     try {
         NodeConfig config = MakeNodeConfig(args);
-        // A fatal disk error or -stopatheight stops the process as a signal would.
+        // A fatal disk error or -stopatheight stops the process as a signal would, and a restart would not help:
+        // the exit status asks orreryd to stop Orrery as bitcoind stops.
         config.chainstate.request_shutdown = [](const std::string& reason) {
             LogPrintf("Shutdown requested: {}", reason);
+            if (reason == "reached -stopatheight") { // the chainstate's words for it (chainstate.cpp)
+                g_exit_status.store(EXIT_STOP_ORRERY);
+            } else {
+                g_exit_status.store(EXIT_NO_RESTART);
+                std::fprintf(stderr, "Error: %s\n", reason.c_str()); // orreryd repeats it as it stops Orrery
+            }
             ::kill(::getpid(), SIGTERM);
         };
         service = std::make_shared<NodeService>(std::move(config));
     } catch (const std::exception& e) {
         ::close(lock_fd);
-        return process.Fail(e.what());
+        process.Fail(e.what()); // a bad option (-prune=100) stays bad across a restart
+        return EXIT_NO_RESTART;
     }
     LogPrintf("Orrery node version {} started on {} (datadir {})", ORRERY_VERSION, args.GetChain(), net.string());
     try {
@@ -930,7 +943,9 @@ int Run(const ArgsManager& args)
         service->Stop();
         service.reset();
         ::close(lock_fd);
-        return process.Fail(e.what());
+        // Files the node cannot read or write stay so across a restart: the user must act (space, -reindex).
+        process.Fail(e.what());
+        return EXIT_NO_RESTART;
     }
     {
         auto chain_lock = service->Chainstate().Lock();
@@ -985,7 +1000,7 @@ int Run(const ArgsManager& args)
     service->Stop();
     LogPrintf("Shutdown done");
     ::close(lock_fd);
-    return 0;
+    return g_exit_status.load();
 }
 
 } // namespace orrery::node

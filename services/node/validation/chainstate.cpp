@@ -10,7 +10,10 @@
 #include <services/node/storage/coin_stats.h>
 
 #include <algorithm>
+#include <array>
+#include <cerrno>
 #include <climits>
+#include <cstring>
 #include <map>
 
 namespace orrery::node {
@@ -922,8 +925,13 @@ void ChainstateManager::Impl::Load()
     try {
         tree_db = std::make_unique<BlockTreeDB>(index_dir, index_cache, options.reindex);
     } catch (const std::runtime_error& e) {
-        throw ChainstateLoadError(std::string{"Error opening the block database: "} + e.what() +
-                                  ". Please restart with -reindex.");
+        // A full disk or a read-only folder needs room or rights, not -reindex (LevelDB names the errno).
+        const std::string what = e.what();
+        const bool environment = std::ranges::any_of(std::array{ENOSPC, EROFS, EACCES}, [&](int code) {
+            return what.find(std::strerror(code)) != std::string::npos;
+        });
+        throw ChainstateLoadError("Error opening the block database: " + what +
+                                  (environment ? "" : ". Please restart with -reindex."));
     }
     bool reindex = options.reindex || tree_db->ReadReindexing();
     if (reindex && !options.reindex) LogPrintf("An interrupted -reindex is resumed");
