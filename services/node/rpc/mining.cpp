@@ -128,7 +128,7 @@ void RegisterMiningRpc(rpc::Table& table, ChainstateManager& chainstate, MiningC
     auto generate_blocks = [&chainstate, now](const std::vector<uint8_t>& script, int64_t count, uint64_t max_tries) {
         Json hashes = Json::array();
         BlockAssembler assembler(chainstate, now);
-        while (count > 0) {
+        while (count > 0 && !chainstate.ShutdownRequested()) {
             BlockTemplate tmpl = assembler.CreateNewBlock(script);
             if (!SolveBlock(tmpl.block, max_tries, chainstate.Params().consensus)) break;
             if (tmpl.block.nonce == std::numeric_limits<uint32_t>::max()) continue;

@@ -364,6 +364,7 @@ bool ChainstateManager::Impl::ActivateBestChain(ValidationState& state, const st
                 events.push_back(Event{Event::TIP, nullptr, chain.Tip(), new_fork, IsInitialBlockDownload()});
             }
             if (options.stop_at_height > 0 && chain.Height() >= options.stop_at_height) {
+                shutdown_requested = true;
                 if (options.request_shutdown) options.request_shutdown("reached -stopatheight");
                 break;
             }
@@ -384,6 +385,7 @@ void ChainstateManager::Impl::Fatal(const std::string& message)
 {
     if (fatal.exchange(true)) return;
     LogPrintf("A fatal internal error occurred, see debug.log for details: {}; stopping the node", message);
+    shutdown_requested = true;
     if (options.request_shutdown) options.request_shutdown(message);
 }
 
@@ -1492,6 +1494,11 @@ int ChainstateManager::PruneHeight() const
     if (walk == nullptr) return 0;
     while (walk->prev != nullptr && walk->prev->HaveData()) walk = walk->prev;
     return walk->height;
+}
+
+bool ChainstateManager::ShutdownRequested() const
+{
+    return m_impl->shutdown_requested;
 }
 
 void ChainstateManager::ForceFlush()

@@ -178,6 +178,9 @@ public:
     //! The lowest height whose block data is still stored.
     int PruneHeight() const;
 
+    //! True once -stopatheight or a fatal error has asked the node to stop (generate* stop mining then).
+    bool ShutdownRequested() const;
+
     //! Writes the coins cache, the block index and the file infos to disk now.
     void ForceFlush();
     //! gettxoutsetinfo: flushes, then walks the UTXO set.

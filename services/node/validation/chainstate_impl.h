@@ -86,6 +86,8 @@ struct ChainstateManager::Impl {
     bool stopped{false};
     bool loading{false};
     std::atomic<bool> fatal{false};
+    //! Set once -stopatheight or a fatal error asked the node to stop; miners stop on it.
+    std::atomic<bool> shutdown_requested{false};
     mutable std::atomic<bool> in_ibd{true};
     std::chrono::steady_clock::time_point last_flush;
 
