@@ -70,7 +70,14 @@ ChainService::ChainService(ChainstateManager& chainstate) : m_chainstate(chainst
 
 ChainService::~ChainService()
 {
-    if (m_listener) m_chainstate.UnregisterListener(m_listener);
+    Detach();
+}
+
+void ChainService::Detach()
+{
+    if (!m_listener) return;
+    m_chainstate.UnregisterListener(m_listener);
+    m_listener.reset();
 }
 
 void ChainService::Attach()

@@ -31,6 +31,9 @@ public:
     //! Registers the service's listener with the chainstate: its block connections, disconnections and tip
     //! changes go to every subscriber, in the chainstate's order. Idempotent.
     void Attach();
+    //! Unregisters the listener. Call it before the chainstate goes: the IPC server may keep the service alive
+    //! longer. Idempotent.
+    void Detach();
 
     //! The node's tip as Chain reports it.
     interfaces::ChainTip Tip() const;

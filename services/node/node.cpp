@@ -980,6 +980,7 @@ int Run(const ArgsManager& args)
     try {
         process.Bind(); // under the node's lock, a socket left there belongs to a node that died
     } catch (const std::exception& e) {
+        chain_service->Detach();
         ::close(lock_fd);
         return process.Fail(e.what());
     }
@@ -997,6 +998,7 @@ int Run(const ArgsManager& args)
     InterruptChainWaits(); // a waitfornewblock in progress must not hold up the stop
     router.Stop();
     process.Stop();
+    chain_service->Detach(); // the server may hold the service beyond the chainstate's life
     service->Stop();
     LogPrintf("Shutdown done");
     ::close(lock_fd);
