@@ -278,6 +278,22 @@ void Link::Stop()
             thread.join();
         }
     }
+    // inproc pipes give no disconnect event: tell the peers this side is gone (after the last handler's reply,
+    // before the socket closes), or a call one of them sent here and that no one will read waits forever.
+    if (m_transport == Transport::INPROC) {
+        std::vector<std::shared_ptr<PeerConnection>> told;
+        {
+            std::lock_guard lock(m_state);
+            if (m_is_server) {
+                for (auto& [id, peer] : m_peers) {
+                    if (peer->m_hello_done && !peer->m_closed) told.push_back(peer);
+                }
+            } else if (m_client_peer && m_client_ready && !m_client_peer->m_closed) {
+                told.push_back(m_client_peer);
+            }
+        }
+        for (auto& peer : told) peer->Notify("init.bye", 0);
+    }
     // Fail what is still waiting, end served subscriptions (outside the lock: they run user code).
     std::map<uint64_t, Pending> pending;
     std::vector<std::unique_ptr<Subscription>> ended;
@@ -802,6 +818,16 @@ bool Link::HandleIncoming(Incoming incoming)
         HandleRequest(peer, *env);
         return true;
     case Kind::NOTIFICATION:
+        if (env->method == "init.bye") {
+            // The peer's link stopped (inproc only: the transports with a connection have the monitor's event).
+            if (!m_is_server) {
+                std::lock_guard lock(m_state);
+                m_client_up = m_client_ready = false;
+                m_state_cv.notify_all();
+            }
+            PeerGone(peer, "it closed its link");
+            return false;
+        }
         MarkBusy();
         HandleNotification(peer, *env);
         return true;

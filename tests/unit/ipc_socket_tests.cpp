@@ -174,7 +174,8 @@ TEST_CASE("calls round-trip over inproc, ipc and tcp with CurveZMQ, the transpor
     client.server_role = "echo";
     CheckEchoRoundTrip("tcp://127.0.0.1:0", server, client);
     // Keys were made on first use, private.
-    CHECK((std::filesystem::status(keys).permissions() & std::filesystem::perms::all) == std::filesystem::perms::owner_all);
+    CHECK((std::filesystem::status(keys).permissions() & std::filesystem::perms::all) ==
+          std::filesystem::perms::owner_all);
     CHECK((std::filesystem::status(keys / "echo.key").permissions() & std::filesystem::perms::all) ==
           (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
 }
@@ -431,6 +432,44 @@ TEST_CASE("both ends call each other over the same connection")
     auto back = MakeProxy<interfaces::Echo>(peers[0]);
     CHECK(back->echo("to client") == "to client");
     CHECK(back->add(1, 2) == 3);
+}
+
+TEST_CASE("over inproc, calls in flight to a side that stops fail as disconnected instead of waiting forever")
+{
+    // inproc gives no disconnect event: a request already queued to a link that stops is never read,
+    // and only the link's goodbye tells the caller. Each round races the stop against a stream of calls.
+    for (int round = 0; round < 40; ++round) {
+        CAPTURE(round);
+        const std::string endpoint = "inproc://echo-stop-race-" + std::to_string(round);
+        auto server = std::make_unique<Server>(ServerOptions());
+        server->Serve(test::MakeEcho());
+        server->Bind(endpoint);
+        auto client = std::make_unique<Client>(ClientOptions());
+        client->Serve(test::MakeEcho());
+        auto echo = MakeProxy<interfaces::Echo>(client->Connect(server->Endpoint()));
+        auto peers = server->Peers();
+        REQUIRE(peers.size() == 1);
+        auto back = MakeProxy<interfaces::Echo>(peers[0]);
+        const bool client_stops = round % 2 == 0; // the server calls the client, or the client the server
+        std::atomic<int> answered{0};
+        auto calls = std::async(std::launch::async, [&] {
+            for (;;) {
+                int32_t code = CodeOf([&] { (client_stops ? back : echo)->add(answered.load(), 1); });
+                if (code != 0) return code;
+                ++answered;
+            }
+        });
+        REQUIRE(WaitUntil([&] { return answered.load() > round % 5; }));
+        if (client_stops) {
+            client->Stop();
+        } else {
+            server->Stop();
+        }
+        REQUIRE(calls.wait_for(5s) == std::future_status::ready);
+        CHECK(calls.get() == static_cast<int32_t>(ErrorCode::DISCONNECTED));
+        client.reset();
+        server.reset();
+    }
 }
 
 TEST_CASE("bad input gets an error reply and one log line each, and the server keeps serving")
