@@ -52,6 +52,8 @@ constexpr CategoryName CATEGORY_NAMES[] = {
     {"wallet", LogCategory::WALLET},
     {"walletdb", LogCategory::WALLET},
     {"supervisor", LogCategory::SUPERVISOR},
+    {"mempool", LogCategory::MEMPOOL},
+    {"mempoolrej", LogCategory::MEMPOOL},
     {"all", LogCategory::ALL},
     {"1", LogCategory::ALL},
 };
@@ -59,7 +61,6 @@ constexpr CategoryName CATEGORY_NAMES[] = {
 //! bitcoind's categories Orrery writes nothing for (yet): accepted by -debug and -debugexclude.
 constexpr std::string_view BITCOIND_ONLY_CATEGORIES[] = {
     "tor",
-    "mempool",
     "bench",
     "zmq",
     "estimatefee",
@@ -70,7 +71,6 @@ constexpr std::string_view BITCOIND_ONLY_CATEGORIES[] = {
     "rand",
     "prune",
     "proxy",
-    "mempoolrej",
     "libevent",
     "coindb",
     "qt",

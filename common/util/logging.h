@@ -27,6 +27,7 @@ enum class LogCategory : uint32_t {
     VALIDATION = 1 << 3,
     WALLET = 1 << 4,
     SUPERVISOR = 1 << 5,
+    MEMPOOL = 1 << 6,
     ALL = 0xffffffff,
 };
 

@@ -173,6 +173,50 @@ void ReadChainstateOptions(const ArgsManager& args, NodeConfig& config)
     if (args.GetBoolArg("fastprune", false)) options.max_block_file_size = 0x10000;
 }
 
+//! The mempool's options, with bitcoind's names, defaults and errors.
+void ReadMempoolOptions(const ArgsManager& args, NodeConfig& config)
+{
+    MempoolOptions& options = config.mempool;
+    auto money = [&](const char* name, FeeRate fallback) {
+        if (!args.IsArgSet(name)) return fallback;
+        const std::string value = args.GetArg(name, "");
+        auto amount = ParseMoney(value);
+        if (!amount) throw std::runtime_error(fmt::format("Invalid amount for -{}=<amount>: '{}'", name, value));
+        return FeeRate(*amount);
+    };
+    options.min_relay_fee = money("minrelaytxfee", FeeRate(DEFAULT_MIN_RELAY_TX_FEE));
+    options.incremental_relay_fee = money("incrementalrelayfee", FeeRate(DEFAULT_INCREMENTAL_RELAY_FEE));
+    options.standard.dust_relay_fee = money("dustrelayfee", FeeRate(DUST_RELAY_TX_FEE));
+    options.bytes_per_sigop = std::max<int64_t>(args.GetIntArg("bytespersigop", DEFAULT_BYTES_PER_SIGOP), 0);
+    options.standard.datacarrier = args.GetBoolArg("datacarrier", true);
+    options.standard.max_datacarrier_bytes =
+        options.standard.datacarrier
+            ? static_cast<size_t>(std::max<int64_t>(args.GetIntArg("datacarriersize", MAX_OP_RETURN_RELAY), 0))
+            : 0;
+    options.standard.permit_bare_multisig = args.GetBoolArg("permitbaremultisig", true);
+    options.require_standard = !args.GetBoolArg("acceptnonstdtxn", false);
+    if (!options.require_standard && config.chain == ChainType::MAIN) {
+        throw std::runtime_error("acceptnonstdtxn is not currently supported for main chain");
+    }
+    options.ancestor_count = args.GetIntArg("limitancestorcount", DEFAULT_ANCESTOR_LIMIT);
+    options.ancestor_size_vbytes = args.GetIntArg("limitancestorsize", DEFAULT_ANCESTOR_SIZE_LIMIT_KVB) * 1000;
+    options.descendant_count = args.GetIntArg("limitdescendantcount", DEFAULT_DESCENDANT_LIMIT);
+    options.descendant_size_vbytes = args.GetIntArg("limitdescendantsize", DEFAULT_DESCENDANT_SIZE_LIMIT_KVB) * 1000;
+    options.max_size_bytes = args.GetIntArg("maxmempool", DEFAULT_MAX_MEMPOOL_SIZE_MB) * 1'000'000;
+    // Core: the mempool must hold at least 40 descendant packages of the largest size.
+    const int64_t min_size_mb = (options.descendant_size_vbytes * 40 + 999'999) / 1'000'000;
+    if (options.max_size_bytes < min_size_mb * 1'000'000) {
+        throw std::runtime_error(fmt::format("-maxmempool must be at least {} MB", min_size_mb));
+    }
+    options.expiry = std::chrono::hours{std::max<int64_t>(args.GetIntArg("mempoolexpiry", DEFAULT_MEMPOOL_EXPIRY_HOURS), 0)};
+    options.full_rbf = args.GetBoolArg("mempoolfullrbf", true);
+    options.persist = args.GetBoolArg("persistmempool", true);
+    options.persist_v1 = args.GetBoolArg("persistmempoolv1", false);
+    if (options.incremental_relay_fee.PerKvB() < 0 || options.min_relay_fee.PerKvB() < 0) {
+        throw std::runtime_error("Invalid amount for a relay fee rate");
+    }
+}
+
 } // namespace
 
 NodeConfig MakeNodeConfig(const ArgsManager& args)
@@ -218,6 +262,7 @@ NodeConfig MakeNodeConfig(const ArgsManager& args)
     config.ipc_options.max_message_size =
         static_cast<size_t>(args.GetIntArg("ipcmaxmessagesize", ipc::DEFAULT_MAX_MESSAGE_SIZE));
     ReadChainstateOptions(args, config);
+    ReadMempoolOptions(args, config);
     return config;
 }
 
@@ -245,8 +290,25 @@ NodeService::NodeService(NodeConfig config)
 void NodeService::LoadChainstate()
 {
     m_chainstate->Load();
+    MempoolOptions options = m_config.mempool;
+    if (options.data_dir.empty()) options.data_dir = m_config.data_dir;
+    if (!options.now) options.now = [] { return UnixTime(); };
+    m_mempool = std::make_unique<Mempool>(*m_chainstate, std::move(options));
+    // Before anyone else listens: the mempool hears a block first, so listeners after it (Chain's wallets) see a
+    // block's transactions leave the mempool before the block itself.
+    m_mempool->Attach();
     m_chainstate->Start();
     m_chainstate_loaded = true;
+}
+
+void NodeService::LoadMempool()
+{
+    if (!m_mempool || m_mempool->IsLoaded()) return;
+    try {
+        m_mempool->Load();
+    } catch (const std::exception& e) {
+        LogPrintf("Loading mempool.dat failed: {}", e.what());
+    }
 }
 
 NodeService::~NodeService()
@@ -259,6 +321,7 @@ void NodeService::Start()
     std::lock_guard lock(m_thread_mutex);
     if (m_thread.joinable() || m_stopping) return;
     m_thread = std::thread([this] {
+        LoadMempool();
         std::unique_lock thread_lock(m_thread_mutex);
         while (!m_stopping) {
             thread_lock.unlock();
@@ -289,6 +352,11 @@ void NodeService::Stop()
     {
         std::lock_guard lock(m_mutex);
         m_agents.clear();
+    }
+    if (m_mempool && !m_mempool_stopped.exchange(true)) {
+        // Only a fully loaded mempool is written back, or a stop during the load would lose the rest of the file.
+        if (m_mempool->Options().persist && m_mempool->IsLoaded()) m_mempool->Dump();
+        m_mempool->Detach();
     }
     // Flushes the coins cache and the block index (crash-safe order, see doc/validation.md).
     if (m_chainstate_loaded) m_chainstate->Stop();

@@ -15,6 +15,7 @@
 #include <common/util/args.h>
 #include <services/node/ban_list.h>
 #include <services/node/chain.h>
+#include <services/node/mempool/mempool.h>
 #include <services/node/peer_table.h>
 #include <services/node/validation/chainstate.h>
 
@@ -82,6 +83,8 @@ struct NodeConfig {
     std::optional<RegtestOptions> regtest;
     //! -dbcache, -par, -prune, -reindex... (data_dir and blocks_dir default to data_dir and data_dir/blocks).
     ChainstateOptions chainstate;
+    //! -maxmempool, -minrelaytxfee, -mempoolfullrbf... (data_dir and now filled in by NodeService).
+    MempoolOptions mempool;
     std::chrono::milliseconds retry_interval{std::chrono::seconds{5}};
     std::chrono::milliseconds maintenance_interval{500};
     std::chrono::milliseconds supervisor_connect_timeout{1000};
@@ -123,9 +126,15 @@ public:
     //! One round of the maintenance thread's work (tests call it directly).
     void Maintain();
 
-    //! Opens and loads the chainstate (blocking: -reindex, -loadblock), then starts its notifications. Throws
-    //! ChainstateLoadError with the message for the user.
+    //! Opens and loads the chainstate (blocking: -reindex, -loadblock), starts its notifications and attaches
+    //! the mempool to it. Throws ChainstateLoadError with the message for the user.
     void LoadChainstate();
+    //! Reads mempool.dat (with -persistmempool) and marks the mempool loaded; the maintenance thread calls it
+    //! first, so the RPC is served meanwhile (getmempoolinfo's "loaded" says when it is done).
+    void LoadMempool();
+    //! The mempool; there once LoadChainstate returned.
+    Mempool& GetMempool() { return *m_mempool; }
+    bool HasMempool() const { return m_mempool != nullptr; }
     //! The chainstate, for the RPC methods and the Chain service. Loaded once LoadChainstate returned.
     ChainstateManager& Chainstate() { return *m_chainstate; }
     const ChainstateManager& Chainstate() const { return *m_chainstate; }
@@ -211,6 +220,8 @@ private:
     const ChainParams m_params;
     std::unique_ptr<ChainstateManager> m_chainstate;
     std::atomic<bool> m_chainstate_loaded{false};
+    std::unique_ptr<Mempool> m_mempool;
+    std::atomic<bool> m_mempool_stopped{false};
 
     // Before m_peers, which draws a nonce as it is built.
     std::mutex m_nonce_mutex;

@@ -30,6 +30,7 @@ struct Node {
         config.data_dir = dir.path;
         service = std::make_shared<node::NodeService>(config);
         service->LoadChainstate();
+        service->LoadMempool();
         table = node::MakeRpcTable(*service);
     }
 

@@ -1,6 +1,7 @@
 // The node's blockchain RPC methods: getblockchaininfo, getblockcount,
 // getbestblockhash, getblockhash. They read the node's chainstate.
 #include <services/node/rpc/rpc.h>
+#include <services/node/rpc/mempool_rpc.h>
 
 #include <services/node/node.h>
 #include <services/node/rpc/mining.h>
@@ -78,16 +79,20 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(NodeService& node)
     auto table = std::make_shared<rpc::Table>();
     RegisterBlockchainRpc(*table, node);
     RegisterNetRpc(*table, node);
-    RegisterMempoolRpc(*table);
+    RegisterMempoolRpc(*table, node);
+    RegisterMempoolSubmitRpc(*table, node);
+    RegisterFeeRpc(*table, node);
     RegisterRawTransactionRpc(*table, node.Chainstate().Params().type);
     RegisterChainRpc(*table, node.Chainstate());
     RegisterUtxoRpc(*table, node.Chainstate());
     RegisterChainRawTransactionRpc(*table, node.Chainstate());
     RegisterNodeMiscRpc(*table, node);
-    RegisterMiningRpc(*table, node.Chainstate(), MiningContext{[&node] {
-        const auto counts = node.CountConnections();
-        return counts.inbound + counts.outbound;
-    }});
+    RegisterMiningRpc(*table, node.Chainstate(),
+                      MiningContext{[&node] {
+                                        const auto counts = node.CountConnections();
+                                        return counts.inbound + counts.outbound;
+                                    },
+                                    node.HasMempool() ? &node.GetMempool() : nullptr});
     return table;
 }
 

@@ -10,6 +10,7 @@
 #include <common/keys/descriptor.h>
 #include <common/keys/key_io.h>
 #include <common/util/mock_time.h>
+#include <services/node/mempool/mempool.h>
 #include <services/node/miner.h>
 #include <services/node/rpc/core_json.h>
 #include <services/node/rpc/rawtransaction.h>
@@ -29,6 +30,9 @@ namespace {
 
 //! Core's DEFAULT_MAX_TRIES for the generate* methods.
 constexpr uint64_t DEFAULT_MAX_TRIES = 1000000;
+//! Core's reserve for the coinbase in templates filled from the mempool.
+constexpr int64_t COINBASE_RESERVED_WEIGHT = 4000;
+constexpr int64_t COINBASE_RESERVED_SIGOPS = 400;
 
 const std::string& StrParam(const Json& value, std::string_view name)
 {
@@ -125,11 +129,23 @@ void RegisterMiningRpc(rpc::Table& table, ChainstateManager& chainstate, MiningC
     auto now = [&chainstate] { return chainstate.Options().now ? chainstate.Options().now() : GetTime(); };
 
     // Mines `count` blocks to `script`; Core's generateBlocks.
-    auto generate_blocks = [&chainstate, now](const std::vector<uint8_t>& script, int64_t count, uint64_t max_tries) {
+    // The mempool's best transactions for a block (none without a mempool), leaving room for the coinbase.
+    auto mempool_txs = [context]() {
+        std::vector<Mempool::BlockCandidate> selected;
+        if (context.mempool) {
+            selected = context.mempool->SelectForBlock(MAX_BLOCK_WEIGHT - COINBASE_RESERVED_WEIGHT,
+                                                       MAX_BLOCK_SIGOPS_COST - COINBASE_RESERVED_SIGOPS);
+        }
+        return selected;
+    };
+    auto generate_blocks = [&chainstate, now, mempool_txs](const std::vector<uint8_t>& script, int64_t count,
+                                                           uint64_t max_tries) {
         Json hashes = Json::array();
         BlockAssembler assembler(chainstate, now);
         while (count > 0 && !chainstate.ShutdownRequested()) {
-            BlockTemplate tmpl = assembler.CreateNewBlock(script);
+            std::vector<Transaction> txs;
+            for (const auto& candidate : mempool_txs()) txs.push_back(*candidate.tx);
+            BlockTemplate tmpl = assembler.CreateNewBlock(script, txs, /*test_validity=*/true, /*include_fees=*/true);
             if (!SolveBlock(tmpl.block, max_tries, chainstate.Params().consensus)) break;
             if (tmpl.block.nonce == std::numeric_limits<uint32_t>::max()) continue;
             auto block = std::make_shared<const Block>(std::move(tmpl.block));
@@ -193,7 +209,7 @@ void RegisterMiningRpc(rpc::Table& table, ChainstateManager& chainstate, MiningC
                               "Whether to submit the block (default true) or only return it in hex")},
                "Mines one block holding exactly the given transactions after the coinbase. The coinbase takes "
                "the subsidy only, as in bitcoind.",
-               [&chainstate, now, network](const rpc::CallRequest& call) {
+               [&chainstate, now, network, context](const rpc::CallRequest& call) {
                    const std::string& output = StrParam(call.Arg(0), "output");
                    std::string parse_error;
                    std::vector<uint8_t> script = ScriptFromDescriptor(output, network, &parse_error);
@@ -209,9 +225,14 @@ void RegisterMiningRpc(rpc::Table& table, ChainstateManager& chainstate, MiningC
                    for (const Json& item : call.Arg(1)) {
                        const std::string& str = StrParam(item, "transactions");
                        if (str.size() == 64 && uint256::FromHex(str)) {
-                           // No mempool yet: every txid is unknown to it.
-                           throw rpc::RpcException(rpc::RPC_INVALID_ADDRESS_OR_KEY,
-                                                   fmt::format("Transaction {} not in mempool.", str));
+                           auto from_pool = context.mempool ? context.mempool->GetTransaction(*uint256::FromHex(str))
+                                                            : nullptr;
+                           if (!from_pool) {
+                               throw rpc::RpcException(rpc::RPC_INVALID_ADDRESS_OR_KEY,
+                                                       fmt::format("Transaction {} not in mempool.", str));
+                           }
+                           txs.push_back(*from_pool);
+                           continue;
                        }
                        auto tx = DecodeHexTx(str);
                        if (!tx) {
@@ -254,7 +275,7 @@ void RegisterMiningRpc(rpc::Table& table, ChainstateManager& chainstate, MiningC
                               "\"capabilities\": [...], \"longpollid\": id, \"data\": hex}")},
                "Gives a block template for external mining software (BIP22, BIP23), or checks a block "
                "proposal. The client must name the segwit rule.",
-               [&chainstate, now, state, context](const rpc::CallRequest& call) -> Json {
+               [&chainstate, now, state, context, mempool_txs](const rpc::CallRequest& call) -> Json {
                    std::string mode = "template";
                    Json lpval;
                    std::set<std::string> client_rules;
@@ -329,11 +350,16 @@ void RegisterMiningRpc(rpc::Table& table, ChainstateManager& chainstate, MiningC
                                                "{\"rules\": [\"segwit\"]})");
                    }
 
+                   const uint64_t updated = context.mempool ? context.mempool->TransactionsUpdated() : 0;
+                   const std::vector<Mempool::BlockCandidate> selected = mempool_txs();
+                   std::vector<Transaction> txs;
+                   for (const auto& candidate : selected) txs.push_back(*candidate.tx);
                    auto lock = chainstate.Lock();
                    // An empty script: the miner brings its own coinbase output.
-                   BlockTemplate tmpl = BlockAssembler(chainstate, now).CreateNewBlock({}, {}, /*test_validity=*/false);
+                   BlockTemplate tmpl = BlockAssembler(chainstate, now)
+                                            .CreateNewBlock({}, txs, /*test_validity=*/false, /*include_fees=*/true);
                    state->last_block_weight = static_cast<int64_t>(tmpl.weight);
-                   state->last_block_txs = 0;
+                   state->last_block_txs = static_cast<int64_t>(selected.size());
                    const Block& block = tmpl.block;
                    const bool pre_segwit = !tmpl.segwit_active;
 
@@ -348,11 +374,33 @@ void RegisterMiningRpc(rpc::Table& table, ChainstateManager& chainstate, MiningC
                    result["vbavailable"] = Json::object();
                    result["vbrequired"] = 0;
                    result["previousblockhash"] = block.prev_block.GetHex();
-                   result["transactions"] = Json::array();
+                   Json transactions = Json::array();
+                   std::map<uint256, size_t> position; // 1-based, as BIP22's depends
+                   for (const auto& candidate : selected) {
+                       Json entry = Json::object();
+                       entry["data"] = HexStr(SerializeTransaction(*candidate.tx, true));
+                       entry["txid"] = candidate.txid.GetHex();
+                       entry["hash"] = candidate.wtxid.GetHex();
+                       Json depends = Json::array();
+                       for (const TxIn& in : candidate.tx->vin) {
+                           auto it = position.find(in.prevout.hash);
+                           if (it != position.end() &&
+                               std::find(depends.begin(), depends.end(), Json(it->second)) == depends.end()) {
+                               depends.push_back(it->second);
+                           }
+                       }
+                       entry["depends"] = std::move(depends);
+                       entry["fee"] = candidate.fee;
+                       entry["sigops"] = pre_segwit ? candidate.sigop_cost / WITNESS_SCALE_FACTOR : candidate.sigop_cost;
+                       entry["weight"] = candidate.weight;
+                       transactions.push_back(std::move(entry));
+                       position[candidate.txid] = transactions.size();
+                   }
+                   result["transactions"] = std::move(transactions);
                    result["coinbaseaux"] = Json::object();
                    result["coinbasevalue"] = tmpl.coinbase_value;
-                   // <tip><transactions updated>; the mempool counter stays 0 until there is a mempool.
-                   result["longpollid"] = block.prev_block.GetHex() + "0";
+                   // <tip><the mempool's change counter>.
+                   result["longpollid"] = block.prev_block.GetHex() + std::to_string(updated);
                    result["target"] = ArithUint256::FromCompact(block.bits).GetHex();
                    result["mintime"] = tmpl.min_time;
                    result["mutable"] = Json::array({"time", "transactions", "prevblock"});
@@ -454,7 +502,7 @@ void RegisterMiningRpc(rpc::Table& table, ChainstateManager& chainstate, MiningC
                {},
                "Describes the mining state: height, the last template's weight and transactions, difficulty, "
                "estimated network hash rate, mempool size and chain.",
-               [&chainstate, state, hashps](const rpc::CallRequest&) {
+               [&chainstate, state, hashps, context](const rpc::CallRequest&) {
                    Json out = Json::object();
                    {
                        auto lock = chainstate.Lock();
@@ -464,7 +512,7 @@ void RegisterMiningRpc(rpc::Table& table, ChainstateManager& chainstate, MiningC
                        out["difficulty"] = DifficultyOfBits(chainstate.Tip()->header.bits);
                    }
                    out["networkhashps"] = hashps(Json(), Json());
-                   out["pooledtx"] = 0;
+                   out["pooledtx"] = context.mempool ? static_cast<int64_t>(context.mempool->Size()) : 0;
                    out["chain"] = ChainTypeToString(chainstate.Params().type);
                    out["warnings"] = Json::array();
                    return out;

@@ -17,11 +17,15 @@ namespace orrery::node {
 
 class ChainstateManager;
 class ActiveChain;
+class Mempool;
 
 //! What the mining methods need besides the chainstate.
 struct MiningContext {
     //! Peers connected now: getblocktemplate refuses to work without any on main.
     std::function<int64_t()> connection_count;
+    //! The node's mempool (null: blocks hold only what the caller gives): getblocktemplate and generate* fill
+    //! blocks from it, generateblock takes txids from it.
+    Mempool* mempool{nullptr};
 };
 
 void RegisterMiningRpc(rpc::Table& table, ChainstateManager& chainstate, MiningContext context);

@@ -40,7 +40,6 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(NodeService& node);
 
 void RegisterBlockchainRpc(rpc::Table& table, NodeService& node);
 void RegisterNetRpc(rpc::Table& table, NodeService& node);
-void RegisterMempoolRpc(rpc::Table& table);
 //! The chain methods over the chainstate (blocks, headers, tips, statistics, invalidate/reconsider, waits).
 void RegisterChainRpc(rpc::Table& table, ChainstateManager& chainstate);
 //! Makes the waitfornewblock / waitforblock / waitforblockheight calls in progress answer their current tip within
