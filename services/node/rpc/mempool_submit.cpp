@@ -143,8 +143,12 @@ void RegisterMempoolSubmitRpc(rpc::Table& table, NodeService& node)
                            item["fees"] = FeesToJson(result, true);
                        } else {
                            item["allowed"] = false;
-                           item["reject-reason"] = result.reject_reason;
-                           if (!result.debug_message.empty()) item["reject-details"] = result.ToString();
+                           if (result.failure == AcceptResult::Failure::MISSING_INPUTS) {
+                               item["reject-reason"] = "missing-inputs"; // Core's word here
+                           } else {
+                               item["reject-reason"] = result.reject_reason;
+                               item["reject-details"] = result.ToString();
+                           }
                        }
                        out.push_back(std::move(item));
                    }
