@@ -66,7 +66,40 @@ private:
     std::weak_ptr<ChainService> m_service;
 };
 
+//! Forwards the mempool's news; called with the mempool's lock held, in the mempool's order.
+class ChainService::MempoolForwarder final : public MempoolListener
+{
+public:
+    explicit MempoolForwarder(std::weak_ptr<ChainService> service) : m_service(std::move(service)) {}
+    void TransactionAdded(const MempoolEntry& entry, uint64_t sequence) override
+    {
+        if (auto service = m_service.lock()) service->NotifyMempoolAdded(Of(*entry.tx, entry.txid, sequence));
+    }
+    void TransactionRemoved(const std::shared_ptr<const Transaction>& tx, RemovalReason reason,
+                            uint64_t sequence) override
+    {
+        if (auto service = m_service.lock()) {
+            service->NotifyMempoolRemoved(Of(*tx, tx->GetTxid(), sequence), std::string(RemovalReasonName(reason)));
+        }
+    }
+
+private:
+    static interfaces::MempoolTransaction Of(const Transaction& tx, const uint256& txid, uint64_t sequence)
+    {
+        return interfaces::MempoolTransaction{txid.GetHex(), SerializeTransaction(tx, true), sequence};
+    }
+    std::weak_ptr<ChainService> m_service;
+};
+
 ChainService::ChainService(ChainstateManager& chainstate) : m_chainstate(chainstate) {}
+
+void ChainService::AttachMempool(Mempool& mempool)
+{
+    if (m_mempool_listener) return;
+    m_mempool = &mempool;
+    m_mempool_listener = std::make_shared<MempoolForwarder>(weak_from_this());
+    mempool.RegisterListener(m_mempool_listener);
+}
 
 ChainService::~ChainService()
 {
@@ -75,6 +108,10 @@ ChainService::~ChainService()
 
 void ChainService::Detach()
 {
+    if (m_mempool_listener) {
+        m_mempool->UnregisterListener(m_mempool_listener);
+        m_mempool_listener.reset();
+    }
     if (!m_listener) return;
     m_chainstate.UnregisterListener(m_listener);
     m_listener.reset();
@@ -108,6 +145,7 @@ void ChainService::ForEachListener(const std::function<void(interfaces::ChainLis
 
 void ChainService::NotifyTip()
 {
+    auto chain_lock = m_chainstate.Lock(); // before m_notify_mutex, as the mempool's news takes them
     std::lock_guard notify_lock(m_notify_mutex);
     interfaces::ChainTip tip = Tip();
     ForEachListener([&tip](interfaces::ChainListener& listener) { listener.updatedBlockTip(tip); });
@@ -129,6 +167,19 @@ void ChainService::NotifyBlockDisconnected(const interfaces::ChainBlock& block)
 {
     std::lock_guard notify_lock(m_notify_mutex);
     ForEachListener([&block](interfaces::ChainListener& listener) { listener.blockDisconnected(block); });
+}
+
+void ChainService::NotifyMempoolAdded(const interfaces::MempoolTransaction& tx)
+{
+    std::lock_guard notify_lock(m_notify_mutex);
+    ForEachListener([&tx](interfaces::ChainListener& listener) { listener.transactionAddedToMempool(tx); });
+}
+
+void ChainService::NotifyMempoolRemoved(const interfaces::MempoolTransaction& tx, const std::string& reason)
+{
+    std::lock_guard notify_lock(m_notify_mutex);
+    ForEachListener(
+        [&tx, &reason](interfaces::ChainListener& listener) { listener.transactionRemovedFromMempool(tx, reason); });
 }
 
 size_t ChainService::SubscriberCount() const
@@ -198,6 +249,7 @@ ChainService::subscribeNotifications(std::shared_ptr<interfaces::ChainListener> 
 {
     uint64_t id;
     {
+        auto chain_lock = m_chainstate.Lock(); // lock order: chainstate, then m_notify_mutex
         std::lock_guard notify_lock(m_notify_mutex); // no later news can overtake the first tip
         {
             std::lock_guard lock(m_mutex);

@@ -7,6 +7,7 @@
 #define ORRERY_SERVICES_NODE_CHAIN_SERVICE_H
 
 #include <common/interfaces/chain.h>
+#include <services/node/mempool/mempool.h>
 #include <services/node/validation/chainstate.h>
 
 #include <cstdint>
@@ -31,9 +32,12 @@ public:
     //! Registers the service's listener with the chainstate: its block connections, disconnections and tip
     //! changes go to every subscriber, in the chainstate's order. Idempotent.
     void Attach();
-    //! Unregisters the listener. Call it before the chainstate goes: the IPC server may keep the service alive
-    //! longer. Idempotent.
+    //! Unregisters the listeners (chainstate and mempool). Call it before the chainstate goes: the IPC server may
+    //! keep the service alive longer. Idempotent.
     void Detach();
+    //! Follows `mempool` too: its additions and removals go to every subscriber, in order with the blocks (the
+    //! mempool must be attached to the chainstate before Attach()). `mempool` must outlive Detach().
+    void AttachMempool(Mempool& mempool);
 
     //! The node's tip as Chain reports it.
     interfaces::ChainTip Tip() const;
@@ -44,6 +48,8 @@ public:
     void NotifyTip(const interfaces::ChainTip& tip);
     void NotifyBlockConnected(const interfaces::ChainBlock& block);
     void NotifyBlockDisconnected(const interfaces::ChainBlock& block);
+    void NotifyMempoolAdded(const interfaces::MempoolTransaction& tx);
+    void NotifyMempoolRemoved(const interfaces::MempoolTransaction& tx, const std::string& reason);
     size_t SubscriberCount() const;
 
     // Chain
@@ -57,12 +63,16 @@ public:
 
 private:
     class Listener;
+    class MempoolForwarder;
     //! Calls `send` for every subscriber; the caller holds m_notify_mutex so that each sees the news in order.
     void ForEachListener(const std::function<void(interfaces::ChainListener&)>& send);
 
     ChainstateManager& m_chainstate;
     std::shared_ptr<ValidationListener> m_listener;
-    //! Held while notifying, so that each subscriber sees the news in order.
+    Mempool* m_mempool{nullptr};
+    std::shared_ptr<MempoolListener> m_mempool_listener;
+    //! Held while notifying, so that each subscriber sees the news in order. Taken after the chainstate's and the
+    //! mempool's locks, never before them.
     std::mutex m_notify_mutex;
     //! Guards the listeners; never held while one is called.
     mutable std::mutex m_mutex;

@@ -1043,6 +1043,7 @@ int Run(const ArgsManager& args)
     server.Serve<interfaces::Node>(service, interfaces::NODE_CALLERS);
     server.Serve<interfaces::PeerHost>(service, interfaces::PEER_HOST_CALLERS);
     auto chain_service = std::make_shared<ChainService>(service->Chainstate());
+    chain_service->AttachMempool(service->GetMempool());
     chain_service->Attach();
     server.Serve<interfaces::Chain>(chain_service, interfaces::CHAIN_CALLERS);
     try {

@@ -19,6 +19,8 @@ public:
     // The wallet follows the tip only, for now; it will read the blocks when it tracks transactions.
     void blockConnected(interfaces::ChainBlock) override {}
     void blockDisconnected(interfaces::ChainBlock) override {}
+    void transactionAddedToMempool(interfaces::MempoolTransaction) override {}
+    void transactionRemovedFromMempool(interfaces::MempoolTransaction, std::string) override {}
 
 private:
     NodeLink& m_link;

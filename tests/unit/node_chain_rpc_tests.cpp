@@ -168,6 +168,11 @@ public:
     {
         Add("disconnected " + std::to_string(block.height) + " " + block.hash);
     }
+    void transactionAddedToMempool(interfaces::MempoolTransaction tx) override { Add("added " + tx.txid); }
+    void transactionRemovedFromMempool(interfaces::MempoolTransaction tx, std::string reason) override
+    {
+        Add("removed " + tx.txid + " " + reason);
+    }
     bool WaitFor(const std::string& event)
     {
         std::unique_lock lock(m_mutex);

@@ -58,6 +58,18 @@ public:
         m_blocks.push_back(std::move(block));
         m_cv.notify_all();
     }
+    void transactionAddedToMempool(interfaces::MempoolTransaction tx) override
+    {
+        std::lock_guard lock(m_mutex);
+        m_events.push_back("added " + tx.txid);
+        m_cv.notify_all();
+    }
+    void transactionRemovedFromMempool(interfaces::MempoolTransaction tx, std::string reason) override
+    {
+        std::lock_guard lock(m_mutex);
+        m_events.push_back("removed " + tx.txid + " " + reason);
+        m_cv.notify_all();
+    }
     bool WaitForEvents(size_t count, std::chrono::milliseconds timeout = 10000ms)
     {
         std::unique_lock lock(m_mutex);
