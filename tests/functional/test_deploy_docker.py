@@ -30,14 +30,23 @@ def compose_config():
 def test_docker_compose_config_validates_the_deployment_and_it_has_what_the_issue_asks():
     config = compose_config()
     services = config["services"]
-    assert sorted(services) == ["gui-bridge", "node", "wallet"]
+    assert sorted(services) == ["gui-bridge", "node", "p2p", "wallet"]
     print("each service in its own container, from the one image, with no privileges")
     for name, service in services.items():
-        assert service["command"][0] == f"orrery-{name}"
-        assert "-chain=regtest" in service["command"], "ORRERY_CHAIN defaults to regtest"
         assert service["build"]["dockerfile"] == "deploy/docker/Dockerfile"
         assert service["cap_drop"] == ["ALL"] and service["read_only"] is True
         assert "no-new-privileges:true" in service["security_opt"]
+        assert f"-chain=regtest" in service["command"], "ORRERY_CHAIN defaults to regtest"
+    p2p = services.pop("p2p")
+    print("p2p: one agent per inbound peer, in the node's network, reaching it on 127.0.0.1")
+    assert p2p["network_mode"] == "service:node"
+    assert p2p["command"][:3] == ["systemd-socket-activate", "--accept", "--listen=0.0.0.0:8333"]
+    assert p2p["command"][5:7] == ["orrery-p2p-agent", "-inboundfd=3"]
+    assert "-ipcconnect=tcp://127.0.0.1:28440" in p2p["command"]
+    assert {s["target"] for s in p2p["secrets"]} == {"p2p-agent.key", "orreryd.key", "node.pub"}
+    assert services["node"]["ports"] == [{"protocol": "tcp", "published": 8333, "target": 8333}]
+    for name, service in services.items():
+        assert service["command"][0] == f"orrery-{name}"
         print(f"{name}: health checked with orrery-cli")
         test = service["healthcheck"]["test"]
         assert test[:2] == ["CMD", "orrery-cli"] and "-conf=/run/secrets/rpc.conf" in test
