@@ -99,11 +99,18 @@ namespace {
 class MockClockImpl final : public interfaces::MockClock
 {
 public:
+    explicit MockClockImpl(bool regtest) : m_regtest(regtest) {}
     void setMockTime(int64_t time) override
     {
+        // As bitcoind's setmocktime: regtest only. Elsewhere the orreryd role may belong to a
+        // socket-activated agent's admission key (deploy/), which has no business with the clock.
+        if (!m_regtest) throw std::runtime_error("setmocktime is for regression testing (-regtest mode) only");
         SetMockTime(time);
         LogPrintf("Mock time set to {} (from orreryd)", time);
     }
+
+private:
+    const bool m_regtest;
 };
 
 } // namespace
@@ -111,7 +118,7 @@ public:
 void ServiceProcess::Bind()
 {
     // Every service follows the constellation's mock time (orreryd calls it; nobody else may).
-    Server().Serve<interfaces::MockClock>(std::make_shared<MockClockImpl>(), interfaces::MOCK_CLOCK_CALLERS);
+    Server().Serve<interfaces::MockClock>(std::make_shared<MockClockImpl>(m_args.GetChain() == "regtest"), interfaces::MOCK_CLOCK_CALLERS);
     RemoveSocketFile(m_endpoint); // a killed run's socket: binding over it would fail
     Server().Bind(m_endpoint);
     m_endpoint = Server().Endpoint();
