@@ -118,7 +118,8 @@ private:
 void ServiceProcess::Bind()
 {
     // Every service follows the constellation's mock time (orreryd calls it; nobody else may).
-    Server().Serve<interfaces::MockClock>(std::make_shared<MockClockImpl>(m_args.GetChain() == "regtest"), interfaces::MOCK_CLOCK_CALLERS);
+    Server().Serve<interfaces::MockClock>(std::make_shared<MockClockImpl>(m_args.GetChain() == "regtest"),
+                                          interfaces::MOCK_CLOCK_CALLERS);
     RemoveSocketFile(m_endpoint); // a killed run's socket: binding over it would fail
     Server().Bind(m_endpoint);
     m_endpoint = Server().Endpoint();

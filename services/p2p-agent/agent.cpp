@@ -107,31 +107,18 @@ private:
     std::string m_escape_user_agent;
 };
 
-std::string PeerAddressOf(int fd)
+//! The socket's peer (or, with `local`, its own) address as "ip:port" / "[ip6]:port"; "" when unknown.
+std::string SocketAddressOf(int fd, bool local = false)
 {
     sockaddr_storage address{};
     socklen_t length = sizeof(address);
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return "";
+    auto* raw = reinterpret_cast<sockaddr*>(&address);
+    if ((local ? ::getsockname(fd, raw, &length) : ::getpeername(fd, raw, &length)) != 0) return "";
     char host[NI_MAXHOST], port[NI_MAXSERV];
-    if (::getnameinfo(reinterpret_cast<sockaddr*>(&address), length, host, sizeof(host), port, sizeof(port),
-                      NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+    if (::getnameinfo(raw, length, host, sizeof(host), port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
         return "";
     }
     // fmt rather than operator+ on a literal: GCC 12 warns falsely (-Wrestrict) on that at -O3.
-    if (address.ss_family == AF_INET6) return fmt::format("[{}]:{}", host, port);
-    return fmt::format("{}:{}", host, port);
-}
-
-std::string LocalAddressOf(int fd)
-{
-    sockaddr_storage address{};
-    socklen_t length = sizeof(address);
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return "";
-    char host[NI_MAXHOST], port[NI_MAXSERV];
-    if (::getnameinfo(reinterpret_cast<sockaddr*>(&address), length, host, sizeof(host), port, sizeof(port),
-                      NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-        return "";
-    }
     if (address.ss_family == AF_INET6) return fmt::format("[{}]:{}", host, port);
     return fmt::format("{}:{}", host, port);
 }
@@ -294,9 +281,10 @@ int Run(const ArgsManager& args)
                 throw std::runtime_error("-inboundfd=" + std::to_string(fd) + " is not a socket");
             }
             ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-            if (address.empty()) address = PeerAddressOf(fd);
+            if (address.empty()) address = SocketAddressOf(fd);
             if (admit) {
-                const interfaces::Admission admission = AskAdmission(options, endpoint, address, LocalAddressOf(fd));
+                const interfaces::Admission admission =
+                    AskAdmission(options, endpoint, address, SocketAddressOf(fd, /*local=*/true));
                 if (!admission.accepted) {
                     LogPrintf("The node refused the inbound connection from {}: {}", address, admission.reason);
                     ::close(fd);
@@ -336,8 +324,7 @@ int Run(const ArgsManager& args)
         handoff::HandoffWait wait = handoff::WaitForHandoff(control);
         ::close(control);
         switch (wait.outcome) {
-        case handoff::HandoffWait::Outcome::HANDOFF:
-            break;
+        case handoff::HandoffWait::Outcome::HANDOFF: break;
         case handoff::HandoffWait::Outcome::CLOSED:
         case handoff::HandoffWait::Outcome::SIGNALLED:
             LogDebug(LogCategory::NET, "Spare agent no longer needed");

@@ -206,3 +206,29 @@ def test_the_socket_unit_starts_an_agent_that_the_node_admits_and_that_completes
     wait_for(lambda: "Disconnecting peer=0" in activator.stderr, 10, "the agent's end")
     activator.stop()
     assert node.process.stop() == 0
+
+
+def test_a_peer_the_node_refuses_is_closed_by_its_socket_activated_agent(node_factory, layout):
+    """Admission is the node's: a node that does not listen (-listen=0 in orrery.conf) refuses every peer."""
+    if shutil.which("systemd-socket-activate") is None:
+        pytest.skip("systemd-socket-activate is not installed (Debian: systemd)")
+    pytest.importorskip("bitcoin", reason="python3-bitcoinlib is not installed")
+    require_binaries("node", "p2p-agent")
+    layout.write_conf("chain=regtest\nlisten=0\n")
+    node = UnitProcess(node_factory, layout, "node").start()
+    port = free_port()
+    activator = node_factory.process(
+        "systemd-socket-activate",
+        ["systemd-socket-activate", "--accept", f"--listen=127.0.0.1:{port}", "-E", "ORRERY_TEST_MARK",
+         *layout.command("orrery-p2p-agent@.service")])
+    activator.start(ready="Listening on")
+    peer = Peer(port)
+    try:
+        assert peer.is_closed(timeout=15), "the agent closes the refused peer's connection"
+    finally:
+        peer.close()
+    wait_for(lambda: "The node refused the inbound connection from 127.0.0.1:" in activator.stderr, 5, "the refusal")
+    assert "not accepting inbound connections (-listen=0)" in activator.stderr
+    assert "served by agent" not in node.process.log(), "no agent registered"
+    activator.stop()
+    assert node.process.stop() == 0
