@@ -232,3 +232,24 @@ def test_a_peer_the_node_refuses_is_closed_by_its_socket_activated_agent(node_fa
     assert "served by agent" not in node.process.log(), "no agent registered"
     activator.stop()
     assert node.process.stop() == 0
+
+
+def test_systemd_sysusers_makes_every_user_and_group_the_units_name(tmp_path):
+    if shutil.which("systemd-sysusers") is None:
+        pytest.skip("systemd-sysusers is not installed (Debian: systemd)")
+    (tmp_path / "etc").mkdir()
+    result = subprocess.run(["systemd-sysusers", f"--root={tmp_path}", str(UNITS_DIR / "orrery.sysusers.conf")],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    users = {line.split(":")[0]: line.split(":") for line in (tmp_path / "etc" / "passwd").read_text().splitlines()}
+    group_id = next(line.split(":")[2] for line in (tmp_path / "etc" / "group").read_text().splitlines()
+                    if line.startswith("orrery:"))
+    print(f"users made: {sorted(users)}, group orrery {group_id}")
+    for name in sorted(UNITS_DIR.glob("*.service")):
+        unit = read_unit(name)
+        user = unit_value(unit, "Service", "User")
+        assert user in users and users[user][3] == group_id, f"{name.name}: User={user}"
+        assert unit_value(unit, "Service", "Group") == "orrery"
+        command = unit_values(unit, "Service", "ExecStart")[0].split()
+        for grant in (w for w in command if w.startswith("-ipcallow=")):
+            assert grant.rsplit(":", 1)[1] in users, f"{name.name}: {grant} names a user sysusers does not make"
