@@ -39,8 +39,8 @@ struct ChainBlock {
 
 //! A transaction entering or leaving the mempool.
 struct MempoolTransaction {
-    std::string txid;          //!< hex, in the order bitcoind prints it
-    std::vector<uint8_t> data; //!< the transaction in its Bitcoin serialization, with witness
+    std::string txid;             //!< hex, in the order bitcoind prints it
+    std::vector<uint8_t> data;    //!< the transaction in its Bitcoin serialization, with witness
     uint64_t mempool_sequence{0}; //!< getrawmempool's mempool_sequence the change took
     ORRERY_FIELDS(txid, data, mempool_sequence)
 };

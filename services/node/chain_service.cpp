@@ -249,7 +249,7 @@ ChainService::subscribeNotifications(std::shared_ptr<interfaces::ChainListener> 
 {
     uint64_t id;
     {
-        auto chain_lock = m_chainstate.Lock(); // lock order: chainstate, then m_notify_mutex
+        auto chain_lock = m_chainstate.Lock();       // lock order: chainstate, then m_notify_mutex
         std::lock_guard notify_lock(m_notify_mutex); // no later news can overtake the first tip
         {
             std::lock_guard lock(m_mutex);

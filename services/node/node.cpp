@@ -208,7 +208,8 @@ void ReadMempoolOptions(const ArgsManager& args, NodeConfig& config)
     if (options.max_size_bytes < min_size_mb * 1'000'000) {
         throw std::runtime_error(fmt::format("-maxmempool must be at least {} MB", min_size_mb));
     }
-    options.expiry = std::chrono::hours{std::max<int64_t>(args.GetIntArg("mempoolexpiry", DEFAULT_MEMPOOL_EXPIRY_HOURS), 0)};
+    options.expiry =
+        std::chrono::hours{std::max<int64_t>(args.GetIntArg("mempoolexpiry", DEFAULT_MEMPOOL_EXPIRY_HOURS), 0)};
     options.full_rbf = args.GetBoolArg("mempoolfullrbf", true);
     options.persist = args.GetBoolArg("persistmempool", true);
     options.persist_v1 = args.GetBoolArg("persistmempoolv1", false);

@@ -156,8 +156,7 @@ TEST_CASE("with -mempoolfullrbf=0 a transaction that does not signal is not repl
     Transaction first = Spend({f.Coinbase(1)}, SUBSIDY, 1000);
     first.vin[0].sequence = 0xfffffffe;
     REQUIRE(f.pool->AcceptTransaction(first).accepted);
-    CHECK(f.pool->AcceptTransaction(Spend({f.Coinbase(1)}, SUBSIDY, 50000)).reject_reason ==
-          "txn-mempool-conflict");
+    CHECK(f.pool->AcceptTransaction(Spend({f.Coinbase(1)}, SUBSIDY, 50000)).reject_reason == "txn-mempool-conflict");
 }
 
 TEST_CASE("a chain past -limitancestorcount is refused as too-long-mempool-chain")

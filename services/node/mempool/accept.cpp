@@ -140,7 +140,8 @@ std::vector<AcceptResult> Mempool::TestPackage(const std::vector<Transaction>& t
 PackageResult Mempool::SubmitPackage(const std::vector<Transaction>& txs, FeeRate max_fee_rate)
 {
     if (txs.empty() || txs.size() > 2) {
-        throw std::invalid_argument("package topology disallowed. not child-with-parents or parents depend on each other.");
+        throw std::invalid_argument(
+            "package topology disallowed. not child-with-parents or parents depend on each other.");
     }
     auto [chain_lock, lock] = LockSynced();
     PackageResult out;
@@ -165,10 +166,11 @@ PackageResult Mempool::SubmitPackage(const std::vector<Transaction>& txs, FeeRat
     const Transaction& parent = txs[0];
     const Transaction& child = txs[1];
     const uint256 parent_txid = parent.GetTxid();
-    const bool child_spends_parent = std::any_of(child.vin.begin(), child.vin.end(),
-                                                 [&](const TxIn& in) { return in.prevout.hash == parent_txid; });
+    const bool child_spends_parent =
+        std::any_of(child.vin.begin(), child.vin.end(), [&](const TxIn& in) { return in.prevout.hash == parent_txid; });
     if (!child_spends_parent) {
-        throw std::invalid_argument("package topology disallowed. not child-with-parents or parents depend on each other.");
+        throw std::invalid_argument(
+            "package topology disallowed. not child-with-parents or parents depend on each other.");
     }
     // The parent alone first; if its fee is the only problem, the two are judged together.
     AcceptArgs parent_test;
@@ -282,10 +284,11 @@ AcceptResult Mempool::AcceptLocked(const Transaction& tx, const AcceptArgs& args
     if (!c.all_conflicts.empty()) {
         for (const uint256& conflict : c.conflicts) {
             if (auto it = m_entries.find(conflict); it != m_entries.end()) {
-                LogDebug(LogCategory::MEMPOOL, "replacing mempool tx {} (wtxid={}, fees={}, vsize={}). New tx {} "
-                         "(wtxid={}, fees={}, vsize={})", conflict.GetHex(), it->second.wtxid.GetHex(),
-                         it->second.ModifiedFee(), it->second.vsize, c.txid.GetHex(), c.wtxid.GetHex(),
-                         c.modified_fee, c.vsize);
+                LogDebug(LogCategory::MEMPOOL,
+                         "replacing mempool tx {} (wtxid={}, fees={}, vsize={}). New tx {} "
+                         "(wtxid={}, fees={}, vsize={})",
+                         conflict.GetHex(), it->second.wtxid.GetHex(), it->second.ModifiedFee(), it->second.vsize,
+                         c.txid.GetHex(), c.wtxid.GetHex(), c.modified_fee, c.vsize);
             }
             RemoveWithDescendantsLocked(conflict, RemovalReason::REPLACED);
         }
@@ -305,7 +308,8 @@ bool Mempool::PreChecks(Candidate& c, const AcceptArgs& args, AcceptResult& resu
     using F = AcceptResult::Failure;
     const Transaction& tx = *c.tx;
     ValidationState state;
-    if (!CheckTransaction(tx, state)) return Invalid(result, F::CONSENSUS, state.GetRejectReason(), state.GetDebugMessage());
+    if (!CheckTransaction(tx, state))
+        return Invalid(result, F::CONSENSUS, state.GetRejectReason(), state.GetDebugMessage());
     if (tx.IsCoinbase()) return Invalid(result, F::CONSENSUS, "coinbase");
     std::string reason;
     if (m_options.require_standard && !IsStandardTx(tx, m_options.standard, reason)) {
@@ -371,8 +375,7 @@ bool Mempool::PreChecks(Candidate& c, const AcceptArgs& args, AcceptResult& resu
         const int at = std::max(height - 1, 0);
         prev_mtps[i] = at <= tip->height ? chain[at]->GetMedianTimePast() : tip_mtp;
     }
-    const bool enforce_bip68 =
-        m_chainstate.Params().consensus.DeploymentActiveAt(next_height, BuriedDeployment::CSV);
+    const bool enforce_bip68 = m_chainstate.Params().consensus.DeploymentActiveAt(next_height, BuriedDeployment::CSV);
     if (!SequenceLocks(tx, enforce_bip68, prev_heights, prev_mtps, next_height, tip_mtp)) {
         return Invalid(result, F::POLICY, "non-BIP68-final");
     }
@@ -384,8 +387,9 @@ bool Mempool::PreChecks(Candidate& c, const AcceptArgs& args, AcceptResult& resu
         if (coin.coinbase) {
             c.spends_coinbase = true;
             if (next_height - static_cast<int>(coin.height) < COINBASE_MATURITY) {
-                return Invalid(result, F::CONSENSUS, "bad-txns-premature-spend-of-coinbase",
-                               fmt::format("tried to spend coinbase at depth {}", next_height - static_cast<int>(coin.height)));
+                return Invalid(
+                    result, F::CONSENSUS, "bad-txns-premature-spend-of-coinbase",
+                    fmt::format("tried to spend coinbase at depth {}", next_height - static_cast<int>(coin.height)));
             }
         }
         value_in += coin.out.value;
@@ -468,9 +472,9 @@ bool Mempool::CheckAncestorLimits(Candidate& c, AcceptResult& result)
                                        m_options.descendant_size_vbytes));
         }
         if (totals.count + 1 > m_options.descendant_count) {
-            return Invalid(result, F::POLICY, "too-long-mempool-chain",
-                           fmt::format("too many descendants for tx {} [limit: {}]", a.GetHex(),
-                                       m_options.descendant_count));
+            return Invalid(
+                result, F::POLICY, "too-long-mempool-chain",
+                fmt::format("too many descendants for tx {} [limit: {}]", a.GetHex(), m_options.descendant_count));
         }
     }
     return true;
@@ -502,9 +506,9 @@ bool Mempool::CheckTruc(Candidate& c, AcceptResult& result)
                                    c.wtxid.GetHex(), c.vsize, TRUC_MAX_VSIZE));
     }
     if (c.ancestors.size() + 1 > 2) {
-        return Invalid(result, F::POLICY, "TRUC-violation",
-                       fmt::format("tx {} (wtxid={}) would have too many ancestors", c.txid.GetHex(),
-                                   c.wtxid.GetHex()));
+        return Invalid(
+            result, F::POLICY, "TRUC-violation",
+            fmt::format("tx {} (wtxid={}) would have too many ancestors", c.txid.GetHex(), c.wtxid.GetHex()));
     }
     if (c.parents.empty()) return true;
     if (c.vsize > TRUC_CHILD_MAX_VSIZE) {
@@ -579,8 +583,8 @@ bool Mempool::CheckReplacement(Candidate& c, AcceptResult& result)
     for (const uint256& id : c.all_conflicts) original += m_entries.at(id).ModifiedFee();
     if (c.modified_fee < original) {
         return Invalid(result, F::POLICY, "insufficient fee",
-                       fmt::format("rejecting replacement {}, less fees than conflicting txs; {} < {}",
-                                   c.txid.GetHex(), FormatMoney(c.modified_fee), FormatMoney(original)));
+                       fmt::format("rejecting replacement {}, less fees than conflicting txs; {} < {}", c.txid.GetHex(),
+                                   FormatMoney(c.modified_fee), FormatMoney(original)));
     }
     const Amount additional = c.modified_fee - original;
     const Amount relay = m_options.incremental_relay_fee.GetFee(c.vsize);
@@ -603,8 +607,8 @@ bool Mempool::CheckScripts(Candidate& c, AcceptResult& result)
         TransactionSignatureChecker checker(tx, i, c.spent[i].value, txdata);
         ScriptError error = ScriptError::OK;
         const ScriptWitness* witness = &tx.vin[i].witness;
-        if (VerifyScript(tx.vin[i].script_sig, c.spent[i].script_pubkey, witness, STANDARD_SCRIPT_VERIFY_FLAGS,
-                         checker, &error)) {
+        if (VerifyScript(tx.vin[i].script_sig, c.spent[i].script_pubkey, witness, STANDARD_SCRIPT_VERIFY_FLAGS, checker,
+                         &error)) {
             continue;
         }
         // Core tells apart what only policy refuses from what consensus refuses.
@@ -675,9 +679,8 @@ void Mempool::UpdateForReorgLocked()
     m_disconnected.clear();
     std::vector<MempoolEntry> entries;
     for (const auto& [txid, entry] : m_entries) entries.push_back(entry);
-    std::sort(entries.begin(), entries.end(), [&](const MempoolEntry& a, const MempoolEntry& b) {
-        return a.entry_sequence < b.entry_sequence;
-    });
+    std::sort(entries.begin(), entries.end(),
+              [&](const MempoolEntry& a, const MempoolEntry& b) { return a.entry_sequence < b.entry_sequence; });
     // Remove the old entries quietly from the structures, then judge everything again. Those that fail are
     // reported as removed; those that pass keep their place silently.
     std::map<uint256, MempoolEntry> old_entries;

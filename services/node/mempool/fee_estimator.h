@@ -57,8 +57,8 @@ private:
         int blocks{0}; //!< blocks waited; 0 for a failure
     };
     mutable std::mutex m_mutex;
-    std::map<uint256, Tracked> m_tracked;    // guarded by m_mutex
-    std::deque<Observation> m_observations;  // guarded by m_mutex
+    std::map<uint256, Tracked> m_tracked;   // guarded by m_mutex
+    std::deque<Observation> m_observations; // guarded by m_mutex
 };
 
 } // namespace orrery::node

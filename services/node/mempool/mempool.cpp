@@ -16,12 +16,18 @@ namespace orrery::node {
 std::string_view RemovalReasonName(RemovalReason reason)
 {
     switch (reason) {
-    case RemovalReason::EXPIRY: return "expiry";
-    case RemovalReason::SIZELIMIT: return "sizelimit";
-    case RemovalReason::REORG: return "reorg";
-    case RemovalReason::BLOCK: return "block";
-    case RemovalReason::CONFLICT: return "conflict";
-    case RemovalReason::REPLACED: return "replaced";
+    case RemovalReason::EXPIRY:
+        return "expiry";
+    case RemovalReason::SIZELIMIT:
+        return "sizelimit";
+    case RemovalReason::REORG:
+        return "reorg";
+    case RemovalReason::BLOCK:
+        return "block";
+    case RemovalReason::CONFLICT:
+        return "conflict";
+    case RemovalReason::REPLACED:
+        return "replaced";
     }
     return "unknown";
 }

@@ -51,18 +51,18 @@ struct MempoolOptions {
     StandardnessOptions standard;
     //! !-acceptnonstdtxn: the standardness rules apply (they always do on main).
     bool require_standard{true};
-    FeeRate min_relay_fee{DEFAULT_MIN_RELAY_TX_FEE};           //!< -minrelaytxfee
-    FeeRate incremental_relay_fee{DEFAULT_INCREMENTAL_RELAY_FEE}; //!< -incrementalrelayfee
-    int64_t bytes_per_sigop{DEFAULT_BYTES_PER_SIGOP};          //!< -bytespersigop
-    int64_t max_size_bytes{DEFAULT_MAX_MEMPOOL_SIZE_MB * 1'000'000}; //!< -maxmempool in bytes
+    FeeRate min_relay_fee{DEFAULT_MIN_RELAY_TX_FEE};                               //!< -minrelaytxfee
+    FeeRate incremental_relay_fee{DEFAULT_INCREMENTAL_RELAY_FEE};                  //!< -incrementalrelayfee
+    int64_t bytes_per_sigop{DEFAULT_BYTES_PER_SIGOP};                              //!< -bytespersigop
+    int64_t max_size_bytes{DEFAULT_MAX_MEMPOOL_SIZE_MB * 1'000'000};               //!< -maxmempool in bytes
     std::chrono::seconds expiry{std::chrono::hours{DEFAULT_MEMPOOL_EXPIRY_HOURS}}; //!< -mempoolexpiry
-    int64_t ancestor_count{DEFAULT_ANCESTOR_LIMIT};                        //!< -limitancestorcount
-    int64_t ancestor_size_vbytes{DEFAULT_ANCESTOR_SIZE_LIMIT_KVB * 1000};  //!< -limitancestorsize in vbytes
-    int64_t descendant_count{DEFAULT_DESCENDANT_LIMIT};                    //!< -limitdescendantcount
-    int64_t descendant_size_vbytes{DEFAULT_DESCENDANT_SIZE_LIMIT_KVB * 1000}; //!< -limitdescendantsize in vbytes
-    bool full_rbf{true};        //!< -mempoolfullrbf
-    bool persist{true};         //!< -persistmempool
-    bool persist_v1{false};     //!< -persistmempoolv1: write version 1 (no XOR key)
+    int64_t ancestor_count{DEFAULT_ANCESTOR_LIMIT};                                //!< -limitancestorcount
+    int64_t ancestor_size_vbytes{DEFAULT_ANCESTOR_SIZE_LIMIT_KVB * 1000};          //!< -limitancestorsize in vbytes
+    int64_t descendant_count{DEFAULT_DESCENDANT_LIMIT};                            //!< -limitdescendantcount
+    int64_t descendant_size_vbytes{DEFAULT_DESCENDANT_SIZE_LIMIT_KVB * 1000};      //!< -limitdescendantsize in vbytes
+    bool full_rbf{true};                                                           //!< -mempoolfullrbf
+    bool persist{true};                                                            //!< -persistmempool
+    bool persist_v1{false};         //!< -persistmempoolv1: write version 1 (no XOR key)
     std::filesystem::path data_dir; //!< mempool.dat and fee_estimates live here; empty: nothing on disk
     //! The node's clock (mock time aware), unix seconds; null: the system clock.
     std::function<int64_t()> now;
@@ -78,14 +78,14 @@ struct MempoolEntry {
     std::shared_ptr<const Transaction> tx;
     uint256 txid;
     uint256 wtxid;
-    Amount fee{0};        //!< inputs minus outputs
-    Amount fee_delta{0};  //!< prioritisetransaction's adjustment
-    int64_t vsize{0};     //!< sigop-adjusted virtual size
+    Amount fee{0};       //!< inputs minus outputs
+    Amount fee_delta{0}; //!< prioritisetransaction's adjustment
+    int64_t vsize{0};    //!< sigop-adjusted virtual size
     int64_t weight{0};
     int64_t sigop_cost{0};
-    int64_t time{0};   //!< when it entered, unix seconds
-    int height{0};     //!< the tip's height when it entered
-    int64_t usage{0};  //!< heap bytes it takes (estimate from its vectors' sizes)
+    int64_t time{0};  //!< when it entered, unix seconds
+    int height{0};    //!< the tip's height when it entered
+    int64_t usage{0}; //!< heap bytes it takes (estimate from its vectors' sizes)
     uint64_t entry_sequence{0};
     bool spends_coinbase{false};
     std::set<uint256> parents;  //!< in-mempool transactions it spends
@@ -147,7 +147,7 @@ struct AcceptResult {
 
 //! submitpackage's outcome.
 struct PackageResult {
-    std::string message{"success"}; //!< Core's package_msg
+    std::string message{"success"};    //!< Core's package_msg
     std::vector<AcceptResult> results; //!< one per transaction, in the package's order
 };
 
@@ -159,7 +159,7 @@ struct MempoolInfo {
     int64_t usage{0};
     Amount total_fee{0};
     int64_t max_size_bytes{0};
-    FeeRate min_fee;      //!< max(rolling minimum, -minrelaytxfee)
+    FeeRate min_fee; //!< max(rolling minimum, -minrelaytxfee)
     FeeRate min_relay_fee;
     FeeRate incremental_relay_fee;
     int64_t unbroadcast{0};
@@ -317,20 +317,20 @@ private:
     std::shared_ptr<ValidationListener> m_chain_listener;
 
     mutable std::recursive_mutex m_mutex;
-    std::map<uint256, MempoolEntry> m_entries;       // guarded by m_mutex
-    std::map<uint256, uint256> m_by_wtxid;           // guarded by m_mutex
-    std::map<OutPoint, uint256> m_spenders;          // guarded by m_mutex: outpoint → the entry spending it
-    std::map<uint256, Amount> m_deltas;              // guarded by m_mutex: prioritisetransaction
-    std::set<uint256> m_unbroadcast;                 // guarded by m_mutex
-    int64_t m_total_vsize{0};                        // guarded by m_mutex
-    int64_t m_total_usage{0};                        // guarded by m_mutex
-    Amount m_total_fee{0};                           // guarded by m_mutex
-    uint64_t m_sequence{1};                          // guarded by m_mutex: Core starts at 1
-    uint64_t m_next_entry_sequence{0};               // guarded by m_mutex
-    double m_rolling_min_fee{0};                     // guarded by m_mutex: sat/kvB
-    int64_t m_last_rolling_update{0};                // guarded by m_mutex
-    bool m_block_since_bump{false};                  // guarded by m_mutex
-    uint256 m_tip;                                   // guarded by m_mutex: the tip the mempool has processed
+    std::map<uint256, MempoolEntry> m_entries; // guarded by m_mutex
+    std::map<uint256, uint256> m_by_wtxid;     // guarded by m_mutex
+    std::map<OutPoint, uint256> m_spenders;    // guarded by m_mutex: outpoint → the entry spending it
+    std::map<uint256, Amount> m_deltas;        // guarded by m_mutex: prioritisetransaction
+    std::set<uint256> m_unbroadcast;           // guarded by m_mutex
+    int64_t m_total_vsize{0};                  // guarded by m_mutex
+    int64_t m_total_usage{0};                  // guarded by m_mutex
+    Amount m_total_fee{0};                     // guarded by m_mutex
+    uint64_t m_sequence{1};                    // guarded by m_mutex: Core starts at 1
+    uint64_t m_next_entry_sequence{0};         // guarded by m_mutex
+    double m_rolling_min_fee{0};               // guarded by m_mutex: sat/kvB
+    int64_t m_last_rolling_update{0};          // guarded by m_mutex
+    bool m_block_since_bump{false};            // guarded by m_mutex
+    uint256 m_tip;                             // guarded by m_mutex: the tip the mempool has processed
     //! Transactions of blocks a reorganization disconnected, oldest block first, waiting for the new tip.
     std::vector<std::shared_ptr<const Transaction>> m_disconnected; // guarded by m_mutex
     std::vector<std::shared_ptr<MempoolListener>> m_listeners;      // guarded by m_mutex

@@ -123,9 +123,8 @@ bool Mempool::Dump()
         std::lock_guard lock(m_mutex);
         std::vector<const MempoolEntry*> entries;
         for (const auto& [txid, entry] : m_entries) entries.push_back(&entry);
-        std::sort(entries.begin(), entries.end(), [](const MempoolEntry* a, const MempoolEntry* b) {
-            return a->entry_sequence < b->entry_sequence;
-        });
+        std::sort(entries.begin(), entries.end(),
+                  [](const MempoolEntry* a, const MempoolEntry* b) { return a->entry_sequence < b->entry_sequence; });
         for (const MempoolEntry* entry : entries) dump.txs.push_back({*entry->tx, entry->time, entry->fee_delta});
         for (const auto& [txid, delta] : m_deltas) {
             if (!m_entries.count(txid)) dump.deltas[txid] = delta;
@@ -214,7 +213,8 @@ size_t Mempool::Load()
         }
     }
     LogPrintf("Imported mempool transactions from disk: {} succeeded, {} failed, {} expired, {} already there, "
-              "{} waiting for initial broadcast", accepted, failed, expired, already, dump.unbroadcast.size());
+              "{} waiting for initial broadcast",
+              accepted, failed, expired, already, dump.unbroadcast.size());
     m_loaded = true;
     return accepted;
 }

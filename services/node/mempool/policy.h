@@ -11,9 +11,9 @@
 
 #include <cstdint>
 #include <optional>
-#include <string_view>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace orrery::node {
 

@@ -1,7 +1,7 @@
 // The node's blockchain RPC methods: getblockchaininfo, getblockcount,
 // getbestblockhash, getblockhash. They read the node's chainstate.
-#include <services/node/rpc/rpc.h>
 #include <services/node/rpc/mempool_rpc.h>
+#include <services/node/rpc/rpc.h>
 
 #include <services/node/node.h>
 #include <services/node/rpc/mining.h>

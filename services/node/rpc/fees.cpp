@@ -15,8 +15,9 @@ void RegisterFeeRpc(rpc::Table& table, NodeService& node)
 {
     table.Add({"estimatesmartfee",
                "Util",
-               {rpc::Required("conf_target", ParamType::NUMBER, "Blocks within which the transaction should confirm "
-                                                                 "(1 - 1008)"),
+               {rpc::Required("conf_target", ParamType::NUMBER,
+                              "Blocks within which the transaction should confirm "
+                              "(1 - 1008)"),
                 rpc::Optional("estimate_mode", ParamType::STRING,
                               "unset, economical or conservative (accepted; the estimator has one mode)")},
                "Estimates the fee rate (BTC/kvB) a transaction needs to confirm within conf_target blocks, from "
@@ -24,9 +25,9 @@ void RegisterFeeRpc(rpc::Table& table, NodeService& node)
                [&node](const rpc::CallRequest& call) {
                    const int64_t target = rpc::IntegerArg(call.Arg(0));
                    if (target < 1 || target > FeeEstimator::MAX_TARGET) {
-                       throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
-                                               fmt::format("Invalid conf_target, must be between 1 and {}",
-                                                           FeeEstimator::MAX_TARGET));
+                       throw rpc::RpcException(
+                           rpc::RPC_INVALID_PARAMETER,
+                           fmt::format("Invalid conf_target, must be between 1 and {}", FeeEstimator::MAX_TARGET));
                    }
                    const std::string mode = rpc::StringArg(call.Arg(1), "unset");
                    std::string upper = mode;

@@ -67,7 +67,7 @@ bool BoolArg(const Json& value, bool fallback)
     if (value.is_boolean()) return value.get<bool>();
     if (value.is_number_integer()) return value.get<int64_t>() != 0;
     throw rpc::RpcException(rpc::RPC_TYPE_ERROR, fmt::format("JSON value of type {} is not of expected type bool",
-                                                              rpc::JsonTypeName(value)));
+                                                             rpc::JsonTypeName(value)));
 }
 
 MempoolEntry RequireEntry(const Mempool& pool, const uint256& txid)
@@ -164,7 +164,8 @@ void RegisterMempoolRpc(rpc::Table& table, NodeService& node)
                    Mempool& pool = RequireMempool(node);
                    const uint256 txid = ParseHashArg(call.Arg(0), "txid");
                    auto ancestors = pool.Ancestors(txid);
-                   if (!ancestors) throw rpc::RpcException(rpc::RPC_INVALID_ADDRESS_OR_KEY, "Transaction not in mempool");
+                   if (!ancestors)
+                       throw rpc::RpcException(rpc::RPC_INVALID_ADDRESS_OR_KEY, "Transaction not in mempool");
                    return RelativesToJson(pool, *ancestors, BoolArg(call.Arg(1), false));
                }});
     table.Add({"getmempooldescendants",
@@ -193,8 +194,9 @@ void RegisterMempoolRpc(rpc::Table& table, NodeService& node)
                    Mempool& pool = RequireMempool(node);
                    const uint256 txid = ParseHashArg(call.Arg(0), "txid");
                    if (!call.Arg(1).is_null() && !(call.Arg(1).is_number() && call.Arg(1).get<double>() == 0)) {
-                       throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Priority is no longer supported, dummy "
-                                                                           "argument to prioritisetransaction must be 0.");
+                       throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
+                                               "Priority is no longer supported, dummy "
+                                               "argument to prioritisetransaction must be 0.");
                    }
                    const int64_t delta = rpc::IntegerArg(call.Arg(2));
                    pool.PrioritiseTransaction(txid, delta);

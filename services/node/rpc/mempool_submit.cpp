@@ -25,7 +25,8 @@ FeeRate ParseFeeRateArg(const Json& value, FeeRate fallback)
     if (value.is_null()) return fallback;
     const Amount amount = AmountFromValue(value);
     if (amount >= COIN) {
-        throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Fee rates larger than or equal to 1BTC/kvB are not accepted");
+        throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
+                                "Fee rates larger than or equal to 1BTC/kvB are not accepted");
     }
     return FeeRate(amount);
 }
@@ -34,7 +35,7 @@ Transaction DecodeTxArg(const Json& value)
 {
     if (!value.is_string()) {
         throw rpc::RpcException(rpc::RPC_TYPE_ERROR, fmt::format("JSON value of type {} is not of expected type string",
-                                                                  rpc::JsonTypeName(value)));
+                                                                 rpc::JsonTypeName(value)));
     }
     auto tx = DecodeHexTx(value.get<std::string>());
     if (!tx) {
@@ -94,8 +95,9 @@ void RegisterMempoolSubmitRpc(rpc::Table& table, NodeService& node)
                    if (!result.accepted) {
                        using F = AcceptResult::Failure;
                        if (result.reject_reason == "max-fee-exceeded") {
-                           throw rpc::RpcException(rpc::RPC_VERIFY_ERROR,
-                                                   "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)");
+                           throw rpc::RpcException(
+                               rpc::RPC_VERIFY_ERROR,
+                               "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)");
                        }
                        if (result.failure == F::ALREADY_KNOWN) {
                            throw rpc::RpcException(rpc::RPC_VERIFY_ALREADY_IN_CHAIN,
@@ -195,7 +197,8 @@ void RegisterMempoolSubmitRpc(rpc::Table& table, NodeService& node)
                            if (result.accepted) {
                                pool.AddUnbroadcast(result.txid);
                            } else if (auto entry = pool.GetEntry(result.txid)) {
-                               item["other-wtxid"] = entry->wtxid == result.wtxid ? Json() : Json(entry->wtxid.GetHex());
+                               item["other-wtxid"] =
+                                   entry->wtxid == result.wtxid ? Json() : Json(entry->wtxid.GetHex());
                                if (item["other-wtxid"].is_null()) item.erase("other-wtxid");
                            }
                            auto entry = pool.GetEntry(result.txid);
@@ -210,8 +213,8 @@ void RegisterMempoolSubmitRpc(rpc::Table& table, NodeService& node)
                            }
                            item["fees"] = std::move(fees);
                        } else {
-                           item["error"] = result.ToString().empty() ? std::string("package-not-validated")
-                                                                     : result.ToString();
+                           item["error"] =
+                               result.ToString().empty() ? std::string("package-not-validated") : result.ToString();
                        }
                        for (const uint256& txid : result.replaced) replaced.push_back(txid.GetHex());
                        results[result.wtxid.GetHex()] = std::move(item);

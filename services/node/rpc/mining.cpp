@@ -225,8 +225,8 @@ void RegisterMiningRpc(rpc::Table& table, ChainstateManager& chainstate, MiningC
                    for (const Json& item : call.Arg(1)) {
                        const std::string& str = StrParam(item, "transactions");
                        if (str.size() == 64 && uint256::FromHex(str)) {
-                           auto from_pool = context.mempool ? context.mempool->GetTransaction(*uint256::FromHex(str))
-                                                            : nullptr;
+                           auto from_pool =
+                               context.mempool ? context.mempool->GetTransaction(*uint256::FromHex(str)) : nullptr;
                            if (!from_pool) {
                                throw rpc::RpcException(rpc::RPC_INVALID_ADDRESS_OR_KEY,
                                                        fmt::format("Transaction {} not in mempool.", str));
@@ -391,7 +391,8 @@ void RegisterMiningRpc(rpc::Table& table, ChainstateManager& chainstate, MiningC
                        }
                        entry["depends"] = std::move(depends);
                        entry["fee"] = candidate.fee;
-                       entry["sigops"] = pre_segwit ? candidate.sigop_cost / WITNESS_SCALE_FACTOR : candidate.sigop_cost;
+                       entry["sigops"] =
+                           pre_segwit ? candidate.sigop_cost / WITNESS_SCALE_FACTOR : candidate.sigop_cost;
                        entry["weight"] = candidate.weight;
                        transactions.push_back(std::move(entry));
                        position[candidate.txid] = transactions.size();
