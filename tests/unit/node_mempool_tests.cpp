@@ -249,3 +249,31 @@ TEST_CASE("mempool.dat keeps transactions, times and fee deltas across a restart
         CHECK(f.pool->GetEntry(txid)->fee_delta == 500);
     }
 }
+
+TEST_CASE("TRUC transactions spend only from TRUC parents and keep one child")
+{
+    Fixture f;
+    Transaction parent = Spend({f.Coinbase(1)}, SUBSIDY, 1000);
+    parent.version = 3;
+    REQUIRE(f.pool->AcceptTransaction(parent).accepted);
+    Transaction legacy_child = Spend({OutPoint{parent.GetTxid(), 0}}, parent.vout[0].value, 1000);
+    const AcceptResult refused = f.pool->AcceptTransaction(legacy_child);
+    CHECK(refused.reject_reason == "TRUC-violation");
+    CHECK(refused.debug_message.find("non-version=3 tx") == 0);
+    Transaction child = legacy_child;
+    child.version = 3;
+    REQUIRE(f.pool->AcceptTransaction(child).accepted);
+    // A second child evicts its sibling only by paying more (sibling eviction).
+    Transaction sibling = Spend({OutPoint{parent.GetTxid(), 1}}, parent.vout[1].value, 500);
+    sibling.version = 3;
+    CHECK(f.pool->AcceptTransaction(sibling).reject_reason == "insufficient fee");
+    sibling = Spend({OutPoint{parent.GetTxid(), 1}}, parent.vout[1].value, 5000);
+    sibling.version = 3;
+    const AcceptResult evicted = f.pool->AcceptTransaction(sibling);
+    REQUIRE_MESSAGE(evicted.accepted, evicted.ToString());
+    CHECK(evicted.replaced == std::vector<uint256>{child.GetTxid()});
+    // A grandchild would be a third generation.
+    Transaction grandchild = Spend({OutPoint{sibling.GetTxid(), 0}}, sibling.vout[0].value, 1000);
+    grandchild.version = 3;
+    CHECK(f.pool->AcceptTransaction(grandchild).reject_reason == "TRUC-violation");
+}
