@@ -290,7 +290,7 @@ void BenchFlush(const fs::path& dir, size_t cache_mib)
     fs::remove_all(coins_dir);
     fs::remove_all(raw_dir);
     uint64_t coins = 0;
-    double fill_s = 0, flush_s = 0, usage_mib = 0, rss_full = 0;
+    double fill_s = 0, flush_s = 0, flush_cpu = 0, usage_mib = 0, rss_full = 0;
     {
         CoinsDB db(coins_dir, db_cache, /*wipe=*/true);
         CoinsCache cache(db);
@@ -310,14 +310,16 @@ void BenchFlush(const fs::path& dir, size_t cache_mib)
         uint256 best;
         std::memset(best.data(), 0x42, 32);
         cache.SetBestBlock(best);
+        const double cpu_start = ProcessCpuSeconds();
         const auto flush_start = Clock::now();
         cache.Flush();
         flush_s = Seconds(flush_start);
+        flush_cpu = ProcessCpuSeconds() - cpu_start;
     }
     fs::remove_all(coins_dir);
 
     // The baseline: the same records straight into LevelDB.
-    double raw_s = 0;
+    double raw_s = 0, raw_cpu = 0;
     {
         std::unique_ptr<leveldb::Cache> block_cache(leveldb::NewLRUCache(std::max<size_t>(db_cache / 2, 1 << 20)));
         std::unique_ptr<const leveldb::FilterPolicy> filter(leveldb::NewBloomFilterPolicy(10));
@@ -362,6 +364,7 @@ void BenchFlush(const fs::path& dir, size_t cache_mib)
         leveldb::WriteBatch batch;
         leveldb::WriteOptions async_write, sync_write;
         sync_write.sync = true;
+        const double cpu_start = ProcessCpuSeconds();
         const auto start = Clock::now();
         for (const Record& r : records) {
             const char* p = reinterpret_cast<const char*>(bytes.data() + r.at);
@@ -373,10 +376,11 @@ void BenchFlush(const fs::path& dir, size_t cache_mib)
         }
         if (!db->Write(sync_write, &batch).ok()) Die("raw LevelDB write failed");
         raw_s = Seconds(start);
+        raw_cpu = ProcessCpuSeconds() - cpu_start;
     }
     fs::remove_all(raw_dir);
-    std::printf("RESULT %llu %.1f %.1f %.3f %.3f %.3f\n", (unsigned long long)coins, usage_mib, rss_full, fill_s,
-                flush_s, raw_s);
+    std::printf("RESULT %llu %.1f %.1f %.3f %.3f %.3f %.3f %.3f\n", (unsigned long long)coins, usage_mib, rss_full,
+                fill_s, flush_s, raw_s, flush_cpu, raw_cpu);
 }
 
 // ---------------------------------------------------------------------------
@@ -647,7 +651,7 @@ int main(int argc, char** argv)
 
     // A flush of a full -dbcache worth of coins, in a child process (its peak RSS is the cache's).
     uint64_t flush_coins = 0;
-    double flush_usage = 0, flush_rss = 0, fill_s = 0, flush_s = 0, raw_flush_s = 0;
+    double flush_usage = 0, flush_rss = 0, fill_s = 0, flush_s = 0, raw_flush_s = 0, flush_cpu = 0, raw_flush_cpu = 0;
     {
         const std::string out =
             Run("/proc/" + std::to_string(::getpid()) + "/exe --flush-only --workdir=" + workdir.string() +
@@ -655,10 +659,13 @@ int main(int argc, char** argv)
         const auto at = out.find("RESULT ");
         if (at == std::string::npos) Die("the flush run printed no result");
         std::istringstream result(out.substr(at + 7));
-        result >> flush_coins >> flush_usage >> flush_rss >> fill_s >> flush_s >> raw_flush_s;
+        result >> flush_coins >> flush_usage >> flush_rss >> fill_s >> flush_s >> raw_flush_s >> flush_cpu >>
+            raw_flush_cpu;
         std::printf("flush of a full %zu MiB cache: %llu coins (the cache's estimate %.0f MiB, peak RSS %.0f MiB) "
-                    "added in %.1f s, flushed in %.2f s; raw LevelDB batch write of the same records %.2f s\n",
-                    flush_mib, (unsigned long long)flush_coins, flush_usage, flush_rss, fill_s, flush_s, raw_flush_s);
+                    "added in %.1f s, flushed in %.2f s (%.2f CPU s); raw LevelDB batch write of the same records "
+                    "%.2f s (%.2f CPU s)\n",
+                    flush_mib, (unsigned long long)flush_coins, flush_usage, flush_rss, fill_s, flush_s, flush_cpu,
+                    raw_flush_s, raw_flush_cpu);
     }
 
     double generate_bps = 0;
