@@ -1,13 +1,16 @@
 // The chainstate benchmark, every figure in one run against baselines measured in the same run:
-//   - raw libsecp256k1 ECDSA verifications/s on one thread and on every core (the baseline);
+//   - raw libsecp256k1 ECDSA verifications/s on one thread and on every core, and per CPU second (the baseline);
 //   - a generated chain (orrery-chaingen, >= 100,000 transactions and 150,000 inputs) submitted block by
 //     block (ProcessNewBlock), then connected again from its block files with -reindex-chainstate: blocks/s,
-//     transactions/s, inputs/s, and inputs/s divided by the all-core raw rate against the 50% target;
+//     transactions/s, inputs/s, CPU seconds, and inputs/s over the all-core raw rate (and inputs per CPU second
+//     over raw verifications per CPU second, which the machine's load does not move) against the 50% target;
 //   - peak RSS during that connect at the -dbcache given and at a small one;
 //   - a 100-block reorganization (a 101-block side branch), in ms;
-//   - a flush of the cache the whole chain filled, in s;
+//   - a flush of a cache filled to -dbcache (450 MiB) with coins through CoinsCache's API into a real CoinsDB, in
+//     s, against a raw LevelDB batch write of the same records;
 //   - `generatetoaddress 1000` through orreryd's RPC, blocks/s (when orreryd and orrery-cli are built).
-// Options: --chaingen=PATH (required) --bindir=BUILD_DIR --workdir=DIR --txs=N --inputs=N --dbcache=MiB.
+// Options: --chaingen=PATH (required) --bindir=BUILD_DIR --workdir=DIR --txs=N --inputs=N --dbcache=MiB
+// --flush-mib=MiB --keep (leave the node's datadir in the work folder).
 #include <common/consensus/block.h>
 #include <common/consensus/params.h>
 #include <common/crypto/hash.h>
