@@ -5,6 +5,28 @@
 
 namespace orrery::node {
 
+std::optional<std::vector<uint256>> ParseHashList(std::span<const uint8_t> bytes, size_t max_count)
+{
+    if (bytes.size() % uint256::kSize != 0 || bytes.size() / uint256::kSize > max_count) return std::nullopt;
+    std::vector<uint256> hashes;
+    hashes.reserve(bytes.size() / uint256::kSize);
+    for (size_t at = 0; at < bytes.size(); at += uint256::kSize) {
+        hashes.push_back(*uint256::FromBytes(bytes.subspan(at, uint256::kSize)));
+    }
+    return hashes;
+}
+
+std::optional<std::vector<BlockHeader>> ParseHeaderList(std::span<const uint8_t> bytes, size_t max_count)
+{
+    if (bytes.size() % BlockHeader::kSize != 0 || bytes.size() / BlockHeader::kSize > max_count) return std::nullopt;
+    std::vector<BlockHeader> headers;
+    headers.reserve(bytes.size() / BlockHeader::kSize);
+    for (size_t at = 0; at < bytes.size(); at += BlockHeader::kSize) {
+        headers.push_back(DeserializeBlockHeader(bytes.subspan(at, BlockHeader::kSize)));
+    }
+    return headers;
+}
+
 std::vector<uint256> GetLocator(const BlockIndex* index)
 {
     std::vector<uint256> locator;

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,13 @@ inline constexpr double BLOCK_DOWNLOAD_TIMEOUT_PER_PEER = 0.5;
 //! Headers per getheaders answer (MAX_HEADERS_RESULTS) and hashes per getblocks answer.
 inline constexpr size_t MAX_HEADERS_RESULTS = 2000;
 inline constexpr size_t MAX_GETBLOCKS_RESULTS = 500;
+//! Hashes in a getheaders/getblocks locator (Core's MAX_LOCATOR_SZ).
+inline constexpr size_t MAX_LOCATOR_SIZE = 101;
+
+//! What an agent hands the node, parsed again (the node trusts no agent). Hashes: 32 bytes each;
+//! headers: 80 bytes each, at most `max_count`. nullopt when the length is not whole entries or too many.
+std::optional<std::vector<uint256>> ParseHashList(std::span<const uint8_t> bytes, size_t max_count);
+std::optional<std::vector<BlockHeader>> ParseHeaderList(std::span<const uint8_t> bytes, size_t max_count);
 
 //! Core's block locator of `index`: the last ten blocks, then steps doubling back to genesis.
 std::vector<uint256> GetLocator(const BlockIndex* index);

@@ -14,18 +14,14 @@ namespace orrery::node {
 namespace {
 
 //! 32-byte hashes back to back; throws for any other length (the agent broke the contract).
-std::vector<uint256> ParseHashes(const std::vector<uint8_t>& bytes, const char* what)
+std::vector<uint256> ParseHashes(const std::vector<uint8_t>& bytes, const char* what, size_t max_count = 50000)
 {
-    if (bytes.size() % uint256::kSize != 0) {
+    auto hashes = ParseHashList(bytes, max_count);
+    if (!hashes) {
         throw std::runtime_error(std::string(what) + ": " + std::to_string(bytes.size()) +
-                                 " bytes are not whole 32-byte hashes");
+                                 " bytes are not whole 32-byte hashes, or too many");
     }
-    std::vector<uint256> hashes;
-    hashes.reserve(bytes.size() / uint256::kSize);
-    for (size_t at = 0; at < bytes.size(); at += uint256::kSize) {
-        hashes.push_back(*uint256::FromBytes(std::span<const uint8_t>(bytes.data() + at, uint256::kSize)));
-    }
-    return hashes;
+    return *hashes;
 }
 
 std::vector<uint8_t> HashBytes(const std::vector<uint256>& hashes)
@@ -230,14 +226,12 @@ void NodeService::headersReceived(int64_t peer_id, std::vector<uint8_t> bytes)
 {
     RequireOwnPeer(peer_id);
     if (!m_chainstate_loaded) return;
-    if (bytes.size() % BlockHeader::kSize != 0 || bytes.size() / BlockHeader::kSize > MAX_HEADERS_RESULTS) {
+    auto parsed = ParseHeaderList(bytes, MAX_HEADERS_RESULTS);
+    if (!parsed) {
         Misbehaving(peer_id, "headers message size = " + std::to_string(bytes.size() / BlockHeader::kSize));
         return;
     }
-    std::vector<BlockHeader> headers;
-    for (size_t at = 0; at < bytes.size(); at += BlockHeader::kSize) {
-        headers.push_back(DeserializeBlockHeader(std::span<const uint8_t>(bytes.data() + at, BlockHeader::kSize)));
-    }
+    std::vector<BlockHeader> headers = std::move(*parsed);
     if (headers.empty()) return; // the peer has nothing after our locator
     for (size_t i = 1; i < headers.size(); ++i) {
         if (headers[i].prev_block != headers[i - 1].GetHash()) {
@@ -356,9 +350,9 @@ std::optional<std::vector<uint8_t>> NodeService::getHeaders(int64_t peer_id, std
                                                             std::vector<uint8_t> stop_bytes)
 {
     RequireOwnPeer(peer_id);
-    const std::vector<uint256> locator = ParseHashes(locator_bytes, "locator");
-    const std::vector<uint256> stop = ParseHashes(stop_bytes, "stop hash");
-    if (locator.size() > 101 || stop.size() != 1) throw std::runtime_error("locator or stop hash out of bounds");
+    const std::vector<uint256> locator = ParseHashes(locator_bytes, "locator", MAX_LOCATOR_SIZE);
+    const std::vector<uint256> stop = ParseHashes(stop_bytes, "stop hash", 1);
+    if (stop.size() != 1) throw std::runtime_error("one stop hash expected");
     if (!m_chainstate_loaded) return std::nullopt;
     std::optional<PeerEntry> entry;
     {
@@ -397,9 +391,9 @@ std::vector<uint8_t> NodeService::getBlocks(int64_t peer_id, std::vector<uint8_t
                                             std::vector<uint8_t> stop_bytes)
 {
     RequireOwnPeer(peer_id);
-    const std::vector<uint256> locator = ParseHashes(locator_bytes, "locator");
-    const std::vector<uint256> stop = ParseHashes(stop_bytes, "stop hash");
-    if (locator.size() > 101 || stop.size() != 1) throw std::runtime_error("locator or stop hash out of bounds");
+    const std::vector<uint256> locator = ParseHashes(locator_bytes, "locator", MAX_LOCATOR_SIZE);
+    const std::vector<uint256> stop = ParseHashes(stop_bytes, "stop hash", 1);
+    if (stop.size() != 1) throw std::runtime_error("one stop hash expected");
     std::vector<uint256> hashes;
     if (!m_chainstate_loaded) return {};
     auto chain_lock = m_chainstate->Lock();

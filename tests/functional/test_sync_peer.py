@@ -63,19 +63,31 @@ def solve(version, prev, merkle_root, time_, bits, nonce=0):
         nonce += 1
 
 
-def make_block(node, height_in_coinbase=None, bad_merkle=False):
-    """A block on the node's tip paying to OP_TRUE, with a BIP34 height (or a wrong one)."""
+def make_block(node, height_in_coinbase=None, bad_merkle=False, duplicate_tx=False):
+    """A block on the node's tip paying to OP_TRUE, with a BIP34 height (or a wrong one); with `bad_merkle`
+    its header commits to other transactions; with `duplicate_tx` its last transaction comes twice, which
+    leaves the merkle root unchanged (CVE-2012-2459)."""
     tip = node.rpc("getblockheader", node.rpc("getbestblockhash"))
     height = tip["height"] + 1
     coinbase = CMutableTransaction([CTxIn(COutPoint(), CScript([height_in_coinbase or height, b"sync"]))],
                                    [CTxOut(50 * COIN, CScript([OP_TRUE]))])
     vtx = [CTransaction.from_tx(coinbase)]
+    if duplicate_tx:
+        for n in range(2):  # three transactions: the merkle tree pads the odd one out by repeating it
+            spend = CMutableTransaction([CTxIn(COutPoint(b"\x77" * 32, n), CScript([OP_TRUE]))],
+                                        [CTxOut(COIN, CScript([OP_TRUE]))])
+            vtx.append(CTransaction.from_tx(spend))
     merkle = CBlock(vtx=vtx).calc_merkle_root()
     if bad_merkle:
-        merkle = bytes(32)
+        merkle = b"\x01" * 32
+    if duplicate_tx:
+        vtx.append(vtx[-1])
     header = solve(0x20000000, lx(tip["hash"]), merkle, max(tip["mediantime"] + 1, int(time.time())), REGTEST_BITS)
-    return CBlock(header.nVersion, header.hashPrevBlock, header.hashMerkleRoot, header.nTime, header.nBits,
-                  header.nNonce, vtx)
+    block = CBlock(header.nVersion, header.hashPrevBlock, header.hashMerkleRoot, header.nTime, header.nBits,
+                   header.nNonce)
+    # Past python-bitcoinlib's constructor, which refuses transactions that do not match the header.
+    object.__setattr__(block, "vtx", tuple(vtx))
+    return block
 
 
 def send_headers(peer, headers):
@@ -146,6 +158,8 @@ def test_a_block_from_an_independent_peer_is_fetched_by_headers_then_getdata_and
     assert node.rpc("getpeerinfo")[0]["synced_headers"] == 21
     print("the node announces the next tip to us by headers, as we asked with sendheaders")
     peer.send_raw(frame(b"sendheaders", b""))
+    peer.send(messages.msg_ping(nonce=77))  # the pong proves the agent has read our sendheaders
+    wait_for(lambda: peer.receive_until(b"pong")[0].nonce == 77, what="our pong")
     tip = node.rpc("generatetoaddress", 1, ADDRESS)[0]
     announced, _ = peer.receive_until(b"headers")
     assert [b2lx(h.GetHash()) for h in announced.headers] == [tip]
@@ -164,7 +178,7 @@ def test_headers_that_do_not_connect_are_answered_with_a_getheaders(node):
 
 
 @pytest.mark.parametrize("case", ["non-continuous headers", "block with a wrong merkle root",
-                                  "block with a wrong BIP34 height"])
+                                  "block with a duplicated transaction", "block with a wrong BIP34 height"])
 def test_a_peer_sending_invalid_headers_or_blocks_is_disconnected(node, case):
     peer = connect(node)
     if case == "non-continuous headers":
@@ -177,6 +191,11 @@ def test_a_peer_sending_invalid_headers_or_blocks_is_disconnected(node, case):
         msg.block = make_block(node, bad_merkle=True)
         peer.send(msg)
         expected = "bad-txnmrklroot"
+    elif case == "block with a duplicated transaction":
+        msg = messages.msg_block()
+        msg.block = make_block(node, duplicate_tx=True)
+        peer.send(msg)
+        expected = "bad-txns-duplicate"
     else:
         msg = messages.msg_block()
         msg.block = make_block(node, height_in_coinbase=1000)
