@@ -110,7 +110,7 @@ public:
     //! Sends getdata for these blocks (32-byte hashes), as witness blocks.
     virtual void requestBlocks(std::vector<uint8_t> hashes) = 0;
     //! Announces new blocks (80-byte headers, oldest first, the tip last): by headers if the peer sent
-    //! sendheaders, else by an inv of the tip's hash.
+    //! sendheaders and there are at most 8, else by an inv of the tip's hash.
     virtual void announceBlocks(std::vector<uint8_t> headers) = 0;
 };
 

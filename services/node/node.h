@@ -261,7 +261,8 @@ private:
     std::vector<QueuedDisconnect> m_disconnect_queue; // guarded by m_mutex
 
     std::mutex m_sync_mutex;
-    BlockSync m_sync; // guarded by m_sync_mutex
+    BlockSync m_sync;                           // guarded by m_sync_mutex
+    std::map<int64_t, uint256> m_hash_continue; // guarded by m_sync_mutex: the last hash of a getblocks answer
     std::shared_ptr<ValidationListener> m_tip_announcer;
 
     //! orreryd's process table, when supervised (null otherwise).

@@ -129,6 +129,7 @@ void NodeService::SyncPeerGone(int64_t peer_id)
         std::lock_guard lock(m_sync_mutex);
         if (!m_sync.HasPeer(peer_id)) return;
         m_sync.RemovePeer(peer_id);
+        m_hash_continue.erase(peer_id);
     }
     // Its blocks in flight go to the others at once.
     ScheduleDownloads();
@@ -182,7 +183,10 @@ void NodeService::SyncTick()
         for (int64_t id : m_sync.PeerIds()) {
             if (!m_agents.count(id)) gone.push_back(id);
         }
-        for (int64_t id : gone) m_sync.RemovePeer(id);
+        for (int64_t id : gone) {
+            m_sync.RemovePeer(id);
+            m_hash_continue.erase(id);
+        }
     }
     for (const auto& [peer_id, reason] : drop) LogPrintf("{}", reason);
     if (!drop.empty()) {
@@ -405,6 +409,12 @@ std::vector<uint8_t> NodeService::getBlocks(int64_t peer_id, std::vector<uint8_t
         if (!index->HaveData()) break; // pruned: a peer cannot fetch it from us
         hashes.push_back(index->hash);
     }
+    if (hashes.size() == MAX_GETBLOCKS_RESULTS) {
+        // Core's hashContinue: when the peer fetches the last of these, it gets an inv of our tip, which
+        // makes it send the next getblocks.
+        std::lock_guard lock(m_sync_mutex);
+        m_hash_continue[peer_id] = hashes.back();
+    }
     return HashBytes(hashes);
 }
 
@@ -424,6 +434,28 @@ std::optional<std::vector<uint8_t>> NodeService::getBlock(int64_t peer_id, std::
             !(m_chainstate->Chain().Contains(index) || index->IsValid(BLOCK_VALID_SCRIPTS))) {
             return std::nullopt;
         }
+    }
+    bool continue_after = false;
+    {
+        std::lock_guard lock(m_sync_mutex);
+        auto it = m_hash_continue.find(peer_id);
+        if (it != m_hash_continue.end() && it->second == hash[0]) {
+            m_hash_continue.erase(it);
+            continue_after = true;
+        }
+    }
+    if (continue_after) {
+        // More than MAX_BLOCKS_TO_ANNOUNCE headers: the agent announces the tip by inv, after this block.
+        std::vector<uint8_t> headers;
+        {
+            auto chain_lock = m_chainstate->Lock();
+            std::vector<const BlockIndex*> last;
+            for (const BlockIndex* walk = m_chainstate->Tip(); walk && last.size() <= 8; walk = walk->prev) {
+                last.push_back(walk);
+            }
+            for (auto it = last.rbegin(); it != last.rend(); ++it) AppendHeader(headers, (*it)->header);
+        }
+        CallAgent(peer_id, "agent.announceBlocks", headers);
     }
     try {
         if (witness) return m_chainstate->ReadRawBlock(index); // stored as received: with witness

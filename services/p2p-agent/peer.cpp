@@ -167,6 +167,7 @@ std::string PeerEngine::Run()
                 if (!ReadSocket()) throw Drop{"peer closed the connection"};
             }
             if (fds[0].revents & POLLOUT) FlushSocket();
+            if (!m_getdata_queue.empty()) ServeGetData();
         }
     } catch (const Drop& drop) {
         reason = drop.reason;
@@ -544,8 +545,23 @@ void PeerEngine::OnGetBlocks(const p2p::GetBlocksMessage& request)
 
 void PeerEngine::OnGetData(const p2p::GetDataMessage& request)
 {
+    if (m_getdata_queue.size() + request.items.size() > p2p::MAX_INV_SZ) {
+        throw Drop{"getdata requests pile up: " + std::to_string(m_getdata_queue.size() + request.items.size()) +
+                   " entries not served yet"};
+    }
+    m_getdata_queue.insert(m_getdata_queue.end(), request.items.begin(), request.items.end());
+    ServeGetData();
+}
+
+void PeerEngine::ServeGetData()
+{
+    // As Core pauses at -maxsendbuffer: a peer that asks for many blocks gets them as fast as it reads them,
+    // and the agent never holds more than about this much for it.
+    constexpr size_t SEND_BUFFER_LIMIT = 5'000'000;
     p2p::NotFoundMessage not_found;
-    for (const auto& item : request.items) {
+    while (!m_getdata_queue.empty() && m_send_buffer.size() - m_send_offset < SEND_BUFFER_LIMIT) {
+        const p2p::InvItem item = m_getdata_queue.front();
+        m_getdata_queue.pop_front();
         const uint32_t type = item.type & ~p2p::MSG_WITNESS_FLAG;
         if (type == p2p::MSG_BLOCK) {
             const bool witness = item.type & p2p::MSG_WITNESS_FLAG;

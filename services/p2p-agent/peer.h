@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -111,6 +112,8 @@ private:
     void OnGetHeaders(const p2p::GetHeadersMessage& request);
     void OnGetBlocks(const p2p::GetBlocksMessage& request);
     void OnGetData(const p2p::GetDataMessage& request);
+    //! Serves queued getdata entries while less than SEND_BUFFER_LIMIT bytes wait to be sent.
+    void ServeGetData();
     //! Runs a task on the engine's thread (the next loop round).
     void Post(std::function<void()> task);
     void RunPosted();
@@ -129,6 +132,7 @@ private:
     p2p::Deframer m_deframer;
 
     std::vector<uint8_t> m_send_buffer;
+    std::deque<p2p::InvItem> m_getdata_queue; //!< what the peer asked for and is not served yet
     size_t m_send_offset{0};
 
     // Handshake state (engine thread only).

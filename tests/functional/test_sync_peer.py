@@ -144,6 +144,29 @@ def test_an_independent_peer_fetches_headers_blocks_and_inventories(node):
     peer.close()
 
 
+def test_getblocks_past_500_blocks_continues_with_an_inv_of_the_tip(node):
+    tip = node.rpc("generatetoaddress", 500, ADDRESS)[-1]  # 520 blocks in all
+    peer = connect(node)
+    getblocks = messages.msg_getblocks()
+    getblocks.locator = CBlockLocator()
+    getblocks.locator.vHave = [lx(node.rpc("getblockhash", 0))]
+    peer.send(getblocks)
+    inv, _ = peer.receive_until(b"inv")
+    assert len(inv.inv) == 500
+    assert b2lx(inv.inv[-1].hash) == node.rpc("getblockhash", 500)
+    print("fetching the last of the 500 brings an inv of the tip: Core's hashContinue")
+    getdata = messages.msg_getdata()
+    item = CInv()
+    item.type, item.hash = MSG_BLOCK, inv.inv[-1].hash
+    getdata.inv = [item]
+    peer.send(getdata)
+    block, _ = peer.receive_until(b"block")
+    assert block.block.GetHash() == inv.inv[-1].hash
+    announced, _ = peer.receive_until(b"inv")
+    assert [b2lx(i.hash) for i in announced.inv] == [tip]
+    peer.close()
+
+
 def test_a_block_from_an_independent_peer_is_fetched_by_headers_then_getdata_and_connected(node):
     peer = connect(node)
     block = make_block(node)
