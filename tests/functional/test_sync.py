@@ -75,9 +75,10 @@ def test_an_agent_sigkilled_mid_sync_leaves_its_blocks_to_the_other_peer(node_fa
     b = node_factory.orreryd("b", extra_args=(f"-connect=127.0.0.1:{a.p2p_port}", "-listen")).start()
     wait_for_tip(b, tip)
     print("C dials both A and B and downloads from both")
-    c = node_factory.orreryd("c", extra_args=("-listen=0", f"-connect=127.0.0.1:{a.p2p_port}",
-                                              f"-connect=127.0.0.1:{b.p2p_port}", "-debug=net")).start()
-    wait_for(lambda: len(c.rpc("getpeerinfo")) == 2, what="C connected to both")
+    c = node_factory.orreryd("c", extra_args=("-listen=0", "-debug=net")).start()
+    # Dialled once C is up, so that the sync starts now and not while orreryd was still starting.
+    for target in (a, b):
+        c.rpc("addnode", f"127.0.0.1:{target.p2p_port}", "onetry")
     wait_for(lambda: any(p["inflight"] for p in c.rpc("getpeerinfo")), timeout=60, what="blocks in flight")
     peers = c.rpc("getpeerinfo")
     victim = max(peers, key=lambda p: len(p["inflight"]))
