@@ -220,7 +220,7 @@ constexpr OptionInfo OPTIONS[] = {
     {"-zmqpubsequence=<address>", "bitcoind: publish block and transaction sequence", NONE, NONE},
     {"-zmqpubsequencehwm=<n>", "bitcoind: high water mark of zmqpubsequence", NONE, NONE},
     // --- JSON-RPC
-    {"-rest", "bitcoind: serve REST", NONE, NONE},
+    {"-rest", "Serve bitcoind's unauthenticated REST interface under /rest/ on the RPC port (default: 0)", NONE, B},
     {"-rpcallowip=<ip>", "bitcoind: allow JSON-RPC from this source (Orrery: -rpcbind decides)", NONE, NONE},
     {"-rpcauth=<userpw>", "A user and salted password hash for JSON-RPC: <user>:<salt>$<hash> (repeatable)", NONE, B},
     {"-rpcbind=<addr>[:port]", "Listen for JSON-RPC on this address (repeatable; default: 127.0.0.1)", NET, O | B},

@@ -3,13 +3,14 @@
 // The node and the wallet register their RPC methods on the bridge's IPC
 // endpoint (RpcRouter, see router.h); each call goes to its owner.
 // Routing as bitcoind's httprpc.cpp: "/" and "/wallet/<name>" are JSON-RPC,
-// anything else is 404; only POST is served (405); a request without
+// "/rest/..." REST with -rest (rest.h), anything else is 404; only POST is served (405); a request without
 // credentials gets 401 at once, one with wrong credentials after 250 ms.
 #include <services/gui-bridge/bridge.h>
 
 #include <services/gui-bridge/auth.h>
 #include <services/gui-bridge/backends.h>
 #include <services/gui-bridge/http_server.h>
+#include <services/gui-bridge/rest.h>
 #include <services/gui-bridge/router.h>
 
 #include <common/consensus/params.h>
@@ -146,8 +147,11 @@ int Run(const ArgsManager& args)
     options.work_queue = static_cast<size_t>(std::max<int64_t>(1, args.GetIntArg("rpcworkqueue", 16)));
     options.timeout = std::chrono::seconds(std::max<int64_t>(1, args.GetIntArg("rpcservertimeout", 30)));
 
+    const bool rest_enabled = args.GetBoolArg("rest", false);
     auto handler = [&](const http::Request& request, const std::string& peer) -> http::Response {
         std::string_view path = request.target;
+        // REST needs no credentials, as bitcoind's; it answers from the node's RPC methods.
+        if (rest_enabled && rest::IsRestPath(path)) return rest::Handle(request, execute);
         std::optional<std::string> wallet_name;
         if (path.starts_with("/wallet/")) {
             wallet_name = http::PercentDecode(path.substr(8));
