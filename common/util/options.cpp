@@ -208,17 +208,19 @@ constexpr OptionInfo OPTIONS[] = {
     {"-walletnotify=<cmd>", "bitcoind: command run when a wallet transaction changes", NONE, NONE},
     {"-walletrbf", "bitcoind: signal replace-by-fee", NONE, NONE},
     {"-walletrejectlongchains", "bitcoind: refuse transactions past mempool chain limits", NONE, NONE},
-    // --- ZMQ notifications (not yet)
-    {"-zmqpubhashblock=<address>", "bitcoind: publish block hashes", NONE, NONE},
-    {"-zmqpubhashblockhwm=<n>", "bitcoind: high water mark of zmqpubhashblock", NONE, NONE},
-    {"-zmqpubhashtx=<address>", "bitcoind: publish transaction hashes", NONE, NONE},
-    {"-zmqpubhashtxhwm=<n>", "bitcoind: high water mark of zmqpubhashtx", NONE, NONE},
-    {"-zmqpubrawblock=<address>", "bitcoind: publish raw blocks", NONE, NONE},
-    {"-zmqpubrawblockhwm=<n>", "bitcoind: high water mark of zmqpubrawblock", NONE, NONE},
-    {"-zmqpubrawtx=<address>", "bitcoind: publish raw transactions", NONE, NONE},
-    {"-zmqpubrawtxhwm=<n>", "bitcoind: high water mark of zmqpubrawtx", NONE, NONE},
-    {"-zmqpubsequence=<address>", "bitcoind: publish block and transaction sequence", NONE, NONE},
-    {"-zmqpubsequencehwm=<n>", "bitcoind: high water mark of zmqpubsequence", NONE, NONE},
+    // --- ZMQ notifications (the gui-bridge publishes them)
+    {"-zmqpubhashblock=<address>", "Publish the hash of each new tip on this ZeroMQ address (repeatable)", NONE, B},
+    {"-zmqpubhashblockhwm=<n>", "Send high-water mark of -zmqpubhashblock in messages (default: 1000)", NONE, B},
+    {"-zmqpubhashtx=<address>", "Publish the id of each transaction (of blocks and the mempool) on this ZeroMQ "
+                                "address (repeatable)", NONE, B},
+    {"-zmqpubhashtxhwm=<n>", "Send high-water mark of -zmqpubhashtx in messages (default: 1000)", NONE, B},
+    {"-zmqpubrawblock=<address>", "Publish each new tip block, serialized, on this ZeroMQ address (repeatable)", NONE, B},
+    {"-zmqpubrawblockhwm=<n>", "Send high-water mark of -zmqpubrawblock in messages (default: 1000)", NONE, B},
+    {"-zmqpubrawtx=<address>", "Publish each transaction, serialized, on this ZeroMQ address (repeatable)", NONE, B},
+    {"-zmqpubrawtxhwm=<n>", "Send high-water mark of -zmqpubrawtx in messages (default: 1000)", NONE, B},
+    {"-zmqpubsequence=<address>", "Publish block connections and disconnections, mempool additions and removals, "
+                                  "on this ZeroMQ address (repeatable)", NONE, B},
+    {"-zmqpubsequencehwm=<n>", "Send high-water mark of -zmqpubsequence in messages (default: 1000)", NONE, B},
     // --- JSON-RPC
     {"-rest", "Serve bitcoind's unauthenticated REST interface under /rest/ on the RPC port (default: 0)", NONE, B},
     {"-rpcallowip=<ip>", "bitcoind: allow JSON-RPC from this source (Orrery: -rpcbind decides)", NONE, NONE},

@@ -12,6 +12,7 @@
 #include <services/gui-bridge/http_server.h>
 #include <services/gui-bridge/rest.h>
 #include <services/gui-bridge/router.h>
+#include <services/gui-bridge/zmq_notifier.h>
 
 #include <common/consensus/params.h>
 #include <common/interfaces/process_lookup.h>
@@ -110,6 +111,19 @@ int Run(const ArgsManager& args)
         }
     }
 
+    // --- ZMQ notifications: publishers bound now (a bad address stops the start, as bitcoind), fed once the
+    // node answers.
+    std::shared_ptr<zmq_notify::Notifier> notifier;
+    try {
+        auto topics = zmq_notify::ConfigFromArgs(args);
+        if (!topics.empty()) notifier = std::make_shared<zmq_notify::Notifier>(std::move(topics));
+    } catch (const std::exception& e) {
+        LogPrintf("Error: Unable to start ZMQ notification interface: {}", e.what());
+        std::fprintf(stderr, "Error: Unable to start ZMQ notification interface: %s\n", e.what());
+        if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
+        return 1;
+    }
+
     // --- the router the services register with
     rpc::Backend supervisor("orreryd", args.GetArg("supervisorconnect", DefaultEndpoint(args, "supervisor")),
                             BackendOptions(args, {"supervisor"}, "orreryd"));
@@ -121,6 +135,12 @@ int Run(const ArgsManager& args)
     router_options.started = started;
     router_options.supervisor = &supervisor;
     router_options.stop_self = [] { ::kill(::getpid(), SIGTERM); }; // the signal loop below stops us cleanly
+    router_options.methods.push_back(
+        {"getzmqnotifications",
+         "Zmq",
+         {},
+         "Lists the ZMQ notification topics this server publishes: type, address and send high-water mark of each.",
+         [notifier](const rpc::CallRequest&) { return notifier ? notifier->Describe() : rpc::Json::array(); }});
     auto router = std::make_shared<rpc::Router>(router_options);
     router->SetCallObserver(
         [](const std::string& method) { LogDebug(LogCategory::RPC, "ThreadRPCServer method={}", method); });
@@ -187,6 +207,12 @@ int Run(const ArgsManager& args)
     for (const auto& address : server.BoundAddresses()) LogPrintf("Binding RPC on address {}", address);
 
     supervisor.Start();
+    std::unique_ptr<zmq_notify::ChainFollower> follower;
+    if (notifier) {
+        follower = std::make_unique<zmq_notify::ChainFollower>(args.GetArg("ipcconnect", DefaultEndpoint(args, "node")),
+                                                               BackendOptions(args, {"chain"}, "node"), notifier);
+        follower->Start();
+    }
 
     // The services register their RPC methods on -rpcrouterbind from the start; -ipcbind (the
     // process's own endpoint) answers hello once RPC has left warm-up: orreryd's sign that the
@@ -239,6 +265,7 @@ int Run(const ArgsManager& args)
     if (processes) processes->Stop();
     if (router_endpoint.starts_with("ipc://")) std::filesystem::remove(router_endpoint.substr(6));
     supervisor.Stop();
+    if (follower) follower->Stop();
     if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
     LogPrintf("Shutdown done");
     return 0;
