@@ -111,6 +111,23 @@ int Run(const ArgsManager& args)
         }
     }
 
+    // --- who may call what
+    rpc::RpcWhitelist whitelist;
+    for (const auto& spec : args.GetArgs("rpcwhitelist")) whitelist.Add(spec);
+    whitelist.SetDefault(args.GetBoolArg("rpcwhitelistdefault", args.IsArgSet("rpcwhitelist")));
+    rpc::AllowedNetworks allowed;
+    for (const auto& subnet : args.GetArgs("rpcallowip")) {
+        if (!allowed.Add(subnet)) {
+            std::string message = "Invalid -rpcallowip subnet specification: " + subnet +
+                                  ". Valid are a single IP (e.g. 1.2.3.4), a network/netmask (e.g. "
+                                  "1.2.3.4/255.255.255.0) or a network/CIDR (e.g. 1.2.3.4/24).";
+            LogPrintf("Error: {}", message);
+            std::fprintf(stderr, "Error: %s\n", message.c_str());
+            if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
+            return 1;
+        }
+    }
+
     // --- ZMQ notifications: publishers bound now (a bad address stops the start, as bitcoind), fed once the
     // node answers.
     std::shared_ptr<zmq_notify::Notifier> notifier;
@@ -152,8 +169,15 @@ int Run(const ArgsManager& args)
     // --- HTTP
     http::ServerOptions options;
     auto port = static_cast<uint16_t>(args.GetIntArg("rpcport", GetChainParams(args.GetChain()).rpc_port));
+    // As bitcoind: -rpcbind counts only with -rpcallowip (else loopback alone is served), and -rpcallowip
+    // without -rpcbind listens on every IPv4 address.
     std::vector<std::string> binds = args.GetArgs("rpcbind");
-    if (binds.empty()) binds.push_back("127.0.0.1");
+    if (!args.IsArgSet("rpcallowip") && !binds.empty()) {
+        LogPrintf("WARNING: option -rpcbind was ignored because -rpcallowip was not specified, refusing to allow "
+                  "everyone to connect");
+        binds.clear();
+    }
+    if (binds.empty()) binds.push_back(args.IsArgSet("rpcallowip") ? "0.0.0.0" : "127.0.0.1");
     for (const auto& bind : binds) {
         auto address = ParseHostPort(bind, port);
         if (!address) {
@@ -170,6 +194,10 @@ int Run(const ArgsManager& args)
     const bool rest_enabled = args.GetBoolArg("rest", false);
     auto handler = [&](const http::Request& request, const std::string& peer) -> http::Response {
         std::string_view path = request.target;
+        if (!allowed.Allows(peer)) {
+            LogDebug(LogCategory::RPC, "HTTP request from {} rejected: Client network is not allowed RPC access", peer);
+            return Plain(403);
+        }
         // REST needs no credentials, as bitcoind's; it answers from the node's RPC methods.
         if (rest_enabled && rest::IsRestPath(path)) return rest::Handle(request, execute);
         std::optional<std::string> wallet_name;
@@ -190,6 +218,26 @@ int Run(const ArgsManager& args)
             return Unauthorized();
         }
         LogDebug(LogCategory::RPC, "Received a POST request for {} from {} user={}", request.target, peer, user);
+        if (!whitelist.Empty() || args.GetBoolArg("rpcwhitelistdefault", false)) {
+            // Every method of the request (each of a batch) must be on the user's list before any runs.
+            if (auto parsed = rpc::ParseJson(request.body)) {
+                std::vector<const rpc::Json*> calls;
+                if (parsed->is_array()) {
+                    for (const auto& call : *parsed) calls.push_back(&call);
+                } else {
+                    calls.push_back(&*parsed);
+                }
+                for (const rpc::Json* call : calls) {
+                    std::string method;
+                    if (call->is_object() && call->contains("method") && (*call)["method"].is_string())
+                        method = (*call)["method"].get<std::string>();
+                    if (!whitelist.Allowed(user, method)) {
+                        LogPrintf("RPC User {} not allowed to call method {}", user, method);
+                        return Plain(403);
+                    }
+                }
+            }
+        }
         rpc::Reply reply = rpc::HandleBody(execute, request.body, wallet_name);
         http::Response response = Plain(reply.status, std::move(reply.body));
         if (reply.status != 204) response.headers.emplace_back("Content-Type", "application/json");
