@@ -9,6 +9,7 @@
 #include <common/rpc/protocol.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstring>

@@ -15,11 +15,13 @@
 #include <common/ipc/publisher.h>
 #include <common/rpc/json_rpc.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
