@@ -256,7 +256,8 @@ constexpr OptionInfo OPTIONS[] = {
     {"-ipcconnect=<endpoint>", "Connect to another service's endpoint (ipc://, tcp://)", NET | MINE | OPT_ORRERY, ALL},
     {"-ipcmaxmessagesize=<bytes>", "Largest IPC message accepted (default: 33554432)", OPT_ORRERY, ALL},
     // Each process's own: not passed on by orreryd (doc/ipc.md, "Who may call what").
-    {"-ipcallow=<role>:<uid>", "Let processes of user id <uid> that orreryd did not start say they are <role> on "
+    {"-ipcallow=<role>:<uid>", "Let processes of user id <uid> (or of the user so named) that orreryd did not start say "
+                               "they are <role> on "
                                "this process's ipc:// endpoints (repeatable); a role named by no -ipcallow is open "
                                "to this process's own uid only", NET | MINE | OPT_ORRERY, ALL},
 };

@@ -7,6 +7,7 @@
 
 #include <common/consensus/params.h>
 #include <common/handoff/handoff.h>
+#include <common/interfaces/node_ipc.h>
 #include <common/interfaces/peer_host_ipc.h>
 #include <common/interfaces/roles.h>
 #include <common/ipc/endpoint.h>
@@ -106,19 +107,37 @@ private:
     std::string m_escape_user_agent;
 };
 
-std::string PeerAddressOf(int fd)
+//! The socket's peer (or, with `local`, its own) address as "ip:port" / "[ip6]:port"; "" when unknown.
+std::string SocketAddressOf(int fd, bool local = false)
 {
     sockaddr_storage address{};
     socklen_t length = sizeof(address);
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return "";
+    auto* raw = reinterpret_cast<sockaddr*>(&address);
+    if ((local ? ::getsockname(fd, raw, &length) : ::getpeername(fd, raw, &length)) != 0) return "";
     char host[NI_MAXHOST], port[NI_MAXSERV];
-    if (::getnameinfo(reinterpret_cast<sockaddr*>(&address), length, host, sizeof(host), port, sizeof(port),
-                      NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+    if (::getnameinfo(raw, length, host, sizeof(host), port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
         return "";
     }
     // fmt rather than operator+ on a literal: GCC 12 warns falsely (-Wrestrict) on that at -O3.
     if (address.ss_family == AF_INET6) return fmt::format("[{}]:{}", host, port);
     return fmt::format("{}:{}", host, port);
+}
+
+//! Started by a socket unit (systemd's Accept=yes, deploy/systemd/) rather than by orreryd: nobody
+//! asked the node for this peer yet, so the agent asks it as orreryd would, on a connection of its
+//! own with orreryd's role (the node's -ipcallow=orreryd:<user> lets the agents' user do it), and
+//! closes that connection before it reads a byte from the peer. The node decides as for orreryd:
+//! bans, limits, eviction.
+interfaces::Admission AskAdmission(ipc::Options options, const std::string& endpoint, const std::string& address,
+                                   const std::string& local_address)
+{
+    options.role = interfaces::role::ORRERYD;
+    options.interfaces = {"node"};
+    ipc::Client admitter(options);
+    auto node = ipc::MakeProxy<interfaces::Node>(admitter.Connect(endpoint));
+    interfaces::Admission admission = node->admitInbound(address, local_address);
+    admitter.Stop();
+    return admission;
 }
 
 std::chrono::milliseconds Seconds(const ArgsManager& args, std::string_view name, int64_t fallback)
@@ -133,7 +152,9 @@ void AddArgs(ArgsManager& args)
     AddOptions(args, PROCESS_P2P_AGENT); // -peertimeout, -timeout, logging, chain
 
     args.AddArg("-peerid=<id>", "The peer id the node chose for this connection", ARG_COMMAND_LINE_ONLY);
-    args.AddArg("-inboundfd=<fd>", "Serve an inbound connection whose socket is inherited as <fd>",
+    args.AddArg("-inboundfd=<fd>",
+                "Serve an inbound connection whose socket is inherited as <fd>; without -peerid (a socket unit "
+                "started the agent, not orreryd) the agent first asks the node to admit the peer",
                 ARG_COMMAND_LINE_ONLY);
     args.AddArg("-connect=<host:port>", "Dial this peer (outbound connection)", ARG_COMMAND_LINE_ONLY);
     args.AddArg("-spare=<fd>",
@@ -213,8 +234,11 @@ int Run(const ArgsManager& args)
         LogPrintf("Error: -spare takes its peer from orreryd, not from -peerid, -inboundfd or -connect");
         return 1;
     }
-    if (!spare && (peer_id < 0 || inbound == args.IsArgSet("connect"))) {
-        LogPrintf("Error: -peerid and exactly one of -inboundfd and -connect are needed (or -spare)");
+    // -inboundfd without -peerid: started by a socket unit, the node admits the peer below.
+    const bool admit = !spare && inbound && !args.IsArgSet("peerid");
+    if (!spare && ((peer_id < 0 && !admit) || inbound == args.IsArgSet("connect"))) {
+        LogPrintf("Error: -peerid and exactly one of -inboundfd and -connect are needed (or -spare, or "
+                  "-inboundfd alone under a socket unit)");
         return 1;
     }
     ServiceProcess process(args, "p2p-agent"); // a client only: the IPC threads inherit its signal mask
@@ -257,7 +281,19 @@ int Run(const ArgsManager& args)
                 throw std::runtime_error("-inboundfd=" + std::to_string(fd) + " is not a socket");
             }
             ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-            if (address.empty()) address = PeerAddressOf(fd);
+            if (address.empty()) address = SocketAddressOf(fd);
+            if (admit) {
+                const interfaces::Admission admission =
+                    AskAdmission(options, endpoint, address, SocketAddressOf(fd, /*local=*/true));
+                if (!admission.accepted) {
+                    LogPrintf("The node refused the inbound connection from {}: {}", address, admission.reason);
+                    ::close(fd);
+                    client.Stop();
+                    return 0;
+                }
+                peer_id = admission.peer_id;
+                LogPrintf("The node admitted the inbound connection from {} as peer={}", address, peer_id);
+            }
         } else {
             std::string target = args.GetArg("connect", "");
             if (!HasPort(target)) {
