@@ -73,21 +73,20 @@ public:
     explicit MempoolForwarder(std::weak_ptr<ChainService> service) : m_service(std::move(service)) {}
     void TransactionAdded(const MempoolEntry& entry, uint64_t sequence) override
     {
-        if (auto service = m_service.lock()) service->NotifyMempoolAdded(Of(*entry.tx, entry.txid, sequence));
+        if (auto service = m_service.lock()) service->NotifyTransactionAdded(SerializeTransaction(*entry.tx), sequence);
     }
     void TransactionRemoved(const std::shared_ptr<const Transaction>& tx, RemovalReason reason,
                             uint64_t sequence) override
     {
+        // A mined transaction is told by its block's blockConnected, as Core's notifications do.
+        if (reason == RemovalReason::BLOCK) return;
         if (auto service = m_service.lock()) {
-            service->NotifyMempoolRemoved(Of(*tx, tx->GetTxid(), sequence), std::string(RemovalReasonName(reason)));
+            service->NotifyTransactionRemoved(SerializeTransaction(*tx), std::string(RemovalReasonName(reason)),
+                                              sequence);
         }
     }
 
 private:
-    static interfaces::MempoolTransaction Of(const Transaction& tx, const uint256& txid, uint64_t sequence)
-    {
-        return interfaces::MempoolTransaction{txid.GetHex(), SerializeTransaction(tx, true), sequence};
-    }
     std::weak_ptr<ChainService> m_service;
 };
 
@@ -169,17 +168,20 @@ void ChainService::NotifyBlockDisconnected(const interfaces::ChainBlock& block)
     ForEachListener([&block](interfaces::ChainListener& listener) { listener.blockDisconnected(block); });
 }
 
-void ChainService::NotifyMempoolAdded(const interfaces::MempoolTransaction& tx)
-{
-    std::lock_guard notify_lock(m_notify_mutex);
-    ForEachListener([&tx](interfaces::ChainListener& listener) { listener.transactionAddedToMempool(tx); });
-}
-
-void ChainService::NotifyMempoolRemoved(const interfaces::MempoolTransaction& tx, const std::string& reason)
+void ChainService::NotifyTransactionAdded(const std::vector<uint8_t>& tx, uint64_t mempool_sequence)
 {
     std::lock_guard notify_lock(m_notify_mutex);
     ForEachListener(
-        [&tx, &reason](interfaces::ChainListener& listener) { listener.transactionRemovedFromMempool(tx, reason); });
+        [&](interfaces::ChainListener& listener) { listener.transactionAddedToMempool(tx, mempool_sequence); });
+}
+
+void ChainService::NotifyTransactionRemoved(const std::vector<uint8_t>& tx, const std::string& reason,
+                                            uint64_t mempool_sequence)
+{
+    std::lock_guard notify_lock(m_notify_mutex);
+    ForEachListener([&](interfaces::ChainListener& listener) {
+        listener.transactionRemovedFromMempool(tx, reason, mempool_sequence);
+    });
 }
 
 size_t ChainService::SubscriberCount() const

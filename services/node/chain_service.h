@@ -1,4 +1,4 @@
-// The node's Chain interface, served to wallets: the network's name, the tip,
+// The node's Chain interface, served to wallets and the gui-bridge: the network's name, the tip,
 // block hashes by height, blocks by hash or from a height, and the chain's
 // news (blocks connected and disconnected, tip changes), read from the
 // chainstate and fed by its ValidationListener notifications, which arrive
@@ -32,11 +32,12 @@ public:
     //! Registers the service's listener with the chainstate: its block connections, disconnections and tip
     //! changes go to every subscriber, in the chainstate's order. Idempotent.
     void Attach();
-    //! Unregisters the listeners (chainstate and mempool). Call it before the chainstate goes: the IPC server may
-    //! keep the service alive longer. Idempotent.
+    //! Unregisters the listener. Call it before the chainstate goes: the IPC server may keep the service alive
+    //! longer. Idempotent.
     void Detach();
-    //! Follows `mempool` too: its additions and removals go to every subscriber, in order with the blocks (the
-    //! mempool must be attached to the chainstate before Attach()). `mempool` must outlive Detach().
+    //! Follows `mempool` too: its additions and removals (but those for a block, which its blockConnected carries)
+    //! go to every subscriber through NotifyTransactionAdded/Removed, in order with the blocks. `mempool` must
+    //! outlive Detach().
     void AttachMempool(Mempool& mempool);
 
     //! The node's tip as Chain reports it.
@@ -48,8 +49,10 @@ public:
     void NotifyTip(const interfaces::ChainTip& tip);
     void NotifyBlockConnected(const interfaces::ChainBlock& block);
     void NotifyBlockDisconnected(const interfaces::ChainBlock& block);
-    void NotifyMempoolAdded(const interfaces::MempoolTransaction& tx);
-    void NotifyMempoolRemoved(const interfaces::MempoolTransaction& tx, const std::string& reason);
+    //! The mempool's news for every subscriber, in order with the blocks' (the mempool calls them as it accepts and
+    //! drops transactions; a transaction mined in a block is not "removed" here). `tx` is its serialization.
+    void NotifyTransactionAdded(const std::vector<uint8_t>& tx, uint64_t mempool_sequence);
+    void NotifyTransactionRemoved(const std::vector<uint8_t>& tx, const std::string& reason, uint64_t mempool_sequence);
     size_t SubscriberCount() const;
 
     // Chain
@@ -71,8 +74,7 @@ private:
     std::shared_ptr<ValidationListener> m_listener;
     Mempool* m_mempool{nullptr};
     std::shared_ptr<MempoolListener> m_mempool_listener;
-    //! Held while notifying, so that each subscriber sees the news in order. Taken after the chainstate's and the
-    //! mempool's locks, never before them.
+    //! Held while notifying, so that each subscriber sees the news in order.
     std::mutex m_notify_mutex;
     //! Guards the listeners; never held while one is called.
     mutable std::mutex m_mutex;

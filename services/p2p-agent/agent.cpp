@@ -38,6 +38,17 @@ namespace {
 constexpr int64_t DEFAULT_CONNECT_TIMEOUT = 5000;
 constexpr int64_t DEFAULT_PEER_CONNECT_TIMEOUT = 60;
 
+//! 32-byte hashes back to back, as PeerHost and Agent carry them.
+std::vector<uint256> Hashes(const std::vector<uint8_t>& bytes, const char* what)
+{
+    if (bytes.size() % uint256::kSize != 0) throw std::runtime_error(std::string(what) + " must be 32 bytes each");
+    std::vector<uint256> hashes;
+    for (size_t at = 0; at < bytes.size(); at += uint256::kSize) {
+        hashes.push_back(*uint256::FromBytes(std::span<const uint8_t>(bytes.data() + at, uint256::kSize)));
+    }
+    return hashes;
+}
+
 //! The Agent interface the node calls. The engine exists only once the node
 //! has answered registerAgent; a disconnect asked before that is kept.
 class AgentImpl final : public interfaces::Agent
@@ -64,6 +75,28 @@ public:
     {
         std::lock_guard lock(m_mutex);
         return m_engine ? m_engine->GetStats() : interfaces::PeerStats{};
+    }
+    void requestHeaders(std::vector<uint8_t> locator) override
+    {
+        auto hashes = Hashes(locator, "locator");
+        std::lock_guard lock(m_mutex);
+        if (m_engine) m_engine->RequestHeaders(std::move(hashes));
+    }
+    void requestBlocks(std::vector<uint8_t> hashes) override
+    {
+        auto parsed = Hashes(hashes, "block hashes");
+        std::lock_guard lock(m_mutex);
+        if (m_engine) m_engine->RequestBlocks(std::move(parsed));
+    }
+    void announceBlocks(std::vector<uint8_t> headers) override
+    {
+        if (headers.size() % BlockHeader::kSize != 0) throw std::runtime_error("headers must be 80 bytes each");
+        std::vector<BlockHeader> parsed;
+        for (size_t at = 0; at < headers.size(); at += BlockHeader::kSize) {
+            parsed.push_back(DeserializeBlockHeader(std::span<const uint8_t>(headers.data() + at, BlockHeader::kSize)));
+        }
+        std::lock_guard lock(m_mutex);
+        if (m_engine) m_engine->AnnounceBlocks(std::move(parsed));
     }
     std::optional<std::string> Pending()
     {
@@ -99,6 +132,24 @@ public:
         }
     }
     void Stats(const interfaces::PeerStats& stats) override { m_host.reportStats(m_peer_id, stats); }
+    void HeadersReceived(std::vector<uint8_t> headers) override
+    {
+        m_host.headersReceived(m_peer_id, std::move(headers));
+    }
+    void BlockReceived(std::vector<uint8_t> block) override { m_host.blockReceived(m_peer_id, std::move(block)); }
+    void BlocksAnnounced(std::vector<uint8_t> hashes) override { m_host.blocksAnnounced(m_peer_id, std::move(hashes)); }
+    std::optional<std::vector<uint8_t>> GetHeaders(std::vector<uint8_t> locator, std::vector<uint8_t> stop) override
+    {
+        return m_host.getHeaders(m_peer_id, std::move(locator), std::move(stop));
+    }
+    std::vector<uint8_t> GetBlocks(std::vector<uint8_t> locator, std::vector<uint8_t> stop) override
+    {
+        return m_host.getBlocks(m_peer_id, std::move(locator), std::move(stop));
+    }
+    std::optional<std::vector<uint8_t>> GetBlock(std::vector<uint8_t> hash, bool witness) override
+    {
+        return m_host.getBlock(m_peer_id, std::move(hash), witness);
+    }
 
 private:
     interfaces::PeerHost& m_host;
@@ -324,7 +375,8 @@ int Run(const ArgsManager& args)
         handoff::HandoffWait wait = handoff::WaitForHandoff(control);
         ::close(control);
         switch (wait.outcome) {
-        case handoff::HandoffWait::Outcome::HANDOFF: break;
+        case handoff::HandoffWait::Outcome::HANDOFF:
+            break;
         case handoff::HandoffWait::Outcome::CLOSED:
         case handoff::HandoffWait::Outcome::SIGNALLED:
             LogDebug(LogCategory::NET, "Spare agent no longer needed");

@@ -144,7 +144,8 @@ TEST_CASE("each interface is named in the hello of, and served to, only the role
     using Names = std::vector<std::string>;
     CHECK(dispatcher.InterfacesFor("p2p-agent") == Names{"peerHost"});
     CHECK(dispatcher.InterfacesFor("wallet") == Names{"chain", "processTable", "rpcRouter"});
-    CHECK(dispatcher.InterfacesFor("gui-bridge") == Names{"processTable", "rpcHost", "supervisor", "walletLoader"});
+    CHECK(dispatcher.InterfacesFor("gui-bridge") ==
+          Names{"chain", "processTable", "rpcHost", "supervisor", "walletLoader"});
     CHECK(dispatcher.InterfacesFor("orreryd") == Names{"node"});
     CHECK(dispatcher.InterfacesFor("node") == Names{"processTable", "rpcRouter", "supervisor"});
     CHECK(dispatcher.InterfacesFor("cli") == Names{"supervisor"});

@@ -168,11 +168,8 @@ public:
     {
         Add("disconnected " + std::to_string(block.height) + " " + block.hash);
     }
-    void transactionAddedToMempool(interfaces::MempoolTransaction tx) override { Add("added " + tx.txid); }
-    void transactionRemovedFromMempool(interfaces::MempoolTransaction tx, std::string reason) override
-    {
-        Add("removed " + tx.txid + " " + reason);
-    }
+    void transactionAddedToMempool(std::vector<uint8_t>, uint64_t) override {}
+    void transactionRemovedFromMempool(std::vector<uint8_t>, std::string, uint64_t) override {}
     bool WaitFor(const std::string& event)
     {
         std::unique_lock lock(m_mutex);

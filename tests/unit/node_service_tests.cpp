@@ -89,6 +89,9 @@ public:
         m_disconnects.push_back(reason);
     }
     interfaces::PeerStats getStats() override { return {}; }
+    void requestHeaders(std::vector<uint8_t>) override {}
+    void requestBlocks(std::vector<uint8_t>) override {}
+    void announceBlocks(std::vector<uint8_t>) override {}
     std::vector<std::string> Disconnects()
     {
         std::lock_guard lock(m_mutex);
