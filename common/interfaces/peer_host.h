@@ -16,15 +16,18 @@ namespace orrery::interfaces {
 
 //! What an agent needs to speak for the node: the network and the version message it sends.
 struct HandshakeParams {
-    std::string chain;             //!< "main", "test", "testnet4", "signet", "regtest"
-    uint32_t message_start{0};     //!< the network magic, first byte in the low bits
+    std::string chain;         //!< "main", "test", "testnet4", "signet", "regtest"
+    uint32_t message_start{0}; //!< the network magic, first byte in the low bits
     int32_t protocol_version{70016};
-    uint64_t services{0};          //!< NODE_NETWORK | NODE_WITNESS
-    std::string user_agent;        //!< "/Orrery:0.1.0/"
+    uint64_t services{0};   //!< NODE_NETWORK | NODE_WITNESS
+    std::string user_agent; //!< "/Orrery:0.1.0/"
     int32_t start_height{0};
-    uint64_t nonce{0};             //!< to detect connecting to ourselves
+    uint64_t nonce{0}; //!< to detect connecting to ourselves
     bool relay{true};
-    ORRERY_FIELDS(chain, message_start, protocol_version, services, user_agent, start_height, nonce, relay)
+    //! The node's mock time (setmocktime, -mocktime) when registered, 0 for the real clock; later
+    //! changes come through Agent.setMockTime.
+    int64_t mock_time{0};
+    ORRERY_FIELDS(chain, message_start, protocol_version, services, user_agent, start_height, nonce, relay, mock_time)
 };
 
 //! What the peer said in its version message and the feature negotiation after it.
@@ -81,6 +84,8 @@ public:
     //! Closes the peer connection cleanly and exits.
     virtual void disconnect(std::string reason) = 0;
     virtual PeerStats getStats() = 0;
+    //! The node's setmocktime: the agent pins its clock to `time` (unix seconds; 0: the real clock).
+    virtual void setMockTime(int64_t time) = 0;
 };
 
 } // namespace orrery::interfaces

@@ -420,6 +420,20 @@ uint64_t NodeService::MakeNonce()
 void NodeService::SetMockTimeEverywhere(int64_t time)
 {
     SetMockTime(time);
+    // The agents hear it from the node, which they already talk to (registerAgent gave each the time then).
+    std::vector<std::pair<int64_t, std::shared_ptr<interfaces::Agent>>> agents;
+    {
+        std::lock_guard lock(m_mutex);
+        for (const auto& [id, link] : m_agents) agents.emplace_back(id, link.agent);
+    }
+    for (const auto& [id, agent] : agents) {
+        try {
+            agent->setMockTime(time);
+        } catch (const std::exception& e) {
+            // An agent on its way out; the maintenance thread removes it.
+            LogDebug(LogCategory::NET, "Agent of peer {} did not take the mock time: {}", id, e.what());
+        }
+    }
     if (m_config.supervised) GetSupervisor()->setMockTime(time);
 }
 
@@ -795,6 +809,7 @@ interfaces::HandshakeParams NodeService::registerAgent(int64_t peer_id, std::str
     }
     handshake.nonce = entry.nonce;
     handshake.relay = true;
+    handshake.mock_time = GetMockTime();
     return handshake;
 }
 

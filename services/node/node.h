@@ -156,7 +156,8 @@ public:
     //! listbanned: the bans still in force (expired ones are swept first).
     std::vector<BanEntry> ListBanned();
     void ClearBanned();
-    //! setmocktime: pins this process's clock and, under orreryd, asks it to pin every other process's.
+    //! setmocktime: pins this process's clock and every registered agent's (Agent.setMockTime; a new
+    //! agent gets it from registerAgent), and, under orreryd, asks it to pin the other services'.
     //! Throws when orreryd cannot be reached.
     void SetMockTimeEverywhere(int64_t time);
 
