@@ -108,7 +108,8 @@ def test_a_full_disk_stops_the_node_cleanly_and_a_restart_with_space_finds_a_con
     node = node_factory.orreryd(extra_args=[f"-blocksdir={small}"])
     in_private_tmpfs(node, small, "256k", saved)
     node.start()
-    print("a first stop flushes the chainstate (its block index is on the small disk)")
+    print("a first stop flushes the chainstate (the block files are on the small disk, the block index in the")
+    print("datadir as bitcoind keeps it)")
     flushed = node.rpc("generatetoaddress", 110, ADDRESS)
     node.rpc("stop")
     assert stopped(node) == 0
@@ -347,6 +348,9 @@ def test_blocksdir_keeps_the_blocks_apart_from_the_chainstate_across_a_restart(n
     assert (blocks / "blk00000.dat").stat().st_size > 0 and (blocks / "rev00000.dat").stat().st_size > 0
     assert (node.net / "chainstate" / "CURRENT").exists()
     assert not list(node.net.glob("blocks/blk*.dat")) and not (blocksdir / "regtest" / "chainstate").exists()
+    print("the block index stays in the datadir, as bitcoind keeps it: only blk/rev files move")
+    assert (node.net / "blocks" / "index" / "CURRENT").exists()
+    assert not (blocks / "index").exists()
     node.start()
     assert chain_snapshot(node) == before
 

@@ -15,6 +15,7 @@
 #include <climits>
 #include <cstring>
 #include <map>
+#include <unistd.h>
 
 namespace orrery::node {
 
@@ -665,7 +666,7 @@ void ChainstateManager::Impl::LoadBlockIndex()
                 throw ChainstateLoadError(fmt::format(
                     "The block index in {} is inconsistent (block {} at height {} has no parent). Please restart "
                     "with -reindex to rebuild it.",
-                    (options.blocks_dir / "index").string(), entry->hash.GetHex(), entry->height));
+                    BlockIndexDir(options).string(), entry->hash.GetHex(), entry->height));
             }
         }
         entry->BuildSkip();
@@ -914,12 +915,16 @@ void ChainstateManager::Impl::Load()
 {
     loading = true;
     const fs::path chainstate_dir = options.data_dir / "chainstate";
-    const fs::path index_dir = options.blocks_dir / "index";
-    std::error_code ec;
-    fs::create_directories(options.blocks_dir, ec);
-    if (ec) {
-        throw ChainstateLoadError("Cannot create the blocks directory " + options.blocks_dir.string() + ": " +
-                                  ec.message());
+    const fs::path index_dir = BlockIndexDir(options);
+    for (const fs::path& dir : {options.blocks_dir, index_dir.parent_path()}) {
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        if (ec) throw ChainstateLoadError("Cannot create the blocks directory " + dir.string() + ": " + ec.message());
+        // A read-only folder would pass the start and fail at the first block: say it now, in one line.
+        if (::access(dir.c_str(), W_OK) != 0) {
+            throw ChainstateLoadError("Cannot write to the blocks directory " + dir.string() + ": " +
+                                      std::strerror(errno));
+        }
     }
     const bool had_index = fs::exists(index_dir);
     const bool had_chainstate = fs::exists(chainstate_dir);

@@ -37,8 +37,8 @@ namespace orrery::node {
 
 //! What the chainstate takes from the options.
 struct ChainstateOptions {
-    std::filesystem::path data_dir;   //!< <datadir>/<net>: chainstate/, indexes/
-    std::filesystem::path blocks_dir; //!< <blocksdir>/<net>/blocks (blk*.dat, rev*.dat, index/)
+    std::filesystem::path data_dir;   //!< <datadir>/<net>: chainstate/, indexes/, blocks/index/
+    std::filesystem::path blocks_dir; //!< <blocksdir>/<net>/blocks (blk*.dat, rev*.dat)
     size_t dbcache_bytes{450ULL << 20};
     int script_threads{0};               //!< -par resolved: 0 = verify on the calling thread
     std::optional<uint256> assume_valid; //!< -assumevalid (nullopt: check every script)
@@ -59,6 +59,13 @@ struct ChainstateOptions {
     //! Asked when -stopatheight is reached or on a fatal disk error (the message says why).
     std::function<void(const std::string& reason)> request_shutdown;
 };
+
+//! The block index's LevelDB: <datadir>/<net>/blocks/index, in the data directory even when -blocksdir moves the
+//! block files elsewhere, as bitcoind keeps it.
+inline std::filesystem::path BlockIndexDir(const ChainstateOptions& options)
+{
+    return options.data_dir / "blocks" / "index";
+}
 
 //! A start-up failure (corrupt or missing files, unusable datadir); the message names the file and the fix, and
 //! the node exits with it.
