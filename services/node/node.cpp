@@ -171,6 +171,10 @@ void ReadChainstateOptions(const ArgsManager& args, NodeConfig& config)
     for (const std::string& file : args.GetArgs("loadblock")) options.load_block_files.emplace_back(file);
     options.stop_at_height = static_cast<int>(std::max<int64_t>(args.GetIntArg("stopatheight", 0), 0));
     if (args.GetBoolArg("fastprune", false)) options.max_block_file_size = 0x10000;
+    // As bitcoind: the level is clamped to 0-4; 0 or fewer blocks, or more than the chain has, mean all of them.
+    config.check_level = static_cast<int>(std::clamp<int64_t>(args.GetIntArg("checklevel", DEFAULT_CHECKLEVEL), 0, 4));
+    config.check_blocks = static_cast<int>(
+        std::clamp<int64_t>(args.GetIntArg("checkblocks", DEFAULT_CHECKBLOCKS), 0, std::numeric_limits<int>::max()));
 }
 
 } // namespace
@@ -245,6 +249,15 @@ NodeService::NodeService(NodeConfig config)
 void NodeService::LoadChainstate()
 {
     m_chainstate->Load();
+    // bitcoind's VerifyDB at start; skipped when the chainstate was just rebuilt from the blocks, as there.
+    const ChainstateOptions& options = m_config.chainstate;
+    if (!options.reindex && !options.reindex_chainstate &&
+        !m_chainstate->VerifyChain(m_config.check_level, m_config.check_blocks)) {
+        throw ChainstateLoadError(fmt::format("Corrupted block database detected: the check of the last {} blocks at "
+                                              "level {} failed (the VerifyDB line before this one says where). "
+                                              "Please restart with -reindex or -reindex-chainstate to recover.",
+                                              m_config.check_blocks, m_config.check_level));
+    }
     m_chainstate->Start();
     m_chainstate_loaded = true;
 }

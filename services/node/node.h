@@ -82,6 +82,9 @@ struct NodeConfig {
     std::optional<RegtestOptions> regtest;
     //! -dbcache, -par, -prune, -reindex... (data_dir and blocks_dir default to data_dir and data_dir/blocks).
     ChainstateOptions chainstate;
+    //! -checklevel and -checkblocks: the verification of the last blocks at start (bitcoind's VerifyDB).
+    int check_level{DEFAULT_CHECKLEVEL};
+    int check_blocks{DEFAULT_CHECKBLOCKS};
     std::chrono::milliseconds retry_interval{std::chrono::seconds{5}};
     std::chrono::milliseconds maintenance_interval{500};
     std::chrono::milliseconds supervisor_connect_timeout{1000};
@@ -123,8 +126,9 @@ public:
     //! One round of the maintenance thread's work (tests call it directly).
     void Maintain();
 
-    //! Opens and loads the chainstate (blocking: -reindex, -loadblock), then starts its notifications. Throws
-    //! ChainstateLoadError with the message for the user.
+    //! Opens and loads the chainstate (blocking: -reindex, -loadblock), verifies the last -checkblocks blocks at
+    //! -checklevel as bitcoind does at start, then starts its notifications. Throws ChainstateLoadError with the
+    //! message for the user.
     void LoadChainstate();
     //! The chainstate, for the RPC methods and the Chain service. Loaded once LoadChainstate returned.
     ChainstateManager& Chainstate() { return *m_chainstate; }

@@ -446,3 +446,45 @@ def test_stopatheight_stops_orrery_cleanly_at_that_height(node_factory):
     # Like Core's, generatetoaddress stops mining once the shutdown is asked, at block 7.
     assert node.rpc("getblockcount") == 7
     assert log.count("Shutdown requested: reached -stopatheight") == 1
+
+
+def test_checkblocks_finds_at_start_a_corrupted_block_the_normal_load_does_not_read(node_factory):
+    require_binaries("node", "wallet", "gui-bridge")
+    node = node_factory.orreryd().start()
+    hashes = node.rpc("generatetoaddress", 30, ADDRESS)
+    victim = hashes[19]  # height 20, ten below the tip: beyond the 6 blocks checked by default
+    raw = bytes.fromhex(node.rpc("getblock", victim, 0))
+    node.rpc("stop")
+    assert stopped(node) == 0
+
+    print("the coinbase's lock time of block 20 changes on disk: the block still parses and its header (its hash)")
+    print("is intact; only its merkle root no longer matches")
+    blk = node.net / "blocks" / "blk00000.dat"
+    data = bytearray(blk.read_bytes())
+    at = data.find(raw)
+    assert at > 0 and data.find(raw, at + 1) == -1
+    data[at + len(raw) - 4] ^= 1
+    blk.write_bytes(bytes(data))
+
+    print("bitcoind's default check (the last 6 blocks at level 3) does not reach it: the node starts")
+    node.start()
+    assert node.rpc("getblockcount") == 30
+    node.rpc("stop")
+    assert stopped(node) == 0
+
+    print("-checkblocks=20: found at start, one clear error, and orreryd stops Orrery instead of restarting it")
+    plain = list(node.args)
+    node.args = plain + ["-checkblocks=20"]
+    node.start(wait_all=False)
+    assert stopped(node) == 1
+    log = node.log()[node.log_offset:]
+    assert f"VerifyDB(): *** found bad block at 20, hash={victim} (bad-txnmrklroot" in log, log[-3000:]
+    errors = [line for line in log.splitlines() if "[node:" in line and "Error:" in line]
+    assert errors and "Corrupted block database detected" in errors[0] and "-reindex" in errors[0], errors
+    assert "Corrupted block database detected" in node.stderr
+    assert "restarting it" not in log
+
+    print("-checklevel=0 only reads the blocks, as bitcoind's level 0: the same 20 blocks pass")
+    node.args = plain + ["-checkblocks=20", "-checklevel=0"]
+    node.start()
+    assert node.rpc("getblockcount") == 30

@@ -23,9 +23,6 @@ using rpc::ParamType;
 
 namespace {
 
-//! bitcoind's verifychain defaults (DEFAULT_CHECKLEVEL, DEFAULT_CHECKBLOCKS).
-constexpr int DEFAULT_CHECKLEVEL = 3;
-constexpr int DEFAULT_CHECKBLOCKS = 6;
 //! Blocks pruneblockchain always keeps below the tip (Core's MIN_BLOCKS_TO_KEEP).
 constexpr int MIN_BLOCKS_TO_KEEP = 288;
 //! Slack for blocks with old timestamps when pruneblockchain is given a time (Core's TIMESTAMP_WINDOW).

@@ -67,6 +67,10 @@ inline std::filesystem::path BlockIndexDir(const ChainstateOptions& options)
     return options.data_dir / "blocks" / "index";
 }
 
+//! bitcoind's verifychain and start-up check defaults (-checklevel, -checkblocks).
+inline constexpr int DEFAULT_CHECKLEVEL = 3;
+inline constexpr int DEFAULT_CHECKBLOCKS = 6;
+
 //! A start-up failure (corrupt or missing files, unusable datadir); the message names the file and the fix, and
 //! the node exits with it.
 class ChainstateLoadError : public std::runtime_error
@@ -176,7 +180,8 @@ public:
     bool InvalidateBlock(const uint256& hash, ValidationState& state);
     bool ReconsiderBlock(const uint256& hash, ValidationState& state);
     bool PreciousBlock(const uint256& hash, ValidationState& state);
-    //! Core's verifychain at `level` (0-4) over the last `depth` blocks (0 = all).
+    //! Core's verifychain at `level` (0-4) over the last `depth` blocks (0 = all). The node runs it at start with
+    //! -checklevel and -checkblocks (DEFAULT_CHECKLEVEL, DEFAULT_CHECKBLOCKS).
     bool VerifyChain(int level, int depth);
     //! Prunes block files holding only blocks at or below `height` (with -prune); returns the height of the
     //! last block pruned.
