@@ -1023,7 +1023,7 @@ int Run(const ArgsManager& args)
     router.Start();
 
     process.WaitForShutdown();
-    InterruptChainWaits(); // a waitfornewblock in progress must not hold up the stop
+    service->Chainstate().InterruptWaits(); // a waitfornewblock in progress must not hold up the stop
     router.Stop();
     process.Stop();
     chain_service->Detach(); // the server may hold the service beyond the chainstate's life

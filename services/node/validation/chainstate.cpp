@@ -316,6 +316,8 @@ bool ChainstateManager::Impl::DisconnectTip(std::vector<Event>& events)
 
 bool ChainstateManager::Impl::ActivateBestChain(ValidationState& state, const std::shared_ptr<const Block>& block)
 {
+    // After a fatal error nothing more is connected (undo data, coins): the node is stopping.
+    if (fatal) return state.Invalid("disk-write-failed", "the node is stopping after a fatal disk error");
     std::vector<Event> events;
     bool ok = true;
     try {
@@ -1238,6 +1240,12 @@ BlockSubmitResult ChainstateManager::ProcessNewBlock(const std::shared_ptr<const
         }
         return result;
     }
+    if (m_impl->fatal) {
+        // As bitcoind after a fatal error: the state in memory may not match the disk; write nothing more.
+        result.reject_reason = "disk-write-failed";
+        result.debug_message = "the node is stopping after a fatal disk error";
+        return result;
+    }
     ValidationState state;
     BlockIndex* entry = nullptr;
     bool accepted = false;
@@ -1576,10 +1584,23 @@ const BlockIndex* ChainstateManager::WaitForTipChange(const uint256& current, st
 {
     {
         std::unique_lock lock(m_impl->tip_mutex);
-        m_impl->tip_cv.wait_for(lock, timeout, [&] { return m_impl->tip_hash != current; });
+        m_impl->tip_cv.wait_for(lock, timeout,
+                                [&] { return m_impl->tip_hash != current || m_impl->waits_interrupted; });
     }
     auto lock = Lock();
     return m_impl->chain.Tip();
+}
+
+void ChainstateManager::InterruptWaits()
+{
+    std::lock_guard lock(m_impl->tip_mutex);
+    m_impl->waits_interrupted = true;
+    m_impl->tip_cv.notify_all();
+}
+
+bool ChainstateManager::WaitsInterrupted() const
+{
+    return m_impl->waits_interrupted;
 }
 
 } // namespace orrery::node

@@ -206,8 +206,11 @@ public:
     void UnregisterListener(const std::shared_ptr<ValidationListener>& listener);
     //! Returns once every notification queued before the call has been delivered.
     void SyncWithListeners();
-    //! Waits until the tip differs from `current` or `timeout` passes; returns the tip then.
+    //! Waits until the tip differs from `current`, `timeout` passes or InterruptWaits is called; returns the tip then.
     const BlockIndex* WaitForTipChange(const uint256& current, std::chrono::milliseconds timeout);
+    //! The node is stopping: every WaitForTipChange in progress returns at once, and later ones do not wait.
+    void InterruptWaits();
+    bool WaitsInterrupted() const;
 
 private:
     struct Impl;
