@@ -248,7 +248,8 @@ Json Post(const Target& target, const std::string& body)
     if (response->body.empty()) throw std::runtime_error("no response from server");
     Json reply = Json::parse(response->body, nullptr, /*allow_exceptions=*/false);
     if (reply.is_discarded()) throw std::runtime_error("couldn't parse reply from server");
-    if (!reply.is_object() || reply.empty())
+    // A batch (-getinfo sends one) is answered by an array of replies.
+    if ((!reply.is_object() && !reply.is_array()) || reply.empty())
         throw std::runtime_error("expected reply to have result, error and id properties");
     return reply;
 }

@@ -53,7 +53,7 @@ struct Target {
     std::chrono::seconds timeout{900};
 };
 
-//! Sends one JSON-RPC body and returns the reply object. Throws ConnectionFailed when
+//! Sends one JSON-RPC body and returns the reply object (an array of them for a batch). Throws ConnectionFailed when
 //! nothing answers, Unauthorized on 401, std::runtime_error for other HTTP-level failures.
 Json Post(const Target& target, const std::string& body);
 

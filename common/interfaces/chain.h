@@ -1,8 +1,10 @@
-// Chain: served by orrery-node to wallets. What a wallet needs of the block
+// Chain: served by orrery-node to wallets and the gui-bridge. What a wallet needs of the block
 // chain: which network it is, its tip, the hash at a height, the blocks
 // themselves (by hash, or walking the active chain from a height, for
 // rescans), and news of the chain in the order the node applied it: each
-// block connected or disconnected, with its data, then the new tip.
+// block connected or disconnected, with its data, then the new tip, and the
+// mempool's transactions as they come and go. The gui-bridge follows it too,
+// for bitcoind's ZMQ notifications.
 #ifndef ORRERY_COMMON_INTERFACES_CHAIN_H
 #define ORRERY_COMMON_INTERFACES_CHAIN_H
 
@@ -36,6 +38,7 @@ struct ChainBlock {
     ORRERY_FIELDS(height, hash, prev_hash, time, median_time, data)
 };
 
+//! What the node tells a subscriber, in the order it happened (Core's Chain::Notifications).
 class ChainListener
 {
 public:
@@ -48,6 +51,13 @@ public:
     virtual void blockConnected(ChainBlock block) = 0;
     //! `block` left the active chain (it was the tip at that moment).
     virtual void blockDisconnected(ChainBlock block) = 0;
+    //! `tx` (Bitcoin serialization, with witnesses) entered the mempool; `mempool_sequence` is the mempool's counter
+    //! after it (bitcoind's getrawmempool mempool_sequence).
+    virtual void transactionAddedToMempool(std::vector<uint8_t> tx, uint64_t mempool_sequence) = 0;
+    //! `tx` left the mempool for `reason` (bitcoind's: "expiry", "sizelimit", "reorg", "conflict", "replaced"), not
+    //! by being mined: a mined transaction comes with its blockConnected.
+    virtual void transactionRemovedFromMempool(std::vector<uint8_t> tx, std::string reason,
+                                               uint64_t mempool_sequence) = 0;
 };
 
 class Chain

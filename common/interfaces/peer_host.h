@@ -2,6 +2,11 @@
 // agent back to the node over the same connection. An agent's connection
 // serves one peer, bound by registerAgent: the node checks every `peer_id`
 // against that binding and refuses (PERMISSION_DENIED) any other.
+//
+// Block sync (doc/sync.md): headers, blocks, block hashes and locators cross
+// as their Bitcoin serialization in one bin (hashes 32 bytes each and headers
+// 80 bytes each, back to back). The agent checks what needs only its peer's
+// bytes before it calls; the node validates everything again.
 #ifndef ORRERY_COMMON_INTERFACES_PEER_HOST_H
 #define ORRERY_COMMON_INTERFACES_PEER_HOST_H
 
@@ -11,6 +16,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace orrery::interfaces {
 
@@ -75,6 +81,24 @@ public:
     //! outbound agent whose dial failed calls it without registering ("connect to
     //! <addr> failed: <strerror>"), so the node frees the pending id at once.
     virtual void peerDisconnected(int64_t peer_id, std::string reason) = 0;
+    //! The peer's headers message: headers of 80 bytes back to back (at most 2,000), each with valid
+    //! proof of work against its own bits and each the child of the one before.
+    virtual void headersReceived(int64_t peer_id, std::vector<uint8_t> headers) = 0;
+    //! A block the peer sent, serialized with witness, that passed the agent's context-free checks.
+    virtual void blockReceived(int64_t peer_id, std::vector<uint8_t> block) = 0;
+    //! Block hashes the peer announced by inv (32 bytes each).
+    virtual void blocksAnnounced(int64_t peer_id, std::vector<uint8_t> hashes) = 0;
+    //! The peer's getheaders: the headers to answer with (80 bytes each, at most 2,000) after the first
+    //! locator hash on our active chain, up to `stop` (32 bytes; zero: no stop); nullopt: no answer at
+    //! all (the node is in initial block download, as Core stays silent then).
+    virtual std::optional<std::vector<uint8_t>> getHeaders(int64_t peer_id, std::vector<uint8_t> locator,
+                                                           std::vector<uint8_t> stop) = 0;
+    //! The peer's getblocks: the block hashes to announce by inv (at most 500).
+    virtual std::vector<uint8_t> getBlocks(int64_t peer_id, std::vector<uint8_t> locator,
+                                           std::vector<uint8_t> stop) = 0;
+    //! A block the peer asked for by getdata, read from the block files: with witness, or stripped of it;
+    //! nullopt when the node does not have it (the agent answers notfound).
+    virtual std::optional<std::vector<uint8_t>> getBlock(int64_t peer_id, std::vector<uint8_t> hash, bool witness) = 0;
 };
 
 class Agent
@@ -84,6 +108,13 @@ public:
     //! Closes the peer connection cleanly and exits.
     virtual void disconnect(std::string reason) = 0;
     virtual PeerStats getStats() = 0;
+    //! Sends getheaders with this locator (32-byte hashes, newest first) and no stop hash.
+    virtual void requestHeaders(std::vector<uint8_t> locator) = 0;
+    //! Sends getdata for these blocks (32-byte hashes), as witness blocks.
+    virtual void requestBlocks(std::vector<uint8_t> hashes) = 0;
+    //! Announces new blocks (80-byte headers, oldest first, the tip last): by headers if the peer sent
+    //! sendheaders and there are at most 8, else by an inv of the tip's hash.
+    virtual void announceBlocks(std::vector<uint8_t> headers) = 0;
     //! The node's setmocktime: the agent pins its clock to `time` (unix seconds; 0: the real clock).
     virtual void setMockTime(int64_t time) = 0;
 };

@@ -22,8 +22,8 @@ inline constexpr const char* CLI = "cli";
 
 //! Node: inbound admission, for orreryd. (The node's RPC methods reach the gui-bridge over RpcHost.)
 inline const std::vector<std::string> NODE_CALLERS{role::ORRERYD};
-//! Chain: the wallets.
-inline const std::vector<std::string> CHAIN_CALLERS{role::WALLET};
+//! Chain: the wallets, and the gui-bridge (its ZMQ notifications follow the chain).
+inline const std::vector<std::string> CHAIN_CALLERS{role::WALLET, role::GUI_BRIDGE};
 //! PeerHost: the p2p-agents, each for its own peer.
 inline const std::vector<std::string> PEER_HOST_CALLERS{role::P2P_AGENT};
 //! Agent (served by each agent back over its connection): the node.

@@ -82,7 +82,9 @@ std::optional<std::string> FindKeyRole(std::string_view allow_list, std::string_
         std::string_view line = allow_list.substr(0, end);
         allow_list = end == std::string_view::npos ? std::string_view() : allow_list.substr(end + 1);
         ++number;
-        if (line.size() < 40 || line[0] == '#' || line.substr(0, 40) != z85_key) continue;
+        // '#' is one of Z85's digits, so a comment is any line that does not start with the key itself
+        // (a comment's "# " can never match: Z85 has no space).
+        if (line.size() < 40 || line.substr(0, 40) != z85_key) continue;
         std::string_view rest = line.substr(40);
         const size_t start = rest.find_first_not_of(" \t\r");
         if (start == 0) continue; // a longer token that starts with the key: not this key

@@ -62,6 +62,66 @@ VersionMessage DecodeVersion(SpanReader& r)
     return v;
 }
 
+template <typename T> void ReadLocator(SpanReader& r, T& m, std::string_view command)
+{
+    m.version = r.ReadU32();
+    const size_t start = r.Position();
+    const uint64_t count = r.ReadCompactSize();
+    if (count > MAX_LOCATOR_SZ) {
+        r.Fail(start, std::string(command) + " locator size " + std::to_string(count) + " > " +
+                          std::to_string(MAX_LOCATOR_SZ));
+    }
+    m.locator.resize(size_t(count));
+    for (auto& hash : m.locator) r.ReadInto(std::span(hash.data(), uint256::kSize), "locator hash");
+    r.ReadInto(std::span(m.stop.data(), uint256::kSize), "stop hash");
+}
+
+template <typename T> void WriteLocator(Writer& w, const T& m)
+{
+    w.WriteU32(m.version);
+    w.WriteCompactSize(m.locator.size());
+    for (const auto& hash : m.locator) w.WriteBytes(std::span(hash.data(), uint256::kSize));
+    w.WriteBytes(std::span(m.stop.data(), uint256::kSize));
+}
+
+std::vector<InvItem> ReadInv(SpanReader& r, std::string_view command)
+{
+    const size_t start = r.Position();
+    const uint64_t count = r.ReadCompactSize();
+    if (count > MAX_INV_SZ) {
+        r.Fail(start, std::string(command) + " message size = " + std::to_string(count));
+    }
+    std::vector<InvItem> items(static_cast<size_t>(count));
+    for (auto& item : items) {
+        item.type = r.ReadU32();
+        r.ReadInto(std::span(item.hash.data(), uint256::kSize), "inventory hash");
+    }
+    return items;
+}
+
+void WriteInv(Writer& w, const std::vector<InvItem>& items)
+{
+    w.WriteCompactSize(items.size());
+    for (const auto& item : items) {
+        w.WriteU32(item.type);
+        w.WriteBytes(std::span(item.hash.data(), uint256::kSize));
+    }
+}
+
+HeadersMessage ReadHeaders(SpanReader& r)
+{
+    const size_t start = r.Position();
+    const uint64_t count = r.ReadCompactSize();
+    if (count > MAX_HEADERS_RESULTS) r.Fail(start, "headers message size = " + std::to_string(count));
+    HeadersMessage m;
+    m.headers.reserve(size_t(count));
+    for (uint64_t i = 0; i < count; ++i) {
+        m.headers.push_back(ReadBlockHeader(r));
+        r.ReadCompactSize(); // the transaction count, always 0; Core reads it and ignores its value
+    }
+    return m;
+}
+
 template <typename T> std::string_view CommandFor();
 template <> std::string_view CommandFor<VersionMessage>()
 {
@@ -90,6 +150,35 @@ template <> std::string_view CommandFor<WtxidRelayMessage>()
 template <> std::string_view CommandFor<SendHeadersMessage>()
 {
     return command::SENDHEADERS;
+}
+
+template <> std::string_view CommandFor<GetHeadersMessage>()
+{
+    return command::GETHEADERS;
+}
+template <> std::string_view CommandFor<GetBlocksMessage>()
+{
+    return command::GETBLOCKS;
+}
+template <> std::string_view CommandFor<HeadersMessage>()
+{
+    return command::HEADERS;
+}
+template <> std::string_view CommandFor<InvMessage>()
+{
+    return command::INV;
+}
+template <> std::string_view CommandFor<GetDataMessage>()
+{
+    return command::GETDATA;
+}
+template <> std::string_view CommandFor<NotFoundMessage>()
+{
+    return command::NOTFOUND;
+}
+template <> std::string_view CommandFor<BlockMessage>()
+{
+    return command::BLOCK;
 }
 
 } // namespace
@@ -152,7 +241,18 @@ std::vector<uint8_t> EncodePayload(const Message& message)
                 w.WriteU8(m.relay ? 1 : 0);
             } else if constexpr (std::is_same_v<T, PingMessage> || std::is_same_v<T, PongMessage>) {
                 w.WriteU64(m.nonce);
-            } else if constexpr (std::is_same_v<T, UnknownMessage>) {
+            } else if constexpr (std::is_same_v<T, GetHeadersMessage> || std::is_same_v<T, GetBlocksMessage>) {
+                WriteLocator(w, m);
+            } else if constexpr (std::is_same_v<T, HeadersMessage>) {
+                w.WriteCompactSize(m.headers.size());
+                for (const auto& header : m.headers) {
+                    WriteBlockHeader(w, header);
+                    w.WriteCompactSize(0);
+                }
+            } else if constexpr (std::is_same_v<T, InvMessage> || std::is_same_v<T, GetDataMessage> ||
+                                 std::is_same_v<T, NotFoundMessage>) {
+                WriteInv(w, m.items);
+            } else if constexpr (std::is_same_v<T, UnknownMessage> || std::is_same_v<T, BlockMessage>) {
                 w.WriteBytes(m.payload);
             }
         },
@@ -177,6 +277,25 @@ Message DecodeMessage(std::string_view command, std::span<const uint8_t> payload
         if (command == command::SENDADDRV2) return SendAddrV2Message{};
         if (command == command::WTXIDRELAY) return WtxidRelayMessage{};
         if (command == command::SENDHEADERS) return SendHeadersMessage{};
+        if (command == command::GETHEADERS) {
+            GetHeadersMessage m;
+            ReadLocator(r, m, command);
+            return m;
+        }
+        if (command == command::GETBLOCKS) {
+            GetBlocksMessage m;
+            ReadLocator(r, m, command);
+            return m;
+        }
+        if (command == command::HEADERS) {
+            HeadersMessage m = ReadHeaders(r);
+            r.ExpectEnd("headers");
+            return m;
+        }
+        if (command == command::INV) return InvMessage{ReadInv(r, command)};
+        if (command == command::GETDATA) return GetDataMessage{ReadInv(r, command)};
+        if (command == command::NOTFOUND) return NotFoundMessage{ReadInv(r, command)};
+        if (command == command::BLOCK) return BlockMessage{{payload.begin(), payload.end()}};
     } catch (const DeserializeError& e) {
         throw ProtocolError("malformed '" + std::string(command) + "' message: " + e.what());
     }

@@ -1,10 +1,13 @@
 // Payloads of the handshake and keep-alive messages of the Bitcoin P2P
-// protocol (version, verack, ping, pong, sendaddrv2, wtxidrelay, sendheaders)
+// protocol (version, verack, ping, pong, sendaddrv2, wtxidrelay, sendheaders),
+// of block sync (getheaders, getblocks, headers, inv, getdata, notfound, block)
 // and a generic path for every other command. Decoding is bounds-checked and
 // throws ProtocolError with the reason; encoding never fails.
 #ifndef ORRERY_COMMON_P2P_MESSAGES_H
 #define ORRERY_COMMON_P2P_MESSAGES_H
 
+#include <common/consensus/block.h>
+#include <common/consensus/uint256.h>
 #include <common/p2p/protocol.h>
 
 #include <array>
@@ -37,6 +40,13 @@ inline constexpr std::string_view PONG = "pong";
 inline constexpr std::string_view SENDADDRV2 = "sendaddrv2";
 inline constexpr std::string_view WTXIDRELAY = "wtxidrelay";
 inline constexpr std::string_view SENDHEADERS = "sendheaders";
+inline constexpr std::string_view GETHEADERS = "getheaders";
+inline constexpr std::string_view GETBLOCKS = "getblocks";
+inline constexpr std::string_view HEADERS = "headers";
+inline constexpr std::string_view INV = "inv";
+inline constexpr std::string_view GETDATA = "getdata";
+inline constexpr std::string_view NOTFOUND = "notfound";
+inline constexpr std::string_view BLOCK = "block";
 } // namespace command
 
 //! A network address as the version message carries it: no time field,
@@ -84,6 +94,65 @@ struct WtxidRelayMessage {
 struct SendHeadersMessage {
     bool operator==(const SendHeadersMessage&) const = default;
 };
+//! Core's limits on block sync messages (net_processing.h, protocol.h).
+inline constexpr size_t MAX_HEADERS_RESULTS = 2000; //!< headers per headers message
+inline constexpr size_t MAX_LOCATOR_SZ = 101;       //!< hashes in a getheaders/getblocks locator
+inline constexpr size_t MAX_INV_SZ = 50000;         //!< entries in an inv, getdata or notfound
+inline constexpr size_t MAX_BLOCKS_TO_ANNOUNCE = 8; //!< headers in an announcement
+
+//! Inventory types (Core's GetDataMsg); MSG_WITNESS_FLAG marks the witness variants.
+inline constexpr uint32_t MSG_TX = 1;
+inline constexpr uint32_t MSG_BLOCK = 2;
+inline constexpr uint32_t MSG_FILTERED_BLOCK = 3;
+inline constexpr uint32_t MSG_CMPCT_BLOCK = 4;
+inline constexpr uint32_t MSG_WTX = 5;
+inline constexpr uint32_t MSG_WITNESS_FLAG = 1u << 30;
+inline constexpr uint32_t MSG_WITNESS_BLOCK = MSG_BLOCK | MSG_WITNESS_FLAG;
+inline constexpr uint32_t MSG_WITNESS_TX = MSG_TX | MSG_WITNESS_FLAG;
+
+struct InvItem {
+    uint32_t type{0};
+    uint256 hash;
+    bool operator==(const InvItem&) const = default;
+};
+
+//! getheaders and getblocks: where our chain is (newest first) and where to stop (zero: no stop).
+struct GetHeadersMessage {
+    uint32_t version{PROTOCOL_VERSION};
+    std::vector<uint256> locator;
+    uint256 stop;
+    bool operator==(const GetHeadersMessage&) const = default;
+};
+struct GetBlocksMessage {
+    uint32_t version{PROTOCOL_VERSION};
+    std::vector<uint256> locator;
+    uint256 stop;
+    bool operator==(const GetBlocksMessage&) const = default;
+};
+//! At most MAX_HEADERS_RESULTS headers; on the wire each is followed by a zero transaction count.
+struct HeadersMessage {
+    std::vector<BlockHeader> headers;
+    bool operator==(const HeadersMessage&) const = default;
+};
+struct InvMessage {
+    std::vector<InvItem> items;
+    bool operator==(const InvMessage&) const = default;
+};
+struct GetDataMessage {
+    std::vector<InvItem> items;
+    bool operator==(const GetDataMessage&) const = default;
+};
+struct NotFoundMessage {
+    std::vector<InvItem> items;
+    bool operator==(const NotFoundMessage&) const = default;
+};
+//! A block, kept as its serialization: the agent checks it with DeserializeBlock and hands these very
+//! bytes to the node.
+struct BlockMessage {
+    std::vector<uint8_t> payload;
+    bool operator==(const BlockMessage&) const = default;
+};
+
 //! Any command this library does not decode; the payload is kept as received.
 struct UnknownMessage {
     std::string command;
@@ -92,7 +161,8 @@ struct UnknownMessage {
 };
 
 using Message = std::variant<VersionMessage, VerackMessage, PingMessage, PongMessage, SendAddrV2Message,
-                             WtxidRelayMessage, SendHeadersMessage, UnknownMessage>;
+                             WtxidRelayMessage, SendHeadersMessage, GetHeadersMessage, GetBlocksMessage, HeadersMessage,
+                             InvMessage, GetDataMessage, NotFoundMessage, BlockMessage, UnknownMessage>;
 
 //! The command a message travels under.
 std::string_view CommandOf(const Message& message);

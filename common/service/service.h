@@ -44,7 +44,9 @@ public:
     const std::string& Endpoint() const { return m_endpoint; }
     //! Logs "Error: <message>", writes the same to stderr, and returns 1 (an exit code).
     int Fail(const std::string& message) const;
-    //! Blocks until SIGTERM or SIGINT; a SIGHUP meanwhile reopens debug.log. Returns the signal.
+    //! Tells systemd READY=1 (sd_notify; nothing happens outside systemd), then blocks until SIGTERM
+    //! or SIGINT, feeding the watchdog (WATCHDOG=1) from this thread when WatchdogSec= armed it;
+    //! a SIGHUP meanwhile reopens debug.log. Sends STOPPING=1 and returns the signal.
     int WaitForShutdown();
     //! Stops the server and removes its ipc:// socket file. Idempotent.
     void Stop();

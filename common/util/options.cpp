@@ -208,22 +208,26 @@ constexpr OptionInfo OPTIONS[] = {
     {"-walletnotify=<cmd>", "bitcoind: command run when a wallet transaction changes", NONE, NONE},
     {"-walletrbf", "bitcoind: signal replace-by-fee", NONE, NONE},
     {"-walletrejectlongchains", "bitcoind: refuse transactions past mempool chain limits", NONE, NONE},
-    // --- ZMQ notifications (not yet)
-    {"-zmqpubhashblock=<address>", "bitcoind: publish block hashes", NONE, NONE},
-    {"-zmqpubhashblockhwm=<n>", "bitcoind: high water mark of zmqpubhashblock", NONE, NONE},
-    {"-zmqpubhashtx=<address>", "bitcoind: publish transaction hashes", NONE, NONE},
-    {"-zmqpubhashtxhwm=<n>", "bitcoind: high water mark of zmqpubhashtx", NONE, NONE},
-    {"-zmqpubrawblock=<address>", "bitcoind: publish raw blocks", NONE, NONE},
-    {"-zmqpubrawblockhwm=<n>", "bitcoind: high water mark of zmqpubrawblock", NONE, NONE},
-    {"-zmqpubrawtx=<address>", "bitcoind: publish raw transactions", NONE, NONE},
-    {"-zmqpubrawtxhwm=<n>", "bitcoind: high water mark of zmqpubrawtx", NONE, NONE},
-    {"-zmqpubsequence=<address>", "bitcoind: publish block and transaction sequence", NONE, NONE},
-    {"-zmqpubsequencehwm=<n>", "bitcoind: high water mark of zmqpubsequence", NONE, NONE},
+    // --- ZMQ notifications (the gui-bridge publishes them)
+    {"-zmqpubhashblock=<address>", "Publish the hash of each new tip on this ZeroMQ address (repeatable)", NONE, B},
+    {"-zmqpubhashblockhwm=<n>", "Send high-water mark of -zmqpubhashblock in messages (default: 1000)", NONE, B},
+    {"-zmqpubhashtx=<address>", "Publish the id of each transaction (of blocks and the mempool) on this ZeroMQ "
+                                "address (repeatable)", NONE, B},
+    {"-zmqpubhashtxhwm=<n>", "Send high-water mark of -zmqpubhashtx in messages (default: 1000)", NONE, B},
+    {"-zmqpubrawblock=<address>", "Publish each new tip block, serialized, on this ZeroMQ address (repeatable)", NONE, B},
+    {"-zmqpubrawblockhwm=<n>", "Send high-water mark of -zmqpubrawblock in messages (default: 1000)", NONE, B},
+    {"-zmqpubrawtx=<address>", "Publish each transaction, serialized, on this ZeroMQ address (repeatable)", NONE, B},
+    {"-zmqpubrawtxhwm=<n>", "Send high-water mark of -zmqpubrawtx in messages (default: 1000)", NONE, B},
+    {"-zmqpubsequence=<address>", "Publish block connections and disconnections, mempool additions and removals, "
+                                  "on this ZeroMQ address (repeatable)", NONE, B},
+    {"-zmqpubsequencehwm=<n>", "Send high-water mark of -zmqpubsequence in messages (default: 1000)", NONE, B},
     // --- JSON-RPC
-    {"-rest", "bitcoind: serve REST", NONE, NONE},
-    {"-rpcallowip=<ip>", "bitcoind: allow JSON-RPC from this source (Orrery: -rpcbind decides)", NONE, NONE},
+    {"-rest", "Serve bitcoind's unauthenticated REST interface under /rest/ on the RPC port (default: 0)", NONE, B},
+    {"-rpcallowip=<ip>", "Serve JSON-RPC and REST to clients of this address or network (1.2.3.4, 1.2.3.0/24, "
+                         "1.2.3.0/255.255.255.0; repeatable; loopback always); makes -rpcbind count", NONE, B},
     {"-rpcauth=<userpw>", "A user and salted password hash for JSON-RPC: <user>:<salt>$<hash> (repeatable)", NONE, B},
-    {"-rpcbind=<addr>[:port]", "Listen for JSON-RPC on this address (repeatable; default: 127.0.0.1)", NET, O | B},
+    {"-rpcbind=<addr>[:port]", "Listen for JSON-RPC on this address (repeatable; ignored without -rpcallowip; "
+                               "default: 127.0.0.1, with -rpcallowip 0.0.0.0)", NET, O | B},
     {"-rpccookiefile=<loc>", "RPC cookie file, relative to the network's folder (default: .cookie)", NONE, B},
     {"-rpccookieperms=<readable-by>", "bitcoind: permissions of the cookie file", NONE, NONE},
     {"-rpcdoccheck", "bitcoind: check RPC help at run time", NONE, NONE},
@@ -233,8 +237,10 @@ constexpr OptionInfo OPTIONS[] = {
     {"-rpcservertimeout=<n>", "Seconds an HTTP request may take (default: 30)", NONE, B},
     {"-rpcthreads=<n>", "Threads that run RPC calls (default: 4)", NONE, B},
     {"-rpcuser=<user>", "User name for JSON-RPC", NONE, B},
-    {"-rpcwhitelist=<whitelist>", "bitcoind: RPC methods a user may call", NONE, NONE},
-    {"-rpcwhitelistdefault", "bitcoind: default of -rpcwhitelist", NONE, NONE},
+    {"-rpcwhitelist=<whitelist>", "The RPC methods a user may call: <user>:<method>,<method>,... (repeatable; "
+                                  "twice for one user: the methods both name)", NONE, B},
+    {"-rpcwhitelistdefault", "Users named in no -rpcwhitelist may call nothing (default: 1 when any -rpcwhitelist "
+                             "is given)", NONE, B},
     {"-rpcworkqueue=<n>", "Largest queue of RPC calls waiting for a thread (default: 16)", NONE, B},
     {"-server", "Serve JSON-RPC (default: 1; -server=0: orreryd does not start the gui-bridge)", NONE, O | B},
     // --- bitcoin-qt's options, accepted by bitcoind too
@@ -250,7 +256,8 @@ constexpr OptionInfo OPTIONS[] = {
     {"-ipcconnect=<endpoint>", "Connect to another service's endpoint (ipc://, tcp://)", NET | MINE | OPT_ORRERY, ALL},
     {"-ipcmaxmessagesize=<bytes>", "Largest IPC message accepted (default: 33554432)", OPT_ORRERY, ALL},
     // Each process's own: not passed on by orreryd (doc/ipc.md, "Who may call what").
-    {"-ipcallow=<role>:<uid>", "Let processes of user id <uid> that orreryd did not start say they are <role> on "
+    {"-ipcallow=<role>:<uid>", "Let processes of user id <uid> (or of the user so named) that orreryd did not start say "
+                               "they are <role> on "
                                "this process's ipc:// endpoints (repeatable); a role named by no -ipcallow is open "
                                "to this process's own uid only", NET | MINE | OPT_ORRERY, ALL},
 };

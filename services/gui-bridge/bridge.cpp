@@ -3,14 +3,16 @@
 // The node and the wallet register their RPC methods on the bridge's IPC
 // endpoint (RpcRouter, see router.h); each call goes to its owner.
 // Routing as bitcoind's httprpc.cpp: "/" and "/wallet/<name>" are JSON-RPC,
-// anything else is 404; only POST is served (405); a request without
+// "/rest/..." REST with -rest (rest.h), anything else is 404; only POST is served (405); a request without
 // credentials gets 401 at once, one with wrong credentials after 250 ms.
 #include <services/gui-bridge/bridge.h>
 
 #include <services/gui-bridge/auth.h>
 #include <services/gui-bridge/backends.h>
 #include <services/gui-bridge/http_server.h>
+#include <services/gui-bridge/rest.h>
 #include <services/gui-bridge/router.h>
+#include <services/gui-bridge/zmq_notifier.h>
 
 #include <common/consensus/params.h>
 #include <common/interfaces/process_lookup.h>
@@ -109,6 +111,36 @@ int Run(const ArgsManager& args)
         }
     }
 
+    // --- who may call what
+    rpc::RpcWhitelist whitelist;
+    for (const auto& spec : args.GetArgs("rpcwhitelist")) whitelist.Add(spec);
+    whitelist.SetDefault(args.GetBoolArg("rpcwhitelistdefault", args.IsArgSet("rpcwhitelist")));
+    rpc::AllowedNetworks allowed;
+    for (const auto& subnet : args.GetArgs("rpcallowip")) {
+        if (!allowed.Add(subnet)) {
+            std::string message = "Invalid -rpcallowip subnet specification: " + subnet +
+                                  ". Valid are a single IP (e.g. 1.2.3.4), a network/netmask (e.g. "
+                                  "1.2.3.4/255.255.255.0) or a network/CIDR (e.g. 1.2.3.4/24).";
+            LogPrintf("Error: {}", message);
+            std::fprintf(stderr, "Error: %s\n", message.c_str());
+            if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
+            return 1;
+        }
+    }
+
+    // --- ZMQ notifications: publishers bound now (a bad address stops the start, as bitcoind), fed once the
+    // node answers.
+    std::shared_ptr<zmq_notify::Notifier> notifier;
+    try {
+        auto topics = zmq_notify::ConfigFromArgs(args);
+        if (!topics.empty()) notifier = std::make_shared<zmq_notify::Notifier>(std::move(topics));
+    } catch (const std::exception& e) {
+        LogPrintf("Error: Unable to start ZMQ notification interface: {}", e.what());
+        std::fprintf(stderr, "Error: Unable to start ZMQ notification interface: %s\n", e.what());
+        if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
+        return 1;
+    }
+
     // --- the router the services register with
     rpc::Backend supervisor("orreryd", args.GetArg("supervisorconnect", DefaultEndpoint(args, "supervisor")),
                             BackendOptions(args, {"supervisor"}, "orreryd"));
@@ -120,6 +152,12 @@ int Run(const ArgsManager& args)
     router_options.started = started;
     router_options.supervisor = &supervisor;
     router_options.stop_self = [] { ::kill(::getpid(), SIGTERM); }; // the signal loop below stops us cleanly
+    router_options.methods.push_back(
+        {"getzmqnotifications",
+         "Zmq",
+         {},
+         "Lists the ZMQ notification topics this server publishes: type, address and send high-water mark of each.",
+         [notifier](const rpc::CallRequest&) { return notifier ? notifier->Describe() : rpc::Json::array(); }});
     auto router = std::make_shared<rpc::Router>(router_options);
     router->SetCallObserver(
         [](const std::string& method) { LogDebug(LogCategory::RPC, "ThreadRPCServer method={}", method); });
@@ -131,8 +169,15 @@ int Run(const ArgsManager& args)
     // --- HTTP
     http::ServerOptions options;
     auto port = static_cast<uint16_t>(args.GetIntArg("rpcport", GetChainParams(args.GetChain()).rpc_port));
+    // As bitcoind: -rpcbind counts only with -rpcallowip (else loopback alone is served), and -rpcallowip
+    // without -rpcbind listens on every IPv4 address.
     std::vector<std::string> binds = args.GetArgs("rpcbind");
-    if (binds.empty()) binds.push_back("127.0.0.1");
+    if (!args.IsArgSet("rpcallowip") && !binds.empty()) {
+        LogPrintf("WARNING: option -rpcbind was ignored because -rpcallowip was not specified, refusing to allow "
+                  "everyone to connect");
+        binds.clear();
+    }
+    if (binds.empty()) binds.push_back(args.IsArgSet("rpcallowip") ? "0.0.0.0" : "127.0.0.1");
     for (const auto& bind : binds) {
         auto address = ParseHostPort(bind, port);
         if (!address) {
@@ -146,8 +191,15 @@ int Run(const ArgsManager& args)
     options.work_queue = static_cast<size_t>(std::max<int64_t>(1, args.GetIntArg("rpcworkqueue", 16)));
     options.timeout = std::chrono::seconds(std::max<int64_t>(1, args.GetIntArg("rpcservertimeout", 30)));
 
+    const bool rest_enabled = args.GetBoolArg("rest", false);
     auto handler = [&](const http::Request& request, const std::string& peer) -> http::Response {
         std::string_view path = request.target;
+        if (!allowed.Allows(peer)) {
+            LogDebug(LogCategory::RPC, "HTTP request from {} rejected: Client network is not allowed RPC access", peer);
+            return Plain(403);
+        }
+        // REST needs no credentials, as bitcoind's; it answers from the node's RPC methods.
+        if (rest_enabled && rest::IsRestPath(path)) return rest::Handle(request, execute);
         std::optional<std::string> wallet_name;
         if (path.starts_with("/wallet/")) {
             wallet_name = http::PercentDecode(path.substr(8));
@@ -166,6 +218,26 @@ int Run(const ArgsManager& args)
             return Unauthorized();
         }
         LogDebug(LogCategory::RPC, "Received a POST request for {} from {} user={}", request.target, peer, user);
+        if (!whitelist.Empty() || args.GetBoolArg("rpcwhitelistdefault", false)) {
+            // Every method of the request (each of a batch) must be on the user's list before any runs.
+            if (auto parsed = rpc::ParseJson(request.body)) {
+                std::vector<const rpc::Json*> calls;
+                if (parsed->is_array()) {
+                    for (const auto& call : *parsed) calls.push_back(&call);
+                } else {
+                    calls.push_back(&*parsed);
+                }
+                for (const rpc::Json* call : calls) {
+                    std::string method;
+                    if (call->is_object() && call->contains("method") && (*call)["method"].is_string())
+                        method = (*call)["method"].get<std::string>();
+                    if (!whitelist.Allowed(user, method)) {
+                        LogPrintf("RPC User {} not allowed to call method {}", user, method);
+                        return Plain(403);
+                    }
+                }
+            }
+        }
         rpc::Reply reply = rpc::HandleBody(execute, request.body, wallet_name);
         http::Response response = Plain(reply.status, std::move(reply.body));
         if (reply.status != 204) response.headers.emplace_back("Content-Type", "application/json");
@@ -183,6 +255,12 @@ int Run(const ArgsManager& args)
     for (const auto& address : server.BoundAddresses()) LogPrintf("Binding RPC on address {}", address);
 
     supervisor.Start();
+    std::unique_ptr<zmq_notify::ChainFollower> follower;
+    if (notifier) {
+        follower = std::make_unique<zmq_notify::ChainFollower>(args.GetArg("ipcconnect", DefaultEndpoint(args, "node")),
+                                                               BackendOptions(args, {"chain"}, "node"), notifier);
+        follower->Start();
+    }
 
     // The services register their RPC methods on -rpcrouterbind from the start; -ipcbind (the
     // process's own endpoint) answers hello once RPC has left warm-up: orreryd's sign that the
@@ -235,6 +313,7 @@ int Run(const ArgsManager& args)
     if (processes) processes->Stop();
     if (router_endpoint.starts_with("ipc://")) std::filesystem::remove(router_endpoint.substr(6));
     supervisor.Stop();
+    if (follower) follower->Stop();
     if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
     LogPrintf("Shutdown done");
     return 0;

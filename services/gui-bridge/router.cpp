@@ -46,14 +46,15 @@ std::unique_ptr<ipc::Subscription> Router::registerTable(interfaces::RpcTableInf
         std::lock_guard lock(m_mutex);
         // A method belongs to one service: a clash is the newcomer's error, the table in place stays.
         for (const auto& method : table.methods) {
+            bool taken = IsOwnMethod(method.name);
             for (const auto& [name, other] : m_services) {
                 if (name == service) continue;
-                bool taken = std::any_of(other.info.methods.begin(), other.info.methods.end(),
-                                         [&](const auto& m) { return m.name == method.name; });
-                if (taken || method.name == "help" || method.name == "uptime" || method.name == "stop") {
-                    throw RpcException(RPC_INVALID_PARAMETER, "RPC method " + method.name + " of the " + service +
-                                                                  " service is already offered");
-                }
+                taken = taken || std::any_of(other.info.methods.begin(), other.info.methods.end(),
+                                             [&](const auto& m) { return m.name == method.name; });
+            }
+            if (taken) {
+                throw RpcException(RPC_INVALID_PARAMETER,
+                                   "RPC method " + method.name + " of the " + service + " service is already offered");
             }
         }
         generation = m_next_generation++;
@@ -174,8 +175,16 @@ Json Router::Route(const std::string& service, const std::string& method, const 
 
 // ---------------------------------------------------------------- the merged table
 
+bool Router::IsOwnMethod(const std::string& name) const
+{
+    if (name == "help" || name == "uptime" || name == "stop") return true;
+    return std::any_of(m_options.methods.begin(), m_options.methods.end(),
+                       [&](const Method& method) { return method.name == name; });
+}
+
 void Router::AddOwnMethods(Table& table)
 {
+    for (const auto& method : m_options.methods) table.Add(method);
     table.Add({"help",
                "Control",
                {Optional("command", ParamType::STRING, "A method to explain")},

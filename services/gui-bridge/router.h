@@ -35,6 +35,8 @@ struct RouterOptions {
     Backend* supervisor{nullptr};
     //! Stops this bridge (the stop method when orreryd is not there). Must return at once.
     std::function<void()> stop_self;
+    //! More methods the bridge answers itself (getzmqnotifications), beside help, uptime and stop.
+    std::vector<Method> methods;
 };
 
 //! What a call answers when the service owning its method is not connected: the node's methods
@@ -79,6 +81,8 @@ private:
     Json Route(const std::string& service, const std::string& method, const CallRequest& call) const;
     std::string WarmupMessageLocked() const;
     void AddOwnMethods(Table& table);
+    //! A method the bridge answers itself: no service may register it.
+    bool IsOwnMethod(const std::string& name) const;
 
     const RouterOptions m_options;
     std::function<void(const std::string&)> m_observer;

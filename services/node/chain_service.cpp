@@ -131,6 +131,22 @@ void ChainService::NotifyBlockDisconnected(const interfaces::ChainBlock& block)
     ForEachListener([&block](interfaces::ChainListener& listener) { listener.blockDisconnected(block); });
 }
 
+void ChainService::NotifyTransactionAdded(const std::vector<uint8_t>& tx, uint64_t mempool_sequence)
+{
+    std::lock_guard notify_lock(m_notify_mutex);
+    ForEachListener(
+        [&](interfaces::ChainListener& listener) { listener.transactionAddedToMempool(tx, mempool_sequence); });
+}
+
+void ChainService::NotifyTransactionRemoved(const std::vector<uint8_t>& tx, const std::string& reason,
+                                            uint64_t mempool_sequence)
+{
+    std::lock_guard notify_lock(m_notify_mutex);
+    ForEachListener([&](interfaces::ChainListener& listener) {
+        listener.transactionRemovedFromMempool(tx, reason, mempool_sequence);
+    });
+}
+
 size_t ChainService::SubscriberCount() const
 {
     std::lock_guard lock(m_mutex);

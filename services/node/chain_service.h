@@ -1,4 +1,4 @@
-// The node's Chain interface, served to wallets: the network's name, the tip,
+// The node's Chain interface, served to wallets and the gui-bridge: the network's name, the tip,
 // block hashes by height, blocks by hash or from a height, and the chain's
 // news (blocks connected and disconnected, tip changes), read from the
 // chainstate and fed by its ValidationListener notifications, which arrive
@@ -44,6 +44,10 @@ public:
     void NotifyTip(const interfaces::ChainTip& tip);
     void NotifyBlockConnected(const interfaces::ChainBlock& block);
     void NotifyBlockDisconnected(const interfaces::ChainBlock& block);
+    //! The mempool's news for every subscriber, in order with the blocks' (the mempool calls them as it accepts and
+    //! drops transactions; a transaction mined in a block is not "removed" here). `tx` is its serialization.
+    void NotifyTransactionAdded(const std::vector<uint8_t>& tx, uint64_t mempool_sequence);
+    void NotifyTransactionRemoved(const std::vector<uint8_t>& tx, const std::string& reason, uint64_t mempool_sequence);
     size_t SubscriberCount() const;
 
     // Chain

@@ -233,6 +233,7 @@ NodeService::NodeService(NodeConfig config)
                                                                         : GetChainParams(m_config.chain)),
       m_nonce_rng(std::random_device{}()),
       m_peers(m_config.max_connections, m_config.listen, [this] { return MakeNonce(); }),
+      m_sync(std::chrono::seconds{m_params.consensus.pow_target_spacing}),
       m_processes(m_config.supervised ? std::make_shared<interfaces::OrrerydProcesses>(m_config.supervisor_endpoint,
                                                                                        m_config.ipc_options)
                                       : nullptr)
@@ -259,6 +260,8 @@ void NodeService::LoadChainstate()
                                               m_config.check_blocks, m_config.check_level));
     }
     m_chainstate->Start();
+    m_tip_announcer = MakeTipAnnouncer(*this);
+    m_chainstate->RegisterListener(m_tip_announcer);
     m_chainstate_loaded = true;
 }
 
@@ -302,6 +305,10 @@ void NodeService::Stop()
     {
         std::lock_guard lock(m_mutex);
         m_agents.clear();
+    }
+    if (m_tip_announcer) {
+        m_chainstate->UnregisterListener(m_tip_announcer);
+        m_tip_announcer.reset();
     }
     // Flushes the coins cache and the block index (crash-safe order, see doc/validation.md).
     if (m_chainstate_loaded) m_chainstate->Stop();
@@ -353,6 +360,7 @@ void NodeService::Maintain()
         if (!connection->IsConnected()) DropPeer(id, "agent " + std::to_string(connection->Peer().pid) + " went away");
     }
     for (const auto& address : to_dial) DialTarget(address);
+    SyncTick();
 }
 
 // ---------------------------------------------------------------- banlist.json
@@ -586,6 +594,7 @@ void NodeService::DropPeer(int64_t peer_id, const std::string& reason)
         m_agents.erase(peer_id);
     }
     if (entry) LogPrintf("Peer {} ({}) disconnected: {}", peer_id, entry->address, reason);
+    SyncPeerGone(peer_id);
 }
 
 // ---------------------------------------------------------------- what the RPC methods use
@@ -856,6 +865,7 @@ void NodeService::handshakeDone(int64_t peer_id, interfaces::PeerVersion version
     }
     LogPrintf("New {} peer connected: version: {}, blocks={}, peer={} ({})", entry.connection_type, version.version,
               version.start_height, peer_id, version.user_agent);
+    if (m_chainstate_loaded) StartSync(peer_id);
 }
 
 void NodeService::reportStats(int64_t peer_id, interfaces::PeerStats stats)

@@ -14,6 +14,7 @@
 #include <common/ipc/options.h>
 #include <common/util/args.h>
 #include <services/node/ban_list.h>
+#include <services/node/block_sync.h>
 #include <services/node/chain.h>
 #include <services/node/peer_table.h>
 #include <services/node/validation/chainstate.h>
@@ -173,6 +174,20 @@ public:
     void handshakeDone(int64_t peer_id, interfaces::PeerVersion version) override;
     void reportStats(int64_t peer_id, interfaces::PeerStats stats) override;
     void peerDisconnected(int64_t peer_id, std::string reason) override;
+    // PeerHost: block sync (node_sync.cpp, doc/sync.md)
+    void headersReceived(int64_t peer_id, std::vector<uint8_t> headers) override;
+    void blockReceived(int64_t peer_id, std::vector<uint8_t> block) override;
+    void blocksAnnounced(int64_t peer_id, std::vector<uint8_t> hashes) override;
+    std::optional<std::vector<uint8_t>> getHeaders(int64_t peer_id, std::vector<uint8_t> locator,
+                                                   std::vector<uint8_t> stop) override;
+    std::vector<uint8_t> getBlocks(int64_t peer_id, std::vector<uint8_t> locator, std::vector<uint8_t> stop) override;
+    std::optional<std::vector<uint8_t>> getBlock(int64_t peer_id, std::vector<uint8_t> hash, bool witness) override;
+
+    //! getpeerinfo's sync figures of a peer (synced_headers, synced_blocks, inflight); nullopt before
+    //! its handshake.
+    std::optional<BlockSync::PeerStats> SyncStats(int64_t peer_id);
+    //! Announces a new tip to every peer not known to have it (the chainstate's notification thread).
+    void AnnounceTip(const BlockIndex* tip, const BlockIndex* fork);
 
 private:
     //! The agent serving one registered peer.
@@ -201,6 +216,23 @@ private:
     //! Sends the queued disconnects to their agents (maintenance thread, or tests through Maintain).
     void SendQueuedDisconnects();
     uint64_t MakeNonce();
+
+    // Block sync (node_sync.cpp). Lock order: the chainstate's lock, then m_sync_mutex; m_mutex, then
+    // m_sync_mutex. Calls to agents are asynchronous and made with none of them held.
+    //! Calls `method` of the peer's Agent without waiting for the reply.
+    template <typename... A> void CallAgent(int64_t peer_id, std::string_view method, const A&... args);
+    void SendGetHeaders(int64_t peer_id, const BlockIndex* from);
+    //! The handshake is done: the peer takes part in sync, starting with a getheaders.
+    void StartSync(int64_t peer_id);
+    //! Asks each peer with room for the next blocks to download.
+    void ScheduleDownloads();
+    //! The maintenance thread's round: stallers and download timeouts dropped, gone peers forgotten,
+    //! downloads scheduled.
+    void SyncTick();
+    //! The peer left: its blocks in flight are asked from the others.
+    void SyncPeerGone(int64_t peer_id);
+    //! Core's Misbehaving: drops (and logs) the peer, but for manual and noban peers, only logged.
+    void Misbehaving(int64_t peer_id, const std::string& reason);
     //! -whitebind and -whitelist ("in") permissions of an inbound peer.
     uint32_t InboundPermissions(const std::string& address, const std::string& local_address) const;
     //! -whitelist ("out") permissions of a manual outbound peer.
@@ -233,6 +265,11 @@ private:
     };
     std::vector<QueuedDisconnect> m_disconnect_queue; // guarded by m_mutex
 
+    std::mutex m_sync_mutex;
+    BlockSync m_sync;                           // guarded by m_sync_mutex
+    std::map<int64_t, uint256> m_hash_continue; // guarded by m_sync_mutex: the last hash of a getblocks answer
+    std::shared_ptr<ValidationListener> m_tip_announcer;
+
     //! orreryd's process table, when supervised (null otherwise).
     const std::shared_ptr<interfaces::OrrerydProcesses> m_processes;
 
@@ -246,6 +283,9 @@ private:
     bool m_wake{false};     // guarded by m_thread_mutex
     std::thread m_thread;
 };
+
+//! The listener that makes `node` announce new tips (registered by LoadChainstate).
+std::shared_ptr<ValidationListener> MakeTipAnnouncer(NodeService& node);
 
 //! Runs orrery-node until SIGTERM/SIGINT: takes the node's lock in the
 //! network's folder, loads the chainstate (a failure exits with its message), serves Node, PeerHost and

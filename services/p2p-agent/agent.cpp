@@ -7,6 +7,7 @@
 
 #include <common/consensus/params.h>
 #include <common/handoff/handoff.h>
+#include <common/interfaces/node_ipc.h>
 #include <common/interfaces/peer_host_ipc.h>
 #include <common/interfaces/roles.h>
 #include <common/ipc/endpoint.h>
@@ -37,6 +38,17 @@ namespace {
 //! bitcoind's defaults of -timeout (milliseconds) and -peertimeout (seconds).
 constexpr int64_t DEFAULT_CONNECT_TIMEOUT = 5000;
 constexpr int64_t DEFAULT_PEER_CONNECT_TIMEOUT = 60;
+
+//! 32-byte hashes back to back, as PeerHost and Agent carry them.
+std::vector<uint256> Hashes(const std::vector<uint8_t>& bytes, const char* what)
+{
+    if (bytes.size() % uint256::kSize != 0) throw std::runtime_error(std::string(what) + " must be 32 bytes each");
+    std::vector<uint256> hashes;
+    for (size_t at = 0; at < bytes.size(); at += uint256::kSize) {
+        hashes.push_back(*uint256::FromBytes(std::span<const uint8_t>(bytes.data() + at, uint256::kSize)));
+    }
+    return hashes;
+}
 
 //! The Agent interface the node calls. The engine exists only once the node
 //! has answered registerAgent; a disconnect asked before that is kept.
@@ -80,6 +92,28 @@ public:
         std::lock_guard lock(m_mutex);
         return m_engine ? m_engine->GetStats() : interfaces::PeerStats{};
     }
+    void requestHeaders(std::vector<uint8_t> locator) override
+    {
+        auto hashes = Hashes(locator, "locator");
+        std::lock_guard lock(m_mutex);
+        if (m_engine) m_engine->RequestHeaders(std::move(hashes));
+    }
+    void requestBlocks(std::vector<uint8_t> hashes) override
+    {
+        auto parsed = Hashes(hashes, "block hashes");
+        std::lock_guard lock(m_mutex);
+        if (m_engine) m_engine->RequestBlocks(std::move(parsed));
+    }
+    void announceBlocks(std::vector<uint8_t> headers) override
+    {
+        if (headers.size() % BlockHeader::kSize != 0) throw std::runtime_error("headers must be 80 bytes each");
+        std::vector<BlockHeader> parsed;
+        for (size_t at = 0; at < headers.size(); at += BlockHeader::kSize) {
+            parsed.push_back(DeserializeBlockHeader(std::span<const uint8_t>(headers.data() + at, BlockHeader::kSize)));
+        }
+        std::lock_guard lock(m_mutex);
+        if (m_engine) m_engine->AnnounceBlocks(std::move(parsed));
+    }
     std::optional<std::string> Pending()
     {
         std::lock_guard lock(m_mutex);
@@ -115,6 +149,24 @@ public:
         }
     }
     void Stats(const interfaces::PeerStats& stats) override { m_host.reportStats(m_peer_id, stats); }
+    void HeadersReceived(std::vector<uint8_t> headers) override
+    {
+        m_host.headersReceived(m_peer_id, std::move(headers));
+    }
+    void BlockReceived(std::vector<uint8_t> block) override { m_host.blockReceived(m_peer_id, std::move(block)); }
+    void BlocksAnnounced(std::vector<uint8_t> hashes) override { m_host.blocksAnnounced(m_peer_id, std::move(hashes)); }
+    std::optional<std::vector<uint8_t>> GetHeaders(std::vector<uint8_t> locator, std::vector<uint8_t> stop) override
+    {
+        return m_host.getHeaders(m_peer_id, std::move(locator), std::move(stop));
+    }
+    std::vector<uint8_t> GetBlocks(std::vector<uint8_t> locator, std::vector<uint8_t> stop) override
+    {
+        return m_host.getBlocks(m_peer_id, std::move(locator), std::move(stop));
+    }
+    std::optional<std::vector<uint8_t>> GetBlock(std::vector<uint8_t> hash, bool witness) override
+    {
+        return m_host.getBlock(m_peer_id, std::move(hash), witness);
+    }
 
 private:
     interfaces::PeerHost& m_host;
@@ -123,19 +175,37 @@ private:
     std::string m_escape_user_agent;
 };
 
-std::string PeerAddressOf(int fd)
+//! The socket's peer (or, with `local`, its own) address as "ip:port" / "[ip6]:port"; "" when unknown.
+std::string SocketAddressOf(int fd, bool local = false)
 {
     sockaddr_storage address{};
     socklen_t length = sizeof(address);
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return "";
+    auto* raw = reinterpret_cast<sockaddr*>(&address);
+    if ((local ? ::getsockname(fd, raw, &length) : ::getpeername(fd, raw, &length)) != 0) return "";
     char host[NI_MAXHOST], port[NI_MAXSERV];
-    if (::getnameinfo(reinterpret_cast<sockaddr*>(&address), length, host, sizeof(host), port, sizeof(port),
-                      NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+    if (::getnameinfo(raw, length, host, sizeof(host), port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
         return "";
     }
     // fmt rather than operator+ on a literal: GCC 12 warns falsely (-Wrestrict) on that at -O3.
     if (address.ss_family == AF_INET6) return fmt::format("[{}]:{}", host, port);
     return fmt::format("{}:{}", host, port);
+}
+
+//! Started by a socket unit (systemd's Accept=yes, deploy/systemd/) rather than by orreryd: nobody
+//! asked the node for this peer yet, so the agent asks it as orreryd would, on a connection of its
+//! own with orreryd's role (the node's -ipcallow=orreryd:<user> lets the agents' user do it), and
+//! closes that connection before it reads a byte from the peer. The node decides as for orreryd:
+//! bans, limits, eviction.
+interfaces::Admission AskAdmission(ipc::Options options, const std::string& endpoint, const std::string& address,
+                                   const std::string& local_address)
+{
+    options.role = interfaces::role::ORRERYD;
+    options.interfaces = {"node"};
+    ipc::Client admitter(options);
+    auto node = ipc::MakeProxy<interfaces::Node>(admitter.Connect(endpoint));
+    interfaces::Admission admission = node->admitInbound(address, local_address);
+    admitter.Stop();
+    return admission;
 }
 
 std::chrono::milliseconds Seconds(const ArgsManager& args, std::string_view name, int64_t fallback)
@@ -150,7 +220,9 @@ void AddArgs(ArgsManager& args)
     AddOptions(args, PROCESS_P2P_AGENT); // -peertimeout, -timeout, logging, chain
 
     args.AddArg("-peerid=<id>", "The peer id the node chose for this connection", ARG_COMMAND_LINE_ONLY);
-    args.AddArg("-inboundfd=<fd>", "Serve an inbound connection whose socket is inherited as <fd>",
+    args.AddArg("-inboundfd=<fd>",
+                "Serve an inbound connection whose socket is inherited as <fd>; without -peerid (a socket unit "
+                "started the agent, not orreryd) the agent first asks the node to admit the peer",
                 ARG_COMMAND_LINE_ONLY);
     args.AddArg("-connect=<host:port>", "Dial this peer (outbound connection)", ARG_COMMAND_LINE_ONLY);
     args.AddArg("-spare=<fd>",
@@ -230,8 +302,11 @@ int Run(const ArgsManager& args)
         LogPrintf("Error: -spare takes its peer from orreryd, not from -peerid, -inboundfd or -connect");
         return 1;
     }
-    if (!spare && (peer_id < 0 || inbound == args.IsArgSet("connect"))) {
-        LogPrintf("Error: -peerid and exactly one of -inboundfd and -connect are needed (or -spare)");
+    // -inboundfd without -peerid: started by a socket unit, the node admits the peer below.
+    const bool admit = !spare && inbound && !args.IsArgSet("peerid");
+    if (!spare && ((peer_id < 0 && !admit) || inbound == args.IsArgSet("connect"))) {
+        LogPrintf("Error: -peerid and exactly one of -inboundfd and -connect are needed (or -spare, or "
+                  "-inboundfd alone under a socket unit)");
         return 1;
     }
     ServiceProcess process(args, "p2p-agent"); // a client only: the IPC threads inherit its signal mask
@@ -274,7 +349,19 @@ int Run(const ArgsManager& args)
                 throw std::runtime_error("-inboundfd=" + std::to_string(fd) + " is not a socket");
             }
             ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-            if (address.empty()) address = PeerAddressOf(fd);
+            if (address.empty()) address = SocketAddressOf(fd);
+            if (admit) {
+                const interfaces::Admission admission =
+                    AskAdmission(options, endpoint, address, SocketAddressOf(fd, /*local=*/true));
+                if (!admission.accepted) {
+                    LogPrintf("The node refused the inbound connection from {}: {}", address, admission.reason);
+                    ::close(fd);
+                    client.Stop();
+                    return 0;
+                }
+                peer_id = admission.peer_id;
+                LogPrintf("The node admitted the inbound connection from {} as peer={}", address, peer_id);
+            }
         } else {
             std::string target = args.GetArg("connect", "");
             if (!HasPort(target)) {

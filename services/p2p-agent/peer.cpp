@@ -3,6 +3,8 @@
 // a deadline that bounds the poll, so the engine needs no other threads.
 #include <services/p2p-agent/peer.h>
 
+#include <common/consensus/check.h>
+#include <common/consensus/pow.h>
 #include <common/util/logging.h>
 #include <common/util/mock_time.h>
 
@@ -47,7 +49,7 @@ int64_t Micros(std::chrono::milliseconds d)
 
 PeerEngine::PeerEngine(int fd, PeerConfig config, PeerEvents& events)
     : m_fd(fd), m_wake_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)), m_config(std::move(config)), m_events(events),
-      m_deframer(m_config.params.message_start)
+      m_deframer(m_config.params.message_start), m_consensus(GetChainParams(m_config.params.chain).consensus)
 {
     if (m_wake_fd < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
     const int flags = ::fcntl(m_fd, F_GETFL);
@@ -88,6 +90,60 @@ interfaces::PeerStats PeerEngine::GetStats() const
     return m_stats;
 }
 
+void PeerEngine::Post(std::function<void()> task)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_posted.push_back(std::move(task));
+    }
+    const uint64_t one = 1;
+    [[maybe_unused]] auto written = ::write(m_wake_fd, &one, sizeof(one));
+}
+
+void PeerEngine::RunPosted()
+{
+    std::vector<std::function<void()>> tasks;
+    {
+        std::lock_guard lock(m_mutex);
+        tasks.swap(m_posted);
+    }
+    for (auto& task : tasks) task();
+}
+
+void PeerEngine::RequestHeaders(std::vector<uint256> locator)
+{
+    Post([this, locator = std::move(locator)] {
+        p2p::GetHeadersMessage request;
+        request.version = uint32_t(m_config.params.protocol_version);
+        request.locator = locator;
+        Send(request);
+    });
+}
+
+void PeerEngine::RequestBlocks(std::vector<uint256> hashes)
+{
+    Post([this, hashes = std::move(hashes)] {
+        p2p::GetDataMessage request;
+        // Witness blocks from a peer that serves them (NODE_WITNESS), else plain ones.
+        const bool witness = m_peer_version && (m_peer_version->services & p2p::NODE_WITNESS);
+        for (const auto& hash : hashes)
+            request.items.push_back({witness ? p2p::MSG_WITNESS_BLOCK : p2p::MSG_BLOCK, hash});
+        Send(request);
+    });
+}
+
+void PeerEngine::AnnounceBlocks(std::vector<BlockHeader> headers)
+{
+    Post([this, headers = std::move(headers)] {
+        if (!m_handshake_done || headers.empty()) return;
+        if (m_reported_version.send_headers && headers.size() <= p2p::MAX_BLOCKS_TO_ANNOUNCE) {
+            Send(p2p::HeadersMessage{headers});
+        } else {
+            Send(p2p::InvMessage{{{p2p::MSG_BLOCK, headers.back().GetHash()}}});
+        }
+    });
+}
+
 // ---------------------------------------------------------------------------
 // Main loop
 
@@ -117,10 +173,12 @@ std::string PeerEngine::Run()
                 uint64_t count = 0;
                 [[maybe_unused]] auto got = ::read(m_wake_fd, &count, sizeof(count));
             }
+            RunPosted();
             if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
                 if (!ReadSocket()) throw Drop{"peer closed the connection"};
             }
             if (fds[0].revents & POLLOUT) FlushSocket();
+            if (!m_getdata_queue.empty()) ServeGetData();
         }
     } catch (const Drop& drop) {
         reason = drop.reason;
@@ -303,6 +361,26 @@ void PeerEngine::HandleMessage(p2p::RawMessage raw)
                 }
             } else if constexpr (std::is_same_v<T, p2p::PongMessage>) {
                 if (m_handshake_done) OnPong(m);
+            } else if constexpr (!std::is_same_v<T, p2p::UnknownMessage>) {
+                // Block sync: only after the handshake, as Core ignores it before verack.
+                if (!m_handshake_done) {
+                    LogDebug(LogCategory::NET, "ignoring {} before verack from peer={}", p2p::CommandOf(message),
+                             m_config.peer_id);
+                } else if constexpr (std::is_same_v<T, p2p::HeadersMessage>) {
+                    OnHeaders(m);
+                } else if constexpr (std::is_same_v<T, p2p::BlockMessage>) {
+                    OnBlock(m);
+                } else if constexpr (std::is_same_v<T, p2p::InvMessage>) {
+                    OnInv(m);
+                } else if constexpr (std::is_same_v<T, p2p::GetHeadersMessage>) {
+                    OnGetHeaders(m);
+                } else if constexpr (std::is_same_v<T, p2p::GetBlocksMessage>) {
+                    OnGetBlocks(m);
+                } else if constexpr (std::is_same_v<T, p2p::GetDataMessage>) {
+                    OnGetData(m);
+                } else if constexpr (std::is_same_v<T, p2p::NotFoundMessage>) {
+                    LogDebug(LogCategory::NET, "notfound of {} items from peer={}", m.items.size(), m_config.peer_id);
+                }
             } else {
                 LogDebug(LogCategory::NET, "ignoring unhandled '{}' message ({} bytes) from peer={}", m.command,
                          m.payload.size(), m_config.peer_id);
@@ -386,6 +464,139 @@ void PeerEngine::OnPong(const p2p::PongMessage& pong)
         m_stats.min_ping = m_stats.min_ping ? std::min(*m_stats.min_ping, latency) : latency;
     }
     ReportStats();
+}
+
+// ---------------------------------------------------------------------------
+// Block sync: checks that need only the peer's bytes, then the node.
+
+namespace {
+
+std::vector<uint8_t> HashBytes(const std::vector<uint256>& hashes)
+{
+    std::vector<uint8_t> out;
+    out.reserve(hashes.size() * uint256::kSize);
+    for (const auto& hash : hashes) out.insert(out.end(), hash.data(), hash.data() + uint256::kSize);
+    return out;
+}
+
+} // namespace
+
+template <typename F> auto PeerEngine::AskNode(F&& f)
+{
+    try {
+        return f();
+    } catch (const std::exception& e) {
+        throw Drop{std::string("cannot reach the node: ") + e.what()};
+    }
+}
+
+void PeerEngine::OnHeaders(const p2p::HeadersMessage& message)
+{
+    // The count limit is the decoder's (MAX_HEADERS_RESULTS); Core punishes a longer message the same way.
+    std::vector<uint8_t> bytes;
+    bytes.reserve(message.headers.size() * BlockHeader::kSize);
+    uint256 previous;
+    for (size_t i = 0; i < message.headers.size(); ++i) {
+        const BlockHeader& header = message.headers[i];
+        const uint256 hash = header.GetHash();
+        if (!CheckProofOfWork(hash, header.bits, m_consensus)) {
+            throw Drop{"header " + hash.GetHex() + " has invalid proof of work (high-hash)"};
+        }
+        if (i > 0 && header.prev_block != previous) throw Drop{"non-continuous headers sequence"};
+        previous = hash;
+        auto serialized = SerializeBlockHeader(header);
+        bytes.insert(bytes.end(), serialized.begin(), serialized.end());
+    }
+    AskNode([&] { m_events.HeadersReceived(std::move(bytes)); });
+}
+
+void PeerEngine::OnBlock(const p2p::BlockMessage& message)
+{
+    Block block;
+    try {
+        block = DeserializeBlock(message.payload);
+    } catch (const DeserializeError& e) {
+        throw Drop{std::string("malformed block: ") + e.what()};
+    }
+    // Core's CheckBlock: proof of work against the header's bits, merkle root and its CVE-2012-2459
+    // mutation, size, coinbase placement, transaction sanity, legacy sigops. Nothing else needs context.
+    ValidationState state;
+    if (!CheckBlock(block, state, m_consensus)) {
+        throw Drop{"invalid block " + block.GetHash().GetHex() + ": " + state.ToString()};
+    }
+    AskNode([&] { m_events.BlockReceived(message.payload); });
+}
+
+void PeerEngine::OnInv(const p2p::InvMessage& message)
+{
+    std::vector<uint256> blocks;
+    for (const auto& item : message.items) {
+        if ((item.type & ~p2p::MSG_WITNESS_FLAG) == p2p::MSG_BLOCK) blocks.push_back(item.hash);
+    }
+    if (blocks.empty()) return;
+    AskNode([&] { m_events.BlocksAnnounced(HashBytes(blocks)); });
+}
+
+void PeerEngine::OnGetHeaders(const p2p::GetHeadersMessage& request)
+{
+    auto answer = AskNode([&] { return m_events.GetHeaders(HashBytes(request.locator), HashBytes({request.stop})); });
+    if (!answer) return;
+    if (answer->size() % BlockHeader::kSize != 0 || answer->size() / BlockHeader::kSize > p2p::MAX_HEADERS_RESULTS) {
+        throw Drop{"the node answered getheaders with " + std::to_string(answer->size()) + " bytes"};
+    }
+    p2p::HeadersMessage headers;
+    for (size_t at = 0; at < answer->size(); at += BlockHeader::kSize) {
+        headers.headers.push_back(
+            DeserializeBlockHeader(std::span<const uint8_t>(answer->data() + at, BlockHeader::kSize)));
+    }
+    Send(headers);
+}
+
+void PeerEngine::OnGetBlocks(const p2p::GetBlocksMessage& request)
+{
+    auto answer = AskNode([&] { return m_events.GetBlocks(HashBytes(request.locator), HashBytes({request.stop})); });
+    p2p::InvMessage inv;
+    for (size_t at = 0; at + uint256::kSize <= answer.size(); at += uint256::kSize) {
+        inv.items.push_back(
+            {p2p::MSG_BLOCK, *uint256::FromBytes(std::span<const uint8_t>(answer.data() + at, uint256::kSize))});
+    }
+    if (!inv.items.empty()) Send(inv);
+}
+
+void PeerEngine::OnGetData(const p2p::GetDataMessage& request)
+{
+    if (m_getdata_queue.size() + request.items.size() > p2p::MAX_INV_SZ) {
+        throw Drop{"getdata requests pile up: " + std::to_string(m_getdata_queue.size() + request.items.size()) +
+                   " entries not served yet"};
+    }
+    m_getdata_queue.insert(m_getdata_queue.end(), request.items.begin(), request.items.end());
+    ServeGetData();
+}
+
+void PeerEngine::ServeGetData()
+{
+    // As Core pauses at -maxsendbuffer: a peer that asks for many blocks gets them as fast as it reads them,
+    // and the agent never holds more than about this much for it.
+    constexpr size_t SEND_BUFFER_LIMIT = 5'000'000;
+    p2p::NotFoundMessage not_found;
+    while (!m_getdata_queue.empty() && m_send_buffer.size() - m_send_offset < SEND_BUFFER_LIMIT) {
+        const p2p::InvItem item = m_getdata_queue.front();
+        m_getdata_queue.pop_front();
+        const uint32_t type = item.type & ~p2p::MSG_WITNESS_FLAG;
+        if (type == p2p::MSG_BLOCK) {
+            const bool witness = item.type & p2p::MSG_WITNESS_FLAG;
+            auto block = AskNode([&] { return m_events.GetBlock(HashBytes({item.hash}), witness); });
+            if (block) {
+                Send(p2p::BlockMessage{std::move(*block)});
+            } else {
+                not_found.items.push_back(item);
+            }
+        } else if (type == p2p::MSG_TX || type == p2p::MSG_WTX) {
+            not_found.items.push_back(item); // no mempool to serve from yet
+        }
+        // Filtered and compact blocks are not served: Core ignores what it does not offer.
+    }
+    if (!not_found.items.empty()) Send(not_found);
 }
 
 } // namespace orrery::p2p_agent

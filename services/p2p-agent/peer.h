@@ -1,20 +1,25 @@
 // The protocol engine of one peer connection: it owns a connected socket,
 // frames and decodes what the peer sends, runs the version handshake and the
-// ping keep-alive, and decides when to drop the peer. It knows nothing of IPC:
+// ping keep-alive, the context-free checks of headers and blocks (doc/sync.md),
+// and decides when to drop the peer. It knows nothing of IPC:
 // it reports through PeerEvents, which the agent implements with calls to the
 // node's PeerHost and the unit tests implement with a recorder.
 #ifndef ORRERY_SERVICES_P2P_AGENT_PEER_H
 #define ORRERY_SERVICES_P2P_AGENT_PEER_H
 
+#include <common/consensus/params.h>
 #include <common/interfaces/peer_host.h>
 #include <common/p2p/messages.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace orrery::p2p_agent {
 
@@ -27,6 +32,29 @@ public:
     virtual void HandshakeDone(const interfaces::PeerVersion& version) = 0;
     //! Every stats_interval and after each pong.
     virtual void Stats(const interfaces::PeerStats& stats) = 0;
+    // Block sync, after the handshake. The byte layouts are PeerHost's (common/interfaces/peer_host.h).
+    //! Headers that passed the checks: 80 bytes each.
+    virtual void HeadersReceived(std::vector<uint8_t> /*headers*/) {}
+    //! A block that passed the checks, as received.
+    virtual void BlockReceived(std::vector<uint8_t> /*block*/) {}
+    //! Hashes of blocks the peer announced by inv.
+    virtual void BlocksAnnounced(std::vector<uint8_t> /*hashes*/) {}
+    //! The answer to the peer's getheaders; nullopt: stay silent.
+    virtual std::optional<std::vector<uint8_t>> GetHeaders(std::vector<uint8_t> /*locator*/,
+                                                           std::vector<uint8_t> /*stop*/)
+    {
+        return std::nullopt;
+    }
+    //! The answer to the peer's getblocks: block hashes.
+    virtual std::vector<uint8_t> GetBlocks(std::vector<uint8_t> /*locator*/, std::vector<uint8_t> /*stop*/)
+    {
+        return {};
+    }
+    //! A block the peer asked for; nullopt: notfound.
+    virtual std::optional<std::vector<uint8_t>> GetBlock(std::vector<uint8_t> /*hash*/, bool /*witness*/)
+    {
+        return std::nullopt;
+    }
 };
 
 struct PeerConfig {
@@ -67,6 +95,10 @@ public:
     interfaces::PeerStats GetStats() const;
     //! The process's mock time changed: re-reads the clock for every timer at once.
     void ClockChanged();
+    //! The node's requests (Agent interface), queued for the engine's thread. Any thread.
+    void RequestHeaders(std::vector<uint256> locator);
+    void RequestBlocks(std::vector<uint256> hashes);
+    void AnnounceBlocks(std::vector<BlockHeader> headers);
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -81,6 +113,19 @@ private:
     void OnVerack();
     void CompleteHandshake();
     void OnPong(const p2p::PongMessage& pong);
+    void OnHeaders(const p2p::HeadersMessage& headers);
+    void OnBlock(const p2p::BlockMessage& block);
+    void OnInv(const p2p::InvMessage& inv);
+    void OnGetHeaders(const p2p::GetHeadersMessage& request);
+    void OnGetBlocks(const p2p::GetBlocksMessage& request);
+    void OnGetData(const p2p::GetDataMessage& request);
+    //! Serves queued getdata entries while less than SEND_BUFFER_LIMIT bytes wait to be sent.
+    void ServeGetData();
+    //! Runs a task on the engine's thread (the next loop round).
+    void Post(std::function<void()> task);
+    void RunPosted();
+    //! Calls the node through m_events; a failure of the call ends the connection.
+    template <typename F> auto AskNode(F&& f);
     //! `now_us`: the protocol clock (unix microseconds, mock-aware); `now`: the real one, for the stats.
     void CheckTimers(int64_t now_us, Clock::time_point now);
     bool ReadSocket();
@@ -97,6 +142,7 @@ private:
     p2p::Deframer m_deframer;
 
     std::vector<uint8_t> m_send_buffer;
+    std::deque<p2p::InvItem> m_getdata_queue; //!< what the peer asked for and is not served yet
     size_t m_send_offset{0};
 
     // Handshake state (engine thread only).
@@ -115,7 +161,10 @@ private:
     int64_t m_next_ping_us{0};
     Clock::time_point m_next_stats;
 
-    mutable std::mutex m_mutex; // guards the two below
+    const ConsensusParams& m_consensus;
+
+    mutable std::mutex m_mutex; // guards the three below
+    std::vector<std::function<void()>> m_posted;
     interfaces::PeerStats m_stats;
     std::optional<std::string> m_disconnect_reason;
 };

@@ -19,6 +19,8 @@ public:
     // The wallet follows the tip only, for now; it will read the blocks when it tracks transactions.
     void blockConnected(interfaces::ChainBlock) override {}
     void blockDisconnected(interfaces::ChainBlock) override {}
+    void transactionAddedToMempool(std::vector<uint8_t>, uint64_t) override {}
+    void transactionRemovedFromMempool(std::vector<uint8_t>, std::string, uint64_t) override {}
 
 private:
     NodeLink& m_link;

@@ -18,11 +18,11 @@ REGTEST_MAGIC = bytes.fromhex("fabfb5da")
 class Peer:
     """A plain TCP peer speaking the protocol with python-bitcoinlib."""
 
-    def __init__(self, port, timeout=10):
+    def __init__(self, port, timeout=10, host="127.0.0.1"):
         # python-bitcoinlib's network is process-wide and other test modules switch it:
         # every peer selects regtest (its message start bytes) for itself.
         bitcoin.SelectParams("regtest")
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock = socket.create_connection((host, port), timeout=timeout)
         self.buffer = b""
 
     def close(self):

@@ -111,6 +111,7 @@ def remaining_blocks(tip, main_hashes, side_hashes, main_hex, side_hex):
     return main_hex + side_hex
 
 
+@pytest.mark.heavy
 def test_the_node_survives_20_sigkills_while_connecting_and_reorganizing(node_factory, tmp_path):
     require_binaries("node", "gui-bridge")
     log.info("generating %d blocks and a %d-block side branch from %d", MAIN_BLOCKS, SIDE_BLOCKS, FORK_AT)

@@ -53,6 +53,25 @@ public:
     {
         LogPrintf("peerDisconnected peer={} reason={}", peer_id, reason);
     }
+    // Block sync: the test host has no chain. It logs what arrives and serves nothing.
+    void headersReceived(int64_t peer_id, std::vector<uint8_t> headers) override
+    {
+        LogPrintf("headersReceived peer={} count={}", peer_id, headers.size() / 80);
+    }
+    void blockReceived(int64_t peer_id, std::vector<uint8_t> block) override
+    {
+        LogPrintf("blockReceived peer={} bytes={}", peer_id, block.size());
+    }
+    void blocksAnnounced(int64_t peer_id, std::vector<uint8_t> hashes) override
+    {
+        LogPrintf("blocksAnnounced peer={} count={}", peer_id, hashes.size() / 32);
+    }
+    std::optional<std::vector<uint8_t>> getHeaders(int64_t, std::vector<uint8_t>, std::vector<uint8_t>) override
+    {
+        return std::nullopt;
+    }
+    std::vector<uint8_t> getBlocks(int64_t, std::vector<uint8_t>, std::vector<uint8_t>) override { return {}; }
+    std::optional<std::vector<uint8_t>> getBlock(int64_t, std::vector<uint8_t>, bool) override { return std::nullopt; }
 };
 
 } // namespace

@@ -110,14 +110,16 @@ int main(int argc, char* argv[])
     // The node's RPC methods (setban, addnode, disconnectnode, ...) are served only to the gui-bridge,
     // over the node's own registration with it: on the node's endpoint there is no RpcHost to call.
     Try("rpcHost.call setban", [&] { rpc->call("setban", R"(["127.0.0.1","add"])", std::nullopt); });
-    Try("rpcHost.call disconnectnode", [&] {
-        rpc->call("disconnectnode", "[\"\"," + std::to_string(victim) + "]", std::nullopt);
-    });
+    Try("rpcHost.call disconnectnode",
+        [&] { rpc->call("disconnectnode", "[\"\"," + std::to_string(victim) + "]", std::nullopt); });
     Try("node.admitInbound", [&] { node->admitInbound("192.0.2.66:1", ""); });
     Try("peerHost.peerDisconnected", [&] { host->peerDisconnected(victim, "rogue"); });
     Try("peerHost.handshakeDone", [&] { host->handshakeDone(victim, {}); });
     Try("peerHost.reportStats", [&] { host->reportStats(victim, {}); });
     Try("peerHost.registerAgent", [&] { host->registerAgent(victim, "", true); });
+    Try("peerHost.headersReceived", [&] { host->headersReceived(victim, {}); });
+    Try("peerHost.blockReceived", [&] { host->blockReceived(victim, {}); });
+    Try("peerHost.getBlock", [&] { host->getBlock(victim, std::vector<uint8_t>(32), true); });
     Try("chain.getTip", [&] { chain->getTip(); });
     Try("init.hello", [&] {
         connection->Call<ipc::PeerInfo>("init.hello", ipc::PeerInfo{"wallet", ::getpid(), {"chain"}});

@@ -59,6 +59,16 @@ public:
     {
         LogPrintf("peerDisconnected peer={} reason={}", peer_id, reason);
     }
+    // The stand-in node has no chain: block sync reports are ignored and requests get nothing.
+    void headersReceived(int64_t, std::vector<uint8_t>) override {}
+    void blockReceived(int64_t, std::vector<uint8_t>) override {}
+    void blocksAnnounced(int64_t, std::vector<uint8_t>) override {}
+    std::optional<std::vector<uint8_t>> getHeaders(int64_t, std::vector<uint8_t>, std::vector<uint8_t>) override
+    {
+        return std::nullopt;
+    }
+    std::vector<uint8_t> getBlocks(int64_t, std::vector<uint8_t>, std::vector<uint8_t>) override { return {}; }
+    std::optional<std::vector<uint8_t>> getBlock(int64_t, std::vector<uint8_t>, bool) override { return std::nullopt; }
 
 private:
     std::atomic<int64_t> m_next_peer{1};
@@ -166,9 +176,9 @@ int main(int argc, char* argv[])
     if (role.starts_with("orrery-")) role = role.substr(7);
     ArgsManager args;
     AddOptions(args, PROCESS_ORRERYD); // every row: it stands in for any service
-    for (const char* option : {"-supervisorconnect=<e>", "-walletconnect=<e>", "-peerid=<n>", "-inboundfd=<fd>",
-                               "-peeraddress=<a>", "-connectiontype=<t>", "-spare=<fd>", "-pinginterval=<n>",
-                               "-rpcrouterconnect=<e>", "-rpcrouterbind=<e>"}) {
+    for (const char* option :
+         {"-supervisorconnect=<e>", "-walletconnect=<e>", "-peerid=<n>", "-inboundfd=<fd>", "-peeraddress=<a>",
+          "-connectiontype=<t>", "-spare=<fd>", "-pinginterval=<n>", "-rpcrouterconnect=<e>", "-rpcrouterbind=<e>"}) {
         args.AddArg(option, "accepted as orreryd passes it");
     }
     if (auto code = InitProcess(args, argc, argv, role, "Usage: orrery-test-service (as orrery-<role>)")) return *code;

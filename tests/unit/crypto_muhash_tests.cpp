@@ -2,6 +2,7 @@
 // and the empty-set digest gettxoutsetinfo reports on a fresh regtest node),
 // plus the set properties the UTXO digest relies on.
 #include <common/crypto/muhash.h>
+#include <tests/unit/test_util.h>
 
 #include <doctest/doctest.h>
 
@@ -15,23 +16,12 @@ using orrery::crypto::MuHash3072;
 
 namespace {
 
-std::string Hex(std::span<const uint8_t> bytes)
-{
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    for (uint8_t b : bytes) {
-        out += kDigits[b >> 4];
-        out += kDigits[b & 15];
-    }
-    return out;
-}
-
 //! What Core's uint256::GetHex prints: the bytes reversed.
 std::string ReversedHex(const Hash32& hash)
 {
     Hash32 copy = hash;
     std::reverse(copy.begin(), copy.end());
-    return Hex(copy);
+    return orrery::test::ToHex(copy);
 }
 
 //! Core's test helper: the set holding the 32-byte element {i, 0, ..., 0}.
@@ -71,7 +61,8 @@ TEST_CASE("a serialized value at or above the modulus is reduced before hashing,
     std::fill(bytes.begin(), bytes.begin() + MuHash3072::BYTE_SIZE, 0xff);
     bytes[MuHash3072::BYTE_SIZE] = 1;
     MuHash3072 overflow = MuHash3072::Deserialize(bytes);
-    CHECK(Hex(overflow.Finalize()) == "3a31e6903aff0de9f62f9a9f7f8b861de76ce2cda09822b90014319ae5dc2271");
+    CHECK(orrery::test::ToHex(overflow.Finalize()) ==
+          "3a31e6903aff0de9f62f9a9f7f8b861de76ce2cda09822b90014319ae5dc2271");
 }
 
 TEST_CASE("muhash serializes as Core does and reads back to the same digest")
@@ -80,7 +71,8 @@ TEST_CASE("muhash serializes as Core does and reads back to the same digest")
     ser *= FromInt(2);
     const auto bytes = ser.Serialize();
     // The start of Core's expected serialization of FromInt(1) * FromInt(2) (numerator first).
-    CHECK(Hex(bytes).rfind("1fa093295ea30a6a3acdc7b3f770fa538eff537528e990e2910e40bbcfd7f6696b1256901", 0) == 0);
+    CHECK(orrery::test::ToHex(bytes).rfind("1fa093295ea30a6a3acdc7b3f770fa538eff537528e990e2910e40bbcfd7f6696b1256901",
+                                           0) == 0);
     CHECK(bytes[MuHash3072::BYTE_SIZE] == 1); // the denominator is one
     MuHash3072 back = MuHash3072::Deserialize(bytes);
     CHECK(back.Finalize() == ser.Finalize());

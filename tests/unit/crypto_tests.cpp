@@ -2,6 +2,7 @@
 // authors' vectors, RFC 4231 HMAC cases, the SipHash paper's vectors and a
 // BIP340 tagged hash.
 #include <common/crypto/hash.h>
+#include <tests/unit/test_util.h>
 
 #include <doctest/doctest.h>
 
@@ -18,35 +19,26 @@ std::span<const uint8_t> Bytes(std::string_view s)
     return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-template <size_t N>
-std::string Hex(const std::array<uint8_t, N>& bytes)
-{
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    for (uint8_t b : bytes) {
-        out += kDigits[b >> 4];
-        out += kDigits[b & 15];
-    }
-    return out;
-}
-
 } // namespace
 
 TEST_CASE("sha256 matches the NIST examples")
 {
-    CHECK(Hex(Sha256(Bytes(""))) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    CHECK(Hex(Sha256(Bytes("abc"))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    CHECK(Hex(Sha256(Bytes("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))) ==
+    CHECK(orrery::test::ToHex(Sha256(Bytes(""))) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK(orrery::test::ToHex(Sha256(Bytes("abc"))) ==
+          "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(orrery::test::ToHex(Sha256(Bytes("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))) ==
           "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
     const std::string million(1000000, 'a');
-    CHECK(Hex(Sha256(Bytes(million))) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    CHECK(orrery::test::ToHex(Sha256(Bytes(million))) ==
+          "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 TEST_CASE("double sha256 is sha256 applied twice")
 {
     CHECK(Sha256d(Bytes("abc")) == Sha256(Sha256(Bytes("abc"))));
     // Bitcoin's well-known "hello" double hash.
-    CHECK(Hex(Sha256d(Bytes("hello"))) == "9595c9df90075148eb06860365df33584b75bff782a510c6cd4883a419833d50");
+    CHECK(orrery::test::ToHex(Sha256d(Bytes("hello"))) ==
+          "9595c9df90075148eb06860365df33584b75bff782a510c6cd4883a419833d50");
 }
 
 TEST_CASE("an incremental hasher fed in pieces agrees with the one-shot hash")
@@ -77,20 +69,21 @@ TEST_CASE("a copied hasher carries the midstate and finalizing leaves it intact"
 
 TEST_CASE("ripemd160 matches the authors' test vectors")
 {
-    CHECK(Hex(Ripemd160(Bytes(""))) == "9c1185a5c5e9fc54612808977ee8f548b2258d31");
-    CHECK(Hex(Ripemd160(Bytes("a"))) == "0bdc9d2d256b3ee9daae347be6f4dc835a467ffe");
-    CHECK(Hex(Ripemd160(Bytes("abc"))) == "8eb208f7e05d987a9b044a8e98c6b087f15a0bfc");
-    CHECK(Hex(Ripemd160(Bytes("message digest"))) == "5d0689ef49d2fae572b881b123a85ffa21595f36");
-    CHECK(Hex(Ripemd160(Bytes("abcdefghijklmnopqrstuvwxyz"))) == "f71c27109c692c1b56bbdceb5b9d2865b3708dbc");
-    CHECK(Hex(Ripemd160(Bytes("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))) ==
+    CHECK(orrery::test::ToHex(Ripemd160(Bytes(""))) == "9c1185a5c5e9fc54612808977ee8f548b2258d31");
+    CHECK(orrery::test::ToHex(Ripemd160(Bytes("a"))) == "0bdc9d2d256b3ee9daae347be6f4dc835a467ffe");
+    CHECK(orrery::test::ToHex(Ripemd160(Bytes("abc"))) == "8eb208f7e05d987a9b044a8e98c6b087f15a0bfc");
+    CHECK(orrery::test::ToHex(Ripemd160(Bytes("message digest"))) == "5d0689ef49d2fae572b881b123a85ffa21595f36");
+    CHECK(orrery::test::ToHex(Ripemd160(Bytes("abcdefghijklmnopqrstuvwxyz"))) ==
+          "f71c27109c692c1b56bbdceb5b9d2865b3708dbc");
+    CHECK(orrery::test::ToHex(Ripemd160(Bytes("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))) ==
           "12a053384a9c0c88e405a06c27dcf49ada62eb2b");
-    CHECK(Hex(Ripemd160(Bytes("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"))) ==
+    CHECK(orrery::test::ToHex(Ripemd160(Bytes("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"))) ==
           "b0e20b6e3116640286ed3a87a5713079b21f5189");
     std::string eighty;
     for (int i = 0; i < 8; ++i) eighty += "1234567890";
-    CHECK(Hex(Ripemd160(Bytes(eighty))) == "9b752e45573d4b39f4dbd3323cab82bf63326bfb");
+    CHECK(orrery::test::ToHex(Ripemd160(Bytes(eighty))) == "9b752e45573d4b39f4dbd3323cab82bf63326bfb");
     const std::string million(1000000, 'a');
-    CHECK(Hex(Ripemd160(Bytes(million))) == "52783243c1697bdbe16d37f97f68f08325dc1528");
+    CHECK(orrery::test::ToHex(Ripemd160(Bytes(million))) == "52783243c1697bdbe16d37f97f68f08325dc1528");
 }
 
 TEST_CASE("ripemd160 pads correctly at every length around the block boundaries")
@@ -102,40 +95,43 @@ TEST_CASE("ripemd160 pads correctly at every length around the block boundaries"
         const Hash20 h = Ripemd160(Bytes(std::string(n, 'x')));
         all.insert(all.end(), h.begin(), h.end());
     }
-    CHECK(Hex(Sha256(all)) == "4513a4031c06e6fb2676d64b7efaa4fb36ccb199056164ae18c19c43bcfb18e9");
+    CHECK(orrery::test::ToHex(Sha256(all)) == "4513a4031c06e6fb2676d64b7efaa4fb36ccb199056164ae18c19c43bcfb18e9");
 }
 
 TEST_CASE("hash160 is ripemd160 of sha256")
 {
-    CHECK(Hex(Hash160(Bytes("abc"))) == "bb1be98c142444d7a56aa3981c3942a978e4dc33");
+    CHECK(orrery::test::ToHex(Hash160(Bytes("abc"))) == "bb1be98c142444d7a56aa3981c3942a978e4dc33");
 }
 
 TEST_CASE("hmac matches RFC 4231 test cases 1, 2 and 6")
 {
     const std::vector<uint8_t> key1(20, 0x0b);
-    CHECK(Hex(HmacSha256(key1, Bytes("Hi There"))) == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
-    CHECK(Hex(HmacSha512(key1, Bytes("Hi There"))) ==
+    CHECK(orrery::test::ToHex(HmacSha256(key1, Bytes("Hi There"))) ==
+          "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    CHECK(orrery::test::ToHex(HmacSha512(key1, Bytes("Hi There"))) ==
           "87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cde"
           "daa833b7d6b8a702038b274eaea3f4e4be9d914eeb61f1702e696c203a126854");
-    CHECK(Hex(HmacSha256(Bytes("Jefe"), Bytes("what do ya want for nothing?"))) ==
+    CHECK(orrery::test::ToHex(HmacSha256(Bytes("Jefe"), Bytes("what do ya want for nothing?"))) ==
           "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-    CHECK(Hex(HmacSha512(Bytes("Jefe"), Bytes("what do ya want for nothing?"))) ==
+    CHECK(orrery::test::ToHex(HmacSha512(Bytes("Jefe"), Bytes("what do ya want for nothing?"))) ==
           "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"
           "9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737");
     // Key longer than the block size is hashed first.
     const std::vector<uint8_t> key6(131, 0xaa);
     const auto msg6 = Bytes("Test Using Larger Than Block-Size Key - Hash Key First");
-    CHECK(Hex(HmacSha256(key6, msg6)) == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
-    CHECK(Hex(HmacSha512(key6, msg6)) ==
+    CHECK(orrery::test::ToHex(HmacSha256(key6, msg6)) ==
+          "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    CHECK(orrery::test::ToHex(HmacSha512(key6, msg6)) ==
           "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f352"
           "6b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598");
 }
 
 TEST_CASE("tagged hash prefixes the data with the tag's hash twice")
 {
-    CHECK(Hex(TaggedHash("BIP0340/challenge", Bytes("abc"))) ==
+    CHECK(orrery::test::ToHex(TaggedHash("BIP0340/challenge", Bytes("abc"))) ==
           "770a5b7e7c304bbcc3ea107343ff951dd404312ef418db0c3b94e2ebfbb50087");
-    CHECK(Hex(TaggedHash("TapLeaf", {})) == "5212c288a377d1f8164962a5a13429f9ba6a7b84e59776a52c6637df2106facb");
+    CHECK(orrery::test::ToHex(TaggedHash("TapLeaf", {})) ==
+          "5212c288a377d1f8164962a5a13429f9ba6a7b84e59776a52c6637df2106facb");
     CHECK(TaggedHasher("TapLeaf").Write(Bytes("xyz")).Finalize() == TaggedHash("TapLeaf", Bytes("xyz")));
 }
 

@@ -185,3 +185,47 @@ TEST_CASE("cookie passwords are 64 hex digits and differ each time")
     CHECK(a.find_first_not_of("0123456789abcdef") == std::string::npos);
     CHECK(a != b);
 }
+
+TEST_CASE("-rpcwhitelist lists intersect per user and -rpcwhitelistdefault decides for unlisted users")
+{
+    orrery::rpc::RpcWhitelist whitelist;
+    CHECK(whitelist.Empty());
+    CHECK(whitelist.Allowed("anyone", "stop"));
+    whitelist.Add("alice:getblockcount,getblockhash getbestblockhash");
+    whitelist.Add("alice:getblockcount, getbestblockhash");
+    whitelist.Add("mallory");
+    CHECK(whitelist.Allowed("alice", "getblockcount"));
+    CHECK(whitelist.Allowed("alice", "getbestblockhash"));
+    CHECK_FALSE(whitelist.Allowed("alice", "getblockhash")); // on one list only
+    CHECK_FALSE(whitelist.Allowed("mallory", "getblockcount"));
+    CHECK(whitelist.Allowed("bob", "getblockhash"));
+    whitelist.SetDefault(true);
+    CHECK_FALSE(whitelist.Allowed("bob", "getblockhash"));
+    CHECK(whitelist.Allowed("alice", "getblockcount"));
+}
+
+TEST_CASE("-rpcallowip takes addresses, CIDR and netmasks; loopback is always allowed")
+{
+    orrery::rpc::AllowedNetworks allowed;
+    CHECK(allowed.Allows("127.0.0.1:5000"));
+    CHECK(allowed.Allows("127.8.9.10:5000"));
+    CHECK(allowed.Allows("[::1]:5000"));
+    CHECK_FALSE(allowed.Allows("10.1.2.3:5000"));
+    CHECK(allowed.Add("10.0.0.0/8"));
+    CHECK(allowed.Add("192.168.1.0/255.255.255.0"));
+    CHECK(allowed.Add("203.0.113.7"));
+    CHECK(allowed.Add("2001:db8::/32"));
+    CHECK(allowed.Allows("10.1.2.3:5000"));
+    CHECK(allowed.Allows("192.168.1.200:1"));
+    CHECK_FALSE(allowed.Allows("192.168.2.1:1"));
+    CHECK(allowed.Allows("203.0.113.7:1"));
+    CHECK_FALSE(allowed.Allows("203.0.113.8:1"));
+    CHECK(allowed.Allows("[2001:db8:1::5]:8332"));
+    CHECK_FALSE(allowed.Allows("[2001:db9::5]:8332"));
+    CHECK(allowed.Allows("[::ffff:10.9.9.9]:1")); // IPv4-mapped is its IPv4 address
+    for (const char* bad : {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/x", "300.1.1.1", "host.example", "10.0.0.0/::1", ""})
+        CHECK_FALSE(allowed.Add(bad));
+    orrery::rpc::AllowedNetworks everyone;
+    CHECK(everyone.Add("0.0.0.0/0"));
+    CHECK(everyone.Allows("198.51.100.1:1"));
+}

@@ -125,6 +125,9 @@ TEST_CASE("the allow-list binds each key to one role; old lines with the role as
     CHECK(why.find("line 1 of authorized_clients gives the key no role") != std::string::npos);
     CHECK_FALSE(FindKeyRole(key + " My Laptop\n", key, why));
     CHECK_FALSE(FindKeyRole(key + "x wallet\n", key, why)); // a longer token is another key
+    // '#' is a Z85 digit: a key that starts with it is a key, not a comment.
+    const std::string hash_key = "#" + std::string(39, 'd');
+    CHECK(FindKeyRole("# comment\n" + hash_key + " node\n", hash_key, why) == std::optional<std::string>("node"));
 }
 
 TEST_CASE("each interface is named in the hello of, and served to, only the roles of the table")
@@ -141,7 +144,8 @@ TEST_CASE("each interface is named in the hello of, and served to, only the role
     using Names = std::vector<std::string>;
     CHECK(dispatcher.InterfacesFor("p2p-agent") == Names{"peerHost"});
     CHECK(dispatcher.InterfacesFor("wallet") == Names{"chain", "processTable", "rpcRouter"});
-    CHECK(dispatcher.InterfacesFor("gui-bridge") == Names{"processTable", "rpcHost", "supervisor", "walletLoader"});
+    CHECK(dispatcher.InterfacesFor("gui-bridge") ==
+          Names{"chain", "processTable", "rpcHost", "supervisor", "walletLoader"});
     CHECK(dispatcher.InterfacesFor("orreryd") == Names{"node"});
     CHECK(dispatcher.InterfacesFor("node") == Names{"processTable", "rpcRouter", "supervisor"});
     CHECK(dispatcher.InterfacesFor("cli") == Names{"supervisor"});

@@ -168,6 +168,8 @@ public:
     {
         Add("disconnected " + std::to_string(block.height) + " " + block.hash);
     }
+    void transactionAddedToMempool(std::vector<uint8_t>, uint64_t) override {}
+    void transactionRemovedFromMempool(std::vector<uint8_t>, std::string, uint64_t) override {}
     bool WaitFor(const std::string& event)
     {
         std::unique_lock lock(m_mutex);

@@ -33,7 +33,7 @@ namespace {
 constexpr const char* REGTEST_GENESIS = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206";
 
 //! Collects the tips a subscription delivers, and every notification as "tip <height>", "connected <height>" or
-//! "disconnected <height>" in arrival order.
+//! "disconnected <height>" (and "added"/"removed" for the mempool's news) in arrival order.
 class TipCollector final : public interfaces::ChainListener
 {
 public:
@@ -56,6 +56,19 @@ public:
         std::lock_guard lock(m_mutex);
         m_events.push_back("disconnected " + std::to_string(block.height) + " " + block.hash);
         m_blocks.push_back(std::move(block));
+        m_cv.notify_all();
+    }
+    void transactionAddedToMempool(std::vector<uint8_t> tx, uint64_t mempool_sequence) override
+    {
+        std::lock_guard lock(m_mutex);
+        m_events.push_back("added " + std::to_string(tx.size()) + " " + std::to_string(mempool_sequence));
+        m_cv.notify_all();
+    }
+    void transactionRemovedFromMempool(std::vector<uint8_t> tx, std::string reason, uint64_t mempool_sequence) override
+    {
+        std::lock_guard lock(m_mutex);
+        m_events.push_back("removed " + std::to_string(tx.size()) + " " + reason + " " +
+                           std::to_string(mempool_sequence));
         m_cv.notify_all();
     }
     bool WaitForEvents(size_t count, std::chrono::milliseconds timeout = 10000ms)
@@ -222,7 +235,7 @@ TEST_CASE("over IPC a wallet calls Chain and subscribes; the subscription ends w
     CHECK(WaitUntil([&] { return service->SubscriberCount() == 0; }));
     handle.reset();
 
-    for (const char* role : {"gui-bridge", "p2p-agent"}) {
+    for (const char* role : {"p2p-agent", "orreryd"}) {
         // The hello names no Chain to them, so a client asking for it fails to connect;
         // one that calls it anyway is refused.
         CHECK_THROWS_WITH_AS(ipc::Client(ClientOptions(role)).Connect(endpoint),
@@ -288,6 +301,43 @@ TEST_CASE("over IPC a subscriber gets disconnected and connected blocks, with th
 
     handle.reset();
     wallet.Stop();
+    server.Stop();
+    std::filesystem::remove(endpoint.substr(6));
+}
+
+TEST_CASE("over IPC the gui-bridge subscribes too and gets the mempool's news in order with the blocks'")
+{
+    test::GenesisChain genesis(ChainType::REGTEST);
+    auto service = std::make_shared<node::ChainService>(genesis.chainstate);
+    ipc::Options server_options;
+    server_options.role = "node";
+    ipc::Server server(server_options);
+    server.Serve<interfaces::Chain>(service, interfaces::CHAIN_CALLERS);
+    std::string endpoint = Endpoint();
+    server.Bind(endpoint);
+    ipc::Client bridge(ClientOptions("gui-bridge"));
+    auto proxy = ipc::MakeProxy<interfaces::Chain>(bridge.Connect(endpoint));
+    auto events = std::make_shared<TipCollector>();
+    auto handle = proxy->subscribeNotifications(events);
+    REQUIRE(events->WaitForEvents(1));
+
+    service->NotifyTransactionAdded(std::vector<uint8_t>(60, 0x01), 1);
+    service->NotifyTransactionAdded(std::vector<uint8_t>(61, 0x02), 2);
+    interfaces::ChainBlock block;
+    block.height = 1;
+    block.hash = std::string(64, 'd');
+    block.prev_hash = std::string(64, '0');
+    service->NotifyBlockConnected(block);
+    service->NotifyTransactionRemoved(std::vector<uint8_t>(61, 0x02), "conflict", 4);
+    REQUIRE(events->WaitForEvents(5));
+    auto seen = events->Events();
+    CHECK(seen[1] == "added 60 1");
+    CHECK(seen[2] == "added 61 2");
+    CHECK(seen[3] == "connected 1 " + block.hash);
+    CHECK(seen[4] == "removed 61 conflict 4");
+
+    handle.reset();
+    bridge.Stop();
     server.Stop();
     std::filesystem::remove(endpoint.substr(6));
 }

@@ -18,17 +18,6 @@ using namespace orrery::node;
 
 namespace {
 
-std::string HexBytes(std::span<const uint8_t> bytes)
-{
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    for (uint8_t b : bytes) {
-        out += kDigits[b >> 4];
-        out += kDigits[b & 15];
-    }
-    return out;
-}
-
 uint256 Txid(uint8_t seed)
 {
     std::array<uint8_t, 32> bytes{};
@@ -72,7 +61,8 @@ std::pair<std::string, std::string> PythonDigests(const std::map<OutPoint, Coin>
         for (const auto& [outpoint, coin] : coins) {
             f << outpoint.hash.GetHex() << ' ' << outpoint.n << ' ' << coin.height << ' ' << (coin.coinbase ? 1 : 0)
               << ' ' << coin.out.value << ' '
-              << (coin.out.script_pubkey.empty() ? std::string("-") : HexBytes(coin.out.script_pubkey)) << '\n';
+              << (coin.out.script_pubkey.empty() ? std::string("-") : orrery::test::ToHex(coin.out.script_pubkey))
+              << '\n';
         }
     }
     const std::string cmd = "/usr/bin/python3 " + std::string(ORRERY_SOURCE_DIR) + "/tests/functional/utxo_digest.py " +
@@ -102,11 +92,11 @@ TEST_CASE("TxOutSer is the outpoint, height times two plus the coinbase flag, th
     const std::vector<uint8_t> ser = TxOutSer({txid, 0x0a0b0c0d}, coin);
     REQUIRE(ser.size() == 32 + 4 + 4 + 8 + 1 + 2);
     CHECK(std::equal(txid.begin(), txid.end(), ser.begin()));
-    CHECK(HexBytes(std::span(ser).subspan(32)) == "0d0c0b0a"
-                                                  "07000000"
-                                                  "0807060504030201"
-                                                  "02"
-                                                  "5152");
+    CHECK(orrery::test::ToHex(std::span(ser).subspan(32)) == "0d0c0b0a"
+                                                             "07000000"
+                                                             "0807060504030201"
+                                                             "02"
+                                                             "5152");
 }
 
 TEST_CASE("a hand-made coin set hashes as an independent Python computation of Core's digests says")

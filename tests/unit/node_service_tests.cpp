@@ -95,6 +95,9 @@ public:
         std::lock_guard lock(m_mutex);
         m_mock_times.push_back(time);
     }
+    void requestHeaders(std::vector<uint8_t>) override {}
+    void requestBlocks(std::vector<uint8_t>) override {}
+    void announceBlocks(std::vector<uint8_t>) override {}
     std::vector<std::string> Disconnects()
     {
         std::lock_guard lock(m_mutex);

@@ -3,6 +3,8 @@
 // reason to drop a peer.
 #include <services/p2p-agent/peer.h>
 
+#include <common/consensus/merkle.h>
+#include <common/consensus/pow.h>
 #include <common/p2p/messages.h>
 #include <common/p2p/protocol.h>
 #include <common/util/mock_time.h>
@@ -44,6 +46,21 @@ public:
         m_stats.push_back(stats);
         m_changed.notify_all();
     }
+    void HeadersReceived(std::vector<uint8_t> headers) override
+    {
+        std::lock_guard lock(m_mutex);
+        m_headers.push_back(std::move(headers));
+        m_changed.notify_all();
+    }
+    void BlockReceived(std::vector<uint8_t> block) override
+    {
+        std::lock_guard lock(m_mutex);
+        m_blocks.push_back(std::move(block));
+        m_changed.notify_all();
+    }
+    //! Waits for the n-th headers report (or block report) and returns it.
+    std::optional<std::vector<uint8_t>> WaitForHeaders(size_t n = 1) { return WaitFor(m_headers, n); }
+    std::optional<std::vector<uint8_t>> WaitForBlock(size_t n = 1) { return WaitFor(m_blocks, n); }
     std::optional<interfaces::PeerVersion> Version()
     {
         std::lock_guard lock(m_mutex);
@@ -64,10 +81,19 @@ public:
     }
 
 private:
+    std::optional<std::vector<uint8_t>> WaitFor(const std::vector<std::vector<uint8_t>>& list, size_t n)
+    {
+        std::unique_lock lock(m_mutex);
+        if (!m_changed.wait_for(lock, 5s, [&] { return list.size() >= n; })) return std::nullopt;
+        return list[n - 1];
+    }
+
     std::mutex m_mutex;
     std::condition_variable m_changed;
     std::optional<interfaces::PeerVersion> m_version;
     std::vector<interfaces::PeerStats> m_stats;
+    std::vector<std::vector<uint8_t>> m_headers;
+    std::vector<std::vector<uint8_t>> m_blocks;
 };
 
 //! The far end of the socketpair, played by the test.
@@ -379,7 +405,7 @@ TEST_CASE("messages the engine does not handle are ignored after the handshake")
     h.CompleteOutboundHandshake();
     CHECK(h.peer->ReceiveCommand() == "ping");
     h.peer->Send(UnknownMessage{"feefilter", {0xe8, 3, 0, 0, 0, 0, 0, 0}});
-    h.peer->Send(UnknownMessage{"getheaders", {}});
+    h.peer->Send(UnknownMessage{"sendcmpct", {0, 2, 0, 0, 0, 0, 0, 0, 0}});
     h.peer->Send(PingMessage{9});
     CHECK(h.peer->ReceiveCommand() == "pong");
 }
@@ -528,4 +554,107 @@ TEST_CASE("bytes are counted per message type, header included, unknown types as
     for (const auto& [type, bytes] : stats->bytes_recv_per_msg) received += bytes;
     CHECK(sent == stats->bytes_sent);
     CHECK(received == stats->bytes_recv);
+}
+
+// ---------------------------------------------------------------------------
+// Block sync: the agent's context-free checks before anything reaches the node
+
+namespace {
+
+//! A regtest header on `prev` with its proof of work solved (the regtest limit makes that quick).
+BlockHeader SolvedHeader(const uint256& prev, uint32_t time, const uint256& merkle_root = {})
+{
+    BlockHeader header;
+    header.version = 0x20000000;
+    header.prev_block = prev;
+    header.merkle_root = merkle_root;
+    header.time = time;
+    header.bits = 0x207fffff;
+    while (!CheckProofOfWork(header.GetHash(), header.bits, GetChainParams("regtest").consensus)) ++header.nonce;
+    return header;
+}
+
+//! A one-transaction block on `prev`, its merkle root right (or wrong), solved.
+Block SolvedBlock(const uint256& prev, bool right_merkle = true)
+{
+    Block block;
+    Transaction coinbase;
+    coinbase.version = 1;
+    TxIn in;
+    in.prevout.n = 0xffffffff;
+    in.script_sig = Script(std::vector<uint8_t>{0x01, 0x15, 0x01, 0x01});
+    coinbase.vin.push_back(in);
+    TxOut out;
+    out.value = 50 * COIN;
+    out.script_pubkey = Script(std::vector<uint8_t>{0x51});
+    coinbase.vout.push_back(out);
+    block.txs.push_back(coinbase);
+    uint256 root = BlockMerkleRoot(block);
+    if (!right_merkle) root.data()[0] ^= 1;
+    static_cast<BlockHeader&>(block) = SolvedHeader(prev, 1'700'000'000, root);
+    return block;
+}
+
+} // namespace
+
+TEST_CASE("headers with valid proof of work that chain reach the node as 80-byte headers")
+{
+    Harness h(/*inbound=*/false, FastConfig());
+    h.CompleteOutboundHandshake();
+    auto first = SolvedHeader(uint256{}, 1'700'000'000);
+    auto second = SolvedHeader(first.GetHash(), 1'700'000'001);
+    h.peer->Send(HeadersMessage{{first, second}});
+    auto got = h.recorder.WaitForHeaders();
+    REQUIRE(got);
+    auto expected = SerializeBlockHeader(first);
+    auto tail = SerializeBlockHeader(second);
+    expected.insert(expected.end(), tail.begin(), tail.end());
+    CHECK(*got == expected);
+}
+
+TEST_CASE("headers that do not chain drop the peer before the node hears of them")
+{
+    Harness h(/*inbound=*/false, FastConfig());
+    h.CompleteOutboundHandshake();
+    auto first = SolvedHeader(uint256{}, 1'700'000'000);
+    auto stray = SolvedHeader(uint256::FromHex(std::string(64, '4')).value(), 1'700'000'001);
+    h.peer->Send(HeadersMessage{{first, stray}});
+    CHECK(h.DropReason() == "non-continuous headers sequence");
+}
+
+TEST_CASE("a header without the proof of work its bits ask for drops the peer")
+{
+    Harness h(/*inbound=*/false, FastConfig());
+    h.CompleteOutboundHandshake();
+    auto header = SolvedHeader(uint256{}, 1'700'000'000);
+    header.bits = 0x1d00ffff; // mainnet's difficulty 1: nothing solved for regtest meets it
+    h.peer->Send(HeadersMessage{{header}});
+    CHECK(h.DropReason().find("has invalid proof of work (high-hash)") != std::string::npos);
+}
+
+TEST_CASE("a valid block reaches the node as sent and one whose merkle root is wrong drops the peer")
+{
+    Harness h(/*inbound=*/false, FastConfig());
+    h.CompleteOutboundHandshake();
+    auto good = SerializeBlock(SolvedBlock(uint256{}));
+    h.peer->Send(BlockMessage{good});
+    auto got = h.recorder.WaitForBlock();
+    REQUIRE(got);
+    CHECK(*got == good);
+    h.peer->Send(BlockMessage{SerializeBlock(SolvedBlock(uint256{}, /*right_merkle=*/false))});
+    CHECK(h.DropReason().find("bad-txnmrklroot") != std::string::npos);
+}
+
+TEST_CASE("getdata for a block the node does not have is answered with notfound")
+{
+    Harness h(/*inbound=*/false, FastConfig());
+    h.CompleteOutboundHandshake();
+    InvItem item{MSG_WITNESS_BLOCK, uint256::FromHex(std::string(64, '7')).value()};
+    h.peer->Send(GetDataMessage{{item}});
+    RawMessage reply;
+    do {
+        reply = h.peer->Receive();
+    } while (reply.command == "ping");
+    REQUIRE(reply.command == "notfound");
+    CHECK(std::get<NotFoundMessage>(DecodeMessage(reply.command, reply.payload)).items == std::vector<InvItem>{item});
 }

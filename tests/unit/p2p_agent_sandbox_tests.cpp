@@ -82,6 +82,16 @@ public:
         m_disconnected = reason;
         m_changed.notify_all();
     }
+    // Block sync does not come up in these scenarios: nothing is synced, nothing is served.
+    void headersReceived(int64_t, std::vector<uint8_t>) override {}
+    void blockReceived(int64_t, std::vector<uint8_t>) override {}
+    void blocksAnnounced(int64_t, std::vector<uint8_t>) override {}
+    std::optional<std::vector<uint8_t>> getHeaders(int64_t, std::vector<uint8_t>, std::vector<uint8_t>) override
+    {
+        return std::nullopt;
+    }
+    std::vector<uint8_t> getBlocks(int64_t, std::vector<uint8_t>, std::vector<uint8_t>) override { return {}; }
+    std::optional<std::vector<uint8_t>> getBlock(int64_t, std::vector<uint8_t>, bool) override { return std::nullopt; }
     template <typename P> bool WaitFor(P predicate, std::chrono::milliseconds timeout = 10s)
     {
         std::unique_lock lock(m_mutex);

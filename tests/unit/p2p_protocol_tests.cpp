@@ -83,8 +83,21 @@ TEST_CASE("an empty payload has the well-known checksum 5df6e0e2")
 TEST_CASE("every message round-trips through a frame and the deframer")
 {
     const std::vector<Message> messages = {
-        SampleVersion(),     VerackMessage{},     PingMessage{42},      PongMessage{~0ULL},
-        SendAddrV2Message{}, WtxidRelayMessage{}, SendHeadersMessage{}, UnknownMessage{"inv", {1, 2, 3}}};
+        SampleVersion(),
+        VerackMessage{},
+        PingMessage{42},
+        PongMessage{~0ULL},
+        SendAddrV2Message{},
+        WtxidRelayMessage{},
+        SendHeadersMessage{},
+        UnknownMessage{"feefilter", {1, 2, 3}},
+        GetHeadersMessage{70016, {uint256::FromHex(std::string(64, '1')).value()}, {}},
+        GetBlocksMessage{70016, {}, uint256::FromHex(std::string(64, '2')).value()},
+        HeadersMessage{{BlockHeader{}}},
+        InvMessage{{{MSG_WITNESS_BLOCK, uint256{}}}},
+        GetDataMessage{{{MSG_TX, uint256{}}}},
+        NotFoundMessage{},
+        BlockMessage{{1, 2, 3}}};
     std::vector<uint8_t> stream;
     for (const auto& m : messages) {
         auto frame = EncodeMessage(REGTEST_MAGIC, m);
@@ -155,6 +168,13 @@ TEST_CASE("malformed payloads are refused with the reason")
     CHECK_THROWS_WITH_AS(DecodeMessage("version", noncanonical), doctest::Contains("non-canonical"), ProtocolError);
     CHECK_THROWS_WITH_AS(DecodeMessage("ping", Hex("01020304")), doctest::Contains("malformed 'ping'"), ProtocolError);
     CHECK_THROWS_AS(DecodeMessage("pong", {}), ProtocolError);
+    // Block sync limits, from the counts alone.
+    CHECK_THROWS_WITH_AS(DecodeMessage("headers", Hex("fdd107")), doctest::Contains("headers message size = 2001"),
+                         ProtocolError);
+    CHECK_THROWS_WITH_AS(DecodeMessage("inv", Hex("fd51c3")), doctest::Contains("inv message size = 50001"),
+                         ProtocolError);
+    CHECK_THROWS_WITH_AS(DecodeMessage("getheaders", Hex("7011010066")),
+                         doctest::Contains("getheaders locator size 102 > 101"), ProtocolError);
 }
 
 TEST_CASE("a wrong network magic is refused as soon as its first byte arrives")

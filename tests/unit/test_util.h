@@ -9,10 +9,12 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -47,6 +49,20 @@ struct TempDir {
     //! "ipc://<folder>/<name>": an endpoint no other test uses.
     std::string Endpoint(std::string_view name = "test.sock") const { return "ipc://" + (path / name).string(); }
 };
+
+//! Lower-case hex of bytes, for comparing with published digests (tests of libraries below common/consensus,
+//! which owns the real HexStr, use this one).
+inline std::string ToHex(std::span<const uint8_t> bytes)
+{
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (uint8_t b : bytes) {
+        out += kDigits[b >> 4];
+        out += kDigits[b & 15];
+    }
+    return out;
+}
 
 //! The permission bits of a file or folder (0600, 0700, ...).
 inline unsigned FileMode(const std::filesystem::path& path)

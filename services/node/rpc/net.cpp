@@ -168,7 +168,17 @@ void RegisterNetRpc(rpc::Table& table, NodeService& node)
                "Lists every connected peer with what the node knows of it, one object per peer.",
                [&node](const rpc::CallRequest&) {
                    Json peers = Json::array();
-                   for (const auto& peer : node.ConnectedPeers()) peers.push_back(PeerToJson(peer));
+                   for (const auto& peer : node.ConnectedPeers()) {
+                       Json json = PeerToJson(peer);
+                       // Block sync's view of the peer (bitcoind: -1 and [] before it takes part).
+                       auto sync = node.SyncStats(peer.id).value_or(BlockSync::PeerStats{});
+                       json["synced_headers"] = sync.synced_headers;
+                       json["synced_blocks"] = sync.synced_blocks;
+                       Json inflight = Json::array();
+                       for (int height : sync.inflight) inflight.push_back(height);
+                       json["inflight"] = inflight;
+                       peers.push_back(json);
+                   }
                    return peers;
                }});
     table.Add({"getconnectioncount",

@@ -143,6 +143,8 @@ public:
     bool SpendCoin(const OutPoint& outpoint, Coin* moved_to = nullptr);
     //! Adds every output of `tx` created at `height` (Core's AddCoins; check_for_overwrite for BIP30 era blocks).
     void AddTransactionCoins(const Transaction& tx, uint32_t height, bool check_for_overwrite);
+    //! The same with the transaction's id already computed.
+    void AddTransactionCoins(const Transaction& tx, const uint256& txid, uint32_t height, bool check_for_overwrite);
 
     //! Writes every dirty entry to the base view and empties the cache.
     void Flush();

@@ -91,9 +91,17 @@ bool ChainstateManager::Impl::ConnectBlock(const Block& block, ValidationState& 
         bip34_block != nullptr && bip34_block->hash == consensus.bip34_hash) {
         enforce_bip30 = false;
     }
+    // Each transaction's id once (hashing it is not free, and it is needed three times below).
+    std::vector<uint256> txids(block.txs.size());
+    size_t input_count = 0;
+    for (size_t i = 0; i < block.txs.size(); ++i) {
+        txids[i] = block.txs[i].GetTxid();
+        if (i > 0) input_count += block.txs[i].vin.size();
+    }
     if (enforce_bip30 || entry->height >= BIP34_IMPLIES_BIP30_LIMIT) {
-        for (const Transaction& tx : block.txs) {
-            const uint256 txid = tx.GetTxid();
+        for (size_t i = 0; i < block.txs.size(); ++i) {
+            const Transaction& tx = block.txs[i];
+            const uint256& txid = txids[i];
             for (uint32_t o = 0; o < tx.vout.size(); ++o) {
                 if (view.HaveCoin(OutPoint{txid, o})) {
                     return state.Invalid("bad-txns-BIP30", "tried to overwrite transaction");
@@ -108,21 +116,30 @@ bool ChainstateManager::Impl::ConnectBlock(const Block& block, ValidationState& 
 
     BlockUndo undo;
     undo.txs.reserve(block.txs.size() > 0 ? block.txs.size() - 1 : 0);
-    // Precomputed data must not move while the checks point at it.
+    // Precomputed data and checks must not move while the pool reads them: both are sized for the whole block
+    // before the first check is published, and the control below is destroyed (waiting for the pool) first.
     std::vector<PrecomputedTransactionData> txdata(block.txs.size());
     std::vector<ScriptCheck> checks;
     std::vector<size_t> check_tx; // the transaction of each check, for the error message
+    if (script_checks) {
+        checks.reserve(input_count);
+        check_tx.reserve(input_count);
+    }
+    // The pool verifies each transaction's inputs while this thread goes on with the next transactions.
+    ScriptCheckControl control(*script_queue, checks);
     Amount fees = 0;
     int64_t sigops_cost = 0;
+    std::vector<int> prev_heights;
+    std::vector<int64_t> prev_mtps;
 
     for (size_t i = 0; i < block.txs.size(); ++i) {
         const Transaction& tx = block.txs[i];
-        const uint256 txid = tx.GetTxid();
+        const uint256& txid = txids[i];
         std::vector<TxOut> spent;
         if (!tx.IsCoinbase()) {
             spent.reserve(tx.vin.size());
             Amount value_in = 0;
-            std::vector<int> prev_heights(tx.vin.size());
+            prev_heights.assign(tx.vin.size(), 0);
             for (size_t j = 0; j < tx.vin.size(); ++j) {
                 const Coin& coin = view.AccessCoin(tx.vin[j].prevout);
                 if (coin.IsSpent()) {
@@ -154,8 +171,13 @@ bool ChainstateManager::Impl::ConnectBlock(const Block& block, ValidationState& 
                 return state.Invalid("bad-txns-accumulated-fee-outofrange",
                                      "accumulated fee in the block out of range");
             }
-            std::vector<int64_t> prev_mtps(tx.vin.size());
-            for (size_t j = 0; j < tx.vin.size(); ++j) {
+            // Only a time-based relative lock reads the median time past of the coin's block's parent (see
+            // CalculateSequenceLocks); the others leave it 0 and skip the ancestor walk.
+            prev_mtps.assign(tx.vin.size(), 0);
+            const bool relative_locks = enforce_bip68 && static_cast<uint32_t>(tx.version) >= 2;
+            for (size_t j = 0; relative_locks && j < tx.vin.size(); ++j) {
+                const uint32_t sequence = tx.vin[j].sequence;
+                if ((sequence & SEQUENCE_LOCKTIME_DISABLE_FLAG) || !(sequence & SEQUENCE_LOCKTIME_TYPE_FLAG)) continue;
                 const BlockIndex* created = entry->prev->GetAncestor(std::max(prev_heights[j] - 1, 0));
                 prev_mtps[j] = created ? created->GetMedianTimePast() : 0;
             }
@@ -168,17 +190,20 @@ bool ChainstateManager::Impl::ConnectBlock(const Block& block, ValidationState& 
 
         if (!tx.IsCoinbase()) {
             if (script_checks) {
-                txdata[i].Init(tx, spent);
+                // The spent outputs move into the precomputed data, where the checks read them.
+                txdata[i].Init(tx, std::move(spent));
+                const std::vector<TxOut>& outputs = txdata[i].m_spent_outputs;
                 for (size_t j = 0; j < tx.vin.size(); ++j) {
-                    checks.push_back(ScriptCheck{&tx, static_cast<uint32_t>(j), spent[j], flags, &txdata[i]});
+                    checks.push_back(ScriptCheck{&tx, static_cast<uint32_t>(j), &outputs[j], flags, &txdata[i]});
                     check_tx.push_back(i);
                 }
+                control.Publish(checks.size());
             }
             TxUndo& tx_undo = undo.txs.emplace_back();
             tx_undo.prevouts.resize(tx.vin.size());
             for (size_t j = 0; j < tx.vin.size(); ++j) view.SpendCoin(tx.vin[j].prevout, &tx_undo.prevouts[j]);
         }
-        view.AddTransactionCoins(tx, static_cast<uint32_t>(entry->height), false);
+        view.AddTransactionCoins(tx, txid, static_cast<uint32_t>(entry->height), false);
     }
 
     const Amount reward = fees + GetBlockSubsidy(entry->height, consensus);
@@ -187,7 +212,7 @@ bool ChainstateManager::Impl::ConnectBlock(const Block& block, ValidationState& 
                                                           GetValueOut(block.txs[0]), reward));
     }
 
-    if (auto failure = script_queue->Run(checks)) {
+    if (auto failure = control.Finish()) {
         const auto& [n, error] = *failure;
         return state.Invalid(
             fmt::format("mandatory-script-verify-flag-failed ({})", ScriptErrorString(error)),
