@@ -16,8 +16,8 @@
 #include <common/interfaces/roles.h>
 #include <common/interfaces/supervisor_ipc.h>
 #include <common/ipc/endpoint.h>
-#include <common/util/fs.h>
 #include <common/rpc/protocol.h>
+#include <common/util/fs.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
 #include <common/util/mock_time.h>
@@ -69,7 +69,8 @@ struct ServiceInfo {
     std::string_view role;
     std::string_view binary_option; //!< overrides where the binary is (tests, unusual installs)
 };
-constexpr ServiceInfo SERVICES[] = {{"node", "nodebinary"}, {"wallet", "walletbinary"}, {"gui-bridge", "guibridgebinary"}};
+constexpr ServiceInfo SERVICES[] = {
+    {"node", "nodebinary"}, {"wallet", "walletbinary"}, {"gui-bridge", "guibridgebinary"}};
 constexpr std::string_view AGENT_ROLE = "p2p-agent";
 constexpr int64_t DEFAULT_AGENT_SPARES = 2;
 constexpr int64_t MAX_AGENT_SPARES = 16;
@@ -112,8 +113,8 @@ struct Child {
     pid_t pid{0};
     Clock::time_point started;
     std::string state{"starting"};
-    std::string peer_address; //!< p2p-agents
-    int64_t peer_id{-1};      //!< p2p-agents
+    std::string peer_address;                 //!< p2p-agents
+    int64_t peer_id{-1};                      //!< p2p-agents
     std::optional<Clock::time_point> kill_at; //!< SIGKILL then, unless it has stopped after SIGTERM
 };
 
@@ -122,6 +123,7 @@ struct Output {
     std::string role;
     pid_t pid{0};
     LineSplitter splitter;
+    std::string last_line; //!< the previous line, to drop a service's stderr copy of the error it just logged
 };
 
 //! The node as orreryd uses it: to admit inbound peers.
@@ -169,8 +171,7 @@ public:
 private:
     //! Queues `work` for the loop; false when the loop is gone.
     bool Post(std::function<void()> work);
-    template <typename F>
-    auto Call(F work) -> std::invoke_result_t<F>;
+    template <typename F> auto Call(F work) -> std::invoke_result_t<F>;
 
     void HandleSignals();
     void RunCommands();
@@ -231,7 +232,7 @@ private:
     };
     std::deque<Spare> m_spares;
     size_t m_spare_target{0};
-    Clock::time_point m_spares_after{}; //!< back-off after a spare died unused
+    Clock::time_point m_spares_after{};    //!< back-off after a spare died unused
     std::vector<std::string> m_agent_args; //!< -agentarg (regtest only): appended to every agent's command line
     std::map<pid_t, Child> m_children;
     //! -startupnotify/-shutdownnotify commands running: pid -> option name.
@@ -276,8 +277,8 @@ Constellation::Constellation(const ArgsManager& args, std::vector<std::string> c
       m_net(args.GetDataDirNet()),
       m_stop_timeout(std::max<int64_t>(1, args.GetIntArg("stoptimeout", DEFAULT_STOP_TIMEOUT))),
       m_startup_timeout(std::max<int64_t>(1, args.GetIntArg("startuptimeout", DEFAULT_STARTUP_TIMEOUT))),
-      m_spare_target(static_cast<size_t>(std::clamp<int64_t>(args.GetIntArg("agentspares", DEFAULT_AGENT_SPARES), 0,
-                                                             MAX_AGENT_SPARES)))
+      m_spare_target(static_cast<size_t>(
+          std::clamp<int64_t>(args.GetIntArg("agentspares", DEFAULT_AGENT_SPARES), 0, MAX_AGENT_SPARES)))
 {
     // -mocktime pins orreryd's clock too; the services read it themselves (it is forwarded to them).
     if (const int64_t mock = args.GetIntArg("mocktime", 0); mock > 0) SetMockTime(mock);
@@ -329,7 +330,8 @@ std::string Constellation::Setup()
         }
         service.binary = FindServiceBinary(role, override_path, &searched);
         if (!service.binary) {
-            if (!override_path.empty()) return fmt::format("-{}={} is not an executable file", info.binary_option, override_path);
+            if (!override_path.empty())
+                return fmt::format("-{}={} is not an executable file", info.binary_option, override_path);
             LogPrintf("orrery-{} not built; not started (looked in {})", role, searched);
         }
     }
@@ -375,7 +377,8 @@ std::string Constellation::Setup()
             }
         }
         for (const std::string& address : m_listener.Addresses()) LogPrintf("Listening for peers on {}", address);
-        m_listener.Start([this](int fd, const std::string& peer, const std::string& local) { OnAccept(fd, peer, local); });
+        m_listener.Start(
+            [this](int fd, const std::string& peer, const std::string& local) { OnAccept(fd, peer, local); });
     } else {
         LogPrintf("Not listening for peers (-listen=0{})", m_args.IsArgSet("connect") ? ", implied by -connect" : "");
     }
@@ -405,8 +408,7 @@ bool Constellation::Post(std::function<void()> work)
     return true;
 }
 
-template <typename F>
-auto Constellation::Call(F work) -> std::invoke_result_t<F>
+template <typename F> auto Constellation::Call(F work) -> std::invoke_result_t<F>
 {
     using Result = std::invoke_result_t<F>;
     auto task = std::make_shared<std::packaged_task<Result()>>(std::move(work));
@@ -694,27 +696,27 @@ void Constellation::StartProbe(Service& service)
     auto deadline = Clock::now() + m_startup_timeout;
     m_probes.emplace(id, std::thread([this, id, role = service.role, pid = service.pid, options, cancel, deadline,
                                       endpoint = DefaultEndpoint(m_args, service.role)] {
-        std::shared_ptr<NodeLink> link;
-        bool ready = false;
-        while (!*cancel && Clock::now() < deadline) {
-            auto attempt = Clock::now();
-            auto client = std::make_unique<ipc::Client>(options);
-            try {
-                auto connection = client->Connect(endpoint);
-                ready = true;
-                if (role == "node") {
-                    link = std::make_shared<NodeLink>();
-                    link->node = ipc::MakeProxy<interfaces::Node>(connection);
-                    link->client = std::move(client);
-                }
-                break;
-            } catch (const std::exception&) {
-                // not bound yet
-            }
-            if (Clock::now() - attempt < 100ms) std::this_thread::sleep_for(100ms);
-        }
-        Post([this, id, role, pid, ready, link] { OnProbeResult(id, role, pid, ready, link); });
-    }));
+                         std::shared_ptr<NodeLink> link;
+                         bool ready = false;
+                         while (!*cancel && Clock::now() < deadline) {
+                             auto attempt = Clock::now();
+                             auto client = std::make_unique<ipc::Client>(options);
+                             try {
+                                 auto connection = client->Connect(endpoint);
+                                 ready = true;
+                                 if (role == "node") {
+                                     link = std::make_shared<NodeLink>();
+                                     link->node = ipc::MakeProxy<interfaces::Node>(connection);
+                                     link->client = std::move(client);
+                                 }
+                                 break;
+                             } catch (const std::exception&) {
+                                 // not bound yet
+                             }
+                             if (Clock::now() - attempt < 100ms) std::this_thread::sleep_for(100ms);
+                         }
+                         Post([this, id, role, pid, ready, link] { OnProbeResult(id, role, pid, ready, link); });
+                     }));
 }
 
 void Constellation::OnProbeResult(uint64_t probe, const std::string& role, pid_t pid, bool ready,
@@ -1159,7 +1161,16 @@ void Constellation::ReadOutput(int fd, bool final)
     if (it == m_outputs.end()) return;
     Output& output = it->second;
     auto sink = [&](std::string_view line) {
-        if (line.starts_with("Error: ")) m_last_errors[output.role] = std::string(line.substr(7));
+        if (line.starts_with("Error: ")) {
+            m_last_errors[output.role] = std::string(line.substr(7));
+            // A service logs its error and then says it on stderr for whoever runs it alone; both come down
+            // this one pipe, in that order: debug.log gets it once.
+            if (std::string_view(output.last_line).ends_with(line)) {
+                output.last_line.clear();
+                return;
+            }
+        }
+        output.last_line = line;
         WriteLine(TagLine(line, output.role, output.pid));
     };
     char buffer[16384];
@@ -1241,7 +1252,6 @@ public:
         m_constellation.OpenConnection(address, peer_id, connection_type);
     }
     void setMockTime(int64_t time) override { m_constellation.ForwardMockTime(time); }
-
 
 private:
     Constellation& m_constellation;
@@ -1414,7 +1424,8 @@ int Run(const ArgsManager& args, const std::vector<std::string>& command_line)
         std::printf("  JSON-RPC:   http://%s:%lld/ (cookie in %s)\n", args.GetArg("rpcbind", "127.0.0.1").c_str(),
                     static_cast<long long>(args.GetIntArg("rpcport", params.rpc_port)), (net / ".cookie").c_str());
         if (args.GetBoolArg("listen", true)) {
-            std::printf("  P2P:        port %lld\n", static_cast<long long>(args.GetIntArg("port", params.default_port)));
+            std::printf("  P2P:        port %lld\n",
+                        static_cast<long long>(args.GetIntArg("port", params.default_port)));
         }
         std::printf("  supervisor: %s\n  try:        %s getblockchaininfo\n              %s -supervisor status\n",
                     server.Endpoint().c_str(), cli.c_str(), cli.c_str());

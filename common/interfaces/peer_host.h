@@ -30,7 +30,10 @@ struct HandshakeParams {
     int32_t start_height{0};
     uint64_t nonce{0}; //!< to detect connecting to ourselves
     bool relay{true};
-    ORRERY_FIELDS(chain, message_start, protocol_version, services, user_agent, start_height, nonce, relay)
+    //! The node's mock time (setmocktime, -mocktime) when registered, 0 for the real clock; later
+    //! changes come through Agent.setMockTime.
+    int64_t mock_time{0};
+    ORRERY_FIELDS(chain, message_start, protocol_version, services, user_agent, start_height, nonce, relay, mock_time)
 };
 
 //! What the peer said in its version message and the feature negotiation after it.
@@ -112,6 +115,8 @@ public:
     //! Announces new blocks (80-byte headers, oldest first, the tip last): by headers if the peer sent
     //! sendheaders and there are at most 8, else by an inv of the tip's hash.
     virtual void announceBlocks(std::vector<uint8_t> headers) = 0;
+    //! The node's setmocktime: the agent pins its clock to `time` (unix seconds; 0: the real clock).
+    virtual void setMockTime(int64_t time) = 0;
 };
 
 } // namespace orrery::interfaces

@@ -19,6 +19,14 @@ int64_t GetTime()
         .count();
 }
 
+int64_t GetTimeMicros()
+{
+    const int64_t mock = g_mock_time.load(std::memory_order_relaxed);
+    if (mock != 0) return mock * 1'000'000;
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 void SetMockTime(int64_t time)
 {
     g_mock_time.store(time, std::memory_order_relaxed);

@@ -11,6 +11,8 @@ namespace orrery {
 
 //! The mock time when set, else the system clock. Thread-safe.
 int64_t GetTime();
+//! GetTime() in microseconds: the mock time (whole seconds) when set, else the system clock. Thread-safe.
+int64_t GetTimeMicros();
 //! Pins GetTime() to `time`; 0 returns to the system clock. Thread-safe.
 void SetMockTime(int64_t time);
 //! The pinned time, or 0.

@@ -171,6 +171,10 @@ void ReadChainstateOptions(const ArgsManager& args, NodeConfig& config)
     for (const std::string& file : args.GetArgs("loadblock")) options.load_block_files.emplace_back(file);
     options.stop_at_height = static_cast<int>(std::max<int64_t>(args.GetIntArg("stopatheight", 0), 0));
     if (args.GetBoolArg("fastprune", false)) options.max_block_file_size = 0x10000;
+    // As bitcoind: the level is clamped to 0-4; 0 or fewer blocks, or more than the chain has, mean all of them.
+    config.check_level = static_cast<int>(std::clamp<int64_t>(args.GetIntArg("checklevel", DEFAULT_CHECKLEVEL), 0, 4));
+    config.check_blocks = static_cast<int>(
+        std::clamp<int64_t>(args.GetIntArg("checkblocks", DEFAULT_CHECKBLOCKS), 0, std::numeric_limits<int>::max()));
 }
 
 //! The mempool's options, with bitcoind's names, defaults and errors.
@@ -292,6 +296,15 @@ NodeService::NodeService(NodeConfig config)
 void NodeService::LoadChainstate()
 {
     m_chainstate->Load();
+    // bitcoind's VerifyDB at start; skipped when the chainstate was just rebuilt from the blocks, as there.
+    const ChainstateOptions& chain_options = m_config.chainstate;
+    if (!chain_options.reindex && !chain_options.reindex_chainstate &&
+        !m_chainstate->VerifyChain(m_config.check_level, m_config.check_blocks)) {
+        throw ChainstateLoadError(fmt::format("Corrupted block database detected: the check of the last {} blocks at "
+                                              "level {} failed (the VerifyDB line before this one says where). "
+                                              "Please restart with -reindex or -reindex-chainstate to recover.",
+                                              m_config.check_blocks, m_config.check_level));
+    }
     MempoolOptions options = m_config.mempool;
     if (options.data_dir.empty()) options.data_dir = m_config.data_dir;
     if (!options.now) options.now = [] { return UnixTime(); };
@@ -497,6 +510,20 @@ uint64_t NodeService::MakeNonce()
 void NodeService::SetMockTimeEverywhere(int64_t time)
 {
     SetMockTime(time);
+    // The agents hear it from the node, which they already talk to (registerAgent gave each the time then).
+    std::vector<std::pair<int64_t, std::shared_ptr<interfaces::Agent>>> agents;
+    {
+        std::lock_guard lock(m_mutex);
+        for (const auto& [id, link] : m_agents) agents.emplace_back(id, link.agent);
+    }
+    for (const auto& [id, agent] : agents) {
+        try {
+            agent->setMockTime(time);
+        } catch (const std::exception& e) {
+            // An agent on its way out; the maintenance thread removes it.
+            LogDebug(LogCategory::NET, "Agent of peer {} did not take the mock time: {}", id, e.what());
+        }
+    }
     if (m_config.supervised) GetSupervisor()->setMockTime(time);
 }
 
@@ -873,6 +900,7 @@ interfaces::HandshakeParams NodeService::registerAgent(int64_t peer_id, std::str
     }
     handshake.nonce = entry.nonce;
     handshake.relay = true;
+    handshake.mock_time = GetMockTime();
     return handshake;
 }
 
@@ -1075,7 +1103,7 @@ int Run(const ArgsManager& args)
     router.Start();
 
     process.WaitForShutdown();
-    InterruptChainWaits(); // a waitfornewblock in progress must not hold up the stop
+    service->Chainstate().InterruptWaits(); // a waitfornewblock in progress must not hold up the stop
     router.Stop();
     process.Stop();
     chain_service->Detach(); // the server may hold the service beyond the chainstate's life

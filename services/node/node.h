@@ -86,6 +86,9 @@ struct NodeConfig {
     ChainstateOptions chainstate;
     //! -maxmempool, -minrelaytxfee, -mempoolfullrbf... (data_dir and now filled in by NodeService).
     MempoolOptions mempool;
+    //! -checklevel and -checkblocks: the verification of the last blocks at start (bitcoind's VerifyDB).
+    int check_level{DEFAULT_CHECKLEVEL};
+    int check_blocks{DEFAULT_CHECKBLOCKS};
     std::chrono::milliseconds retry_interval{std::chrono::seconds{5}};
     std::chrono::milliseconds maintenance_interval{500};
     std::chrono::milliseconds supervisor_connect_timeout{1000};
@@ -127,8 +130,9 @@ public:
     //! One round of the maintenance thread's work (tests call it directly).
     void Maintain();
 
-    //! Opens and loads the chainstate (blocking: -reindex, -loadblock), starts its notifications and attaches
-    //! the mempool to it. Throws ChainstateLoadError with the message for the user.
+    //! Opens and loads the chainstate (blocking: -reindex, -loadblock), verifies the last -checkblocks blocks at
+    //! -checklevel as bitcoind does at start, starts its notifications and attaches the mempool to it. Throws
+    //! ChainstateLoadError with the message for the user.
     void LoadChainstate();
     //! Reads mempool.dat (with -persistmempool) and marks the mempool loaded; the maintenance thread calls it
     //! first, so the RPC is served meanwhile (getmempoolinfo's "loaded" says when it is done).
@@ -166,7 +170,8 @@ public:
     //! listbanned: the bans still in force (expired ones are swept first).
     std::vector<BanEntry> ListBanned();
     void ClearBanned();
-    //! setmocktime: pins this process's clock and, under orreryd, asks it to pin every other process's.
+    //! setmocktime: pins this process's clock and every registered agent's (Agent.setMockTime; a new
+    //! agent gets it from registerAgent), and, under orreryd, asks it to pin the other services'.
     //! Throws when orreryd cannot be reached.
     void SetMockTimeEverywhere(int64_t time);
 

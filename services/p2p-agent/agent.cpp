@@ -15,6 +15,7 @@
 #include <common/util/host_port.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
+#include <common/util/mock_time.h>
 #include <common/util/options.h>
 
 #include <cerrno>
@@ -59,6 +60,21 @@ public:
         std::lock_guard lock(m_mutex);
         m_engine = engine;
         if (m_engine && m_pending) m_engine->RequestDisconnect(*m_pending);
+    }
+    void setMockTime(int64_t time) override
+    {
+        std::lock_guard lock(m_mutex);
+        SetMockTime(time);
+        m_clock_pushed = true;
+        if (m_engine) m_engine->ClockChanged();
+        LogDebug(LogCategory::NET, "Mock time set to {} by the node", time);
+    }
+    //! Takes the mock time registerAgent answered, unless the node already pushed a newer one:
+    //! a setmocktime between the node's answer and its arrival must not be undone.
+    void AdoptRegisteredMockTime(int64_t time)
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_clock_pushed) SetMockTime(time);
     }
     void disconnect(std::string reason) override
     {
@@ -108,6 +124,7 @@ private:
     std::mutex m_mutex;
     PeerEngine* m_engine{nullptr};
     std::optional<std::string> m_pending;
+    bool m_clock_pushed{false};
 };
 
 //! Forwards the engine's reports to the node.
@@ -400,6 +417,7 @@ int Run(const ArgsManager& args)
         ::close(fd);
         return 1;
     }
+    agent->AdoptRegisteredMockTime(params.mock_time);
 
     PeerConfig config;
     config.params = params;

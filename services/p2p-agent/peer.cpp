@@ -6,10 +6,11 @@
 #include <common/consensus/check.h>
 #include <common/consensus/pow.h>
 #include <common/util/logging.h>
+#include <common/util/mock_time.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -19,11 +20,6 @@
 
 namespace orrery::p2p_agent {
 namespace {
-
-int64_t SystemUnixTime()
-{
-    return static_cast<int64_t>(std::time(nullptr));
-}
 
 uint64_t RandomNonce()
 {
@@ -39,6 +35,16 @@ double Seconds(std::chrono::steady_clock::duration d)
     return std::chrono::duration<double>(d).count();
 }
 
+double Seconds(int64_t micros)
+{
+    return static_cast<double>(micros) / 1e6;
+}
+
+int64_t Micros(std::chrono::milliseconds d)
+{
+    return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+}
+
 } // namespace
 
 PeerEngine::PeerEngine(int fd, PeerConfig config, PeerEvents& events)
@@ -50,7 +56,6 @@ PeerEngine::PeerEngine(int fd, PeerConfig config, PeerEvents& events)
     if (flags < 0 || ::fcntl(m_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
         throw std::runtime_error(std::string("cannot make the peer socket non-blocking: ") + std::strerror(errno));
     }
-    if (!m_config.now_unix) m_config.now_unix = SystemUnixTime;
 }
 
 PeerEngine::~PeerEngine()
@@ -65,6 +70,16 @@ void PeerEngine::RequestDisconnect(const std::string& reason)
         std::lock_guard lock(m_mutex);
         if (!m_disconnect_reason) m_disconnect_reason = reason;
     }
+    Wake();
+}
+
+void PeerEngine::ClockChanged()
+{
+    Wake();
+}
+
+void PeerEngine::Wake()
+{
     const uint64_t one = 1;
     [[maybe_unused]] auto written = ::write(m_wake_fd, &one, sizeof(one));
 }
@@ -134,9 +149,9 @@ void PeerEngine::AnnounceBlocks(std::vector<BlockHeader> headers)
 
 std::string PeerEngine::Run()
 {
-    m_started = Clock::now();
-    m_last_recv_time = m_started;
-    m_next_stats = m_started + m_config.stats_interval;
+    m_started_us = GetTimeMicros();
+    m_last_recv_us = m_started_us;
+    m_next_stats = Clock::now() + m_config.stats_interval;
     std::string reason;
     try {
         if (!m_config.inbound) SendVersion();
@@ -145,12 +160,8 @@ std::string PeerEngine::Run()
                 std::lock_guard lock(m_mutex);
                 if (m_disconnect_reason) throw Drop{*m_disconnect_reason};
             }
-            CheckTimers(Clock::now());
-            int timeout_ms = -1;
-            if (auto deadline = NextDeadline()) {
-                auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now()).count();
-                timeout_ms = static_cast<int>(std::clamp<int64_t>(left, 0, 60'000));
-            }
+            CheckTimers(GetTimeMicros(), Clock::now());
+            const int timeout_ms = PollTimeout(GetTimeMicros(), Clock::now());
             pollfd fds[2] = {{m_fd, short(POLLIN | (m_send_offset < m_send_buffer.size() ? POLLOUT : 0)), 0},
                              {m_wake_fd, POLLIN, 0}};
             const int ready = ::poll(fds, 2, timeout_ms);
@@ -178,29 +189,33 @@ std::string PeerEngine::Run()
     return reason;
 }
 
-std::optional<PeerEngine::Clock::time_point> PeerEngine::NextDeadline() const
+int PeerEngine::PollTimeout(int64_t now_us, Clock::time_point now) const
 {
-    Clock::time_point deadline = std::min(m_last_recv_time + m_config.inactivity_timeout, m_next_stats);
-    if (!m_handshake_done) deadline = std::min(deadline, m_started + m_config.handshake_timeout);
-    if (m_handshake_done && !m_ping_nonce) deadline = std::min(deadline, m_next_ping);
-    if (m_ping_nonce) deadline = std::min(deadline, m_ping_sent + m_config.inactivity_timeout);
-    return deadline;
+    // Under a pinned mock time the protocol deadlines do not come by themselves: a
+    // setmocktime wakes the engine (ClockChanged), as the next tick of Core's loops would.
+    int64_t deadline_us = m_last_recv_us + Micros(m_config.inactivity_timeout);
+    if (!m_handshake_done) deadline_us = std::min(deadline_us, m_started_us + Micros(m_config.handshake_timeout));
+    if (m_handshake_done && !m_ping_nonce) deadline_us = std::min(deadline_us, m_next_ping_us);
+    if (m_ping_nonce) deadline_us = std::min(deadline_us, m_ping_sent_us + Micros(m_config.inactivity_timeout));
+    const int64_t protocol_ms = (std::max<int64_t>(deadline_us - now_us, 0) + 999) / 1000;
+    const int64_t stats_ms = std::chrono::ceil<std::chrono::milliseconds>(m_next_stats - now).count();
+    return static_cast<int>(std::clamp<int64_t>(std::min(protocol_ms, stats_ms), 0, 60'000));
 }
 
-void PeerEngine::CheckTimers(Clock::time_point now)
+void PeerEngine::CheckTimers(int64_t now_us, Clock::time_point now)
 {
-    if (!m_handshake_done && now - m_started >= m_config.handshake_timeout) {
+    if (!m_handshake_done && now_us - m_started_us >= Micros(m_config.handshake_timeout)) {
         throw Drop{"version handshake timeout after " + std::to_string(Seconds(m_config.handshake_timeout)) + " s"};
     }
-    if (now - m_last_recv_time >= m_config.inactivity_timeout) {
-        throw Drop{"inactivity timeout: no data for " + std::to_string(Seconds(now - m_last_recv_time)) + " s"};
+    if (now_us - m_last_recv_us >= Micros(m_config.inactivity_timeout)) {
+        throw Drop{"inactivity timeout: no data for " + std::to_string(Seconds(now_us - m_last_recv_us)) + " s"};
     }
-    if (m_ping_nonce && now - m_ping_sent >= m_config.inactivity_timeout) {
-        throw Drop{"ping timeout: no pong for " + std::to_string(Seconds(now - m_ping_sent)) + " s"};
+    if (m_ping_nonce && now_us - m_ping_sent_us >= Micros(m_config.inactivity_timeout)) {
+        throw Drop{"ping timeout: no pong for " + std::to_string(Seconds(now_us - m_ping_sent_us)) + " s"};
     }
-    if (m_handshake_done && !m_ping_nonce && now >= m_next_ping) {
+    if (m_handshake_done && !m_ping_nonce && now_us >= m_next_ping_us) {
         m_ping_nonce = RandomNonce();
-        m_ping_sent = now;
+        m_ping_sent_us = now_us;
         Send(p2p::PingMessage{*m_ping_nonce});
     }
     if (now >= m_next_stats) {
@@ -232,11 +247,11 @@ bool PeerEngine::ReadSocket()
             if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
             throw Drop{std::string("receive failed: ") + std::strerror(errno)};
         }
-        m_last_recv_time = Clock::now();
+        m_last_recv_us = GetTimeMicros();
         {
             std::lock_guard lock(m_mutex);
             m_stats.bytes_recv += got;
-            m_stats.last_recv = m_config.now_unix();
+            m_stats.last_recv = m_last_recv_us / 1'000'000;
         }
         m_deframer.Feed(std::span<const uint8_t>(buffer, size_t(got)));
         try {
@@ -261,7 +276,7 @@ bool PeerEngine::FlushSocket()
         m_send_offset += size_t(sent);
         std::lock_guard lock(m_mutex);
         m_stats.bytes_sent += sent;
-        m_stats.last_send = m_config.now_unix();
+        m_stats.last_send = GetTime();
     }
     m_send_buffer.clear();
     m_send_offset = 0;
@@ -291,7 +306,7 @@ void PeerEngine::SendVersion()
     p2p::VersionMessage version;
     version.version = params.protocol_version;
     version.services = params.services;
-    version.timestamp = m_config.now_unix();
+    version.timestamp = GetTime();
     // Like Core, the peer's address carries no services and ours is all zeros.
     version.addr_recv = p2p::ParseVersionAddress(m_config.peer_address).value_or(p2p::VersionAddress{});
     version.nonce = params.nonce;
@@ -388,7 +403,7 @@ void PeerEngine::OnVersion(const p2p::VersionMessage& version)
     m_reported_version.user_agent = version.user_agent;
     m_reported_version.start_height = version.start_height;
     m_reported_version.relay = version.relay;
-    m_reported_version.time_offset = version.timestamp - m_config.now_unix();
+    m_reported_version.time_offset = version.timestamp - GetTime();
     m_reported_version.nonce = version.nonce;
     if (!m_version_sent) SendVersion();
     const int32_t common_version = std::min(version.version, m_config.params.protocol_version);
@@ -411,7 +426,7 @@ void PeerEngine::CompleteHandshake()
         Send(p2p::SendHeadersMessage{});
     }
     m_handshake_done = true;
-    m_next_ping = Clock::now(); // measure the latency at once, as Core does
+    m_next_ping_us = GetTimeMicros(); // measure the latency at once, as Core does
     try {
         m_events.HandshakeDone(m_reported_version);
     } catch (const std::exception& e) {
@@ -430,14 +445,19 @@ void PeerEngine::OnPong(const p2p::PongMessage& pong)
         LogDebug(LogCategory::NET, "pong with the wrong nonce from peer={}", m_config.peer_id);
         if (pong.nonce == 0) {
             m_ping_nonce.reset();
-            m_next_ping = m_ping_sent + m_config.ping_interval;
+            m_next_ping_us = m_ping_sent_us + Micros(m_config.ping_interval);
         }
         return;
     }
-    const auto now = Clock::now();
-    const double latency = Seconds(now - m_ping_sent);
+    const int64_t latency_us = GetTimeMicros() - m_ping_sent_us;
     m_ping_nonce.reset();
-    m_next_ping = m_ping_sent + m_config.ping_interval;
+    m_next_ping_us = m_ping_sent_us + Micros(m_config.ping_interval);
+    if (latency_us < 0) {
+        // The mock clock went back while the ping was out: Core ends the ping without a figure.
+        LogDebug(LogCategory::NET, "pong from peer={}: timing mishap", m_config.peer_id);
+        return;
+    }
+    const double latency = Seconds(latency_us);
     {
         std::lock_guard lock(m_mutex);
         m_stats.ping_time = latency;

@@ -65,13 +65,18 @@ struct PeerConfig {
     std::chrono::milliseconds handshake_timeout{std::chrono::seconds{60}};
     std::chrono::milliseconds ping_interval{std::chrono::minutes{2}};
     std::chrono::milliseconds inactivity_timeout{std::chrono::minutes{20}};
+    //! How often the stats go to the node; real time even under mock time (it is not protocol).
     std::chrono::milliseconds stats_interval{std::chrono::seconds{5}};
-    //! Unix time source, replaceable in tests.
-    std::function<int64_t()> now_unix;
 };
 
 //! Drives one socket until the peer is gone. Run() is called once, on one
-//! thread; RequestDisconnect() and GetStats() may be called from any thread.
+//! thread; RequestDisconnect(), ClockChanged() and GetStats() may be called from any thread.
+//!
+//! Time: what Bitcoin Core reads from its mockable clock — the version timestamp, the
+//! peer's time offset, last send/receive, ping start, latency and interval, the handshake,
+//! inactivity and ping timeouts — comes from the process's clock (common/util/mock_time.h),
+//! so setmocktime moves them as it moves bitcoind's.
+
 class PeerEngine
 {
 public:
@@ -88,6 +93,8 @@ public:
     //! Makes Run() close the connection and return `reason`.
     void RequestDisconnect(const std::string& reason);
     interfaces::PeerStats GetStats() const;
+    //! The process's mock time changed: re-reads the clock for every timer at once.
+    void ClockChanged();
     //! The node's requests (Agent interface), queued for the engine's thread. Any thread.
     void RequestHeaders(std::vector<uint256> locator);
     void RequestBlocks(std::vector<uint256> hashes);
@@ -119,11 +126,14 @@ private:
     void RunPosted();
     //! Calls the node through m_events; a failure of the call ends the connection.
     template <typename F> auto AskNode(F&& f);
-    void CheckTimers(Clock::time_point now);
+    //! `now_us`: the protocol clock (unix microseconds, mock-aware); `now`: the real one, for the stats.
+    void CheckTimers(int64_t now_us, Clock::time_point now);
     bool ReadSocket();
     bool FlushSocket();
     void ReportStats();
-    std::optional<Clock::time_point> NextDeadline() const;
+    //! How long poll may sleep before the next timer is due, in milliseconds.
+    int PollTimeout(int64_t now_us, Clock::time_point now) const;
+    void Wake();
 
     int m_fd;
     int m_wake_fd;
@@ -141,13 +151,14 @@ private:
     bool m_verack_received{false};
     bool m_handshake_done{false};
     interfaces::PeerVersion m_reported_version;
-    Clock::time_point m_started;
-    Clock::time_point m_last_recv_time;
+    // Protocol times, unix microseconds on the mock-aware clock (engine thread only).
+    int64_t m_started_us{0};
+    int64_t m_last_recv_us{0};
 
     // Ping state.
     std::optional<uint64_t> m_ping_nonce;
-    Clock::time_point m_ping_sent;
-    Clock::time_point m_next_ping;
+    int64_t m_ping_sent_us{0};
+    int64_t m_next_ping_us{0};
     Clock::time_point m_next_stats;
 
     const ConsensusParams& m_consensus;

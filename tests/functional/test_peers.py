@@ -243,3 +243,46 @@ def test_a_full_node_evicts_the_youngest_unprotected_inbound_peer_for_a_newcomer
     for peer in peers + [newcomer]:
         peer.close()
     wait_for(lambda: peer_ids() == [], 10, "every peer gone")
+
+
+def test_every_agent_follows_setmocktime_from_its_version_message_to_its_ping_timeout(node_factory):
+    require_binaries("node", "p2p-agent", "gui-bridge")
+    from p2p_agent_fixture import Peer, messages
+    daemon = node_factory.orreryd("mock").start()
+
+    def peers():
+        return json.loads(daemon.cli("getpeerinfo").stdout)
+
+    print("a peer connected before setmocktime leaves the agent's first ping unanswered")
+    early = Peer(daemon.p2p_port)
+    assert abs(early.handshake().nTime - time.time()) < 60
+    early.receive_until(b"ping")
+    wait_for(lambda: len(peers()) == 1, 10, "the early peer in getpeerinfo")
+    early_id = peers()[0]["id"]
+
+    pinned = int(time.time()) + 10
+    print(f"setmocktime {pinned}: a peer connecting now gets a version stamped with the mock time")
+    daemon.cli("setmocktime", str(pinned))
+    late = Peer(daemon.p2p_port)
+    assert late.handshake().nTime == pinned
+    ping, _ = late.receive_until(b"ping")
+    late.send(messages.msg_pong(nonce=ping.nonce))
+    print("its ping is timed on the pinned clock: the latency is exactly 0")
+    wait_for(lambda: any(p["id"] != early_id and p.get("pingtime") == 0 for p in peers()), 10,
+             "the late peer's pingtime")
+
+    print("the early agent got the mock time too: data it receives now is stamped with it")
+    early.send(messages.msg_ping(nonce=5))
+    assert early.receive_until(b"pong")[0].nonce == 5
+
+    print("20 minutes pass on the mock clock only: the early agent's ping times out, as in bitcoind")
+    daemon.cli("setmocktime", str(pinned + 1195))
+    assert early.is_closed(timeout=10), "the early agent kept a peer whose ping is 20 minutes old on the mock clock"
+    daemon.wait_for_log("ping timeout: no pong for 12")
+    print("the late peer answered its ping and spoke 1195 s ago on the mock clock: it stays")
+    late.send(messages.msg_ping(nonce=6))
+    assert late.receive_until(b"pong")[0].nonce == 6
+    wait_for(lambda: [p["id"] for p in peers()] != [] and early_id not in [p["id"] for p in peers()], 10,
+             "the early peer gone from getpeerinfo")
+    early.close()
+    late.close()

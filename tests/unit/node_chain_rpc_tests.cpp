@@ -427,6 +427,26 @@ TEST_CASE("waitfornewblock wakes on a new block; waitforblockheight and waitforb
           std::pair<int, std::string>{rpc::RPC_MISC_ERROR, "Negative timeout"});
 }
 
+TEST_CASE("waits without a timeout answer their current tip as soon as the node begins to stop")
+{
+    Chainstate node;
+    auto mined = node.Mine(1);
+    auto new_block = std::async(std::launch::async, [&] { return node.Call("waitfornewblock", {0}); });
+    auto height = std::async(std::launch::async, [&] { return node.Call("waitforblockheight", {100}); });
+    auto tip_change = std::async(std::launch::async,
+                                 [&] { return node.chainstate->WaitForTipChange(mined[0], std::chrono::hours(1)); });
+    // The stop wakes them (no tip changes): each would otherwise wait an hour or for ever.
+    node.chainstate->InterruptWaits();
+    REQUIRE(new_block.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    REQUIRE(height.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    REQUIRE(tip_change.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    CHECK(new_block.get()["hash"] == mined[0].GetHex());
+    CHECK(height.get()["height"] == 1);
+    CHECK(tip_change.get()->hash == mined[0]);
+    // Later waits do not wait at all.
+    CHECK(node.Call("waitfornewblock", {0})["height"] == 1);
+}
+
 TEST_CASE("gettxoutsetinfo, getdeploymentinfo, verifychain, pruneblockchain and scantxoutset answer as bitcoind")
 {
     Chainstate node;

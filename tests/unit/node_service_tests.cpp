@@ -12,6 +12,7 @@
 #include <common/interfaces/supervisor_ipc.h>
 #include <common/ipc/endpoint.h>
 #include <common/rpc/protocol.h>
+#include <common/util/mock_time.h>
 
 #include <doctest/doctest.h>
 
@@ -89,6 +90,11 @@ public:
         m_disconnects.push_back(reason);
     }
     interfaces::PeerStats getStats() override { return {}; }
+    void setMockTime(int64_t time) override
+    {
+        std::lock_guard lock(m_mutex);
+        m_mock_times.push_back(time);
+    }
     void requestHeaders(std::vector<uint8_t>) override {}
     void requestBlocks(std::vector<uint8_t>) override {}
     void announceBlocks(std::vector<uint8_t>) override {}
@@ -97,10 +103,16 @@ public:
         std::lock_guard lock(m_mutex);
         return m_disconnects;
     }
+    std::vector<int64_t> MockTimes()
+    {
+        std::lock_guard lock(m_mutex);
+        return m_mock_times;
+    }
 
 private:
     std::mutex m_mutex;
     std::vector<std::string> m_disconnects;
+    std::vector<int64_t> m_mock_times;
 };
 
 //! A node served on an inproc:// endpoint, with an optional stand-in orreryd.
@@ -292,6 +304,28 @@ TEST_CASE("an admitted inbound peer registered by its agent shows in getpeerinfo
 
     agent.host->peerDisconnected(admission.peer_id, "peer closed the connection");
     CHECK(f.ConnectionCount() == 0);
+}
+
+TEST_CASE("setmocktime reaches every registered agent and a new agent gets it when it registers")
+{
+    NodeFixture f;
+    auto first = f.admission->admitInbound("127.0.0.1:40010", "127.0.0.1:18444");
+    REQUIRE(first.accepted);
+    AgentClient early(f.endpoint);
+    CHECK(early.host->registerAgent(first.peer_id, "127.0.0.1:40010", true).mock_time == 0);
+
+    f.node->SetMockTimeEverywhere(1'600'000'000);
+    CHECK(early.agent->MockTimes() == std::vector<int64_t>{1'600'000'000});
+
+    auto second = f.admission->admitInbound("127.0.0.1:40011", "127.0.0.1:18444");
+    REQUIRE(second.accepted);
+    AgentClient late(f.endpoint);
+    CHECK(late.host->registerAgent(second.peer_id, "127.0.0.1:40011", true).mock_time == 1'600'000'000);
+
+    f.node->SetMockTimeEverywhere(0);
+    CHECK(early.agent->MockTimes() == std::vector<int64_t>{1'600'000'000, 0});
+    CHECK(late.agent->MockTimes() == std::vector<int64_t>{0});
+    SetMockTime(0);
 }
 
 TEST_CASE("an agent registering an id the node never issued is refused")

@@ -9,7 +9,9 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
+#include <map>
 
 using namespace orrery;
 using namespace orrery::test;
@@ -387,6 +389,21 @@ TEST_CASE("A write failure while blocks connect stops the chainstate once, and a
         }
         REQUIRE(chain.shutdown_reasons.size() == 1);
         CHECK(chain.shutdown_reasons[0].find("No space left on device") != std::string::npos);
+        // As bitcoind: once stopping on a fatal error, nothing more is written, whatever comes in.
+        const auto sizes = [&] {
+            std::map<std::string, uintmax_t> found;
+            for (const auto& file : std::filesystem::directory_iterator(dir.path / "blocks")) {
+                if (file.is_regular_file()) found[file.path().filename().string()] = file.file_size();
+            }
+            return found;
+        };
+        const auto before = sizes();
+        const auto* tip = chain.Tip();
+        const auto late = chain.Submit(BuildBlock(*chain.chainman, tip));
+        CHECK_FALSE(late.accepted);
+        CHECK(late.reject_reason == "disk-write-failed");
+        CHECK(chain.Tip() == tip);
+        CHECK(sizes() == before);
         chain.Close();
     }
     TestChain chain(dir);

@@ -7,6 +7,7 @@
 #include <common/consensus/pow.h>
 #include <common/p2p/messages.h>
 #include <common/p2p/protocol.h>
+#include <common/util/mock_time.h>
 
 #include <doctest/doctest.h>
 
@@ -184,7 +185,6 @@ struct Harness {
         config.inbound = inbound;
         config.peer_address = "127.0.0.1:18444";
         config.peer_id = 1;
-        config.now_unix = [] { return int64_t{1'700'000'000}; };
         engine = std::make_unique<PeerEngine>(fds[0], config, recorder);
         result = std::async(std::launch::async, [this] { return engine->Run(); });
     }
@@ -215,6 +215,19 @@ struct Harness {
     }
 };
 
+//! Pins the process's clock (setmocktime) for one test.
+struct MockTimeGuard {
+    explicit MockTimeGuard(int64_t time) { SetMockTime(time); }
+    ~MockTimeGuard() { SetMockTime(0); }
+    MockTimeGuard(const MockTimeGuard&) = delete;
+    MockTimeGuard& operator=(const MockTimeGuard&) = delete;
+};
+
+uint64_t NonceOf(const RawMessage& ping)
+{
+    return std::get<PingMessage>(DecodeMessage(ping.command, ping.payload)).nonce;
+}
+
 PeerConfig FastConfig()
 {
     PeerConfig config;
@@ -228,6 +241,7 @@ PeerConfig FastConfig()
 
 TEST_CASE("an outbound connection sends version first and completes the handshake")
 {
+    MockTimeGuard mock(1'700'000'000); // the version's timestamp and the offset follow setmocktime
     Harness h(/*inbound=*/false, FastConfig());
     auto raw = h.peer->Receive();
     REQUIRE(raw.command == "version");
@@ -327,7 +341,53 @@ TEST_CASE("the engine's ping measures the peer's latency and repeats every inter
     auto current = h.engine->GetStats();
     CHECK(current.bytes_sent > 0);
     CHECK(current.bytes_recv > 0);
-    CHECK(current.last_recv == 1'700'000'000);
+    CHECK(current.last_recv >= GetTime() - 5);
+    CHECK(current.last_recv <= GetTime());
+}
+
+TEST_CASE("pings are timed on the mock clock: setmocktime sends the next one and measures its latency")
+{
+    MockTimeGuard mock(1'700'000'000);
+    PeerConfig config = FastConfig();
+    config.ping_interval = 60s;
+    config.inactivity_timeout = 20min;
+    Harness h(/*inbound=*/false, config);
+    h.CompleteOutboundHandshake();
+    auto first = h.peer->Receive();
+    REQUIRE(first.command == "ping");
+    h.peer->Send(PongMessage{NonceOf(first)});
+    auto stats = h.recorder.WaitForPingStats(2s);
+    REQUIRE(stats);
+    CHECK(*stats->ping_time == 0.0); // the clock stood still
+
+    // The interval passes on the mock clock only: the engine pings at once.
+    SetMockTime(1'700'000'061);
+    h.engine->ClockChanged();
+    auto second = h.peer->Receive(2s);
+    REQUIRE(second.command == "ping");
+    SetMockTime(1'700'000'064);
+    h.peer->Send(PongMessage{NonceOf(second)});
+    auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (h.engine->GetStats().ping_time != 3.0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(5ms);
+    }
+    CHECK(h.engine->GetStats().ping_time == 3.0);
+    CHECK(h.engine->GetStats().min_ping == 0.0);
+    CHECK(h.engine->GetStats().last_recv == 1'700'000'064);
+}
+
+TEST_CASE("a ping left unanswered times out when the mock clock passes the timeout, as in Core")
+{
+    MockTimeGuard mock(1'700'000'000);
+    Harness h(/*inbound=*/false, FastConfig()); // inactivity_timeout 5 s
+    h.CompleteOutboundHandshake();
+    CHECK(h.peer->ReceiveCommand() == "ping"); // never answered
+    SetMockTime(1'700'000'003);
+    h.peer->Send(PingMessage{7}); // data keeps coming: not an inactivity timeout
+    CHECK(h.peer->ReceiveCommand() == "pong");
+    SetMockTime(1'700'000'006);
+    h.engine->ClockChanged();
+    CHECK(h.DropReason() == "ping timeout: no pong for 6.000000 s");
 }
 
 TEST_CASE("a disconnect request closes the connection cleanly with its reason")

@@ -23,9 +23,6 @@ using rpc::ParamType;
 
 namespace {
 
-//! bitcoind's verifychain defaults (DEFAULT_CHECKLEVEL, DEFAULT_CHECKBLOCKS).
-constexpr int DEFAULT_CHECKLEVEL = 3;
-constexpr int DEFAULT_CHECKBLOCKS = 6;
 //! Blocks pruneblockchain always keeps below the tip (Core's MIN_BLOCKS_TO_KEEP).
 constexpr int MIN_BLOCKS_TO_KEEP = 288;
 //! Slack for blocks with old timestamps when pruneblockchain is given a time (Core's TIMESTAMP_WINDOW).
@@ -144,31 +141,26 @@ int64_t TimeoutArg(const Json& value)
     return timeout;
 }
 
-//! Set at shutdown: every wait returns its current tip.
-std::atomic<bool> g_waits_interrupted{false};
-
 //! Waits while `keep_waiting(tip)` holds, at most `timeout_ms` (0: until the node stops), and returns the tip then.
-//! The wait is cut in short slices so that InterruptChainWaits ends it promptly; a tip change ends a slice at once.
+//! Each tip change wakes it, and so does the node's stop (ChainstateManager::InterruptWaits): no polling.
 const BlockIndex* WaitForTip(ChainstateManager& chainstate, int64_t timeout_ms,
                              const std::function<bool(const BlockIndex&)>& keep_waiting)
 {
     using Clock = std::chrono::steady_clock;
-    constexpr auto SLICE = std::chrono::milliseconds(200);
     const BlockIndex* tip;
     {
         auto lock = chainstate.Lock();
         tip = chainstate.Tip();
     }
-    const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (keep_waiting(*tip) && !g_waits_interrupted) {
-        auto now = Clock::now();
-        auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(SLICE);
-        if (timeout_ms) {
-            if (now >= deadline) break;
-            wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
-                                      std::chrono::milliseconds(1));
-        }
-        tip = chainstate.WaitForTipChange(tip->hash, wait);
+    const auto deadline = timeout_ms ? Clock::now() + std::chrono::milliseconds(timeout_ms) : Clock::time_point::max();
+    while (keep_waiting(*tip) && !chainstate.WaitsInterrupted()) {
+        const auto now = Clock::now();
+        if (now >= deadline) break;
+        // A day at a time when there is no timeout: wait_for's clock arithmetic must not overflow.
+        const auto left = deadline == Clock::time_point::max()
+                              ? std::chrono::milliseconds(std::chrono::hours(24))
+                              : std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
+        tip = chainstate.WaitForTipChange(tip->hash, left);
     }
     return tip;
 }
@@ -184,11 +176,6 @@ TxJsonFunction BlockTxJson(Network network)
 }
 
 } // namespace
-
-void InterruptChainWaits()
-{
-    g_waits_interrupted = true;
-}
 
 void RegisterChainRpc(rpc::Table& table, ChainstateManager& chainstate)
 {

@@ -334,6 +334,9 @@ void RegisterMiningRpc(rpc::Table& table, ChainstateManager& chainstate, MiningC
                        }
                        while (true) {
                            const BlockIndex* tip = chainstate.WaitForTipChange(watched, std::chrono::seconds(10));
+                           if (chainstate.WaitsInterrupted()) {
+                               throw rpc::RpcException(rpc::RPC_CLIENT_NOT_CONNECTED, "Shutting down");
+                           }
                            auto lock = chainstate.Lock();
                            if (tip && tip->hash != watched) break;
                        }

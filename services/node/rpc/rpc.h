@@ -42,9 +42,6 @@ void RegisterBlockchainRpc(rpc::Table& table, NodeService& node);
 void RegisterNetRpc(rpc::Table& table, NodeService& node);
 //! The chain methods over the chainstate (blocks, headers, tips, statistics, invalidate/reconsider, waits).
 void RegisterChainRpc(rpc::Table& table, ChainstateManager& chainstate);
-//! Makes the waitfornewblock / waitforblock / waitforblockheight calls in progress answer their current tip within
-//! a fraction of a second, and later ones at once: the node calls it when it begins to stop.
-void InterruptChainWaits();
 //! The UTXO set methods: gettxout, gettxoutsetinfo, scantxoutset.
 void RegisterUtxoRpc(rpc::Table& table, ChainstateManager& chainstate);
 //! setmocktime.

@@ -1,4 +1,4 @@
-// The block index in LevelDB (<blocksdir>/blocks/index/): one record per known
+// The block index in LevelDB (<datadir>/<net>/blocks/index/): one record per known
 // header, the block file infos, the last file number and a few flags, in
 // Core's keys ('b' + hash, 'f' + file, 'l', 'R', 'F' + name).
 #ifndef ORRERY_SERVICES_NODE_STORAGE_BLOCK_TREE_DB_H

@@ -15,6 +15,7 @@
 #include <climits>
 #include <cstring>
 #include <map>
+#include <unistd.h>
 
 namespace orrery::node {
 
@@ -315,6 +316,8 @@ bool ChainstateManager::Impl::DisconnectTip(std::vector<Event>& events)
 
 bool ChainstateManager::Impl::ActivateBestChain(ValidationState& state, const std::shared_ptr<const Block>& block)
 {
+    // After a fatal error nothing more is connected (undo data, coins): the node is stopping.
+    if (fatal) return state.Invalid("disk-write-failed", "the node is stopping after a fatal disk error");
     std::vector<Event> events;
     bool ok = true;
     try {
@@ -665,7 +668,7 @@ void ChainstateManager::Impl::LoadBlockIndex()
                 throw ChainstateLoadError(fmt::format(
                     "The block index in {} is inconsistent (block {} at height {} has no parent). Please restart "
                     "with -reindex to rebuild it.",
-                    (options.blocks_dir / "index").string(), entry->hash.GetHex(), entry->height));
+                    BlockIndexDir(options).string(), entry->hash.GetHex(), entry->height));
             }
         }
         entry->BuildSkip();
@@ -914,12 +917,16 @@ void ChainstateManager::Impl::Load()
 {
     loading = true;
     const fs::path chainstate_dir = options.data_dir / "chainstate";
-    const fs::path index_dir = options.blocks_dir / "index";
-    std::error_code ec;
-    fs::create_directories(options.blocks_dir, ec);
-    if (ec) {
-        throw ChainstateLoadError("Cannot create the blocks directory " + options.blocks_dir.string() + ": " +
-                                  ec.message());
+    const fs::path index_dir = BlockIndexDir(options);
+    for (const fs::path& dir : {options.blocks_dir, index_dir.parent_path()}) {
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        if (ec) throw ChainstateLoadError("Cannot create the blocks directory " + dir.string() + ": " + ec.message());
+        // A read-only folder would pass the start and fail at the first block: say it now, in one line.
+        if (::access(dir.c_str(), W_OK) != 0) {
+            throw ChainstateLoadError("Cannot write to the blocks directory " + dir.string() + ": " +
+                                      std::strerror(errno));
+        }
     }
     const bool had_index = fs::exists(index_dir);
     const bool had_chainstate = fs::exists(chainstate_dir);
@@ -1231,6 +1238,12 @@ BlockSubmitResult ChainstateManager::ProcessNewBlock(const std::shared_ptr<const
             result.accepted = true;
             result.reject_reason = "duplicate";
         }
+        return result;
+    }
+    if (m_impl->fatal) {
+        // As bitcoind after a fatal error: the state in memory may not match the disk; write nothing more.
+        result.reject_reason = "disk-write-failed";
+        result.debug_message = "the node is stopping after a fatal disk error";
         return result;
     }
     ValidationState state;
@@ -1571,10 +1584,23 @@ const BlockIndex* ChainstateManager::WaitForTipChange(const uint256& current, st
 {
     {
         std::unique_lock lock(m_impl->tip_mutex);
-        m_impl->tip_cv.wait_for(lock, timeout, [&] { return m_impl->tip_hash != current; });
+        m_impl->tip_cv.wait_for(lock, timeout,
+                                [&] { return m_impl->tip_hash != current || m_impl->waits_interrupted; });
     }
     auto lock = Lock();
     return m_impl->chain.Tip();
+}
+
+void ChainstateManager::InterruptWaits()
+{
+    std::lock_guard lock(m_impl->tip_mutex);
+    m_impl->waits_interrupted = true;
+    m_impl->tip_cv.notify_all();
+}
+
+bool ChainstateManager::WaitsInterrupted() const
+{
+    return m_impl->waits_interrupted;
 }
 
 } // namespace orrery::node

@@ -37,8 +37,8 @@ namespace orrery::node {
 
 //! What the chainstate takes from the options.
 struct ChainstateOptions {
-    std::filesystem::path data_dir;   //!< <datadir>/<net>: chainstate/, indexes/
-    std::filesystem::path blocks_dir; //!< <blocksdir>/<net>/blocks (blk*.dat, rev*.dat, index/)
+    std::filesystem::path data_dir;   //!< <datadir>/<net>: chainstate/, indexes/, blocks/index/
+    std::filesystem::path blocks_dir; //!< <blocksdir>/<net>/blocks (blk*.dat, rev*.dat)
     size_t dbcache_bytes{450ULL << 20};
     int script_threads{0};               //!< -par resolved: 0 = verify on the calling thread
     std::optional<uint256> assume_valid; //!< -assumevalid (nullopt: check every script)
@@ -59,6 +59,17 @@ struct ChainstateOptions {
     //! Asked when -stopatheight is reached or on a fatal disk error (the message says why).
     std::function<void(const std::string& reason)> request_shutdown;
 };
+
+//! The block index's LevelDB: <datadir>/<net>/blocks/index, in the data directory even when -blocksdir moves the
+//! block files elsewhere, as bitcoind keeps it.
+inline std::filesystem::path BlockIndexDir(const ChainstateOptions& options)
+{
+    return options.data_dir / "blocks" / "index";
+}
+
+//! bitcoind's verifychain and start-up check defaults (-checklevel, -checkblocks).
+inline constexpr int DEFAULT_CHECKLEVEL = 3;
+inline constexpr int DEFAULT_CHECKBLOCKS = 6;
 
 //! A start-up failure (corrupt or missing files, unusable datadir); the message names the file and the fix, and
 //! the node exits with it.
@@ -169,7 +180,8 @@ public:
     bool InvalidateBlock(const uint256& hash, ValidationState& state);
     bool ReconsiderBlock(const uint256& hash, ValidationState& state);
     bool PreciousBlock(const uint256& hash, ValidationState& state);
-    //! Core's verifychain at `level` (0-4) over the last `depth` blocks (0 = all).
+    //! Core's verifychain at `level` (0-4) over the last `depth` blocks (0 = all). The node runs it at start with
+    //! -checklevel and -checkblocks (DEFAULT_CHECKLEVEL, DEFAULT_CHECKBLOCKS).
     bool VerifyChain(int level, int depth);
     //! Prunes block files holding only blocks at or below `height` (with -prune); returns the height of the
     //! last block pruned.
@@ -194,8 +206,11 @@ public:
     void UnregisterListener(const std::shared_ptr<ValidationListener>& listener);
     //! Returns once every notification queued before the call has been delivered.
     void SyncWithListeners();
-    //! Waits until the tip differs from `current` or `timeout` passes; returns the tip then.
+    //! Waits until the tip differs from `current`, `timeout` passes or InterruptWaits is called; returns the tip then.
     const BlockIndex* WaitForTipChange(const uint256& current, std::chrono::milliseconds timeout);
+    //! The node is stopping: every WaitForTipChange in progress returns at once, and later ones do not wait.
+    void InterruptWaits();
+    bool WaitsInterrupted() const;
 
 private:
     struct Impl;

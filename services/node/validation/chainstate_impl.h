@@ -101,7 +101,8 @@ struct ChainstateManager::Impl {
     std::thread queue_thread;
     std::mutex tip_mutex;
     std::condition_variable tip_cv;
-    uint256 tip_hash; // guarded by tip_mutex
+    uint256 tip_hash;                           // guarded by tip_mutex
+    std::atomic<bool> waits_interrupted{false}; // set under tip_mutex, so a waiter cannot miss it
 
     int64_t Now() const;
 
