@@ -254,6 +254,7 @@ def constellation(tmp_path_factory):
         c.start("p2p", ready="Listening on")
         c.processes["gui-bridge"].wait_for_log("Connected to the wallet service", 30)
         c.processes["gui-bridge"].wait_for_log("Connected to the node service", 30)
+        c.processes["wallet"].wait_for_log("Connected to the node at", 30)
         yield c
     finally:
         c.teardown()
