@@ -154,7 +154,7 @@ struct KeyExpr {
 class Parser
 {
 public:
-    Parser(Network network) : m_network(network) {}
+    Parser(Network network, std::optional<uint32_t> position) : m_network(network), m_position(position) {}
 
     ParsedDescriptor Run(std::string_view text)
     {
@@ -163,7 +163,7 @@ public:
         out.ranged = m_ranged;
         out.multipath = m_multipath;
         out.needs_private = m_needs_private;
-        if (m_ranged || m_multipath || m_needs_private) out.scripts.clear();
+        if ((m_ranged && !m_position) || m_multipath || m_needs_private) out.scripts.clear();
         return out;
     }
 
@@ -238,6 +238,22 @@ private:
                 }
             }
             out.ranged = path.star;
+            if (path.star && m_position) {
+                // The /* step at the position asked for (hardened for /*' and /*h).
+                const uint32_t index = *m_position | (path.star_hardened ? BIP32_HARDENED : 0);
+                if (priv) {
+                    auto child = priv->Derive(index);
+                    if (!child) Fail("Cannot derive script without private keys");
+                    priv = *child;
+                    pub = priv->Neuter();
+                } else if (index & BIP32_HARDENED) {
+                    m_needs_private = true;
+                } else {
+                    auto child = pub.Derive(index);
+                    if (!child) Fail("Cannot derive script without private keys");
+                    pub = *child;
+                }
+            }
         }
         out.key.assign(pub.pubkey.bytes().begin(), pub.pubkey.bytes().end());
         if (ctx == Context::P2TR) out.key.erase(out.key.begin());
@@ -248,6 +264,7 @@ private:
     struct Path {
         std::vector<uint32_t> steps;
         bool star{false};
+        bool star_hardened{false}; //!< /*' or /*h
     };
 
     Path ParsePath(std::string_view text, bool allow_star)
@@ -259,6 +276,7 @@ private:
             std::string_view step = text.substr(start, end - start);
             if (allow_star && end == text.size() && (step == "*" || step == "*'" || step == "*h")) {
                 out.star = true;
+                out.star_hardened = step != "*";
                 break;
             }
             if (allow_star && !step.empty() && step[0] == '<') {
@@ -403,11 +421,13 @@ private:
     bool m_ranged{false};
     bool m_multipath{false};
     bool m_needs_private{false};
+    std::optional<uint32_t> m_position; //!< where to expand a ranged descriptor; none: leave it unexpanded
 };
 
 } // namespace
 
-ParsedDescriptor ParseDescriptor(std::string_view text, Network network, bool require_checksum)
+ParsedDescriptor ParseDescriptor(std::string_view text, Network network, bool require_checksum,
+                                 std::optional<uint32_t> position)
 {
     const auto hash = text.find('#');
     if (hash != std::string_view::npos && text.find('#', hash + 1) != std::string_view::npos) {
@@ -427,7 +447,7 @@ ParsedDescriptor ParseDescriptor(std::string_view text, Network network, bool re
         Fail("Provided checksum '" + std::string(text.substr(hash + 1)) + "' does not match computed checksum '" +
              checksum + "'");
     }
-    return Parser(network).Run(body);
+    return Parser(network, position).Run(body);
 }
 
 } // namespace orrery

@@ -11,6 +11,7 @@
 #include "common/keys/network.h"
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -33,7 +34,7 @@ public:
 
 struct ParsedDescriptor {
     //! The scripts in Core's Expand order (combo: pk, pkh, and for compressed keys wpkh, sh(wpkh)). Empty when
-    //! ranged.
+    //! ranged and no position was asked for.
     std::vector<std::vector<uint8_t>> scripts;
     bool ranged{false};        //!< some key ends with /* (a set of descriptors, one per index)
     bool multipath{false};     //!< some key has a <a;b> step
@@ -41,8 +42,10 @@ struct ParsedDescriptor {
 };
 
 //! Parses a descriptor whose addresses and keys belong to `network` (tpub/tprv serve every test network).
-//! Checks the checksum when present; requires one when `require_checksum`. Throws DescriptorError.
-ParsedDescriptor ParseDescriptor(std::string_view text, Network network, bool require_checksum);
+//! Checks the checksum when present; requires one when `require_checksum`. A ranged descriptor is expanded at
+//! `position` (its /* steps become that child) when one is given. Throws DescriptorError.
+ParsedDescriptor ParseDescriptor(std::string_view text, Network network, bool require_checksum,
+                                 std::optional<uint32_t> position = std::nullopt);
 
 } // namespace orrery
 

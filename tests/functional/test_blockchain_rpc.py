@@ -176,3 +176,63 @@ def test_a_waitfornewblock_in_progress_is_answered_when_the_node_stops(node_fact
     waiter.join(10)
     assert not waiter.is_alive()
     assert answer == {"result": {"hash": genesis, "height": 0}}
+
+
+def extended_keys_from_seed(seed):
+    """The testnet/regtest master tprv and tpub of a BIP32 seed, computed here with hashlib and python-bitcoinlib's
+    key (not Orrery's BIP32 code)."""
+    import hashlib
+    import hmac
+    from bitcoin.base58 import encode
+    from bitcoin.core import Hash
+    from bitcoin.core.key import CECKey
+
+    digest = hmac.new(b"Bitcoin seed", seed, hashlib.sha512).digest()
+    secret, chain_code = digest[:32], digest[32:]
+    key = CECKey()
+    key.set_secretbytes(secret)
+    key.set_compressed(True)
+    public = key.get_pubkey()
+
+    def serialize(version, key_data):
+        body = version + bytes(1) + bytes(4) + bytes(4) + chain_code + key_data
+        return encode(body + Hash(body)[:4])
+
+    return serialize(bytes.fromhex("04358394"), b"\0" + secret), serialize(bytes.fromhex("043587cf"), bytes(public))
+
+
+def test_scantxoutset_expands_a_ranged_descriptor_over_its_range_as_bitcoind(node_factory):
+    require_binaries("node", "gui-bridge")
+    node = node_factory.orreryd("ranged").start()
+    tprv, tpub = extended_keys_from_seed(bytes(range(32)))
+    print("one coinbase paid to child 3 of tpub/0/*, one to child 1500 (outside the default range [0, 1000])")
+    node.rpc("generatetodescriptor", 1, f"wpkh({tpub}/0/3)")
+    node.rpc("generatetodescriptor", 1, f"wpkh({tpub}/0/1500)")
+    scripts = {}
+    for height in (1, 2):
+        block = node.rpc("getblock", node.rpc("getblockhash", height), 2)
+        scripts[height] = block["tx"][0]["vout"][0]["scriptPubKey"]["hex"]
+
+    def found(scan_object):
+        scan = node.rpc("scantxoutset", "start", [scan_object])
+        assert scan["success"] is True
+        return sorted(unspent["height"] for unspent in scan["unspents"])
+
+    ranged = f"wpkh({tpub}/0/*)"
+    assert found(ranged) == [1]
+    assert found({"desc": ranged, "range": [1400, 1600]}) == [2]
+    assert found({"desc": ranged, "range": 2}) == []
+    assert found({"desc": f"wpkh({tprv}/0/*)", "range": [3, 1500]}) == [1, 2]
+    scan = node.rpc("scantxoutset", "start", [ranged])
+    assert scan["unspents"][0]["scriptPubKey"] == scripts[1]
+    print("bitcoind's errors for a bad range and for a hardened step without the private key")
+    assert error_of(lambda: found({"desc": ranged, "range": [5, 2]})) == (
+        -8, "Range specified as [begin,end] must not have begin after end")
+    assert error_of(lambda: found({"desc": ranged, "range": [0, 1000000]})) == (-8, "Range is too large")
+    assert error_of(lambda: found({"desc": ranged, "range": [-1, 5]})) == (-8, "Range should be greater or equal than 0")
+    assert error_of(lambda: found({"desc": ranged, "range": -1})) == (-8, "End of range is too high")  # [0, -1]
+    assert error_of(lambda: found({"desc": f"wpkh({tpub}/0)", "range": 5})) == (
+        -8, "Range should not be specified for an un-ranged descriptor")
+    assert error_of(lambda: found(f"wpkh({tpub}/0/*h)")) == (-5, "Cannot derive script without private keys")
+    assert found({"desc": f"wpkh({tprv}/0/*h)", "range": 3}) == []
+    assert node.stop() == 0

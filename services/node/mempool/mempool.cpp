@@ -200,36 +200,36 @@ std::pair<std::vector<uint256>, uint64_t> Mempool::TxidsAndSequence() const
     return {std::move(txids), m_sequence};
 }
 
-std::set<uint256> Mempool::AncestorsLocked(const uint256& txid) const
+namespace {
+
+//! Every entry reachable from `txid` along `link` (parents or children), `txid` itself excluded.
+std::set<uint256> Reachable(const std::map<uint256, MempoolEntry>& entries, const uint256& txid,
+                            std::set<uint256> MempoolEntry::*link)
 {
     std::set<uint256> out;
     std::vector<uint256> todo{txid};
     while (!todo.empty()) {
         const uint256 next = todo.back();
         todo.pop_back();
-        auto it = m_entries.find(next);
-        if (it == m_entries.end()) continue;
-        for (const uint256& parent : it->second.parents) {
-            if (out.insert(parent).second) todo.push_back(parent);
+        auto it = entries.find(next);
+        if (it == entries.end()) continue;
+        for (const uint256& linked : it->second.*link) {
+            if (out.insert(linked).second) todo.push_back(linked);
         }
     }
     return out;
 }
 
+} // namespace
+
+std::set<uint256> Mempool::AncestorsLocked(const uint256& txid) const
+{
+    return Reachable(m_entries, txid, &MempoolEntry::parents);
+}
+
 std::set<uint256> Mempool::DescendantsLocked(const uint256& txid) const
 {
-    std::set<uint256> out;
-    std::vector<uint256> todo{txid};
-    while (!todo.empty()) {
-        const uint256 next = todo.back();
-        todo.pop_back();
-        auto it = m_entries.find(next);
-        if (it == m_entries.end()) continue;
-        for (const uint256& child : it->second.children) {
-            if (out.insert(child).second) todo.push_back(child);
-        }
-    }
-    return out;
+    return Reachable(m_entries, txid, &MempoolEntry::children);
 }
 
 PackageTotals Mempool::TotalsLocked(const uint256& txid, const std::set<uint256>& others) const

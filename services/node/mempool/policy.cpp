@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <optional>
 
 namespace orrery::node {
 
@@ -67,6 +68,19 @@ bool IsStandardOutput(std::span<const uint8_t> script, const StandardnessOptions
         if (!options.datacarrier || script.size() > options.max_datacarrier_bytes) return false;
     }
     return true;
+}
+
+//! The redeem script of a P2SH spend: the last push of its scriptSig, found by running the scriptSig without
+//! checks. Nothing when the scriptSig does not run or pushes nothing.
+std::optional<Script> RedeemScript(const TxIn& in)
+{
+    ScriptStack stack;
+    ScriptError error = ScriptError::OK;
+    if (!EvalScript(stack, in.script_sig, SCRIPT_VERIFY_NONE, SignatureChecker{}, SigVersion::BASE, &error)) {
+        return std::nullopt;
+    }
+    if (stack.empty()) return std::nullopt;
+    return Script(stack.back());
 }
 
 } // namespace
@@ -130,15 +144,8 @@ bool AreInputsStandard(const Transaction& tx, std::span<const TxOut> spent)
         const TxoutType type = Solver(prev, solutions);
         if (type == TxoutType::NONSTANDARD || type == TxoutType::WITNESS_UNKNOWN) return false;
         if (type == TxoutType::SCRIPTHASH) {
-            // The redeem script is the last push of the scriptSig; run it without checks to find it.
-            ScriptStack stack;
-            ScriptError error = ScriptError::OK;
-            if (!EvalScript(stack, tx.vin[i].script_sig, SCRIPT_VERIFY_NONE, SignatureChecker{}, SigVersion::BASE,
-                            &error)) {
-                return false;
-            }
-            if (stack.empty()) return false;
-            if (GetSigOpCount(stack.back(), true) > MAX_P2SH_SIGOPS) return false;
+            const std::optional<Script> redeem = RedeemScript(tx.vin[i]);
+            if (!redeem || GetSigOpCount(*redeem, true) > MAX_P2SH_SIGOPS) return false;
         }
     }
     return true;
@@ -151,17 +158,11 @@ bool IsWitnessStandard(const Transaction& tx, std::span<const TxOut> spent)
         const ScriptWitness& witness = tx.vin[i].witness;
         if (witness.empty()) continue;
         std::span<const uint8_t> prev = spent[i].script_pubkey;
-        Script redeem;
+        std::optional<Script> redeem;
         if (IsPayToScriptHash(prev)) {
-            ScriptStack stack;
-            ScriptError error = ScriptError::OK;
-            if (!EvalScript(stack, tx.vin[i].script_sig, SCRIPT_VERIFY_NONE, SignatureChecker{}, SigVersion::BASE,
-                            &error)) {
-                return false;
-            }
-            if (stack.empty()) return false;
-            redeem = stack.back();
-            prev = redeem;
+            redeem = RedeemScript(tx.vin[i]);
+            if (!redeem) return false;
+            prev = *redeem;
         }
         int version = 0;
         std::span<const uint8_t> program;

@@ -50,12 +50,45 @@ private:
     bool m_reserved{false};
 };
 
+//! bitcoind's ParseDescriptorRange: `n` means [0, n], or [begin, end]; both ends included.
+std::pair<int64_t, int64_t> ParseDescriptorRange(const Json& value)
+{
+    std::pair<int64_t, int64_t> range;
+    if (value.is_number_integer()) {
+        range = {0, value.get<int64_t>()};
+    } else if (value.is_array() && value.size() == 2 && value[0].is_number_integer() && value[1].is_number_integer()) {
+        range = {value[0].get<int64_t>(), value[1].get<int64_t>()};
+        if (range.first > range.second) {
+            throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
+                                    "Range specified as [begin,end] must not have begin after end");
+        }
+    } else {
+        throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
+                                "Range must be specified as either an integer or [begin,end]");
+    }
+    if (range.first < 0) throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Range should be greater or equal than 0");
+    if ((range.second >> 31) != 0) throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "End of range is too high");
+    if (range.second >= range.first + 1000000)
+        throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Range is too large");
+    return range;
+}
+
+ParsedDescriptor ParseScanDescriptor(const std::string& text, Network network, std::optional<uint32_t> position)
+{
+    try {
+        return ParseDescriptor(text, network, /*require_checksum=*/false, position);
+    } catch (const DescriptorError& e) {
+        throw rpc::RpcException(rpc::RPC_INVALID_ADDRESS_OR_KEY, e.what());
+    }
+}
+
 //! The scripts a scan object (a descriptor, or {"desc", "range"}) stands for, each with the descriptor that names
 //! it in the answer: the inferred one (addr(), raw(), pk(), multi(), rawtr()), as bitcoind infers it without keys.
+//! A ranged descriptor stands for its scripts at every position of the range (default [0, 1000], as bitcoind).
 std::vector<std::pair<Script, std::string>> ExpandScanObject(const Json& object, Network network)
 {
     std::string text;
-    bool range_given = false;
+    std::optional<Json> range_value;
     if (object.is_string()) {
         text = object.get<std::string>();
     } else if (object.is_object()) {
@@ -64,28 +97,34 @@ std::vector<std::pair<Script, std::string>> ExpandScanObject(const Json& object,
             throw rpc::RpcException(rpc::RPC_TYPE_ERROR, "Missing or invalid desc");
         }
         text = desc->get<std::string>();
-        range_given = object.contains("range");
+        if (auto range = object.find("range"); range != object.end()) range_value = *range;
     } else {
         throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Scan object needs to be either a string or an object");
     }
-    ParsedDescriptor parsed;
-    try {
-        parsed = ParseDescriptor(text, network, /*require_checksum=*/false);
-    } catch (const DescriptorError& e) {
-        throw rpc::RpcException(rpc::RPC_INVALID_ADDRESS_OR_KEY, e.what());
-    }
-    if (!parsed.ranged && range_given) {
+    const ParsedDescriptor parsed = ParseScanDescriptor(text, network, std::nullopt);
+    if (!parsed.ranged && range_value) {
         throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
                                 "Range should not be specified for an un-ranged descriptor");
     }
-    if (parsed.ranged || parsed.multipath || parsed.needs_private) {
-        // Orrery's descriptor parser expands fixed descriptors only.
-        throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Ranged and multipath descriptors are not supported yet");
+    if (parsed.multipath) {
+        throw rpc::RpcException(
+            rpc::RPC_INVALID_ADDRESS_OR_KEY,
+            "Multipath descriptors are not supported by this scan yet: give each path as its own descriptor");
     }
     std::vector<std::pair<Script, std::string>> scripts;
-    for (auto& script : parsed.scripts) {
-        std::string inferred = InferDescriptor(script, network);
-        scripts.emplace_back(std::move(script), std::move(inferred));
+    auto add = [&](const ParsedDescriptor& expanded) {
+        if (expanded.needs_private) {
+            throw rpc::RpcException(rpc::RPC_INVALID_ADDRESS_OR_KEY, "Cannot derive script without private keys");
+        }
+        for (const auto& script : expanded.scripts) scripts.emplace_back(script, InferDescriptor(script, network));
+    };
+    if (!parsed.ranged) {
+        add(parsed);
+        return scripts;
+    }
+    const auto [begin, end] = range_value ? ParseDescriptorRange(*range_value) : std::pair<int64_t, int64_t>{0, 1000};
+    for (int64_t position = begin; position <= end; ++position) {
+        add(ParseScanDescriptor(text, network, static_cast<uint32_t>(position)));
     }
     return scripts;
 }
