@@ -49,10 +49,13 @@ http::Response Plain(int status, std::string body = "")
     return response;
 }
 
-http::Response Unauthorized()
+http::Response Unauthorized(const http::Request& request)
 {
     http::Response response = Plain(401);
-    response.headers.emplace_back("WWW-Authenticate", std::string(WWW_AUTH_HEADER));
+    // The web GUI asks without the challenge: with it, a browser would put up its own log-in box.
+    if (!request.Header("x-requested-with")) {
+        response.headers.emplace_back("WWW-Authenticate", std::string(WWW_AUTH_HEADER));
+    }
     return response;
 }
 
@@ -242,7 +245,7 @@ int Run(const ArgsManager& args)
         if (path == "/events") {
             if (request.method != "GET") return Plain(405);
             auto user = authenticate(request, peer);
-            if (!user) return Unauthorized();
+            if (!user) return Unauthorized(request);
             EventHub::Allowed may = [&whitelist, whitelisting, name = *user](const std::string& method) {
                 return !whitelisting || whitelist.Allowed(name, method);
             };
@@ -262,7 +265,7 @@ int Run(const ArgsManager& args)
         }
         if (request.method != "POST") return Plain(405, "JSONRPC server handles only POST requests");
         auto authenticated = authenticate(request, peer);
-        if (!authenticated) return Unauthorized();
+        if (!authenticated) return Unauthorized(request);
         const std::string& user = *authenticated;
         LogDebug(LogCategory::RPC, "Received a POST request for {} from {} user={}", request.target, peer, user);
         if (whitelisting) {

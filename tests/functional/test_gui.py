@@ -7,6 +7,7 @@ The QR encoder is checked module for module against the npm qrcode package (test
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import shutil
@@ -15,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from conftest import SOURCE_ROOT, build_dir, require_binaries, wait_for
+from conftest import SOURCE_ROOT, build_dir, free_port, require_binaries, wait_for
 
 JS = SOURCE_ROOT / "tests" / "js"
 CHROMIUM = os.environ.get("ORRERY_CHROMIUM", "/usr/bin/chromium")
@@ -72,8 +73,20 @@ def events_until(stream, predicate):
 
 def test_the_gui_files_are_served_to_anyone_and_events_only_with_the_rpc_credentials(node_factory):
     require_binaries("node", "wallet", "gui-bridge")
+    gui_port = free_port()
+    # -rpcbind without -rpcallowip is ignored (bitcoind's rule): the banner names the address really served.
     node = node_factory.orreryd(extra_args=["-rpcwhitelist=watcher:getbestblockhash", "-rpcwhitelistdefault=0",
-                                            f"-rpcauth={WATCHER_RPCAUTH}"]).start()
+                                            f"-rpcauth={WATCHER_RPCAUTH}", f"-guiport={gui_port}",
+                                            "-rpcbind=192.0.2.1"]).start()
+    assert f"JSON-RPC:   http://127.0.0.1:{node.rpc_port}/ (cookie in" in node.stdout
+    assert f"web GUI:    http://127.0.0.1:{gui_port}/ (log in with" in node.stdout
+    gui = http.client.HTTPConnection("127.0.0.1", gui_port, timeout=20)
+    gui.request("GET", "/")
+    assert gui.getresponse().read().count(b"<title>Orrery</title>") == 1
+    gui.request("POST", "/", body=json.dumps({"method": "getblockcount", "params": []}),
+                headers={"Authorization": "Basic " + base64.b64encode(node.cookie().strip().encode()).decode()})
+    assert json.loads(gui.getresponse().read())["result"] == 0
+    gui.close()
     status, _, page = node.http(None, method="GET", auth=False)
     assert status == 200 and b"<title>Orrery</title>" in page
     status, headers, _ = node.http(None, path="/gui/app.js", method="GET", auth=False)

@@ -47,7 +47,7 @@ function dispatch(block) {
 async function connect(mine) {
   controller = new AbortController();
   try {
-    const response = await fetch('/events', {headers: {'Authorization': authHeader() || ''}, signal: controller.signal,
+    const response = await fetch('/events', {headers: {'Authorization': authHeader() || '', 'X-Requested-With': 'orrery-gui'}, signal: controller.signal,
       cache: 'no-store'});
     if (response.status === 401) {
       emit('unauthorized', {});

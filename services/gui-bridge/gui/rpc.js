@@ -38,7 +38,8 @@ export function authHeader() {
 async function post(path, body) {
   const response = await fetch(path, {
     method: 'POST',
-    headers: {'Authorization': authorization || '', 'Content-Type': 'application/json'},
+    // X-Requested-With: the server answers a wrong password without the challenge that opens the browser's own box.
+    headers: {'Authorization': authorization || '', 'Content-Type': 'application/json', 'X-Requested-With': 'orrery-gui'},
     body: JSON.stringify(body),
   });
   if (response.status === 401) throw new RpcError(401, 'The user name or password is wrong');

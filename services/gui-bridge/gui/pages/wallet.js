@@ -46,7 +46,7 @@ export default {
         walletName = e.target.value;
         drawAll();
       }}, wallets.map((w) => el('option', {value: w, selected: w === walletName}, w || '(default)'))) : null;
-      clear(summary).append(el('h2', {}, 'Balances'), choose, kv(rows));
+      clear(summary).append(el('h2', {}, 'Balances'), ...(choose ? [choose] : []), kv(rows));
       return true;
     }
 
