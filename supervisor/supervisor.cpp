@@ -1429,8 +1429,9 @@ int Run(const ArgsManager& args, const std::vector<std::string>& command_line)
             HostPort rpc{"127.0.0.1", rpc_port};
             if (args.IsArgSet("rpcallowip")) {
                 auto binds = args.GetArgs("rpcbind");
-                rpc = binds.empty() ? HostPort{"0.0.0.0", rpc_port}
-                                    : ParseHostPort(binds.front(), rpc_port).value_or(HostPort{binds.front(), rpc_port});
+                rpc = binds.empty()
+                          ? HostPort{"0.0.0.0", rpc_port}
+                          : ParseHostPort(binds.front(), rpc_port).value_or(HostPort{binds.front(), rpc_port});
             }
             std::string every = rpc.host == "0.0.0.0" || rpc.host == "::" ? " on every address" : "";
             std::printf("  JSON-RPC:   http://%s/%s (cookie in %s)\n", FormatHostPort(rpc.host, rpc.port).c_str(),

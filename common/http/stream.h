@@ -42,10 +42,10 @@ public:
 private:
     const size_t m_max_pending;
     mutable std::mutex m_mutex;
-    std::string m_pending;          // guarded by m_mutex
-    bool m_closed{false};           // guarded by m_mutex
-    bool m_overflowed{false};       // guarded by m_mutex
-    std::function<void()> m_wake;   // guarded by m_mutex
+    std::string m_pending;        // guarded by m_mutex
+    bool m_closed{false};         // guarded by m_mutex
+    bool m_overflowed{false};     // guarded by m_mutex
+    std::function<void()> m_wake; // guarded by m_mutex
 };
 
 } // namespace orrery::http

@@ -15,8 +15,7 @@ std::string FormatEvent(const std::string& event, const rpc::Json& data)
 
 int64_t NowMillis()
 {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
@@ -44,18 +43,14 @@ void ChainFanout::transactionAddedToMempool(std::vector<uint8_t> tx, uint64_t me
     for (const auto& listener : m_listeners) listener->transactionAddedToMempool(tx, mempool_sequence);
 }
 
-void ChainFanout::transactionRemovedFromMempool(std::vector<uint8_t> tx, std::string reason,
-                                                uint64_t mempool_sequence)
+void ChainFanout::transactionRemovedFromMempool(std::vector<uint8_t> tx, std::string reason, uint64_t mempool_sequence)
 {
     for (const auto& listener : m_listeners) listener->transactionRemovedFromMempool(tx, reason, mempool_sequence);
 }
 
 // ---------------------------------------------------------------- the hub
 
-EventHub::EventHub(EventHubOptions options, EventSources sources)
-    : m_options(options), m_sources(std::move(sources))
-{
-}
+EventHub::EventHub(EventHubOptions options, EventSources sources) : m_options(options), m_sources(std::move(sources)) {}
 
 EventHub::~EventHub()
 {
@@ -161,7 +156,8 @@ std::vector<std::pair<std::string, rpc::Json>> EventHub::Changes(const rpc::Json
     for (const auto& [pid, entry] : old_pids) {
         auto found = new_pids.find(pid);
         const rpc::Json* now = found == new_pids.end() ? nullptr : found->second;
-        if (!now) changes.emplace_back("process", rpc::Json{{"change", "exited"}, {"role", (*entry)["role"]}, {"pid", pid}});
+        if (!now)
+            changes.emplace_back("process", rpc::Json{{"change", "exited"}, {"role", (*entry)["role"]}, {"pid", pid}});
         std::string address = peer_of(entry);
         if (!address.empty() && peer_of(now) != address) {
             changes.emplace_back("peer", rpc::Json{{"change", "disconnected"}, {"address", address}, {"pid", pid}});
@@ -170,7 +166,8 @@ std::vector<std::pair<std::string, rpc::Json>> EventHub::Changes(const rpc::Json
     for (const auto& [pid, entry] : new_pids) {
         auto found = old_pids.find(pid);
         const rpc::Json* then = found == old_pids.end() ? nullptr : found->second;
-        if (!then) changes.emplace_back("process", rpc::Json{{"change", "started"}, {"role", (*entry)["role"]}, {"pid", pid}});
+        if (!then)
+            changes.emplace_back("process", rpc::Json{{"change", "started"}, {"role", (*entry)["role"]}, {"pid", pid}});
         std::string address = peer_of(entry);
         if (!address.empty() && peer_of(then) != address) {
             changes.emplace_back("peer", rpc::Json{{"change", "connected"}, {"address", address}, {"pid", pid}});

@@ -112,12 +112,12 @@ private:
     const EventSources m_sources;
     std::mutex m_mutex;
     std::condition_variable m_cv;
-    std::vector<Listener> m_listeners;     // guarded by m_mutex
-    std::optional<rpc::Json> m_tip;        // guarded by m_mutex
-    std::optional<rpc::Json> m_processes;  // guarded by m_mutex
-    uint64_t m_added{0};                   // guarded by m_mutex
-    uint64_t m_removed{0};                 // guarded by m_mutex
-    bool m_stopping{false};                // guarded by m_mutex
+    std::vector<Listener> m_listeners;    // guarded by m_mutex
+    std::optional<rpc::Json> m_tip;       // guarded by m_mutex
+    std::optional<rpc::Json> m_processes; // guarded by m_mutex
+    uint64_t m_added{0};                  // guarded by m_mutex
+    uint64_t m_removed{0};                // guarded by m_mutex
+    bool m_stopping{false};               // guarded by m_mutex
     std::thread m_thread;
 };
 

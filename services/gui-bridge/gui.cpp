@@ -42,8 +42,12 @@ rpc::Json ProcessInfo(rpc::Backend& supervisor)
     auto table = supervisor.Use<interfaces::Supervisor>([](interfaces::Supervisor& s) { return s.status(); });
     rpc::Json out = rpc::Json::array();
     for (const auto& p : table) {
-        rpc::Json entry{{"role", p.role},         {"pid", p.pid},           {"state", p.state},
-                        {"uptime", p.uptime_seconds}, {"restarts", p.restarts}, {"rss_bytes", p.rss_bytes},
+        rpc::Json entry{{"role", p.role},
+                        {"pid", p.pid},
+                        {"state", p.state},
+                        {"uptime", p.uptime_seconds},
+                        {"restarts", p.restarts},
+                        {"rss_bytes", p.rss_bytes},
                         {"cpu_seconds", p.cpu_seconds}};
         if (!p.peer_address.empty()) entry["peer_address"] = p.peer_address;
         out.push_back(std::move(entry));
