@@ -2,6 +2,7 @@
 playwright-core (tests/js/gui_browser.mjs). Logs in with the cookie (a wrong password is refused), mines
 from the console page in one tab while the overview of another follows through the event stream, opens a
 block and a transaction, finds the constellation's real pids and restarts the wallet from its page, and
+bans a connected peer from the peers page and sees its agent leave the constellation page, and
 checks that no page is wider than a phone. Screenshots of every page go to <build>/test-artifacts/gui/.
 The QR encoder is checked module for module against the npm qrcode package (tests/js/gui_qr.mjs)."""
 import base64
@@ -123,8 +124,15 @@ def test_the_web_gui_in_chromium(node_factory, tmp_path):
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"no chromium at {CHROMIUM} (Debian's chromium package)")
     require_node_modules("playwright-core")
+    require_binaries("p2p-agent")
+    from p2p_agent_fixture import Peer
     node = node_factory.orreryd().start()
     pids = {role: node.pid(role) for role in ("node", "wallet", "gui-bridge")}
+    print("a peer connects: the pages show it, then ban it")
+    peer = Peer(node.p2p_port)
+    peer.handshake()
+    wait_for(lambda: len(node.rpc("getpeerinfo")) == 1, 10, "the peer in getpeerinfo")
+    agent_pid = node.rpc("getpeerinfo")[0]["agent_pid"]
     shots = build_dir() / "test-artifacts" / "gui"
     env = dict(os.environ, ORRERY_GUI_URL=f"http://127.0.0.1:{node.rpc_port}/",
                ORRERY_GUI_COOKIE=node.cookie().strip(), ORRERY_GUI_PIDS=json.dumps(pids), ORRERY_GUI_SHOTS=str(shots),
@@ -149,6 +157,9 @@ def test_the_web_gui_in_chromium(node_factory, tmp_path):
     wait_for(lambda: node.pid("wallet") == found["wallet_pid_after"], what="orreryd to report the new wallet")
     assert node.rpc("getaddressinfo", found["receive_address"])["ismine"] if "getaddressinfo" in \
         node.rpc("help") else found["receive_address"].startswith("bcrt1")
+    assert found["peer_agent_pid"] == agent_pid and found["agent_row_role"] == "p2p-agent"
+    assert found["agent_vanished"] and peer.is_closed(timeout=10)
+    assert [entry["address"] for entry in node.rpc("listbanned")] == ["127.0.0.1/32"]
     assert found["qr_drawn"]
     assert found["theme"] in ("dark", "light")
     assert found["phone_overflow"] and all(v <= 0 for v in found["phone_overflow"].values()), found["phone_overflow"]

@@ -121,12 +121,27 @@ try {
   }, pids.wallet, {timeout: 30000});
   found.wallet_pid_after = Number(await pidOf('wallet'));
 
-  // --- peers and wallet pages
-  step('peers and wallet pages');
+  // --- a peer (test_gui.py connected one): its agent on both pages, banned from the peers page
+  step('peers page: the connected peer and its agent');
   await page.goto(url + '#/peers');
-  await page.waitForSelector('text=Connected peers');
+  await page.waitForSelector('tr[data-peer]');
   await page.waitForFunction(() => document.getElementById('traffic').getAttribute('aria-label'));
+  found.peer_agent_pid = Number(await page.textContent('tr[data-peer] .agent-pid'));
   await shot(page, 'peers');
+  await page.goto(url + '#/constellation');
+  await page.waitForSelector(`tr[data-pid="${found.peer_agent_pid}"]`);
+  found.agent_row_role = await page.getAttribute(`tr[data-pid="${found.peer_agent_pid}"]`, 'data-role');
+  step('ban the peer; its agent leaves the constellation');
+  await page.goto(url + '#/peers');
+  await page.click('tr[data-peer] button.danger');
+  await page.waitForSelector('text=No peers are connected.');
+  await shot(page, 'peers-after-ban');
+  await page.goto(url + '#/constellation');
+  await page.waitForSelector('tr[data-role="node"]');
+  await page.waitForFunction((pid) => !document.querySelector(`tr[data-pid="${pid}"]`), found.peer_agent_pid);
+  found.agent_vanished = true;
+
+  step('wallet page');
   await page.goto(url + '#/wallet');
   await page.waitForSelector('#wallet-name');
   await page.fill('#receive-label', 'from the gui test');

@@ -82,7 +82,7 @@ export default {
           peers.map((p) => el('tr', {'data-peer': p.id},
             el('td', {}, p.id), el('td', {class: 'mono'}, p.addr),
             el('td', {}, p.inbound ? 'in' : `out (${p.connection_type})`),
-            el('td', {class: 'mono'}, p.agent_pid ?? '–'),
+            el('td', {class: 'mono agent-pid'}, p.agent_pid ?? '–'),
             el('td', {class: 'num'}, p.pingtime !== undefined ? `${(p.pingtime * 1000).toFixed(0)} ms` : '–'),
             el('td', {class: 'num'}, bytes(p.bytessent)), el('td', {class: 'num'}, bytes(p.bytesrecv)),
             el('td', {class: 'num'}, p.synced_blocks ?? p.startingheight),
