@@ -255,6 +255,8 @@ constexpr OptionInfo OPTIONS[] = {
      ALL},
     {"-ipcconnect=<endpoint>", "Connect to another service's endpoint (ipc://, tcp://)", NET | MINE | OPT_ORRERY, ALL},
     {"-ipcmaxmessagesize=<bytes>", "Largest IPC message accepted (default: 33554432)", OPT_ORRERY, ALL},
+    {"-guiport=<port>", "Also serve the web GUI, with the JSON-RPC it calls and /events, on <port> (same addresses as "
+                        "JSON-RPC; the GUI is always on the RPC port too)", NET | OPT_ORRERY, O | B},
     // Each process's own: not passed on by orreryd (doc/ipc.md, "Who may call what").
     {"-ipcallow=<role>:<uid>", "Let processes of user id <uid> (or of the user so named) that orreryd did not start say "
                                "they are <role> on "
