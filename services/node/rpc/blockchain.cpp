@@ -6,6 +6,7 @@
 #include <services/node/node.h>
 #include <services/node/rpc/mining.h>
 #include <services/node/rpc/rawtransaction.h>
+#include <services/node/rpc/rawtransaction_sign.h>
 
 namespace orrery::node {
 
@@ -83,6 +84,7 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(NodeService& node)
     RegisterMempoolSubmitRpc(*table, node);
     RegisterFeeRpc(*table, node);
     RegisterRawTransactionRpc(*table, node.Chainstate().Params().type);
+    RegisterSignRpc(*table, node);
     RegisterChainRpc(*table, node.Chainstate());
     RegisterUtxoRpc(*table, node.Chainstate());
     RegisterChainRawTransactionRpc(*table, node.Chainstate());
