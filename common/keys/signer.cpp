@@ -25,6 +25,9 @@ void FlatSigningProvider::AddKey(const Key& key)
     const PubKey pubkey = key.GetPubKey();
     m_keys[pubkey.GetId()] = key;
     AddPubKey(pubkey);
+    // As Core's FillableSigningProvider: a compressed key also brings its P2WPKH script, so that a P2SH-P2WPKH
+    // output, whose redeem script it is, can be signed with the key alone.
+    if (pubkey.IsCompressed()) AddScript(MakeP2WPKHScript(pubkey));
     const XOnlyPubKey xonly = key.GetXOnlyPubKey();
     m_xonly_keys[xonly.bytes()] = key;
     AddTaproot(xonly, std::nullopt);

@@ -54,8 +54,9 @@ public:
 class FlatSigningProvider final : public SigningProvider
 {
 public:
-    //! Adds the key, its public key and the key-path-only taproot output of its x-only key, so that a P2TR
-    //! output paying to `tr(key)` can be signed with the key alone.
+    //! Adds the key, its public key, its P2WPKH script when compressed (the redeem script of its P2SH-P2WPKH) and
+    //! the key-path-only taproot output of its x-only key, so that outputs paying to `sh(wpkh(key))` and
+    //! `tr(key)` can be signed with the key alone.
     void AddKey(const Key& key);
     void AddPubKey(const PubKey& pubkey);
     //! Indexed under both its Hash160 and its SHA256, so it serves as a redeem script and as a witness script.

@@ -99,7 +99,6 @@ TEST_CASE("every single-key and multisig script type the wallet spends is signed
     provider.AddScript(multi);
     provider.AddScript(P2WSH(multi));
     const Script wpkh = MakeP2WPKHScript(k1.GetPubKey());
-    provider.AddScript(wpkh);
     const Script pk = [&] {
         Script s;
         AppendPushData(s, k2.GetPubKey().bytes());
