@@ -377,21 +377,34 @@ SignResult SignTransaction(Transaction& tx, const std::vector<std::optional<TxOu
     return result;
 }
 
+namespace {
+
+const std::pair<std::string_view, int> SIGHASH_NAMES[] = {
+    {"DEFAULT", SIGHASH_DEFAULT},
+    {"ALL", SIGHASH_ALL},
+    {"ALL|ANYONECANPAY", SIGHASH_ALL | SIGHASH_ANYONECANPAY},
+    {"NONE", SIGHASH_NONE},
+    {"NONE|ANYONECANPAY", SIGHASH_NONE | SIGHASH_ANYONECANPAY},
+    {"SINGLE", SIGHASH_SINGLE},
+    {"SINGLE|ANYONECANPAY", SIGHASH_SINGLE | SIGHASH_ANYONECANPAY},
+};
+
+} // namespace
+
 std::optional<int> ParseSighashName(std::string_view name)
 {
-    static const std::pair<std::string_view, int> NAMES[] = {
-        {"DEFAULT", SIGHASH_DEFAULT},
-        {"ALL", SIGHASH_ALL},
-        {"ALL|ANYONECANPAY", SIGHASH_ALL | SIGHASH_ANYONECANPAY},
-        {"NONE", SIGHASH_NONE},
-        {"NONE|ANYONECANPAY", SIGHASH_NONE | SIGHASH_ANYONECANPAY},
-        {"SINGLE", SIGHASH_SINGLE},
-        {"SINGLE|ANYONECANPAY", SIGHASH_SINGLE | SIGHASH_ANYONECANPAY},
-    };
-    for (const auto& [text, value] : NAMES) {
+    for (const auto& [text, value] : SIGHASH_NAMES) {
         if (text == name) return value;
     }
     return std::nullopt;
+}
+
+std::string SighashToName(int hash_type)
+{
+    for (const auto& [text, value] : SIGHASH_NAMES) {
+        if (value == hash_type) return std::string(text);
+    }
+    return "";
 }
 
 } // namespace orrery

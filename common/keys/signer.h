@@ -108,6 +108,8 @@ SignResult SignTransaction(Transaction& tx, const std::vector<std::optional<TxOu
 //! Core's sighash names for the RPC: "DEFAULT", "ALL", "NONE", "SINGLE", each but DEFAULT with an optional
 //! "|ANYONECANPAY". nullopt for any other text.
 std::optional<int> ParseSighashName(std::string_view name);
+//! The name of a hash type as above (decodepsbt's "sighash"); "" for a value without one.
+std::string SighashToName(int hash_type);
 
 } // namespace orrery
 
