@@ -57,8 +57,7 @@ constexpr uint32_t HIGHEST_VERSION = 0;
 }
 
 //! Reads a value from its bytes and requires all of them used (Core's UnserializeFromVector).
-template <typename F>
-auto FromValue(std::span<const uint8_t> value, F&& read)
+template <typename F> auto FromValue(std::span<const uint8_t> value, F&& read)
 {
     SpanReader reader(value);
     auto out = read(reader);
@@ -132,7 +131,8 @@ void CheckTapTree(std::span<const uint8_t> value)
         if (depth > TAPROOT_CONTROL_MAX_NODE_COUNT) {
             Fail("Output Taproot tree has as leaf greater than Taproot maximum depth");
         }
-        if ((leaf_version & ~TAPROOT_LEAF_MASK) != 0) Fail("Output Taproot tree has a leaf with an invalid leaf version");
+        if ((leaf_version & ~TAPROOT_LEAF_MASK) != 0)
+            Fail("Output Taproot tree has a leaf with an invalid leaf version");
         int d = depth;
         if (static_cast<size_t>(d) + 1 < branch.size()) valid = false;
         while (valid && branch.size() > static_cast<size_t>(d) && branch[d]) {
@@ -150,8 +150,7 @@ void CheckTapTree(std::span<const uint8_t> value)
 }
 
 //! Reads one map: `handle(type, key, value)` for each pair until the separator.
-template <typename F>
-void ReadMap(SpanReader& r, const char* where, F&& handle)
+template <typename F> void ReadMap(SpanReader& r, const char* where, F&& handle)
 {
     while (!r.Empty()) {
         const Bytes key = r.ReadByteVector("key");
@@ -437,14 +436,12 @@ void WriteOutput(Writer& w, const PsbtOutput& out)
     w.WriteU8(0);
 }
 
-template <typename T>
-void MergeOptional(std::optional<T>& into, const std::optional<T>& from)
+template <typename T> void MergeOptional(std::optional<T>& into, const std::optional<T>& from)
 {
     if (!into && from) into = from;
 }
 
-template <typename M>
-void MergeMap(M& into, const M& from)
+template <typename M> void MergeMap(M& into, const M& from)
 {
     into.insert(from.begin(), from.end());
 }

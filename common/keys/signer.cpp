@@ -111,8 +111,8 @@ class InputSigner
 public:
     InputSigner(const Transaction& tx, size_t n_in, Amount amount, const PrecomputedTransactionData& txdata,
                 const SigningProvider& provider, const SignOptions& options)
-        : m_tx{tx}, m_n_in{n_in}, m_amount{amount}, m_txdata{txdata}, m_provider{provider}, m_options{options},
-          m_checker{tx, n_in, amount, txdata}
+        : m_tx{tx}, m_n_in{n_in}, m_amount{amount}, m_txdata{txdata},
+          m_provider{provider}, m_options{options}, m_checker{tx, n_in, amount, txdata}
     {
         // Signatures and keys already in the input may be reused (another party signed before us).
         const TxIn& in = tx.vin[n_in];
@@ -241,14 +241,15 @@ private:
     }
 
     //! A signature by `pubkey` over this input: made with its private key, or one already present that verifies.
-    std::optional<std::vector<uint8_t>> SignatureFor(const std::vector<uint8_t>& pubkey_bytes, const Script& script_code,
-                                                     SigVersion sigversion) const
+    std::optional<std::vector<uint8_t>> SignatureFor(const std::vector<uint8_t>& pubkey_bytes,
+                                                     const Script& script_code, SigVersion sigversion) const
     {
         const auto pubkey = PubKey::Parse(pubkey_bytes);
         if (pubkey) {
             const auto key = m_provider.GetKey(pubkey->GetId());
             // Segwit v0 forbids uncompressed keys (policy); Core's signer refuses them there.
-            if (key && key->GetPubKey() == *pubkey && !(sigversion == SigVersion::WITNESS_V0 && !pubkey->IsCompressed())) {
+            if (key && key->GetPubKey() == *pubkey &&
+                !(sigversion == SigVersion::WITNESS_V0 && !pubkey->IsCompressed())) {
                 const int hash_type = m_options.hash_type == SIGHASH_DEFAULT ? SIGHASH_ALL : m_options.hash_type;
                 const uint256 hash =
                     SignatureHash(script_code, m_tx, m_n_in, hash_type, m_amount, sigversion, &m_txdata);

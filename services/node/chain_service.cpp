@@ -1,8 +1,8 @@
 // The node's Chain interface; see chain_service.h.
 #include <services/node/chain_service.h>
 
-#include <common/rpc/protocol.h>
 #include <common/consensus/transaction.h>
+#include <common/rpc/protocol.h>
 #include <common/util/logging.h>
 
 #include <algorithm>

@@ -93,11 +93,16 @@ bool OutputGroup::EligibleForSpending(const EligibilityFilter& filter) const
 std::string AlgorithmName(SelectionAlgorithm algorithm)
 {
     switch (algorithm) {
-    case SelectionAlgorithm::BNB: return "bnb";
-    case SelectionAlgorithm::KNAPSACK: return "knapsack";
-    case SelectionAlgorithm::SRD: return "srd";
-    case SelectionAlgorithm::CG: return "cg";
-    case SelectionAlgorithm::MANUAL: return "manual";
+    case SelectionAlgorithm::BNB:
+        return "bnb";
+    case SelectionAlgorithm::KNAPSACK:
+        return "knapsack";
+    case SelectionAlgorithm::SRD:
+        return "srd";
+    case SelectionAlgorithm::CG:
+        return "cg";
+    case SelectionAlgorithm::MANUAL:
+        return "manual";
     }
     return "unknown";
 }
@@ -136,8 +141,8 @@ Amount SelectionResult::GetChange(Amount min_viable_change, Amount change_fee) c
 {
     // With subtractfeefromamount the recipients pay every fee; otherwise the inputs' fees are in their effective
     // values, the other fees in the target, and the change output pays its own.
-    const Amount change = m_use_effective ? SelectedEffectiveValue() - m_target - change_fee
-                                          : SelectedValue() - m_target;
+    const Amount change =
+        m_use_effective ? SelectedEffectiveValue() - m_target - change_fee : SelectedValue() - m_target;
     return change < min_viable_change ? 0 : change;
 }
 
@@ -361,8 +366,7 @@ SelectionOutcome CoinGrinder(std::vector<OutputGroup>& pool, Amount target, Amou
 namespace {
 
 void ApproximateBestSubset(Rng& rng, const std::vector<OutputGroup>& groups, Amount total_lower, Amount target,
-                           std::vector<char>& best, Amount& best_value, int max_selection_weight,
-                           int iterations = 1000)
+                           std::vector<char>& best, Amount& best_value, int max_selection_weight, int iterations = 1000)
 {
     std::vector<char> included;
     best.assign(groups.size(), true); // at worst, everything
@@ -657,8 +661,8 @@ SelectionOutcome SelectCoins(std::vector<SelectableCoin> coins, Amount target, c
     if (spend_zero_conf_change) {
         // Then unconfirmed change, with as few mempool ancestors as possible.
         steps.push_back({EligibilityFilter{0, 1, 2, UINT64_MAX, false}, true});
-        steps.push_back({EligibilityFilter{0, 1, std::min<uint64_t>(4, anc / 3), std::min<uint64_t>(4, desc / 3), false},
-                         true});
+        steps.push_back(
+            {EligibilityFilter{0, 1, std::min<uint64_t>(4, anc / 3), std::min<uint64_t>(4, desc / 3), false}, true});
         steps.push_back({EligibilityFilter{0, 1, anc / 2, desc / 2, false}, true});
         steps.push_back({EligibilityFilter{0, 1, anc - 1, desc - 1, true}, true});
         if (include_unsafe) steps.push_back({EligibilityFilter{0, 0, anc - 1, desc - 1, true}, true});
@@ -668,8 +672,8 @@ SelectionOutcome SelectCoins(std::vector<SelectableCoin> coins, Amount target, c
     for (const Step& step : steps) {
         // Each output type on its own first: mixing types in one transaction tells which coins are one wallet's.
         std::map<int, std::vector<OutputGroup>> by_type;
-        std::vector<OutputGroup> all = GroupOutputs(coins, step.filter, avoid_partial_spends,
-                                                    params.subtract_fee_outputs, /*keep_negative=*/true);
+        std::vector<OutputGroup> all =
+            GroupOutputs(coins, step.filter, avoid_partial_spends, params.subtract_fee_outputs, /*keep_negative=*/true);
         for (const OutputGroup& group : all) by_type[group.coins.front().output_type].push_back(group);
         std::optional<SelectionResult> best;
         for (const auto& [type, groups] : by_type) {

@@ -42,17 +42,17 @@ struct FeeRate {
 struct SelectableCoin {
     OutPoint outpoint;
     TxOut txout;
-    int depth{0};             //!< confirmations; 0 in the mempool
-    int input_bytes{-1};      //!< virtual size of the signed input; -1 when the wallet cannot tell
-    bool from_me{true};       //!< the wallet made the transaction that created it (change or a self-send)
-    bool safe{true};          //!< confirmed, or unconfirmed from the wallet and not replaceable by others
-    size_t ancestors{0};      //!< unconfirmed ancestors in the mempool, itself included (0 when confirmed)
-    size_t descendants{0};    //!< unconfirmed descendants in the mempool, itself included
-    int output_type{0};       //!< the caller's output type id (legacy, p2sh-segwit, bech32, bech32m...)
+    int depth{0};          //!< confirmations; 0 in the mempool
+    int input_bytes{-1};   //!< virtual size of the signed input; -1 when the wallet cannot tell
+    bool from_me{true};    //!< the wallet made the transaction that created it (change or a self-send)
+    bool safe{true};       //!< confirmed, or unconfirmed from the wallet and not replaceable by others
+    size_t ancestors{0};   //!< unconfirmed ancestors in the mempool, itself included (0 when confirmed)
+    size_t descendants{0}; //!< unconfirmed descendants in the mempool, itself included
+    int output_type{0};    //!< the caller's output type id (legacy, p2sh-segwit, bech32, bech32m...)
     // Filled by SetFeeRates:
-    Amount fee{0};            //!< the input's fee at the effective fee rate
-    Amount long_term_fee{0};  //!< the same at the long-term fee rate
-    Amount effective_value{0};//!< value - fee
+    Amount fee{0};             //!< the input's fee at the effective fee rate
+    Amount long_term_fee{0};   //!< the same at the long-term fee rate
+    Amount effective_value{0}; //!< value - fee
     //! The weight of the signed input (input_bytes * 4).
     int Weight() const { return input_bytes * WITNESS_SCALE_FACTOR; }
     //! Computes fee, long_term_fee and effective_value; an unknown size counts as a zero fee, as Core.
@@ -167,19 +167,19 @@ Amount GenerateChangeTarget(Amount payment_value, Amount change_fee, Rng& rng);
 
 //! What the transaction being funded looks like, and what change costs (Core's CoinSelectionParams).
 struct SelectionParams {
-    FeeRate effective_feerate;        //!< the transaction's fee rate
-    FeeRate long_term_feerate{10'000};//!< -consolidatefeerate (10 sat/vB)
-    FeeRate discard_feerate{3'000};   //!< -discardfee, at least the dust relay fee
-    int change_output_size{31};       //!< serialized size of the change output (31 for P2WPKH)
-    int change_spend_size{68};        //!< virtual size of spending it later (68 for P2WPKH)
-    int tx_noinputs_size{0};          //!< virtual size of the transaction without inputs and change
+    FeeRate effective_feerate;         //!< the transaction's fee rate
+    FeeRate long_term_feerate{10'000}; //!< -consolidatefeerate (10 sat/vB)
+    FeeRate discard_feerate{3'000};    //!< -discardfee, at least the dust relay fee
+    int change_output_size{31};        //!< serialized size of the change output (31 for P2WPKH)
+    int change_spend_size{68};         //!< virtual size of spending it later (68 for P2WPKH)
+    int tx_noinputs_size{0};           //!< virtual size of the transaction without inputs and change
     bool subtract_fee_outputs{false};
     std::optional<int> max_tx_weight; //!< MAX_STANDARD_TX_WEIGHT when not set
     // Derived by Finish():
-    Amount change_fee{0};          //!< fee of the change output itself
-    Amount cost_of_change{0};      //!< making and later spending change
-    Amount min_change_target{0};   //!< the random change target
-    Amount min_viable_change{0};   //!< change below this goes to the miners
+    Amount change_fee{0};        //!< fee of the change output itself
+    Amount cost_of_change{0};    //!< making and later spending change
+    Amount min_change_target{0}; //!< the random change target
+    Amount min_viable_change{0}; //!< change below this goes to the miners
     //! Computes the derived fields as Core's CreateTransactionInternal: `recipients_sum` over `recipients` outputs;
     //! `change_dust_threshold` is the dust limit of the change output at the discard rate.
     void Finish(Amount recipients_sum, size_t recipients, Amount change_dust_threshold, Rng& rng);

@@ -45,7 +45,10 @@ Script P2WSH(const Script& witness_script)
     return MakeWitnessScript({0, std::vector<uint8_t>(hash.begin(), hash.end())});
 }
 
-Script P2SH(const Script& redeem) { return MakeP2SHScript(crypto::Hash160(redeem)); }
+Script P2SH(const Script& redeem)
+{
+    return MakeP2SHScript(crypto::Hash160(redeem));
+}
 
 //! A transaction spending `prevs.size()` outputs (of a made-up parent) to one output.
 Transaction Spending(size_t inputs, size_t outputs = 1)
@@ -107,14 +110,14 @@ TEST_CASE("every single-key and multisig script type the wallet spends is signed
     }();
 
     const std::vector<Script> scripts = {
-        MakeP2PKHScript(k1.GetPubKey().GetId()),     // pkh
-        MakeP2PKHScript(legacy.GetPubKey().GetId()), // pkh, uncompressed key
-        pk,                                          // bare pk
-        wpkh,                                        // wpkh
-        P2SH(wpkh),                                  // sh(wpkh)
-        P2WSH(multi),                                // wsh(multi(2,...))
-        P2SH(P2WSH(multi)),                          // sh(wsh(multi(2,...)))
-        P2SH(multi),                                 // sh(multi(2,...))
+        MakeP2PKHScript(k1.GetPubKey().GetId()),                                 // pkh
+        MakeP2PKHScript(legacy.GetPubKey().GetId()),                             // pkh, uncompressed key
+        pk,                                                                      // bare pk
+        wpkh,                                                                    // wpkh
+        P2SH(wpkh),                                                              // sh(wpkh)
+        P2WSH(multi),                                                            // wsh(multi(2,...))
+        P2SH(P2WSH(multi)),                                                      // sh(wsh(multi(2,...)))
+        P2SH(multi),                                                             // sh(multi(2,...))
         MakeP2TRScript(k3.GetXOnlyPubKey().CreateTapTweak(std::nullopt)->first), // tr(k3)
     };
     Transaction tx = Spending(scripts.size());

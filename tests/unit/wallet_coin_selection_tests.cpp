@@ -326,7 +326,7 @@ TEST_CASE("the change target is random between the bounds for larger payments")
     params.effective_feerate = FeeRate{10'000};
     params.discard_feerate = FeeRate{3'000};
     params.Finish(COIN, 1, 294, rng);
-    CHECK(params.change_fee == 310);                  // 31 vbytes at 10 sat/vB
-    CHECK(params.cost_of_change == 310 + 204);        // plus 68 vbytes at 3 sat/vB
-    CHECK(params.min_viable_change == 294);           // the dust limit is above 205
+    CHECK(params.change_fee == 310);           // 31 vbytes at 10 sat/vB
+    CHECK(params.cost_of_change == 310 + 204); // plus 68 vbytes at 3 sat/vB
+    CHECK(params.min_viable_change == 294);    // the dust limit is above 205
 }

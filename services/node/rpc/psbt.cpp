@@ -50,8 +50,8 @@ std::string KeyPath(std::span<const uint8_t> path)
 {
     std::string out = "m";
     for (size_t i = 0; i + 4 <= path.size(); i += 4) {
-        const uint32_t step = uint32_t(path[i]) | uint32_t(path[i + 1]) << 8 | uint32_t(path[i + 2]) << 16 |
-                              uint32_t(path[i + 3]) << 24;
+        const uint32_t step =
+            uint32_t(path[i]) | uint32_t(path[i + 1]) << 8 | uint32_t(path[i + 2]) << 16 | uint32_t(path[i + 3]) << 24;
         out += fmt::format("/{}{}", step & 0x7fffffff, step & 0x80000000 ? "'" : "");
     }
     return out;
@@ -262,8 +262,7 @@ void RegisterPsbtRpc(rpc::Table& table, NodeService& node)
     table.Add({"createpsbt",
                "Rawtransactions",
                {rpc::Required("inputs", ParamType::ARRAY, "The outputs to spend: [{\"txid\", \"vout\", \"sequence\"}]"),
-                rpc::Required("outputs", ParamType::ANY,
-                              "The new outputs, as createrawtransaction takes them"),
+                rpc::Required("outputs", ParamType::ANY, "The new outputs, as createrawtransaction takes them"),
                 rpc::Optional("locktime", ParamType::NUMBER, "The lock time (default 0)"),
                 rpc::Optional("replaceable", ParamType::BOOL, "Whether the inputs signal BIP125 (default true)")},
                "Builds an unsigned transaction as createrawtransaction does and returns it as a base64 PSBT with "
@@ -299,12 +298,13 @@ void RegisterPsbtRpc(rpc::Table& table, NodeService& node)
                    }
                    return Json(EncodePsbtBase64(Psbt::FromTransaction(*tx)));
                }});
-    table.Add({"decodepsbt",
-               "Rawtransactions",
-               {rpc::Required("psbt", ParamType::STRING, "The PSBT in base64")},
-               "Shows every field of a PSBT as JSON: the unsigned transaction, global, input and output maps "
-               "(including taproot, proprietary and unknown fields) and the fee when the inputs' amounts are known.",
-               [network](const rpc::CallRequest& call) { return DecodePsbtToJson(DecodePsbtArg(call.Arg(0)), network); }});
+    table.Add(
+        {"decodepsbt",
+         "Rawtransactions",
+         {rpc::Required("psbt", ParamType::STRING, "The PSBT in base64")},
+         "Shows every field of a PSBT as JSON: the unsigned transaction, global, input and output maps "
+         "(including taproot, proprietary and unknown fields) and the fee when the inputs' amounts are known.",
+         [network](const rpc::CallRequest& call) { return DecodePsbtToJson(DecodePsbtArg(call.Arg(0)), network); }});
     table.Add({"combinepsbt",
                "Rawtransactions",
                {rpc::Required("txs", ParamType::ARRAY, "PSBTs (base64) of one transaction")},
@@ -325,28 +325,28 @@ void RegisterPsbtRpc(rpc::Table& table, NodeService& node)
                    }
                    return Json(EncodePsbtBase64(merged));
                }});
-    table.Add({"finalizepsbt",
-               "Rawtransactions",
-               {rpc::Required("psbt", ParamType::STRING, "The PSBT in base64"),
-                rpc::Optional("extract", ParamType::BOOL,
-                              "Return the network transaction when complete (default true)")},
-               "Builds the final scriptSig and witness of every input whose signatures suffice. When all do and "
-               "extract is true, returns the transaction in hex, ready for sendrawtransaction; otherwise the "
-               "updated PSBT.",
-               [](const rpc::CallRequest& call) {
-                   Psbt psbt = DecodePsbtArg(call.Arg(0));
-                   const bool extract = call.Arg(1).is_null() || call.Arg(1).get<bool>();
-                   const bool complete = FinalizePsbt(psbt, STANDARD_SCRIPT_VERIFY_FLAGS);
-                   Json out = Json::object();
-                   const auto tx = complete && extract ? ExtractTransaction(psbt) : std::nullopt;
-                   if (tx) {
-                       out["hex"] = HexStr(SerializeTransaction(*tx));
-                   } else {
-                       out["psbt"] = EncodePsbtBase64(psbt);
-                   }
-                   out["complete"] = complete;
-                   return out;
-               }});
+    table.Add(
+        {"finalizepsbt",
+         "Rawtransactions",
+         {rpc::Required("psbt", ParamType::STRING, "The PSBT in base64"),
+          rpc::Optional("extract", ParamType::BOOL, "Return the network transaction when complete (default true)")},
+         "Builds the final scriptSig and witness of every input whose signatures suffice. When all do and "
+         "extract is true, returns the transaction in hex, ready for sendrawtransaction; otherwise the "
+         "updated PSBT.",
+         [](const rpc::CallRequest& call) {
+             Psbt psbt = DecodePsbtArg(call.Arg(0));
+             const bool extract = call.Arg(1).is_null() || call.Arg(1).get<bool>();
+             const bool complete = FinalizePsbt(psbt, STANDARD_SCRIPT_VERIFY_FLAGS);
+             Json out = Json::object();
+             const auto tx = complete && extract ? ExtractTransaction(psbt) : std::nullopt;
+             if (tx) {
+                 out["hex"] = HexStr(SerializeTransaction(*tx));
+             } else {
+                 out["psbt"] = EncodePsbtBase64(psbt);
+             }
+             out["complete"] = complete;
+             return out;
+         }});
     table.Add({"joinpsbts",
                "Rawtransactions",
                {rpc::Required("txs", ParamType::ARRAY, "PSBTs (base64) of different transactions")},

@@ -99,12 +99,11 @@ void ParsePrevouts(const Json& prevtxs, FlatSigningProvider* provider, CoinMap& 
         const OutPoint outpoint{txid, static_cast<uint32_t>(vout)};
         const Script script_pubkey = ParseHexValue(prev["scriptPubKey"], "scriptPubKey");
 
-        if (const auto it = coins.find(outpoint); it != coins.end() && it->second &&
-                                                  it->second->script_pubkey != script_pubkey) {
-            throw rpc::RpcException(rpc::RPC_DESERIALIZATION_ERROR,
-                                    "Previous output scriptPubKey mismatch:\n" +
-                                        ScriptToAsmStr(it->second->script_pubkey) + "\nvs:\n" +
-                                        ScriptToAsmStr(script_pubkey));
+        if (const auto it = coins.find(outpoint);
+            it != coins.end() && it->second && it->second->script_pubkey != script_pubkey) {
+            throw rpc::RpcException(rpc::RPC_DESERIALIZATION_ERROR, "Previous output scriptPubKey mismatch:\n" +
+                                                                        ScriptToAsmStr(it->second->script_pubkey) +
+                                                                        "\nvs:\n" + ScriptToAsmStr(script_pubkey));
         }
         TxOut out{MAX_MONEY, script_pubkey};
         if (prev.contains("amount")) out.value = AmountFromValue(prev["amount"]);
@@ -127,14 +126,16 @@ void ParsePrevouts(const Json& prevtxs, FlatSigningProvider* provider, CoinMap& 
         provider->AddScript(witness_output);
         if (!ws.is_null() && !rs.is_null() && ws.get<std::string>() != rs.get<std::string>()) {
             if (ParseHexValue(rs, "redeemScript") != witness_output) {
-                throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "redeemScript does not correspond to witnessScript");
+                throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
+                                        "redeemScript does not correspond to witnessScript");
             }
         }
         const bool matches = is_p2sh ? (script_pubkey == MakeP2SHScript(crypto::Hash160(script)) ||
                                         script_pubkey == MakeP2SHScript(crypto::Hash160(witness_output)))
                                      : script_pubkey == witness_output;
         if (!matches) {
-            throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "redeemScript/witnessScript does not match scriptPubKey");
+            throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
+                                    "redeemScript/witnessScript does not match scriptPubKey");
         }
     }
 }
@@ -145,7 +146,8 @@ int ParseSighashArg(const Json& value)
     const std::string name = rpc::StringArg(value);
     const auto parsed = ParseSighashName(name);
     if (!parsed) {
-        throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, fmt::format("'{}' is not a valid sighash parameter.", name));
+        throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
+                                fmt::format("'{}' is not a valid sighash parameter.", name));
     }
     return *parsed;
 }

@@ -30,8 +30,7 @@ void ParsePrevouts(const rpc::Json& prevtxs, FlatSigningProvider* provider, Coin
 
 //! Signs `tx` in place with `provider` over `coins` and returns bitcoind's {hex, complete, errors[...]}. Throws
 //! RPC_TYPE_ERROR "Missing amount for ..." as Core does for a segwit input whose amount is unknown.
-rpc::Json SignTransactionToJson(Transaction& tx, const CoinMap& coins, const SigningProvider& provider,
-                                int hash_type);
+rpc::Json SignTransactionToJson(Transaction& tx, const CoinMap& coins, const SigningProvider& provider, int hash_type);
 
 //! Core's ParseSighashString: null is DEFAULT; RPC_INVALID_PARAMETER for an unknown name.
 int ParseSighashArg(const rpc::Json& value);
