@@ -720,4 +720,105 @@ std::optional<Transaction> ExtractTransaction(const Psbt& psbt)
     return tx;
 }
 
+std::string PsbtRoleName(PsbtRole role)
+{
+    switch (role) {
+    case PsbtRole::CREATOR:
+        return "creator";
+    case PsbtRole::UPDATER:
+        return "updater";
+    case PsbtRole::SIGNER:
+        return "signer";
+    case PsbtRole::FINALIZER:
+        return "finalizer";
+    case PsbtRole::EXTRACTOR:
+        return "extractor";
+    }
+    return "";
+}
+
+PsbtAnalysis AnalyzePsbt(const Psbt& psbt, uint32_t verify_flags)
+{
+    PsbtAnalysis result;
+    result.inputs.resize(psbt.inputs.size());
+    FlatSigningProvider provider;
+    for (const auto& in : psbt.inputs) AddInputData(in, provider);
+    const SignRun run = RunSigner(psbt, provider, verify_flags);
+    bool calc_fee = true;
+    Amount in_amount = 0;
+    for (size_t i = 0; i < psbt.inputs.size(); ++i) {
+        const PsbtInput& in = psbt.inputs[i];
+        PsbtInputAnalysis& analysis = result.inputs[i];
+        analysis.next = PsbtRole::EXTRACTOR;
+        const auto utxo = psbt.SpentOutput(i);
+        if (utxo) {
+            if (!MoneyRange(utxo->value) || !MoneyRange(in_amount + utxo->value)) {
+                return PsbtAnalysis{{},
+                                    {},
+                                    {},
+                                    {},
+                                    PsbtRole::EXTRACTOR,
+                                    "PSBT is not valid. Input " + std::to_string(i) + " has invalid value"};
+            }
+            in_amount += utxo->value;
+            analysis.has_utxo = true;
+            if (IsUnspendable(utxo->script_pubkey)) {
+                return PsbtAnalysis{{},
+                                    {},
+                                    {},
+                                    {},
+                                    PsbtRole::EXTRACTOR,
+                                    "PSBT is not valid. Input " + std::to_string(i) + " spends unspendable output"};
+            }
+        } else {
+            analysis.next = PsbtRole::UPDATER;
+            calc_fee = false;
+        }
+        if (in.IsFinalized()) {
+            analysis.is_final = true;
+            continue;
+        }
+        if (!utxo) continue;
+        if (run.result.errors.count(i) == 0) {
+            analysis.next = PsbtRole::FINALIZER;
+            continue;
+        }
+        const auto found = run.result.missing.find(i);
+        if (found != run.result.missing.end()) analysis.missing = found->second;
+        const MissingData& missing = analysis.missing;
+        // Only signatures missing: a signer's turn; anything else: an updater's.
+        const bool only_sigs =
+            missing.pubkeys.empty() && !missing.redeem_script && !missing.witness_script && !missing.sigs.empty();
+        analysis.next = only_sigs ? PsbtRole::SIGNER : PsbtRole::UPDATER;
+    }
+    for (const auto& analysis : result.inputs) result.next = std::min(result.next, analysis.next);
+
+    if (calc_fee) {
+        Amount out_amount = 0;
+        for (const TxOut& out : psbt.tx.vout) out_amount += out.value;
+        const Amount fee = in_amount - out_amount;
+        result.fee = fee;
+        // The size once final: every input final already or finalizable now.
+        bool all = true;
+        Transaction tx = psbt.tx;
+        for (size_t i = 0; i < psbt.inputs.size() && all; ++i) {
+            const PsbtInput& in = psbt.inputs[i];
+            if (in.IsFinalized()) {
+                tx.vin[i].script_sig = in.final_script_sig;
+                tx.vin[i].witness = in.final_script_witness;
+            } else if (run.result.errors.count(i) == 0) {
+                tx.vin[i] = run.tx.vin[i];
+            } else {
+                all = false;
+            }
+        }
+        if (all) {
+            const int64_t vsize = GetVirtualSize(tx);
+            result.estimated_vsize = vsize;
+            result.estimated_feerate = vsize > 0 ? fee * 1000 / vsize : 0;
+        }
+    }
+    return result;
+}
+
 } // namespace orrery

@@ -117,6 +117,30 @@ bool FinalizePsbt(Psbt& psbt, uint32_t verify_flags);
 //! input is final.
 std::optional<Transaction> ExtractTransaction(const Psbt& psbt);
 
+//! Who should act next on a PSBT or one of its inputs (BIP174's roles, in order).
+enum class PsbtRole { CREATOR, UPDATER, SIGNER, FINALIZER, EXTRACTOR };
+//! "creator", "updater", "signer", "finalizer", "extractor".
+std::string PsbtRoleName(PsbtRole role);
+
+struct PsbtInputAnalysis {
+    bool has_utxo{false};
+    bool is_final{false};
+    PsbtRole next{PsbtRole::EXTRACTOR};
+    MissingData missing;
+};
+
+//! Core's AnalyzePSBT: each input's state and what it lacks, the fee when every amount is known, and the size and
+//! fee rate once every input could be finalized. `error` names an invalid PSBT (the rest is then not filled).
+struct PsbtAnalysis {
+    std::vector<PsbtInputAnalysis> inputs;
+    std::optional<int64_t> estimated_vsize;
+    std::optional<Amount> estimated_feerate; //!< sat/kvB
+    std::optional<Amount> fee;
+    PsbtRole next{PsbtRole::EXTRACTOR};
+    std::string error;
+};
+PsbtAnalysis AnalyzePsbt(const Psbt& psbt, uint32_t verify_flags);
+
 } // namespace orrery
 
 #endif // ORRERY_COMMON_KEYS_PSBT_H

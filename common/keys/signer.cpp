@@ -139,7 +139,11 @@ public:
             return SignTemplate(script_pubkey, SigVersion::BASE, script_sig);
         case TxoutType::SCRIPTHASH: {
             const auto redeem = m_provider.GetScript(solutions[0]);
-            if (!redeem) return false;
+            if (!redeem) {
+                m_missing.redeem_script.emplace();
+                std::copy(solutions[0].begin(), solutions[0].end(), m_missing.redeem_script->begin());
+                return false;
+            }
             std::vector<std::vector<uint8_t>> inner;
             const TxoutType inner_type = Solver(*redeem, inner);
             bool solved = false;
@@ -171,7 +175,11 @@ private:
             return SignTemplate(MakeP2PKHScript(id), SigVersion::WITNESS_V0, witness);
         }
         const auto witness_script = m_provider.GetScript(program);
-        if (!witness_script) return false;
+        if (!witness_script) {
+            m_missing.witness_script.emplace();
+            std::copy(program.begin(), program.end(), m_missing.witness_script->begin());
+            return false;
+        }
         std::vector<std::vector<uint8_t>> inner;
         const TxoutType inner_type = Solver(*witness_script, inner);
         bool solved = false;
@@ -198,7 +206,10 @@ private:
             crypto::Hash20 id;
             std::copy(solutions[0].begin(), solutions[0].end(), id.begin());
             const auto pubkey = FindPubKey(id);
-            if (!pubkey) return false;
+            if (!pubkey) {
+                m_missing.pubkeys.push_back(id);
+                return false;
+            }
             auto sig = SignatureFor(*pubkey, script, sigversion);
             if (!sig) return false;
             out.push_back(std::move(*sig));
@@ -209,8 +220,9 @@ private:
             const size_t required = solutions.front()[0];
             out.emplace_back(); // the dummy element CHECKMULTISIG pops
             size_t have = 0;
-            for (size_t i = 1; i + 1 < solutions.size() && have < required; ++i) {
-                if (auto sig = SignatureFor(solutions[i], script, sigversion)) {
+            // Every key is tried, so that what is missing is known for each (Core does the same).
+            for (size_t i = 1; i + 1 < solutions.size(); ++i) {
+                if (auto sig = SignatureFor(solutions[i], script, sigversion); sig && have < required) {
                     out.push_back(std::move(*sig));
                     ++have;
                 }
@@ -266,6 +278,7 @@ private:
             if (item.size() < 9 || item.size() > 73) continue;
             if (m_checker.CheckEcdsaSignature(item, pubkey_bytes, script_code, sigversion)) return item;
         }
+        m_missing.sigs.push_back(crypto::Hash160(pubkey_bytes));
         return std::nullopt;
     }
 
@@ -306,6 +319,10 @@ private:
     const SignOptions& m_options;
     TransactionSignatureChecker m_checker;
     Stack m_existing;
+
+public:
+    //! What solving found missing; mutable because looking for a signature notes its absence.
+    mutable MissingData m_missing;
 };
 
 Script PushAll(const Stack& stack)
@@ -354,6 +371,7 @@ SignResult SignTransaction(Transaction& tx, const std::vector<std::optional<TxOu
             Stack script_sig;
             Stack witness;
             signer.Solve(prev.script_pubkey, script_sig, witness);
+            result.missing[i] = signer.m_missing;
             tx.vin[i].script_sig = PushAll(script_sig);
             tx.vin[i].witness = std::move(witness);
         }

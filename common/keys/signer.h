@@ -92,9 +92,20 @@ struct SignOptions {
 //! The outcome of SignTransaction: `complete` when every input verifies; `errors` by input index, with Core's
 //! texts ("Input not found or already spent", "Missing amount", "Unable to sign input, invalid stack size
 //! (possibly missing key)", a script error's description, ...).
+//! What an input still lacks after signing (Core's SignatureData missing_*): public keys by Hash160, signatures
+//! by their key's Hash160, the redeem script by its Hash160, the witness script by its SHA256.
+struct MissingData {
+    std::vector<crypto::Hash20> pubkeys;
+    std::vector<crypto::Hash20> sigs;
+    std::optional<crypto::Hash20> redeem_script;
+    std::optional<crypto::Hash32> witness_script;
+};
+
 struct SignResult {
     bool complete{false};
     std::map<size_t, std::string> errors;
+    //! For each input signed, what it lacked (empty when nothing).
+    std::map<size_t, MissingData> missing;
 };
 
 //! Signs every input of `tx` it can, in place. `spent[i]` is the output input i spends, nullopt when unknown; an

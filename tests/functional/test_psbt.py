@@ -114,8 +114,17 @@ def test_a_psbt_is_created_updated_signed_by_two_combined_finalized_and_sent(nod
     assert [i["witness_utxo"]["amount"] for i in decoded["inputs"]] == [50, 50]
     assert decoded["inputs"][1]["witness_utxo"]["scriptPubKey"]["type"] == "witness_v0_scripthash"
     assert decoded["fee"] == pytest.approx(0.001)
+    analysis = node.rpc("analyzepsbt", psbt)
+    assert analysis["next"] == "updater" and analysis["fee"] == pytest.approx(0.001)
+    assert analysis["inputs"][0] == {"has_utxo": True, "is_final": False, "next": "updater",
+                                     "missing": {"pubkeys": [Hash160(KEY.pub).hex()]}}
+    assert analysis["inputs"][1]["missing"] == {"witnessscript": bytes(x(decoded["inputs"][1]["witness_utxo"]
+                                                                          ["scriptPubKey"]["hex"])[2:]).hex()}
     psbt = add_to_input(psbt, 1, b"\x05", bytes(WITNESS_SCRIPT))
     assert node.rpc("decodepsbt", psbt)["inputs"][1]["witness_script"]["type"] == "multisig"
+    assert node.rpc("analyzepsbt", psbt)["inputs"][1] == {
+        "has_utxo": True, "is_final": False, "next": "signer",
+        "missing": {"signatures": [Hash160(M1.pub).hex(), Hash160(M2.pub).hex()]}}
 
     print("signer A signs the P2WPKH input and one multisig key; signer B the other key")
     p2pkh_code = CScript(x("76a914") + Hash160(KEY.pub) + x("88ac"))
@@ -133,8 +142,13 @@ def test_a_psbt_is_created_updated_signed_by_two_combined_finalized_and_sent(nod
     print("combined, both signatures are on the multisig input; finalized, the mempool takes it")
     combined = node.rpc("combinepsbt", [signed_a, signed_b])
     assert len(node.rpc("decodepsbt", combined)["inputs"][1]["partial_signatures"]) == 2
+    analysis = node.rpc("analyzepsbt", combined)
+    assert analysis["next"] == "finalizer" and "missing" not in analysis["inputs"][1]
+    assert 150 < analysis["estimated_vsize"] < 250
+    assert analysis["estimated_feerate"] == pytest.approx(0.001 * 1000 / analysis["estimated_vsize"], rel=1e-3)
     final = node.rpc("finalizepsbt", combined)
     assert final["complete"] is True and "psbt" not in final
+    assert node.rpc("decoderawtransaction", final["hex"])["vsize"] == analysis["estimated_vsize"]
     accepted = node.rpc("testmempoolaccept", [final["hex"]])[0]
     assert accepted["allowed"] is True, accepted
     assert node.rpc("sendrawtransaction", final["hex"]) == accepted["txid"]

@@ -411,6 +411,43 @@ void RegisterPsbtRpc(rpc::Table& table, NodeService& node)
                    }
                    return Json(EncodePsbtBase64(shuffled));
                }});
+    table.Add({"analyzepsbt",
+               "Rawtransactions",
+               {rpc::Required("psbt", ParamType::STRING, "The PSBT in base64")},
+               "Says what each input of a PSBT still needs (its UTXO, public keys, scripts, signatures) and who "
+               "acts next, and, once every input can be finalized, the transaction's estimated size and fee rate.",
+               [](const rpc::CallRequest& call) {
+                   const PsbtAnalysis analysis = AnalyzePsbt(DecodePsbtArg(call.Arg(0)), STANDARD_SCRIPT_VERIFY_FLAGS);
+                   Json out = Json::object();
+                   Json inputs = Json::array();
+                   for (const auto& input : analysis.inputs) {
+                       Json entry = {{"has_utxo", input.has_utxo},
+                                     {"is_final", input.is_final},
+                                     {"next", PsbtRoleName(input.next)}};
+                       Json missing = Json::object();
+                       const auto hex_list = [](const std::vector<crypto::Hash20>& ids) {
+                           Json list = Json::array();
+                           for (const auto& id : ids) list.push_back(HexStr(id));
+                           return list;
+                       };
+                       if (!input.missing.pubkeys.empty()) missing["pubkeys"] = hex_list(input.missing.pubkeys);
+                       if (input.missing.redeem_script) missing["redeemscript"] = HexStr(*input.missing.redeem_script);
+                       if (input.missing.witness_script) {
+                           missing["witnessscript"] = HexStr(*input.missing.witness_script);
+                       }
+                       if (!input.missing.sigs.empty()) missing["signatures"] = hex_list(input.missing.sigs);
+                       if (!missing.empty()) entry["missing"] = std::move(missing);
+                       inputs.push_back(std::move(entry));
+                   }
+                   if (!inputs.empty()) out["inputs"] = std::move(inputs);
+                   if (analysis.estimated_vsize) out["estimated_vsize"] = *analysis.estimated_vsize;
+                   if (analysis.estimated_feerate)
+                       out["estimated_feerate"] = ValueFromAmount(*analysis.estimated_feerate);
+                   if (analysis.fee) out["fee"] = ValueFromAmount(*analysis.fee);
+                   out["next"] = PsbtRoleName(analysis.next);
+                   if (!analysis.error.empty()) out["error"] = analysis.error;
+                   return out;
+               }});
     table.Add({"utxoupdatepsbt",
                "Rawtransactions",
                {rpc::Required("psbt", ParamType::STRING, "The PSBT in base64"),
