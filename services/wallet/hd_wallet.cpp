@@ -638,7 +638,10 @@ bool HdWallet::SyncTransactionLocked(const Transaction& tx, const TxRecord& stat
     if (it == m_txs.end()) {
         bool relevant = std::any_of(tx.vout.begin(), tx.vout.end(), [&](const TxOut& out) { return IsMineLocked(out); });
         relevant = relevant || DebitLocked(tx) > 0;
-        if (!relevant) return false;
+        if (!relevant) {
+            if (state.state == TxStateKind::CONFIRMED) MarkConflictsOfLocked(tx, txid, state);
+            return false;
+        }
         WalletTx wtx;
         wtx.tx = tx;
         wtx.txid = txid;
@@ -672,20 +675,23 @@ bool HdWallet::SyncTransactionLocked(const Transaction& tx, const TxRecord& stat
         return true;
     }
     WriteTxLocked(it->second);
-    if (state.state == TxStateKind::CONFIRMED) {
-        // Every other wallet transaction spending one of its inputs is conflicted by this block, with its
-        // descendants.
-        for (const auto& in : tx.vin) {
-            if (in.prevout.IsNull()) continue;
-            auto range = m_spends.equal_range(in.prevout);
-            std::vector<uint256> others;
-            for (auto spend = range.first; spend != range.second; ++spend) {
-                if (spend->second != txid) others.push_back(spend->second);
-            }
-            for (const auto& other : others) MarkConflictedLocked(other, state.block_hash, state.block_height);
-        }
-    }
+    if (state.state == TxStateKind::CONFIRMED) MarkConflictsOfLocked(tx, txid, state);
     return true;
+}
+
+void HdWallet::MarkConflictsOfLocked(const Transaction& tx, const uint256& txid, const TxRecord& state)
+{
+    // Every wallet transaction spending one of its inputs is conflicted by this block, with its descendants
+    // (whether or not this transaction concerns the wallet, as in bitcoind).
+    for (const auto& in : tx.vin) {
+        if (in.prevout.IsNull()) continue;
+        auto range = m_spends.equal_range(in.prevout);
+        std::vector<uint256> others;
+        for (auto spend = range.first; spend != range.second; ++spend) {
+            if (spend->second != txid) others.push_back(spend->second);
+        }
+        for (const auto& other : others) MarkConflictedLocked(other, state.block_hash, state.block_height);
+    }
 }
 
 void HdWallet::WriteTxLocked(const WalletTx& wtx)

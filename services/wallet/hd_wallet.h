@@ -220,6 +220,8 @@ private:
     void WriteTxLocked(const WalletTx& wtx);
     void MarkUsedLocked(const Transaction& tx);
     void MarkConflictedLocked(const uint256& txid, const std::string& block_hash, int64_t height);
+    //! A confirmed `tx` conflicts every other wallet transaction spending one of its inputs.
+    void MarkConflictsOfLocked(const Transaction& tx, const uint256& txid, const TxRecord& state);
     //! Applies `change` to `txid` and every wallet transaction that spends its outputs, recursively.
     template <typename Change>
     void UpdateDescendantsLocked(const uint256& txid, Change change);

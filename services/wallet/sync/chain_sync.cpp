@@ -57,9 +57,9 @@ CatchUpResult CatchUp(HdWallet& wallet, interfaces::Chain& chain)
         last = wallet.LastBlock();
     }
     const interfaces::ChainTip tip = chain.getTip();
-    if (tip.hash == last->hash) return result;
     LogPrintf("Wallet \"{}\": resuming from block {} at height {} (node tip at height {})", wallet.Name(), last->hash,
               last->height, tip.height);
+    if (tip.hash == last->hash) return result;
     for (;;) {
         // Back to the fork point: undo blocks that are no longer in the active chain, newest first.
         while (HashAt(chain, last->height) != last->hash) {
