@@ -246,6 +246,7 @@ private:
                 out.key.assign(pub.bytes().begin(), pub.bytes().end());
                 out.info.fingerprint = own_fingerprint(out.key);
                 out.info.has_private = true;
+                out.info.secret = *key;
                 m_replacements.emplace_back(str, HexOf(pub.bytes()));
                 if (ctx == Context::P2TR) out.key.erase(out.key.begin());
                 return out;
@@ -304,6 +305,7 @@ private:
                 }
             }
         }
+        if (priv) out.info.secret = priv->key;
         out.key.assign(pub.pubkey.bytes().begin(), pub.pubkey.bytes().end());
         if (ctx == Context::P2TR) out.key.erase(out.key.begin());
         m_ranged |= out.ranged;

@@ -8,6 +8,7 @@
 #ifndef ORRERY_COMMON_KEYS_DESCRIPTOR_H
 #define ORRERY_COMMON_KEYS_DESCRIPTOR_H
 
+#include "common/keys/key.h"
 #include "common/keys/network.h"
 
 #include <cstdint>
@@ -38,6 +39,9 @@ struct DescriptorKey {
     std::string fingerprint;        //!< hex: the origin's fingerprint, or the key's own when it has no origin
     std::vector<uint32_t> path;     //!< origin path + derivation steps (+ the position for a ranged key)
     bool has_private{false};        //!< given as WIF or xprv/tprv
+    //! The private key of `pubkey` (derived along the path) when `has_private`; invalid otherwise. It wipes itself;
+    //! only the wallet process parses private descriptors.
+    Key secret;
 };
 
 struct ParsedDescriptor {

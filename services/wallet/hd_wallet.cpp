@@ -576,6 +576,41 @@ void HdWallet::ScanBlock(const Block& block, const BlockRef& ref, int64_t time)
     }
 }
 
+std::set<std::pair<std::string, int64_t>> HdWallet::ReferencedBlocks()
+{
+    std::lock_guard lock(m_mutex);
+    std::set<std::pair<std::string, int64_t>> out;
+    for (const auto& [txid, wtx] : m_txs) {
+        if (wtx.record.state == TxStateKind::CONFIRMED || wtx.record.state == TxStateKind::CONFLICTED) {
+            out.emplace(wtx.record.block_hash, wtx.record.block_height);
+        }
+    }
+    return out;
+}
+
+void HdWallet::Rewind(const BlockRef& fork, const std::set<std::pair<std::string, int64_t>>& gone)
+{
+    std::lock_guard lock(m_mutex);
+    m_database->Begin();
+    try {
+        for (auto& [txid, wtx] : m_txs) {
+            const bool confirmed = wtx.record.state == TxStateKind::CONFIRMED;
+            if (!confirmed && wtx.record.state != TxStateKind::CONFLICTED) continue;
+            if (!gone.count({wtx.record.block_hash, wtx.record.block_height})) continue;
+            const bool abandoned = confirmed ? wtx.tx.IsCoinbase() : wtx.record.abandoned;
+            wtx.record = WithState(wtx.record, TxStateKind::INACTIVE);
+            wtx.record.abandoned = abandoned;
+            WriteTxLocked(wtx);
+        }
+        m_database->WriteLastBlock(fork);
+        m_database->Commit();
+    } catch (...) {
+        m_database->Rollback();
+        throw;
+    }
+    m_last_block = fork;
+}
+
 void HdWallet::TransactionAddedToMempool(const Transaction& tx)
 {
     std::lock_guard lock(m_mutex);

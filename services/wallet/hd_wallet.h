@@ -163,6 +163,12 @@ public:
     void ScanBlock(const Block& block, const BlockRef& ref, int64_t time);
     //! Sets LastBlock() without a block (a new wallet: the tip when it was made).
     void SetLastBlock(const BlockRef& ref);
+    //! The blocks (hash, height) the wallet's confirmed and conflicted transactions refer to.
+    std::set<std::pair<std::string, int64_t>> ReferencedBlocks();
+    //! For a last block the node does not know (it lost blocks in a crash): every transaction confirmed in, or
+    //! conflicted by, a block of `gone` goes back to inactive (a coinbase is abandoned), and `fork` becomes the last
+    //! block, in one database transaction.
+    void Rewind(const BlockRef& fork, const std::set<std::pair<std::string, int64_t>>& gone);
     void TransactionAddedToMempool(const Transaction& tx);
     void TransactionRemovedFromMempool(const Transaction& tx);
     //! bitcoind's abandontransaction; throws WalletError with its codes and messages.

@@ -165,7 +165,7 @@ void RegisterUnspentRpc(rpc::Table& table, WalletService& service)
                    Json out = Json::array();
                    Amount sum = 0;
                    for (const auto& coin : coins) {
-                       if (only && !only->count(coin.output.script_pubkey)) continue;
+                       if (only && !only->empty() && !only->count(coin.output.script_pubkey)) continue;
                        if (coin.output.value < minimum || coin.output.value > maximum) continue;
                        const AddressDetails details = wallet->DescribeScript(coin.output.script_pubkey);
                        Json entry = Json::object();

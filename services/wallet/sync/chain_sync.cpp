@@ -6,6 +6,7 @@
 #include <common/util/logging.h>
 
 #include <algorithm>
+#include <set>
 
 namespace orrery::wallet {
 namespace {
@@ -27,6 +28,30 @@ std::string HashAt(interfaces::Chain& chain, int64_t height)
         }
         return {}; // "Block height out of range"
     }
+}
+
+//! The wallet's last block is unknown to the node (the node lost blocks in a crash): without that block's data the
+//! wallet cannot undo it step by step. Every block the wallet's transactions refer to that is not in the active
+//! chain is gone; the highest one that is still there is a block both chains share, so the wallet restarts from it
+//! (or from its birth when none is left) and reads forward.
+void RewindUnknown(HdWallet& wallet, interfaces::Chain& chain, const BlockRef& last)
+{
+    std::set<std::pair<std::string, int64_t>> gone;
+    int64_t shared = -1;
+    for (const auto& [hash, height] : wallet.ReferencedBlocks()) {
+        if (HashAt(chain, height) == hash) {
+            shared = std::max(shared, height);
+        } else {
+            gone.emplace(hash, height);
+        }
+    }
+    if (shared < 0) shared = std::max<int64_t>(FindStartHeight(chain, wallet.GetInfo().birth_time) - 1, 0);
+    shared = std::min(shared, chain.getTip().height);
+    const BlockRef fork{chain.getBlockHash(shared), shared};
+    LogPrintf("Wallet \"{}\": block {} at height {} is unknown to the node; {} blocks of its transactions are gone, "
+              "reading on from height {}",
+              wallet.Name(), last.hash, last.height, gone.size(), shared);
+    wallet.Rewind(fork, gone);
 }
 
 } // namespace
@@ -65,8 +90,9 @@ CatchUpResult CatchUp(HdWallet& wallet, interfaces::Chain& chain)
         while (HashAt(chain, last->height) != last->hash) {
             std::optional<interfaces::ChainBlock> block = chain.findBlock(last->hash);
             if (!block) {
-                throw WalletError(rpc::RPC_WALLET_ERROR,
-                                  "Block " + last->hash + " the wallet processed is unknown to the node");
+                RewindUnknown(wallet, chain, *last);
+                last = wallet.LastBlock();
+                continue;
             }
             LogPrintf("Wallet \"{}\": block {} at height {} left the active chain; rolling it back", wallet.Name(),
                       block->hash, block->height);
