@@ -35,10 +35,10 @@ public:
 
 //! One key expression of a parsed descriptor, as expanded (wallets show it in getaddressinfo).
 struct DescriptorKey {
-    std::vector<uint8_t> pubkey;    //!< 33 bytes, 65 for an uncompressed key, 32 (x-only) inside tr()/rawtr()
-    std::string fingerprint;        //!< hex: the origin's fingerprint, or the key's own when it has no origin
-    std::vector<uint32_t> path;     //!< origin path + derivation steps (+ the position for a ranged key)
-    bool has_private{false};        //!< given as WIF or xprv/tprv
+    std::vector<uint8_t> pubkey; //!< 33 bytes, 65 for an uncompressed key, 32 (x-only) inside tr()/rawtr()
+    std::string fingerprint;     //!< hex: the origin's fingerprint, or the key's own when it has no origin
+    std::vector<uint32_t> path;  //!< origin path + derivation steps (+ the position for a ranged key)
+    bool has_private{false};     //!< given as WIF or xprv/tprv
     //! The private key of `pubkey` (derived along the path) when `has_private`; invalid otherwise. It wipes itself;
     //! only the wallet process parses private descriptors.
     Key secret;

@@ -299,8 +299,7 @@ WalletDatabase::~WalletDatabase()
 
 void WalletDatabase::ReadRecord()
 {
-    Statement select(m_db,
-                     "SELECT name, created, master_fingerprint, format_version, flags FROM wallet WHERE id = 1");
+    Statement select(m_db, "SELECT name, created, master_fingerprint, format_version, flags FROM wallet WHERE id = 1");
     if (!select.Step()) throw DatabaseError(fmt::format("Wallet file '{}' has no wallet record", m_path.string()));
     m_record.name = select.Text(0);
     m_record.created = select.Int(1);
@@ -457,8 +456,8 @@ std::vector<TxRecord> WalletDatabase::ReadTransactions()
         r.time_received = select.Int(2);
         const int64_t state = select.Int(3);
         if (state < 0 || state > static_cast<int64_t>(TxStateKind::CONFLICTED)) {
-            throw DatabaseError(fmt::format("Wallet file '{}': transaction {} has an unknown state {}",
-                                            m_path.string(), r.txid, state));
+            throw DatabaseError(fmt::format("Wallet file '{}': transaction {} has an unknown state {}", m_path.string(),
+                                            r.txid, state));
         }
         r.state = static_cast<TxStateKind>(state);
         r.abandoned = select.Int(4) != 0;

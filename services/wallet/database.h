@@ -75,9 +75,9 @@ struct DescriptorRecord {
     std::string descriptor;         //!< public form with its checksum
     std::string private_descriptor; //!< with private keys and checksum; empty for a watch-only descriptor
     int64_t range_start{0};
-    int64_t range_end{-1}; //!< last index whose scripts are stored (the keypool's end); -1 when not ranged
-    int64_t next_index{0}; //!< the next index getnewaddress hands out
-    int64_t timestamp{0};  //!< creation time of its keys (UNIX): a rescan for it starts there
+    int64_t range_end{-1};   //!< last index whose scripts are stored (the keypool's end); -1 when not ranged
+    int64_t next_index{0};   //!< the next index getnewaddress hands out
+    int64_t timestamp{0};    //!< creation time of its keys (UNIX): a rescan for it starts there
     std::string output_type; //!< the getnewaddress type it serves when active ("bech32"...), or ""
     bool internal{false};
     bool active{false};
@@ -93,7 +93,7 @@ struct ScriptRecord {
 
 //! The state of a wallet transaction, as bitcoind's TxState.
 enum class TxStateKind : int64_t {
-    CONFIRMED = 0,  //!< in block_hash at block_height, position block_pos
+    CONFIRMED = 0, //!< in block_hash at block_height, position block_pos
     IN_MEMPOOL = 1,
     INACTIVE = 2,   //!< neither confirmed nor in the mempool (abandoned when `abandoned`)
     CONFLICTED = 3, //!< a transaction of block_hash at block_height spends one of its inputs

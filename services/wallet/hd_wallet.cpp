@@ -158,13 +158,13 @@ void HdWallet::LoadLocked()
         try {
             wtx.tx = DeserializeTransaction(record.raw);
         } catch (const std::exception& e) {
-            throw DatabaseError(fmt::format("Wallet '{}': transaction {} does not parse: {}", m_name, record.txid,
-                                            e.what()));
+            throw DatabaseError(
+                fmt::format("Wallet '{}': transaction {} does not parse: {}", m_name, record.txid, e.what()));
         }
         wtx.txid = wtx.tx.GetTxid();
         if (wtx.txid.GetHex() != record.txid) {
-            throw DatabaseError(fmt::format("Wallet '{}': transaction row {} holds another transaction", m_name,
-                                            record.txid));
+            throw DatabaseError(
+                fmt::format("Wallet '{}': transaction row {} holds another transaction", m_name, record.txid));
         }
         wtx.record = std::move(record);
         wtx.order = m_next_order++;
@@ -204,8 +204,8 @@ void HdWallet::AddDefaultDescriptorsLocked(const ExtKey& master, int64_t timesta
     for (OutputType type : ALL_OUTPUT_TYPES) {
         const std::vector<uint32_t> path = AccountPath(type, m_network);
         std::optional<ExtKey> account = master.DerivePath(path);
-        if (!account) throw DatabaseError(fmt::format("Wallet '{}': cannot derive its {} account", m_name,
-                                                      OutputTypeName(type)));
+        if (!account)
+            throw DatabaseError(fmt::format("Wallet '{}': cannot derive its {} account", m_name, OutputTypeName(type)));
         // [fingerprint/purpose'/coin'/0'] as Core writes it ("h" for hardened).
         const std::string origin = "[" + fingerprint + FormatDerivationPath(path).substr(1) + "]";
         for (bool internal : {false, true}) {
@@ -239,7 +239,8 @@ int64_t HdWallet::WriteDescriptorLocked(DescriptorRecord record)
             other.active = false;
         }
     }
-    auto it = std::find_if(m_descriptors.begin(), m_descriptors.end(), [&](const auto& d) { return d.id == record.id; });
+    auto it =
+        std::find_if(m_descriptors.begin(), m_descriptors.end(), [&](const auto& d) { return d.id == record.id; });
     if (it == m_descriptors.end()) {
         m_descriptors.push_back(record);
         it = std::prev(m_descriptors.end());
@@ -259,16 +260,17 @@ int64_t HdWallet::WriteDescriptorLocked(DescriptorRecord record)
 
 std::vector<std::vector<uint8_t>> HdWallet::ExpandLocked(const DescriptorRecord& record, int64_t index)
 {
-    ParsedDescriptor parsed = ParseDescriptor(record.descriptor, m_network, /*require_checksum=*/false,
-                                              record.ranged ? std::optional<uint32_t>(static_cast<uint32_t>(index))
-                                                            : std::nullopt);
+    ParsedDescriptor parsed =
+        ParseDescriptor(record.descriptor, m_network, /*require_checksum=*/false,
+                        record.ranged ? std::optional<uint32_t>(static_cast<uint32_t>(index)) : std::nullopt);
     return parsed.scripts;
 }
 
 void HdWallet::TopUpLocked(const DescriptorRecord& record, int64_t keypool_size)
 {
     if (!record.ranged) return;
-    auto it = std::find_if(m_descriptors.begin(), m_descriptors.end(), [&](const auto& d) { return d.id == record.id; });
+    auto it =
+        std::find_if(m_descriptors.begin(), m_descriptors.end(), [&](const auto& d) { return d.id == record.id; });
     if (it == m_descriptors.end()) return;
     DescriptorRecord& stored = *it;
     const int64_t target = std::max(stored.range_end, stored.next_index + keypool_size - 1);
@@ -453,9 +455,9 @@ AddressDetails HdWallet::DescribeScript(std::span<const uint8_t> script)
     out.is_change = desc->internal;
     out.parent_descriptor = desc->descriptor;
     out.timestamp = desc->timestamp;
-    ParsedDescriptor parsed =
-        ParseDescriptor(desc->descriptor, m_network, false,
-                        desc->ranged ? std::optional<uint32_t>(static_cast<uint32_t>(found->second.index)) : std::nullopt);
+    ParsedDescriptor parsed = ParseDescriptor(
+        desc->descriptor, m_network, false,
+        desc->ranged ? std::optional<uint32_t>(static_cast<uint32_t>(found->second.index)) : std::nullopt);
     if (parsed.keys.size() == 1) {
         const DescriptorKey& key = parsed.keys.front();
         out.hd_master_fingerprint = key.fingerprint;
@@ -565,8 +567,8 @@ void HdWallet::ScanBlock(const Block& block, const BlockRef& ref, int64_t time)
     m_database->Begin();
     try {
         for (size_t pos = 0; pos < block.txs.size(); ++pos) {
-            TxRecord state = WithState({}, TxStateKind::CONFIRMED, ref.hash, ref.height, static_cast<int64_t>(pos),
-                                       time);
+            TxRecord state =
+                WithState({}, TxStateKind::CONFIRMED, ref.hash, ref.height, static_cast<int64_t>(pos), time);
             SyncTransactionLocked(block.txs[pos], state);
         }
         m_database->Commit();
@@ -671,7 +673,8 @@ bool HdWallet::SyncTransactionLocked(const Transaction& tx, const TxRecord& stat
     const uint256 txid = tx.GetTxid();
     auto it = m_txs.find(txid);
     if (it == m_txs.end()) {
-        bool relevant = std::any_of(tx.vout.begin(), tx.vout.end(), [&](const TxOut& out) { return IsMineLocked(out); });
+        bool relevant =
+            std::any_of(tx.vout.begin(), tx.vout.end(), [&](const TxOut& out) { return IsMineLocked(out); });
         relevant = relevant || DebitLocked(tx) > 0;
         if (!relevant) {
             if (state.state == TxStateKind::CONFIRMED) MarkConflictsOfLocked(tx, txid, state);
@@ -763,8 +766,7 @@ void HdWallet::MarkUsedLocked(const Transaction& tx)
     }
 }
 
-template <typename Change>
-void HdWallet::UpdateDescendantsLocked(const uint256& txid, Change change)
+template <typename Change> void HdWallet::UpdateDescendantsLocked(const uint256& txid, Change change)
 {
     std::set<uint256> done;
     std::vector<uint256> todo{txid};
@@ -883,9 +885,8 @@ WalletInfo HdWallet::GetInfo()
     if (info.scanning) {
         info.scan_duration = GetTime() - m_scan_start_time.load();
         const int64_t span = std::max<int64_t>(m_scan_stop.load() - m_scan_start.load(), 1);
-        info.scan_progress =
-            std::clamp(static_cast<double>(m_scan_height.load() - m_scan_start.load()) / static_cast<double>(span),
-                       0.0, 1.0);
+        info.scan_progress = std::clamp(
+            static_cast<double>(m_scan_height.load() - m_scan_start.load()) / static_cast<double>(span), 0.0, 1.0);
     }
     return info;
 }

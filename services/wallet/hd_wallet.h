@@ -69,7 +69,7 @@ struct WalletInfo {
 struct WalletTx {
     Transaction tx;
     uint256 txid;
-    TxRecord record; //!< its row (raw bytes and state)
+    TxRecord record;  //!< its row (raw bytes and state)
     int64_t order{0}; //!< insertion order, for listtransactions
 };
 
@@ -229,8 +229,7 @@ private:
     //! A confirmed `tx` conflicts every other wallet transaction spending one of its inputs.
     void MarkConflictsOfLocked(const Transaction& tx, const uint256& txid, const TxRecord& state);
     //! Applies `change` to `txid` and every wallet transaction that spends its outputs, recursively.
-    template <typename Change>
-    void UpdateDescendantsLocked(const uint256& txid, Change change);
+    template <typename Change> void UpdateDescendantsLocked(const uint256& txid, Change change);
     int64_t DepthLocked(const WalletTx& wtx) const;
     bool IsMineLocked(const TxOut& out) const;
     Amount DebitLocked(const Transaction& tx) const;
@@ -247,7 +246,7 @@ private:
     std::map<std::vector<uint8_t>, ScriptOrigin> m_scripts;
     std::map<std::string, std::string> m_labels; //!< address → label
     std::map<uint256, WalletTx> m_txs;
-    std::multimap<OutPoint, uint256> m_spends; //!< outpoint → wallet transactions spending it
+    std::multimap<OutPoint, uint256> m_spends;      //!< outpoint → wallet transactions spending it
     std::set<std::vector<uint8_t>> m_spent_scripts; //!< scripts the wallet has spent from (avoid_reuse)
     std::set<OutPoint> m_locked;
     std::optional<BlockRef> m_last_block;

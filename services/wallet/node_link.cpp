@@ -42,8 +42,8 @@ private:
     NodeLink& m_link;
 };
 
-NodeLink::NodeLink(std::string endpoint, ipc::Options options, std::string chain,
-                   std::shared_ptr<ChainHandler> handler, RefusalHandler on_refusal)
+NodeLink::NodeLink(std::string endpoint, ipc::Options options, std::string chain, std::shared_ptr<ChainHandler> handler,
+                   RefusalHandler on_refusal)
     : m_endpoint(std::move(endpoint)), m_chain(std::move(chain)), m_handler(std::move(handler)),
       m_on_refusal(std::move(on_refusal)), m_client(std::move(options))
 {

@@ -17,13 +17,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <variant>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <variant>
 
 namespace orrery::wallet {
 
@@ -111,15 +111,15 @@ private:
 
     mutable std::mutex m_mutex;
     std::condition_variable m_cv;
-    bool m_stopping{false};          // guarded by m_mutex
-    std::deque<Event> m_events;      // guarded by m_mutex: arrived, not yet handed on
-    size_t m_queued_bytes{0};        // guarded by m_mutex
-    bool m_overflowed{false};        // guarded by m_mutex: events were dropped since the last catch-up
-    bool m_catch_up{false};          // guarded by m_mutex: asked by RequestCatchUp
-    uint64_t m_dropped{0};           // guarded by m_mutex
+    bool m_stopping{false};                           // guarded by m_mutex
+    std::deque<Event> m_events;                       // guarded by m_mutex: arrived, not yet handed on
+    size_t m_queued_bytes{0};                         // guarded by m_mutex
+    bool m_overflowed{false};                         // guarded by m_mutex: events were dropped since the last catch-up
+    bool m_catch_up{false};                           // guarded by m_mutex: asked by RequestCatchUp
+    uint64_t m_dropped{0};                            // guarded by m_mutex
     std::shared_ptr<interfaces::Chain> m_chain_proxy; // guarded by m_mutex: set while connected and checked
-    std::string m_refusal;           // guarded by m_mutex
-    bool m_connected{false};         // guarded by m_mutex
+    std::string m_refusal;                            // guarded by m_mutex
+    bool m_connected{false};                          // guarded by m_mutex
     std::thread m_thread;
     std::unique_ptr<ipc::Subscription> m_subscription; // the link thread's until it ends, then Stop's
 };

@@ -1,11 +1,11 @@
 // The wallets of one folder; see wallet_service.h.
 #include <services/wallet/wallet_service.h>
 
-#include <common/rpc/protocol.h>
-#include <services/wallet/sync/chain_sync.h>
 #include <common/ipc/error.h>
+#include <common/rpc/protocol.h>
 #include <common/util/fs.h>
 #include <common/util/logging.h>
+#include <services/wallet/sync/chain_sync.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -338,9 +338,9 @@ std::string WalletService::GetNewAddress(const std::string& wallet_name, const s
         if (wallet->GetInfo().flags & WALLET_FLAG_DISABLE_PRIVATE_KEYS && wallet->GetDescriptors().empty()) {
             throw RpcException(rpc::RPC_WALLET_ERROR, "Error: This wallet has no available keys");
         }
-        throw RpcException(rpc::RPC_WALLET_ERROR, internal ? "Error: This wallet has no available keys"
-                                                           : fmt::format("Error: No {} addresses available.",
-                                                                         OutputTypeName(type)));
+        throw RpcException(rpc::RPC_WALLET_ERROR,
+                           internal ? "Error: This wallet has no available keys"
+                                    : fmt::format("Error: No {} addresses available.", OutputTypeName(type)));
     }
     LogDebug(LogCategory::WALLET, "Wallet \"{}\" handed out {} {}address {}", wallet->Name(), OutputTypeName(type),
              internal ? "change " : "", *address);
@@ -405,8 +405,7 @@ void WalletService::CatchUp(interfaces::Chain& chain)
 void WalletService::BlockConnected(interfaces::Chain& chain, const interfaces::ChainBlock& block)
 {
     const Block decoded = DeserializeBlock(block.data);
-    ForEachWallet("connecting a block",
-                  [&](HdWallet& wallet) { ApplyBlockConnected(wallet, chain, block, decoded); });
+    ForEachWallet("connecting a block", [&](HdWallet& wallet) { ApplyBlockConnected(wallet, chain, block, decoded); });
 }
 
 void WalletService::BlockDisconnected(interfaces::Chain& chain, const interfaces::ChainBlock& block)

@@ -115,7 +115,7 @@ private:
     //! bitcoind's load_on_startup list: createwallet and loadwallet add, unloadwallet removes.
     std::vector<std::string> m_startup_names;
 
-    mutable std::mutex m_tip_mutex; //!< apart from m_mutex: a tip never waits for a wallet to load
+    mutable std::mutex m_tip_mutex;     //!< apart from m_mutex: a tip never waits for a wallet to load
     std::optional<BlockRef> m_node_tip; // guarded by m_tip_mutex: the node's tip as last heard (a new wallet's start)
 };
 

@@ -24,8 +24,8 @@ ExtKey Master()
 TEST_CASE("an expanded ranged descriptor names its key with origin, path and private key")
 {
     const ExtKey master = Master();
-    const ExtKey account = *master.DerivePath(std::vector<uint32_t>{84 | BIP32_HARDENED, 1 | BIP32_HARDENED,
-                                                                    0 | BIP32_HARDENED});
+    const ExtKey account =
+        *master.DerivePath(std::vector<uint32_t>{84 | BIP32_HARDENED, 1 | BIP32_HARDENED, 0 | BIP32_HARDENED});
     const std::string xprv = EncodeExtKey(account, Network::REGTEST);
     const std::string text = "wpkh([3442193e/84h/1h/0h]" + xprv + "/0/*)";
     const ParsedDescriptor parsed = ParseDescriptor(text, Network::REGTEST, false, 5);
@@ -50,7 +50,8 @@ TEST_CASE("the public form of a descriptor replaces each private key and carries
     const std::string wif = EncodeWif(master.key, Network::REGTEST);
     const std::string hex = [&] {
         std::string out;
-        for (uint8_t b : master.key.GetPubKey().bytes()) out += "0123456789abcdef"[b >> 4], out += "0123456789abcdef"[b & 15];
+        for (uint8_t b : master.key.GetPubKey().bytes())
+            out += "0123456789abcdef"[b >> 4], out += "0123456789abcdef"[b & 15];
         return out;
     }();
     CHECK(DescriptorPublicForm("tr(" + xprv + "/86h/1h/0h/0/*)", Network::REGTEST) ==

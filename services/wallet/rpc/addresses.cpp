@@ -34,7 +34,8 @@ std::pair<int64_t, int64_t> DescriptorRange(const Json& value)
     } else if (value.is_array() && value.size() == 2 && value[0].is_number_integer() && value[1].is_number_integer()) {
         range = {value[0].get<int64_t>(), value[1].get<int64_t>()};
         if (range.first > range.second) {
-            throw RpcException(rpc::RPC_INVALID_PARAMETER, "Range specified as [begin,end] must not have begin after end");
+            throw RpcException(rpc::RPC_INVALID_PARAMETER,
+                               "Range specified as [begin,end] must not have begin after end");
         }
     } else {
         throw RpcException(rpc::RPC_INVALID_PARAMETER, "Range must be specified as either an integer or [begin,end]");
@@ -73,15 +74,15 @@ Json ImportOne(WalletService& service, HdWallet& wallet, const Json& data, int64
         } else if (ts.is_number_integer()) {
             timestamp = std::max<int64_t>(ts.get<int64_t>(), 1);
         } else {
-            throw RpcException(rpc::RPC_TYPE_ERROR,
-                               fmt::format("Expected number or \"now\" timestamp value for key. got type {}",
-                                           rpc::JsonTypeName(ts)));
+            throw RpcException(
+                rpc::RPC_TYPE_ERROR,
+                fmt::format("Expected number or \"now\" timestamp value for key. got type {}", rpc::JsonTypeName(ts)));
         }
         const std::string text = data["desc"].get<std::string>();
         const bool active = data.value("active", false);
         const bool internal = data.value("internal", false);
-        const std::string label = data.contains("label") && data["label"].is_string() ? data["label"].get<std::string>()
-                                                                                      : "";
+        const std::string label =
+            data.contains("label") && data["label"].is_string() ? data["label"].get<std::string>() : "";
         ParsedDescriptor parsed;
         std::string public_form;
         try {
@@ -91,7 +92,8 @@ Json ImportOne(WalletService& service, HdWallet& wallet, const Json& data, int64
             throw RpcException(rpc::RPC_INVALID_ADDRESS_OR_KEY, e.what());
         }
         if (parsed.multipath) {
-            throw RpcException(rpc::RPC_INVALID_PARAMETER, "Multipath descriptors are not supported by this wallet yet");
+            throw RpcException(rpc::RPC_INVALID_PARAMETER,
+                               "Multipath descriptors are not supported by this wallet yet");
         }
         DescriptorRecord record;
         record.descriptor = public_form;
@@ -122,7 +124,8 @@ Json ImportOne(WalletService& service, HdWallet& wallet, const Json& data, int64
         } else {
             record.range_end = -1;
         }
-        if (active && !parsed.ranged) throw RpcException(rpc::RPC_INVALID_PARAMETER, "Active descriptors must be ranged");
+        if (active && !parsed.ranged)
+            throw RpcException(rpc::RPC_INVALID_PARAMETER, "Active descriptors must be ranged");
         if (data.contains("range") && data.contains("label")) {
             throw RpcException(rpc::RPC_INVALID_PARAMETER, "Ranged descriptors should not have a label");
         }
@@ -323,8 +326,7 @@ void RegisterAddressRpc(rpc::Table& table, WalletService& service)
                    const bool priv = BoolArg(call.Arg(0), false);
                    const WalletInfo info = wallet->GetInfo();
                    if (priv && (info.flags & WALLET_FLAG_DISABLE_PRIVATE_KEYS)) {
-                       throw RpcException(rpc::RPC_WALLET_ERROR,
-                                          "Can't get descriptor string for watch-only wallets");
+                       throw RpcException(rpc::RPC_WALLET_ERROR, "Can't get descriptor string for watch-only wallets");
                    }
                    std::vector<DescriptorRecord> descriptors = wallet->GetDescriptors();
                    Json list = Json::array();
@@ -359,7 +361,8 @@ void RegisterAddressRpc(rpc::Table& table, WalletService& service)
                    std::optional<int64_t> size;
                    if (!call.Arg(0).is_null()) {
                        size = rpc::IntegerArg(call.Arg(0));
-                       if (*size < 0) throw RpcException(rpc::RPC_INVALID_PARAMETER, "Invalid parameter, expected valid size.");
+                       if (*size < 0)
+                           throw RpcException(rpc::RPC_INVALID_PARAMETER, "Invalid parameter, expected valid size.");
                    }
                    wallet->TopUp(size);
                    return Json();

@@ -64,29 +64,29 @@ void RegisterBalanceRpc(rpc::Table& table, WalletService& service)
                    if (info.last_processed_block) out["lastprocessedblock"] = LastBlockJson(info);
                    return out;
                }});
-    table.Add({"getbalance",
-               "Wallet",
-               {rpc::Optional("dummy", ParamType::STRING, "Only \"*\", for compatibility"),
-                rpc::Optional("minconf", ParamType::NUMBER, "Count only coins with this many confirmations (default 0)"),
-                rpc::Optional("include_watchonly", ParamType::BOOL, "Descriptor wallets: no effect"),
-                rpc::Optional("avoid_reuse", ParamType::BOOL,
-                              "With the avoid_reuse flag: leave out coins on addresses spent from (default true)")},
-               "The trusted balance of the wallet.",
-               [&service](const rpc::CallRequest& call) {
-                   auto wallet = CallWallet(service, call);
-                   if (!call.Arg(0).is_null() && call.Arg(0).get<std::string>() != "*") {
-                       throw RpcException(rpc::RPC_METHOD_DEPRECATED,
-                                          "dummy first argument must be excluded or set to \"*\".");
-                   }
-                   const int64_t min_depth = IntArg(call.Arg(1), 0);
-                   const bool reuse_flag = (wallet->GetInfo().flags & WALLET_FLAG_AVOID_REUSE) != 0;
-                   if (!call.Arg(3).is_null() && !reuse_flag) {
-                       throw RpcException(rpc::RPC_WALLET_ERROR,
-                                          "wallet does not have the \"avoid reuse\" feature enabled");
-                   }
-                   const bool avoid_reuse = BoolArg(call.Arg(3), reuse_flag);
-                   return AmountToJson(wallet->GetBalances(min_depth, avoid_reuse).trusted);
-               }});
+    table.Add(
+        {"getbalance",
+         "Wallet",
+         {rpc::Optional("dummy", ParamType::STRING, "Only \"*\", for compatibility"),
+          rpc::Optional("minconf", ParamType::NUMBER, "Count only coins with this many confirmations (default 0)"),
+          rpc::Optional("include_watchonly", ParamType::BOOL, "Descriptor wallets: no effect"),
+          rpc::Optional("avoid_reuse", ParamType::BOOL,
+                        "With the avoid_reuse flag: leave out coins on addresses spent from (default true)")},
+         "The trusted balance of the wallet.",
+         [&service](const rpc::CallRequest& call) {
+             auto wallet = CallWallet(service, call);
+             if (!call.Arg(0).is_null() && call.Arg(0).get<std::string>() != "*") {
+                 throw RpcException(rpc::RPC_METHOD_DEPRECATED,
+                                    "dummy first argument must be excluded or set to \"*\".");
+             }
+             const int64_t min_depth = IntArg(call.Arg(1), 0);
+             const bool reuse_flag = (wallet->GetInfo().flags & WALLET_FLAG_AVOID_REUSE) != 0;
+             if (!call.Arg(3).is_null() && !reuse_flag) {
+                 throw RpcException(rpc::RPC_WALLET_ERROR, "wallet does not have the \"avoid reuse\" feature enabled");
+             }
+             const bool avoid_reuse = BoolArg(call.Arg(3), reuse_flag);
+             return AmountToJson(wallet->GetBalances(min_depth, avoid_reuse).trusted);
+         }});
 }
 
 void RegisterUnspentRpc(rpc::Table& table, WalletService& service)
@@ -157,7 +157,8 @@ void RegisterUnspentRpc(rpc::Table& table, WalletService& service)
                            if (depth < min_depth || depth > max_depth) continue;
                            for (uint32_t n = 0; n < wtx.tx.vout.size(); ++n) {
                                auto origin = wallet->FindScript(wtx.tx.vout[n].script_pubkey);
-                               if (!origin || wallet->IsSpent({wtx.txid, n}) || wallet->IsLocked({wtx.txid, n})) continue;
+                               if (!origin || wallet->IsSpent({wtx.txid, n}) || wallet->IsLocked({wtx.txid, n}))
+                                   continue;
                                coins.push_back({{wtx.txid, n}, wtx.tx.vout[n], depth, true, true, *origin, false});
                            }
                        }
@@ -215,12 +216,15 @@ void RegisterUnspentRpc(rpc::Table& table, WalletService& service)
                        }
                        const uint256 txid = ParseTxid(item["txid"], "txid");
                        const int64_t vout = rpc::IntegerArg(item["vout"]);
-                       if (vout < 0) throw RpcException(rpc::RPC_INVALID_PARAMETER, "Invalid parameter, vout cannot be negative");
+                       if (vout < 0)
+                           throw RpcException(rpc::RPC_INVALID_PARAMETER, "Invalid parameter, vout cannot be negative");
                        const OutPoint outpoint{txid, static_cast<uint32_t>(vout)};
                        auto wtx = wallet->GetTransaction(txid);
-                       if (!wtx) throw RpcException(rpc::RPC_INVALID_PARAMETER, "Invalid parameter, unknown transaction");
+                       if (!wtx)
+                           throw RpcException(rpc::RPC_INVALID_PARAMETER, "Invalid parameter, unknown transaction");
                        if (outpoint.n >= wtx->tx.vout.size()) {
-                           throw RpcException(rpc::RPC_INVALID_PARAMETER, "Invalid parameter, vout index out of bounds");
+                           throw RpcException(rpc::RPC_INVALID_PARAMETER,
+                                              "Invalid parameter, vout index out of bounds");
                        }
                        if (wallet->IsSpent(outpoint)) {
                            throw RpcException(rpc::RPC_INVALID_PARAMETER, "Invalid parameter, expected unspent output");
@@ -243,95 +247,95 @@ void RegisterUnspentRpc(rpc::Table& table, WalletService& service)
                    }
                    return Json(true);
                }});
-    table.Add({"listlockunspent",
-               "Wallet",
-               {},
-               "Lists the locked coins.",
-               [&service](const rpc::CallRequest& call) { return LockedCoinsJson(*CallWallet(service, call)); }});
+    table.Add({"listlockunspent", "Wallet", {}, "Lists the locked coins.", [&service](const rpc::CallRequest& call) {
+                   return LockedCoinsJson(*CallWallet(service, call));
+               }});
 }
 
 void RegisterReceivedRpc(rpc::Table& table, WalletService& service)
 {
-    table.Add({"getreceivedbyaddress",
-               "Wallet",
-               {rpc::Required("address", ParamType::STRING, "An address of the wallet"),
-                rpc::Optional("minconf", ParamType::NUMBER, "Count only payments with this many confirmations (default 1)"),
-                rpc::Optional("include_immature_coinbase", ParamType::BOOL, "Count immature coinbase outputs too")},
-               "The total the wallet received on one address.",
-               [&service](const rpc::CallRequest& call) {
-                   auto wallet = CallWallet(service, call);
-                   const auto script = ScriptFromAddress(*wallet, call.Arg(0).get<std::string>());
-                   if (!wallet->FindScript(script)) throw RpcException(rpc::RPC_WALLET_ERROR, "Address not found in wallet");
-                   const int64_t min_depth = IntArg(call.Arg(1), 1);
-                   const bool immature = BoolArg(call.Arg(2), false);
-                   Amount total = 0;
-                   for (const auto& wtx : wallet->Transactions()) {
-                       if (!CountsAsReceived(*wallet, wtx, min_depth, immature)) continue;
-                       for (const auto& out : wtx.tx.vout) {
-                           if (out.script_pubkey == script) total += out.value;
-                       }
-                   }
-                   return AmountToJson(total);
-               }});
-    table.Add({"listreceivedbyaddress",
-               "Wallet",
-               {rpc::Optional("minconf", ParamType::NUMBER, "Count only payments with this many confirmations (default 1)"),
-                rpc::Optional("include_empty", ParamType::BOOL, "List addresses that received nothing too"),
-                rpc::Optional("include_watchonly", ParamType::BOOL, "Descriptor wallets: no effect"),
-                rpc::Optional("address_filter", ParamType::STRING, "Only this address"),
-                rpc::Optional("include_immature_coinbase", ParamType::BOOL, "Count immature coinbase outputs too")},
-               "What each receive address of the wallet received.",
-               [&service](const rpc::CallRequest& call) {
-                   auto wallet = CallWallet(service, call);
-                   const int64_t min_depth = IntArg(call.Arg(0), 1);
-                   const bool include_empty = BoolArg(call.Arg(1), false);
-                   std::optional<std::string> filter;
-                   if (!call.Arg(3).is_null()) {
-                       filter = call.Arg(3).get<std::string>();
-                       ScriptFromAddress(*wallet, *filter, "address_filter parameter was invalid");
-                   }
-                   const bool immature = BoolArg(call.Arg(4), false);
-                   struct Tally {
-                       Amount amount{0};
-                       int64_t confirmations{std::numeric_limits<int64_t>::max()};
-                       std::vector<std::string> txids;
-                   };
-                   std::map<std::string, Tally> tally;
-                   const Network network = wallet->GetNetwork();
-                   for (const auto& wtx : wallet->Transactions()) {
-                       if (!CountsAsReceived(*wallet, wtx, min_depth, immature)) continue;
-                       const int64_t depth = wallet->Depth(wtx);
-                       for (const auto& out : wtx.tx.vout) {
-                           if (!wallet->IsMine(out)) continue;
-                           const std::string address = EncodeAddress(out.script_pubkey, network);
-                           if (address.empty()) continue;
-                           Tally& t = tally[address];
-                           t.amount += out.value;
-                           t.confirmations = std::min(t.confirmations, depth);
-                           t.txids.push_back(wtx.txid.GetHex());
-                       }
-                   }
-                   Json out = Json::array();
-                   for (const auto& [address, label] : wallet->GetLabels()) {
-                       if (filter && address != *filter) continue;
-                       auto script = DecodeAddress(address, network);
-                       if (!script || !wallet->FindScript(*script)) continue;
-                       auto it = tally.find(address);
-                       if (it == tally.end() && !include_empty) continue;
-                       Json entry = Json::object();
-                       entry["address"] = address;
-                       entry["amount"] = AmountToJson(it == tally.end() ? 0 : it->second.amount);
-                       entry["confirmations"] = it == tally.end() ? 0 : it->second.confirmations;
-                       entry["label"] = label;
-                       Json txids = Json::array();
-                       if (it != tally.end()) {
-                           for (const auto& txid : it->second.txids) txids.push_back(txid);
-                       }
-                       entry["txids"] = txids;
-                       out.push_back(std::move(entry));
-                   }
-                   return out;
-               }});
+    table.Add(
+        {"getreceivedbyaddress",
+         "Wallet",
+         {rpc::Required("address", ParamType::STRING, "An address of the wallet"),
+          rpc::Optional("minconf", ParamType::NUMBER, "Count only payments with this many confirmations (default 1)"),
+          rpc::Optional("include_immature_coinbase", ParamType::BOOL, "Count immature coinbase outputs too")},
+         "The total the wallet received on one address.",
+         [&service](const rpc::CallRequest& call) {
+             auto wallet = CallWallet(service, call);
+             const auto script = ScriptFromAddress(*wallet, call.Arg(0).get<std::string>());
+             if (!wallet->FindScript(script)) throw RpcException(rpc::RPC_WALLET_ERROR, "Address not found in wallet");
+             const int64_t min_depth = IntArg(call.Arg(1), 1);
+             const bool immature = BoolArg(call.Arg(2), false);
+             Amount total = 0;
+             for (const auto& wtx : wallet->Transactions()) {
+                 if (!CountsAsReceived(*wallet, wtx, min_depth, immature)) continue;
+                 for (const auto& out : wtx.tx.vout) {
+                     if (out.script_pubkey == script) total += out.value;
+                 }
+             }
+             return AmountToJson(total);
+         }});
+    table.Add(
+        {"listreceivedbyaddress",
+         "Wallet",
+         {rpc::Optional("minconf", ParamType::NUMBER, "Count only payments with this many confirmations (default 1)"),
+          rpc::Optional("include_empty", ParamType::BOOL, "List addresses that received nothing too"),
+          rpc::Optional("include_watchonly", ParamType::BOOL, "Descriptor wallets: no effect"),
+          rpc::Optional("address_filter", ParamType::STRING, "Only this address"),
+          rpc::Optional("include_immature_coinbase", ParamType::BOOL, "Count immature coinbase outputs too")},
+         "What each receive address of the wallet received.",
+         [&service](const rpc::CallRequest& call) {
+             auto wallet = CallWallet(service, call);
+             const int64_t min_depth = IntArg(call.Arg(0), 1);
+             const bool include_empty = BoolArg(call.Arg(1), false);
+             std::optional<std::string> filter;
+             if (!call.Arg(3).is_null()) {
+                 filter = call.Arg(3).get<std::string>();
+                 ScriptFromAddress(*wallet, *filter, "address_filter parameter was invalid");
+             }
+             const bool immature = BoolArg(call.Arg(4), false);
+             struct Tally {
+                 Amount amount{0};
+                 int64_t confirmations{std::numeric_limits<int64_t>::max()};
+                 std::vector<std::string> txids;
+             };
+             std::map<std::string, Tally> tally;
+             const Network network = wallet->GetNetwork();
+             for (const auto& wtx : wallet->Transactions()) {
+                 if (!CountsAsReceived(*wallet, wtx, min_depth, immature)) continue;
+                 const int64_t depth = wallet->Depth(wtx);
+                 for (const auto& out : wtx.tx.vout) {
+                     if (!wallet->IsMine(out)) continue;
+                     const std::string address = EncodeAddress(out.script_pubkey, network);
+                     if (address.empty()) continue;
+                     Tally& t = tally[address];
+                     t.amount += out.value;
+                     t.confirmations = std::min(t.confirmations, depth);
+                     t.txids.push_back(wtx.txid.GetHex());
+                 }
+             }
+             Json out = Json::array();
+             for (const auto& [address, label] : wallet->GetLabels()) {
+                 if (filter && address != *filter) continue;
+                 auto script = DecodeAddress(address, network);
+                 if (!script || !wallet->FindScript(*script)) continue;
+                 auto it = tally.find(address);
+                 if (it == tally.end() && !include_empty) continue;
+                 Json entry = Json::object();
+                 entry["address"] = address;
+                 entry["amount"] = AmountToJson(it == tally.end() ? 0 : it->second.amount);
+                 entry["confirmations"] = it == tally.end() ? 0 : it->second.confirmations;
+                 entry["label"] = label;
+                 Json txids = Json::array();
+                 if (it != tally.end()) {
+                     for (const auto& txid : it->second.txids) txids.push_back(txid);
+                 }
+                 entry["txids"] = txids;
+                 out.push_back(std::move(entry));
+             }
+             return out;
+         }});
 }
 
 } // namespace

@@ -143,14 +143,15 @@ Json ListSinceBlock(WalletService& service, HdWallet& wallet, const rpc::CallReq
 
 void RegisterTransactionRpc(rpc::Table& table, WalletService& service)
 {
-    table.Add({"listtransactions",
-               "Wallet",
-               {rpc::Optional("label", ParamType::STRING, "Only entries of addresses with this label (\"*\": all)"),
-                rpc::Optional("count", ParamType::NUMBER, "How many entries (default 10)"),
-                rpc::Optional("skip", ParamType::NUMBER, "How many of the newest to skip (default 0)"),
-                rpc::Optional("include_watchonly", ParamType::BOOL, "Descriptor wallets: no effect")},
-               "The wallet's most recent transaction entries, oldest first.",
-               [&service](const rpc::CallRequest& call) { return ListTransactions(*CallWallet(service, call), call); }});
+    table.Add(
+        {"listtransactions",
+         "Wallet",
+         {rpc::Optional("label", ParamType::STRING, "Only entries of addresses with this label (\"*\": all)"),
+          rpc::Optional("count", ParamType::NUMBER, "How many entries (default 10)"),
+          rpc::Optional("skip", ParamType::NUMBER, "How many of the newest to skip (default 0)"),
+          rpc::Optional("include_watchonly", ParamType::BOOL, "Descriptor wallets: no effect")},
+         "The wallet's most recent transaction entries, oldest first.",
+         [&service](const rpc::CallRequest& call) { return ListTransactions(*CallWallet(service, call), call); }});
     table.Add({"gettransaction",
                "Wallet",
                {rpc::Required("txid", ParamType::STRING, "The transaction id"),

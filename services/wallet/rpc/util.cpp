@@ -23,7 +23,8 @@ Json AmountToJson(Amount amount)
 
 Amount AmountFromJson(const Json& value)
 {
-    if (!value.is_number() && !value.is_string()) throw RpcException(rpc::RPC_TYPE_ERROR, "Amount is not a number or string");
+    if (!value.is_number() && !value.is_string())
+        throw RpcException(rpc::RPC_TYPE_ERROR, "Amount is not a number or string");
     const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
     // digits[.digits], at most 8 after the point; a JSON number's shortest form of such an amount has no exponent
     // unless it is tiny (1e-05), which is read as its mantissa and exponent.
@@ -86,7 +87,8 @@ uint256 ParseTxid(const Json& value, const std::string& name)
     }
     auto parsed = uint256::FromHex(hex);
     if (!parsed) {
-        throw RpcException(rpc::RPC_INVALID_PARAMETER, fmt::format("{} must be hexadecimal string (not '{}')", name, hex));
+        throw RpcException(rpc::RPC_INVALID_PARAMETER,
+                           fmt::format("{} must be hexadecimal string (not '{}')", name, hex));
     }
     return *parsed;
 }
@@ -131,8 +133,8 @@ void AddWalletTxFields(HdWallet& wallet, const WalletTx& wtx, Json& entry)
     entry["timereceived"] = wtx.record.time_received;
     // BIP125: any input signalling (sequence below 0xfffffffe) makes it replaceable; otherwise bitcoind says "no"
     // for a confirmed transaction and "unknown" when unconfirmed ancestors might signal.
-    const bool signals = std::any_of(wtx.tx.vin.begin(), wtx.tx.vin.end(),
-                                     [](const TxIn& in) { return in.sequence < 0xfffffffe; });
+    const bool signals =
+        std::any_of(wtx.tx.vin.begin(), wtx.tx.vin.end(), [](const TxIn& in) { return in.sequence < 0xfffffffe; });
     entry["bip125-replaceable"] = depth != 0 ? "no" : signals ? "yes" : "unknown";
 }
 
@@ -191,9 +193,7 @@ void ListTransactionEntries(HdWallet& wallet, const WalletTx& wtx, int64_t min_d
         const auto l = label_of(address);
         if (label && (!l || *l != *label)) continue;
         if (wtx.tx.IsCoinbase()) {
-            entry["category"] = depth < 1                            ? "orphan"
-                                : COINBASE_MATURITY + 1 - depth > 0 ? "immature"
-                                                                    : "generate";
+            entry["category"] = depth < 1 ? "orphan" : COINBASE_MATURITY + 1 - depth > 0 ? "immature" : "generate";
         } else {
             entry["category"] = "receive";
         }

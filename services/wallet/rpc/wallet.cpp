@@ -66,49 +66,52 @@ std::string WalletFromCall(const rpc::CallRequest& call, const Json& argument)
 
 void RegisterLoaderRpc(rpc::Table& table, WalletService& service)
 {
-    table.Add({"createwallet",
-               "Wallet",
-               {rpc::Required("wallet_name", ParamType::STRING, "The new wallet's name (its folder in the wallets folder)"),
-                rpc::Optional("disable_private_keys", ParamType::BOOL, "A watch-only wallet: no seed, no private keys"),
-                rpc::Optional("blank", ParamType::BOOL, "No seed and no descriptors until importdescriptors"),
-                rpc::Optional("passphrase", ParamType::STRING, "Not supported yet: must be empty"),
-                rpc::Optional("avoid_reuse", ParamType::BOOL,
-                              "Keep coins on addresses already spent from apart in balances and spending"),
-                rpc::Optional("descriptors", ParamType::BOOL, "Orrery wallets are descriptor wallets: must be true"),
-                rpc::Optional("load_on_startup", ParamType::BOOL, "Add to (true) or leave out of (false) the wallets "
-                                                                  "loaded at start; default: add"),
-                rpc::Optional("external_signer", ParamType::BOOL, "Not supported: must be false")},
-               "Makes a new wallet with a fresh seed and bitcoind's default descriptors, and loads it.",
-               [&service](const rpc::CallRequest& call) {
-                   if (call.Arg(3).is_string() && !call.Arg(3).get<std::string>().empty()) {
-                       throw rpc::RpcException(rpc::RPC_WALLET_ENCRYPTION_FAILED,
-                                               "Orrery wallets do not support encryption yet: create the wallet "
-                                               "without a passphrase");
-                   }
-                   if (call.Arg(5).is_boolean() && !call.Arg(5).get<bool>()) {
-                       throw rpc::RpcException(rpc::RPC_WALLET_ERROR,
-                                               "Compiled without bdb support (required for legacy wallets)");
-                   }
-                   if (call.Arg(7).is_boolean() && call.Arg(7).get<bool>()) {
-                       throw rpc::RpcException(rpc::RPC_WALLET_ERROR,
-                                               "Compiled without external signing support (required for external "
-                                               "signing)");
-                   }
-                   WalletOptions options;
-                   options.disable_private_keys = call.Arg(1).is_boolean() && call.Arg(1).get<bool>();
-                   options.blank = call.Arg(2).is_boolean() && call.Arg(2).get<bool>();
-                   options.avoid_reuse = call.Arg(4).is_boolean() && call.Arg(4).get<bool>();
-                   std::optional<bool> load_on_startup;
-                   if (call.Arg(6).is_boolean()) load_on_startup = call.Arg(6).get<bool>();
-                   std::string name = call.Arg(0).get<std::string>();
-                   std::string created = service.CreateWallet(name, options, load_on_startup);
-                   return Json{{"name", created.empty() ? name : created}};
-               }});
+    table.Add(
+        {"createwallet",
+         "Wallet",
+         {rpc::Required("wallet_name", ParamType::STRING, "The new wallet's name (its folder in the wallets folder)"),
+          rpc::Optional("disable_private_keys", ParamType::BOOL, "A watch-only wallet: no seed, no private keys"),
+          rpc::Optional("blank", ParamType::BOOL, "No seed and no descriptors until importdescriptors"),
+          rpc::Optional("passphrase", ParamType::STRING, "Not supported yet: must be empty"),
+          rpc::Optional("avoid_reuse", ParamType::BOOL,
+                        "Keep coins on addresses already spent from apart in balances and spending"),
+          rpc::Optional("descriptors", ParamType::BOOL, "Orrery wallets are descriptor wallets: must be true"),
+          rpc::Optional("load_on_startup", ParamType::BOOL,
+                        "Add to (true) or leave out of (false) the wallets "
+                        "loaded at start; default: add"),
+          rpc::Optional("external_signer", ParamType::BOOL, "Not supported: must be false")},
+         "Makes a new wallet with a fresh seed and bitcoind's default descriptors, and loads it.",
+         [&service](const rpc::CallRequest& call) {
+             if (call.Arg(3).is_string() && !call.Arg(3).get<std::string>().empty()) {
+                 throw rpc::RpcException(rpc::RPC_WALLET_ENCRYPTION_FAILED,
+                                         "Orrery wallets do not support encryption yet: create the wallet "
+                                         "without a passphrase");
+             }
+             if (call.Arg(5).is_boolean() && !call.Arg(5).get<bool>()) {
+                 throw rpc::RpcException(rpc::RPC_WALLET_ERROR,
+                                         "Compiled without bdb support (required for legacy wallets)");
+             }
+             if (call.Arg(7).is_boolean() && call.Arg(7).get<bool>()) {
+                 throw rpc::RpcException(rpc::RPC_WALLET_ERROR,
+                                         "Compiled without external signing support (required for external "
+                                         "signing)");
+             }
+             WalletOptions options;
+             options.disable_private_keys = call.Arg(1).is_boolean() && call.Arg(1).get<bool>();
+             options.blank = call.Arg(2).is_boolean() && call.Arg(2).get<bool>();
+             options.avoid_reuse = call.Arg(4).is_boolean() && call.Arg(4).get<bool>();
+             std::optional<bool> load_on_startup;
+             if (call.Arg(6).is_boolean()) load_on_startup = call.Arg(6).get<bool>();
+             std::string name = call.Arg(0).get<std::string>();
+             std::string created = service.CreateWallet(name, options, load_on_startup);
+             return Json{{"name", created.empty() ? name : created}};
+         }});
     table.Add({"loadwallet",
                "Wallet",
                {rpc::Required("filename", ParamType::STRING, "The wallet's name (its folder in the wallets folder)"),
-                rpc::Optional("load_on_startup", ParamType::BOOL, "Add to (true) or leave out of (false) the wallets "
-                                                                  "loaded at start; default: add")},
+                rpc::Optional("load_on_startup", ParamType::BOOL,
+                              "Add to (true) or leave out of (false) the wallets "
+                              "loaded at start; default: add")},
                "Loads a wallet that is on disk but not loaded; it catches up with the chain from its last block.",
                [&service](const rpc::CallRequest& call) {
                    std::string name = call.Arg(0).get<std::string>();
