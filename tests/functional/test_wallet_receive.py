@@ -234,3 +234,33 @@ def test_bip84_addresses_match_an_independent_derivation(node_factory):
         pubkey = account.ChildKey(0).ChildKey(index).PublicKey()
         expected = P2WPKHBitcoinAddress.from_scriptPubKey(CScript([0, Hash160(pubkey)]))
         assert str(expected) == address
+
+
+def test_a_watch_only_wallet_imports_a_descriptor_and_rescans_from_its_timestamp(node_factory):
+    d = node_factory.orreryd(extra_args=("-keypool=5",)).start()
+    d.rpc("generatetodescriptor", 120, "raw(51)")
+    d.rpc("createwallet", "watch", True, True)
+    info = d.rpc("getwalletinfo", wallet="watch")
+    assert info["private_keys_enabled"] is False and info["blank"] is True and info["keypoolsize"] == 0
+    with pytest.raises(RpcError) as error:
+        d.rpc("getnewaddress", wallet="watch")
+    assert error.value.code == -4
+    tip_processed(d, "watch")
+    print("importing OP_TRUE with timestamp 0 rescans the chain for it")
+    result = d.rpc("importdescriptors", [{"desc": "raw(51)#8lvh9jxk", "timestamp": 0}], wallet="watch")
+    assert result == [{"success": True}], result
+    balances = d.rpc("getbalances", wallet="watch")["mine"]
+    assert balances == {"trusted": 20 * 50.0, "untrusted_pending": 0.0, "immature": 100 * 50.0}
+    assert d.rpc("getwalletinfo", wallet="watch")["txcount"] == 120
+    print("errors of importdescriptors are per request, with bitcoind's messages")
+    bad = d.rpc("importdescriptors", [{"desc": "raw(51)", "timestamp": "now"},
+                                      {"desc": "raw(51)#8lvh9jxk", "timestamp": "now", "active": True}],
+                wallet="watch")
+    assert bad[0]["error"] == {"code": -5, "message": "Missing checksum"}
+    assert bad[1]["error"] == {"code": -8, "message": "Active descriptors must be ranged"}
+    assert d.rpc("rescanblockchain", 100, wallet="watch") == {"start_height": 100, "stop_height": 120}
+    assert d.rpc("abortrescan", wallet="watch") is False
+    assert d.rpc("listdescriptors", wallet="watch")["descriptors"][0]["desc"] == "raw(51)#8lvh9jxk"
+    with pytest.raises(RpcError) as error:
+        d.rpc("listdescriptors", True, wallet="watch")
+    assert error.value.code == -4
