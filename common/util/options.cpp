@@ -192,7 +192,7 @@ constexpr OptionInfo OPTIONS[] = {
     {"-discardfee=<amt>", "bitcoind: fee rate for discarding change", NONE, NONE},
     {"-fallbackfee=<amt>", "bitcoind: fee rate without estimates", NONE, NONE},
     {"-flushwallet", "bitcoind: flush the wallet periodically", NONE, NONE},
-    {"-keypool=<n>", "bitcoind: key pool size", NONE, NONE},
+    {"-keypool=<n>", "Scripts derived ahead of the next index of each ranged descriptor (default: 1000)", NONE, W},
     {"-maxapsfee=<n>", "bitcoind: extra fee for avoiding partial spends", NONE, NONE},
     {"-maxtxfee=<amt>", "bitcoind: highest fee of one wallet transaction", NONE, NONE},
     {"-mintxfee=<amt>", "bitcoind: lowest fee rate of wallet transactions", NONE, NONE},
