@@ -199,7 +199,7 @@ std::vector<PeerAddress> DecodeAddrPayload(std::span<const uint8_t> payload, boo
         SpanReader r(payload);
         const uint64_t count = r.ReadCompactSize();
         if (count > MAX_ADDR_TO_SEND) {
-            throw ProtocolError(std::string(command) + " message size = " + std::to_string(count));
+            throw AddrCountError(std::string(command) + " message size = " + std::to_string(count));
         }
         std::vector<PeerAddress> out;
         out.reserve(size_t(count));

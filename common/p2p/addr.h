@@ -30,6 +30,13 @@ inline constexpr size_t MAX_ADDR_TO_SEND = 1000;
 //! BIP155's limit on an address's length, whatever its network.
 inline constexpr size_t MAX_ADDRV2_SIZE = 512;
 
+//! More than MAX_ADDR_TO_SEND entries: Core's misbehaviour, not merely malformed data.
+class AddrCountError : public ProtocolError
+{
+public:
+    using ProtocolError::ProtocolError;
+};
+
 //! BIP155 network ids (TORv2, id 3, is no longer valid and is skipped like an unknown id).
 enum class Network : uint8_t {
     UNKNOWN = 0,
@@ -70,8 +77,8 @@ struct PeerAddress {
 //! "1.2.3.4:8333", "[::1]:8333" (numeric hosts only) to an address; nullopt otherwise.
 std::optional<PeerAddress> ParsePeerAddress(std::string_view host_port);
 
-//! Decodes an addr (`v2` false) or addrv2 payload. Throws ProtocolError for malformed data, more
-//! than MAX_ADDR_TO_SEND entries (Core's "addr message size = N"), a BIP155 address whose length
+//! Decodes an addr (`v2` false) or addrv2 payload. Throws ProtocolError for malformed data,
+//! AddrCountError for more than MAX_ADDR_TO_SEND entries (Core's "addr message size = N"), a BIP155 address whose length
 //! does not fit its network, or trailing bytes. Entries of networks BIP155 does not define are
 //! skipped, as Core does.
 std::vector<PeerAddress> DecodeAddrPayload(std::span<const uint8_t> payload, bool v2);
