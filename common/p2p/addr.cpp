@@ -17,12 +17,18 @@ constexpr std::array<uint8_t, 12> IPV4_IN_IPV6_PREFIX{0, 0, 0, 0, 0, 0, 0, 0, 0,
 size_t AddressLength(uint8_t id)
 {
     switch (id) {
-    case 1: return 4;
-    case 2: return 16;
-    case 4: return 32;
-    case 5: return 32;
-    case 6: return 16;
-    default: return 0;
+    case 1:
+        return 4;
+    case 2:
+        return 16;
+    case 4:
+        return 32;
+    case 5:
+        return 32;
+    case 6:
+        return 16;
+    default:
+        return 0;
     }
 }
 
@@ -89,12 +95,18 @@ bool InIPv4(const std::vector<uint8_t>& ip, uint8_t a, uint8_t b_min = 0, uint8_
 std::string_view NetworkName(Network network)
 {
     switch (network) {
-    case Network::IPV4: return "ipv4";
-    case Network::IPV6: return "ipv6";
-    case Network::TORV3: return "onion";
-    case Network::I2P: return "i2p";
-    case Network::CJDNS: return "cjdns";
-    case Network::UNKNOWN: break;
+    case Network::IPV4:
+        return "ipv4";
+    case Network::IPV6:
+        return "ipv6";
+    case Network::TORV3:
+        return "onion";
+    case Network::I2P:
+        return "i2p";
+    case Network::CJDNS:
+        return "cjdns";
+    case Network::UNKNOWN:
+        break;
     }
     return "unroutable";
 }
@@ -160,8 +172,8 @@ bool PeerAddress::IsRoutable() const
     if (IsIPv6()) {
         if (ip.size() != 16) return false;
         const bool doc = ip[0] == 0x20 && ip[1] == 0x01 && ip[2] == 0x0d && ip[3] == 0xb8; // RFC3849
-        const bool link_local = ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80;                  // RFC4862
-        const bool unique_local = (ip[0] & 0xfe) == 0xfc;                                 // RFC4193
+        const bool link_local = ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80;                   // RFC4862
+        const bool unique_local = (ip[0] & 0xfe) == 0xfc;                                  // RFC4193
         const bool orchid = ip[0] == 0x20 && ip[1] == 0x01 && ip[2] == 0x00 && (ip[3] & 0xe0) == 0x00 &&
                             (ip[3] & 0xf0) != 0; // RFC4843 (2001:10::/28) and RFC7343 (2001:20::/28)
         return !(doc || link_local || unique_local || orchid);

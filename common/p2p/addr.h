@@ -78,9 +78,9 @@ struct PeerAddress {
 std::optional<PeerAddress> ParsePeerAddress(std::string_view host_port);
 
 //! Decodes an addr (`v2` false) or addrv2 payload. Throws ProtocolError for malformed data,
-//! AddrCountError for more than MAX_ADDR_TO_SEND entries (Core's "addr message size = N"), a BIP155 address whose length
-//! does not fit its network, or trailing bytes. Entries of networks BIP155 does not define are
-//! skipped, as Core does.
+//! AddrCountError for more than MAX_ADDR_TO_SEND entries (Core's "addr message size = N"), a BIP155 address whose
+//! length does not fit its network, or trailing bytes. Entries of networks BIP155 does not define are skipped, as Core
+//! does.
 std::vector<PeerAddress> DecodeAddrPayload(std::span<const uint8_t> payload, bool v2);
 //! The payload of an addr (`v2` false: IPv4 and IPv6 entries only, others left out) or addrv2 message.
 std::vector<uint8_t> EncodeAddrPayload(const std::vector<PeerAddress>& addresses, bool v2);

@@ -60,8 +60,8 @@ p2p::PeerAddress ReadAddress(SpanReader& r)
 
 bool AddrInfo::IsTerrible(int64_t now) const
 {
-    if (now - last_try <= MINUTE) return false;                 // tried just now: keep it
-    if (int64_t(addr.time) > now + 10 * MINUTE) return true;    // from the future
+    if (now - last_try <= MINUTE) return false;                  // tried just now: keep it
+    if (int64_t(addr.time) > now + 10 * MINUTE) return true;     // from the future
     if (now - int64_t(addr.time) > ADDRMAN_HORIZON) return true; // not heard of for a month
     if (last_success == 0 && attempts >= ADDRMAN_RETRIES) return true;
     if (now - last_success > ADDRMAN_MIN_FAIL && attempts >= ADDRMAN_MAX_FAILURES) return true;
@@ -335,7 +335,7 @@ void AddrMan::Connected(const p2p::PeerAddress& address, int64_t now)
 }
 
 std::optional<std::pair<p2p::PeerAddress, int64_t>> AddrMan::Select(bool new_only, std::optional<p2p::Network> network,
-                                                                     int64_t now)
+                                                                    int64_t now)
 {
     const size_t new_count = Size(network, true);
     const size_t tried_count = new_only ? 0 : Size(network, false);

@@ -42,7 +42,7 @@ struct AddrInfo {
     int64_t last_try{0};     //!< unix seconds of our last connection attempt
     int64_t last_count_attempt{0};
     int64_t last_success{0};
-    int attempts{0}; //!< failed attempts since the last success
+    int attempts{0};  //!< failed attempts since the last success
     int ref_count{0}; //!< new buckets holding it (0 when in tried)
     bool in_tried{false};
 
@@ -75,7 +75,7 @@ public:
     //! Core's Select: an address to dial, from the new or tried table at random (only new with
     //! `new_only`; only `network`'s if given), biased by GetChance. With its last try time.
     std::optional<std::pair<p2p::PeerAddress, int64_t>> Select(bool new_only, std::optional<p2p::Network> network,
-                                                                int64_t now);
+                                                               int64_t now);
     //! Core's GetAddr: up to `max_addresses` (0: no limit) and `max_pct` percent (0: no limit) of the
     //! book in random order, terrible ones left out; only `network`'s if given.
     std::vector<p2p::PeerAddress> GetAddr(size_t max_addresses, size_t max_pct, std::optional<p2p::Network> network,
@@ -112,8 +112,7 @@ private:
     //! Empties a new slot, deleting its entry if no other bucket holds it.
     void ClearNew(int bucket, int position);
     void MakeTried(int id);
-    bool AddSingle(const p2p::PeerAddress& address, const p2p::PeerAddress& source, int64_t time_penalty,
-                   int64_t now);
+    bool AddSingle(const p2p::PeerAddress& address, const p2p::PeerAddress& source, int64_t time_penalty, int64_t now);
     void SwapRandom(size_t a, size_t b);
     uint64_t RandRange(uint64_t n) { return n == 0 ? 0 : m_rng() % n; }
 

@@ -32,13 +32,12 @@ constexpr uint64_t NODE_NETWORK_LIMITED = 1 << 10;
 //! Ports Core will not dial early on (IsBadPort): services that must not be probed by Bitcoin nodes.
 bool IsBadPort(uint16_t port)
 {
-    static constexpr uint16_t BAD[] = {1,    7,    9,    11,   13,   15,   17,   19,   20,   21,   22,   23,
-                                       25,   37,   42,   43,   53,   69,   77,   79,   87,   95,   101,  102,
-                                       103,  104,  109,  110,  111,  113,  115,  117,  119,  123,  135,  137,
-                                       139,  143,  161,  179,  389,  427,  465,  512,  513,  514,  515,  526,
-                                       530,  531,  532,  540,  548,  554,  556,  563,  587,  601,  636,  989,
-                                       990,  993,  995,  1719, 1720, 1723, 2049, 3659, 4045, 5060, 5061, 6000,
-                                       6566, 6665, 6666, 6667, 6668, 6669, 6697, 10080};
+    static constexpr uint16_t BAD[] = {
+        1,    7,    9,    11,   13,   15,   17,   19,   20,   21,   22,   23,   25,   37,   42,   43,
+        53,   69,   77,   79,   87,   95,   101,  102,  103,  104,  109,  110,  111,  113,  115,  117,
+        119,  123,  135,  137,  139,  143,  161,  179,  389,  427,  465,  512,  513,  514,  515,  526,
+        530,  531,  532,  540,  548,  554,  556,  563,  587,  601,  636,  989,  990,  993,  995,  1719,
+        1720, 1723, 2049, 3659, 4045, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6697, 10080};
     return std::find(std::begin(BAD), std::end(BAD), port) != std::end(BAD);
 }
 
@@ -47,9 +46,9 @@ std::vector<std::string> DnsSeeds(ChainType chain)
 {
     switch (chain) {
     case ChainType::MAIN:
-        return {"seed.bitcoin.sipa.be.",          "dnsseed.bluematt.me.",         "seed.bitcoin.jonasschnelli.ch.",
-                "seed.btc.petertodd.net.",        "seed.bitcoin.sprovoost.nl.",   "dnsseed.emzy.de.",
-                "seed.bitcoin.wiz.biz.",          "seed.mainnet.achownodes.xyz."};
+        return {"seed.bitcoin.sipa.be.",   "dnsseed.bluematt.me.",        "seed.bitcoin.jonasschnelli.ch.",
+                "seed.btc.petertodd.net.", "seed.bitcoin.sprovoost.nl.",  "dnsseed.emzy.de.",
+                "seed.bitcoin.wiz.biz.",   "seed.mainnet.achownodes.xyz."};
     case ChainType::TESTNET:
         return {"testnet-seed.bitcoin.jonasschnelli.ch.", "seed.tbtc.petertodd.net.",
                 "seed.testnet.bitcoin.sprovoost.nl.", "testnet-seed.bluematt.me.", "seed.testnet.achownodes.xyz."};
@@ -129,7 +128,8 @@ void NodeService::SaveAddresses(bool force)
         m_addr_saved = now;
     }
     // Temp file, fsync, rename: a crash leaves the old book or the new one, never half of one.
-    if (auto error = WritePrivateFile(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()))) {
+    if (auto error =
+            WritePrivateFile(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()))) {
         LogPrintf("Error: cannot write peers.dat: {}", *error);
         return;
     }
@@ -168,7 +168,8 @@ void NodeService::addressesReceived(int64_t peer_id, bool addrv2, std::vector<ui
         // Core's token bucket: a peer gets 0.1 addresses a second, more after our getaddr.
         if (state.tokens < MAX_ADDR_PROCESSING_TOKEN_BUCKET) {
             const double elapsed = double(std::max<int64_t>(now_us - state.tokens_time_us, 0)) / 1e6;
-            state.tokens = std::min(state.tokens + elapsed * MAX_ADDR_RATE_PER_SECOND, MAX_ADDR_PROCESSING_TOKEN_BUCKET);
+            state.tokens =
+                std::min(state.tokens + elapsed * MAX_ADDR_RATE_PER_SECOND, MAX_ADDR_PROCESSING_TOKEN_BUCKET);
         }
         state.tokens_time_us = now_us;
         const bool rate_limited = !HasPermission(entry->permissions, PF_ADDR);
@@ -473,7 +474,8 @@ void NodeService::QueryDnsSeeds()
         std::vector<p2p::PeerAddress> addresses;
         for (addrinfo* ai = result; ai; ai = ai->ai_next) {
             char host[NI_MAXHOST];
-            if (::getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host), nullptr, 0, NI_NUMERICHOST) != 0) continue;
+            if (::getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host), nullptr, 0, NI_NUMERICHOST) != 0)
+                continue;
             auto address = p2p::ParsePeerAddress(FormatHostPort(host, m_params.default_port));
             if (!address) continue;
             // As Core: seen three to seven days ago, full node with witness.
@@ -519,8 +521,8 @@ std::map<std::string, std::pair<size_t, size_t>> NodeService::AddrManCounts()
 {
     std::lock_guard lock(m_addr_mutex);
     std::map<std::string, std::pair<size_t, size_t>> counts;
-    for (p2p::Network n : {p2p::Network::IPV4, p2p::Network::IPV6, p2p::Network::TORV3, p2p::Network::I2P,
-                           p2p::Network::CJDNS}) {
+    for (p2p::Network n :
+         {p2p::Network::IPV4, p2p::Network::IPV6, p2p::Network::TORV3, p2p::Network::I2P, p2p::Network::CJDNS}) {
         counts[std::string(p2p::NetworkName(n))] = {m_addrman->Size(n, true), m_addrman->Size(n, false)};
     }
     counts["all_networks"] = {m_addrman->Size(std::nullopt, true), m_addrman->Size(std::nullopt, false)};

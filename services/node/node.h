@@ -97,7 +97,7 @@ struct NodeConfig {
     bool dns_seed{true};                 //!< -dnsseed (off with -connect; regtest has no seeds)
     //! Automatic outbound connections from the address book (off with -connect or -maxconnections=0).
     bool automatic_outbound{true};
-    std::chrono::milliseconds feeler_interval{std::chrono::minutes{2}}; //!< Core's FEELER_INTERVAL (mean)
+    std::chrono::milliseconds feeler_interval{std::chrono::minutes{2}};     //!< Core's FEELER_INTERVAL (mean)
     std::chrono::milliseconds addr_dump_interval{std::chrono::seconds{10}}; //!< peers.dat after a change
     std::chrono::milliseconds retry_interval{std::chrono::seconds{5}};
     std::chrono::milliseconds maintenance_interval{500};
@@ -346,14 +346,14 @@ private:
         uint64_t rate_limited{0};
     };
     std::mutex m_addr_mutex;
-    std::unique_ptr<AddrMan> m_addrman;            // guarded by m_addr_mutex
-    std::map<int64_t, AddrPeerState> m_addr_peers; // guarded by m_addr_mutex
-    std::deque<std::string> m_addr_fetch;          // guarded by m_addr_mutex: -seednode targets not tried yet
-    bool m_addr_dirty{false};                      // guarded by m_addr_mutex
+    std::unique_ptr<AddrMan> m_addrman;                  // guarded by m_addr_mutex
+    std::map<int64_t, AddrPeerState> m_addr_peers;       // guarded by m_addr_mutex
+    std::deque<std::string> m_addr_fetch;                // guarded by m_addr_mutex: -seednode targets not tried yet
+    bool m_addr_dirty{false};                            // guarded by m_addr_mutex
     std::chrono::steady_clock::time_point m_addr_saved;  // guarded by m_addr_mutex
     std::chrono::steady_clock::time_point m_next_feeler; // guarded by m_addr_mutex
     std::mt19937_64 m_addr_rng;                          // guarded by m_addr_mutex
-    uint64_t m_relay_key[2]{0, 0}; //!< keys the choice of peers an address is relayed to
+    uint64_t m_relay_key[2]{0, 0};                       //!< keys the choice of peers an address is relayed to
     std::thread m_dns_thread;
 
     //! orreryd's process table, when supervised (null otherwise).

@@ -1,8 +1,8 @@
 // The node's peer table; see peer_table.h.
 #include <services/node/peer_table.h>
 
-#include <common/util/net_permissions.h>
 #include <common/util/host_port.h>
+#include <common/util/net_permissions.h>
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -30,8 +30,7 @@ interfaces::Admission PeerTable::AdmitInbound(const std::string& address, const 
         admission.reason = "not accepting inbound connections (-listen=0)";
     } else if (!HasPermission(permissions, PF_NOBAN) && IsBanned(address, now)) {
         admission.reason = "address " + HostOf(address) + " is banned";
-    } else if (!HasPermission(permissions, PF_NOBAN) && IsDiscouraged(address) &&
-               CountInbound() + 1 >= m_max_inbound) {
+    } else if (!HasPermission(permissions, PF_NOBAN) && IsDiscouraged(address) && CountInbound() + 1 >= m_max_inbound) {
         // Core's rule: a discouraged host gets in only while the slots are not nearly full.
         admission.reason = "address " + HostOf(address) + " is discouraged and inbound slots are nearly full";
     } else if (!local_address.empty() && address == local_address) {

@@ -68,7 +68,8 @@ TEST_CASE("one network group told by one source fills a single new bucket")
 {
     AddrMan book = MakeBook();
     std::vector<p2p::PeerAddress> many;
-    for (int i = 0; i < 1000; ++i) many.push_back(Addr("50.60." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1) + ":8333"));
+    for (int i = 0; i < 1000; ++i)
+        many.push_back(Addr("50.60." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1) + ":8333"));
     book.Add(many, Addr("5.6.7.8:8333"), 0, NOW);
     CHECK(book.Size() <= size_t(ADDRMAN_BUCKET_SIZE));
     CHECK(book.Size() > 30);
@@ -104,7 +105,8 @@ TEST_CASE("getaddr gives at most 23 percent of the book and at most 1000 address
 {
     AddrMan book = MakeBook();
     std::vector<p2p::PeerAddress> many;
-    for (int i = 0; i < 200; ++i) many.push_back(Addr(std::to_string(i + 1) + "." + std::to_string(i + 7) + ".1.1:8333"));
+    for (int i = 0; i < 200; ++i)
+        many.push_back(Addr(std::to_string(i + 1) + "." + std::to_string(i + 7) + ".1.1:8333"));
     for (int s = 0; s < 5; ++s) book.Add(many, Addr(std::to_string(s + 100) + ".1.1.1:8333"), 0, NOW);
     const size_t size = book.Size();
     CHECK(size > 150); // a few collide in their slot

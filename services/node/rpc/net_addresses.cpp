@@ -78,9 +78,8 @@ void RegisterNetAddressRpc(rpc::Table& table, NodeService& node)
                [&node](const rpc::CallRequest&) {
                    Json out = Json::object();
                    for (const auto& [name, counts] : node.AddrManCounts()) {
-                       out[name] = Json{{"new", counts.first},
-                                        {"tried", counts.second},
-                                        {"total", counts.first + counts.second}};
+                       out[name] = Json{
+                           {"new", counts.first}, {"tried", counts.second}, {"total", counts.first + counts.second}};
                    }
                    return out;
                }});
