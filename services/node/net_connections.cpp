@@ -14,8 +14,10 @@
 #include <common/util/net_permissions.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <netdb.h>
 #include <set>
+#include <thread>
 
 namespace orrery::node {
 namespace {
@@ -467,25 +469,60 @@ void NodeService::QueryDnsSeeds()
     const int64_t now = GetTime();
     size_t found = 0;
     for (const std::string& seed : seeds) {
-        addrinfo hints{};
-        hints.ai_socktype = SOCK_STREAM;
-        addrinfo* result = nullptr;
-        if (::getaddrinfo(seed.c_str(), nullptr, &hints, &result) != 0) continue;
+        // The lookup runs on a thread of its own, holding only its own state: a resolver that does not
+        // answer must not hold up the node's stop (this thread gives up on it then).
+        struct Lookup {
+            std::mutex mutex;
+            std::condition_variable cv;
+            bool done{false};
+            std::vector<std::string> hosts;
+        };
+        auto lookup = std::make_shared<Lookup>();
+        std::thread([lookup, seed] {
+            addrinfo hints{};
+            hints.ai_socktype = SOCK_STREAM;
+            addrinfo* result = nullptr;
+            std::vector<std::string> hosts;
+            if (::getaddrinfo(seed.c_str(), nullptr, &hints, &result) == 0) {
+                for (addrinfo* ai = result; ai; ai = ai->ai_next) {
+                    char host[NI_MAXHOST];
+                    if (::getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host), nullptr, 0, NI_NUMERICHOST) ==
+                        0) {
+                        hosts.emplace_back(host);
+                    }
+                }
+                ::freeaddrinfo(result);
+            }
+            std::lock_guard lock(lookup->mutex);
+            lookup->hosts = std::move(hosts);
+            lookup->done = true;
+            lookup->cv.notify_all();
+        }).detach();
+        std::vector<std::string> hosts;
+        for (;;) {
+            {
+                std::lock_guard lock(m_thread_mutex);
+                if (m_stopping) return;
+            }
+            std::unique_lock lock(lookup->mutex);
+            if (lookup->cv.wait_for(lock, std::chrono::milliseconds{200}, [&] { return lookup->done; })) {
+                hosts = lookup->hosts;
+                break;
+            }
+        }
         std::vector<p2p::PeerAddress> addresses;
-        for (addrinfo* ai = result; ai; ai = ai->ai_next) {
-            char host[NI_MAXHOST];
-            if (::getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host), nullptr, 0, NI_NUMERICHOST) != 0)
-                continue;
+        for (const std::string& host : hosts) {
             auto address = p2p::ParsePeerAddress(FormatHostPort(host, m_params.default_port));
             if (!address) continue;
-            // As Core: seen three to seven days ago, full node with witness.
-            address->time = uint32_t(now - 3 * 24 * 3600 - int64_t(m_addr_rng() % (4 * 24 * 3600)));
             address->services = NODE_NETWORK | NODE_WITNESS;
             addresses.push_back(*address);
         }
-        ::freeaddrinfo(result);
         if (addresses.empty()) continue;
         std::lock_guard lock(m_addr_mutex);
+        // As Core: seen three to seven days ago.
+        for (auto& address : addresses) {
+            address.time = uint32_t(now - 3 * 24 * 3600 - int64_t(m_addr_rng() % (4 * 24 * 3600)));
+        }
         found += m_addrman->Add(addresses, addresses.front(), 0, now);
         m_addr_dirty = true;
     }
