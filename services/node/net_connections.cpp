@@ -419,7 +419,9 @@ void NodeService::OpenAutomaticConnections()
         }
         if (m_addrman->Size() == 0) return;
         const bool feeler = type == "feeler";
-        for (int tries = 0; tries < 100 && !chosen; ++tries) {
+        // Core tries 100 times; a small book (a test's) is exhausted sooner, and each try costs a bucket walk.
+        const int max_tries = int(std::min<size_t>(100, 2 * m_addrman->Size() + 10));
+        for (int tries = 0; tries < max_tries && !chosen; ++tries) {
             auto selected = m_addrman->Select(feeler, std::nullopt, now);
             if (!selected) break;
             const auto& [address, last_try] = *selected;
