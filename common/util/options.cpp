@@ -77,7 +77,8 @@ constexpr OptionInfo OPTIONS[] = {
                       "unless -bind is given", NET, O | N},
     {"-discover", "bitcoind: discover our own addresses", NONE, NONE},
     {"-dns", "bitcoind: allow DNS lookups for -addnode, -seednode and -connect", NONE, NONE},
-    {"-dnsseed", "bitcoind: ask DNS seeds for peer addresses", NONE, NONE},
+    {"-dnsseed", "Ask the network's DNS seeds for peer addresses when the address book is empty (default: 1 unless "
+                 "-connect; regtest has no seeds)", NONE, N},
     {"-externalip=<ip>", "bitcoind: our own public address", NONE, NONE},
     {"-fixedseeds", "bitcoind: use the built-in seed addresses", NONE, NONE},
     {"-forcednsseed", "bitcoind: always ask DNS seeds", NONE, NONE},
@@ -102,7 +103,7 @@ constexpr OptionInfo OPTIONS[] = {
     {"-proxy=<ip:port>", "bitcoind: connect through a SOCKS5 proxy (Orrery: not yet; it still turns -listen off)", NONE,
      NONE},
     {"-proxyrandomize", "bitcoind: random proxy credentials per connection", NONE, NONE},
-    {"-seednode=<ip>", "bitcoind: ask this node for addresses", NONE, NONE},
+    {"-seednode=<ip>", "Connect to this peer at start to ask it for addresses, then disconnect (repeatable)", NET, N},
     {"-timeout=<n>", "Milliseconds an outbound connection attempt may take (default: 5000)", NONE, A},
     {"-torcontrol=<ip:port>", "bitcoind: Tor control port", NONE, NONE},
     {"-torpassword=<pass>", "bitcoind: Tor control password", NONE, NONE},
