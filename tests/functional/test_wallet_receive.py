@@ -169,11 +169,18 @@ def test_a_wallet_killed_while_it_processes_blocks_resumes_from_its_last_block(n
              "the wallet restarted")
     wait_for(lambda: _answers(d, "getwalletinfo"), 20, "the restarted wallet's RPC")
     tip_processed(d)
-    log = d.log()
-    restarted = log[log.rindex(f"killed by signal 9 (KILL)"):]
-    resumed = re.findall(r'Wallet "default": resuming from block [0-9a-f]{64} at height (\d+)', restarted)
+
+    def since_kill():
+        log = d.log()
+        return log[log.rindex("killed by signal 9 (KILL)"):]
+
+    def resumed_heights():
+        return re.findall(r'Wallet "default": resuming from block [0-9a-f]{64} at height (\d+)', since_kill())
+
+    # The wallet may answer from its database before it has caught up with the node and logged where it resumed.
+    wait_for(resumed_heights, 20, "the restarted wallet's line saying where it resumed")
+    resumed, restarted = resumed_heights(), since_kill()
     print("resumed at heights", resumed)
-    assert resumed, "the restarted wallet logged where it resumed"
     assert int(resumed[0]) >= 110, "it resumed from its last processed block, not from the genesis"
     assert "no block processed yet" not in restarted and "rescanning" not in restarted
     balances = d.rpc("getbalances")["mine"]
