@@ -18,6 +18,7 @@
 #include <services/node/chain.h>
 #include <services/node/mempool/mempool.h>
 #include <services/node/peer_table.h>
+#include <services/node/tx_relay.h>
 #include <services/node/validation/chainstate.h>
 
 #include <atomic>
@@ -89,6 +90,8 @@ struct NodeConfig {
     //! -checklevel and -checkblocks: the verification of the last blocks at start (bitcoind's VerifyDB).
     int check_level{DEFAULT_CHECKLEVEL};
     int check_blocks{DEFAULT_CHECKBLOCKS};
+    bool blocks_only{false};                                //!< -blocksonly
+    size_t max_orphan_txs{DEFAULT_MAX_ORPHAN_TRANSACTIONS}; //!< -maxorphantx
     std::chrono::milliseconds retry_interval{std::chrono::seconds{5}};
     std::chrono::milliseconds maintenance_interval{500};
     std::chrono::milliseconds supervisor_connect_timeout{1000};
@@ -192,6 +195,25 @@ public:
     std::vector<uint8_t> getBlocks(int64_t peer_id, std::vector<uint8_t> locator, std::vector<uint8_t> stop) override;
     std::optional<std::vector<uint8_t>> getBlock(int64_t peer_id, std::vector<uint8_t> hash, bool witness) override;
 
+    // PeerHost: transaction relay (node_relay.cpp, doc/relay.md)
+    void transactionsAnnounced(int64_t peer_id, std::vector<uint8_t> hashes) override;
+    void transactionReceived(int64_t peer_id, std::vector<uint8_t> tx) override;
+    void transactionsNotFound(int64_t peer_id, std::vector<uint8_t> hashes) override;
+    std::optional<std::vector<uint8_t>> getTransaction(int64_t peer_id, std::vector<uint8_t> hash, bool wtxid,
+                                                       bool witness) override;
+    void feeFilterReceived(int64_t peer_id, int64_t fee_rate) override;
+    void mempoolRequested(int64_t peer_id) override;
+    //! getpeerinfo's relay figures of a peer: relaytxes, minfeefilter (sat/kvB); nullopt before its handshake.
+    std::optional<std::pair<bool, Amount>> RelayStats(int64_t peer_id);
+    //! The mempool took a transaction (from any source: peers, RPC, wallets): queue it for every peer's next
+    //! trickle. Called by the mempool's listener under the mempool's lock; takes only the relay mutex.
+    void RelayTransactionAdded(const MempoolEntry& entry, uint64_t mempool_sequence);
+    void RelayTransactionRemoved(const Transaction& tx);
+    //! Chain events for relay: confirmed transactions and their conflicts leave the orphanage.
+    void RelayBlockConnected(const Block& block);
+    void RelayBlockDisconnected();
+    void RelayNewTip();
+
     //! getpeerinfo's sync figures of a peer (synced_headers, synced_blocks, inflight); nullopt before
     //! its handshake.
     std::optional<BlockSync::PeerStats> SyncStats(int64_t peer_id);
@@ -242,6 +264,22 @@ private:
     void SyncPeerGone(int64_t peer_id);
     //! Core's Misbehaving: drops (and logs) the peer, but for manual and noban peers, only logged.
     void Misbehaving(int64_t peer_id, const std::string& reason);
+    // Transaction relay (node_relay.cpp). Lock order: m_mutex, then m_relay_mutex; the mempool's lock, then
+    // m_relay_mutex (its listener): the mempool is never called with m_relay_mutex held.
+    //! The handshake is done: the peer takes part in relay as its version and our policy allow.
+    void StartRelay(int64_t peer_id, const PeerEntry& entry, const interfaces::PeerVersion& version);
+    //! The maintenance round: trickles, transaction requests, feefilters, orphan expiry, unbroadcast retries.
+    void RelayTick();
+    //! Asks peers for the announced transactions whose turn has come.
+    void SendTxRequests(int64_t now_us);
+    //! Core's AlreadyHaveTx: known from the orphanage, the reject filters, recent blocks or the mempool.
+    //! m_relay_mutex held.
+    bool AlreadyHaveTxLocked(const uint256& hash, bool wtxid, bool include_reconsiderable) const;
+    //! Mempool acceptance of a transaction from `peer_id`, then of the orphans it unlocks.
+    void ProcessTransaction(int64_t peer_id, const std::shared_ptr<const Transaction>& tx);
+    //! -blocksonly: transactions from peers are refused (but those with the relay permission).
+    bool RejectsIncomingTxs(const PeerEntry& entry) const;
+
     //! -whitebind and -whitelist ("in") permissions of an inbound peer.
     uint32_t InboundPermissions(const std::string& address, const std::string& local_address) const;
     //! -whitelist ("out") permissions of a manual outbound peer.
@@ -281,6 +319,11 @@ private:
     std::map<int64_t, uint256> m_hash_continue; // guarded by m_sync_mutex: the last hash of a getblocks answer
     std::shared_ptr<ValidationListener> m_tip_announcer;
 
+    std::mutex m_relay_mutex;
+    RelayState m_relay; // guarded by m_relay_mutex
+    std::shared_ptr<MempoolListener> m_relay_listener;
+    std::shared_ptr<ValidationListener> m_relay_chain_listener;
+
     //! orreryd's process table, when supervised (null otherwise).
     const std::shared_ptr<interfaces::OrrerydProcesses> m_processes;
 
@@ -297,6 +340,9 @@ private:
 
 //! The listener that makes `node` announce new tips (registered by LoadChainstate).
 std::shared_ptr<ValidationListener> MakeTipAnnouncer(NodeService& node);
+//! The listeners that feed `node`'s relay: mempool additions and removals, blocks (registered by LoadChainstate).
+std::shared_ptr<MempoolListener> MakeRelayMempoolListener(NodeService& node);
+std::shared_ptr<ValidationListener> MakeRelayChainListener(NodeService& node);
 
 //! Runs orrery-node until SIGTERM/SIGINT: takes the node's lock in the
 //! network's folder, loads the chainstate (a failure exits with its message), serves Node, PeerHost and

@@ -93,6 +93,10 @@ template <typename... A> void NodeService::CallAgent(int64_t peer_id, std::strin
         args...);
 }
 
+// Transaction relay's calls (node_relay.cpp) use the same path.
+template void NodeService::CallAgent(int64_t, std::string_view, const std::vector<uint8_t>&, const bool&);
+template void NodeService::CallAgent(int64_t, std::string_view, const Amount&);
+
 void NodeService::SendGetHeaders(int64_t peer_id, const BlockIndex* from)
 {
     std::vector<uint256> locator;
