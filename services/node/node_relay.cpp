@@ -254,8 +254,11 @@ void NodeService::transactionReceived(int64_t peer_id, std::vector<uint8_t> byte
         // The agent refuses these itself (our version said relay=false); an agent that passes one on anyway
         // gets the disconnect Core gives the peer.
         LogPrintf("transaction sent in violation of protocol peer={}", peer_id);
-        std::lock_guard lock(m_mutex);
-        QueueDisconnect(peer_id, "transaction sent in violation of protocol");
+        {
+            std::lock_guard lock(m_mutex);
+            QueueDisconnect(peer_id, "transaction sent in violation of protocol");
+        }
+        Wake();
         return;
     }
     // Core stops here during initial block download: there is not enough chain to judge it.
@@ -488,9 +491,14 @@ void NodeService::SendTxRequests(int64_t now_us)
     for (const auto& [peer_id, list] : requests) {
         std::vector<uint256> by_wtxid, by_txid;
         for (const auto& request : list) (request.wtxid ? by_wtxid : by_txid).push_back(request.hash);
-        LogDebug(LogCategory::NET, "getdata of {} transactions to peer={}", list.size(), peer_id);
-        if (!by_wtxid.empty()) CallAgent(peer_id, "agent.requestTransactions", ToBytes(by_wtxid), true);
-        if (!by_txid.empty()) CallAgent(peer_id, "agent.requestTransactions", ToBytes(by_txid), false);
+        if (!by_wtxid.empty()) {
+            LogDebug(LogCategory::NET, "getdata of {} transactions (by wtxid) to peer={}", by_wtxid.size(), peer_id);
+            CallAgent(peer_id, "agent.requestTransactions", ToBytes(by_wtxid), true);
+        }
+        if (!by_txid.empty()) {
+            LogDebug(LogCategory::NET, "getdata of {} transactions (by txid) to peer={}", by_txid.size(), peer_id);
+            CallAgent(peer_id, "agent.requestTransactions", ToBytes(by_txid), false);
+        }
     }
 }
 
@@ -650,7 +658,8 @@ void NodeService::RelayTick()
             peer.last_inv_sequence = sequence;
         }
         if (announce.empty()) continue;
-        LogDebug(LogCategory::NET, "inv of {} transactions to peer={}", announce.size(), d.peer_id);
+        LogDebug(LogCategory::NET, "inv of {} transactions (by {}) to peer={}", announce.size(),
+                 d.wtxid ? "wtxid" : "txid", d.peer_id);
         CallAgent(d.peer_id, "agent.announceTransactions", ToBytes(announce), d.wtxid);
     }
 

@@ -84,7 +84,7 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(NodeService& node)
     RegisterFeeRpc(*table, node);
     RegisterRawTransactionRpc(*table, node.Chainstate().Params().type);
     RegisterChainRpc(*table, node.Chainstate());
-    RegisterUtxoRpc(*table, node.Chainstate());
+    RegisterUtxoRpc(*table, node.Chainstate(), node.HasMempool() ? &node.GetMempool() : nullptr);
     RegisterChainRawTransactionRpc(*table, node.Chainstate());
     RegisterNodeMiscRpc(*table, node);
     RegisterMiningRpc(*table, node.Chainstate(),
