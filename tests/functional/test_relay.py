@@ -197,3 +197,33 @@ def test_a_transaction_refused_by_policy_does_not_disconnect_the_peer_and_is_not
     getdata, _ = peer.receive_until(b"getdata")
     assert [b2lx(i.hash) for i in getdata.inv] == [wtxid(fresh)]
     peer.close()
+
+
+def test_with_blocksonly_the_node_asks_for_no_transactions_refuses_them_but_still_announces_its_own(node_factory):
+    require_binaries("node", "p2p-agent")
+    node = node_factory.orreryd("a", extra_args=("-debug=net", "-blocksonly")).start()
+    node.rpc("generatetoaddress", 110, ADDRESS)
+    peer = Peer(node.p2p_port)
+    version = messages.msg_version(70016)
+    version.nServices = 1 | 8
+    version.addrTo.ip = "127.0.0.1"
+    version.strSubVer = b"/relay-test/"
+    peer.send(version)
+    peer.send_raw(frame(b"wtxidrelay", b""))
+    theirs, _ = peer.receive_until(b"version")
+    print("its version message says relay=false")
+    assert theirs.fRelay is False or theirs.fRelay == 0
+    peer.receive_until(b"verack")
+    peer.send(messages.msg_verack())
+    peer.receive_until(b"sendheaders")
+    wait_for(lambda: len(node.rpc("getpeerinfo")) == 1, what="the raw peer")
+    print("a transaction of its own (sendrawtransaction) is still announced to us")
+    tx = spend(coinbase(node, 7), 0, 50 * COIN, 10_000)
+    node.rpc("sendrawtransaction", tx.serialize().hex())
+    inv, seen = peer.receive_until(b"inv")
+    assert [(i.type, b2lx(i.hash)) for i in inv.inv] == [(MSG_WTX, wtxid(tx))]
+    assert b"feefilter" not in seen  # no feefilter with -blocksonly
+    print("a transaction from us breaks the protocol: disconnected")
+    send_tx(peer, spend(coinbase(node, 8), 0, 50 * COIN, 10_000))
+    assert peer.is_closed()
+    node.wait_for_log("transaction sent in violation of protocol")
