@@ -5,6 +5,7 @@
 // so none of this may crash, hang or grow past its bounds.
 #include <common/consensus/block.h>
 #include <common/consensus/transaction.h>
+#include <services/node/block_sync.h>
 #include <services/node/tx_relay.h>
 
 #include <cstddef>
