@@ -19,6 +19,8 @@ from bitcoin.net import CInv
 ADDRESS = "bcrt1qft5p2uhsdcdc3l2ua4ap5qqfg4pjaqlp250x7us7a8qqhrxrxfsqseac85"
 P2WSH_OP_TRUE = CScript([OP_0, hashlib.sha256(b"\x51").digest()])
 MSG_TX, MSG_WTX, MSG_WITNESS_TX = 1, 5, 1 | 1 << 30
+# Inbound peers hear of transactions after exponential delays of mean 5 s: a read may wait that long and more.
+TRICKLE_WAIT = 60
 
 
 def spend(txid, vout, value, fee, outputs=((None, None),), inputs=None):
@@ -50,7 +52,7 @@ def node(node_factory):
 
 def connect(node):
     """A raw peer that negotiates wtxid relay (BIP339) before its verack."""
-    peer = Peer(node.p2p_port)
+    peer = Peer(node.p2p_port, timeout=TRICKLE_WAIT)
     version = messages.msg_version(70016)
     version.nServices = 1 | 8
     version.nStartingHeight = 0
@@ -203,7 +205,7 @@ def test_with_blocksonly_the_node_asks_for_no_transactions_refuses_them_but_stil
     require_binaries("node", "p2p-agent")
     node = node_factory.orreryd("a", extra_args=("-debug=net", "-blocksonly")).start()
     node.rpc("generatetoaddress", 110, ADDRESS)
-    peer = Peer(node.p2p_port)
+    peer = Peer(node.p2p_port, timeout=TRICKLE_WAIT)
     version = messages.msg_version(70016)
     version.nServices = 1 | 8
     version.addrTo.ip = "127.0.0.1"

@@ -683,8 +683,7 @@ namespace {
 std::vector<uint8_t> SampleTx(bool duplicate_input)
 {
     Transaction tx;
-    tx.vin.push_back(TxIn{OutPoint{uint256::FromHex(std::string(64, '5')).value(), 0}, Script{}, 0xffffffff,
-                          {{0x51}}});
+    tx.vin.push_back(TxIn{OutPoint{uint256::FromHex(std::string(64, '5')).value(), 0}, Script{}, 0xffffffff, {{0x51}}});
     if (duplicate_input) tx.vin.push_back(tx.vin.front());
     tx.vout.push_back(TxOut{1000, Script{}});
     return SerializeTransaction(tx);

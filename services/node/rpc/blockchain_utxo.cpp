@@ -6,8 +6,8 @@
 
 #include <common/consensus/hex.h>
 #include <common/keys/descriptor.h>
-#include <services/node/rpc/core_json.h>
 #include <services/node/mempool/mempool.h>
+#include <services/node/rpc/core_json.h>
 #include <services/node/validation/chainstate.h>
 
 #include <atomic>
