@@ -6,7 +6,8 @@
 // Block sync (doc/sync.md): headers, blocks, block hashes and locators cross
 // as their Bitcoin serialization in one bin (hashes 32 bytes each and headers
 // 80 bytes each, back to back). The agent checks what needs only its peer's
-// bytes before it calls; the node validates everything again.
+// bytes before it calls; the node validates everything again. Addresses cross as
+// addr or addrv2 payloads (BIP155), decoded by the agent and again by the node.
 //
 // Transaction relay (doc/relay.md): transactions cross as their serialization as the peer sent them (with
 // witness if it had one), (w)txids 32 bytes each. The node decides what enters the mempool, what to
@@ -121,6 +122,18 @@ public:
     virtual void feeFilterReceived(int64_t peer_id, int64_t fee_rate) = 0;
     //! The peer sent BIP35 mempool; the node decides (Core: only peers with the mempool permission).
     virtual void mempoolRequested(int64_t peer_id) = 0;
+
+    // Addresses (doc/addrman.md): addr and addrv2 payloads in their Bitcoin serialization.
+    //! The peer's addr (`addrv2` false) or addrv2 message as received: at most 1,000 entries, decoded once
+    //! by the agent; the node decodes it again.
+    virtual void addressesReceived(int64_t peer_id, bool addrv2, std::vector<uint8_t> payload) = 0;
+    //! The peer's getaddr: what to answer, as an addrv2 payload; nullopt: no answer (an outbound peer, or
+    //! a second getaddr on this connection, as Core ignores both).
+    virtual std::optional<std::vector<uint8_t>> getAddresses(int64_t peer_id) = 0;
+    //! Misbehaviour the agent saw alone (an addr message of more than 1,000 entries), Core's Misbehaving:
+    //! true when the agent is to drop its peer (the node discourages it), false for a manual or noban
+    //! peer, whose message is only ignored.
+    virtual bool peerMisbehaved(int64_t peer_id, std::string reason) = 0;
 };
 
 class Agent
@@ -148,6 +161,12 @@ public:
     virtual void requestTransactions(std::vector<uint8_t> hashes, bool wtxid) = 0;
     //! Sends a BIP133 feefilter with this fee rate (satoshis per kvB).
     virtual void sendFeeFilter(int64_t fee_rate) = 0;
+
+    // Addresses (doc/addrman.md).
+    //! Sends getaddr, and lets the answer (up to 1,000 addresses) past the peer's address rate limit.
+    virtual void requestAddresses() = 0;
+    //! Sends these addresses (an addrv2 payload): as addrv2 to a peer that sent sendaddrv2, else as addr.
+    virtual void sendAddresses(std::vector<uint8_t> addresses) = 0;
 };
 
 } // namespace orrery::interfaces

@@ -131,6 +131,16 @@ public:
         std::lock_guard lock(m_mutex);
         if (m_engine) m_engine->SendFeeFilter(fee_rate);
     }
+    void requestAddresses() override
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_engine) m_engine->RequestAddresses();
+    }
+    void sendAddresses(std::vector<uint8_t> addresses) override
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_engine) m_engine->SendAddresses(std::move(addresses));
+    }
     std::optional<std::string> Pending()
     {
         std::lock_guard lock(m_mutex);
@@ -199,6 +209,12 @@ public:
     }
     void FeeFilterReceived(int64_t fee_rate) override { m_host.feeFilterReceived(m_peer_id, fee_rate); }
     void MempoolRequested() override { m_host.mempoolRequested(m_peer_id); }
+    void AddressesReceived(bool addrv2, std::vector<uint8_t> payload) override
+    {
+        m_host.addressesReceived(m_peer_id, addrv2, std::move(payload));
+    }
+    std::optional<std::vector<uint8_t>> GetAddresses() override { return m_host.getAddresses(m_peer_id); }
+    bool Misbehaved(const std::string& reason) override { return m_host.peerMisbehaved(m_peer_id, reason); }
 
 private:
     interfaces::PeerHost& m_host;

@@ -72,6 +72,13 @@ public:
     virtual void FeeFilterReceived(int64_t /*fee_rate*/) {}
     //! The peer's mempool message.
     virtual void MempoolRequested() {}
+    // Addresses (doc/addrman.md), after the handshake.
+    //! An addr (`addrv2` false) or addrv2 payload of at most 1,000 entries that decoded.
+    virtual void AddressesReceived(bool /*addrv2*/, std::vector<uint8_t> /*payload*/) {}
+    //! The answer to the peer's getaddr, an addrv2 payload; nullopt: stay silent.
+    virtual std::optional<std::vector<uint8_t>> GetAddresses() { return std::nullopt; }
+    //! Misbehaviour seen: true to drop the peer, false to ignore the message (a manual or noban peer).
+    virtual bool Misbehaved(const std::string& /*reason*/) { return true; }
 };
 
 struct PeerConfig {
@@ -119,6 +126,9 @@ public:
     void AnnounceTransactions(std::vector<uint256> hashes, bool wtxid);
     void RequestTransactions(std::vector<uint256> hashes, bool wtxid);
     void SendFeeFilter(int64_t fee_rate);
+    // Addresses (Agent interface), queued for the engine's thread. Any thread.
+    void RequestAddresses();
+    void SendAddresses(std::vector<uint8_t> addrv2_payload);
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -144,6 +154,8 @@ private:
     void OnFeeFilter(const p2p::FeeFilterMessage& message);
     //! Core's RejectIncomingTxs: we told the peer not to send transactions (relay=false in our version).
     bool RejectsIncomingTxs() const { return !m_config.params.relay; }
+    //! addr, addrv2 and getaddr (true), or another command (false).
+    bool HandleAddrMessage(const p2p::RawMessage& raw);
     //! Serves queued getdata entries while less than SEND_BUFFER_LIMIT bytes wait to be sent.
     void ServeGetData();
     //! Runs a task on the engine's thread (the next loop round).

@@ -78,6 +78,9 @@ public:
     }
     void feeFilterReceived(int64_t, int64_t) override {}
     void mempoolRequested(int64_t) override {}
+    void addressesReceived(int64_t, bool, std::vector<uint8_t>) override {}
+    std::optional<std::vector<uint8_t>> getAddresses(int64_t) override { return std::nullopt; }
+    bool peerMisbehaved(int64_t, std::string) override { return true; }
 
 private:
     std::atomic<int64_t> m_next_peer{1};

@@ -101,6 +101,8 @@ public:
     void announceTransactions(std::vector<uint8_t>, bool) override {}
     void requestTransactions(std::vector<uint8_t>, bool) override {}
     void sendFeeFilter(int64_t) override {}
+    void requestAddresses() override {}
+    void sendAddresses(std::vector<uint8_t>) override {}
     std::vector<std::string> Disconnects()
     {
         std::lock_guard lock(m_mutex);

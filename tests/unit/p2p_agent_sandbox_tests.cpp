@@ -101,6 +101,9 @@ public:
     }
     void feeFilterReceived(int64_t, int64_t) override {}
     void mempoolRequested(int64_t) override {}
+    void addressesReceived(int64_t, bool, std::vector<uint8_t>) override {}
+    std::optional<std::vector<uint8_t>> getAddresses(int64_t) override { return std::nullopt; }
+    bool peerMisbehaved(int64_t, std::string) override { return true; }
     template <typename P> bool WaitFor(P predicate, std::chrono::milliseconds timeout = 10s)
     {
         std::unique_lock lock(m_mutex);
