@@ -8,6 +8,10 @@
 // 80 bytes each, back to back). The agent checks what needs only its peer's
 // bytes before it calls; the node validates everything again. Addresses cross as
 // addr or addrv2 payloads (BIP155), decoded by the agent and again by the node.
+//
+// Transaction relay (doc/relay.md): transactions cross as their serialization as the peer sent them (with
+// witness if it had one), (w)txids 32 bytes each. The node decides what enters the mempool, what to
+// fetch from whom and what to announce to whom; the agent frames and checks.
 #ifndef ORRERY_COMMON_INTERFACES_PEER_HOST_H
 #define ORRERY_COMMON_INTERFACES_PEER_HOST_H
 
@@ -101,6 +105,24 @@ public:
     //! nullopt when the node does not have it (the agent answers notfound).
     virtual std::optional<std::vector<uint8_t>> getBlock(int64_t peer_id, std::vector<uint8_t> hash, bool witness) = 0;
 
+    // ---- Transaction relay (doc/relay.md)
+    //! Transactions the peer announced by inv: wtxids from a peer that negotiated wtxidrelay, else txids
+    //! (32 bytes each; the agent drops entries of the other kind, as Core ignores them).
+    virtual void transactionsAnnounced(int64_t peer_id, std::vector<uint8_t> hashes) = 0;
+    //! A tx message that passed the agent's context-free checks (CheckTransaction), its payload as received.
+    virtual void transactionReceived(int64_t peer_id, std::vector<uint8_t> tx) = 0;
+    //! The peer's notfound for transactions we asked it for ((w)txids, 32 bytes each).
+    virtual void transactionsNotFound(int64_t peer_id, std::vector<uint8_t> hashes) = 0;
+    //! A transaction the peer asked for by getdata (`wtxid`: MSG_WTX, by witness hash), serialized with or
+    //! without witness; nullopt (notfound) unless the node may give it to this peer (announced to it, or in
+    //! the mempool since before the last inv it was sent, as Core).
+    virtual std::optional<std::vector<uint8_t>> getTransaction(int64_t peer_id, std::vector<uint8_t> hash, bool wtxid,
+                                                               bool witness) = 0;
+    //! The peer's BIP133 feefilter (satoshis per kvB, already checked to be a valid amount).
+    virtual void feeFilterReceived(int64_t peer_id, int64_t fee_rate) = 0;
+    //! The peer sent BIP35 mempool; the node decides (Core: only peers with the mempool permission).
+    virtual void mempoolRequested(int64_t peer_id) = 0;
+
     // Addresses (doc/addrman.md): addr and addrv2 payloads in their Bitcoin serialization.
     //! The peer's addr (`addrv2` false) or addrv2 message as received: at most 1,000 entries, decoded once
     //! by the agent; the node decodes it again.
@@ -130,6 +152,15 @@ public:
     virtual void announceBlocks(std::vector<uint8_t> headers) = 0;
     //! The node's setmocktime: the agent pins its clock to `time` (unix seconds; 0: the real clock).
     virtual void setMockTime(int64_t time) = 0;
+
+    // ---- Transaction relay (doc/relay.md)
+    //! Sends an inv of these (w)txids (32 bytes each), as MSG_WTX when `wtxid`, else MSG_TX.
+    virtual void announceTransactions(std::vector<uint8_t> hashes, bool wtxid) = 0;
+    //! Sends getdata for these (w)txids: MSG_WTX when `wtxid`, else MSG_TX (with the witness flag if the
+    //! peer offers NODE_WITNESS).
+    virtual void requestTransactions(std::vector<uint8_t> hashes, bool wtxid) = 0;
+    //! Sends a BIP133 feefilter with this fee rate (satoshis per kvB).
+    virtual void sendFeeFilter(int64_t fee_rate) = 0;
 
     // Addresses (doc/addrman.md).
     //! Sends getaddr, and lets the answer (up to 1,000 addresses) past the peer's address rate limit.

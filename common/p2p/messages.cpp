@@ -180,6 +180,18 @@ template <> std::string_view CommandFor<BlockMessage>()
 {
     return command::BLOCK;
 }
+template <> std::string_view CommandFor<TxMessage>()
+{
+    return command::TX;
+}
+template <> std::string_view CommandFor<FeeFilterMessage>()
+{
+    return command::FEEFILTER;
+}
+template <> std::string_view CommandFor<MempoolMessage>()
+{
+    return command::MEMPOOL;
+}
 
 } // namespace
 
@@ -252,7 +264,10 @@ std::vector<uint8_t> EncodePayload(const Message& message)
             } else if constexpr (std::is_same_v<T, InvMessage> || std::is_same_v<T, GetDataMessage> ||
                                  std::is_same_v<T, NotFoundMessage>) {
                 WriteInv(w, m.items);
-            } else if constexpr (std::is_same_v<T, UnknownMessage> || std::is_same_v<T, BlockMessage>) {
+            } else if constexpr (std::is_same_v<T, FeeFilterMessage>) {
+                w.WriteI64(m.fee_rate);
+            } else if constexpr (std::is_same_v<T, UnknownMessage> || std::is_same_v<T, BlockMessage> ||
+                                 std::is_same_v<T, TxMessage>) {
                 w.WriteBytes(m.payload);
             }
         },
@@ -296,6 +311,9 @@ Message DecodeMessage(std::string_view command, std::span<const uint8_t> payload
         if (command == command::GETDATA) return GetDataMessage{ReadInv(r, command)};
         if (command == command::NOTFOUND) return NotFoundMessage{ReadInv(r, command)};
         if (command == command::BLOCK) return BlockMessage{{payload.begin(), payload.end()}};
+        if (command == command::TX) return TxMessage{{payload.begin(), payload.end()}};
+        if (command == command::FEEFILTER) return FeeFilterMessage{r.ReadI64()};
+        if (command == command::MEMPOOL) return MempoolMessage{}; // Core ignores a payload
     } catch (const DeserializeError& e) {
         throw ProtocolError("malformed '" + std::string(command) + "' message: " + e.what());
     }

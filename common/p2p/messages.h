@@ -1,7 +1,8 @@
 // Payloads of the handshake and keep-alive messages of the Bitcoin P2P
 // protocol (version, verack, ping, pong, sendaddrv2, wtxidrelay, sendheaders),
-// of block sync (getheaders, getblocks, headers, inv, getdata, notfound, block)
-// and a generic path for every other command. Decoding is bounds-checked and
+// of block sync (getheaders, getblocks, headers, inv, getdata, notfound, block),
+// of transaction relay (tx, feefilter, mempool) and a generic path for every
+// other command. Decoding is bounds-checked and
 // throws ProtocolError with the reason; encoding never fails.
 #ifndef ORRERY_COMMON_P2P_MESSAGES_H
 #define ORRERY_COMMON_P2P_MESSAGES_H
@@ -47,6 +48,10 @@ inline constexpr std::string_view INV = "inv";
 inline constexpr std::string_view GETDATA = "getdata";
 inline constexpr std::string_view NOTFOUND = "notfound";
 inline constexpr std::string_view BLOCK = "block";
+// Transaction relay (doc/relay.md).
+inline constexpr std::string_view TX = "tx";
+inline constexpr std::string_view FEEFILTER = "feefilter";
+inline constexpr std::string_view MEMPOOL = "mempool";
 } // namespace command
 
 //! A network address as the version message carries it: no time field,
@@ -153,6 +158,25 @@ struct BlockMessage {
     bool operator==(const BlockMessage&) const = default;
 };
 
+// Transaction relay (doc/relay.md).
+//! BIP133 feefilter is sent to and taken from peers at or above this.
+inline constexpr int32_t FEEFILTER_VERSION = 70013;
+//! A transaction, kept as its serialization (with witness if the peer sent one): the agent checks it and
+//! hands these very bytes to the node.
+struct TxMessage {
+    std::vector<uint8_t> payload;
+    bool operator==(const TxMessage&) const = default;
+};
+//! BIP133: the lowest fee rate (satoshis per 1,000 virtual bytes) whose transactions the peer wants announced.
+struct FeeFilterMessage {
+    int64_t fee_rate{0};
+    bool operator==(const FeeFilterMessage&) const = default;
+};
+//! BIP35: the peer asks for an inv of our whole mempool.
+struct MempoolMessage {
+    bool operator==(const MempoolMessage&) const = default;
+};
+
 //! Any command this library does not decode; the payload is kept as received.
 struct UnknownMessage {
     std::string command;
@@ -160,9 +184,10 @@ struct UnknownMessage {
     bool operator==(const UnknownMessage&) const = default;
 };
 
-using Message = std::variant<VersionMessage, VerackMessage, PingMessage, PongMessage, SendAddrV2Message,
-                             WtxidRelayMessage, SendHeadersMessage, GetHeadersMessage, GetBlocksMessage, HeadersMessage,
-                             InvMessage, GetDataMessage, NotFoundMessage, BlockMessage, UnknownMessage>;
+using Message =
+    std::variant<VersionMessage, VerackMessage, PingMessage, PongMessage, SendAddrV2Message, WtxidRelayMessage,
+                 SendHeadersMessage, GetHeadersMessage, GetBlocksMessage, HeadersMessage, InvMessage, GetDataMessage,
+                 NotFoundMessage, BlockMessage, TxMessage, FeeFilterMessage, MempoolMessage, UnknownMessage>;
 
 //! The command a message travels under.
 std::string_view CommandOf(const Message& message);

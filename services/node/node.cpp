@@ -272,6 +272,9 @@ NodeConfig MakeNodeConfig(const ArgsManager& args)
         static_cast<size_t>(args.GetIntArg("ipcmaxmessagesize", ipc::DEFAULT_MAX_MESSAGE_SIZE));
     ReadChainstateOptions(args, config);
     ReadMempoolOptions(args, config);
+    config.blocks_only = args.GetBoolArg("blocksonly", false);
+    config.max_orphan_txs = static_cast<size_t>(std::clamp<int64_t>(
+        args.GetIntArg("maxorphantx", static_cast<int64_t>(DEFAULT_MAX_ORPHAN_TRANSACTIONS)), 0, 1'000'000));
     return config;
 }
 
@@ -283,7 +286,7 @@ NodeService::NodeService(NodeConfig config)
                                                                         : GetChainParams(m_config.chain)),
       m_nonce_rng(std::random_device{}()),
       m_peers(m_config.max_connections, m_config.listen, [this] { return MakeNonce(); }),
-      m_sync(std::chrono::seconds{m_params.consensus.pow_target_spacing}),
+      m_sync(std::chrono::seconds{m_params.consensus.pow_target_spacing}), m_relay(std::random_device{}()),
       m_processes(m_config.supervised ? std::make_shared<interfaces::OrrerydProcesses>(m_config.supervisor_endpoint,
                                                                                        m_config.ipc_options)
                                       : nullptr)
@@ -318,6 +321,11 @@ void NodeService::LoadChainstate()
     // Before anyone else listens: the mempool hears a block first, so listeners after it (Chain's wallets) see a
     // block's transactions leave the mempool before the block itself.
     m_mempool->Attach();
+    // Relay hears every transaction entering the mempool, whatever brought it (doc/relay.md).
+    m_relay_listener = MakeRelayMempoolListener(*this);
+    m_mempool->RegisterListener(m_relay_listener);
+    m_relay_chain_listener = MakeRelayChainListener(*this);
+    m_chainstate->RegisterListener(m_relay_chain_listener);
     m_chainstate->Start();
     m_tip_announcer = MakeTipAnnouncer(*this);
     m_chainstate->RegisterListener(m_tip_announcer);
@@ -388,6 +396,10 @@ void NodeService::Stop()
         m_chainstate->UnregisterListener(m_tip_announcer);
         m_tip_announcer.reset();
     }
+    if (m_relay_chain_listener) {
+        m_chainstate->UnregisterListener(m_relay_chain_listener);
+        m_relay_chain_listener.reset();
+    }
     // Flushes the coins cache and the block index (crash-safe order, see doc/validation.md).
     if (m_chainstate_loaded) m_chainstate->Stop();
 }
@@ -442,6 +454,7 @@ void NodeService::Maintain()
     ForgetGoneAddressPeers();
     OpenAutomaticConnections();
     SaveAddresses(/*force=*/false);
+    RelayTick();
 }
 
 // ---------------------------------------------------------------- banlist.json
@@ -911,7 +924,8 @@ interfaces::HandshakeParams NodeService::registerAgent(int64_t peer_id, std::str
         handshake.start_height = std::max(m_chainstate->Height(), 0);
     }
     handshake.nonce = entry.nonce;
-    handshake.relay = entry.connection_type != "block-relay-only"; // no transactions on those (Core)
+    // Core's version relay flag: false on block-relay-only links and, with -blocksonly, but to relay peers.
+    handshake.relay = !RejectsIncomingTxs(entry);
     handshake.mock_time = GetMockTime();
     return handshake;
 }
@@ -949,6 +963,7 @@ void NodeService::handshakeDone(int64_t peer_id, interfaces::PeerVersion version
     AddressPeerReady(entry);
     if (entry.connection_type == "feeler") return; // disconnected at once, no sync
     if (m_chainstate_loaded) StartSync(peer_id);
+    if (m_chainstate_loaded) StartRelay(peer_id, entry, version);
 }
 
 void NodeService::reportStats(int64_t peer_id, interfaces::PeerStats stats)

@@ -20,6 +20,7 @@
 #include <services/node/chain.h>
 #include <services/node/mempool/mempool.h>
 #include <services/node/peer_table.h>
+#include <services/node/tx_relay.h>
 #include <services/node/validation/chainstate.h>
 
 #include <atomic>
@@ -92,6 +93,8 @@ struct NodeConfig {
     //! -checklevel and -checkblocks: the verification of the last blocks at start (bitcoind's VerifyDB).
     int check_level{DEFAULT_CHECKLEVEL};
     int check_blocks{DEFAULT_CHECKBLOCKS};
+    bool blocks_only{false};                                //!< -blocksonly
+    size_t max_orphan_txs{DEFAULT_MAX_ORPHAN_TRANSACTIONS}; //!< -maxorphantx
     // Addresses and automatic outbound connections (net_connections.cpp, doc/addrman.md).
     std::vector<std::string> seed_nodes; //!< -seednode: asked for addresses (addr-fetch) at start
     bool dns_seed{true};                 //!< -dnsseed (off with -connect; regtest has no seeds)
@@ -202,6 +205,24 @@ public:
     std::vector<uint8_t> getBlocks(int64_t peer_id, std::vector<uint8_t> locator, std::vector<uint8_t> stop) override;
     std::optional<std::vector<uint8_t>> getBlock(int64_t peer_id, std::vector<uint8_t> hash, bool witness) override;
 
+    // PeerHost: transaction relay (node_relay.cpp, doc/relay.md)
+    void transactionsAnnounced(int64_t peer_id, std::vector<uint8_t> hashes) override;
+    void transactionReceived(int64_t peer_id, std::vector<uint8_t> tx) override;
+    void transactionsNotFound(int64_t peer_id, std::vector<uint8_t> hashes) override;
+    std::optional<std::vector<uint8_t>> getTransaction(int64_t peer_id, std::vector<uint8_t> hash, bool wtxid,
+                                                       bool witness) override;
+    void feeFilterReceived(int64_t peer_id, int64_t fee_rate) override;
+    void mempoolRequested(int64_t peer_id) override;
+    //! getpeerinfo's relay figures of a peer: relaytxes, minfeefilter (sat/kvB); nullopt before its handshake.
+    std::optional<std::pair<bool, Amount>> RelayStats(int64_t peer_id);
+    //! The mempool took a transaction (from any source: peers, RPC, wallets): queue it for every peer's next
+    //! trickle. Called by the mempool's listener under the mempool's lock; takes only the relay mutex.
+    void RelayTransactionAdded(const MempoolEntry& entry, uint64_t mempool_sequence);
+    void RelayTransactionRemoved(const Transaction& tx);
+    //! Chain events for relay: confirmed transactions and their conflicts leave the orphanage.
+    void RelayBlockConnected(const Block& block);
+    void RelayBlockDisconnected();
+    void RelayNewTip();
     // PeerHost: addresses (net_connections.cpp, doc/addrman.md)
     void addressesReceived(int64_t peer_id, bool addrv2, std::vector<uint8_t> payload) override;
     std::optional<std::vector<uint8_t>> getAddresses(int64_t peer_id) override;
@@ -293,6 +314,23 @@ private:
     void RelayAddress(int64_t from_peer, const p2p::PeerAddress& address);
     //! -dnsseed: the seeds' addresses when the book is empty (a thread of its own; never on regtest).
     void QueryDnsSeeds();
+
+    // Transaction relay (node_relay.cpp). Lock order: m_mutex, then m_relay_mutex; the mempool's lock, then
+    // m_relay_mutex (its listener): the mempool is never called with m_relay_mutex held.
+    //! The handshake is done: the peer takes part in relay as its version and our policy allow.
+    void StartRelay(int64_t peer_id, const PeerEntry& entry, const interfaces::PeerVersion& version);
+    //! The maintenance round: trickles, transaction requests, feefilters, orphan expiry, unbroadcast retries.
+    void RelayTick();
+    //! Asks peers for the announced transactions whose turn has come.
+    void SendTxRequests(int64_t now_us);
+    //! Core's AlreadyHaveTx: known from the orphanage, the reject filters, recent blocks or the mempool.
+    //! m_relay_mutex held.
+    bool AlreadyHaveTxLocked(const uint256& hash, bool wtxid, bool include_reconsiderable) const;
+    //! Mempool acceptance of a transaction from `peer_id`, then of the orphans it unlocks.
+    void ProcessTransaction(int64_t peer_id, const std::shared_ptr<const Transaction>& tx);
+    //! -blocksonly: transactions from peers are refused (but those with the relay permission).
+    bool RejectsIncomingTxs(const PeerEntry& entry) const;
+
     //! -whitebind and -whitelist ("in") permissions of an inbound peer.
     uint32_t InboundPermissions(const std::string& address, const std::string& local_address) const;
     //! -whitelist ("out") permissions of a manual outbound peer.
@@ -332,6 +370,10 @@ private:
     std::map<int64_t, uint256> m_hash_continue; // guarded by m_sync_mutex: the last hash of a getblocks answer
     std::shared_ptr<ValidationListener> m_tip_announcer;
 
+    std::mutex m_relay_mutex;
+    RelayState m_relay; // guarded by m_relay_mutex
+    std::shared_ptr<MempoolListener> m_relay_listener;
+    std::shared_ptr<ValidationListener> m_relay_chain_listener;
     // Addresses (net_connections.cpp). Lock order: m_mutex, then m_addr_mutex.
     struct AddrPeerState {
         std::string address;
@@ -372,6 +414,9 @@ private:
 
 //! The listener that makes `node` announce new tips (registered by LoadChainstate).
 std::shared_ptr<ValidationListener> MakeTipAnnouncer(NodeService& node);
+//! The listeners that feed `node`'s relay: mempool additions and removals, blocks (registered by LoadChainstate).
+std::shared_ptr<MempoolListener> MakeRelayMempoolListener(NodeService& node);
+std::shared_ptr<ValidationListener> MakeRelayChainListener(NodeService& node);
 
 //! Runs orrery-node until SIGTERM/SIGINT: takes the node's lock in the
 //! network's folder, loads the chainstate (a failure exits with its message), serves Node, PeerHost and

@@ -93,6 +93,9 @@ template <typename... A> void NodeService::CallAgent(int64_t peer_id, std::strin
         args...);
 }
 
+// Transaction relay's calls (node_relay.cpp) use the same path.
+template void NodeService::CallAgent(int64_t, std::string_view, const std::vector<uint8_t>&, const bool&);
+template void NodeService::CallAgent(int64_t, std::string_view, const Amount&);
 // The calls net_connections.cpp makes (requestAddresses; sendAddresses takes bytes, as requestBlocks).
 template void NodeService::CallAgent<>(int64_t, std::string_view);
 template void NodeService::CallAgent<std::vector<uint8_t>>(int64_t, std::string_view, const std::vector<uint8_t>&);

@@ -114,6 +114,23 @@ public:
         std::lock_guard lock(m_mutex);
         if (m_engine) m_engine->AnnounceBlocks(std::move(parsed));
     }
+    void announceTransactions(std::vector<uint8_t> hashes, bool wtxid) override
+    {
+        auto parsed = Hashes(hashes, "transaction hashes");
+        std::lock_guard lock(m_mutex);
+        if (m_engine) m_engine->AnnounceTransactions(std::move(parsed), wtxid);
+    }
+    void requestTransactions(std::vector<uint8_t> hashes, bool wtxid) override
+    {
+        auto parsed = Hashes(hashes, "transaction hashes");
+        std::lock_guard lock(m_mutex);
+        if (m_engine) m_engine->RequestTransactions(std::move(parsed), wtxid);
+    }
+    void sendFeeFilter(int64_t fee_rate) override
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_engine) m_engine->SendFeeFilter(fee_rate);
+    }
     void requestAddresses() override
     {
         std::lock_guard lock(m_mutex);
@@ -177,6 +194,21 @@ public:
     {
         return m_host.getBlock(m_peer_id, std::move(hash), witness);
     }
+    void TransactionsAnnounced(std::vector<uint8_t> hashes) override
+    {
+        m_host.transactionsAnnounced(m_peer_id, std::move(hashes));
+    }
+    void TransactionReceived(std::vector<uint8_t> tx) override { m_host.transactionReceived(m_peer_id, std::move(tx)); }
+    void TransactionsNotFound(std::vector<uint8_t> hashes) override
+    {
+        m_host.transactionsNotFound(m_peer_id, std::move(hashes));
+    }
+    std::optional<std::vector<uint8_t>> GetTransaction(std::vector<uint8_t> hash, bool wtxid, bool witness) override
+    {
+        return m_host.getTransaction(m_peer_id, std::move(hash), wtxid, witness);
+    }
+    void FeeFilterReceived(int64_t fee_rate) override { m_host.feeFilterReceived(m_peer_id, fee_rate); }
+    void MempoolRequested() override { m_host.mempoolRequested(m_peer_id); }
     void AddressesReceived(bool addrv2, std::vector<uint8_t> payload) override
     {
         m_host.addressesReceived(m_peer_id, addrv2, std::move(payload));

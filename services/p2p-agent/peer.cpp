@@ -3,6 +3,7 @@
 // a deadline that bounds the poll, so the engine needs no other threads.
 #include <services/p2p-agent/peer.h>
 
+#include <common/consensus/amount.h>
 #include <common/consensus/check.h>
 #include <common/consensus/pow.h>
 #include <common/p2p/addr.h>
@@ -142,6 +143,48 @@ void PeerEngine::AnnounceBlocks(std::vector<BlockHeader> headers)
         } else {
             Send(p2p::InvMessage{{{p2p::MSG_BLOCK, headers.back().GetHash()}}});
         }
+    });
+}
+
+void PeerEngine::AnnounceTransactions(std::vector<uint256> hashes, bool wtxid)
+{
+    Post([this, hashes = std::move(hashes), wtxid] {
+        if (!m_handshake_done) return;
+        p2p::InvMessage inv;
+        for (const auto& hash : hashes) {
+            inv.items.push_back({wtxid ? p2p::MSG_WTX : p2p::MSG_TX, hash});
+            if (inv.items.size() == p2p::MAX_INV_SZ) {
+                Send(inv);
+                inv.items.clear();
+            }
+        }
+        if (!inv.items.empty()) Send(inv);
+    });
+}
+
+void PeerEngine::RequestTransactions(std::vector<uint256> hashes, bool wtxid)
+{
+    Post([this, hashes = std::move(hashes), wtxid] {
+        if (!m_handshake_done) return;
+        // Core's MAX_GETDATA_SZ: no getdata longer than 1,000 entries is sent.
+        constexpr size_t MAX_GETDATA_SZ = 1000;
+        const bool witness = m_peer_version && (m_peer_version->services & p2p::NODE_WITNESS);
+        p2p::GetDataMessage request;
+        for (const auto& hash : hashes) {
+            request.items.push_back({wtxid ? p2p::MSG_WTX : (witness ? p2p::MSG_WITNESS_TX : p2p::MSG_TX), hash});
+            if (request.items.size() == MAX_GETDATA_SZ) {
+                Send(request);
+                request.items.clear();
+            }
+        }
+        if (!request.items.empty()) Send(request);
+    });
+}
+
+void PeerEngine::SendFeeFilter(int64_t fee_rate)
+{
+    Post([this, fee_rate] {
+        if (m_handshake_done) Send(p2p::FeeFilterMessage{fee_rate});
     });
 }
 
@@ -346,9 +389,14 @@ void PeerEngine::HandleMessage(p2p::RawMessage raw)
                     OnVerack();
                 }
             } else if constexpr (std::is_same_v<T, p2p::WtxidRelayMessage>) {
-                // BIP339: only valid between version and verack.
+                // BIP339: only valid between version and verack, and only counted at a common version of 70016.
                 if (m_verack_received) throw Drop{"wtxidrelay received after verack"};
-                m_reported_version.wtxid_relay = true;
+                if (std::min(m_peer_version->version, m_config.params.protocol_version) >= p2p::WTXID_RELAY_VERSION) {
+                    m_reported_version.wtxid_relay = true;
+                } else {
+                    LogDebug(LogCategory::NET, "ignoring wtxidrelay due to old common version from peer={}",
+                             m_config.peer_id);
+                }
             } else if constexpr (std::is_same_v<T, p2p::SendAddrV2Message>) {
                 // BIP155: only valid between version and verack.
                 if (m_verack_received) throw Drop{"sendaddrv2 received after verack"};
@@ -381,8 +429,20 @@ void PeerEngine::HandleMessage(p2p::RawMessage raw)
                 } else if constexpr (std::is_same_v<T, p2p::GetDataMessage>) {
                     OnGetData(m);
                 } else if constexpr (std::is_same_v<T, p2p::NotFoundMessage>) {
-                    LogDebug(LogCategory::NET, "notfound of {} items from peer={}", m.items.size(), m_config.peer_id);
+                    OnNotFound(m);
+                } else if constexpr (std::is_same_v<T, p2p::TxMessage>) {
+                    OnTx(m);
+                } else if constexpr (std::is_same_v<T, p2p::FeeFilterMessage>) {
+                    OnFeeFilter(m);
+                } else if constexpr (std::is_same_v<T, p2p::MempoolMessage>) {
+                    AskNode([&] { m_events.MempoolRequested(); });
                 }
+            } else if (m.command == "sendtxrcncl") {
+                // BIP330 reconciliation is not offered (Core's default), so the message is ignored as there.
+                LogDebug(LogCategory::NET,
+                         "sendtxrcncl from peer={} ignored, as our node does not have "
+                         "txreconciliation enabled",
+                         m_config.peer_id);
             } else {
                 LogDebug(LogCategory::NET, "ignoring unhandled '{}' message ({} bytes) from peer={}", m.command,
                          m.payload.size(), m_config.peer_id);
@@ -532,11 +592,62 @@ void PeerEngine::OnBlock(const p2p::BlockMessage& message)
 void PeerEngine::OnInv(const p2p::InvMessage& message)
 {
     std::vector<uint256> blocks;
+    std::vector<uint256> txs;
+    // As Core: a wtxidrelay peer's MSG_TX entries and another peer's MSG_WTX entries are ignored.
+    const uint32_t tx_type = m_reported_version.wtxid_relay ? p2p::MSG_WTX : p2p::MSG_TX;
     for (const auto& item : message.items) {
-        if ((item.type & ~p2p::MSG_WITNESS_FLAG) == p2p::MSG_BLOCK) blocks.push_back(item.hash);
+        const uint32_t type = item.type & ~p2p::MSG_WITNESS_FLAG;
+        if (type == p2p::MSG_BLOCK) {
+            blocks.push_back(item.hash);
+        } else if (type == p2p::MSG_TX || type == p2p::MSG_WTX) {
+            if (RejectsIncomingTxs()) {
+                throw Drop{"transaction (" + item.hash.GetHex() + ") inv sent in violation of protocol"};
+            }
+            if (item.type == tx_type) txs.push_back(item.hash);
+        }
     }
-    if (blocks.empty()) return;
-    AskNode([&] { m_events.BlocksAnnounced(HashBytes(blocks)); });
+    if (!blocks.empty()) AskNode([&] { m_events.BlocksAnnounced(HashBytes(blocks)); });
+    if (!txs.empty()) AskNode([&] { m_events.TransactionsAnnounced(HashBytes(txs)); });
+}
+
+void PeerEngine::OnNotFound(const p2p::NotFoundMessage& message)
+{
+    std::vector<uint256> txs;
+    for (const auto& item : message.items) {
+        const uint32_t type = item.type & ~p2p::MSG_WITNESS_FLAG;
+        if (type == p2p::MSG_TX || type == p2p::MSG_WTX) txs.push_back(item.hash);
+    }
+    LogDebug(LogCategory::NET, "notfound of {} items ({} transactions) from peer={}", message.items.size(), txs.size(),
+             m_config.peer_id);
+    if (!txs.empty()) AskNode([&] { m_events.TransactionsNotFound(HashBytes(txs)); });
+}
+
+void PeerEngine::OnTx(const p2p::TxMessage& message)
+{
+    if (RejectsIncomingTxs()) throw Drop{"transaction sent in violation of protocol"};
+    Transaction tx;
+    try {
+        tx = DeserializeTransaction(message.payload);
+    } catch (const DeserializeError& e) {
+        throw Drop{std::string("malformed tx: ") + e.what()};
+    }
+    // Core's CheckTransaction (no inputs or outputs, size, amounts, duplicate inputs, coinbase script size,
+    // null prevouts): invalid whatever the chain, so the peer sent consensus-invalid data.
+    ValidationState state;
+    if (!CheckTransaction(tx, state)) {
+        throw Drop{"invalid transaction " + tx.GetTxid().GetHex() + ": " + state.ToString()};
+    }
+    AskNode([&] { m_events.TransactionReceived(message.payload); });
+}
+
+void PeerEngine::OnFeeFilter(const p2p::FeeFilterMessage& message)
+{
+    // Core keeps a value only within the money range and ignores any other.
+    if (!MoneyRange(message.fee_rate)) {
+        LogDebug(LogCategory::NET, "ignoring feefilter of {} from peer={}", message.fee_rate, m_config.peer_id);
+        return;
+    }
+    AskNode([&] { m_events.FeeFilterReceived(message.fee_rate); });
 }
 
 void PeerEngine::OnGetHeaders(const p2p::GetHeadersMessage& request)
@@ -594,7 +705,15 @@ void PeerEngine::ServeGetData()
                 not_found.items.push_back(item);
             }
         } else if (type == p2p::MSG_TX || type == p2p::MSG_WTX) {
-            not_found.items.push_back(item); // no mempool to serve from yet
+            // MSG_WTX is always answered with witness; MSG_TX with it only when asked by the witness flag.
+            const bool wtxid = type == p2p::MSG_WTX;
+            const bool witness = wtxid || (item.type & p2p::MSG_WITNESS_FLAG);
+            auto tx = AskNode([&] { return m_events.GetTransaction(HashBytes({item.hash}), wtxid, witness); });
+            if (tx) {
+                Send(p2p::TxMessage{std::move(*tx)});
+            } else {
+                not_found.items.push_back(item);
+            }
         }
         // Filtered and compact blocks are not served: Core ignores what it does not offer.
     }

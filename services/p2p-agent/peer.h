@@ -1,7 +1,7 @@
 // The protocol engine of one peer connection: it owns a connected socket,
 // frames and decodes what the peer sends, runs the version handshake and the
-// ping keep-alive, the context-free checks of headers and blocks (doc/sync.md),
-// and decides when to drop the peer. It knows nothing of IPC:
+// ping keep-alive, the context-free checks of headers, blocks (doc/sync.md) and
+// transactions (doc/relay.md), and decides when to drop the peer. It knows nothing of IPC:
 // it reports through PeerEvents, which the agent implements with calls to the
 // node's PeerHost and the unit tests implement with a recorder.
 #ifndef ORRERY_SERVICES_P2P_AGENT_PEER_H
@@ -55,6 +55,23 @@ public:
     {
         return std::nullopt;
     }
+    // Transaction relay (doc/relay.md), after the handshake.
+    //! (W)txids the peer announced by inv, of the kind it negotiated.
+    virtual void TransactionsAnnounced(std::vector<uint8_t> /*hashes*/) {}
+    //! A transaction that passed CheckTransaction, as received.
+    virtual void TransactionReceived(std::vector<uint8_t> /*tx*/) {}
+    //! (W)txids of the peer's notfound.
+    virtual void TransactionsNotFound(std::vector<uint8_t> /*hashes*/) {}
+    //! A transaction the peer asked for; nullopt: notfound.
+    virtual std::optional<std::vector<uint8_t>> GetTransaction(std::vector<uint8_t> /*hash*/, bool /*wtxid*/,
+                                                               bool /*witness*/)
+    {
+        return std::nullopt;
+    }
+    //! The peer's feefilter, a valid amount.
+    virtual void FeeFilterReceived(int64_t /*fee_rate*/) {}
+    //! The peer's mempool message.
+    virtual void MempoolRequested() {}
     // Addresses (doc/addrman.md), after the handshake.
     //! An addr (`addrv2` false) or addrv2 payload of at most 1,000 entries that decoded.
     virtual void AddressesReceived(bool /*addrv2*/, std::vector<uint8_t> /*payload*/) {}
@@ -106,6 +123,9 @@ public:
     void RequestHeaders(std::vector<uint256> locator);
     void RequestBlocks(std::vector<uint256> hashes);
     void AnnounceBlocks(std::vector<BlockHeader> headers);
+    void AnnounceTransactions(std::vector<uint256> hashes, bool wtxid);
+    void RequestTransactions(std::vector<uint256> hashes, bool wtxid);
+    void SendFeeFilter(int64_t fee_rate);
     // Addresses (Agent interface), queued for the engine's thread. Any thread.
     void RequestAddresses();
     void SendAddresses(std::vector<uint8_t> addrv2_payload);
@@ -129,6 +149,11 @@ private:
     void OnGetHeaders(const p2p::GetHeadersMessage& request);
     void OnGetBlocks(const p2p::GetBlocksMessage& request);
     void OnGetData(const p2p::GetDataMessage& request);
+    void OnNotFound(const p2p::NotFoundMessage& message);
+    void OnTx(const p2p::TxMessage& message);
+    void OnFeeFilter(const p2p::FeeFilterMessage& message);
+    //! Core's RejectIncomingTxs: we told the peer not to send transactions (relay=false in our version).
+    bool RejectsIncomingTxs() const { return !m_config.params.relay; }
     //! addr, addrv2 and getaddr (true), or another command (false).
     bool HandleAddrMessage(const p2p::RawMessage& raw);
     //! Serves queued getdata entries while less than SEND_BUFFER_LIMIT bytes wait to be sent.

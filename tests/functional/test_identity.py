@@ -40,7 +40,8 @@ def test_a_rogue_agent_is_refused_everything_but_its_own_peer_and_the_other_peer
     assert own_id != victim_id
     attempts = [f"node.{m}" for m in NODE_METHODS] + [
         "peerHost.peerDisconnected", "peerHost.handshakeDone", "peerHost.reportStats", "peerHost.registerAgent",
-        "peerHost.headersReceived", "peerHost.blockReceived", "peerHost.getBlock", "chain.getTip", "init.hello"]
+        "peerHost.headersReceived", "peerHost.blockReceived", "peerHost.getBlock", "peerHost.transactionReceived",
+        "peerHost.getTransaction", "peerHost.feeFilterReceived", "chain.getTip", "init.hello"]
     for attempt in attempts:
         line = next((l for l in log.splitlines() if f"rogue: {attempt} " in l), None)
         print(f"  {line}")

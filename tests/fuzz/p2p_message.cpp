@@ -13,9 +13,9 @@
 namespace {
 
 constexpr uint32_t REGTEST_MAGIC = 0xdab5bffa;
-constexpr std::string_view COMMANDS[] = {"version",    "verack",      "ping",     "pong",       "sendaddrv2",
-                                         "wtxidrelay", "sendheaders", "inv",      "getheaders", "getblocks",
-                                         "headers",    "getdata",     "notfound", "block"};
+constexpr std::string_view COMMANDS[] = {"version",     "verack", "ping",       "pong",      "sendaddrv2", "wtxidrelay",
+                                         "sendheaders", "inv",    "getheaders", "getblocks", "headers",    "getdata",
+                                         "notfound",    "block",  "tx",         "feefilter", "mempool"};
 
 void CheckRoundTrip(std::string_view command, std::span<const uint8_t> payload)
 {

@@ -72,6 +72,15 @@ public:
     }
     std::vector<uint8_t> getBlocks(int64_t, std::vector<uint8_t>, std::vector<uint8_t>) override { return {}; }
     std::optional<std::vector<uint8_t>> getBlock(int64_t, std::vector<uint8_t>, bool) override { return std::nullopt; }
+    void transactionsAnnounced(int64_t, std::vector<uint8_t>) override {}
+    void transactionReceived(int64_t, std::vector<uint8_t>) override {}
+    void transactionsNotFound(int64_t, std::vector<uint8_t>) override {}
+    std::optional<std::vector<uint8_t>> getTransaction(int64_t, std::vector<uint8_t>, bool, bool) override
+    {
+        return std::nullopt;
+    }
+    void feeFilterReceived(int64_t, int64_t) override {}
+    void mempoolRequested(int64_t) override {}
     void addressesReceived(int64_t, bool, std::vector<uint8_t>) override {}
     std::optional<std::vector<uint8_t>> getAddresses(int64_t) override { return std::nullopt; }
     bool peerMisbehaved(int64_t, std::string) override { return true; }

@@ -120,6 +120,9 @@ int main(int argc, char* argv[])
     Try("peerHost.headersReceived", [&] { host->headersReceived(victim, {}); });
     Try("peerHost.blockReceived", [&] { host->blockReceived(victim, {}); });
     Try("peerHost.getBlock", [&] { host->getBlock(victim, std::vector<uint8_t>(32), true); });
+    Try("peerHost.transactionReceived", [&] { host->transactionReceived(victim, {}); });
+    Try("peerHost.getTransaction", [&] { host->getTransaction(victim, std::vector<uint8_t>(32), true, true); });
+    Try("peerHost.feeFilterReceived", [&] { host->feeFilterReceived(victim, 1000); });
     Try("chain.getTip", [&] { chain->getTip(); });
     Try("init.hello", [&] {
         connection->Call<ipc::PeerInfo>("init.hello", ipc::PeerInfo{"wallet", ::getpid(), {"chain"}});

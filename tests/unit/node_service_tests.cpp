@@ -98,6 +98,9 @@ public:
     void requestHeaders(std::vector<uint8_t>) override {}
     void requestBlocks(std::vector<uint8_t>) override {}
     void announceBlocks(std::vector<uint8_t>) override {}
+    void announceTransactions(std::vector<uint8_t>, bool) override {}
+    void requestTransactions(std::vector<uint8_t>, bool) override {}
+    void sendFeeFilter(int64_t) override {}
     void requestAddresses() override {}
     void sendAddresses(std::vector<uint8_t>) override {}
     std::vector<std::string> Disconnects()

@@ -59,6 +59,20 @@ public:
         m_blocks.push_back(std::move(block));
         m_changed.notify_all();
     }
+    void TransactionReceived(std::vector<uint8_t> tx) override
+    {
+        std::lock_guard lock(m_mutex);
+        m_txs.push_back(std::move(tx));
+        m_changed.notify_all();
+    }
+    void TransactionsAnnounced(std::vector<uint8_t> hashes) override
+    {
+        std::lock_guard lock(m_mutex);
+        m_tx_invs.push_back(std::move(hashes));
+        m_changed.notify_all();
+    }
+    std::optional<std::vector<uint8_t>> WaitForTx(size_t n = 1) { return WaitFor(m_txs, n); }
+    std::optional<std::vector<uint8_t>> WaitForTxInv(size_t n = 1) { return WaitFor(m_tx_invs, n); }
     //! Waits for the n-th headers report (or block report) and returns it.
     std::optional<std::vector<uint8_t>> WaitForHeaders(size_t n = 1) { return WaitFor(m_headers, n); }
     std::optional<std::vector<uint8_t>> WaitForBlock(size_t n = 1) { return WaitFor(m_blocks, n); }
@@ -95,6 +109,8 @@ private:
     std::vector<interfaces::PeerStats> m_stats;
     std::vector<std::vector<uint8_t>> m_headers;
     std::vector<std::vector<uint8_t>> m_blocks;
+    std::vector<std::vector<uint8_t>> m_txs;
+    std::vector<std::vector<uint8_t>> m_tx_invs;
 };
 
 //! The far end of the socketpair, played by the test.
@@ -405,7 +421,7 @@ TEST_CASE("messages the engine does not handle are ignored after the handshake")
     Harness h(/*inbound=*/false, FastConfig());
     h.CompleteOutboundHandshake();
     CHECK(h.peer->ReceiveCommand() == "ping");
-    h.peer->Send(UnknownMessage{"feefilter", {0xe8, 3, 0, 0, 0, 0, 0, 0}});
+    h.peer->Send(UnknownMessage{"sendtxrcncl", {0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8}});
     h.peer->Send(UnknownMessage{"sendcmpct", {0, 2, 0, 0, 0, 0, 0, 0, 0}});
     h.peer->Send(PingMessage{9});
     CHECK(h.peer->ReceiveCommand() == "pong");
@@ -658,6 +674,57 @@ TEST_CASE("getdata for a block the node does not have is answered with notfound"
     } while (reply.command == "ping");
     REQUIRE(reply.command == "notfound");
     CHECK(std::get<NotFoundMessage>(DecodeMessage(reply.command, reply.payload)).items == std::vector<InvItem>{item});
+}
+
+// ---------------------------------------------------------------------------
+// Transaction relay (doc/relay.md)
+
+namespace {
+
+std::vector<uint8_t> SampleTx(bool duplicate_input)
+{
+    Transaction tx;
+    tx.vin.push_back(TxIn{OutPoint{uint256::FromHex(std::string(64, '5')).value(), 0}, Script{}, 0xffffffff, {{0x51}}});
+    if (duplicate_input) tx.vin.push_back(tx.vin.front());
+    tx.vout.push_back(TxOut{1000, Script{}});
+    return SerializeTransaction(tx);
+}
+
+} // namespace
+
+TEST_CASE("a transaction passing CheckTransaction reaches the node as sent; one spending an input twice drops the peer")
+{
+    Harness h(/*inbound=*/false, FastConfig());
+    h.CompleteOutboundHandshake();
+    const auto good = SampleTx(false);
+    h.peer->Send(TxMessage{good});
+    auto got = h.recorder.WaitForTx();
+    REQUIRE(got);
+    CHECK(*got == good);
+    h.peer->Send(TxMessage{SampleTx(true)});
+    CHECK(h.DropReason().find("bad-txns-inputs-duplicate") != std::string::npos);
+}
+
+TEST_CASE("a transaction inv reaches the node only in the kind the peer negotiated (wtxid after wtxidrelay)")
+{
+    Harness h(/*inbound=*/false, FastConfig());
+    h.CompleteOutboundHandshake(); // the peer sent wtxidrelay
+    const uint256 by_txid = uint256::FromHex(std::string(64, '1')).value();
+    const uint256 by_wtxid = uint256::FromHex(std::string(64, '2')).value();
+    h.peer->Send(InvMessage{{{MSG_TX, by_txid}, {MSG_WTX, by_wtxid}}});
+    auto got = h.recorder.WaitForTxInv();
+    REQUIRE(got);
+    CHECK(*got == std::vector<uint8_t>(by_wtxid.data(), by_wtxid.data() + 32));
+}
+
+TEST_CASE("after a version saying relay=false, a transaction from the peer drops it")
+{
+    PeerConfig config = FastConfig();
+    config.params.relay = false; // -blocksonly
+    Harness h(/*inbound=*/false, config);
+    h.CompleteOutboundHandshake();
+    h.peer->Send(TxMessage{SampleTx(false)});
+    CHECK(h.DropReason() == "transaction sent in violation of protocol");
 }
 
 TEST_CASE("the node's addresses go out as addrv2, and an addr of more than 1,000 entries drops the peer")

@@ -90,7 +90,10 @@ TEST_CASE("every message round-trips through a frame and the deframer")
         SendAddrV2Message{},
         WtxidRelayMessage{},
         SendHeadersMessage{},
-        UnknownMessage{"feefilter", {1, 2, 3}},
+        UnknownMessage{"sendcmpct", {1, 2, 3}},
+        TxMessage{{1, 2, 3}},
+        FeeFilterMessage{1000},
+        MempoolMessage{},
         GetHeadersMessage{70016, {uint256::FromHex(std::string(64, '1')).value()}, {}},
         GetBlocksMessage{70016, {}, uint256::FromHex(std::string(64, '2')).value()},
         HeadersMessage{{BlockHeader{}}},
@@ -227,10 +230,22 @@ TEST_CASE("a command must be printable ASCII padded with NULs only")
 
 TEST_CASE("unknown commands keep their payload for the generic path")
 {
-    auto m = DecodeMessage("feefilter", Hex("e803000000000000"));
+    auto m = DecodeMessage("sendcmpct", Hex("000200000000000000"));
     REQUIRE(std::holds_alternative<UnknownMessage>(m));
-    CHECK(std::get<UnknownMessage>(m).payload == Hex("e803000000000000"));
-    CHECK(CommandOf(m) == "feefilter");
+    CHECK(std::get<UnknownMessage>(m).payload == Hex("000200000000000000"));
+    CHECK(CommandOf(m) == "sendcmpct");
+}
+
+TEST_CASE("feefilter carries a fee rate in 8 bytes, tx its payload as received, mempool nothing")
+{
+    auto fee = DecodeMessage("feefilter", Hex("e803000000000000"));
+    REQUIRE(std::holds_alternative<FeeFilterMessage>(fee));
+    CHECK(std::get<FeeFilterMessage>(fee).fee_rate == 1000);
+    CHECK(EncodePayload(fee) == Hex("e803000000000000"));
+    CHECK_THROWS_AS(DecodeMessage("feefilter", Hex("e80300")), ProtocolError);
+    auto tx = DecodeMessage("tx", Hex("0102"));
+    CHECK(std::get<TxMessage>(tx).payload == Hex("0102"));
+    CHECK(std::holds_alternative<MempoolMessage>(DecodeMessage("mempool", {})));
 }
 
 TEST_CASE("host:port strings become version addresses")

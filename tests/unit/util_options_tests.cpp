@@ -72,8 +72,8 @@ TEST_CASE("options without a feature in Orrery are listed for orreryd's one log 
     ArgsManager args;
     AddOptions(args, PROCESS_ORRERYD);
     std::string error;
-    REQUIRE(Parse(args, {"-regtest", "-checkaddrman=1", "-blocksonly=1", "-rpcthreads=2"}, error));
-    CHECK(OptionsWithoutEffect(args) == std::vector<std::string>{"blocksonly", "checkaddrman"});
+    REQUIRE(Parse(args, {"-regtest", "-checkaddrman=1", "-capturemessages=1", "-rpcthreads=2"}, error));
+    CHECK(OptionsWithoutEffect(args) == std::vector<std::string>{"capturemessages", "checkaddrman"});
 }
 
 TEST_CASE("orreryd passes each command-line option on to the services that declare it")

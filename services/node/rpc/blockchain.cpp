@@ -88,7 +88,7 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(NodeService& node)
     RegisterSignRpc(*table, node);
     RegisterPsbtRpc(*table, node);
     RegisterChainRpc(*table, node.Chainstate());
-    RegisterUtxoRpc(*table, node.Chainstate());
+    RegisterUtxoRpc(*table, node.Chainstate(), node.HasMempool() ? &node.GetMempool() : nullptr);
     RegisterChainRawTransactionRpc(*table, node.Chainstate());
     RegisterNodeMiscRpc(*table, node);
     RegisterMiningRpc(*table, node.Chainstate(),

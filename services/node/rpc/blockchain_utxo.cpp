@@ -6,6 +6,7 @@
 
 #include <common/consensus/hex.h>
 #include <common/keys/descriptor.h>
+#include <services/node/mempool/mempool.h>
 #include <services/node/rpc/core_json.h>
 #include <services/node/validation/chainstate.h>
 
@@ -131,7 +132,7 @@ std::vector<std::pair<Script, std::string>> ExpandScanObject(const Json& object,
 
 } // namespace
 
-void RegisterUtxoRpc(rpc::Table& table, ChainstateManager& chainstate)
+void RegisterUtxoRpc(rpc::Table& table, ChainstateManager& chainstate, Mempool* mempool)
 {
     ChainstateManager* cs = &chainstate;
 
@@ -140,21 +141,34 @@ void RegisterUtxoRpc(rpc::Table& table, ChainstateManager& chainstate)
                {rpc::Required("txid", ParamType::STRING, "The id of the transaction"),
                 rpc::Required("n", ParamType::NUMBER, "The index of the output"),
                 rpc::Optional("include_mempool", ParamType::BOOL,
-                              "Whether to look in the mempool too (default true; the mempool is empty for now)")},
+                              "Whether to count the mempool too: its outputs are shown (0 confirmations) and outputs "
+                              "its transactions spend are not (default true)")},
                "Shows an unspent transaction output of the UTXO set at the tip, or null when it is spent or unknown.",
-               [cs](const rpc::CallRequest& call) -> Json {
+               [cs, mempool](const rpc::CallRequest& call) -> Json {
                    uint256 txid = ParseHashArg(call.Arg(0), "txid");
                    int64_t n = rpc::IntegerArg(call.Arg(1));
                    if (n < 0 || n > UINT32_MAX)
                        throw rpc::RpcException(rpc::RPC_TYPE_ERROR, "JSON integer out of range");
+                   const bool include_mempool = call.Arg(2).is_null() ? true : call.Arg(2).get<bool>();
                    OutPoint outpoint{txid, static_cast<uint32_t>(n)};
-                   auto lock = cs->Lock();
+                   auto lock = cs->Lock(); // before the mempool's lock, as everywhere
                    std::optional<Coin> coin = cs->GetCoin(outpoint);
+                   bool in_mempool = false;
+                   if (include_mempool && mempool) {
+                       // Core's view of the UTXO set with the mempool on top.
+                       if (mempool->SpenderOf(outpoint)) return nullptr;
+                       if (!coin) {
+                           auto tx = mempool->GetTransaction(txid);
+                           if (!tx || outpoint.n >= tx->vout.size()) return nullptr;
+                           coin = Coin{tx->vout[outpoint.n], 0, false};
+                           in_mempool = true;
+                       }
+                   }
                    if (!coin) return nullptr;
                    const BlockIndex* tip = cs->Tip();
                    Json out = Json::object();
                    out["bestblock"] = tip->hash.GetHex();
-                   out["confirmations"] = int64_t{tip->height} - int64_t{coin->height} + 1;
+                   out["confirmations"] = in_mempool ? 0 : int64_t{tip->height} - int64_t{coin->height} + 1;
                    out["value"] = AmountToJson(coin->out.value);
                    out["scriptPubKey"] = ScriptToJson(coin->out.script_pubkey, AddressNetwork(cs->Params().type),
                                                       /*include_hex=*/true, /*include_address=*/true);

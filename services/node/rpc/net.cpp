@@ -177,6 +177,14 @@ void RegisterNetRpc(rpc::Table& table, NodeService& node)
                        Json inflight = Json::array();
                        for (int height : sync.inflight) inflight.push_back(height);
                        json["inflight"] = inflight;
+                       // Transaction relay's view (doc/relay.md): whether we announce transactions to it, and
+                       // its BIP133 filter.
+                       if (auto relay = node.RelayStats(peer.id)) {
+                           json["relaytxes"] = relay->first;
+                           json["minfeefilter"] = AmountToJson(relay->second);
+                       } else {
+                           json["minfeefilter"] = AmountToJson(0);
+                       }
                        const auto addr = node.AddrStats(peer.id);
                        json["addr_relay_enabled"] = addr.relay_enabled;
                        json["addr_processed"] = addr.processed;

@@ -27,6 +27,7 @@ namespace orrery::node {
 
 class ActiveChain;
 class ChainstateManager;
+class Mempool;
 class NodeService;
 struct BlockIndex;
 struct BlockUndo;
@@ -45,7 +46,8 @@ void RegisterNetAddressRpc(rpc::Table& table, NodeService& node);
 //! The chain methods over the chainstate (blocks, headers, tips, statistics, invalidate/reconsider, waits).
 void RegisterChainRpc(rpc::Table& table, ChainstateManager& chainstate);
 //! The UTXO set methods: gettxout, gettxoutsetinfo, scantxoutset.
-void RegisterUtxoRpc(rpc::Table& table, ChainstateManager& chainstate);
+//! gettxout counts `mempool` when given (null: the UTXO set alone).
+void RegisterUtxoRpc(rpc::Table& table, ChainstateManager& chainstate, Mempool* mempool = nullptr);
 //! setmocktime.
 void RegisterNodeMiscRpc(rpc::Table& table, NodeService& node);
 
