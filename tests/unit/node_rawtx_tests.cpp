@@ -142,7 +142,7 @@ TEST_CASE("a legacy signature in a scriptSig shows its sighash type as Core's as
     CHECK(spk["address"] == "193P6LtvS4nCnkDvM9uXn1gsSRqh4aDAz7");
     CHECK(spk["type"] == "pubkeyhash");
     CHECK(spk["desc"].get<std::string>().rfind("addr(193P6LtvS4nCnkDvM9uXn1gsSRqh4aDAz7)#", 0) == 0);
-    CHECK(got["vout"][0]["value"].get<double>() == 0.001);
+    CHECK(rpc::WriteJson(got["vout"][0]["value"]) == "0.00100000");
     CHECK(got.contains("hex"));
     CHECK(!got.contains("blockhash"));
 }
@@ -184,8 +184,12 @@ TEST_CASE("amounts parse as Core's AmountFromValue and print exactly")
     CHECK_THROWS_WITH(node::AmountFromValue(Json(0.000000001)), "Invalid amount");
     CHECK_THROWS_WITH(node::AmountFromValue(Json(-1)), "Amount out of range");
     CHECK_THROWS_WITH(node::AmountFromValue(Json(true)), "Amount is not a number or string");
-    CHECK(node::ValueFromAmount(2099999999999999).dump() == "20999999.99999999");
-    CHECK(node::ValueFromAmount(1).dump() == "1e-08");
+    CHECK(rpc::WriteJson(node::ValueFromAmount(2099999999999999)) == "20999999.99999999");
+    CHECK(rpc::WriteJson(node::ValueFromAmount(50 * COIN)) == "50.00000000");
+    CHECK(rpc::WriteJson(node::ValueFromAmount(1)) == "0.00000001");
+    CHECK(rpc::WriteJson(node::ValueFromAmount(-1)) == "-0.00000001");
+    CHECK(rpc::WriteJson(node::ValueFromAmount(0)) == "0.00000000");
+    CHECK(node::AmountFromValue(node::ValueFromAmount(2099999999999999)) == 2099999999999999);
 }
 
 TEST_CASE("decodescript wraps a multisig in P2SH and P2WSH exactly as Core answered")

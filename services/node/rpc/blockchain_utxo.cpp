@@ -155,7 +155,7 @@ void RegisterUtxoRpc(rpc::Table& table, ChainstateManager& chainstate)
                    Json out = Json::object();
                    out["bestblock"] = tip->hash.GetHex();
                    out["confirmations"] = int64_t{tip->height} - int64_t{coin->height} + 1;
-                   out["value"] = AmountToJson(coin->out.value);
+                   out["value"] = ValueFromAmount(coin->out.value);
                    out["scriptPubKey"] = ScriptToJson(coin->out.script_pubkey, AddressNetwork(cs->Params().type),
                                                       /*include_hex=*/true, /*include_address=*/true);
                    out["coinbase"] = coin->coinbase;
@@ -274,7 +274,7 @@ void RegisterUtxoRpc(rpc::Table& table, ChainstateManager& chainstate)
                        unspent["vout"] = outpoint.n;
                        unspent["scriptPubKey"] = HexStr(coin.out.script_pubkey);
                        unspent["desc"] = needles[coin.out.script_pubkey];
-                       unspent["amount"] = AmountToJson(coin.out.value);
+                       unspent["amount"] = ValueFromAmount(coin.out.value);
                        unspent["coinbase"] = coin.coinbase;
                        unspent["height"] = coin.height;
                        const BlockIndex* block = tip->GetAncestor(static_cast<int>(coin.height));
@@ -283,7 +283,7 @@ void RegisterUtxoRpc(rpc::Table& table, ChainstateManager& chainstate)
                        unspents.push_back(std::move(unspent));
                    }
                    out["unspents"] = std::move(unspents);
-                   out["total_amount"] = AmountToJson(total);
+                   out["total_amount"] = ValueFromAmount(total);
                    return out;
                }});
 }

@@ -146,8 +146,8 @@ Json NetworkInfo(NodeService& node)
     networks.push_back(Network("i2p", false));
     networks.push_back(Network("cjdns", false));
     out["networks"] = networks;
-    out["relayfee"] = DEFAULT_MIN_RELAY_FEE;
-    out["incrementalfee"] = DEFAULT_MIN_RELAY_FEE;
+    out["relayfee"] = rpc::ValueFromAmount(DEFAULT_MIN_RELAY_TX_FEE);
+    out["incrementalfee"] = rpc::ValueFromAmount(DEFAULT_INCREMENTAL_RELAY_FEE);
     out["localaddresses"] = Json::array(); // no address discovery yet
     out["warnings"] = Json::array();
     return out;

@@ -20,6 +20,7 @@
 #include <services/node/storage/coins.h>
 #include <services/node/storage/undo.h>
 #include <services/node/validation/block_index.h>
+#include <services/node/validation/versionbits.h>
 
 #include <chrono>
 #include <cstdint>
@@ -158,6 +159,8 @@ public:
     bool DeploymentActiveAfter(const BlockIndex* prev, BuriedDeployment deployment) const;
     //! The nBits a block after `prev` with time `time` must carry.
     uint32_t NextWorkRequired(const BlockIndex* prev, int64_t time) const;
+    //! The BIP9 deployments' states over this tree (getdeploymentinfo, block versions of templates).
+    VersionBitsCache& VersionBits() const { return m_versionbits; }
 
     // Block data (no lock needed; they take it briefly). Throw BlockPrunedError for pruned data and
     // BlockFileError for unreadable data.
@@ -217,6 +220,7 @@ private:
     const ChainParams& m_params;
     ChainstateOptions m_options;
     mutable std::recursive_mutex m_mutex;
+    mutable VersionBitsCache m_versionbits; // declared before m_impl: it holds pointers to the tree's entries
     std::unique_ptr<Impl> m_impl;
 };
 
