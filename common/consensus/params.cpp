@@ -14,11 +14,10 @@ namespace orrery {
 namespace {
 
 constexpr std::string_view kSatoshiMessage = "The Times 03/Jan/2009 Chancellor on brink of second bailout for banks";
-constexpr std::string_view kSatoshiPubkey = "04678afdb0fe5548271967f1a67130b7105cd6a828e03909a67962e0ea1f61deb649f6bc3f"
-                                            "4cef38c4f35504e51ec112de5c384df7ba0b8d578a4c702b6bf11d5f";
+constexpr std::string_view kSatoshiPubkey =
+    "04678afdb0fe5548271967f1a67130b7105cd6a828e03909a67962e0ea1f61deb649f6bc3f4cef38c4f35504e51ec112de5c384df7ba0b8d578a4c702b6bf11d5f";
 constexpr std::string_view kDefaultSignetChallenge =
-    "512103ad5e0edad18cb1f0fc0d28a3d4f1f3e445640337489abb10404f2d1e086be430210359ef5021964fe22d6f8e05b2463c9540ce96883f"
-    "e3b278760f048f5189f2e6c452ae";
+    "512103ad5e0edad18cb1f0fc0d28a3d4f1f3e445640337489abb10404f2d1e086be430210359ef5021964fe22d6f8e05b2463c9540ce96883fe3b278760f048f5189f2e6c452ae";
 
 std::vector<uint8_t> Hex(std::string_view hex)
 {
@@ -70,22 +69,14 @@ void SetTestnetPrefixes(ChainParams& params)
 //! Core's testdummy where it never activates (every network but regtest).
 Bip9Deployment NeverActiveTestDummy(int threshold, int period)
 {
-    return Bip9Deployment{.bit = 28,
-                          .start_time = Bip9Deployment::NEVER_ACTIVE,
-                          .timeout = Bip9Deployment::NO_TIMEOUT,
-                          .min_activation_height = 0,
-                          .threshold = threshold,
-                          .period = period};
+    return Bip9Deployment{.bit = 28, .start_time = Bip9Deployment::NEVER_ACTIVE, .timeout = Bip9Deployment::NO_TIMEOUT,
+                          .min_activation_height = 0, .threshold = threshold, .period = period};
 }
 
 Bip9Deployment AlwaysActiveTaproot(int threshold, int period)
 {
-    return Bip9Deployment{.bit = 2,
-                          .start_time = Bip9Deployment::ALWAYS_ACTIVE,
-                          .timeout = Bip9Deployment::NO_TIMEOUT,
-                          .min_activation_height = 0,
-                          .threshold = threshold,
-                          .period = period};
+    return Bip9Deployment{.bit = 2, .start_time = Bip9Deployment::ALWAYS_ACTIVE, .timeout = Bip9Deployment::NO_TIMEOUT,
+                          .min_activation_height = 0, .threshold = threshold, .period = period};
 }
 
 // ---------------------------------------------------------------------------
@@ -105,12 +96,8 @@ ChainParams MakeMain()
     c.csv_height = 419328;
     c.segwit_height = 481824;
     c.taproot_height = 709632;
-    c.taproot = Bip9Deployment{.bit = 2,
-                               .start_time = 1619222400,
-                               .timeout = 1628640000,
-                               .min_activation_height = 709632,
-                               .threshold = 1815,
-                               .period = 2016};
+    c.taproot = Bip9Deployment{.bit = 2, .start_time = 1619222400, .timeout = 1628640000,
+                               .min_activation_height = 709632, .threshold = 1815, .period = 2016};
     c.testdummy = NeverActiveTestDummy(1815, 2016);
     c.script_flag_exceptions = {
         {Hash("00000000000002dc756eebf4f49723ed8d30cc28a5f108eb94b1ba88ac4f9c22"), ScriptFlagException::Flags::NONE},
@@ -144,12 +131,8 @@ ChainParams MakeTestnet3()
     c.csv_height = 770112;
     c.segwit_height = 834624;
     c.taproot_height = std::nullopt;
-    c.taproot = Bip9Deployment{.bit = 2,
-                               .start_time = 1619222400,
-                               .timeout = 1628640000,
-                               .min_activation_height = 0,
-                               .threshold = 1512,
-                               .period = 2016};
+    c.taproot = Bip9Deployment{.bit = 2, .start_time = 1619222400, .timeout = 1628640000,
+                               .min_activation_height = 0, .threshold = 1512, .period = 2016};
     c.testdummy = NeverActiveTestDummy(1512, 2016);
     c.script_flag_exceptions = {
         {Hash("00000000dd30457c001f4095d208cc1296b0eed002427aa599874af7a432b105"), ScriptFlagException::Flags::NONE},
@@ -244,12 +227,8 @@ ChainParams MakeRegtestParams(const RegtestOptions& options)
     c.taproot_height = 0;
     c.taproot = AlwaysActiveTaproot(108, 144);
     // testdummy starts at once and never times out, so that tests can take it through every state.
-    c.testdummy = Bip9Deployment{.bit = 28,
-                                 .start_time = 0,
-                                 .timeout = Bip9Deployment::NO_TIMEOUT,
-                                 .min_activation_height = 0,
-                                 .threshold = 108,
-                                 .period = 144};
+    c.testdummy = Bip9Deployment{.bit = 28, .start_time = 0, .timeout = Bip9Deployment::NO_TIMEOUT,
+                                 .min_activation_height = 0, .threshold = 108, .period = 144};
     c.pow_limit = Hash("7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
     c.pow_target_timespan = 24 * 60 * 60;
     c.pow_allow_min_difficulty_blocks = true;
@@ -273,16 +252,11 @@ const ChainParams& GetChainParams(ChainType chain)
     static const ChainParams signet = MakeSignetParams(std::nullopt);
     static const ChainParams regtest = MakeRegtestParams(RegtestOptions{});
     switch (chain) {
-    case ChainType::MAIN:
-        return main;
-    case ChainType::TESTNET:
-        return testnet;
-    case ChainType::TESTNET4:
-        return testnet4;
-    case ChainType::SIGNET:
-        return signet;
-    case ChainType::REGTEST:
-        return regtest;
+    case ChainType::MAIN: return main;
+    case ChainType::TESTNET: return testnet;
+    case ChainType::TESTNET4: return testnet4;
+    case ChainType::SIGNET: return signet;
+    case ChainType::REGTEST: return regtest;
     }
     throw std::logic_error("unknown chain type");
 }
@@ -306,16 +280,11 @@ std::string DefaultPortsText(bool rpc)
 std::string ChainTypeToString(ChainType chain)
 {
     switch (chain) {
-    case ChainType::MAIN:
-        return "main";
-    case ChainType::TESTNET:
-        return "test";
-    case ChainType::TESTNET4:
-        return "testnet4";
-    case ChainType::SIGNET:
-        return "signet";
-    case ChainType::REGTEST:
-        return "regtest";
+    case ChainType::MAIN: return "main";
+    case ChainType::TESTNET: return "test";
+    case ChainType::TESTNET4: return "testnet4";
+    case ChainType::SIGNET: return "signet";
+    case ChainType::REGTEST: return "regtest";
     }
     return "unknown";
 }
@@ -333,16 +302,11 @@ std::optional<ChainType> ChainTypeFromString(std::string_view name)
 int ConsensusParams::DeploymentHeight(BuriedDeployment dep) const
 {
     switch (dep) {
-    case BuriedDeployment::HEIGHTINCB:
-        return bip34_height;
-    case BuriedDeployment::CLTV:
-        return bip65_height;
-    case BuriedDeployment::DERSIG:
-        return bip66_height;
-    case BuriedDeployment::CSV:
-        return csv_height;
-    case BuriedDeployment::SEGWIT:
-        return segwit_height;
+    case BuriedDeployment::HEIGHTINCB: return bip34_height;
+    case BuriedDeployment::CLTV: return bip65_height;
+    case BuriedDeployment::DERSIG: return bip66_height;
+    case BuriedDeployment::CSV: return csv_height;
+    case BuriedDeployment::SEGWIT: return segwit_height;
     }
     return INT32_MAX;
 }
