@@ -59,13 +59,13 @@ def test_amounts_and_fee_rates_reach_clients_with_eight_decimals(node_factory):
     assert numbers_of(body, "value").count("50.00000000") == 1  # the spent coinbase, as the input's prevout
 
     print("orrery-cli prints what the node wrote")
-    printed = node.cli("gettxout", coinbase, "0").stdout
+    next_coinbase = node.rpc("getblock", node.rpc("getblockhash", 3))["tx"][0]  # block 1's is spent now
+    printed = node.cli("gettxout", next_coinbase, "0").stdout
     assert '"value": 50.00000000' in printed
     assert '"verificationprogress": 1,' in node.cli("getblockchaininfo").stdout
 
     print("REST: the block's JSON and getutxos")
     status, _, rest_body = node.http(None, path=f"/rest/block/{block_hash}.json", method="GET")
     assert status == 200 and numbers_of(rest_body.decode(), "fee") == ["0.00010000"]
-    next_coinbase = node.rpc("getblock", node.rpc("getblockhash", 3))["tx"][0]
     status, _, rest_body = node.http(None, path=f"/rest/getutxos/{next_coinbase}-0.json", method="GET")
     assert status == 200 and numbers_of(rest_body.decode(), "value") == ["50.00000000"]

@@ -279,7 +279,7 @@ TEST_CASE("getblock and getblockheader show a block in every verbosity with bitc
     CHECK(out["confirmations"] == 1);
     CHECK(out["coinbase"] == false);
     CHECK(out["scriptPubKey"]["hex"] == "51");
-    CHECK(out["value"] == node::ValueFromAmount(spend.vout[1].value));
+    CHECK(out["value"] == rpc::ValueFromAmount(spend.vout[1].value));
 
     // getchaintxstats over the whole chain: 102 coinbases plus one spend, 103 blocks.
     Json txstats = node.Call("getchaintxstats");
