@@ -8,6 +8,8 @@
 #include <supervisor/restart_policy.h>
 #include <supervisor/spawn.h>
 
+#include <common/util/host_port.h>
+
 #include <common/consensus/params.h>
 #include <common/handoff/handoff.h>
 #include <common/interfaces/mock_clock_ipc.h>
@@ -1421,15 +1423,31 @@ int Run(const ArgsManager& args, const std::vector<std::string>& command_line)
         std::string chain_flag = args.GetChain() == "main" ? "" : " -chain=" + args.GetChain();
         std::string cli = fmt::format("orrery-cli -datadir={}{}", args.GetDataDirBase().string(), chain_flag);
         std::printf("orreryd %s running on %s, datadir %s\n", ORRERY_VERSION, args.GetChain().c_str(), net.c_str());
-        std::printf("  JSON-RPC:   http://%s:%lld/ (cookie in %s)\n", args.GetArg("rpcbind", "127.0.0.1").c_str(),
-                    static_cast<long long>(args.GetIntArg("rpcport", params.rpc_port)), (net / ".cookie").c_str());
+        if (args.GetBoolArg("server", true)) {
+            // Where the gui-bridge listens: -rpcbind counts only with -rpcallowip, as in bitcoind.
+            const auto rpc_port = static_cast<uint16_t>(args.GetIntArg("rpcport", params.rpc_port));
+            HostPort rpc{"127.0.0.1", rpc_port};
+            if (args.IsArgSet("rpcallowip")) {
+                auto binds = args.GetArgs("rpcbind");
+                rpc = binds.empty()
+                          ? HostPort{"0.0.0.0", rpc_port}
+                          : ParseHostPort(binds.front(), rpc_port).value_or(HostPort{binds.front(), rpc_port});
+            }
+            std::string every = rpc.host == "0.0.0.0" || rpc.host == "::" ? " on every address" : "";
+            std::printf("  JSON-RPC:   http://%s/%s (cookie in %s)\n", FormatHostPort(rpc.host, rpc.port).c_str(),
+                        every.c_str(), (net / ".cookie").c_str());
+            uint16_t gui_port = static_cast<uint16_t>(args.GetIntArg("guiport", rpc.port));
+            std::printf("  web GUI:    http://%s/%s (log in with the RPC credentials or the cookie's line)\n",
+                        FormatHostPort(every.empty() ? rpc.host : "127.0.0.1", gui_port).c_str(), every.c_str());
+        } else {
+            std::printf("  JSON-RPC:   off (-server=0), and with it the web GUI\n");
+        }
         if (args.GetBoolArg("listen", true)) {
             std::printf("  P2P:        port %lld\n",
                         static_cast<long long>(args.GetIntArg("port", params.default_port)));
         }
         std::printf("  supervisor: %s\n  try:        %s getblockchaininfo\n              %s -supervisor status\n",
                     server.Endpoint().c_str(), cli.c_str(), cli.c_str());
-        std::printf("  web GUI:    not yet (RPC only)\n");
         std::fflush(stdout);
 
         code = constellation.Loop();

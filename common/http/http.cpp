@@ -271,6 +271,7 @@ std::string FormatResponse(const Response& response, bool keep_alive)
     std::string out =
         "HTTP/1.1 " + std::to_string(response.status) + " " + std::string(StatusText(response.status)) + "\r\n";
     for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
+    if (response.stream) return out + "Connection: close\r\n\r\n";
     if (response.status != 204) out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
     if (!keep_alive || response.close) out += "Connection: close\r\n";
     out += "\r\n";

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,16 +57,21 @@ struct ParseResult {
 //! Transfer-Encoding is refused (411 for chunked, 501 otherwise) as is a body over the limit (413).
 ParseResult ParseRequest(std::string_view buffer, const Limits& limits = {});
 
+class BodyStream;
+
 struct Response {
     int status{200};
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
     bool close{false}; //!< send "Connection: close" and close after writing
+    //! Set: the body comes later, from this stream (common/http/stream.h), until it closes; `body` is unused
+    //! and the connection closes after it (no Content-Length).
+    std::shared_ptr<BodyStream> stream;
 };
 
 //! The reason phrase of a status code ("Not Found").
 std::string_view StatusText(int status);
-//! The bytes on the wire: status line, Content-Length, the headers, the body.
+//! The bytes on the wire: status line, Content-Length, the headers, the body (for a stream: the head alone).
 std::string FormatResponse(const Response& response, bool keep_alive);
 
 //! What orrery-cli reads back.

@@ -38,6 +38,23 @@ struct ChainBlock {
     ORRERY_FIELDS(height, hash, prev_hash, time, median_time, data)
 };
 
+//! estimateSmartFee's answer: a fee rate in satoshis per 1000 virtual bytes and the target it is for, or a rate of
+//! 0 (and blocks 0) when the node has no estimate yet.
+struct FeeEstimate {
+    int64_t fee_rate{0}; //!< sat/kvB
+    int64_t blocks{0};
+    ORRERY_FIELDS(fee_rate, blocks)
+};
+
+//! A mempool transaction's family, counting itself (Core's getTransactionAncestry); zeros when not in the mempool.
+struct MempoolAncestry {
+    int64_t ancestors{0};
+    int64_t descendants{0};
+    int64_t ancestor_vsize{0};
+    int64_t ancestor_fees{0}; //!< with prioritisetransaction's deltas, as Core's
+    ORRERY_FIELDS(ancestors, descendants, ancestor_vsize, ancestor_fees)
+};
+
 //! What the node tells a subscriber, in the order it happened (Core's Chain::Notifications).
 class ChainListener
 {
@@ -82,6 +99,24 @@ public:
     //! (reconnection), then each blockDisconnected / blockConnected and the updatedBlockTip that closes the step.
     //! A subscriber that must not miss a block catches up with getBlocksFrom after subscribing.
     virtual std::unique_ptr<ipc::Subscription> subscribeNotifications(std::shared_ptr<ChainListener> listener) = 0;
+    //! Offers `tx` (Bitcoin serialization) to the mempool as sendrawtransaction does, refusing a fee rate above
+    //! `max_fee_rate` sat/kvB (0: no limit); once in, it is relayed like any mempool transaction. "" when it is in
+    //! the mempool (also when it already was), otherwise sendrawtransaction's error message (the reject reason,
+    //! "Transaction outputs already in utxo set", "Fee exceeds maximum configured by user ...", "TX decode failed").
+    virtual std::string broadcastTransaction(std::vector<uint8_t> tx, int64_t max_fee_rate) = 0;
+    //! estimatesmartfee over the node's estimator, never below what the mempool takes now. `conservative` is
+    //! accepted for Core's signature; the estimator has one mode.
+    virtual FeeEstimate estimateSmartFee(int64_t conf_target, bool conservative) = 0;
+    //! -minrelaytxfee, sat/kvB.
+    virtual int64_t relayMinFee() = 0;
+    //! -incrementalrelayfee, sat/kvB (the step a replacement must add).
+    virtual int64_t relayIncrementalFee() = 0;
+    //! -dustrelayfee, sat/kvB (what makes an output dust; a wallet's discard rate starts there).
+    virtual int64_t relayDustFee() = 0;
+    //! The lowest fee rate the mempool accepts now: max(its rolling minimum, -minrelaytxfee), sat/kvB.
+    virtual int64_t mempoolMinFee() = 0;
+    //! The mempool family of `txid` (hex, as bitcoind prints it).
+    virtual MempoolAncestry getTransactionAncestry(std::string txid) = 0;
 };
 
 } // namespace orrery::interfaces

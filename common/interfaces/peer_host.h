@@ -6,7 +6,8 @@
 // Block sync (doc/sync.md): headers, blocks, block hashes and locators cross
 // as their Bitcoin serialization in one bin (hashes 32 bytes each and headers
 // 80 bytes each, back to back). The agent checks what needs only its peer's
-// bytes before it calls; the node validates everything again.
+// bytes before it calls; the node validates everything again. Addresses cross as
+// addr or addrv2 payloads (BIP155), decoded by the agent and again by the node.
 #ifndef ORRERY_COMMON_INTERFACES_PEER_HOST_H
 #define ORRERY_COMMON_INTERFACES_PEER_HOST_H
 
@@ -99,6 +100,18 @@ public:
     //! A block the peer asked for by getdata, read from the block files: with witness, or stripped of it;
     //! nullopt when the node does not have it (the agent answers notfound).
     virtual std::optional<std::vector<uint8_t>> getBlock(int64_t peer_id, std::vector<uint8_t> hash, bool witness) = 0;
+
+    // Addresses (doc/addrman.md): addr and addrv2 payloads in their Bitcoin serialization.
+    //! The peer's addr (`addrv2` false) or addrv2 message as received: at most 1,000 entries, decoded once
+    //! by the agent; the node decodes it again.
+    virtual void addressesReceived(int64_t peer_id, bool addrv2, std::vector<uint8_t> payload) = 0;
+    //! The peer's getaddr: what to answer, as an addrv2 payload; nullopt: no answer (an outbound peer, or
+    //! a second getaddr on this connection, as Core ignores both).
+    virtual std::optional<std::vector<uint8_t>> getAddresses(int64_t peer_id) = 0;
+    //! Misbehaviour the agent saw alone (an addr message of more than 1,000 entries), Core's Misbehaving:
+    //! true when the agent is to drop its peer (the node discourages it), false for a manual or noban
+    //! peer, whose message is only ignored.
+    virtual bool peerMisbehaved(int64_t peer_id, std::string reason) = 0;
 };
 
 class Agent
@@ -117,6 +130,12 @@ public:
     virtual void announceBlocks(std::vector<uint8_t> headers) = 0;
     //! The node's setmocktime: the agent pins its clock to `time` (unix seconds; 0: the real clock).
     virtual void setMockTime(int64_t time) = 0;
+
+    // Addresses (doc/addrman.md).
+    //! Sends getaddr, and lets the answer (up to 1,000 addresses) past the peer's address rate limit.
+    virtual void requestAddresses() = 0;
+    //! Sends these addresses (an addrv2 payload): as addrv2 to a peer that sent sendaddrv2, else as addr.
+    virtual void sendAddresses(std::vector<uint8_t> addresses) = 0;
 };
 
 } // namespace orrery::interfaces

@@ -146,6 +146,7 @@ void PushInt(Bytes& script, int n)
 //! One parsed key expression.
 struct KeyExpr {
     Bytes key; //!< 33 or 65 bytes, or 32 (x-only) inside tr()/rawtr()
+    DescriptorKey info;
     bool ranged{false};
     bool multipath{false};
     bool needs_private{false};
@@ -163,13 +164,32 @@ public:
         out.ranged = m_ranged;
         out.multipath = m_multipath;
         out.needs_private = m_needs_private;
-        if ((m_ranged && !m_position) || m_multipath || m_needs_private) out.scripts.clear();
+        out.keys = std::move(m_keys);
+        out.has_private = m_has_private;
+        if ((m_ranged && !m_position) || m_multipath || m_needs_private) {
+            out.scripts.clear();
+            out.keys.clear();
+        }
         return out;
     }
+
+    //! Private key texts met while parsing, each with its public form.
+    const std::vector<std::pair<std::string, std::string>>& Replacements() const { return m_replacements; }
 
 private:
     KeyExpr Key(std::string_view text, Context ctx)
     {
+        KeyExpr out = KeyBody(text, ctx);
+        out.info.pubkey = out.key;
+        m_has_private |= out.info.has_private;
+        m_keys.push_back(out.info);
+        return out;
+    }
+
+    KeyExpr KeyBody(std::string_view text, Context ctx)
+    {
+        std::optional<std::string> origin_fingerprint;
+        std::vector<uint32_t> origin_path;
         // Key origin: [fingerprint/path]
         if (!text.empty() && text[0] == '[') {
             const auto close = text.find(']');
@@ -183,10 +203,20 @@ private:
                      " characters instead of 8 characters)");
             }
             if (!ParseHex(fingerprint)) Fail("Fingerprint '" + std::string(fingerprint) + "' is not hex");
-            if (slash != std::string_view::npos) ParsePath(origin.substr(slash + 1), /*allow_star=*/false);
+            if (slash != std::string_view::npos)
+                origin_path = ParsePath(origin.substr(slash + 1), /*allow_star=*/false).steps;
+            origin_fingerprint = std::string(fingerprint);
+            std::transform(origin_fingerprint->begin(), origin_fingerprint->end(), origin_fingerprint->begin(),
+                           [](char c) { return static_cast<char>(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c); });
             text = text.substr(close + 1);
         }
         KeyExpr out;
+        out.info.path = origin_path;
+        auto own_fingerprint = [&](std::span<const uint8_t> key) {
+            if (origin_fingerprint) return *origin_fingerprint;
+            const auto id = crypto::Hash160(key);
+            return HexOf(std::span<const uint8_t>(id.data(), 4));
+        };
         const std::string str(text);
         const auto slash = text.find('/');
         const std::string_view head = text.substr(0, slash);
@@ -195,6 +225,7 @@ private:
                 if (ctx == Context::P2TR && bytes->size() == 32) {
                     if (!XOnlyPubKey::Parse(*bytes)) Fail("Pubkey '" + str + "' is invalid");
                     out.key = *bytes;
+                    out.info.fingerprint = own_fingerprint(out.key);
                     return out;
                 }
                 auto pubkey = PubKey::Parse(*bytes);
@@ -203,6 +234,7 @@ private:
                     Fail("Uncompressed keys are not allowed");
                 }
                 out.key.assign(pubkey->bytes().begin(), pubkey->bytes().end());
+                out.info.fingerprint = own_fingerprint(out.key);
                 if (ctx == Context::P2TR) out.key.erase(out.key.begin()); // the x-only form
                 return out;
             }
@@ -212,6 +244,10 @@ private:
                 }
                 const PubKey pub = key->GetPubKey();
                 out.key.assign(pub.bytes().begin(), pub.bytes().end());
+                out.info.fingerprint = own_fingerprint(out.key);
+                out.info.has_private = true;
+                out.info.secret = *key;
+                m_replacements.emplace_back(str, HexOf(pub.bytes()));
                 if (ctx == Context::P2TR) out.key.erase(out.key.begin());
                 return out;
             }
@@ -220,9 +256,23 @@ private:
         if (ext.error != ExtKeyError::NONE) Fail("key '" + std::string(head) + "' is not valid");
         ExtPubKey pub = ext.pub;
         std::optional<ExtKey> priv;
-        if (ext.is_private) priv = ext.priv;
+        if (ext.is_private) {
+            priv = ext.priv;
+            out.info.has_private = true;
+            m_replacements.emplace_back(std::string(head), EncodeExtPubKey(ext.pub, ext.network));
+        }
+        if (origin_fingerprint) {
+            out.info.fingerprint = *origin_fingerprint;
+        } else {
+            const auto own = pub.GetFingerprint();
+            out.info.fingerprint = HexOf(own);
+        }
         if (slash != std::string_view::npos) {
             const auto path = ParsePath(text.substr(slash + 1), /*allow_star=*/true);
+            out.info.path.insert(out.info.path.end(), path.steps.begin(), path.steps.end());
+            if (path.star && m_position) {
+                out.info.path.push_back(*m_position | (path.star_hardened ? BIP32_HARDENED : 0));
+            }
             for (uint32_t index : path.steps) {
                 if (priv) {
                     auto child = priv->Derive(index);
@@ -255,6 +305,7 @@ private:
                 }
             }
         }
+        if (priv) out.info.secret = priv->key;
         out.key.assign(pub.pubkey.bytes().begin(), pub.pubkey.bytes().end());
         if (ctx == Context::P2TR) out.key.erase(out.key.begin());
         m_ranged |= out.ranged;
@@ -417,7 +468,21 @@ private:
         Fail("'" + std::string(text) + "' is not a valid descriptor function");
     }
 
+    static std::string HexOf(std::span<const uint8_t> bytes)
+    {
+        static constexpr char DIGITS[] = "0123456789abcdef";
+        std::string out;
+        for (uint8_t b : bytes) {
+            out += DIGITS[b >> 4];
+            out += DIGITS[b & 15];
+        }
+        return out;
+    }
+
     Network m_network;
+    std::vector<DescriptorKey> m_keys;
+    std::vector<std::pair<std::string, std::string>> m_replacements;
+    bool m_has_private{false};
     bool m_ranged{false};
     bool m_multipath{false};
     bool m_needs_private{false};
@@ -448,6 +513,20 @@ ParsedDescriptor ParseDescriptor(std::string_view text, Network network, bool re
              checksum + "'");
     }
     return Parser(network, position).Run(body);
+}
+
+std::string DescriptorPublicForm(std::string_view text, Network network)
+{
+    ParseDescriptor(text, network, /*require_checksum=*/false); // the checks and messages of a parse
+    std::string body(text.substr(0, text.find('#')));
+    Parser parser(network, std::nullopt);
+    parser.Run(body);
+    for (const auto& [secret, pub] : parser.Replacements()) {
+        for (auto at = body.find(secret); at != std::string::npos; at = body.find(secret, at + pub.size())) {
+            body.replace(at, secret.size(), pub);
+        }
+    }
+    return AddDescriptorChecksum(body);
 }
 
 } // namespace orrery

@@ -77,7 +77,8 @@ constexpr OptionInfo OPTIONS[] = {
                       "unless -bind is given", NET, O | N},
     {"-discover", "bitcoind: discover our own addresses", NONE, NONE},
     {"-dns", "bitcoind: allow DNS lookups for -addnode, -seednode and -connect", NONE, NONE},
-    {"-dnsseed", "bitcoind: ask DNS seeds for peer addresses", NONE, NONE},
+    {"-dnsseed", "Ask the network's DNS seeds for peer addresses when the address book is empty (default: 1 unless "
+                 "-connect; regtest has no seeds)", NONE, N},
     {"-externalip=<ip>", "bitcoind: our own public address", NONE, NONE},
     {"-fixedseeds", "bitcoind: use the built-in seed addresses", NONE, NONE},
     {"-forcednsseed", "bitcoind: always ask DNS seeds", NONE, NONE},
@@ -102,7 +103,7 @@ constexpr OptionInfo OPTIONS[] = {
     {"-proxy=<ip:port>", "bitcoind: connect through a SOCKS5 proxy (Orrery: not yet; it still turns -listen off)", NONE,
      NONE},
     {"-proxyrandomize", "bitcoind: random proxy credentials per connection", NONE, NONE},
-    {"-seednode=<ip>", "bitcoind: ask this node for addresses", NONE, NONE},
+    {"-seednode=<ip>", "Connect to this peer at start to ask it for addresses, then disconnect (repeatable)", NET, N},
     {"-timeout=<n>", "Milliseconds an outbound connection attempt may take (default: 5000)", NONE, A},
     {"-torcontrol=<ip:port>", "bitcoind: Tor control port", NONE, NONE},
     {"-torpassword=<pass>", "bitcoind: Tor control password", NONE, NONE},
@@ -192,7 +193,7 @@ constexpr OptionInfo OPTIONS[] = {
     {"-discardfee=<amt>", "bitcoind: fee rate for discarding change", NONE, NONE},
     {"-fallbackfee=<amt>", "bitcoind: fee rate without estimates", NONE, NONE},
     {"-flushwallet", "bitcoind: flush the wallet periodically", NONE, NONE},
-    {"-keypool=<n>", "bitcoind: key pool size", NONE, NONE},
+    {"-keypool=<n>", "Scripts derived ahead of the next index of each ranged descriptor (default: 1000)", NONE, W},
     {"-maxapsfee=<n>", "bitcoind: extra fee for avoiding partial spends", NONE, NONE},
     {"-maxtxfee=<amt>", "bitcoind: highest fee of one wallet transaction", NONE, NONE},
     {"-mintxfee=<amt>", "bitcoind: lowest fee rate of wallet transactions", NONE, NONE},
@@ -255,6 +256,8 @@ constexpr OptionInfo OPTIONS[] = {
      ALL},
     {"-ipcconnect=<endpoint>", "Connect to another service's endpoint (ipc://, tcp://)", NET | MINE | OPT_ORRERY, ALL},
     {"-ipcmaxmessagesize=<bytes>", "Largest IPC message accepted (default: 33554432)", OPT_ORRERY, ALL},
+    {"-guiport=<port>", "Also serve the web GUI, with the JSON-RPC it calls and /events, on <port> (same addresses as "
+                        "JSON-RPC; the GUI is always on the RPC port too)", NET | OPT_ORRERY, O | B},
     // Each process's own: not passed on by orreryd (doc/ipc.md, "Who may call what").
     {"-ipcallow=<role>:<uid>", "Let processes of user id <uid> (or of the user so named) that orreryd did not start say "
                                "they are <role> on "

@@ -2,13 +2,16 @@
 //
 // The node and the wallet register their RPC methods on the bridge's IPC
 // endpoint (RpcRouter, see router.h); each call goes to its owner.
-// Routing as bitcoind's httprpc.cpp: "/" and "/wallet/<name>" are JSON-RPC,
-// "/rest/..." REST with -rest (rest.h), anything else is 404; only POST is served (405); a request without
-// credentials gets 401 at once, one with wrong credentials after 250 ms.
+// Routing as bitcoind's httprpc.cpp: a POST to "/" or "/wallet/<name>" is JSON-RPC,
+// "/rest/..." REST with -rest (rest.h); a GET of "/" or "/gui/..." is the web GUI (gui.h) and of
+// "/events" its live event stream (events.h); anything else is 404. A request without credentials
+// gets 401 at once, one with wrong credentials after 250 ms.
 #include <services/gui-bridge/bridge.h>
 
 #include <services/gui-bridge/auth.h>
 #include <services/gui-bridge/backends.h>
+#include <services/gui-bridge/events.h>
+#include <services/gui-bridge/gui.h>
 #include <services/gui-bridge/http_server.h>
 #include <services/gui-bridge/rest.h>
 #include <services/gui-bridge/router.h>
@@ -46,10 +49,13 @@ http::Response Plain(int status, std::string body = "")
     return response;
 }
 
-http::Response Unauthorized()
+http::Response Unauthorized(const http::Request& request)
 {
     http::Response response = Plain(401);
-    response.headers.emplace_back("WWW-Authenticate", std::string(WWW_AUTH_HEADER));
+    // The web GUI asks without the challenge: with it, a browser would put up its own log-in box.
+    if (!request.Header("x-requested-with")) {
+        response.headers.emplace_back("WWW-Authenticate", std::string(WWW_AUTH_HEADER));
+    }
     return response;
 }
 
@@ -152,6 +158,7 @@ int Run(const ArgsManager& args)
     router_options.started = started;
     router_options.supervisor = &supervisor;
     router_options.stop_self = [] { ::kill(::getpid(), SIGTERM); }; // the signal loop below stops us cleanly
+    for (auto& method : GuiMethods(supervisor)) router_options.methods.push_back(std::move(method));
     router_options.methods.push_back(
         {"getzmqnotifications",
          "Zmq",
@@ -165,6 +172,25 @@ int Run(const ArgsManager& args)
                                       const std::optional<std::string>& wallet) {
         return router->Execute(method, params, wallet);
     };
+
+    // --- the GUI's live events, sampled from orreryd and the node while a browser listens
+    EventSources sources;
+    sources.processes = [&supervisor] { return ProcessInfo(supervisor); };
+    sources.nettotals = [&router] {
+        try {
+            return router->Execute("getnettotals", rpc::Json::array(), std::nullopt);
+        } catch (const rpc::RpcException& e) {
+            if (e.code() != rpc::RPC_METHOD_NOT_FOUND) throw;
+        }
+        // No getnettotals in the node yet: the bytes of the peers connected now.
+        rpc::Json totals{{"totalbytesrecv", 0}, {"totalbytessent", 0}};
+        for (const auto& peer : router->Execute("getpeerinfo", rpc::Json::array(), std::nullopt)) {
+            totals["totalbytesrecv"] = totals["totalbytesrecv"].get<int64_t>() + peer.value("bytesrecv", int64_t{0});
+            totals["totalbytessent"] = totals["totalbytessent"].get<int64_t>() + peer.value("bytessent", int64_t{0});
+        }
+        return totals;
+    };
+    auto events = std::make_shared<EventHub>(EventHubOptions{}, std::move(sources));
 
     // --- HTTP
     http::ServerOptions options;
@@ -192,6 +218,20 @@ int Run(const ArgsManager& args)
     options.timeout = std::chrono::seconds(std::max<int64_t>(1, args.GetIntArg("rpcservertimeout", 30)));
 
     const bool rest_enabled = args.GetBoolArg("rest", false);
+    const bool whitelisting = !whitelist.Empty() || args.GetBoolArg("rpcwhitelistdefault", false);
+    //! The user the request's credentials name; nullopt when they are missing or wrong.
+    auto authenticate = [&](const http::Request& request, const std::string& peer) -> std::optional<std::string> {
+        auto authorization = request.Header("authorization");
+        if (!authorization) return std::nullopt;
+        std::string user;
+        if (!auth.Check(*authorization, &user)) {
+            LogPrintf("ThreadRPCServer incorrect password attempt from {}", peer);
+            // Deters brute force, as bitcoind does; a worker waits, the I/O thread does not.
+            std::this_thread::sleep_for(std::chrono::milliseconds(250));
+            return std::nullopt;
+        }
+        return user;
+    };
     auto handler = [&](const http::Request& request, const std::string& peer) -> http::Response {
         std::string_view path = request.target;
         if (!allowed.Allows(peer)) {
@@ -200,6 +240,22 @@ int Run(const ArgsManager& args)
         }
         // REST needs no credentials, as bitcoind's; it answers from the node's RPC methods.
         if (rest_enabled && rest::IsRestPath(path)) return rest::Handle(request, execute);
+        // The GUI's files hold nothing secret; what the pages show comes through JSON-RPC and /events.
+        if (request.method != "POST" && IsGuiPath(path)) return ServeGuiFile(request);
+        if (path == "/events") {
+            if (request.method != "GET") return Plain(405);
+            auto user = authenticate(request, peer);
+            if (!user) return Unauthorized(request);
+            EventHub::Allowed may = [&whitelist, whitelisting, name = *user](const std::string& method) {
+                return !whitelisting || whitelist.Allowed(name, method);
+            };
+            http::Response response;
+            response.stream = events->Subscribe(std::move(may));
+            if (!response.stream) return Plain(503, "Too many event listeners\n");
+            response.headers.emplace_back("Content-Type", "text/event-stream");
+            response.headers.emplace_back("Cache-Control", "no-cache");
+            return response;
+        }
         std::optional<std::string> wallet_name;
         if (path.starts_with("/wallet/")) {
             wallet_name = http::PercentDecode(path.substr(8));
@@ -208,17 +264,11 @@ int Run(const ArgsManager& args)
             return Plain(404);
         }
         if (request.method != "POST") return Plain(405, "JSONRPC server handles only POST requests");
-        auto authorization = request.Header("authorization");
-        if (!authorization) return Unauthorized();
-        std::string user;
-        if (!auth.Check(*authorization, &user)) {
-            LogPrintf("ThreadRPCServer incorrect password attempt from {}", peer);
-            // Deters brute force, as bitcoind does; a worker waits, the I/O thread does not.
-            std::this_thread::sleep_for(std::chrono::milliseconds(250));
-            return Unauthorized();
-        }
+        auto authenticated = authenticate(request, peer);
+        if (!authenticated) return Unauthorized(request);
+        const std::string& user = *authenticated;
         LogDebug(LogCategory::RPC, "Received a POST request for {} from {} user={}", request.target, peer, user);
-        if (!whitelist.Empty() || args.GetBoolArg("rpcwhitelistdefault", false)) {
+        if (whitelisting) {
             // Every method of the request (each of a batch) must be on the user's list before any runs.
             if (auto parsed = rpc::ParseJson(request.body)) {
                 std::vector<const rpc::Json*> calls;
@@ -244,23 +294,39 @@ int Run(const ArgsManager& args)
         return response;
     };
     http::Server server(options, handler);
+    // -guiport: the same server (GUI, JSON-RPC, /events) on a second port of the same addresses.
+    std::unique_ptr<http::Server> gui_server;
+    if (args.IsArgSet("guiport")) {
+        http::ServerOptions gui_options = options;
+        for (auto& [host, bind_port] : gui_options.binds) {
+            bind_port = static_cast<uint16_t>(args.GetIntArg("guiport", 0));
+        }
+        gui_server = std::make_unique<http::Server>(gui_options, handler);
+    }
     try {
         server.Start();
+        if (gui_server) gui_server->Start();
     } catch (const std::exception& e) {
         LogPrintf("Error: {}", e.what());
         std::fprintf(stderr, "Error: %s\n", e.what());
+        server.Stop();
         if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
         return 1;
     }
     for (const auto& address : server.BoundAddresses()) LogPrintf("Binding RPC on address {}", address);
+    if (gui_server) {
+        for (const auto& address : gui_server->BoundAddresses()) LogPrintf("Web GUI also on http://{}/", address);
+    }
 
     supervisor.Start();
-    std::unique_ptr<zmq_notify::ChainFollower> follower;
-    if (notifier) {
-        follower = std::make_unique<zmq_notify::ChainFollower>(args.GetArg("ipcconnect", DefaultEndpoint(args, "node")),
-                                                               BackendOptions(args, {"chain"}, "node"), notifier);
-        follower->Start();
-    }
+    events->Start();
+    // One Chain subscription feeds both the ZMQ topics and the GUI's events.
+    std::vector<std::shared_ptr<interfaces::ChainListener>> chain_listeners{events};
+    if (notifier) chain_listeners.insert(chain_listeners.begin(), notifier);
+    auto follower = std::make_unique<zmq_notify::ChainFollower>(
+        args.GetArg("ipcconnect", DefaultEndpoint(args, "node")), BackendOptions(args, {"chain"}, "node"),
+        std::make_shared<ChainFanout>(std::move(chain_listeners)));
+    follower->Start();
 
     // The services register their RPC methods on -rpcrouterbind from the start; -ipcbind (the
     // process's own endpoint) answers hello once RPC has left warm-up: orreryd's sign that the
@@ -269,6 +335,7 @@ int Run(const ArgsManager& args)
     try {
         ipc_options = process.IpcOptions();
     } catch (const std::exception& e) {
+        events->Stop();
         server.Stop();
         if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
         return process.Fail(e.what());
@@ -287,6 +354,7 @@ int Run(const ArgsManager& args)
     try {
         router_server.Bind(router_endpoint);
     } catch (const std::exception& e) {
+        events->Stop();
         server.Stop();
         if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
         return process.Fail(e.what());
@@ -307,13 +375,15 @@ int Run(const ArgsManager& args)
     process.WaitForShutdown();
     router->CancelWait();
     readiness.join();
+    events->Stop(); // ends the event streams, so the servers' connections close at once
+    if (gui_server) gui_server->Stop();
     server.Stop();
     process.Stop();
     router_server.Stop();
     if (processes) processes->Stop();
     if (router_endpoint.starts_with("ipc://")) std::filesystem::remove(router_endpoint.substr(6));
     supervisor.Stop();
-    if (follower) follower->Stop();
+    follower->Stop();
     if (!cookie_path.empty()) std::filesystem::remove(cookie_path);
     LogPrintf("Shutdown done");
     return 0;

@@ -5,7 +5,14 @@
 // reply through a queue; the I/O thread writes it. A connection whose request
 // is with a worker is not read from, so a client cannot queue more than one
 // request's worth of memory per connection.
+//
+// A streamed response (server-sent events) keeps its connection in STREAMING:
+// the I/O thread takes the stream's pending bytes only once the previous ones
+// are written, so a slow client's backlog stays in the stream's bounded queue,
+// which drops it when full.
 #include <services/gui-bridge/http_server.h>
+
+#include <common/http/stream.h>
 
 #include <common/util/logging.h>
 
@@ -54,7 +61,7 @@ std::string AddressToString(const sockaddr_storage& address)
     return "unknown";
 }
 
-enum class ConnState { READING, BUSY, WRITING };
+enum class ConnState { READING, BUSY, WRITING, STREAMING };
 
 struct Connection {
     int fd{-1};
@@ -66,6 +73,7 @@ struct Connection {
     bool close_after_write{false};
     bool continue_sent{false};
     Clock::time_point deadline;
+    std::shared_ptr<BodyStream> stream; //!< a streamed response in progress
 };
 
 struct Task {
@@ -78,6 +86,7 @@ struct Result {
     uint64_t connection;
     std::string bytes;
     bool close;
+    std::shared_ptr<BodyStream> stream;
 };
 
 } // namespace
@@ -165,13 +174,13 @@ struct Server::Impl {
                 response = handler(task.request, task.peer);
             } catch (const std::exception& e) {
                 LogPrintf("HTTP handler failed for {} {}: {}", task.request.method, task.request.target, e.what());
-                response = Response{500, {}, "Internal error\n", false};
+                response = Response{500, {}, "Internal error\n", false, nullptr};
             }
-            bool keep_alive = task.request.keep_alive && !response.close;
+            bool keep_alive = task.request.keep_alive && !response.close && !response.stream;
             std::string bytes = FormatResponse(response, keep_alive);
             {
                 std::lock_guard lock(mutex);
-                results.push_back({task.connection, std::move(bytes), !keep_alive});
+                results.push_back({task.connection, std::move(bytes), !keep_alive, std::move(response.stream)});
             }
             Wake();
         }
@@ -191,7 +200,7 @@ struct Server::Impl {
 
     void Reject(uint64_t id, Connection& connection, int status, const std::string& message)
     {
-        Response response{status, {{"Content-Type", "text/plain"}}, message + "\n", true};
+        Response response{status, {{"Content-Type", "text/plain"}}, message + "\n", true, nullptr};
         Queue(id, connection, FormatResponse(response, false), true);
     }
 
@@ -294,6 +303,17 @@ struct Server::Impl {
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
             return false;
         }
+        if (connection.stream) {
+            bool closed = false;
+            connection.out = connection.stream->Take(&closed);
+            connection.out_sent = 0;
+            if (connection.out.empty()) {
+                connection.state = ConnState::STREAMING;
+                return !closed && !stopping;
+            }
+            connection.state = ConnState::WRITING;
+            return Write(id, connection);
+        }
         if (connection.close_after_write || stopping) return false;
         connection.out.clear();
         connection.out_sent = 0;
@@ -306,6 +326,7 @@ struct Server::Impl {
     {
         auto it = connections.find(id);
         if (it == connections.end()) return;
+        if (it->second.stream) it->second.stream->Detach();
         ::close(it->second.fd);
         connections.erase(it);
     }
@@ -321,9 +342,34 @@ struct Server::Impl {
         }
         for (auto& result : ready) {
             auto it = connections.find(result.connection);
-            if (it == connections.end()) continue;
+            if (it == connections.end()) {
+                if (result.stream) result.stream->Detach();
+                continue;
+            }
             Queue(result.connection, it->second, std::move(result.bytes), result.close);
+            if (result.stream) {
+                it->second.stream = result.stream;
+                result.stream->SetWake([this] { Wake(); });
+            }
             if (!Write(result.connection, it->second)) Close(result.connection);
+        }
+        // Streams with news (or closed) whose previous bytes are out.
+        std::vector<uint64_t> done;
+        for (auto& [id, c] : connections) {
+            if (c.state == ConnState::STREAMING && !Write(id, c)) done.push_back(id);
+        }
+        for (uint64_t id : done) Close(id);
+    }
+
+    //! A streaming client sent something or hung up; what it sends is ignored. False when it is gone.
+    bool Drain(Connection& connection)
+    {
+        char buffer[4096];
+        for (;;) {
+            ssize_t n = ::recv(connection.fd, buffer, sizeof buffer, 0);
+            if (n > 0) continue;
+            if (n < 0 && errno == EINTR) continue;
+            return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
         }
     }
 
@@ -340,7 +386,7 @@ struct Server::Impl {
                 // Idle connections go at once; those with a request in hand finish first.
                 std::vector<uint64_t> idle;
                 for (const auto& [id, c] : connections) {
-                    if (c.state == ConnState::READING) idle.push_back(id);
+                    if (c.state == ConnState::READING || c.state == ConnState::STREAMING) idle.push_back(id);
                 }
                 for (uint64_t id : idle) Close(id);
                 if (connections.empty() || Clock::now() >= *stop_deadline) break;
@@ -354,9 +400,12 @@ struct Server::Impl {
             if (stop_deadline) next_deadline = *stop_deadline;
             for (const auto& [id, c] : connections) {
                 if (c.state == ConnState::BUSY) continue;
-                fds.push_back({c.fd, static_cast<short>(c.state == ConnState::READING ? POLLIN : POLLOUT), 0});
+                short events = c.state == ConnState::READING ? POLLIN : POLLOUT;
+                if (c.state == ConnState::WRITING && c.stream) events |= POLLIN; // notice a hang-up
+                if (c.state == ConnState::STREAMING) events = POLLIN;
+                fds.push_back({c.fd, events, 0});
                 ids.push_back(id);
-                next_deadline = std::min(next_deadline, c.deadline);
+                if (c.state != ConnState::STREAMING && !c.stream) next_deadline = std::min(next_deadline, c.deadline);
             }
             auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_deadline - now).count();
             int rc = ::poll(fds.data(), fds.size(), static_cast<int>(std::clamp<int64_t>(wait + 1, 0, 3600000)));
@@ -376,7 +425,14 @@ struct Server::Impl {
                     auto it = connections.find(ids[i]);
                     if (it == connections.end() || it->second.state == ConnState::BUSY) continue;
                     bool keep = true;
-                    if (it->second.state == ConnState::READING) {
+                    if (it->second.stream && (revents & POLLIN)) keep = Drain(it->second);
+                    if (!keep) {
+                        Close(ids[i]);
+                        continue;
+                    }
+                    if (it->second.state == ConnState::STREAMING) {
+                        keep = !(revents & (POLLHUP | POLLERR));
+                    } else if (it->second.state == ConnState::READING) {
                         keep = (revents & (POLLIN | POLLHUP | POLLERR)) ? Read(ids[i], it->second) : true;
                     } else {
                         keep = (revents & (POLLOUT | POLLHUP | POLLERR)) ? Write(ids[i], it->second) : true;
@@ -388,14 +444,17 @@ struct Server::Impl {
             now = Clock::now();
             std::vector<uint64_t> expired;
             for (const auto& [id, c] : connections) {
-                if (c.state != ConnState::BUSY && c.deadline <= now) expired.push_back(id);
+                if (c.state != ConnState::BUSY && !c.stream && c.deadline <= now) expired.push_back(id);
             }
             for (uint64_t id : expired) {
                 LogDebug(LogCategory::RPC, "HTTP connection from {} timed out", connections[id].peer);
                 Close(id);
             }
         }
-        for (auto& [id, c] : connections) ::close(c.fd);
+        for (auto& [id, c] : connections) {
+            if (c.stream) c.stream->Detach();
+            ::close(c.fd);
+        }
         connections.clear();
         for (int fd : listeners) ::close(fd);
         listeners.clear();

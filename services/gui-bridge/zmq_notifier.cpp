@@ -211,10 +211,10 @@ void ChainFollower::Run(std::chrono::milliseconds retry)
             auto subscription = chain->subscribeNotifications(m_listener);
             std::lock_guard lock(m_mutex);
             m_subscription = std::move(subscription);
-            LogPrintf("zmq: following the node's chain at {}", m_endpoint);
+            LogPrintf("Following the node's chain at {} (ZMQ notifications, web GUI events)", m_endpoint);
             return;
         } catch (const std::exception& e) {
-            if (!logged) LogPrintf("zmq: waiting for the node at {} ({})", m_endpoint, e.what());
+            if (!logged) LogPrintf("Waiting for the node's chain at {} ({})", m_endpoint, e.what());
             logged = true;
         }
         std::unique_lock lock(m_mutex);

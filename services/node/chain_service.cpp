@@ -1,8 +1,11 @@
 // The node's Chain interface; see chain_service.h.
 #include <services/node/chain_service.h>
 
+#include <common/consensus/transaction.h>
 #include <common/rpc/protocol.h>
 #include <common/util/logging.h>
+
+#include <algorithm>
 
 namespace orrery::node {
 
@@ -268,6 +271,94 @@ ChainService::subscribeNotifications(std::shared_ptr<interfaces::ChainListener> 
         std::lock_guard lock(self->m_mutex);
         self->m_listeners.erase(id);
     });
+}
+
+// ---------------------------------------------------------------- mempool and fees
+
+Mempool& ChainService::RequireMempool() const
+{
+    if (m_mempool == nullptr) throw rpc::RpcException(rpc::RPC_IN_WARMUP, "The node has no mempool yet");
+    return *m_mempool;
+}
+
+std::string ChainService::broadcastTransaction(std::vector<uint8_t> bytes, int64_t max_fee_rate)
+{
+    Mempool& pool = RequireMempool();
+    Transaction tx;
+    try {
+        tx = DeserializeTransaction(bytes);
+    } catch (const DeserializeError&) {
+        return "TX decode failed";
+    }
+    const uint256 txid = tx.GetTxid();
+    if (pool.Exists(txid)) return "";
+    const Amount max_fee = max_fee_rate > 0 ? FeeRate(max_fee_rate).GetFee(GetVirtualSize(tx)) : 0;
+    const AcceptResult result = pool.AcceptTransaction(tx, false, max_fee);
+    if (!result.accepted) {
+        // sendrawtransaction's messages, so that a wallet reports what bitcoind's would.
+        if (result.reject_reason == "max-fee-exceeded") {
+            return "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)";
+        }
+        if (result.failure == AcceptResult::Failure::ALREADY_KNOWN) return "Transaction outputs already in utxo set";
+        if (result.failure == AcceptResult::Failure::IN_MEMPOOL) return "";
+        return result.ToString();
+    }
+    pool.AddUnbroadcast(txid);
+    LogDebug(LogCategory::MEMPOOL, "Chain: a wallet broadcast {}", txid.GetHex());
+    return "";
+}
+
+interfaces::FeeEstimate ChainService::estimateSmartFee(int64_t conf_target, bool /*conservative*/)
+{
+    Mempool& pool = RequireMempool();
+    interfaces::FeeEstimate out;
+    const int target = static_cast<int>(std::clamp<int64_t>(conf_target, 1, FeeEstimator::MAX_TARGET));
+    const auto estimate = pool.Estimator().EstimateFee(target);
+    if (!estimate) return out;
+    const MempoolInfo info = pool.Info();
+    // As estimatesmartfee: never below what the mempool itself takes now.
+    out.fee_rate = std::max({estimate->feerate, info.min_fee.PerKvB(), info.min_relay_fee.PerKvB()});
+    out.blocks = estimate->blocks;
+    return out;
+}
+
+int64_t ChainService::relayMinFee()
+{
+    return RequireMempool().Options().min_relay_fee.PerKvB();
+}
+
+int64_t ChainService::relayIncrementalFee()
+{
+    return RequireMempool().Options().incremental_relay_fee.PerKvB();
+}
+
+int64_t ChainService::relayDustFee()
+{
+    return RequireMempool().Options().standard.dust_relay_fee.PerKvB();
+}
+
+int64_t ChainService::mempoolMinFee()
+{
+    return RequireMempool().Info().min_fee.PerKvB();
+}
+
+interfaces::MempoolAncestry ChainService::getTransactionAncestry(std::string hex)
+{
+    const auto txid = uint256::FromHex(hex);
+    if (!txid || hex.size() != 64) {
+        throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "txid must be 64 hexadecimal digits");
+    }
+    Mempool& pool = RequireMempool();
+    interfaces::MempoolAncestry out;
+    const auto ancestors = pool.Ancestors(*txid);
+    const auto descendants = pool.Descendants(*txid);
+    if (!ancestors || !descendants) return out;
+    out.ancestors = static_cast<int64_t>(ancestors->size()) + 1;
+    out.descendants = static_cast<int64_t>(descendants->size()) + 1;
+    const PackageTotals totals = pool.AncestorTotals(*txid);
+    out.ancestor_vsize = totals.vsize;
+    out.ancestor_fees = totals.modified_fees;
+    return out;
 }
 
 } // namespace orrery::node

@@ -63,8 +63,17 @@ public:
     std::optional<interfaces::ChainBlock> findBlock(std::string hash) override;
     std::unique_ptr<ipc::Subscription>
     subscribeNotifications(std::shared_ptr<interfaces::ChainListener> listener) override;
+    std::string broadcastTransaction(std::vector<uint8_t> tx, int64_t max_fee_rate) override;
+    interfaces::FeeEstimate estimateSmartFee(int64_t conf_target, bool conservative) override;
+    int64_t relayMinFee() override;
+    int64_t relayIncrementalFee() override;
+    int64_t relayDustFee() override;
+    int64_t mempoolMinFee() override;
+    interfaces::MempoolAncestry getTransactionAncestry(std::string txid) override;
 
 private:
+    //! The mempool given to AttachMempool; throws (an error to the caller) before there is one.
+    Mempool& RequireMempool() const;
     class Listener;
     class MempoolForwarder;
     //! Calls `send` for every subscriber; the caller holds m_notify_mutex so that each sees the news in order.

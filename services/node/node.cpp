@@ -238,6 +238,10 @@ NodeConfig MakeNodeConfig(const ArgsManager& args)
     config.ban_time_seconds =
         std::clamp<int64_t>(args.GetIntArg("bantime", DEFAULT_BAN_TIME_SECONDS), 1, MAX_BAN_UNTIL);
     config.add_nodes = args.GetArgs("addnode");
+    // As bitcoind: -connect (even -connect=0) turns off automatic connections and the DNS seeds.
+    config.seed_nodes = args.GetArgs("seednode");
+    config.automatic_outbound = !args.IsArgSet("connect") && config.max_connections > 0;
+    config.dns_seed = args.GetBoolArg("dnsseed", !args.IsArgSet("connect"));
     std::string error;
     auto user_agent = MakeUserAgent(args.GetArgs("uacomment"), error);
     if (!user_agent) throw std::runtime_error(error);
@@ -286,6 +290,8 @@ NodeService::NodeService(NodeConfig config)
 {
     for (const auto& address : m_config.add_nodes) m_peers.AddNode(address);
     LoadBans();
+    LoadAddresses();
+    m_addr_fetch.assign(m_config.seed_nodes.begin(), m_config.seed_nodes.end());
     ChainstateOptions options = m_config.chainstate;
     if (options.data_dir.empty()) options.data_dir = m_config.data_dir;
     if (options.blocks_dir.empty()) options.blocks_dir = options.data_dir / "blocks";
@@ -348,6 +354,7 @@ void NodeService::Start()
             m_wake = false;
         }
     });
+    if (m_config.dns_seed && m_config.automatic_outbound) m_dns_thread = std::thread([this] { QueryDnsSeeds(); });
 }
 
 void NodeService::Stop()
@@ -358,6 +365,8 @@ void NodeService::Stop()
     }
     m_thread_cv.notify_all();
     if (m_thread.joinable()) m_thread.join();
+    if (m_dns_thread.joinable()) m_dns_thread.join();
+    SaveAddresses(/*force=*/false); // what changed since the last write
     std::unique_ptr<ipc::Client> client;
     {
         std::lock_guard lock(m_supervisor_mutex);
@@ -430,6 +439,9 @@ void NodeService::Maintain()
     }
     for (const auto& address : to_dial) DialTarget(address);
     SyncTick();
+    ForgetGoneAddressPeers();
+    OpenAutomaticConnections();
+    SaveAddresses(/*force=*/false);
 }
 
 // ---------------------------------------------------------------- banlist.json
@@ -899,7 +911,7 @@ interfaces::HandshakeParams NodeService::registerAgent(int64_t peer_id, std::str
         handshake.start_height = std::max(m_chainstate->Height(), 0);
     }
     handshake.nonce = entry.nonce;
-    handshake.relay = true;
+    handshake.relay = entry.connection_type != "block-relay-only"; // no transactions on those (Core)
     handshake.mock_time = GetMockTime();
     return handshake;
 }
@@ -934,6 +946,8 @@ void NodeService::handshakeDone(int64_t peer_id, interfaces::PeerVersion version
     }
     LogPrintf("New {} peer connected: version: {}, blocks={}, peer={} ({})", entry.connection_type, version.version,
               version.start_height, peer_id, version.user_agent);
+    AddressPeerReady(entry);
+    if (entry.connection_type == "feeler") return; // disconnected at once, no sync
     if (m_chainstate_loaded) StartSync(peer_id);
 }
 

@@ -12,7 +12,9 @@
 #include <common/interfaces/supervisor.h>
 #include <common/ipc/connection.h>
 #include <common/ipc/options.h>
+#include <common/p2p/addr.h>
 #include <common/util/args.h>
+#include <services/node/addrman.h>
 #include <services/node/ban_list.h>
 #include <services/node/block_sync.h>
 #include <services/node/chain.h>
@@ -23,6 +25,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -86,6 +89,13 @@ struct NodeConfig {
     //! -checklevel and -checkblocks: the verification of the last blocks at start (bitcoind's VerifyDB).
     int check_level{DEFAULT_CHECKLEVEL};
     int check_blocks{DEFAULT_CHECKBLOCKS};
+    // Addresses and automatic outbound connections (net_connections.cpp, doc/addrman.md).
+    std::vector<std::string> seed_nodes; //!< -seednode: asked for addresses (addr-fetch) at start
+    bool dns_seed{true};                 //!< -dnsseed (off with -connect; regtest has no seeds)
+    //! Automatic outbound connections from the address book (off with -connect or -maxconnections=0).
+    bool automatic_outbound{true};
+    std::chrono::milliseconds feeler_interval{std::chrono::minutes{2}};     //!< Core's FEELER_INTERVAL (mean)
+    std::chrono::milliseconds addr_dump_interval{std::chrono::seconds{10}}; //!< peers.dat after a change
     std::chrono::milliseconds retry_interval{std::chrono::seconds{5}};
     std::chrono::milliseconds maintenance_interval{500};
     std::chrono::milliseconds supervisor_connect_timeout{1000};
@@ -189,6 +199,27 @@ public:
     std::vector<uint8_t> getBlocks(int64_t peer_id, std::vector<uint8_t> locator, std::vector<uint8_t> stop) override;
     std::optional<std::vector<uint8_t>> getBlock(int64_t peer_id, std::vector<uint8_t> hash, bool witness) override;
 
+    // PeerHost: addresses (net_connections.cpp, doc/addrman.md)
+    void addressesReceived(int64_t peer_id, bool addrv2, std::vector<uint8_t> payload) override;
+    std::optional<std::vector<uint8_t>> getAddresses(int64_t peer_id) override;
+    bool peerMisbehaved(int64_t peer_id, std::string reason) override;
+
+    // What the address RPC methods read and do (rpc/net_addresses.cpp).
+    //! getnodeaddresses: `count` addresses (0: all) of `network` (nullopt: all), terrible ones left out.
+    std::vector<p2p::PeerAddress> GetNodeAddresses(size_t count, std::optional<p2p::Network> network);
+    //! addpeeraddress: into the new table, then the tried one with `tried`. The error is Core's
+    //! ("failed-adding-to-new", "failed-adding-to-tried"), empty on success. Writes peers.dat at once.
+    std::string AddPeerAddress(const p2p::PeerAddress& address, bool tried);
+    //! getaddrmaninfo: per network name, the (new, tried) counts.
+    std::map<std::string, std::pair<size_t, size_t>> AddrManCounts();
+    //! getpeerinfo's address relay figures of a peer.
+    struct AddrRelayStats {
+        bool relay_enabled{false};
+        uint64_t processed{0};
+        uint64_t rate_limited{0};
+    };
+    AddrRelayStats AddrStats(int64_t peer_id);
+
     //! getpeerinfo's sync figures of a peer (synced_headers, synced_blocks, inflight); nullopt before
     //! its handshake.
     std::optional<BlockSync::PeerStats> SyncStats(int64_t peer_id);
@@ -237,8 +268,28 @@ private:
     void SyncTick();
     //! The peer left: its blocks in flight are asked from the others.
     void SyncPeerGone(int64_t peer_id);
-    //! Core's Misbehaving: drops (and logs) the peer, but for manual and noban peers, only logged.
-    void Misbehaving(int64_t peer_id, const std::string& reason);
+    //! Core 28's Misbehaving: drops and discourages the peer (a local one is only dropped); a manual or
+    //! noban peer is only logged. True when the peer is dropped.
+    bool Misbehaving(int64_t peer_id, const std::string& reason);
+
+    // Addresses and automatic outbound connections (net_connections.cpp).
+    //! <net>/peers.dat (empty path without a datadir).
+    std::filesystem::path PeersDatPath() const;
+    //! Reads peers.dat at start: missing is an empty book; damaged is set aside (peers.dat.bad) and logged.
+    void LoadAddresses();
+    //! Writes peers.dat (temp file, fsync, rename) when the book changed, at most every addr_dump_interval
+    //! unless `force`.
+    void SaveAddresses(bool force);
+    //! The maintenance round's part: addr-fetch, full-relay, block-relay-only and feeler connections.
+    void OpenAutomaticConnections();
+    //! A handshake with `entry` completed: tried table, getaddr, feeler done.
+    void AddressPeerReady(const PeerEntry& entry);
+    //! Forgets the address state of peers no longer in the table (Core's Connected for full outbound ones).
+    void ForgetGoneAddressPeers();
+    //! Core's RelayAddress: an address fresh from a small addr message goes to up to two other peers.
+    void RelayAddress(int64_t from_peer, const p2p::PeerAddress& address);
+    //! -dnsseed: the seeds' addresses when the book is empty (a thread of its own; never on regtest).
+    void QueryDnsSeeds();
     //! -whitebind and -whitelist ("in") permissions of an inbound peer.
     uint32_t InboundPermissions(const std::string& address, const std::string& local_address) const;
     //! -whitelist ("out") permissions of a manual outbound peer.
@@ -277,6 +328,30 @@ private:
     BlockSync m_sync;                           // guarded by m_sync_mutex
     std::map<int64_t, uint256> m_hash_continue; // guarded by m_sync_mutex: the last hash of a getblocks answer
     std::shared_ptr<ValidationListener> m_tip_announcer;
+
+    // Addresses (net_connections.cpp). Lock order: m_mutex, then m_addr_mutex.
+    struct AddrPeerState {
+        std::string address;
+        std::string connection_type;
+        bool handshake_done{false};
+        bool relay_enabled{false}; //!< Core's m_addr_relay_enabled
+        bool getaddr_sent{false};
+        bool getaddr_answered{false};
+        double tokens{1.0}; //!< Core's address rate limit bucket
+        int64_t tokens_time_us{0};
+        uint64_t processed{0};
+        uint64_t rate_limited{0};
+    };
+    std::mutex m_addr_mutex;
+    std::unique_ptr<AddrMan> m_addrman;                  // guarded by m_addr_mutex
+    std::map<int64_t, AddrPeerState> m_addr_peers;       // guarded by m_addr_mutex
+    std::deque<std::string> m_addr_fetch;                // guarded by m_addr_mutex: -seednode targets not tried yet
+    bool m_addr_dirty{false};                            // guarded by m_addr_mutex
+    std::chrono::steady_clock::time_point m_addr_saved;  // guarded by m_addr_mutex
+    std::chrono::steady_clock::time_point m_next_feeler; // guarded by m_addr_mutex
+    std::mt19937_64 m_addr_rng;                          // guarded by m_addr_mutex
+    uint64_t m_relay_key[2]{0, 0};                       //!< keys the choice of peers an address is relayed to
+    std::thread m_dns_thread;
 
     //! orreryd's process table, when supervised (null otherwise).
     const std::shared_ptr<interfaces::OrrerydProcesses> m_processes;

@@ -93,6 +93,10 @@ template <typename... A> void NodeService::CallAgent(int64_t peer_id, std::strin
         args...);
 }
 
+// The calls net_connections.cpp makes (requestAddresses; sendAddresses takes bytes, as requestBlocks).
+template void NodeService::CallAgent<>(int64_t, std::string_view);
+template void NodeService::CallAgent<std::vector<uint8_t>>(int64_t, std::string_view, const std::vector<uint8_t>&);
+
 void NodeService::SendGetHeaders(int64_t peer_id, const BlockIndex* from)
 {
     std::vector<uint256> locator;
@@ -104,23 +108,33 @@ void NodeService::SendGetHeaders(int64_t peer_id, const BlockIndex* from)
     CallAgent(peer_id, "agent.requestHeaders", HashBytes(locator));
 }
 
-void NodeService::Misbehaving(int64_t peer_id, const std::string& reason)
+bool NodeService::Misbehaving(int64_t peer_id, const std::string& reason)
 {
     std::optional<PeerEntry> entry;
+    bool local = false;
     {
         std::lock_guard lock(m_mutex);
         entry = m_peers.Find(peer_id);
-        if (!entry) return;
+        if (!entry) return true;
         // As Core: a peer the operator asked for (manual, noban) is warned about, not dropped.
         if (entry->connection_type == "manual" || HasPermission(entry->permissions, PF_NOBAN)) {
             LogPrintf("Misbehaving: peer={}: {} (not punishing the manually connected or noban peer)", peer_id, reason);
-            return;
+            return false;
         }
+        // Core 28: any misbehaviour discourages at once, but a local peer (maybe a proxy for many) is only dropped.
+        auto address = p2p::ParsePeerAddress(entry->address);
+        local = address && address->IsLocal();
+        if (!local) m_peers.Discourage(entry->address);
         QueueDisconnect(peer_id, "misbehaving: " + reason);
     }
-    LogPrintf("Misbehaving: peer={}: {}; disconnecting and discouraging", peer_id, reason);
+    if (local) {
+        LogPrintf("Misbehaving: peer={}: {}; disconnecting but not discouraging local peer", peer_id, reason);
+    } else {
+        LogPrintf("Misbehaving: peer={}: {}; disconnecting and discouraging", peer_id, reason);
+    }
     SyncPeerGone(peer_id);
     Wake();
+    return true;
 }
 
 void NodeService::SyncPeerGone(int64_t peer_id)

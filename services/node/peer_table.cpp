@@ -1,8 +1,8 @@
 // The node's peer table; see peer_table.h.
 #include <services/node/peer_table.h>
 
-#include <common/util/net_permissions.h>
 #include <common/util/host_port.h>
+#include <common/util/net_permissions.h>
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -30,6 +30,9 @@ interfaces::Admission PeerTable::AdmitInbound(const std::string& address, const 
         admission.reason = "not accepting inbound connections (-listen=0)";
     } else if (!HasPermission(permissions, PF_NOBAN) && IsBanned(address, now)) {
         admission.reason = "address " + HostOf(address) + " is banned";
+    } else if (!HasPermission(permissions, PF_NOBAN) && IsDiscouraged(address) && CountInbound() + 1 >= m_max_inbound) {
+        // Core's rule: a discouraged host gets in only while the slots are not nearly full.
+        admission.reason = "address " + HostOf(address) + " is discouraged and inbound slots are nearly full";
     } else if (!local_address.empty() && address == local_address) {
         admission.reason = "connection to self";
     } else if (CountInbound() >= m_max_inbound && !victim) {
@@ -274,6 +277,15 @@ int PeerTable::CountManual() const
     }));
 }
 
+std::vector<PeerEntry> PeerTable::Outbound() const
+{
+    std::vector<PeerEntry> outbound;
+    for (const auto& [id, entry] : m_peers) {
+        if (!entry.inbound) outbound.push_back(entry);
+    }
+    return outbound;
+}
+
 int PeerTable::CountInbound() const
 {
     // Pending ones count too: a burst of sockets must not overshoot the limit before their agents register.
@@ -301,6 +313,22 @@ bool PeerTable::RemoveAddedNode(const std::string& address)
 bool PeerTable::IsBanned(const std::string& address, int64_t now) const
 {
     return m_bans.IsBanned(HostOf(address), now);
+}
+
+void PeerTable::Discourage(const std::string& address)
+{
+    const std::string host = HostOf(address);
+    m_discouraged[host] = m_discourage_count++;
+    if (m_discouraged.size() > MAX_DISCOURAGED) {
+        auto oldest = std::min_element(m_discouraged.begin(), m_discouraged.end(),
+                                       [](const auto& a, const auto& b) { return a.second < b.second; });
+        m_discouraged.erase(oldest);
+    }
+}
+
+bool PeerTable::IsDiscouraged(const std::string& address) const
+{
+    return m_discouraged.count(HostOf(address)) > 0;
 }
 
 std::vector<PeerEntry> PeerTable::PeersIn(const SubNet& subnet) const

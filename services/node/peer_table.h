@@ -29,6 +29,8 @@ inline constexpr int MAX_OUTBOUND_FULL_RELAY_CONNECTIONS = 8;
 inline constexpr int MAX_BLOCK_RELAY_ONLY_CONNECTIONS = 2;
 inline constexpr int MAX_FEELER_CONNECTIONS = 1;
 inline constexpr int MAX_ADDNODE_CONNECTIONS = 8;
+//! Hosts remembered as discouraged (Core's rolling filter holds about 50,000).
+inline constexpr size_t MAX_DISCOURAGED = 50000;
 //! An issued id whose agent never registered is forgotten after this long.
 inline constexpr int64_t PENDING_PEER_TIMEOUT_SECONDS = 20;
 
@@ -130,6 +132,8 @@ public:
     int CountConnected(std::optional<bool> inbound = std::nullopt) const;
     //! Pending and registered manual outbound peers.
     int CountManual() const;
+    //! Pending and registered outbound peers, by id.
+    std::vector<PeerEntry> Outbound() const;
 
     //! The addnode list. AddNode is false if the address is already listed,
     //! RemoveAddedNode false if it is not.
@@ -145,6 +149,12 @@ public:
     //! Pending and registered peers whose host lies in `subnet` (setban add disconnects them).
     std::vector<PeerEntry> PeersIn(const SubNet& subnet) const;
 
+    // Discouragement (Core's BanMan::Discourage): a misbehaving peer's host is remembered, not
+    // banned. Admission refuses it only when the inbound slots are nearly full; the node never
+    // dials it. Kept in memory, the oldest forgotten beyond MAX_DISCOURAGED.
+    void Discourage(const std::string& address);
+    bool IsDiscouraged(const std::string& address) const;
+
 private:
     int64_t NextId() { return m_next_id++; }
     std::vector<EvictionCandidate> EvictionCandidates() const;
@@ -158,6 +168,8 @@ private:
     std::map<int64_t, PeerEntry> m_peers;
     std::vector<std::string> m_added;
     BanList m_bans;
+    std::map<std::string, uint64_t> m_discouraged; //!< host -> insertion order
+    uint64_t m_discourage_count{0};
 };
 
 } // namespace orrery::node

@@ -114,6 +114,16 @@ public:
         std::lock_guard lock(m_mutex);
         if (m_engine) m_engine->AnnounceBlocks(std::move(parsed));
     }
+    void requestAddresses() override
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_engine) m_engine->RequestAddresses();
+    }
+    void sendAddresses(std::vector<uint8_t> addresses) override
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_engine) m_engine->SendAddresses(std::move(addresses));
+    }
     std::optional<std::string> Pending()
     {
         std::lock_guard lock(m_mutex);
@@ -167,6 +177,12 @@ public:
     {
         return m_host.getBlock(m_peer_id, std::move(hash), witness);
     }
+    void AddressesReceived(bool addrv2, std::vector<uint8_t> payload) override
+    {
+        m_host.addressesReceived(m_peer_id, addrv2, std::move(payload));
+    }
+    std::optional<std::vector<uint8_t>> GetAddresses() override { return m_host.getAddresses(m_peer_id); }
+    bool Misbehaved(const std::string& reason) override { return m_host.peerMisbehaved(m_peer_id, reason); }
 
 private:
     interfaces::PeerHost& m_host;

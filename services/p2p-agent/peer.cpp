@@ -5,6 +5,7 @@
 
 #include <common/consensus/check.h>
 #include <common/consensus/pow.h>
+#include <common/p2p/addr.h>
 #include <common/util/logging.h>
 #include <common/util/mock_time.h>
 
@@ -330,6 +331,7 @@ void PeerEngine::HandleMessage(p2p::RawMessage raw)
     if (!m_peer_version && raw.command != p2p::command::VERSION) {
         throw Drop{"'" + raw.command + "' message before the version message"};
     }
+    if (HandleAddrMessage(raw)) return;
     p2p::Message message = p2p::DecodeMessage(raw.command, raw.payload);
     std::visit(
         [&](const auto& m) {
@@ -597,6 +599,67 @@ void PeerEngine::ServeGetData()
         // Filtered and compact blocks are not served: Core ignores what it does not offer.
     }
     if (!not_found.items.empty()) Send(not_found);
+}
+
+// ---------------------------------------------------------------------------
+// Addresses: addr and addrv2 bounds-checked here, kept and answered by the node.
+
+bool PeerEngine::HandleAddrMessage(const p2p::RawMessage& raw)
+{
+    const bool v2 = raw.command == p2p::command::ADDRV2;
+    const bool getaddr = raw.command == p2p::command::GETADDR;
+    if (!v2 && !getaddr && raw.command != p2p::command::ADDR) return false;
+    if (!m_handshake_done) {
+        LogDebug(LogCategory::NET, "ignoring {} before verack from peer={}", raw.command, m_config.peer_id);
+        return true;
+    }
+    if (getaddr) {
+        auto answer = AskNode([&] { return m_events.GetAddresses(); });
+        if (!answer) return true;
+        std::vector<p2p::PeerAddress> addresses;
+        try {
+            addresses = p2p::DecodeAddrPayload(*answer, true);
+        } catch (const p2p::ProtocolError& e) {
+            throw Drop{std::string("the node answered getaddr with a bad list: ") + e.what()};
+        }
+        const bool peer_v2 = m_reported_version.send_addrv2;
+        Send(p2p::UnknownMessage{std::string(peer_v2 ? p2p::command::ADDRV2 : p2p::command::ADDR),
+                                 p2p::EncodeAddrPayload(addresses, peer_v2)});
+        return true;
+    }
+    try {
+        p2p::DecodeAddrPayload(raw.payload, v2);
+    } catch (const p2p::AddrCountError& e) {
+        // Core's Misbehaving: the node discourages the peer and the agent drops it, unless the node
+        // protects it (manual, noban); the message is ignored either way.
+        if (AskNode([&] { return m_events.Misbehaved(e.what()); })) {
+            throw Drop{std::string("misbehaving: ") + e.what()};
+        }
+        return true;
+    } catch (const p2p::ProtocolError& e) {
+        throw Drop{e.what()};
+    }
+    AskNode([&] { m_events.AddressesReceived(v2, raw.payload); });
+    return true;
+}
+
+void PeerEngine::RequestAddresses()
+{
+    Post([this] {
+        if (m_handshake_done) Send(p2p::UnknownMessage{std::string(p2p::command::GETADDR), {}});
+    });
+}
+
+void PeerEngine::SendAddresses(std::vector<uint8_t> addrv2_payload)
+{
+    // Decoded here, on the caller's thread: a bad list from the node is an error to the node's call.
+    auto addresses = p2p::DecodeAddrPayload(addrv2_payload, true);
+    Post([this, addresses = std::move(addresses)] {
+        if (!m_handshake_done || addresses.empty()) return;
+        const bool peer_v2 = m_reported_version.send_addrv2;
+        Send(p2p::UnknownMessage{std::string(peer_v2 ? p2p::command::ADDRV2 : p2p::command::ADDR),
+                                 p2p::EncodeAddrPayload(addresses, peer_v2)});
+    });
 }
 
 } // namespace orrery::p2p_agent

@@ -55,6 +55,13 @@ public:
     {
         return std::nullopt;
     }
+    // Addresses (doc/addrman.md), after the handshake.
+    //! An addr (`addrv2` false) or addrv2 payload of at most 1,000 entries that decoded.
+    virtual void AddressesReceived(bool /*addrv2*/, std::vector<uint8_t> /*payload*/) {}
+    //! The answer to the peer's getaddr, an addrv2 payload; nullopt: stay silent.
+    virtual std::optional<std::vector<uint8_t>> GetAddresses() { return std::nullopt; }
+    //! Misbehaviour seen: true to drop the peer, false to ignore the message (a manual or noban peer).
+    virtual bool Misbehaved(const std::string& /*reason*/) { return true; }
 };
 
 struct PeerConfig {
@@ -99,6 +106,9 @@ public:
     void RequestHeaders(std::vector<uint256> locator);
     void RequestBlocks(std::vector<uint256> hashes);
     void AnnounceBlocks(std::vector<BlockHeader> headers);
+    // Addresses (Agent interface), queued for the engine's thread. Any thread.
+    void RequestAddresses();
+    void SendAddresses(std::vector<uint8_t> addrv2_payload);
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -119,6 +129,8 @@ private:
     void OnGetHeaders(const p2p::GetHeadersMessage& request);
     void OnGetBlocks(const p2p::GetBlocksMessage& request);
     void OnGetData(const p2p::GetDataMessage& request);
+    //! addr, addrv2 and getaddr (true), or another command (false).
+    bool HandleAddrMessage(const p2p::RawMessage& raw);
     //! Serves queued getdata entries while less than SEND_BUFFER_LIMIT bytes wait to be sent.
     void ServeGetData();
     //! Runs a task on the engine's thread (the next loop round).

@@ -16,7 +16,8 @@ namespace {
 
 // ---- SQL
 
-constexpr const char* SCHEMA = R"sql(
+// Format 1's tables; format 2 keeps them (a migrated file still holds its old rows) and adds the rest.
+constexpr const char* SCHEMA_V1 = R"sql(
 CREATE TABLE wallet (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     name TEXT NOT NULL,
@@ -39,6 +40,66 @@ CREATE TABLE address (
     label TEXT NOT NULL,
     created INTEGER NOT NULL,
     UNIQUE (address_type, idx)
+);
+)sql";
+
+constexpr const char* SCHEMA_V2 = R"sql(
+ALTER TABLE wallet ADD COLUMN flags INTEGER NOT NULL DEFAULT 32;
+CREATE TABLE descriptor (
+    id INTEGER PRIMARY KEY,
+    descriptor TEXT NOT NULL UNIQUE,
+    private_descriptor TEXT NOT NULL,
+    range_start INTEGER NOT NULL,
+    range_end INTEGER NOT NULL,
+    next_index INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    output_type TEXT NOT NULL,
+    internal INTEGER NOT NULL,
+    active INTEGER NOT NULL,
+    ranged INTEGER NOT NULL
+);
+CREATE TABLE script (
+    script BLOB PRIMARY KEY,
+    descriptor_id INTEGER NOT NULL REFERENCES descriptor (id),
+    idx INTEGER NOT NULL
+);
+CREATE TABLE label (
+    address TEXT PRIMARY KEY,
+    label TEXT NOT NULL
+);
+CREATE TABLE tx (
+    txid TEXT PRIMARY KEY,
+    raw BLOB NOT NULL,
+    time_received INTEGER NOT NULL,
+    state INTEGER NOT NULL,
+    abandoned INTEGER NOT NULL,
+    block_hash TEXT NOT NULL,
+    block_height INTEGER NOT NULL,
+    block_pos INTEGER NOT NULL,
+    block_time INTEGER NOT NULL
+);
+CREATE TABLE output (
+    txid TEXT NOT NULL,
+    vout INTEGER NOT NULL,
+    amount INTEGER NOT NULL,
+    script BLOB NOT NULL,
+    PRIMARY KEY (txid, vout)
+);
+CREATE TABLE spend (
+    prev_txid TEXT NOT NULL,
+    prev_vout INTEGER NOT NULL,
+    txid TEXT NOT NULL,
+    PRIMARY KEY (prev_txid, prev_vout, txid)
+);
+CREATE TABLE locked_coin (
+    txid TEXT NOT NULL,
+    vout INTEGER NOT NULL,
+    PRIMARY KEY (txid, vout)
+);
+CREATE TABLE last_block (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    hash TEXT NOT NULL,
+    height INTEGER NOT NULL
 );
 )sql";
 
@@ -138,9 +199,10 @@ std::unique_ptr<WalletDatabase> WalletDatabase::Create(const std::filesystem::pa
     try {
         if (!moded) throw DatabaseError(fmt::format("cannot set mode 0600 on '{}'", path.string()));
         database.reset(new WalletDatabase(OpenHandle(path), path));
-        database->Execute("PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL;");
+        database->Execute("PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
         database->Execute("BEGIN EXCLUSIVE");
-        database->Execute(SCHEMA);
+        database->Execute(SCHEMA_V1);
+        database->Execute(SCHEMA_V2);
         database->Execute(fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {};", DATABASE_APPLICATION_ID,
                                       DATABASE_FORMAT_VERSION)
                               .c_str());
@@ -151,9 +213,14 @@ std::unique_ptr<WalletDatabase> WalletDatabase::Create(const std::filesystem::pa
         insert.Bind(3, record.master_fingerprint);
         insert.Bind(4, record.format_version);
         insert.Step();
-        Statement insert_seed(database->m_db, "INSERT INTO seed (id, seed) VALUES (1, ?)");
-        insert_seed.BindBlob(1, seed);
-        insert_seed.Step();
+        Statement flags(database->m_db, "UPDATE wallet SET flags = ? WHERE id = 1");
+        flags.Bind(1, record.flags);
+        flags.Step();
+        if (!seed.empty()) {
+            Statement insert_seed(database->m_db, "INSERT INTO seed (id, seed) VALUES (1, ?)");
+            insert_seed.BindBlob(1, seed);
+            insert_seed.Step();
+        }
         database->Execute("COMMIT");
         database->m_record = record;
     } catch (...) {
@@ -204,7 +271,23 @@ std::unique_ptr<WalletDatabase> WalletDatabase::Open(const std::filesystem::path
         throw DatabaseError(fmt::format("Wallet file '{}' has format version {}; this orrery-wallet reads up to {}.",
                                         path.string(), version, DATABASE_FORMAT_VERSION));
     }
-    database->Execute("PRAGMA journal_mode = DELETE;");
+    database->Execute("PRAGMA journal_mode = WAL;");
+    if (version == 1) {
+        // Format 1 → 2: the descriptor tables join the old ones in one transaction; the wallet then derives its
+        // default descriptors from the seed (HdWallet, on MigratedFromV1).
+        database->Execute("BEGIN EXCLUSIVE");
+        try {
+            database->Execute(SCHEMA_V2);
+            database->Execute(fmt::format("UPDATE wallet SET format_version = {}; PRAGMA user_version = {};",
+                                          DATABASE_FORMAT_VERSION, DATABASE_FORMAT_VERSION)
+                                  .c_str());
+            database->Execute("COMMIT");
+        } catch (...) {
+            sqlite3_exec(database->m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+            throw;
+        }
+        database->m_migrated = true;
+    }
     database->ReadRecord();
     return database;
 }
@@ -216,82 +299,267 @@ WalletDatabase::~WalletDatabase()
 
 void WalletDatabase::ReadRecord()
 {
-    Statement select(m_db, "SELECT name, created, master_fingerprint, format_version FROM wallet WHERE id = 1");
+    Statement select(m_db, "SELECT name, created, master_fingerprint, format_version, flags FROM wallet WHERE id = 1");
     if (!select.Step()) throw DatabaseError(fmt::format("Wallet file '{}' has no wallet record", m_path.string()));
     m_record.name = select.Text(0);
     m_record.created = select.Int(1);
     m_record.master_fingerprint = select.Text(2);
     m_record.format_version = select.Int(3);
+    m_record.flags = select.Int(4);
 }
 
-// ---- reading and handing out
+// ---- record and batches
 
-void WalletDatabase::ReadSeed(SecureBytes& seed)
+bool WalletDatabase::ReadSeed(SecureBytes& seed)
 {
     Statement select(m_db, "SELECT seed FROM seed WHERE id = 1");
-    if (!select.Step()) throw DatabaseError(fmt::format("Wallet file '{}' has no seed", m_path.string()));
+    if (!select.Step()) return false;
     std::span<const uint8_t> blob = select.Blob(0);
     MemoryCleanse(seed.get().data(), seed.get().size());
     seed.get().clear();
     seed.get().reserve(blob.size()); // no reallocation leaves a copy behind
     seed.get().assign(blob.begin(), blob.end());
+    return true;
 }
 
-std::string WalletDatabase::ReserveAddress(std::string_view address_type, std::string_view label,
-                                           const std::function<std::optional<std::string>(uint32_t)>& make_address)
+void WalletDatabase::WriteFlags(int64_t flags)
+{
+    Statement update(m_db, "UPDATE wallet SET flags = ? WHERE id = 1");
+    update.Bind(1, flags);
+    update.Step();
+    m_record.flags = flags;
+}
+
+void WalletDatabase::Begin()
 {
     Execute("BEGIN IMMEDIATE");
-    try {
-        int64_t index = NextIndex(address_type);
-        std::optional<std::string> address;
-        while (true) {
-            if (index >= (int64_t{1} << 31)) {
-                throw DatabaseError(fmt::format("Every {} receive index of this wallet has been used", address_type));
-            }
-            address = make_address(static_cast<uint32_t>(index));
-            if (address) break;
-            ++index; // BIP32: an invalid child is skipped, never retried
+}
+
+void WalletDatabase::Commit()
+{
+    Execute("COMMIT"); // synchronous=FULL: on disk before this returns
+}
+
+void WalletDatabase::Rollback()
+{
+    sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+// ---- descriptors and scripts
+
+std::vector<DescriptorRecord> WalletDatabase::ReadDescriptors()
+{
+    Statement select(m_db, "SELECT id, descriptor, private_descriptor, range_start, range_end, next_index, timestamp, "
+                           "output_type, internal, active, ranged FROM descriptor ORDER BY id");
+    std::vector<DescriptorRecord> out;
+    while (select.Step()) {
+        DescriptorRecord r;
+        r.id = select.Int(0);
+        r.descriptor = select.Text(1);
+        r.private_descriptor = select.Text(2);
+        r.range_start = select.Int(3);
+        r.range_end = select.Int(4);
+        r.next_index = select.Int(5);
+        r.timestamp = select.Int(6);
+        r.output_type = select.Text(7);
+        r.internal = select.Int(8) != 0;
+        r.active = select.Int(9) != 0;
+        r.ranged = select.Int(10) != 0;
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+int64_t WalletDatabase::WriteDescriptor(const DescriptorRecord& r)
+{
+    Statement write(m_db, r.id == 0 ? "INSERT INTO descriptor (descriptor, private_descriptor, range_start, range_end, "
+                                      "next_index, timestamp, output_type, internal, active, ranged) "
+                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                                    : "UPDATE descriptor SET descriptor = ?, private_descriptor = ?, range_start = ?, "
+                                      "range_end = ?, next_index = ?, timestamp = ?, output_type = ?, internal = ?, "
+                                      "active = ?, ranged = ? WHERE id = ?");
+    write.Bind(1, r.descriptor);
+    write.Bind(2, r.private_descriptor);
+    write.Bind(3, r.range_start);
+    write.Bind(4, r.range_end);
+    write.Bind(5, r.next_index);
+    write.Bind(6, r.timestamp);
+    write.Bind(7, r.output_type);
+    write.Bind(8, int64_t{r.internal});
+    write.Bind(9, int64_t{r.active});
+    write.Bind(10, int64_t{r.ranged});
+    if (r.id != 0) write.Bind(11, r.id);
+    write.Step();
+    return r.id != 0 ? r.id : sqlite3_last_insert_rowid(m_db);
+}
+
+void WalletDatabase::DeactivateDescriptors(const std::string& output_type, bool internal, int64_t keep_id)
+{
+    Statement update(m_db, "UPDATE descriptor SET active = 0 WHERE output_type = ? AND internal = ? AND id != ?");
+    update.Bind(1, output_type);
+    update.Bind(2, int64_t{internal});
+    update.Bind(3, keep_id);
+    update.Step();
+}
+
+std::vector<ScriptRecord> WalletDatabase::ReadScripts()
+{
+    Statement select(m_db, "SELECT script, descriptor_id, idx FROM script");
+    std::vector<ScriptRecord> out;
+    while (select.Step()) {
+        auto blob = select.Blob(0);
+        out.push_back({{blob.begin(), blob.end()}, select.Int(1), select.Int(2)});
+    }
+    return out;
+}
+
+void WalletDatabase::WriteScript(const ScriptRecord& record)
+{
+    Statement insert(m_db, "INSERT OR IGNORE INTO script (script, descriptor_id, idx) VALUES (?, ?, ?)");
+    insert.BindBlob(1, record.script);
+    insert.Bind(2, record.descriptor_id);
+    insert.Bind(3, record.index);
+    insert.Step();
+}
+
+// ---- labels
+
+std::vector<std::pair<std::string, std::string>> WalletDatabase::ReadLabels()
+{
+    Statement select(m_db, "SELECT address, label FROM label ORDER BY address");
+    std::vector<std::pair<std::string, std::string>> out;
+    while (select.Step()) out.emplace_back(select.Text(0), select.Text(1));
+    return out;
+}
+
+void WalletDatabase::WriteLabel(std::string_view address, std::string_view label)
+{
+    Statement write(m_db, "INSERT INTO label (address, label) VALUES (?, ?) "
+                          "ON CONFLICT (address) DO UPDATE SET label = excluded.label");
+    write.Bind(1, address);
+    write.Bind(2, label);
+    write.Step();
+}
+
+// ---- transactions
+
+std::vector<TxRecord> WalletDatabase::ReadTransactions()
+{
+    Statement select(m_db, "SELECT txid, raw, time_received, state, abandoned, block_hash, block_height, block_pos, "
+                           "block_time FROM tx ORDER BY rowid");
+    std::vector<TxRecord> out;
+    while (select.Step()) {
+        TxRecord r;
+        r.txid = select.Text(0);
+        auto raw = select.Blob(1);
+        r.raw.assign(raw.begin(), raw.end());
+        r.time_received = select.Int(2);
+        const int64_t state = select.Int(3);
+        if (state < 0 || state > static_cast<int64_t>(TxStateKind::CONFLICTED)) {
+            throw DatabaseError(fmt::format("Wallet file '{}': transaction {} has an unknown state {}", m_path.string(),
+                                            r.txid, state));
         }
-        Statement insert(m_db,
-                         "INSERT INTO address (address, address_type, idx, label, created) VALUES (?, ?, ?, ?, ?)");
-        insert.Bind(1, *address);
-        insert.Bind(2, address_type);
-        insert.Bind(3, index);
-        insert.Bind(4, label);
-        insert.Bind(5, static_cast<int64_t>(std::time(nullptr)));
+        r.state = static_cast<TxStateKind>(state);
+        r.abandoned = select.Int(4) != 0;
+        r.block_hash = select.Text(5);
+        r.block_height = select.Int(6);
+        r.block_pos = select.Int(7);
+        r.block_time = select.Int(8);
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+void WalletDatabase::WriteTransaction(const TxRecord& r, const std::vector<OutputRecord>& outputs,
+                                      const std::vector<std::pair<std::string, uint32_t>>& spends)
+{
+    Statement write(m_db, "INSERT INTO tx (txid, raw, time_received, state, abandoned, block_hash, block_height, "
+                          "block_pos, block_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                          "ON CONFLICT (txid) DO UPDATE SET state = excluded.state, abandoned = excluded.abandoned, "
+                          "block_hash = excluded.block_hash, block_height = excluded.block_height, "
+                          "block_pos = excluded.block_pos, block_time = excluded.block_time");
+    write.Bind(1, r.txid);
+    write.BindBlob(2, r.raw);
+    write.Bind(3, r.time_received);
+    write.Bind(4, static_cast<int64_t>(r.state));
+    write.Bind(5, int64_t{r.abandoned});
+    write.Bind(6, r.block_hash);
+    write.Bind(7, r.block_height);
+    write.Bind(8, r.block_pos);
+    write.Bind(9, r.block_time);
+    write.Step();
+    for (const auto& output : outputs) {
+        Statement insert(m_db, "INSERT OR IGNORE INTO output (txid, vout, amount, script) VALUES (?, ?, ?, ?)");
+        insert.Bind(1, r.txid);
+        insert.Bind(2, int64_t{output.vout});
+        insert.Bind(3, output.amount);
+        insert.BindBlob(4, output.script);
         insert.Step();
-        Statement update(m_db, "INSERT INTO next_index (address_type, next) VALUES (?, ?) "
-                               "ON CONFLICT (address_type) DO UPDATE SET next = excluded.next");
-        update.Bind(1, address_type);
-        update.Bind(2, index + 1);
-        update.Step();
-        Execute("COMMIT"); // synchronous=FULL: on disk before the address is returned
-        return *address;
-    } catch (...) {
-        sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
-        throw;
+    }
+    for (const auto& [prev_txid, prev_vout] : spends) {
+        Statement insert(m_db, "INSERT OR IGNORE INTO spend (prev_txid, prev_vout, txid) VALUES (?, ?, ?)");
+        insert.Bind(1, prev_txid);
+        insert.Bind(2, int64_t{prev_vout});
+        insert.Bind(3, r.txid);
+        insert.Step();
     }
 }
 
-uint32_t WalletDatabase::NextIndex(std::string_view address_type)
+// ---- locked coins and the last block
+
+std::vector<std::pair<std::string, uint32_t>> WalletDatabase::ReadLockedCoins()
 {
-    Statement select(m_db, "SELECT next FROM next_index WHERE address_type = ?");
-    select.Bind(1, address_type);
-    return select.Step() ? static_cast<uint32_t>(select.Int(0)) : 0;
+    Statement select(m_db, "SELECT txid, vout FROM locked_coin");
+    std::vector<std::pair<std::string, uint32_t>> out;
+    while (select.Step()) out.emplace_back(select.Text(0), static_cast<uint32_t>(select.Int(1)));
+    return out;
 }
 
-int64_t WalletDatabase::CountAddresses()
+void WalletDatabase::WriteLockedCoin(const std::string& txid, uint32_t vout, bool locked)
 {
-    Statement select(m_db, "SELECT COUNT(*) FROM address");
-    return select.Step() ? select.Int(0) : 0;
+    Statement write(m_db, locked ? "INSERT OR IGNORE INTO locked_coin (txid, vout) VALUES (?, ?)"
+                                 : "DELETE FROM locked_coin WHERE txid = ? AND vout = ?");
+    write.Bind(1, txid);
+    write.Bind(2, int64_t{vout});
+    write.Step();
 }
 
-std::optional<std::string> WalletDatabase::LabelOf(std::string_view address)
+std::optional<BlockRef> WalletDatabase::ReadLastBlock()
 {
-    Statement select(m_db, "SELECT label FROM address WHERE address = ?");
-    select.Bind(1, address);
+    Statement select(m_db, "SELECT hash, height FROM last_block WHERE id = 1");
     if (!select.Step()) return std::nullopt;
-    return select.Text(0);
+    return BlockRef{select.Text(0), select.Int(1)};
+}
+
+void WalletDatabase::WriteLastBlock(const std::optional<BlockRef>& block)
+{
+    if (!block) {
+        Execute("DELETE FROM last_block");
+        return;
+    }
+    Statement write(m_db, "INSERT INTO last_block (id, hash, height) VALUES (1, ?, ?) "
+                          "ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, height = excluded.height");
+    write.Bind(1, block->hash);
+    write.Bind(2, block->height);
+    write.Step();
+}
+
+// ---- format 1
+
+std::vector<std::pair<std::string, int64_t>> WalletDatabase::ReadV1NextIndexes()
+{
+    Statement select(m_db, "SELECT address_type, next FROM next_index");
+    std::vector<std::pair<std::string, int64_t>> out;
+    while (select.Step()) out.emplace_back(select.Text(0), select.Int(1));
+    return out;
+}
+
+std::vector<std::pair<std::string, std::string>> WalletDatabase::ReadV1Labels()
+{
+    Statement select(m_db, "SELECT address, label FROM address");
+    std::vector<std::pair<std::string, std::string>> out;
+    while (select.Step()) out.emplace_back(select.Text(0), select.Text(1));
+    return out;
 }
 
 } // namespace orrery::wallet

@@ -1,19 +1,28 @@
-// One loaded wallet: its database and the receive chains derived from its
-// seed. The seed is read and the master key derived only while loading; what
-// stays in memory are the chains' extended public keys, enough to hand out
-// addresses. Signing, when it comes, derives private keys on demand.
+// One loaded descriptor wallet: its database, its descriptors and the scripts
+// derived from them (the keypool), and its transactions as it learnt them from
+// the chain. The whole wallet lives in memory (as bitcoind's mapWallet) and
+// every change is written to its SQLite file in the same step: a block's effect
+// and the new last processed block reach the disk in one transaction, so after
+// a crash the wallet resumes from exactly the block it had finished.
+// Private keys stay in the private descriptors on disk; nothing here returns them.
 #ifndef ORRERY_SERVICES_WALLET_HD_WALLET_H
 #define ORRERY_SERVICES_WALLET_HD_WALLET_H
 
+#include <common/consensus/block.h>
+#include <common/consensus/transaction.h>
+#include <common/consensus/uint256.h>
 #include <common/keys/network.h>
 #include <services/wallet/database.h>
 #include <services/wallet/derivation.h>
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,52 +32,243 @@ namespace orrery::wallet {
 
 //! Bytes of a new wallet's BIP32 seed.
 inline constexpr size_t SEED_SIZE{32};
+//! bitcoind's -keypool default: scripts derived ahead of the next index of each ranged descriptor.
+inline constexpr int64_t DEFAULT_KEYPOOL_SIZE{1000};
+//! A coinbase output may be spent once its transaction has this many confirmations plus one (Core's wallet).
+inline constexpr int64_t COINBASE_MATURITY{100};
 
 //! Fills `out` from the kernel's random source (getrandom). Throws on failure.
 void GetStrongRandBytes(std::span<uint8_t> out);
 
-//! A block by hash (hex, as bitcoind prints it) and height.
-struct BlockRef {
-    std::string hash;
-    int64_t height{0};
+//! How a new wallet starts (createwallet's options).
+struct WalletOptions {
+    bool disable_private_keys{false};
+    bool blank{false}; //!< no descriptors (and no seed) until importdescriptors
+    bool avoid_reuse{false};
+    int64_t keypool_size{DEFAULT_KEYPOOL_SIZE};
 };
 
 //! What getwalletinfo shows of one wallet (services/wallet/rpc/ gives it bitcoind's field names).
 struct WalletInfo {
     std::string name;
     int64_t format_version{1};
-    int64_t address_count{0};       //!< receive addresses handed out
-    std::string master_fingerprint; //!< hex, public
-    //! bitcoind's lastprocessedblock: the node's tip as the wallet last saw it; unset until it has heard from the node.
+    int64_t tx_count{0};
+    int64_t keypool_size{0};          //!< unused external scripts of the active descriptors
+    int64_t keypool_size_internal{0}; //!< unused internal (change) scripts
+    std::string master_fingerprint;   //!< hex, public; empty without a seed
+    int64_t flags{0};
+    int64_t birth_time{0};
+    //! bitcoind's lastprocessedblock; unset until the wallet has processed a block.
     std::optional<BlockRef> last_processed_block;
+    bool scanning{false};
+    int64_t scan_duration{0}; //!< seconds
+    double scan_progress{0};
 };
 
-//! Thread-safe: every method takes the wallet's own lock.
+//! A wallet transaction in memory.
+struct WalletTx {
+    Transaction tx;
+    uint256 txid;
+    TxRecord record;  //!< its row (raw bytes and state)
+    int64_t order{0}; //!< insertion order, for listtransactions
+};
+
+//! The script a wallet knows: its descriptor and index.
+struct ScriptOrigin {
+    int64_t descriptor_id{0};
+    int64_t index{0};
+};
+
+//! What getaddressinfo tells of a script of the wallet.
+struct AddressDetails {
+    bool is_mine{false};
+    bool is_change{false};
+    bool solvable{false};
+    std::string descriptor; //!< the script's own descriptor with key origins, with checksum
+    std::string parent_descriptor;
+    std::string hd_key_path;
+    std::string hd_master_fingerprint;
+    std::string pubkey; //!< hex; empty when not a single-key script
+    int64_t timestamp{0};
+    std::optional<std::string> label;
+};
+
+//! An unspent output of the wallet (listunspent).
+struct WalletCoin {
+    OutPoint outpoint;
+    TxOut output;
+    int64_t depth{0};
+    bool safe{true};
+    bool coinbase{false};
+    ScriptOrigin origin;
+    bool reused{false}; //!< avoid_reuse: its address was spent from before
+};
+
+//! The balances of getbalances.
+struct Balances {
+    Amount trusted{0};
+    Amount untrusted_pending{0};
+    Amount immature{0};
+    Amount used{0}; //!< avoid_reuse wallets: coins on addresses already spent from
+};
+
+//! Thread-safe: every public method takes the wallet's own lock.
 class HdWallet
 {
 public:
-    //! Creates the database at `file` (its folder must exist) with a new
-    //! random seed, or with `seed` (16..64 bytes) when given. Throws DatabaseError.
+    //! Creates the database at `file` (its folder must exist) with a new random seed (or `seed`, 16..64 bytes) and
+    //! bitcoind's default descriptors, unless `options` ask for a blank wallet or one without private keys.
+    //! `tip`: the chain's tip when the wallet is made (its first processed block: a new wallet needs no scan).
+    //! Throws DatabaseError.
     static std::unique_ptr<HdWallet> Create(const std::filesystem::path& file, std::string name, Network network,
-                                            std::optional<std::span<const uint8_t>> seed = std::nullopt);
-    //! Opens an existing database. Throws DatabaseError.
-    static std::unique_ptr<HdWallet> Load(const std::filesystem::path& file, std::string name, Network network);
+                                            std::optional<std::span<const uint8_t>> seed = std::nullopt,
+                                            const WalletOptions& options = {},
+                                            std::optional<BlockRef> tip = std::nullopt);
+    //! Opens an existing database (migrating a format 1 file). Throws DatabaseError.
+    static std::unique_ptr<HdWallet> Load(const std::filesystem::path& file, std::string name, Network network,
+                                          int64_t keypool_size = DEFAULT_KEYPOOL_SIZE);
 
     const std::string& Name() const { return m_name; }
-    //! A receive address never handed out before, recorded with `label` on disk before it is returned.
-    std::string GetNewAddress(OutputType type, std::string_view label);
-    WalletInfo GetInfo();
-    //! The label recorded with an address of this wallet (nullopt: not ours).
+    Network GetNetwork() const { return m_network; }
+
+    // ---- addresses and descriptors
+
+    //! A receive (or, `internal`, change) address never handed out before, recorded (with `label` for a receive
+    //! address) on disk before it is returned. nullopt when the wallet has no active descriptor of that kind.
+    std::optional<std::string> GetNewAddress(OutputType type, std::string_view label, bool internal = false);
+    //! Derives scripts up to next index + `keypool_size` for every ranged descriptor (keypoolrefill).
+    void TopUp(std::optional<int64_t> keypool_size = std::nullopt);
+    //! Imports or updates a descriptor (importdescriptors); `label` goes to its address when not ranged.
+    //! Throws DescriptorError / std::runtime_error with bitcoind's messages.
+    void ImportDescriptor(DescriptorRecord record, const std::string& label);
+    std::vector<DescriptorRecord> GetDescriptors();
+    void SetLabel(std::string_view address, std::string_view label);
+    //! Labels in use, sorted.
+    std::vector<std::string> ListLabels();
     std::optional<std::string> GetLabel(std::string_view address);
+    std::map<std::string, std::string> GetLabels();
+    //! nullopt when `script` is not the wallet's.
+    std::optional<ScriptOrigin> FindScript(std::span<const uint8_t> script);
+    AddressDetails DescribeScript(std::span<const uint8_t> script);
+
+    // ---- following the chain (services/wallet/sync/)
+
+    std::optional<BlockRef> LastBlock();
+    //! Applies a block that joins the active chain on top of LastBlock(); false (nothing done) when its parent is not
+    //! LastBlock() or the wallet has none: the caller then catches up with the node (sync/chain_sync.h).
+    bool BlockConnected(const Block& block, const BlockRef& ref, const std::string& prev_hash, int64_t time);
+    //! Undoes LastBlock() (its parent becomes LastBlock()); false (nothing done) when `ref` is not LastBlock().
+    bool BlockDisconnected(const Block& block, const BlockRef& ref, const std::string& prev_hash);
+    //! Records the confirmed transactions of a block of the active chain without moving LastBlock() (rescans).
+    void ScanBlock(const Block& block, const BlockRef& ref, int64_t time);
+    //! Sets LastBlock() without a block (a new wallet: the tip when it was made).
+    void SetLastBlock(const BlockRef& ref);
+    //! The blocks (hash, height) the wallet's confirmed and conflicted transactions refer to.
+    std::set<std::pair<std::string, int64_t>> ReferencedBlocks();
+    //! For a last block the node does not know (it lost blocks in a crash): every transaction confirmed in, or
+    //! conflicted by, a block of `gone` goes back to inactive (a coinbase is abandoned), and `fork` becomes the last
+    //! block, in one database transaction.
+    void Rewind(const BlockRef& fork, const std::set<std::pair<std::string, int64_t>>& gone);
+    void TransactionAddedToMempool(const Transaction& tx);
+    void TransactionRemovedFromMempool(const Transaction& tx);
+    //! bitcoind's abandontransaction; throws WalletError with its codes and messages.
+    void AbandonTransaction(const uint256& txid);
+
+    // ---- what the RPC methods read
+
+    WalletInfo GetInfo();
+    Balances GetBalances(int64_t min_depth = 0, bool avoid_reuse = true);
+    //! Unspent coins with depth in [min_depth, max_depth]; unsafe ones only with `include_unsafe`; locked ones
+    //! are left out.
+    std::vector<WalletCoin> ListCoins(int64_t min_depth, int64_t max_depth, bool include_unsafe);
+    //! A copy of every wallet transaction, in the order the wallet learnt them.
+    std::vector<WalletTx> Transactions();
+    std::optional<WalletTx> GetTransaction(const uint256& txid);
+    //! Depth of a transaction in the chain as the wallet processed it (negative: conflicted, 0: unconfirmed).
+    int64_t Depth(const WalletTx& wtx);
+    //! Sum of the wallet's outputs spent by `tx` (bitcoind's debit).
+    Amount Debit(const Transaction& tx);
+    bool IsMine(const TxOut& out);
+    bool IsTrusted(const WalletTx& wtx);
+    bool IsSpent(const OutPoint& outpoint);
+    //! Wallet transactions that conflict with `txid` (spend one of its inputs).
+    std::vector<uint256> Conflicts(const uint256& txid);
+
+    //! lockunspent: `persistent` locks are kept in the database, the others until the wallet unloads.
+    void LockCoin(const OutPoint& outpoint, bool persistent);
+    void UnlockCoin(const OutPoint& outpoint);
+    void UnlockAll();
+    bool IsLocked(const OutPoint& outpoint);
+    std::vector<OutPoint> LockedCoins();
+
+    // ---- rescans (rescanblockchain, importdescriptors)
+
+    //! Marks the wallet as scanning from `start` to `stop` (getwalletinfo.scanning); false if a scan runs.
+    bool BeginScan(int64_t start, int64_t stop);
+    void ScanProgress(int64_t height);
+    void EndScan();
+    //! Asks a running scan to stop; false when none runs (abortrescan).
+    bool AbortScan();
+    bool ScanAborted() const { return m_abort_scan.load(); }
 
 private:
-    HdWallet(std::string name, std::unique_ptr<WalletDatabase> database, Network network);
+    HdWallet(std::string name, std::unique_ptr<WalletDatabase> database, Network network, int64_t keypool_size);
+    void LoadLocked();
+    void AddDefaultDescriptorsLocked(const ExtKey& master, int64_t timestamp,
+                                     const std::map<std::string, int64_t>& next_indexes);
+    int64_t WriteDescriptorLocked(DescriptorRecord record);
+    void TopUpLocked(const DescriptorRecord& record, int64_t keypool_size);
+    void TopUpAllLocked(int64_t keypool_size);
+    //! Scripts of `record` at `index` (all of them for a non-ranged descriptor at index 0).
+    std::vector<std::vector<uint8_t>> ExpandLocked(const DescriptorRecord& record, int64_t index);
+    //! Records a transaction that is relevant to the wallet (or already known) with `state`; false when ignored.
+    bool SyncTransactionLocked(const Transaction& tx, const TxRecord& state, bool update_existing = true);
+    void WriteTxLocked(const WalletTx& wtx);
+    void MarkUsedLocked(const Transaction& tx);
+    void MarkConflictedLocked(const uint256& txid, const std::string& block_hash, int64_t height);
+    //! A confirmed `tx` conflicts every other wallet transaction spending one of its inputs.
+    void MarkConflictsOfLocked(const Transaction& tx, const uint256& txid, const TxRecord& state);
+    //! Applies `change` to `txid` and every wallet transaction that spends its outputs, recursively.
+    template <typename Change> void UpdateDescendantsLocked(const uint256& txid, Change change);
+    int64_t DepthLocked(const WalletTx& wtx) const;
+    bool IsMineLocked(const TxOut& out) const;
+    Amount DebitLocked(const Transaction& tx) const;
+    bool IsSpentLocked(const OutPoint& outpoint) const;
+    bool IsTrustedLocked(const WalletTx& wtx, std::set<uint256>& trusted_parents) const;
+    bool IsReusedLocked(const std::vector<uint8_t>& script) const;
 
     std::mutex m_mutex;
     const std::string m_name;
+    const Network m_network;
+    const int64_t m_keypool_size;
     std::unique_ptr<WalletDatabase> m_database;
-    //! One per OutputType, in ALL_OUTPUT_TYPES order.
-    std::vector<ReceiveChain> m_chains;
+    std::vector<DescriptorRecord> m_descriptors; //!< by id order
+    std::map<std::vector<uint8_t>, ScriptOrigin> m_scripts;
+    std::map<std::string, std::string> m_labels; //!< address → label
+    std::map<uint256, WalletTx> m_txs;
+    std::multimap<OutPoint, uint256> m_spends;      //!< outpoint → wallet transactions spending it
+    std::set<std::vector<uint8_t>> m_spent_scripts; //!< scripts the wallet has spent from (avoid_reuse)
+    std::set<OutPoint> m_locked;
+    std::optional<BlockRef> m_last_block;
+    int64_t m_next_order{0};
+
+    std::atomic<bool> m_scanning{false};
+    std::atomic<bool> m_abort_scan{false};
+    std::atomic<int64_t> m_scan_start_time{0};
+    std::atomic<int64_t> m_scan_start{0};
+    std::atomic<int64_t> m_scan_stop{0};
+    std::atomic<int64_t> m_scan_height{0};
+};
+
+//! An error whose RPC code the caller picks (abandontransaction, importdescriptors).
+class WalletError : public std::runtime_error
+{
+public:
+    WalletError(int code, const std::string& message) : std::runtime_error(message), m_code(code) {}
+    int code() const { return m_code; }
+
+private:
+    int m_code;
 };
 
 } // namespace orrery::wallet

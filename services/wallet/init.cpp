@@ -114,11 +114,17 @@ int Run(const ArgsManager& args)
     if (!lock.Error().empty()) return process.Fail(lock.Error());
     std::shared_ptr<WalletService> service;
     try {
-        service = std::make_shared<WalletService>(GetWalletDir(args), GetNetwork(args));
+        const int64_t keypool = args.GetIntArg("keypool", DEFAULT_KEYPOOL_SIZE);
+        if (keypool < 1) return process.Fail("-keypool must be at least 1");
+        service = std::make_shared<WalletService>(GetWalletDir(args), GetNetwork(args), keypool);
         service->LoadStartupWallets(args.GetArgs("wallet"));
     } catch (const std::exception& e) {
         return process.Fail(e.what());
     }
+    // The node may come later or go and come back: the wallet serves on meanwhile.
+    NodeLink node(GetNodeEndpoint(args), NodeClientOptions(args), args.GetChain(), service,
+                  [](const std::string&) { ::kill(::getpid(), SIGTERM); }); // a node of another network: stop, exit 1
+    service->SetNode([&node] { return node.GetChain(); }, [&node] { node.RequestCatchUp(); });
     auto table = MakeRpcTable(*service);
     std::shared_ptr<interfaces::OrrerydProcesses> processes; // under orreryd: its callers are who it started
     try {
@@ -137,13 +143,6 @@ int Run(const ArgsManager& args)
     LogPrintf("Wallet interfaces on {} (wallets in {}, loaded: {})", process.Endpoint(), GetWalletDir(args).string(),
               Join(service->listWallets(), ", "));
 
-    // The node may come later or go and come back: the wallet serves on meanwhile.
-    NodeLink node(
-        GetNodeEndpoint(args), NodeClientOptions(args), args.GetChain(),
-        [service](const interfaces::ChainTip& tip) {
-            service->SetLastProcessedBlock({tip.hash, tip.height});
-        },
-        [](const std::string&) { ::kill(::getpid(), SIGTERM); }); // a node of another network: stop, exit 1
     node.Start();
     rpc::RouterLink router("wallet", table, GetRpcRouterEndpoint(args), RpcRouterClientOptions(args));
     router.Start();

@@ -1,9 +1,11 @@
 // The wallets of one folder; see wallet_service.h.
 #include <services/wallet/wallet_service.h>
 
+#include <common/ipc/error.h>
 #include <common/rpc/protocol.h>
 #include <common/util/fs.h>
 #include <common/util/logging.h>
+#include <services/wallet/sync/chain_sync.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -48,8 +50,8 @@ std::string CheckWalletName(std::string_view name)
     return {};
 }
 
-WalletService::WalletService(std::filesystem::path wallets_dir, Network network)
-    : m_wallets_dir(std::move(wallets_dir)), m_network(network)
+WalletService::WalletService(std::filesystem::path wallets_dir, Network network, int64_t keypool_size)
+    : m_wallets_dir(std::move(wallets_dir)), m_network(network), m_keypool_size(keypool_size)
 {
     m_startup_names = ReadStartupNames();
 }
@@ -121,7 +123,9 @@ void WalletService::LoadStartupWallets(const std::vector<std::string>& names)
         std::string name(DEFAULT_WALLET_NAME);
         std::filesystem::path dir = WalletPath(name);
         if (auto failure = EnsurePrivateDir(dir)) throw std::runtime_error(*failure);
-        m_wallets.push_back(HdWallet::Create(DatabaseFile(dir), name, m_network));
+        WalletOptions options;
+        options.keypool_size = m_keypool_size;
+        m_wallets.push_back(HdWallet::Create(DatabaseFile(dir), name, m_network, std::nullopt, options, NodeTip()));
         SyncDir(m_wallets_dir);
         SetLoadOnStartupLocked(name, true);
         LogPrintf("Created wallet \"{}\" on first start (fingerprint {})", name,
@@ -165,7 +169,9 @@ std::shared_ptr<HdWallet> WalletService::LoadLocked(const std::string& name)
                                        VERIFICATION_FAILED, dir.string()));
     }
     try {
-        return HdWallet::Load(DatabaseFile(dir), name, m_network);
+        auto wallet = HdWallet::Load(DatabaseFile(dir), name, m_network, m_keypool_size);
+        if (m_request_catch_up) m_request_catch_up(); // it resumes from its own last block
+        return wallet;
     } catch (const DatabaseError& e) {
         if (e.kind() == DatabaseError::BAD_FORMAT) {
             throw RpcException(rpc::RPC_WALLET_NOT_FOUND,
@@ -177,6 +183,14 @@ std::shared_ptr<HdWallet> WalletService::LoadLocked(const std::string& name)
 }
 
 std::string WalletService::createWallet(std::string name)
+{
+    WalletOptions options;
+    options.keypool_size = m_keypool_size;
+    return CreateWallet(name, options);
+}
+
+std::string WalletService::CreateWallet(const std::string& name, const WalletOptions& options,
+                                        std::optional<bool> load_on_startup)
 {
     if (std::string invalid = CheckWalletName(name); !invalid.empty()) {
         throw RpcException(rpc::RPC_INVALID_PARAMETER, invalid);
@@ -195,19 +209,29 @@ std::string WalletService::createWallet(std::string name)
     }
     std::shared_ptr<HdWallet> wallet;
     try {
-        wallet = HdWallet::Create(DatabaseFile(dir), name, m_network);
+        // A new wallet with keys of its own starts at the node's tip: nothing older can pay it. A blank or
+        // watch-only one gets its keys later (importdescriptors rescans for them).
+        WalletOptions with_pool = options;
+        with_pool.keypool_size = m_keypool_size;
+        wallet = HdWallet::Create(DatabaseFile(dir), name, m_network, std::nullopt, with_pool, NodeTip());
     } catch (const DatabaseError& e) {
         throw RpcException(rpc::RPC_WALLET_ERROR, e.what());
     }
     SyncDir(dir);
     SyncDir(m_wallets_dir);
     m_wallets.push_back(wallet);
-    SetLoadOnStartupLocked(name, true);
+    if (load_on_startup.value_or(true)) SetLoadOnStartupLocked(name, true);
     LogPrintf("Created wallet \"{}\" (fingerprint {})", name, wallet->GetInfo().master_fingerprint);
+    if (m_request_catch_up) m_request_catch_up();
     return name;
 }
 
 std::string WalletService::loadWallet(std::string name)
+{
+    return LoadWallet(name, std::nullopt);
+}
+
+std::string WalletService::LoadWallet(const std::string& name, std::optional<bool> load_on_startup)
 {
     if (std::string invalid = CheckWalletName(name); !invalid.empty()) {
         throw RpcException(rpc::RPC_INVALID_PARAMETER, invalid);
@@ -217,7 +241,7 @@ std::string WalletService::loadWallet(std::string name)
         throw RpcException(rpc::RPC_WALLET_ALREADY_LOADED, fmt::format("Wallet \"{}\" is already loaded.", name));
     }
     m_wallets.push_back(LoadLocked(name));
-    SetLoadOnStartupLocked(name, true);
+    if (load_on_startup.value_or(true)) SetLoadOnStartupLocked(name, true);
     LogPrintf("Loaded wallet \"{}\"", name);
     return name;
 }
@@ -291,7 +315,7 @@ std::shared_ptr<HdWallet> WalletService::FindWallet(const std::string& name)
 }
 
 std::string WalletService::GetNewAddress(const std::string& wallet_name, const std::string& label,
-                                         const std::string& address_type)
+                                         const std::string& address_type, bool internal)
 {
     std::shared_ptr<HdWallet> wallet = FindWallet(wallet_name);
     if (label == "*") throw RpcException(rpc::RPC_WALLET_INVALID_LABEL_NAME, "Invalid label name");
@@ -303,28 +327,125 @@ std::string WalletService::GetNewAddress(const std::string& wallet_name, const s
         }
         type = *parsed;
     }
+    std::optional<std::string> address;
     try {
-        std::string address = wallet->GetNewAddress(type, label);
-        LogDebug(LogCategory::WALLET, "Wallet \"{}\" handed out {} address {}", wallet->Name(), OutputTypeName(type),
-                 address);
-        return address;
+        address = wallet->GetNewAddress(type, label, internal);
     } catch (const DatabaseError& e) {
         throw RpcException(rpc::RPC_WALLET_ERROR, e.what());
     }
-}
-
-void WalletService::SetLastProcessedBlock(BlockRef block)
-{
-    std::lock_guard lock(m_tip_mutex);
-    m_last_processed_block = std::move(block);
+    if (!address) {
+        // bitcoind's messages for a wallet without keys of that kind.
+        if (wallet->GetInfo().flags & WALLET_FLAG_DISABLE_PRIVATE_KEYS && wallet->GetDescriptors().empty()) {
+            throw RpcException(rpc::RPC_WALLET_ERROR, "Error: This wallet has no available keys");
+        }
+        throw RpcException(rpc::RPC_WALLET_ERROR,
+                           internal ? "Error: This wallet has no available keys"
+                                    : fmt::format("Error: No {} addresses available.", OutputTypeName(type)));
+    }
+    LogDebug(LogCategory::WALLET, "Wallet \"{}\" handed out {} {}address {}", wallet->Name(), OutputTypeName(type),
+             internal ? "change " : "", *address);
+    return *address;
 }
 
 WalletInfo WalletService::GetWalletInfo(const std::string& wallet_name)
 {
-    WalletInfo info = FindWallet(wallet_name)->GetInfo();
+    return FindWallet(wallet_name)->GetInfo();
+}
+
+std::optional<BlockRef> WalletService::NodeTip() const
+{
     std::lock_guard lock(m_tip_mutex);
-    info.last_processed_block = m_last_processed_block;
-    return info;
+    if (!m_node_connected.load()) return std::nullopt;
+    return m_node_tip;
+}
+
+std::shared_ptr<interfaces::Chain> WalletService::RequireChain()
+{
+    std::shared_ptr<interfaces::Chain> chain = m_get_chain ? m_get_chain() : nullptr;
+    if (!chain) throw RpcException(rpc::RPC_WALLET_ERROR, "The wallet is not connected to its node");
+    return chain;
+}
+
+void WalletService::SetNode(std::function<std::shared_ptr<interfaces::Chain>()> get_chain,
+                            std::function<void()> request_catch_up)
+{
+    m_get_chain = std::move(get_chain);
+    m_request_catch_up = std::move(request_catch_up);
+}
+
+// ---- following the chain
+
+std::vector<std::shared_ptr<HdWallet>> WalletService::Wallets()
+{
+    std::lock_guard lock(m_mutex);
+    return m_wallets;
+}
+
+void WalletService::ForEachWallet(const char* what, const std::function<void(HdWallet&)>& step)
+{
+    for (const auto& wallet : Wallets()) {
+        try {
+            step(*wallet);
+        } catch (const ipc::Error& e) {
+            const auto code = e.code();
+            if (code == ipc::ErrorCode::DISCONNECTED || code == ipc::ErrorCode::TIMEOUT) throw; // the link retries
+            LogPrintf("Wallet \"{}\": {} failed: {}", wallet->Name(), what, e.what());
+        } catch (const std::exception& e) {
+            LogPrintf("Wallet \"{}\": {} failed: {}", wallet->Name(), what, e.what());
+        }
+    }
+}
+
+void WalletService::CatchUp(interfaces::Chain& chain)
+{
+    m_node_connected = true;
+    ForEachWallet("catching up with the node", [&](HdWallet& wallet) { orrery::wallet::CatchUp(wallet, chain); });
+}
+
+void WalletService::BlockConnected(interfaces::Chain& chain, const interfaces::ChainBlock& block)
+{
+    const Block decoded = DeserializeBlock(block.data);
+    ForEachWallet("connecting a block", [&](HdWallet& wallet) { ApplyBlockConnected(wallet, chain, block, decoded); });
+}
+
+void WalletService::BlockDisconnected(interfaces::Chain& chain, const interfaces::ChainBlock& block)
+{
+    const Block decoded = DeserializeBlock(block.data);
+    ForEachWallet("disconnecting a block",
+                  [&](HdWallet& wallet) { ApplyBlockDisconnected(wallet, chain, block, decoded); });
+}
+
+void WalletService::TransactionAdded(const std::vector<uint8_t>& raw)
+{
+    const Transaction tx = DeserializeTransaction(raw);
+    ForEachWallet("adding a mempool transaction", [&](HdWallet& wallet) { wallet.TransactionAddedToMempool(tx); });
+}
+
+void WalletService::TransactionRemoved(const std::vector<uint8_t>& raw, const std::string&)
+{
+    const Transaction tx = DeserializeTransaction(raw);
+    ForEachWallet("removing a mempool transaction",
+                  [&](HdWallet& wallet) { wallet.TransactionRemovedFromMempool(tx); });
+}
+
+void WalletService::Tip(interfaces::Chain& chain, const interfaces::ChainTip& tip)
+{
+    {
+        std::lock_guard lock(m_tip_mutex);
+        m_node_tip = BlockRef{tip.hash, tip.height};
+    }
+    m_node_connected = true;
+    // Each step of the node ends with its tip: a wallet not there now missed something and catches up.
+    ForEachWallet("following the tip", [&](HdWallet& wallet) {
+        auto last = wallet.LastBlock();
+        if (!last || last->hash != tip.hash) orrery::wallet::CatchUp(wallet, chain);
+    });
+}
+
+void WalletService::NodeLost()
+{
+    m_node_connected = false;
+    LogPrintf("Warning: the wallets lost their node; they answer with what they know until it is back");
 }
 
 } // namespace orrery::wallet

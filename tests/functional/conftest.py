@@ -431,12 +431,12 @@ class Services(RpcClient):
     """orrery-node, orrery-wallet and orrery-gui-bridge started by hand in one regtest datadir, the bridge on a
     free RPC port; `services` maps "node", "wallet", "bridge" to each `Service`."""
 
-    def __init__(self, factory, datadir, bridge_args=(), with_node=True, with_wallet=True):
+    def __init__(self, factory, datadir, bridge_args=(), with_node=True, with_wallet=True, node_args=()):
         self.datadir = Path(datadir)
         self.rpc_port = free_port()
         self.services = {}
         if with_node:
-            self.services["node"] = factory.service("node", datadir.name, ["-nolisten"])
+            self.services["node"] = factory.service("node", datadir.name, ["-nolisten", *node_args])
         if with_wallet:
             self.services["wallet"] = factory.wallet(datadir.name)
         self.services["bridge"] = factory.service("gui-bridge", datadir.name,
@@ -506,10 +506,10 @@ class NodeFactory:
         """orrery-wallet by hand (not started); kwargs: chain_arg, net_dir."""
         return self._add(Wallet(self.datadir(name), self._output(name, "wallet"), extra_args, **kwargs))
 
-    def services(self, name="rpc0", bridge_args=(), with_node=True, with_wallet=True, start=True):
+    def services(self, name="rpc0", bridge_args=(), with_node=True, with_wallet=True, start=True, node_args=()):
         """Node, wallet and gui-bridge by hand in one datadir, started unless `start` is False."""
         require_binaries("gui-bridge", *(["node"] if with_node else []), *(["wallet"] if with_wallet else []))
-        group = Services(self, self.datadir(name), bridge_args, with_node, with_wallet)
+        group = Services(self, self.datadir(name), bridge_args, with_node, with_wallet, node_args)
         return group.start() if start else group
 
     def testhost(self, name="testhost", agent_args=()):

@@ -155,7 +155,8 @@ def test_a_regtest_chain_reads_back_through_every_chain_method_and_survives_a_re
 
 def test_a_waitfornewblock_in_progress_is_answered_when_the_node_stops(node_factory):
     require_binaries("node", "gui-bridge")
-    services = node_factory.services(with_wallet=False, bridge_args=["-debug=rpc", "-disablewallet"])
+    services = node_factory.services(with_wallet=False, bridge_args=["-debug=rpc", "-disablewallet"],
+                                     node_args=["-debug=rpc"])
     genesis = services.rpc("getbestblockhash")
     answer = {}
 
@@ -167,8 +168,7 @@ def test_a_waitfornewblock_in_progress_is_answered_when_the_node_stops(node_fact
 
     waiter = threading.Thread(target=wait)
     waiter.start()
-    services.wait_for_log("ThreadRPCServer method=waitfornewblock")
-    time.sleep(0.5)  # the call crosses from the bridge to the node
+    services.wait_for_log("Waiting for the tip to change from")  # the call reached the node
     print("SIGTERM to the node: it answers the wait with its tip at once and stops")
     started = time.monotonic()
     assert services.services["node"].stop() == 0

@@ -160,7 +160,8 @@ def test_json_rpc_shapes_statuses_and_batches_over_raw_http(node_factory):
 def test_http_rules_paths_methods_lengths_and_keep_alive(node_factory):
     c = node_factory.services(bridge_args=["-disablewallet", "-debug=rpc"], with_wallet=False)
     assert c.http({"method": "uptime"}, path="/rest/nothing")[0] == 404
-    status, _, payload = c.http(None, method="GET")
+    # GET / is the web GUI's page now (test_gui.py); JSON-RPC's other paths answer only POST, as bitcoind's.
+    status, _, payload = c.http(None, path="/wallet/w", method="GET")
     assert status == 405 and b"only POST" in payload
     print("one connection, several requests")
     conn = http.client.HTTPConnection("127.0.0.1", c.rpc_port, timeout=10)

@@ -69,6 +69,9 @@ public:
     }
     std::vector<uint8_t> getBlocks(int64_t, std::vector<uint8_t>, std::vector<uint8_t>) override { return {}; }
     std::optional<std::vector<uint8_t>> getBlock(int64_t, std::vector<uint8_t>, bool) override { return std::nullopt; }
+    void addressesReceived(int64_t, bool, std::vector<uint8_t>) override {}
+    std::optional<std::vector<uint8_t>> getAddresses(int64_t) override { return std::nullopt; }
+    bool peerMisbehaved(int64_t, std::string) override { return true; }
 
 private:
     std::atomic<int64_t> m_next_peer{1};

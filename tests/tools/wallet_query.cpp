@@ -6,8 +6,9 @@
 //   wallet_query [-datadir=<dir>] [-regtest] [-ipcconnect=<endpoint>] [-role=<role>] <method> [args...]
 //
 // methods: createwallet <name> | loadwallet <name> | unloadwallet <name> |
-// listwallets | listwalletdir | getnewaddress <wallet> [label] [type] | getwalletinfo <wallet>
-// (<wallet> may be "" for "the only loaded one"). -role (default "gui-bridge") lets a
+// listwallets | listwalletdir (WalletLoader), or any RPC method of the wallet as
+// <method> <wallet> [args...] (<wallet> may be "" for "the only loaded one"; each
+// argument is JSON when it parses as JSON, else a string). -role (default "gui-bridge") lets a
 // test pose as another process to check the wallet's permissions.
 #include <common/interfaces/rpc_ipc.h>
 #include <common/interfaces/wallet_ipc.h>
@@ -36,15 +37,18 @@ json Call(interfaces::WalletLoader& loader, interfaces::RpcHost& rpc, const std:
     }
     if (method == "listwallets") return loader.listWallets();
     if (method == "listwalletdir") return loader.listWalletDir();
-    if (method == "getnewaddress" || method == "getwalletinfo") {
-        // The RPC methods themselves, as the gui-bridge routes them: <wallet> is the URL's, the rest positional.
-        std::optional<std::string> wallet;
-        if (!arg(1).empty()) wallet = arg(1);
-        json params = json::array();
-        for (size_t i = 2; i < command.size(); ++i) params.push_back(command[i]);
-        return json::parse(rpc.call(method, params.dump(), wallet));
+    // The RPC methods themselves, as the gui-bridge routes them: <wallet> is the URL's, the rest positional.
+    std::optional<std::string> wallet;
+    if (!arg(1).empty()) wallet = arg(1);
+    json params = json::array();
+    for (size_t i = 2; i < command.size(); ++i) {
+        json value = json::parse(command[i], nullptr, /*allow_exceptions=*/false);
+        if (value.is_discarded() || value.is_string()) value = command[i];
+        // getnewaddress's label "5" stays a string: only the methods' non-string arguments need JSON.
+        if (method == "getnewaddress" || method == "setlabel") value = command[i];
+        params.push_back(std::move(value));
     }
-    throw std::invalid_argument("unknown method " + method);
+    return json::parse(rpc.call(method, params.dump(), wallet));
 }
 
 } // namespace

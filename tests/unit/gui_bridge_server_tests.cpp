@@ -78,7 +78,7 @@ ServerOptions LocalOptions()
 TEST_CASE("pipelined requests on one connection are answered in order")
 {
     Server server(LocalOptions(), [](const Request& request, const std::string&) {
-        return Response{200, {}, "echo:" + request.body, false};
+        return Response{200, {}, "echo:" + request.body, false, nullptr};
     });
     server.Start();
     int fd = Dial(PortOf(server));
@@ -130,7 +130,7 @@ TEST_CASE("stop lets a request being handled finish and its reply leave")
     Server server(LocalOptions(), [&](const Request&, const std::string&) {
         entered = true;
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
-        return Response{200, {}, "finished", false};
+        return Response{200, {}, "finished", false, nullptr};
     });
     server.Start();
     int fd = Dial(PortOf(server));

@@ -92,11 +92,11 @@ TEST_CASE("Expect: 100-continue is reported once the headers are in")
 
 TEST_CASE("responses carry their length, and close when asked")
 {
-    Response response{200, {{"Content-Type", "application/json"}}, "{}\n", false};
+    Response response{200, {{"Content-Type", "application/json"}}, "{}\n", false, nullptr};
     CHECK(FormatResponse(response, true) ==
           "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 3\r\n\r\n{}\n");
     CHECK(FormatResponse(response, false).find("Connection: close\r\n") != std::string::npos);
-    CHECK(FormatResponse(Response{204, {}, "", false}, true) == "HTTP/1.1 204 No Content\r\n\r\n");
+    CHECK(FormatResponse(Response{204, {}, "", false, nullptr}, true) == "HTTP/1.1 204 No Content\r\n\r\n");
 }
 
 TEST_CASE("the client parses a response with or without Content-Length")

@@ -299,3 +299,23 @@ TEST_CASE("a noban peer is admitted from a banned address, keeps its permissions
     auto manual = table.IssueOutbound("10.1.1.1:8333", "manual", 102, PF_MEMPOOL);
     CHECK(manual.permissions == PF_MEMPOOL);
 }
+
+TEST_CASE("a discouraged host gets in while inbound slots are free, and not when they are nearly full")
+{
+    PeerTable table = MakeTable(/*max_connections=*/14); // 3 inbound slots
+    table.Discourage("10.9.9.9:4000");
+    CHECK(table.IsDiscouraged("10.9.9.9:5555"));
+    CHECK_FALSE(table.IsDiscouraged("10.9.9.8:4000"));
+    CHECK(table.AdmitInbound("10.9.9.9:5000", "", 100).accepted);
+    CHECK(table.AdmitInbound("10.0.0.2:5000", "", 100).accepted);
+    const auto refused = table.AdmitInbound("10.9.9.9:5001", "", 100);
+    CHECK_FALSE(refused.accepted);
+    CHECK(refused.reason == "address 10.9.9.9 is discouraged and inbound slots are nearly full");
+    CHECK(table.AdmitInbound("10.0.0.3:5000", "", 100).accepted); // others still do
+    // noban peers are never refused for it.
+    PeerTable other = MakeTable(14);
+    other.Discourage("10.9.9.9");
+    other.AdmitInbound("10.0.0.2:5000", "", 100);
+    other.AdmitInbound("10.0.0.3:5000", "", 100);
+    CHECK(other.AdmitInbound("10.9.9.9:5000", "", 100, nullptr, PF_NOBAN).accepted);
+}

@@ -98,6 +98,8 @@ public:
     void requestHeaders(std::vector<uint8_t>) override {}
     void requestBlocks(std::vector<uint8_t>) override {}
     void announceBlocks(std::vector<uint8_t>) override {}
+    void requestAddresses() override {}
+    void sendAddresses(std::vector<uint8_t>) override {}
     std::vector<std::string> Disconnects()
     {
         std::lock_guard lock(m_mutex);

@@ -5,6 +5,7 @@
 
 #include <common/consensus/merkle.h>
 #include <common/consensus/pow.h>
+#include <common/p2p/addr.h>
 #include <common/p2p/messages.h>
 #include <common/p2p/protocol.h>
 #include <common/util/mock_time.h>
@@ -657,4 +658,21 @@ TEST_CASE("getdata for a block the node does not have is answered with notfound"
     } while (reply.command == "ping");
     REQUIRE(reply.command == "notfound");
     CHECK(std::get<NotFoundMessage>(DecodeMessage(reply.command, reply.payload)).items == std::vector<InvItem>{item});
+}
+
+TEST_CASE("the node's addresses go out as addrv2, and an addr of more than 1,000 entries drops the peer")
+{
+    Harness h(/*inbound=*/false, FastConfig());
+    h.CompleteOutboundHandshake(); // the scripted peer sent sendaddrv2
+    CHECK(h.peer->ReceiveCommand() == "ping");
+    PeerAddress address = *ParsePeerAddress("1.2.3.4:8333");
+    address.services = 9;
+    h.engine->SendAddresses(EncodeAddrPayload({address}, true));
+    auto sent = h.peer->Receive();
+    REQUIRE(sent.command == "addrv2");
+    CHECK(DecodeAddrPayload(sent.payload, true) == std::vector<PeerAddress>{address});
+    h.engine->RequestAddresses();
+    CHECK(h.peer->ReceiveCommand() == "getaddr");
+    h.peer->Send(UnknownMessage{"addr", EncodeAddrPayload(std::vector<PeerAddress>(1001, address), false)});
+    CHECK(h.DropReason() == "misbehaving: addr message size = 1001");
 }

@@ -92,6 +92,9 @@ public:
     }
     std::vector<uint8_t> getBlocks(int64_t, std::vector<uint8_t>, std::vector<uint8_t>) override { return {}; }
     std::optional<std::vector<uint8_t>> getBlock(int64_t, std::vector<uint8_t>, bool) override { return std::nullopt; }
+    void addressesReceived(int64_t, bool, std::vector<uint8_t>) override {}
+    std::optional<std::vector<uint8_t>> getAddresses(int64_t) override { return std::nullopt; }
+    bool peerMisbehaved(int64_t, std::string) override { return true; }
     template <typename P> bool WaitFor(P predicate, std::chrono::milliseconds timeout = 10s)
     {
         std::unique_lock lock(m_mutex);

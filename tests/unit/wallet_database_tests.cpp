@@ -1,6 +1,8 @@
-// The wallet's SQLite file: created private, holds its seed and record across
-// reopening, never hands out an index twice (not even after a crash right after
-// an address left), refuses foreign files and a second user.
+// The wallet's SQLite file: created private, holds its seed, record,
+// descriptors, scripts, labels, transactions, locks and last block across
+// reopening, writes a batch all or nothing, never hands out an address twice
+// (not even after a crash right after one left), migrates a format 1 file,
+// refuses foreign files, unknown rows and a second user.
 #include "test_util.h"
 #include <services/wallet/database.h>
 
@@ -33,12 +35,6 @@ WalletRecord MakeRecord()
     return record;
 }
 
-//! Stands in for the derivation: index i is "addr<i>".
-std::optional<std::string> Numbered(uint32_t index)
-{
-    return "addr" + std::to_string(index);
-}
-
 } // namespace
 
 TEST_CASE("a new wallet file is private and cannot be created twice")
@@ -47,7 +43,9 @@ TEST_CASE("a new wallet file is private and cannot be created twice")
     auto file = dir.path / "wallet.sqlite";
     auto database = WalletDatabase::Create(file, MakeRecord(), SEED);
     CHECK(FileMode(file) == 0600);
-    database->ReserveAddress("bech32", "", Numbered);
+    database->Begin();
+    database->WriteLabel("addr0", "");
+    database->Commit();
     for (const auto& entry : std::filesystem::directory_iterator(dir.path)) CHECK(FileMode(entry.path()) == 0600);
     database.reset();
     CHECK_THROWS_AS(WalletDatabase::Create(file, MakeRecord(), SEED), DatabaseError);
@@ -61,7 +59,7 @@ TEST_CASE("the seed and the record survive closing and reopening")
     WalletDatabase::Create(file, MakeRecord(), SEED).reset();
     auto database = WalletDatabase::Open(file);
     orrery::SecureBytes seed;
-    database->ReadSeed(seed);
+    CHECK(database->ReadSeed(seed));
     CHECK(seed.get() == SEED);
     CHECK(database->Record().name == "alice");
     CHECK(database->Record().created == 1700000000);
@@ -69,77 +67,86 @@ TEST_CASE("the seed and the record survive closing and reopening")
     CHECK(database->Record().format_version == DATABASE_FORMAT_VERSION);
 }
 
-TEST_CASE("indexes go up per address type and continue after reopening")
+TEST_CASE("descriptors, scripts, labels, transactions, locks and the last block survive reopening")
 {
     TempDir dir;
     auto file = dir.path / "wallet.sqlite";
     {
         auto database = WalletDatabase::Create(file, MakeRecord(), SEED);
-        CHECK(database->ReserveAddress("bech32", "rent", Numbered) == "addr0");
-        CHECK(database->ReserveAddress("bech32", "", Numbered) == "addr1");
-        CHECK(database->NextIndex("bech32") == 2);
-        CHECK(database->NextIndex("legacy") == 0);
+        database->Begin();
+        DescriptorRecord descriptor;
+        descriptor.descriptor = "wpkh(xpub/0/*)#abcdefgh";
+        descriptor.private_descriptor = "wpkh(xprv/0/*)#hgfedcba";
+        descriptor.range_end = 9;
+        descriptor.next_index = 3;
+        descriptor.timestamp = 1700000001;
+        descriptor.output_type = "bech32";
+        descriptor.active = true;
+        descriptor.ranged = true;
+        const int64_t id = database->WriteDescriptor(descriptor);
+        database->WriteScript({{0x00, 0x14, 0x01}, id, 4});
+        database->WriteLabel("bcrt1qexample", "rent");
+        TxRecord tx;
+        tx.txid = std::string(64, 'b');
+        tx.raw = {1, 2, 3};
+        tx.time_received = 1700000002;
+        tx.state = TxStateKind::CONFIRMED;
+        tx.block_hash = std::string(64, 'c');
+        tx.block_height = 5;
+        tx.block_pos = 1;
+        tx.block_time = 1700000003;
+        database->WriteTransaction(tx, {{0, 5000, {0x51}}}, {{std::string(64, 'd'), 2}});
+        database->WriteLockedCoin(std::string(64, 'b'), 0, true);
+        database->WriteLastBlock(BlockRef{std::string(64, 'c'), 5});
+        database->Commit();
     }
     auto database = WalletDatabase::Open(file);
-    CHECK(database->NextIndex("bech32") == 2);
-    CHECK(database->ReserveAddress("bech32", "", Numbered) == "addr2");
-    CHECK(database->CountAddresses() == 3);
-    CHECK(database->LabelOf("addr0") == "rent");
-    CHECK(database->LabelOf("addr1") == "");
-    CHECK_FALSE(database->LabelOf("addr9"));
+    auto descriptors = database->ReadDescriptors();
+    REQUIRE(descriptors.size() == 1);
+    CHECK(descriptors[0].descriptor == "wpkh(xpub/0/*)#abcdefgh");
+    CHECK(descriptors[0].private_descriptor == "wpkh(xprv/0/*)#hgfedcba");
+    CHECK(descriptors[0].range_end == 9);
+    CHECK(descriptors[0].next_index == 3);
+    CHECK(descriptors[0].output_type == "bech32");
+    CHECK(descriptors[0].active);
+    CHECK_FALSE(descriptors[0].internal);
+    auto scripts = database->ReadScripts();
+    REQUIRE(scripts.size() == 1);
+    CHECK(scripts[0].index == 4);
+    CHECK(database->ReadLabels() == std::vector<std::pair<std::string, std::string>>{{"bcrt1qexample", "rent"}});
+    auto txs = database->ReadTransactions();
+    REQUIRE(txs.size() == 1);
+    CHECK(txs[0].state == TxStateKind::CONFIRMED);
+    CHECK(txs[0].block_height == 5);
+    CHECK(txs[0].raw == std::vector<uint8_t>{1, 2, 3});
+    CHECK(database->ReadLockedCoins().size() == 1);
+    CHECK(database->ReadLastBlock() == BlockRef{std::string(64, 'c'), 5});
 }
 
-TEST_CASE("an index whose key BIP32 rejects is skipped, not retried")
+TEST_CASE("a batch rolled back leaves nothing behind")
 {
     TempDir dir;
     auto database = WalletDatabase::Create(dir.path / "wallet.sqlite", MakeRecord(), SEED);
-    auto skip_one = [](uint32_t index) -> std::optional<std::string> {
-        if (index == 0) return std::nullopt;
-        return Numbered(index);
-    };
-    CHECK(database->ReserveAddress("bech32", "", skip_one) == "addr1");
-    CHECK(database->NextIndex("bech32") == 2);
+    database->Begin();
+    database->WriteLabel("addr", "x");
+    database->WriteLastBlock(BlockRef{std::string(64, 'e'), 1});
+    database->Rollback();
+    CHECK(database->ReadLabels().empty());
+    CHECK_FALSE(database->ReadLastBlock());
 }
 
-TEST_CASE("an address already in the file is never handed out again")
+TEST_CASE("a transaction row with an unknown state is refused when read back")
 {
     TempDir dir;
     auto database = WalletDatabase::Create(dir.path / "wallet.sqlite", MakeRecord(), SEED);
-    auto always_same = [](uint32_t) -> std::optional<std::string> { return "same"; };
-    CHECK(database->ReserveAddress("bech32", "", always_same) == "same");
-    CHECK_THROWS_AS(database->ReserveAddress("bech32", "", always_same), DatabaseError);
-    CHECK(database->NextIndex("bech32") == 1); // the failed attempt was rolled back
-    CHECK(database->CountAddresses() == 1);
-}
-
-TEST_CASE("an address handed out just before a crash is not handed out again")
-{
-    TempDir dir;
-    auto file = dir.path / "wallet.sqlite";
-    WalletDatabase::Create(file, MakeRecord(), SEED).reset();
-    int fds[2];
-    REQUIRE(::pipe(fds) == 0);
-    pid_t child = ::fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {
-        ::close(fds[0]);
-        auto database = WalletDatabase::Open(file);
-        std::string address = database->ReserveAddress("bech32", "", Numbered);
-        (void)!::write(fds[1], address.data(), address.size());
-        ::raise(SIGKILL); // no destructor, no close: the process dies with the file open
-        ::_exit(1);
-    }
-    ::close(fds[1]);
-    char buffer[64] = {};
-    ssize_t n = ::read(fds[0], buffer, sizeof(buffer));
-    ::close(fds[0]);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    REQUIRE(WIFSIGNALED(status));
-    REQUIRE(n > 0);
-    auto database = WalletDatabase::Open(file);
-    CHECK(database->LabelOf(std::string(buffer, static_cast<size_t>(n))));
-    CHECK(database->ReserveAddress("bech32", "", Numbered) == "addr1");
+    TxRecord tx;
+    tx.txid = std::string(64, 'b');
+    tx.raw = {0x01};
+    tx.state = static_cast<TxStateKind>(9);
+    database->Begin();
+    database->WriteTransaction(tx, {}, {});
+    database->Commit();
+    CHECK_THROWS_WITH_AS(database->ReadTransactions(), doctest::Contains("unknown state 9"), DatabaseError);
 }
 
 TEST_CASE("a wallet file in use by another connection is refused")

@@ -13,6 +13,7 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -96,11 +97,28 @@ ipc::Options WalletOptions()
     return options;
 }
 
+//! Hands the link's tips to Seen; counts the catch-ups.
+class TipHandler final : public wallet::ChainHandler
+{
+public:
+    explicit TipHandler(Seen& seen) : m_seen(seen) {}
+    void CatchUp(interfaces::Chain&) override { ++catch_ups; }
+    void BlockConnected(interfaces::Chain&, const interfaces::ChainBlock&) override {}
+    void BlockDisconnected(interfaces::Chain&, const interfaces::ChainBlock&) override {}
+    void TransactionAdded(const std::vector<uint8_t>&) override {}
+    void TransactionRemoved(const std::vector<uint8_t>&, const std::string&) override {}
+    void Tip(interfaces::Chain&, const interfaces::ChainTip& tip) override { m_seen.Tip(tip); }
+    void NodeLost() override {}
+    std::atomic<int> catch_ups{0};
+
+private:
+    Seen& m_seen;
+};
+
 std::unique_ptr<wallet::NodeLink> MakeLink(const std::string& endpoint, const std::string& chain, Seen& seen)
 {
-    return std::make_unique<wallet::NodeLink>(
-        endpoint, WalletOptions(), chain, [&seen](const interfaces::ChainTip& tip) { seen.Tip(tip); },
-        [&seen](const std::string& message) { seen.Refused(message); });
+    return std::make_unique<wallet::NodeLink>(endpoint, WalletOptions(), chain, std::make_shared<TipHandler>(seen),
+                                              [&seen](const std::string& message) { seen.Refused(message); });
 }
 
 } // namespace
@@ -178,13 +196,15 @@ TEST_CASE("a node restarted on another network behind the same endpoint is refus
     link->Stop();
 }
 
-TEST_CASE("getwalletinfo has no lastprocessedblock until the wallet heard from the node, then the node's tip")
+TEST_CASE("getwalletinfo has no lastprocessedblock until the wallet processed a block, then that block")
 {
     TempDir dir;
-    wallet::WalletService service(dir.path, Network::REGTEST);
+    wallet::WalletService service(dir.path, Network::REGTEST, 10);
     service.LoadStartupWallets({});
     CHECK_FALSE(service.GetWalletInfo("").last_processed_block.has_value());
-    service.SetLastProcessedBlock({REGTEST_GENESIS, 0});
+    // A node with its genesis: catching up makes the genesis the wallet's last processed block.
+    ChainNode node(ChainType::REGTEST, "ipc://" + (dir.path / "node.sock").string());
+    service.CatchUp(*node.service);
     auto info = service.GetWalletInfo("default");
     REQUIRE(info.last_processed_block.has_value());
     CHECK(info.last_processed_block->hash == REGTEST_GENESIS);

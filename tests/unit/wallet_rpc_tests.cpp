@@ -19,7 +19,7 @@ struct Wallet {
 
     Wallet()
     {
-        service = std::make_unique<wallet::WalletService>(dir.path, Network::REGTEST);
+        service = std::make_unique<wallet::WalletService>(dir.path, Network::REGTEST, /*keypool_size=*/10);
         service->LoadStartupWallets({}); // a first start: "default"
         table = wallet::MakeRpcTable(*service);
     }
@@ -54,11 +54,11 @@ TEST_CASE("getnewaddress and getwalletinfo follow the URL's wallet and answer bi
     CHECK(info["walletname"] == "default");
     CHECK(info["format"] == "sqlite");
     CHECK(info["descriptors"] == true);
-    CHECK(info["address_count"] == 2);
-    // bitcoind's "lastprocessedblock": absent until the wallet has heard from the node.
+    CHECK(info["txcount"] == 0);
+    CHECK(info["keypoolsize"] == 40); // 4 types, 10 ahead each
+    CHECK(info["keypoolsize_hd_internal"] == 40);
+    // bitcoind's "lastprocessedblock": absent until the wallet has processed a block.
     CHECK_FALSE(info.contains("lastprocessedblock"));
-    w.service->SetLastProcessedBlock({std::string(64, 'a'), 7});
-    CHECK(w.Call("getwalletinfo")["lastprocessedblock"] == Json{{"hash", std::string(64, 'a')}, {"height", 7}});
 }
 
 TEST_CASE("loading methods take bitcoind's arguments, refuse options Orrery lacks, and agree with the URL")
@@ -66,8 +66,9 @@ TEST_CASE("loading methods take bitcoind's arguments, refuse options Orrery lack
     Wallet w;
     CHECK(w.Call("createwallet", {"w1"}) == Json{{"name", "w1"}});
     CHECK(w.Code("createwallet", {"w1"}) == rpc::RPC_WALLET_ALREADY_EXISTS);
-    CHECK(w.Code("createwallet", {"w2", true}) == rpc::RPC_WALLET_ERROR);
-    CHECK(w.Code("createwallet", Json{{"wallet_name", "w2"}, {"passphrase", "x"}}) == rpc::RPC_WALLET_ERROR);
+    CHECK(w.Code("createwallet", Json{{"wallet_name", "w2"}, {"passphrase", "x"}}) ==
+          rpc::RPC_WALLET_ENCRYPTION_FAILED);
+    CHECK(w.Code("createwallet", Json{{"wallet_name", "w2"}, {"descriptors", false}}) == rpc::RPC_WALLET_ERROR);
     CHECK(w.Code("getnewaddress") == rpc::RPC_WALLET_NOT_SPECIFIED);
     CHECK(w.Call("listwallets") == Json::array({"default", "w1"}));
     CHECK(w.Code("unloadwallet", {"default"}, "w1") == rpc::RPC_INVALID_PARAMETER);

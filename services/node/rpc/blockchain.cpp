@@ -6,6 +6,8 @@
 #include <services/node/node.h>
 #include <services/node/rpc/mining.h>
 #include <services/node/rpc/rawtransaction.h>
+#include <services/node/rpc/psbt_rpc.h>
+#include <services/node/rpc/rawtransaction_sign.h>
 
 namespace orrery::node {
 
@@ -83,6 +85,8 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(NodeService& node)
     RegisterMempoolSubmitRpc(*table, node);
     RegisterFeeRpc(*table, node);
     RegisterRawTransactionRpc(*table, node.Chainstate().Params().type);
+    RegisterSignRpc(*table, node);
+    RegisterPsbtRpc(*table, node);
     RegisterChainRpc(*table, node.Chainstate());
     RegisterUtxoRpc(*table, node.Chainstate());
     RegisterChainRawTransactionRpc(*table, node.Chainstate());

@@ -153,6 +153,8 @@ const BlockIndex* WaitForTip(ChainstateManager& chainstate, int64_t timeout_ms,
         tip = chainstate.Tip();
     }
     const auto deadline = timeout_ms ? Clock::now() + std::chrono::milliseconds(timeout_ms) : Clock::time_point::max();
+    LogDebug(LogCategory::RPC, "Waiting for the tip to change from {} (timeout {} ms, 0: none)", tip->hash.GetHex(),
+             timeout_ms);
     while (keep_waiting(*tip) && !chainstate.WaitsInterrupted()) {
         const auto now = Clock::now();
         if (now >= deadline) break;

@@ -1,6 +1,6 @@
 // The node's network RPC methods: getnetworkinfo, getpeerinfo,
 // getconnectioncount, addnode, disconnectnode, setban, listbanned,
-// clearbanned. They read and change the peer table the node keeps.
+// clearbanned (the address book's are in net_addresses.cpp). They read and change the peer table the node keeps.
 #include <services/node/rpc/rpc.h>
 
 #include <services/node/node.h>
@@ -177,6 +177,10 @@ void RegisterNetRpc(rpc::Table& table, NodeService& node)
                        Json inflight = Json::array();
                        for (int height : sync.inflight) inflight.push_back(height);
                        json["inflight"] = inflight;
+                       const auto addr = node.AddrStats(peer.id);
+                       json["addr_relay_enabled"] = addr.relay_enabled;
+                       json["addr_processed"] = addr.processed;
+                       json["addr_rate_limited"] = addr.rate_limited;
                        peers.push_back(json);
                    }
                    return peers;
@@ -259,6 +263,7 @@ void RegisterNetRpc(rpc::Table& table, NodeService& node)
                    node.ClearBanned();
                    return Json(nullptr);
                }});
+    RegisterNetAddressRpc(table, node);
 }
 
 } // namespace orrery::node

@@ -41,6 +41,8 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(NodeService& node);
 
 void RegisterBlockchainRpc(rpc::Table& table, NodeService& node);
 void RegisterNetRpc(rpc::Table& table, NodeService& node);
+//! getnodeaddresses, addpeeraddress, getaddrmaninfo (net_addresses.cpp); RegisterNetRpc calls it.
+void RegisterNetAddressRpc(rpc::Table& table, NodeService& node);
 //! The chain methods over the chainstate (blocks, headers, tips, statistics, invalidate/reconsider, waits).
 void RegisterChainRpc(rpc::Table& table, ChainstateManager& chainstate);
 //! The UTXO set methods: gettxout, gettxoutsetinfo, scantxoutset.

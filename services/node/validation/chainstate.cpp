@@ -15,6 +15,7 @@
 #include <climits>
 #include <cstring>
 #include <map>
+#include <thread>
 #include <unistd.h>
 
 namespace orrery::node {
@@ -314,7 +315,18 @@ bool ChainstateManager::Impl::DisconnectTip(std::vector<Event>& events)
     return true;
 }
 
-bool ChainstateManager::Impl::ActivateBestChain(ValidationState& state, const std::shared_ptr<const Block>& block)
+void ChainstateManager::Impl::YieldLock(std::unique_lock<std::recursive_mutex>& lock)
+{
+    lock.unlock();
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2);
+    while (self.m_lock_waiters.load(std::memory_order_relaxed) > 0 && std::chrono::steady_clock::now() < until) {
+        std::this_thread::yield();
+    }
+    lock.lock();
+}
+
+bool ChainstateManager::Impl::ActivateBestChain(ValidationState& state, const std::shared_ptr<const Block>& block,
+                                                std::unique_lock<std::recursive_mutex>* yield_lock)
 {
     // After a fatal error nothing more is connected (undo data, coins): the node is stopping.
     if (fatal) return state.Invalid("disk-write-failed", "the node is stopping after a fatal disk error");
@@ -338,12 +350,18 @@ bool ChainstateManager::Impl::ActivateBestChain(ValidationState& state, const st
             std::vector<BlockIndex*> to_connect;
             for (BlockIndex* walk = most_work; walk != fork; walk = walk->prev) to_connect.push_back(walk);
             const BlockIndex* notified_tip = old_tip;
+            bool yield_now = false;
             for (auto it = to_connect.rbegin(); it != to_connect.rend(); ++it) {
                 ValidationState connect_state;
                 if (!ConnectTip(*it, block, connect_state, events)) break;
-                // A long activation is delivered in parts, but only once the new branch has more work than the
-                // old tip: a reorganization still reaches listeners whole.
-                if (events.size() >= 64 && (old_tip == nullptr || chain.Tip()->chain_work > old_tip->chain_work)) {
+                // A long activation is delivered in parts, and lets waiting callers in between blocks, but only
+                // once the new branch has more work than the old tip: nobody sees half a reorganization.
+                const bool ahead = old_tip == nullptr || chain.Tip()->chain_work > old_tip->chain_work;
+                if (ahead && yield_lock != nullptr && self.m_lock_waiters.load(std::memory_order_relaxed) > 0) {
+                    yield_now = true; // the rest of the branch is looked up again afterwards
+                    break;
+                }
+                if (events.size() >= 64 && ahead) {
                     events.push_back(Event{Event::TIP, nullptr, chain.Tip(),
                                            notified_tip ? LastCommonAncestor(notified_tip, chain.Tip()) : nullptr,
                                            IsInitialBlockDownload()});
@@ -370,6 +388,12 @@ bool ChainstateManager::Impl::ActivateBestChain(ValidationState& state, const st
                 shutdown_requested = true;
                 if (options.request_shutdown) options.request_shutdown("reached -stopatheight");
                 break;
+            }
+            if (yield_now) {
+                // What was connected is told before anyone else can move the tip, so listeners keep the order.
+                Queue(std::move(events));
+                events.clear();
+                YieldLock(*yield_lock);
             }
         }
         FlushStateToDisk(FlushMode::PERIODIC);
@@ -1226,6 +1250,17 @@ std::optional<std::pair<Transaction, uint256>> ChainstateManager::FindTransactio
     return std::make_pair(std::move(tx), header.GetHash());
 }
 
+std::unique_lock<std::recursive_mutex> ChainstateManager::Lock() const
+{
+    std::unique_lock lock(m_mutex, std::try_to_lock);
+    if (!lock.owns_lock()) {
+        m_lock_waiters.fetch_add(1, std::memory_order_relaxed);
+        lock.lock();
+        m_lock_waiters.fetch_sub(1, std::memory_order_relaxed);
+    }
+    return lock;
+}
+
 BlockSubmitResult ChainstateManager::ProcessNewBlock(const std::shared_ptr<const Block>& block, bool force)
 {
     auto lock = Lock();
@@ -1265,7 +1300,7 @@ BlockSubmitResult ChainstateManager::ProcessNewBlock(const std::shared_ptr<const
     }
     m_impl->last_check.reset();
     ValidationState activate_state;
-    m_impl->ActivateBestChain(activate_state, block);
+    m_impl->ActivateBestChain(activate_state, block, &lock);
     if (m_impl->last_check && m_impl->last_check->first == hash) {
         const ValidationState& checked = m_impl->last_check->second;
         if (checked.IsInvalid()) {
@@ -1395,7 +1430,7 @@ bool ChainstateManager::ReconsiderBlock(const uint256& hash, ValidationState& st
         }
     }
     impl.RecalculateBestHeader();
-    return impl.ActivateBestChain(state, nullptr);
+    return impl.ActivateBestChain(state, nullptr, &lock);
 }
 
 bool ChainstateManager::PreciousBlock(const uint256& hash, ValidationState& state)

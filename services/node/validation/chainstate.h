@@ -22,6 +22,7 @@
 #include <services/node/validation/block_index.h>
 #include <services/node/validation/versionbits.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -137,7 +138,10 @@ public:
     //! Flushes everything to disk and stops the threads. Idempotent.
     void Stop();
 
-    std::unique_lock<std::recursive_mutex> Lock() const { return std::unique_lock(m_mutex); }
+    //! The chainstate's lock (Core's cs_main). A long activation (many blocks connected in a row, as in a sync)
+    //! lets waiting callers in between blocks, once the new chain has more work than the old tip: an RPC or a peer's
+    //! request never waits for more than one block's connection.
+    std::unique_lock<std::recursive_mutex> Lock() const;
     const ChainParams& Params() const { return m_params; }
     const ChainstateOptions& Options() const { return m_options; }
 
@@ -220,6 +224,7 @@ private:
     const ChainParams& m_params;
     ChainstateOptions m_options;
     mutable std::recursive_mutex m_mutex;
+    mutable std::atomic<int> m_lock_waiters{0}; //!< threads blocked in Lock()
     mutable VersionBitsCache m_versionbits; // declared before m_impl: it holds pointers to the tree's entries
     std::unique_ptr<Impl> m_impl;
 };

@@ -125,7 +125,12 @@ struct ChainstateManager::Impl {
     bool ConnectTip(BlockIndex* entry, const std::shared_ptr<const Block>& block, ValidationState& state,
                     std::vector<Event>& events);
     bool DisconnectTip(std::vector<Event>& events);
-    bool ActivateBestChain(ValidationState& state, const std::shared_ptr<const Block>& block);
+    //! Connects the most-work chain. With `yield_lock` (the caller's hold of the chainstate's lock), lets the
+    //! threads waiting for that lock in between blocks once the chain has more work than at the start.
+    bool ActivateBestChain(ValidationState& state, const std::shared_ptr<const Block>& block,
+                           std::unique_lock<std::recursive_mutex>* yield_lock = nullptr);
+    //! Releases `lock` until the threads waiting for it got it (2 ms at the most), then takes it again.
+    void YieldLock(std::unique_lock<std::recursive_mutex>& lock);
     bool IsInitialBlockDownload() const;
     //! Logs once, asks for shutdown, and stops every later flush (the cache may be half written).
     void Fatal(const std::string& message);

@@ -2,6 +2,7 @@
 // WalletService of this process, which holds the keys.
 #include <services/wallet/rpc/wallet.h>
 
+#include <services/wallet/rpc/util.h>
 #include <services/wallet/wallet_service.h>
 
 namespace orrery::wallet {
@@ -9,26 +10,39 @@ namespace orrery::wallet {
 using rpc::Json;
 using rpc::ParamType;
 
-rpc::Json WalletInfoToJson(const WalletInfo& info)
+rpc::Json WalletInfoToJson(const WalletInfo& info, bool node_connected)
 {
     Json out = Json::object();
     out["walletname"] = info.name;
-    out["walletversion"] = info.format_version;
+    out["walletversion"] = 169900; // bitcoind's FEATURE_LATEST, which descriptor wallets report
     out["format"] = "sqlite";
-    // What createwallet lets a wallet be: descriptors, private keys, no reuse avoidance, no external signer.
-    out["private_keys_enabled"] = true;
-    out["avoid_reuse"] = false;
-    out["scanning"] = false;
+    out["txcount"] = info.tx_count;
+    out["keypoolsize"] = info.keypool_size;
+    out["keypoolsize_hd_internal"] = info.keypool_size_internal;
+    out["paytxfee"] = AmountToJson(0);
+    out["private_keys_enabled"] = (info.flags & WALLET_FLAG_DISABLE_PRIVATE_KEYS) == 0;
+    out["avoid_reuse"] = (info.flags & WALLET_FLAG_AVOID_REUSE) != 0;
+    if (info.scanning) {
+        out["scanning"] = {{"duration", info.scan_duration}, {"progress", info.scan_progress}};
+    } else {
+        out["scanning"] = false;
+    }
     out["descriptors"] = true;
     out["external_signer"] = false;
-    out["blank"] = false;
+    out["blank"] = (info.flags & WALLET_FLAG_BLANK_WALLET) != 0;
+    if (info.birth_time > 0) out["birthtime"] = info.birth_time;
     if (info.last_processed_block) {
-        // The node's tip as the wallet last saw it; absent until the wallet has reached the node.
+        // The last block the wallet applied, kept in its file; absent until it processed one.
         out["lastprocessedblock"] = {{"hash", info.last_processed_block->hash},
                                      {"height", info.last_processed_block->height}};
     }
-    out["address_count"] = info.address_count;           // Orrery: receive addresses handed out
-    out["master_fingerprint"] = info.master_fingerprint; // Orrery: BIP32 fingerprint of the seed
+    out["format_version"] = info.format_version;         // Orrery: the wallet file's format
+    out["master_fingerprint"] = info.master_fingerprint; // Orrery: BIP32 fingerprint of the seed ("" without one)
+    out["node_connected"] = node_connected;              // Orrery: whether the wallet hears from its node
+    if (!node_connected) {
+        out["warnings"] = Json::array({"The wallet is not connected to its node: balances and transactions are as of "
+                                       "its last processed block."});
+    }
     return out;
 }
 
@@ -52,44 +66,58 @@ std::string WalletFromCall(const rpc::CallRequest& call, const Json& argument)
 
 void RegisterLoaderRpc(rpc::Table& table, WalletService& service)
 {
-    table.Add({"createwallet",
-               "Wallet",
-               {rpc::Required("wallet_name", ParamType::STRING,
-                              "The new wallet's name (its folder in the wallets "
-                              "folder)"),
-                rpc::Optional("disable_private_keys", ParamType::BOOL, "Not supported: must be false"),
-                rpc::Optional("blank", ParamType::BOOL, "Not supported: must be false"),
-                rpc::Optional("passphrase", ParamType::STRING, "Not supported yet: must be empty"),
-                rpc::Optional("avoid_reuse", ParamType::BOOL, "Not supported: must be false"),
-                rpc::Optional("descriptors", ParamType::BOOL, "Orrery wallets are descriptor wallets: must be true"),
-                rpc::Optional("load_on_startup", ParamType::BOOL, "Ignored")},
-               "Makes a new wallet with a fresh seed and loads it.",
-               [&service](const rpc::CallRequest& call) {
-                   // Options Orrery's wallet does not have are refused rather than silently dropped.
-                   for (size_t i : {1, 2, 4}) {
-                       if (call.Arg(i).is_boolean() && call.Arg(i).get<bool>()) {
-                           throw rpc::RpcException(rpc::RPC_WALLET_ERROR,
-                                                   "Orrery wallets do not support this createwallet option yet");
-                       }
-                   }
-                   if (call.Arg(3).is_string() && !call.Arg(3).get<std::string>().empty()) {
-                       throw rpc::RpcException(rpc::RPC_WALLET_ERROR, "Orrery wallets do not support encryption yet");
-                   }
-                   if (call.Arg(5).is_boolean() && !call.Arg(5).get<bool>()) {
-                       throw rpc::RpcException(rpc::RPC_WALLET_ERROR, "Only descriptor wallets are supported");
-                   }
-                   std::string name = call.Arg(0).get<std::string>();
-                   std::string created = service.createWallet(name);
-                   return Json{{"name", created.empty() ? name : created}};
-               }});
+    table.Add(
+        {"createwallet",
+         "Wallet",
+         {rpc::Required("wallet_name", ParamType::STRING, "The new wallet's name (its folder in the wallets folder)"),
+          rpc::Optional("disable_private_keys", ParamType::BOOL, "A watch-only wallet: no seed, no private keys"),
+          rpc::Optional("blank", ParamType::BOOL, "No seed and no descriptors until importdescriptors"),
+          rpc::Optional("passphrase", ParamType::STRING, "Not supported yet: must be empty"),
+          rpc::Optional("avoid_reuse", ParamType::BOOL,
+                        "Keep coins on addresses already spent from apart in balances and spending"),
+          rpc::Optional("descriptors", ParamType::BOOL, "Orrery wallets are descriptor wallets: must be true"),
+          rpc::Optional("load_on_startup", ParamType::BOOL,
+                        "Add to (true) or leave out of (false) the wallets "
+                        "loaded at start; default: add"),
+          rpc::Optional("external_signer", ParamType::BOOL, "Not supported: must be false")},
+         "Makes a new wallet with a fresh seed and bitcoind's default descriptors, and loads it.",
+         [&service](const rpc::CallRequest& call) {
+             if (call.Arg(3).is_string() && !call.Arg(3).get<std::string>().empty()) {
+                 throw rpc::RpcException(rpc::RPC_WALLET_ENCRYPTION_FAILED,
+                                         "Orrery wallets do not support encryption yet: create the wallet "
+                                         "without a passphrase");
+             }
+             if (call.Arg(5).is_boolean() && !call.Arg(5).get<bool>()) {
+                 throw rpc::RpcException(rpc::RPC_WALLET_ERROR,
+                                         "Compiled without bdb support (required for legacy wallets)");
+             }
+             if (call.Arg(7).is_boolean() && call.Arg(7).get<bool>()) {
+                 throw rpc::RpcException(rpc::RPC_WALLET_ERROR,
+                                         "Compiled without external signing support (required for external "
+                                         "signing)");
+             }
+             WalletOptions options;
+             options.disable_private_keys = call.Arg(1).is_boolean() && call.Arg(1).get<bool>();
+             options.blank = call.Arg(2).is_boolean() && call.Arg(2).get<bool>();
+             options.avoid_reuse = call.Arg(4).is_boolean() && call.Arg(4).get<bool>();
+             std::optional<bool> load_on_startup;
+             if (call.Arg(6).is_boolean()) load_on_startup = call.Arg(6).get<bool>();
+             std::string name = call.Arg(0).get<std::string>();
+             std::string created = service.CreateWallet(name, options, load_on_startup);
+             return Json{{"name", created.empty() ? name : created}};
+         }});
     table.Add({"loadwallet",
                "Wallet",
                {rpc::Required("filename", ParamType::STRING, "The wallet's name (its folder in the wallets folder)"),
-                rpc::Optional("load_on_startup", ParamType::BOOL, "Ignored")},
-               "Loads a wallet that is on disk but not loaded.",
+                rpc::Optional("load_on_startup", ParamType::BOOL,
+                              "Add to (true) or leave out of (false) the wallets "
+                              "loaded at start; default: add")},
+               "Loads a wallet that is on disk but not loaded; it catches up with the chain from its last block.",
                [&service](const rpc::CallRequest& call) {
                    std::string name = call.Arg(0).get<std::string>();
-                   std::string loaded = service.loadWallet(name);
+                   std::optional<bool> load_on_startup;
+                   if (call.Arg(1).is_boolean()) load_on_startup = call.Arg(1).get<bool>();
+                   std::string loaded = service.LoadWallet(name, load_on_startup);
                    return Json{{"name", loaded.empty() ? name : loaded}};
                }});
     table.Add({"unloadwallet",
@@ -118,24 +146,15 @@ void RegisterLoaderRpc(rpc::Table& table, WalletService& service)
                }});
 }
 
-void RegisterAddressRpc(rpc::Table& table, WalletService& service)
+void RegisterInfoRpc(rpc::Table& table, WalletService& service)
 {
-    table.Add({"getnewaddress",
-               "Wallet",
-               {rpc::Optional("label", ParamType::STRING, "A label kept with the address (\"\" for none)"),
-                rpc::Optional("address_type", ParamType::STRING,
-                              "\"legacy\", \"p2sh-segwit\", \"bech32\" (the default) or \"bech32m\"")},
-               "Hands out a receive address of the wallet that was never handed out before.",
-               [&service](const rpc::CallRequest& call) {
-                   return Json(service.GetNewAddress(call.wallet.value_or(""), rpc::StringArg(call.Arg(0)),
-                                                     rpc::StringArg(call.Arg(1))));
-               }});
     table.Add({"getwalletinfo",
                "Wallet",
                {},
-               "Describes the wallet: name, format, what it can do, and the node's tip it last processed.",
+               "Describes the wallet: name, format, what it can do, its transactions, keypool, scan, and the last "
+               "block it processed.",
                [&service](const rpc::CallRequest& call) {
-                   return WalletInfoToJson(service.GetWalletInfo(call.wallet.value_or("")));
+                   return WalletInfoToJson(service.GetWalletInfo(call.wallet.value_or("")), service.NodeConnected());
                }});
 }
 
@@ -145,7 +164,10 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(WalletService& service)
 {
     auto table = std::make_shared<rpc::Table>();
     RegisterLoaderRpc(*table, service);
+    RegisterInfoRpc(*table, service);
     RegisterAddressRpc(*table, service);
+    RegisterCoinRpc(*table, service);
+    RegisterTransactionRpc(*table, service);
     return table;
 }
 

@@ -1,6 +1,7 @@
 // orrery-wallet's RPC methods: loading wallets (createwallet, loadwallet,
-// unloadwallet, listwallets, listwalletdir) and using one (getnewaddress,
-// getwalletinfo), with bitcoind's names, fields and errors. The table is
+// unloadwallet, listwallets, listwalletdir, getwalletinfo) here, addresses and
+// descriptors, coins and balances, transactions and rescans in the files of
+// their groups, with bitcoind's names, fields and errors. The table is
 // offered to the gui-bridge, which routes calls here with the wallet named by
 // a /wallet/<name> URL (common/rpc/router_link.h).
 #ifndef ORRERY_SERVICES_WALLET_RPC_WALLET_H
@@ -18,8 +19,13 @@ struct WalletInfo;
 //! Every method of the wallet. The handlers hold `service` by reference: it must outlive the table's use.
 std::shared_ptr<const rpc::Table> MakeRpcTable(WalletService& service);
 
-//! getwalletinfo in bitcoind's fields.
-rpc::Json WalletInfoToJson(const WalletInfo& info);
+//! getwalletinfo in bitcoind's fields; `node_connected` adds Orrery's warning when the wallet lost its node.
+rpc::Json WalletInfoToJson(const WalletInfo& info, bool node_connected = true);
+
+// The groups of methods, one file each (rpc/addresses.cpp, coins.cpp, transactions.cpp).
+void RegisterAddressRpc(rpc::Table& table, WalletService& service);
+void RegisterCoinRpc(rpc::Table& table, WalletService& service);
+void RegisterTransactionRpc(rpc::Table& table, WalletService& service);
 
 } // namespace orrery::wallet
 
