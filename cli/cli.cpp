@@ -5,6 +5,7 @@
 
 #include <common/consensus/params.h>
 #include <common/http/http.h>
+#include <common/rpc/json_rpc.h>
 #include <common/rpc/protocol.h>
 #include <common/util/host_port.h>
 
@@ -173,9 +174,14 @@ Json Field(const Json& object, const char* key)
     return object.is_object() && object.contains(key) ? object.at(key) : Json();
 }
 
+double NumberOr0(const Json& value)
+{
+    return rpc::IsNumber(value) ? rpc::NumberValue(value) : 0.0;
+}
+
 std::string Amount8(const Json& value)
 {
-    return value.is_number() ? fmt::format("{:.8f}", value.get<double>()) : "n/a";
+    return rpc::IsNumber(value) ? fmt::format("{:.8f}", rpc::NumberValue(value)) : "n/a";
 }
 
 //! -getinfo: bitcoin-cli's summary from one batch (getnetworkinfo, getblockchaininfo, getwalletinfo, getbalances).
@@ -200,8 +206,8 @@ int GetInfo(Connection& connection)
     out += "Chain: " + chain.value("chain", "") + "\n";
     out += fmt::format("Blocks: {}\n", chain.value("blocks", 0));
     out += fmt::format("Headers: {}\n", chain.value("headers", 0));
-    out += fmt::format("Verification progress: {:.4f}%\n", chain.value("verificationprogress", 0.0) * 100);
-    out += fmt::format("Difficulty: {}\n\n", chain.value("difficulty", 0.0));
+    out += fmt::format("Verification progress: {:.4f}%\n", NumberOr0(Field(chain, "verificationprogress")) * 100);
+    out += fmt::format("Difficulty: {}\n\n", NumberOr0(Field(chain, "difficulty")));
     out += fmt::format("Network: in {}, out {}, total {}\n", net.value("connections_in", 0),
                        net.value("connections_out", 0), net.value("connections", 0));
     out += fmt::format("Version: {}\n", net.value("version", 0));
@@ -305,7 +311,7 @@ int Generate(Connection& connection, const std::vector<std::string>& command)
     Json result = Json::object();
     result["address"] = address["result"];
     result["blocks"] = blocks["result"];
-    std::printf("%s\n", result.dump(2).c_str());
+    std::printf("%s\n", rpc::WriteJson(result, 2).c_str());
     return 0;
 }
 

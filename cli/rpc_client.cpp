@@ -2,6 +2,7 @@
 #include <cli/rpc_client.h>
 
 #include <common/http/http.h>
+#include <common/rpc/json_rpc.h>
 #include <common/rpc/protocol.h>
 
 #include <algorithm>
@@ -151,8 +152,7 @@ Output FormatReply(const Json& reply)
     }
     const auto result = reply.find("result");
     if (result == reply.end() || result->is_null()) return output;
-    output.out =
-        result->is_string() ? result->get<std::string>() : result->dump(2, ' ', false, Json::error_handler_t::replace);
+    output.out = result->is_string() ? result->get<std::string>() : rpc::WriteJson(*result, 2);
     output.out += "\n";
     return output;
 }
@@ -246,8 +246,10 @@ Json Post(const Target& target, const std::string& body)
         throw std::runtime_error("server returned HTTP error " + std::to_string(response->status));
     }
     if (response->body.empty()) throw std::runtime_error("no response from server");
-    Json reply = Json::parse(response->body, nullptr, /*allow_exceptions=*/false);
-    if (reply.is_discarded()) throw std::runtime_error("couldn't parse reply from server");
+    // Numbers keep their text, so amounts print as the server wrote them ("50.00000000"), as with bitcoin-cli.
+    std::optional<Json> parsed = rpc::ParseJson(response->body, rpc::NumberText::KEEP);
+    if (!parsed) throw std::runtime_error("couldn't parse reply from server");
+    Json reply = std::move(*parsed);
     // A batch (-getinfo sends one) is answered by an array of replies.
     if ((!reply.is_object() && !reply.is_array()) || reply.empty())
         throw std::runtime_error("expected reply to have result, error and id properties");

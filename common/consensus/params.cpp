@@ -66,6 +66,13 @@ void SetTestnetPrefixes(ChainParams& params)
     params.base58_ext_secret_key = {0x04, 0x35, 0x83, 0x94};
 }
 
+//! Core's testdummy where it never activates (every network but regtest).
+Bip9Deployment NeverActiveTestDummy(int threshold, int period)
+{
+    return Bip9Deployment{.bit = 28, .start_time = Bip9Deployment::NEVER_ACTIVE, .timeout = Bip9Deployment::NO_TIMEOUT,
+                          .min_activation_height = 0, .threshold = threshold, .period = period};
+}
+
 Bip9Deployment AlwaysActiveTaproot(int threshold, int period)
 {
     return Bip9Deployment{.bit = 2, .start_time = Bip9Deployment::ALWAYS_ACTIVE, .timeout = Bip9Deployment::NO_TIMEOUT,
@@ -91,6 +98,7 @@ ChainParams MakeMain()
     c.taproot_height = 709632;
     c.taproot = Bip9Deployment{.bit = 2, .start_time = 1619222400, .timeout = 1628640000,
                                .min_activation_height = 709632, .threshold = 1815, .period = 2016};
+    c.testdummy = NeverActiveTestDummy(1815, 2016);
     c.script_flag_exceptions = {
         {Hash("00000000000002dc756eebf4f49723ed8d30cc28a5f108eb94b1ba88ac4f9c22"), ScriptFlagException::Flags::NONE},
         {Hash("0000000000000000000f14c35b2d841e986ab5441de8c585d5ffe55ea1e395ad"),
@@ -125,6 +133,7 @@ ChainParams MakeTestnet3()
     c.taproot_height = std::nullopt;
     c.taproot = Bip9Deployment{.bit = 2, .start_time = 1619222400, .timeout = 1628640000,
                                .min_activation_height = 0, .threshold = 1512, .period = 2016};
+    c.testdummy = NeverActiveTestDummy(1512, 2016);
     c.script_flag_exceptions = {
         {Hash("00000000dd30457c001f4095d208cc1296b0eed002427aa599874af7a432b105"), ScriptFlagException::Flags::NONE},
     };
@@ -152,6 +161,7 @@ ChainParams MakeTestnet4()
     c.segwit_height = 1;
     c.taproot_height = 0;
     c.taproot = AlwaysActiveTaproot(1512, 2016);
+    c.testdummy = NeverActiveTestDummy(1512, 2016);
     c.pow_limit = Hash("00000000ffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
     c.pow_allow_min_difficulty_blocks = true;
     c.enforce_bip94 = true;
@@ -186,6 +196,7 @@ ChainParams MakeSignetParams(const std::optional<Script>& challenge)
     c.segwit_height = 1;
     c.taproot_height = 0;
     c.taproot = AlwaysActiveTaproot(1815, 2016);
+    c.testdummy = NeverActiveTestDummy(1815, 2016);
     c.pow_limit = Hash("00000377ae000000000000000000000000000000000000000000000000000000");
     // Message start: first four bytes of SHA256d of the challenge serialized
     // as a CompactSize-prefixed vector.
@@ -215,6 +226,9 @@ ChainParams MakeRegtestParams(const RegtestOptions& options)
     c.segwit_height = options.segwit_height.value_or(0);
     c.taproot_height = 0;
     c.taproot = AlwaysActiveTaproot(108, 144);
+    // testdummy starts at once and never times out, so that tests can take it through every state.
+    c.testdummy = Bip9Deployment{.bit = 28, .start_time = 0, .timeout = Bip9Deployment::NO_TIMEOUT,
+                                 .min_activation_height = 0, .threshold = 108, .period = 144};
     c.pow_limit = Hash("7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
     c.pow_target_timespan = 24 * 60 * 60;
     c.pow_allow_min_difficulty_blocks = true;

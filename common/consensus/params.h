@@ -29,7 +29,7 @@ std::optional<ChainType> ChainTypeFromString(std::string_view name);
 //! Soft forks whose activation height is fixed in the parameters.
 enum class BuriedDeployment { HEIGHTINCB, CLTV, DERSIG, CSV, SEGWIT };
 
-//! A BIP9 version-bits deployment (only taproot remains one in Core).
+//! A BIP9 version-bits deployment: taproot, and testdummy (signalled on regtest only, to test the machinery).
 struct Bip9Deployment {
     static constexpr int64_t ALWAYS_ACTIVE = -1;
     static constexpr int64_t NEVER_ACTIVE = -2;
@@ -68,6 +68,8 @@ struct ConsensusParams {
     //! computes it from BIP9 signalling (see taproot).
     std::optional<int> taproot_height;
     Bip9Deployment taproot;
+    //! Core's DEPLOYMENT_TESTDUMMY on bit 28: NEVER_ACTIVE except on regtest, where it starts at once.
+    Bip9Deployment testdummy;
     std::vector<ScriptFlagException> script_flag_exceptions;
 
     //! Highest allowed target, in uint256 storage form (display-hex in Core).

@@ -84,7 +84,7 @@ Json ReplyObject(Json result, Json error, const std::optional<Json>& id, Version
 std::string Write(const Json& value)
 {
     // Strings from peers (a subversion) may be invalid UTF-8: replace, never throw.
-    return value.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+    return WriteJson(value) + "\n";
 }
 
 int HttpStatusOf(int code)
@@ -132,7 +132,7 @@ bool Matches(const Json& value, ParamType type)
     case ParamType::STRING:
         return value.is_string();
     case ParamType::NUMBER:
-        return value.is_number();
+        return IsNumber(value);
     case ParamType::BOOL:
         return value.is_boolean();
     case ParamType::OBJECT:
@@ -159,15 +159,52 @@ std::string_view JsonTypeName(const Json& value)
     if (value.is_boolean()) return "bool";
     if (value.is_object()) return "object";
     if (value.is_array()) return "array";
-    if (value.is_number()) return "number";
+    if (IsNumber(value)) return "number";
     if (value.is_string()) return "string";
     return "unknown";
 }
 
-std::optional<Json> ParseJson(std::string_view text)
+namespace {
+
+//! nlohmann's DOM builder, except that a number with a fraction or exponent becomes a raw number of its text.
+class KeepNumberText
+{
+public:
+    explicit KeepNumberText(Json& result) : m_dom(result, /*allow_exceptions=*/false) {}
+    bool null() { return m_dom.null(); }
+    bool boolean(bool value) { return m_dom.boolean(value); }
+    bool number_integer(Json::number_integer_t value) { return m_dom.number_integer(value); }
+    bool number_unsigned(Json::number_unsigned_t value) { return m_dom.number_unsigned(value); }
+    bool number_float(Json::number_float_t, const Json::string_t& text)
+    {
+        Json::binary_t raw = RawNumber(text).get_binary();
+        return m_dom.binary(raw);
+    }
+    bool string(Json::string_t& value) { return m_dom.string(value); }
+    bool binary(Json::binary_t& value) { return m_dom.binary(value); }
+    bool start_object(std::size_t size) { return m_dom.start_object(size); }
+    bool key(Json::string_t& value) { return m_dom.key(value); }
+    bool end_object() { return m_dom.end_object(); }
+    bool start_array(std::size_t size) { return m_dom.start_array(size); }
+    bool end_array() { return m_dom.end_array(); }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+
+private:
+    nlohmann::detail::json_sax_dom_parser<Json> m_dom;
+};
+
+} // namespace
+
+std::optional<Json> ParseJson(std::string_view text, NumberText numbers)
 {
     // nlohmann's parser does not bound nesting; a linear scan does, before any allocation.
     if (JsonNestingDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) return std::nullopt;
+    if (numbers == NumberText::KEEP) {
+        Json value;
+        KeepNumberText builder(value);
+        if (!Json::sax_parse(text.begin(), text.end(), &builder)) return std::nullopt;
+        return value;
+    }
     Json value = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
     if (value.is_discarded()) return std::nullopt;
     return value;

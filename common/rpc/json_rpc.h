@@ -6,6 +6,7 @@
 #ifndef ORRERY_COMMON_RPC_JSON_RPC_H
 #define ORRERY_COMMON_RPC_JSON_RPC_H
 
+#include <common/rpc/json_number.h>
 #include <common/rpc/protocol.h>
 
 #include <nlohmann/json.hpp>
@@ -20,8 +21,8 @@
 
 namespace orrery::rpc {
 
-//! Objects keep their insertion order, so replies list fields in bitcoind's order.
-using Json = nlohmann::ordered_json;
+// rpc::Json (common/rpc/json_number.h): objects keep their insertion order, so replies list fields in bitcoind's
+// order; amounts are raw numbers, and every reply is written by WriteJson.
 
 enum class ParamType { STRING, NUMBER, BOOL, OBJECT, ARRAY, ANY };
 
@@ -105,8 +106,11 @@ std::string_view JsonTypeName(const Json& value);
 
 //! Nesting deeper than this is a parse error (bitcoind's UniValue has the same bound).
 inline constexpr size_t MAX_JSON_DEPTH = 512;
+//! How ParseJson reads a number with a fraction or exponent: as a double (requests, whose handlers read values), or
+//! as a raw number keeping its text (results another process wrote, passed on or printed unchanged).
+enum class NumberText { DOUBLE, KEEP };
 //! Parses JSON text; nullopt for invalid text, trailing garbage or nesting over MAX_JSON_DEPTH.
-std::optional<Json> ParseJson(std::string_view text);
+std::optional<Json> ParseJson(std::string_view text, NumberText numbers = NumberText::DOUBLE);
 
 } // namespace orrery::rpc
 

@@ -30,8 +30,8 @@ std::string TableHost::call(std::string method, std::string params, std::optiona
         throw RpcException(RPC_INVALID_REQUEST, "Params must be an array or object");
     }
     Json result = m_table->Execute(method, *parsed, wallet);
-    // Strings from peers (a subversion) may be invalid UTF-8: replace, never throw.
-    return result.dump(-1, ' ', false, Json::error_handler_t::replace);
+    // Amounts as raw numbers; strings from peers (a subversion) may be invalid UTF-8: replaced, never thrown.
+    return WriteJson(result);
 }
 
 namespace {

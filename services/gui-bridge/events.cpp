@@ -10,7 +10,7 @@ namespace {
 
 std::string FormatEvent(const std::string& event, const rpc::Json& data)
 {
-    return "event: " + event + "\ndata: " + data.dump() + "\n\n";
+    return "event: " + event + "\ndata: " + rpc::WriteJson(data) + "\n\n";
 }
 
 int64_t NowMillis()

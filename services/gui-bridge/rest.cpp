@@ -42,7 +42,7 @@ http::Response Error(int status, const std::string& message)
 
 http::Response JsonReply(const Json& value)
 {
-    return Reply(200, "application/json", value.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n");
+    return Reply(200, "application/json", rpc::WriteJson(value) + "\n");
 }
 
 std::string HexOf(std::string_view bytes)
@@ -561,7 +561,7 @@ http::Response Rest::GetUtxos(std::string_view part)
             Coin coin;
             int64_t confirmations = out.at("confirmations").get<int64_t>();
             coin.height = confirmations <= 0 ? MEMPOOL_HEIGHT : static_cast<uint32_t>(height - confirmations + 1);
-            coin.value = std::llround(out.at("value").get<double>() * 1e8);
+            coin.value = std::llround(rpc::NumberValue(out.at("value")) * 1e8);
             coin.script_json = out.at("scriptPubKey");
             auto script = Unhex(coin.script_json.at("hex").get<std::string>());
             if (!script) throw std::runtime_error("the node answered gettxout with a malformed script");
@@ -578,7 +578,7 @@ http::Response Rest::GetUtxos(std::string_view part)
         for (const auto& coin : coins) {
             Json utxo = Json::object();
             utxo["height"] = static_cast<int32_t>(coin.height);
-            utxo["value"] = static_cast<double>(coin.value) / 1e8;
+            utxo["value"] = rpc::ValueFromAmount(coin.value);
             utxo["scriptPubKey"] = coin.script_json;
             utxos.push_back(std::move(utxo));
         }

@@ -167,7 +167,8 @@ Json Router::Route(const std::string& service, const std::string& method, const 
         }
         throw RpcException(code, e.what()); // the service's own RPC error, unchanged
     }
-    std::optional<Json> parsed = ParseJson(result);
+    // Keep each number's text, so that an amount reaches the client as the service wrote it ("50.00000000").
+    std::optional<Json> parsed = ParseJson(result, NumberText::KEEP);
     if (!parsed)
         throw RpcException(RPC_INTERNAL_ERROR, "The " + service + " service answered " + method + " with invalid JSON");
     return std::move(*parsed);

@@ -82,11 +82,11 @@ BlockTemplate BlockAssembler::CreateNewBlock(const std::vector<uint8_t>& coinbas
     BlockTemplate out;
     out.height = prev->height + 1;
     out.segwit_active = m_chainstate.DeploymentActiveAfter(prev, BuriedDeployment::SEGWIT);
-    out.taproot_active = params.taproot_height && out.height >= *params.taproot_height;
     out.min_time = prev->GetMedianTimePast() + 1;
 
     Block& block = out.block;
-    block.version = VERSIONBITS_TOP_BITS;
+    // The top bits, with the bit of each deployment that is STARTED or LOCKED_IN (Core's ComputeBlockVersion).
+    block.version = m_chainstate.VersionBits().ComputeBlockVersion(prev, params);
     block.prev_block = prev->hash;
     // Core's UpdateTime: the clock, but never at or below the median time past.
     block.time = static_cast<uint32_t>(std::max(out.min_time, m_now()));

@@ -20,9 +20,6 @@ namespace orrery::node {
 
 class ChainstateManager;
 
-//! Core's VERSIONBITS_TOP_BITS: the version of every template while no BIP9 deployment is signalling.
-inline constexpr int32_t VERSIONBITS_TOP_BITS = 0x20000000;
-
 struct BlockTemplate {
     Block block; //!< nonce 0; merkle root set
     int height{0};
@@ -30,7 +27,6 @@ struct BlockTemplate {
     std::vector<uint8_t> witness_commitment; //!< the commitment output's script; empty before segwit
     int64_t min_time{0};                     //!< the parent's median time past + 1
     bool segwit_active{false};
-    bool taproot_active{false};
     uint64_t weight{0}; //!< the block's weight (getmininginfo's currentblockweight)
 };
 

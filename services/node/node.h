@@ -47,9 +47,6 @@ namespace orrery::node {
 //! NODE_NETWORK | NODE_WITNESS | NODE_NETWORK_LIMITED: 0x409, what bitcoind announces.
 inline constexpr uint64_t LOCAL_SERVICES = (1 << 0) | (1 << 3) | (1 << 10);
 inline constexpr int32_t PROTOCOL_VERSION = 70016;
-//! bitcoind's -minrelaytxfee and -incrementalrelayfee defaults, in BTC/kvB (what getnetworkinfo and
-//! getmempoolinfo show until the node has a mempool policy of its own).
-inline constexpr double DEFAULT_MIN_RELAY_FEE = 0.00001000;
 
 //! Declares orrery-node's options (and the common ones).
 void AddArgs(ArgsManager& args);

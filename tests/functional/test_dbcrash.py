@@ -1,7 +1,7 @@
 """Crash safety, as Bitcoin Core's feature_dbcrash.py proves it: a node with a tiny coins cache and tiny
 write batches is fed a generated chain (with a longer side branch that reorganizes it, and then
 invalidateblock/reconsiderblock reorganizations back and forth) while it is killed with SIGKILL at random
-moments, at least 20 times. orreryd restarts it each time; after every restart its tip must be a block of the
+moments, at least 20 times (5 times on a shorter chain in the variant the sanitizer build runs too). orreryd restarts it each time; after every restart its tip must be a block of the
 chain, its height that block's, and gettxoutsetinfo's hash_serialized_3 the one an independent replay of the
 chain (chain_file.py) computes for that block (checked once the node serves gettxoutsetinfo). At the end a node
 that never crashed agrees as well.
@@ -21,13 +21,15 @@ import chain_file  # noqa: E402
 
 log = logging.getLogger("dbcrash")
 
-KILLS = 20
-FORK_AT = 250
-MAIN_BLOCKS = 265
-SIDE_BLOCKS = 25  # longer than the 15 main blocks it replaces: submitting it reorganizes the node
-# Each block carries 30 never-spent 2,000-byte outputs: 60 KB of coins a block fill the 4 MiB cache every ~60
-# blocks, so the node flushes (in 64 KiB batches) several times while it is being killed.
-BALLAST = "30:2000"
+# The full scenario (GCC build): 265 blocks, a 25-block side branch from 250 (longer than the 15 main blocks it
+# replaces: submitting it reorganizes the node), 20 kills. Each block carries 30 never-spent 2,000-byte outputs:
+# 60 KB of coins a block fill the 4 MiB cache every ~60 blocks, so the node flushes (in 64 KiB batches) several
+# times while it is being killed.
+FULL = dict(kills=20, main_blocks=265, fork_at=250, side_blocks=25, ballast="30:2000", txs_per_block=40)
+# The reduced one, which the sanitizer build runs too: fewer blocks and kills, but twice the ballast, so the cache
+# still fills every ~30 blocks and kills still land in flushes; spends from block 101 on, and a side branch that
+# still reorganizes the node.
+REDUCED = dict(kills=5, main_blocks=112, fork_at=102, side_blocks=14, ballast="60:2000", txs_per_block=10)
 CRASH_ARGS = ["-dbcache=4", "-dbbatchsize=65536", "-disablewallet", "-restartintensity=1000", "-restartperiod=1"]
 
 
@@ -113,15 +115,23 @@ def remaining_blocks(tip, main_hashes, side_hashes, main_hex, side_hex):
 
 @pytest.mark.heavy
 def test_the_node_survives_20_sigkills_while_connecting_and_reorganizing(node_factory, tmp_path):
+    run_crash_scenario(node_factory, tmp_path, **FULL)
+
+
+def test_the_node_survives_5_sigkills_on_a_short_chain_with_a_reorganization(node_factory, tmp_path):
+    run_crash_scenario(node_factory, tmp_path, **REDUCED)
+
+
+def run_crash_scenario(node_factory, tmp_path, kills, main_blocks, fork_at, side_blocks, ballast, txs_per_block):
     require_binaries("node", "gui-bridge")
-    log.info("generating %d blocks and a %d-block side branch from %d", MAIN_BLOCKS, SIDE_BLOCKS, FORK_AT)
+    log.info("generating %d blocks and a %d-block side branch from %d", main_blocks, side_blocks, fork_at)
     summary, _, _, main_hex, side_hex = chain_file.run_chaingen(
-        tmp_path, "--seed=11", f"--blocks={MAIN_BLOCKS}", "--txs-per-block=40", f"--fork-at={FORK_AT}",
-        f"--fork-length={SIDE_BLOCKS}", f"--ballast={BALLAST}", "--no-check")
+        tmp_path, "--seed=11", f"--blocks={main_blocks}", f"--txs-per-block={txs_per_block}", f"--fork-at={fork_at}",
+        f"--fork-length={side_blocks}", f"--ballast={ballast}", "--no-check")
     main_raw = [bytes.fromhex(h) for h in main_hex]
     side_raw = [bytes.fromhex(h) for h in side_hex]
     log.info("replaying the chain to know every tip's UTXO hash (%d transactions)", summary["main"]["transactions"])
-    expected = chain_file.expected_tips(main_raw, side_raw, FORK_AT)
+    expected = chain_file.expected_tips(main_raw, side_raw, fork_at)
     main_hashes = [chain_file.CBlock.deserialize(b).GetHash()[::-1].hex() for b in main_raw]
     side_hashes = [chain_file.CBlock.deserialize(b).GetHash()[::-1].hex() for b in side_raw]
 
@@ -132,7 +142,7 @@ def test_the_node_survives_20_sigkills_while_connecting_and_reorganizing(node_fa
                  "the chainstate's UTXO hash)")
     rng = random.Random(20260105)
     flip_available = True
-    for kill in range(1, KILLS + 1):
+    for kill in range(1, kills + 1):
         tip = daemon.rpc("getbestblockhash")
         blocks = remaining_blocks(tip, main_hashes, side_hashes, main_hex, side_hex)
         feeder = Feeder(daemon, blocks, side_hashes[0] if flip_available else None)
@@ -157,7 +167,7 @@ def test_the_node_survives_20_sigkills_while_connecting_and_reorganizing(node_fa
     for block in remaining_blocks(tip, main_hashes, side_hashes, main_hex, side_hex):
         daemon.rpc("submitblock", block)
     tip, height = check_consistent(daemon, expected, "at the end")
-    assert tip == side_hashes[-1] and height == FORK_AT + SIDE_BLOCKS
+    assert tip == side_hashes[-1] and height == fork_at + side_blocks
 
     log.info("a node that never crashed reaches the same tip and UTXO hash")
     reference = node_factory.orreryd("reference", extra_args=["-disablewallet"]).start()

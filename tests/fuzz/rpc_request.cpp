@@ -1,6 +1,7 @@
 // Fuzz target: bytes from an RPC client. The HTTP request parser must parse or
 // refuse them, and whatever body it finds must go through JSON-RPC handling
-// (a table with one method) without crashing, answering a well-formed reply.
+// (a table with one method) without crashing, answering a well-formed reply;
+// and the body read as a reply keeping its numbers' text writes back unchanged.
 #include <common/http/http.h>
 #include <common/rpc/json_rpc.h>
 
@@ -42,6 +43,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     // The body alone, too: the JSON-RPC layer sees arbitrary text.
     auto reply = orrery::rpc::HandleBody(table, input, std::nullopt);
     if (reply.status != 204 && !orrery::rpc::ParseJson(reply.body)) std::abort();
+    // A reply as orrery-cli and the bridge read it, numbers kept as text: written back, it parses to the same value.
+    if (auto kept = orrery::rpc::ParseJson(input, orrery::rpc::NumberText::KEEP)) {
+        const std::string text = orrery::rpc::WriteJson(*kept);
+        auto again = orrery::rpc::ParseJson(text, orrery::rpc::NumberText::KEEP);
+        if (!again || *again != *kept || orrery::rpc::WriteJson(*again) != text) std::abort();
+    }
     if (auto decoded = orrery::http::Base64Decode(input)) {
         if (orrery::http::Base64Encode(*decoded) != input) std::abort();
     }

@@ -233,13 +233,13 @@ TEST_CASE("getblock and getblockheader show a block in every verbosity with bitc
 
     Json v2 = node.Call("getblock", {hash, 2});
     CHECK(v2["tx"][1]["txid"] == spend.GetTxid().GetHex());
-    CHECK(v2["tx"][1]["fee"] == 0.00001);
+    CHECK(rpc::WriteJson(v2["tx"][1]["fee"]) == "0.00001000");
     CHECK_FALSE(v2["tx"][0].contains("fee"));
     CHECK_FALSE(v2["tx"][1]["vin"][0].contains("prevout"));
     Json v3 = node.Call("getblock", {hash, 3});
     CHECK(v3["tx"][1]["vin"][0]["prevout"]["height"] == 1);
     CHECK(v3["tx"][1]["vin"][0]["prevout"]["generated"] == true);
-    CHECK(v3["tx"][1]["vin"][0]["prevout"]["value"] == 50.0);
+    CHECK(rpc::WriteJson(v3["tx"][1]["vin"][0]["prevout"]["value"]) == "50.00000000");
 
     // The previous block now has a next block and two confirmations.
     Json header = node.Call("getblockheader", {hashes.back().GetHex()});
@@ -279,7 +279,7 @@ TEST_CASE("getblock and getblockheader show a block in every verbosity with bitc
     CHECK(out["confirmations"] == 1);
     CHECK(out["coinbase"] == false);
     CHECK(out["scriptPubKey"]["hex"] == "51");
-    CHECK(out["value"] == node::AmountToJson(spend.vout[1].value));
+    CHECK(out["value"] == rpc::ValueFromAmount(spend.vout[1].value));
 
     // getchaintxstats over the whole chain: 102 coinbases plus one spend, 103 blocks.
     Json txstats = node.Call("getchaintxstats");
@@ -456,7 +456,7 @@ TEST_CASE("gettxoutsetinfo, getdeploymentinfo, verifychain, pruneblockchain and 
     CHECK(info["bestblock"] == hashes.back().GetHex());
     CHECK(info["txouts"] == 5);
     CHECK(info["transactions"] == 5);
-    CHECK(info["total_amount"] == 250.0);
+    CHECK(rpc::WriteJson(info["total_amount"]) == "250.00000000");
     CHECK(info.contains("hash_serialized_3"));
     CHECK_FALSE(info.contains("muhash"));
     Json mu = node.Call("gettxoutsetinfo", {"muhash"});
@@ -486,7 +486,7 @@ TEST_CASE("gettxoutsetinfo, getdeploymentinfo, verifychain, pruneblockchain and 
     CHECK(scan["txouts"] == 5);
     CHECK(scan["height"] == 5);
     CHECK(scan["unspents"].size() == 5);
-    CHECK(scan["total_amount"] == 250.0);
+    CHECK(rpc::WriteJson(scan["total_amount"]) == "250.00000000");
     CHECK(scan["unspents"][0]["desc"].get<std::string>().rfind("raw(51)#", 0) == 0);
     CHECK(node.Call("scantxoutset", {"status"}).is_null());
     CHECK(node.Call("scantxoutset", {"abort"}) == false);

@@ -93,7 +93,8 @@ TEST_CASE("decoderawtransaction's JSON of a taproot script-path spend equals Cor
         "aeb8a55639cdc36e770e6695a9d62434ef190a4951215a15470020e6e1296d0ae3d14050d755b4e07414544e0dd0e290497b48bc0f5fe7"
         "b9193e99ba20d0ac7c722cd2c8ee4ea94ea86e3f67ad59dfaf1b2758bb8826eb8910b82861dbba528721c150929b74c1a04954b78b4b60"
         "35e97a5e078a5a0f28ec96d547bfee9ace803ac000000000");
-    const Json expected = Json::parse(R"({
+    // Core's answer with its numbers as Core wrote them ("0.00999000").
+    const Json expected = *rpc::ParseJson(R"({
   "txid": "a32c20e0b4be4be951027618058c585d97d3a42a630505a5312ccc9e9950347a",
   "hash": "cac3922186430946f9be02ef869c08a504c88e75e6ac3601fbe60d308623a096",
   "version": 2, "size": 353, "vsize": 174, "weight": 695, "locktime": 0,
@@ -116,9 +117,10 @@ TEST_CASE("decoderawtransaction's JSON of a taproot script-path spend equals Cor
         "hex": "51205b70323aaba93c308dee73e80c0090134d281e20899fecc1fa696e56ccd8f747",
         "address": "bcrt1ptdcryw4t4y7rpr0ww05qcqyszdxjs83q3x07es06d9h9dnxc7ars6ry8zd",
         "type": "witness_v1_taproot"}}]
-})");
+})",
+                                          rpc::NumberText::KEEP);
     const Json got = node::TxToJson(tx, Network::REGTEST, uint256{}, false);
-    CHECK(got.dump() == expected.dump());
+    CHECK(rpc::WriteJson(got) == rpc::WriteJson(expected));
 }
 
 TEST_CASE("a legacy signature in a scriptSig shows its sighash type as Core's asm does")
@@ -142,7 +144,7 @@ TEST_CASE("a legacy signature in a scriptSig shows its sighash type as Core's as
     CHECK(spk["address"] == "193P6LtvS4nCnkDvM9uXn1gsSRqh4aDAz7");
     CHECK(spk["type"] == "pubkeyhash");
     CHECK(spk["desc"].get<std::string>().rfind("addr(193P6LtvS4nCnkDvM9uXn1gsSRqh4aDAz7)#", 0) == 0);
-    CHECK(got["vout"][0]["value"].get<double>() == 0.001);
+    CHECK(rpc::WriteJson(got["vout"][0]["value"]) == "0.00100000");
     CHECK(got.contains("hex"));
     CHECK(!got.contains("blockhash"));
 }
@@ -184,8 +186,12 @@ TEST_CASE("amounts parse as Core's AmountFromValue and print exactly")
     CHECK_THROWS_WITH(node::AmountFromValue(Json(0.000000001)), "Invalid amount");
     CHECK_THROWS_WITH(node::AmountFromValue(Json(-1)), "Amount out of range");
     CHECK_THROWS_WITH(node::AmountFromValue(Json(true)), "Amount is not a number or string");
-    CHECK(node::ValueFromAmount(2099999999999999).dump() == "20999999.99999999");
-    CHECK(node::ValueFromAmount(1).dump() == "1e-08");
+    CHECK(rpc::WriteJson(node::ValueFromAmount(2099999999999999)) == "20999999.99999999");
+    CHECK(rpc::WriteJson(node::ValueFromAmount(50 * COIN)) == "50.00000000");
+    CHECK(rpc::WriteJson(node::ValueFromAmount(1)) == "0.00000001");
+    CHECK(rpc::WriteJson(node::ValueFromAmount(-1)) == "-0.00000001");
+    CHECK(rpc::WriteJson(node::ValueFromAmount(0)) == "0.00000000");
+    CHECK(node::AmountFromValue(node::ValueFromAmount(2099999999999999)) == 2099999999999999);
 }
 
 TEST_CASE("decodescript wraps a multisig in P2SH and P2WSH exactly as Core answered")

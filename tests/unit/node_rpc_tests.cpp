@@ -79,11 +79,11 @@ TEST_CASE("getmempoolinfo describes an empty, loaded mempool with bitcoind's def
     CHECK(pool["size"] == 0);
     CHECK(pool["bytes"] == 0);
     CHECK(pool["usage"] == 0);
-    CHECK(pool["total_fee"] == 0.0);
+    CHECK(rpc::WriteJson(pool["total_fee"]) == "0.00000000");
     CHECK(pool["maxmempool"] == 300000000);
-    CHECK(pool["mempoolminfee"].get<double>() == doctest::Approx(0.00001));
-    CHECK(pool["minrelaytxfee"].get<double>() == doctest::Approx(0.00001));
-    CHECK(pool["incrementalrelayfee"].get<double>() == doctest::Approx(0.00001));
+    CHECK(rpc::WriteJson(pool["mempoolminfee"]) == "0.00001000");
+    CHECK(rpc::WriteJson(pool["minrelaytxfee"]) == "0.00001000");
+    CHECK(rpc::WriteJson(pool["incrementalrelayfee"]) == "0.00001000");
     CHECK(pool["unbroadcastcount"] == 0);
     CHECK(pool["fullrbf"] == true);
     CHECK(n.table->Help("getmempoolinfo").find("mempool") != std::string::npos);
@@ -96,7 +96,7 @@ TEST_CASE("getnetworkinfo names the node's services and fees as bitcoind does")
     CHECK(net["localservices"] == "0000000000000409");
     CHECK(net["localservicesnames"] == Json::array({"NETWORK", "WITNESS", "NETWORK_LIMITED"}));
     CHECK(net["protocolversion"] == 70016);
-    CHECK(net["relayfee"].get<double>() == doctest::Approx(0.00001));
+    CHECK(rpc::WriteJson(net["relayfee"]) == "0.00001000");
     CHECK(net["connections"] == 0);
     CHECK(net["networks"].size() == 5);
     CHECK(n.Call("getconnectioncount") == 0);

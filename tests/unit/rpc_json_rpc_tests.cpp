@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 using namespace orrery::rpc;
 
 namespace {
@@ -180,4 +182,61 @@ TEST_CASE("the call observer sees every method name, known or not, in order")
     table.SetCallObserver([&](const std::string& method) { seen.push_back(method); });
     HandleBody(table, R"([{"method":"echo","params":["a"],"id":1},{"method":"nosuch","id":2}])", std::nullopt);
     CHECK(seen == std::vector<std::string>{"echo", "nosuch"});
+}
+
+TEST_CASE("amounts print with eight decimals, as bitcoind's ValueFromAmount prints them")
+{
+    CHECK(WriteJson(ValueFromAmount(50'00000000)) == "50.00000000");
+    CHECK(WriteJson(ValueFromAmount(1000)) == "0.00001000");
+    CHECK(WriteJson(ValueFromAmount(0)) == "0.00000000");
+    CHECK(WriteJson(ValueFromAmount(-1)) == "-0.00000001");
+    CHECK(WriteJson(ValueFromAmount(INT64_MIN)) == "-92233720368.54775808");
+    CHECK(NumberValue(ValueFromAmount(1000)) == doctest::Approx(0.00001));
+    Json reply = Json::object();
+    reply["value"] = ValueFromAmount(21'000'000'00000000);
+    reply["n"] = 0;
+    CHECK(WriteJson(reply) == R"({"value":21000000.00000000,"n":0})");
+    CHECK(JsonTypeName(reply["value"]) == "number");
+}
+
+TEST_CASE("doubles print with sixteen significant digits, as UniValue prints them")
+{
+    CHECK(WriteJson(Json(1.0)) == "1");
+    CHECK(WriteJson(Json(0.1)) == "0.1");
+    CHECK(WriteJson(Json(4.656542373906925e-10)) == "4.656542373906925e-10");
+    CHECK(WriteJson(Json(std::nan(""))) == "null");
+}
+
+TEST_CASE("a reply parsed with its numbers' text writes back digit for digit")
+{
+    const std::string text =
+        R"({"a":50.00000000,"b":[1e-05,2,-0.10,1E+3],"c":{"d":"x\u00e9","e":null,"f":true},"g":[]})";
+    auto kept = ParseJson(text, NumberText::KEEP);
+    REQUIRE(kept);
+    CHECK(IsRawNumber((*kept)["a"]));
+    CHECK(RawNumberText((*kept)["a"]) == "50.00000000");
+    CHECK((*kept)["b"][1] == 2); // integers stay integers
+    CHECK(WriteJson(*kept) == R"({"a":50.00000000,"b":[1e-05,2,-0.10,1E+3],"c":{"d":"xé","e":null,"f":true},"g":[]})");
+    // Without KEEP a number is a double again.
+    CHECK(ParseJson(text)->at("a").is_number_float());
+    CHECK_FALSE(ParseJson("[1.]", NumberText::KEEP));
+    CHECK_FALSE(ParseJson("{\"a\":1", NumberText::KEEP));
+}
+
+TEST_CASE("indented output has nlohmann's layout")
+{
+    const Json value = Json::parse(R"({"a":[1,{"b":"c"}],"d":{},"e":[],"f":{"g":null}})");
+    CHECK(WriteJson(value, 2) == value.dump(2));
+    CHECK(WriteJson(value, 4) == value.dump(4));
+    CHECK(WriteJson(Json::array({ValueFromAmount(1)}), 2) == "[\n  0.00000001\n]");
+}
+
+TEST_CASE("a raw number must be a JSON number")
+{
+    CHECK(WriteJson(RawNumber("-0.5e+7")) == "-0.5e+7");
+    for (const char* bad : {"", "-", "01", "1.", ".5", "1e", "0x10", "1 ", "NaN", "\"1\""}) {
+        CAPTURE(bad);
+        CHECK_THROWS_AS(RawNumber(bad), std::invalid_argument);
+    }
+    CHECK_THROWS_AS(NumberValue(Json("1")), RpcException);
 }

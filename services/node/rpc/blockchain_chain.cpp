@@ -338,7 +338,7 @@ void RegisterChainRpc(rpc::Table& table, ChainstateManager& chainstate)
              Json out = Json::object();
              out["hash"] = index->hash.GetHex();
              out["height"] = index->height;
-             out["deployments"] = DeploymentsToJson(*index, cs->Params().consensus);
+             out["deployments"] = DeploymentsToJson(*index, cs->Params().consensus, cs->VersionBits());
              return out;
          }});
 

@@ -25,25 +25,6 @@ using rpc::Json;
 // Arguments
 // ---------------------------------------------------------------------------
 
-uint256 ParseHashArg(const Json& value, const std::string& name)
-{
-    if (!value.is_string()) {
-        throw rpc::RpcException(rpc::RPC_TYPE_ERROR, fmt::format("JSON value of type {} is not of expected type string",
-                                                                 rpc::JsonTypeName(value)));
-    }
-    const auto& text = value.get_ref<const std::string&>();
-    if (text.size() != 64) {
-        throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
-                                fmt::format("{} must be of length 64 (not {}, for '{}')", name, text.size(), text));
-    }
-    auto hash = uint256::FromHex(text);
-    if (!IsHex(text) || !hash) {
-        throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
-                                fmt::format("{} must be hexadecimal string (not '{}')", name, text));
-    }
-    return *hash;
-}
-
 int ParseVerbosity(const Json& value, int default_verbosity, bool allow_bool)
 {
     if (value.is_null()) return default_verbosity;
@@ -57,11 +38,6 @@ int ParseVerbosity(const Json& value, int default_verbosity, bool allow_bool)
     if (verbosity < INT32_MIN || verbosity > INT32_MAX)
         throw rpc::RpcException(rpc::RPC_TYPE_ERROR, "JSON integer out of range");
     return static_cast<int>(verbosity);
-}
-
-Json AmountToJson(Amount amount)
-{
-    return ValueFromAmount(amount);
 }
 
 // ---------------------------------------------------------------------------
@@ -363,7 +339,7 @@ Json CoinsStatsToJson(const CoinsStats& stats, CoinsHashType hash_type)
     out["bogosize"] = stats.bogosize;
     if (hash_type == CoinsHashType::HASH_SERIALIZED) out["hash_serialized_3"] = stats.hash_serialized.GetHex();
     if (hash_type == CoinsHashType::MUHASH) out["muhash"] = stats.muhash.GetHex();
-    out["total_amount"] = AmountToJson(stats.total_amount);
+    out["total_amount"] = ValueFromAmount(stats.total_amount);
     out["transactions"] = stats.transactions;
     out["disk_size"] = stats.disk_size;
     return out;
@@ -373,7 +349,54 @@ Json CoinsStatsToJson(const CoinsStats& stats, CoinsHashType hash_type)
 // getdeploymentinfo
 // ---------------------------------------------------------------------------
 
-Json DeploymentsToJson(const BlockIndex& index, const ConsensusParams& params)
+namespace {
+
+//! One BIP9 deployment as Core's SoftForkDescPushBack shows it: "status" is the state of `index` itself,
+//! "status_next" that of the block after it; bit, statistics and signalling only while blocks signal.
+Json Bip9DeploymentToJson(const BlockIndex& index, const ConsensusParams& params, DeploymentPos pos,
+                          VersionBitsCache& versionbits)
+{
+    const Bip9Deployment& deployment = DeploymentParams(params, pos);
+    const ThresholdState next = versionbits.State(&index, params, pos);
+    const ThresholdState current = versionbits.State(index.prev, params, pos);
+    const bool signalling = current == ThresholdState::STARTED || current == ThresholdState::LOCKED_IN;
+
+    Json bip9 = Json::object();
+    if (signalling) bip9["bit"] = deployment.bit;
+    bip9["start_time"] = deployment.start_time;
+    bip9["timeout"] = deployment.timeout;
+    bip9["min_activation_height"] = deployment.min_activation_height;
+    bip9["status"] = ThresholdStateName(current);
+    bip9["since"] = versionbits.StateSinceHeight(index.prev, params, pos);
+    bip9["status_next"] = ThresholdStateName(next);
+    if (signalling) {
+        std::vector<bool> signals;
+        const Bip9Stats stats = GetStateStatistics(&index, deployment, &signals);
+        Json statistics = Json::object();
+        statistics["period"] = stats.period;
+        statistics["elapsed"] = stats.elapsed;
+        statistics["count"] = stats.count;
+        if (current != ThresholdState::LOCKED_IN) { // once locked in, counting no longer matters
+            statistics["threshold"] = stats.threshold;
+            statistics["possible"] = stats.possible;
+        }
+        bip9["statistics"] = std::move(statistics);
+        std::string marks;
+        for (bool signalled : signals) marks.push_back(signalled ? '#' : '-');
+        bip9["signalling"] = std::move(marks);
+    }
+
+    Json entry = Json::object();
+    entry["type"] = "bip9";
+    if (next == ThresholdState::ACTIVE) entry["height"] = versionbits.StateSinceHeight(&index, params, pos);
+    entry["active"] = next == ThresholdState::ACTIVE;
+    entry["bip9"] = std::move(bip9);
+    return entry;
+}
+
+} // namespace
+
+Json DeploymentsToJson(const BlockIndex& index, const ConsensusParams& params, VersionBitsCache& versionbits)
 {
     // "active" describes the rules for the block after `index`, as bitcoind reports it.
     const int next_height = index.height + 1;
@@ -394,31 +417,10 @@ Json DeploymentsToJson(const BlockIndex& index, const ConsensusParams& params)
         entry["height"] = height;
         out[name] = std::move(entry);
     }
-    // Taproot is the one BIP9 deployment left. Its state needs no signalling count where bitcoind fixes it:
-    // always active (regtest, signet, testnet4) or buried by its known activation height (main). Elsewhere
-    // (testnet3, or main below the activation height) the state depends on version-bits counting Orrery does not do,
-    // and the entry is left out.
-    const Bip9Deployment& taproot = params.taproot;
-    std::optional<int> since; // the height from which the deployment is active
-    if (taproot.start_time == Bip9Deployment::ALWAYS_ACTIVE) {
-        since = 0;
-    } else if (params.taproot_height && index.height >= *params.taproot_height) {
-        since = *params.taproot_height;
-    }
-    if (since) {
-        Json bip9 = Json::object();
-        bip9["start_time"] = taproot.start_time;
-        bip9["timeout"] = taproot.timeout;
-        bip9["min_activation_height"] = taproot.min_activation_height;
-        bip9["status"] = "active";
-        bip9["since"] = *since;
-        bip9["status_next"] = "active";
-        Json entry = Json::object();
-        entry["type"] = "bip9";
-        entry["height"] = *since;
-        entry["active"] = true;
-        entry["bip9"] = std::move(bip9);
-        out["taproot"] = std::move(entry);
+    for (DeploymentPos pos : ALL_DEPLOYMENTS) {
+        const Bip9Deployment& deployment = DeploymentParams(params, pos);
+        if (deployment.start_time == Bip9Deployment::NEVER_ACTIVE) continue; // not deployed on this network
+        out[std::string(DeploymentName(pos))] = Bip9DeploymentToJson(index, params, pos, versionbits);
     }
     return out;
 }

@@ -169,7 +169,7 @@ void RegisterUtxoRpc(rpc::Table& table, ChainstateManager& chainstate, Mempool* 
                    Json out = Json::object();
                    out["bestblock"] = tip->hash.GetHex();
                    out["confirmations"] = in_mempool ? 0 : int64_t{tip->height} - int64_t{coin->height} + 1;
-                   out["value"] = AmountToJson(coin->out.value);
+                   out["value"] = ValueFromAmount(coin->out.value);
                    out["scriptPubKey"] = ScriptToJson(coin->out.script_pubkey, AddressNetwork(cs->Params().type),
                                                       /*include_hex=*/true, /*include_address=*/true);
                    out["coinbase"] = coin->coinbase;
@@ -288,7 +288,7 @@ void RegisterUtxoRpc(rpc::Table& table, ChainstateManager& chainstate, Mempool* 
                        unspent["vout"] = outpoint.n;
                        unspent["scriptPubKey"] = HexStr(coin.out.script_pubkey);
                        unspent["desc"] = needles[coin.out.script_pubkey];
-                       unspent["amount"] = AmountToJson(coin.out.value);
+                       unspent["amount"] = ValueFromAmount(coin.out.value);
                        unspent["coinbase"] = coin.coinbase;
                        unspent["height"] = coin.height;
                        const BlockIndex* block = tip->GetAncestor(static_cast<int>(coin.height));
@@ -297,7 +297,7 @@ void RegisterUtxoRpc(rpc::Table& table, ChainstateManager& chainstate, Mempool* 
                        unspents.push_back(std::move(unspent));
                    }
                    out["unspents"] = std::move(unspents);
-                   out["total_amount"] = AmountToJson(total);
+                   out["total_amount"] = ValueFromAmount(total);
                    return out;
                }});
 }

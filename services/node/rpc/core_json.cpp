@@ -33,13 +33,28 @@ Network AddressNetwork(ChainType chain)
     return Network::MAIN;
 }
 
-// ---- amounts
+// ---- arguments
 
-Json ValueFromAmount(Amount amount)
+uint256 ParseHashArg(const Json& value, std::string_view name)
 {
-    // Integral BTC values print as "50.0"; the rest as the shortest decimal, which is the exact amount.
-    return Json(static_cast<double>(amount) / static_cast<double>(COIN));
+    if (!value.is_string()) {
+        throw rpc::RpcException(rpc::RPC_TYPE_ERROR, fmt::format("JSON value of type {} is not of expected type string",
+                                                                 rpc::JsonTypeName(value)));
+    }
+    const auto& text = value.get_ref<const std::string&>();
+    if (text.size() != 64) {
+        throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
+                                fmt::format("{} must be of length 64 (not {}, for '{}')", name, text.size(), text));
+    }
+    auto hash = uint256::FromHex(text);
+    if (!IsHex(text) || !hash) {
+        throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
+                                fmt::format("{} must be hexadecimal string (not '{}')", name, text));
+    }
+    return *hash;
 }
+
+// ---- amounts
 
 namespace {
 
@@ -131,11 +146,13 @@ bool ParseFixedPoint(std::string_view val, int decimals, int64_t& amount_out)
 
 Amount AmountFromValue(const Json& value, int decimals)
 {
-    if (!value.is_number() && !value.is_string()) {
+    if (!rpc::IsNumber(value) && !value.is_string()) {
         throw rpc::RpcException(rpc::RPC_TYPE_ERROR, "Amount is not a number or string");
     }
-    // A number's text as it arrived is gone; its shortest round-trip form is the same decimal.
-    const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+    // A raw number keeps its text; a double's shortest round-trip form is the same decimal.
+    const std::string text = value.is_string()         ? value.get<std::string>()
+                             : rpc::IsRawNumber(value) ? rpc::RawNumberText(value)
+                                                       : value.dump();
     int64_t amount = 0;
     if (!ParseFixedPoint(text, decimals, amount)) throw rpc::RpcException(rpc::RPC_TYPE_ERROR, "Invalid amount");
     if (!MoneyRange(amount)) throw rpc::RpcException(rpc::RPC_TYPE_ERROR, "Amount out of range");

@@ -23,9 +23,11 @@ namespace orrery::node {
 //! The address network of a chain (for EncodeAddress/DecodeAddress).
 Network AddressNetwork(ChainType chain);
 
-//! An amount in BTC as a JSON number (Core's ValueFromAmount). The double holds the exact decimal: every amount
-//! up to MAX_MONEY prints as its shortest decimal form.
-rpc::Json ValueFromAmount(Amount amount);
+//! An amount in BTC with eight decimals (Core's ValueFromAmount; common/rpc/json_number.h).
+using rpc::ValueFromAmount;
+//! Core's ParseHashV: 64 hex digits, else RPC_TYPE_ERROR for a non-string, RPC_INVALID_PARAMETER "<name> must be of
+//! length 64 (not n, for '...')" or "<name> must be hexadecimal string (not '...')".
+uint256 ParseHashArg(const rpc::Json& value, std::string_view name);
 //! Core's AmountFromValue: a number or numeric string in BTC, at most 8 decimals, within MAX_MONEY (or any
 //! non-negative value when `allow_zero_max` is unset... see rawtransaction.cpp). Throws RPC_TYPE_ERROR
 //! "Amount is not a number or string", RPC_TYPE_ERROR "Invalid amount", RPC_TYPE_ERROR "Amount out of range".

@@ -164,6 +164,16 @@ void RegisterMiningRpc(rpc::Table& table, ChainstateManager& chainstate, MiningC
         return tries < 0 ? uint64_t{0} : static_cast<uint64_t>(tries);
     };
 
+    // generatetoaddress and generatetodescriptor differ only in how their second argument names the script.
+    using ScriptOf = std::function<std::vector<uint8_t>(const std::string&)>;
+    auto generate_to = [generate_blocks, max_tries_arg](std::string output_name, ScriptOf script_of) {
+        return [generate_blocks, max_tries_arg, output_name, script_of](const rpc::CallRequest& call) {
+            const int64_t count = rpc::IntegerArg(call.Arg(0));
+            const std::vector<uint8_t> script = script_of(StrParam(call.Arg(1), output_name));
+            return generate_blocks(script, count, max_tries_arg(call.Arg(2)));
+        };
+    };
+
     table.Add({"generatetoaddress",
                "Generating",
                {rpc::Required("nblocks", ParamType::NUMBER, "How many blocks to mine"),
@@ -171,12 +181,11 @@ void RegisterMiningRpc(rpc::Table& table, ChainstateManager& chainstate, MiningC
                 rpc::Optional("maxtries", ParamType::NUMBER, "Hashes to try at most (default 1000000)")},
                "Mines blocks right away, each paying its coinbase to the address, and returns their hashes. "
                "Meant for regtest, where proof of work is trivial.",
-               [generate_blocks, max_tries_arg, network](const rpc::CallRequest& call) {
-                   const int64_t count = rpc::IntegerArg(call.Arg(0));
-                   const auto script = DecodeAddress(StrParam(call.Arg(1), "address"), network);
+               generate_to("address", [network](const std::string& address) {
+                   auto script = DecodeAddress(address, network);
                    if (!script) throw rpc::RpcException(rpc::RPC_INVALID_ADDRESS_OR_KEY, "Error: Invalid address");
-                   return generate_blocks(*script, count, max_tries_arg(call.Arg(2)));
-               }});
+                   return *script;
+               })});
     table.Add({"generatetodescriptor",
                "Generating",
                {rpc::Required("num_blocks", ParamType::NUMBER, "How many blocks to mine"),
@@ -184,11 +193,9 @@ void RegisterMiningRpc(rpc::Table& table, ChainstateManager& chainstate, MiningC
                 rpc::Optional("maxtries", ParamType::NUMBER, "Hashes to try at most (default 1000000)")},
                "Mines blocks right away, each paying its coinbase to the script of a non-ranged descriptor, "
                "and returns their hashes.",
-               [generate_blocks, max_tries_arg, network](const rpc::CallRequest& call) {
-                   const int64_t count = rpc::IntegerArg(call.Arg(0));
-                   const auto script = ScriptFromDescriptor(StrParam(call.Arg(1), "descriptor"), network);
-                   return generate_blocks(script, count, max_tries_arg(call.Arg(2)));
-               }});
+               generate_to("descriptor", [network](const std::string& descriptor) {
+                   return ScriptFromDescriptor(descriptor, network);
+               })});
     table.Add({"generate",
                "Hidden",
                {},
@@ -327,7 +334,7 @@ void RegisterMiningRpc(rpc::Table& table, ChainstateManager& chainstate, MiningC
                        uint256 watched;
                        if (lpval.is_string()) {
                            const std::string& id = lpval.get_ref<const std::string&>();
-                           watched = ParseHashValue(Json(id.substr(0, 64)), "longpollid");
+                           watched = ParseHashArg(Json(id.substr(0, 64)), "longpollid");
                        } else {
                            auto lock = chainstate.Lock();
                            watched = chainstate.Tip()->hash;
@@ -371,10 +378,28 @@ void RegisterMiningRpc(rpc::Table& table, ChainstateManager& chainstate, MiningC
                    Json rules = Json::array({"csv"});
                    if (!pre_segwit) rules.push_back("!segwit");
                    if (params.consensus.signet_blocks) rules.push_back("!signet");
-                   if (tmpl.taproot_active) rules.push_back("taproot");
+                   // BIP9: a signalling deployment is offered in vbavailable (its bit already in the version), an
+                   // active one becomes a rule. Both of Core's deployments may be mined by any client (gbt_force).
+                   Json vbavailable = Json::object();
+                   const BlockIndex* prev = chainstate.LookupBlockIndex(block.prev_block);
+                   for (DeploymentPos pos : ALL_DEPLOYMENTS) {
+                       const std::string name(DeploymentName(pos));
+                       switch (chainstate.VersionBits().State(prev, params.consensus, pos)) {
+                       case ThresholdState::STARTED:
+                       case ThresholdState::LOCKED_IN:
+                           vbavailable[name] = DeploymentParams(params.consensus, pos).bit;
+                           break;
+                       case ThresholdState::ACTIVE:
+                           rules.push_back(name);
+                           break;
+                       case ThresholdState::DEFINED:
+                       case ThresholdState::FAILED:
+                           break;
+                       }
+                   }
                    result["version"] = block.version;
                    result["rules"] = std::move(rules);
-                   result["vbavailable"] = Json::object();
+                   result["vbavailable"] = std::move(vbavailable);
                    result["vbrequired"] = 0;
                    result["previousblockhash"] = block.prev_block.GetHex();
                    Json transactions = Json::array();

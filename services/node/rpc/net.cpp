@@ -146,8 +146,8 @@ Json NetworkInfo(NodeService& node)
     networks.push_back(Network("i2p", false));
     networks.push_back(Network("cjdns", false));
     out["networks"] = networks;
-    out["relayfee"] = DEFAULT_MIN_RELAY_FEE;
-    out["incrementalfee"] = DEFAULT_MIN_RELAY_FEE;
+    out["relayfee"] = rpc::ValueFromAmount(DEFAULT_MIN_RELAY_TX_FEE);
+    out["incrementalfee"] = rpc::ValueFromAmount(DEFAULT_INCREMENTAL_RELAY_FEE);
     out["localaddresses"] = Json::array(); // no address discovery yet
     out["warnings"] = Json::array();
     return out;
@@ -181,9 +181,9 @@ void RegisterNetRpc(rpc::Table& table, NodeService& node)
                        // its BIP133 filter.
                        if (auto relay = node.RelayStats(peer.id)) {
                            json["relaytxes"] = relay->first;
-                           json["minfeefilter"] = AmountToJson(relay->second);
+                           json["minfeefilter"] = ValueFromAmount(relay->second);
                        } else {
-                           json["minfeefilter"] = AmountToJson(0);
+                           json["minfeefilter"] = ValueFromAmount(0);
                        }
                        const auto addr = node.AddrStats(peer.id);
                        json["addr_relay_enabled"] = addr.relay_enabled;

@@ -39,18 +39,6 @@ const std::string& StrArg(const Json& value, std::string_view what)
 
 } // namespace
 
-uint256 ParseHashValue(const Json& value, std::string_view name)
-{
-    const std::string& hex = StrArg(value, name);
-    if (auto hash = uint256::FromHex(hex); hash && hex.size() == 64) return *hash;
-    if (hex.size() != 64) {
-        throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
-                                fmt::format("{} must be of length 64 (not {}, for '{}')", name, hex.size(), hex));
-    }
-    throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
-                            fmt::format("{} must be hexadecimal string (not '{}')", name, hex));
-}
-
 std::vector<uint8_t> ParseHexValue(const Json& value, std::string_view name)
 {
     const std::string hex = value.is_string() ? value.get<std::string>() : std::string();
@@ -86,7 +74,7 @@ Transaction ConstructTransaction(const Json& inputs_in, const Json& outputs_in, 
                                     "Expected type object, got " + std::string(rpc::JsonTypeName(input)));
         }
         TxIn in;
-        in.prevout.hash = ParseHashValue(input.contains("txid") ? input["txid"] : Json(), "txid");
+        in.prevout.hash = ParseHashArg(input.contains("txid") ? input["txid"] : Json(), "txid");
         const Json vout = input.contains("vout") ? input["vout"] : Json();
         if (!vout.is_number())
             throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER, "Invalid parameter, missing vout key");

@@ -23,9 +23,6 @@ void RegisterRawTransactionRpc(rpc::Table& table, ChainType chain);
 //! getrawtransaction, over the chainstate (blocks by hash, -txindex).
 void RegisterChainRawTransactionRpc(rpc::Table& table, ChainstateManager& chainstate);
 
-//! Core's ParseHashV: 64 hex digits, or RPC_INVALID_PARAMETER "<name> must be of length 64 (not n, for '...')" /
-//! "<name> must be hexadecimal string (not '...')".
-uint256 ParseHashValue(const rpc::Json& value, std::string_view name);
 //! Core's ParseHexV: non-empty hex, or RPC_INVALID_PARAMETER "<name> must be hexadecimal string (not '...')".
 std::vector<uint8_t> ParseHexValue(const rpc::Json& value, std::string_view name);
 

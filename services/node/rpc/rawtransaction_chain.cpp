@@ -61,7 +61,7 @@ void RegisterChainRawTransactionRpc(rpc::Table& table, ChainstateManager& chains
                "Gives a transaction of a block: the given block, or any block with -txindex (the mempool "
                "comes later). Wallet transactions are gettransaction's.",
                [&chainstate, network](const rpc::CallRequest& call) -> Json {
-                   const uint256 hash = ParseHashValue(call.Arg(0), "parameter 1");
+                   const uint256 hash = ParseHashArg(call.Arg(0), "parameter 1");
                    if (hash == chainstate.Params().genesis.merkle_root) {
                        throw rpc::RpcException(rpc::RPC_INVALID_ADDRESS_OR_KEY,
                                                "The genesis block coinbase is not considered an ordinary "
@@ -70,7 +70,7 @@ void RegisterChainRawTransactionRpc(rpc::Table& table, ChainstateManager& chains
                    const int verbosity = VerbosityArg(call.Arg(1));
                    const BlockIndex* index = nullptr;
                    if (!call.Arg(2).is_null()) {
-                       const uint256 block_hash = ParseHashValue(call.Arg(2), "parameter 3");
+                       const uint256 block_hash = ParseHashArg(call.Arg(2), "parameter 3");
                        auto lock = chainstate.Lock();
                        index = chainstate.LookupBlockIndex(block_hash);
                        if (!index) throw rpc::RpcException(rpc::RPC_INVALID_ADDRESS_OR_KEY, "Block hash not found");

@@ -93,7 +93,7 @@ void ParsePrevouts(const Json& prevtxs, FlatSigningProvider* provider, CoinMap& 
         RequireType(Field(prev, "txid"), "txid", &Json::is_string, "string");
         RequireType(Field(prev, "vout"), "vout", &Json::is_number, "number");
         RequireType(Field(prev, "scriptPubKey"), "scriptPubKey", &Json::is_string, "string");
-        const uint256 txid = ParseHashValue(prev["txid"], "txid");
+        const uint256 txid = ParseHashArg(prev["txid"], "txid");
         const int64_t vout = rpc::IntegerArg(prev["vout"]);
         if (vout < 0) throw rpc::RpcException(rpc::RPC_DESERIALIZATION_ERROR, "vout cannot be negative");
         const OutPoint outpoint{txid, static_cast<uint32_t>(vout)};

@@ -29,6 +29,7 @@ class ActiveChain;
 class ChainstateManager;
 class Mempool;
 class NodeService;
+class VersionBitsCache;
 struct BlockIndex;
 struct BlockUndo;
 struct BlockchainInfo;
@@ -64,12 +65,8 @@ std::string NetworkOf(const std::string& address);
 
 // The chain methods' arguments and JSON (services/node/rpc/blockchain_json.cpp).
 
-//! Core's ParseHashV: a 64-digit hex hash, or RPC_INVALID_PARAMETER naming `name`.
-uint256 ParseHashArg(const rpc::Json& value, const std::string& name);
 //! Core's ParseVerbosity: an integer, or (if `allow_bool`) true = 1, false = 0.
 int ParseVerbosity(const rpc::Json& value, int default_verbosity, bool allow_bool);
-//! An amount in BTC, as bitcoind's ValueFromAmount.
-rpc::Json AmountToJson(Amount amount);
 
 //! getblockheader's object for `index`, with confirmations and the next block seen from `tip` (the active tip).
 rpc::Json BlockHeaderToJson(const BlockIndex& tip, const BlockIndex& index);
@@ -91,8 +88,9 @@ enum class CoinsHashType { HASH_SERIALIZED, MUHASH, NONE };
 //! gettxoutsetinfo's hash_type names: hash_serialized_3, muhash, none.
 std::optional<CoinsHashType> ParseCoinsHashType(const std::string& name);
 rpc::Json CoinsStatsToJson(const CoinsStats& stats, CoinsHashType hash_type);
-//! getdeploymentinfo's "deployments" at `index` ("active": enforced in the block after it).
-rpc::Json DeploymentsToJson(const BlockIndex& index, const ConsensusParams& params);
+//! getdeploymentinfo's "deployments" at `index` ("active": enforced in the block after it): the buried ones, then
+//! the BIP9 ones deployed on this network, their states from `versionbits`.
+rpc::Json DeploymentsToJson(const BlockIndex& index, const ConsensusParams& params, VersionBitsCache& versionbits);
 
 } // namespace orrery::node
 

@@ -20,6 +20,7 @@
 #include <services/node/storage/coins.h>
 #include <services/node/storage/undo.h>
 #include <services/node/validation/block_index.h>
+#include <services/node/validation/versionbits.h>
 
 #include <atomic>
 #include <chrono>
@@ -162,6 +163,8 @@ public:
     bool DeploymentActiveAfter(const BlockIndex* prev, BuriedDeployment deployment) const;
     //! The nBits a block after `prev` with time `time` must carry.
     uint32_t NextWorkRequired(const BlockIndex* prev, int64_t time) const;
+    //! The BIP9 deployments' states over this tree (getdeploymentinfo, block versions of templates).
+    VersionBitsCache& VersionBits() const { return m_versionbits; }
 
     // Block data (no lock needed; they take it briefly). Throw BlockPrunedError for pruned data and
     // BlockFileError for unreadable data.
@@ -222,6 +225,7 @@ private:
     ChainstateOptions m_options;
     mutable std::recursive_mutex m_mutex;
     mutable std::atomic<int> m_lock_waiters{0}; //!< threads blocked in Lock()
+    mutable VersionBitsCache m_versionbits; // declared before m_impl: it holds pointers to the tree's entries
     std::unique_ptr<Impl> m_impl;
 };
 

@@ -17,8 +17,7 @@ using rpc::RpcException;
 
 Json AmountToJson(Amount amount)
 {
-    // Integral BTC values print as "50.0"; the rest as the shortest decimal, which is the exact amount.
-    return Json(static_cast<double>(amount) / static_cast<double>(COIN));
+    return rpc::ValueFromAmount(amount);
 }
 
 Amount AmountFromJson(const Json& value)

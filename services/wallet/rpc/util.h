@@ -20,8 +20,7 @@ namespace orrery::wallet {
 
 class WalletService;
 
-//! An amount in BTC, as bitcoind's ValueFromAmount. The wallet's one place for it (common/rpc will get a shared
-//! helper printing 8 decimals; switch here).
+//! An amount in BTC with eight decimals (common/rpc's ValueFromAmount, which bitcoind's JSON writes).
 rpc::Json AmountToJson(Amount amount);
 //! bitcoind's AmountFromValue for the wallet's arguments: a number or numeric string in BTC, at most 8 decimals,
 //! within MAX_MONEY. RPC_TYPE_ERROR "Amount is not a number or string" / "Invalid amount" / "Amount out of range".
