@@ -181,9 +181,9 @@ void RegisterNetRpc(rpc::Table& table, NodeService& node)
                        // its BIP133 filter.
                        if (auto relay = node.RelayStats(peer.id)) {
                            json["relaytxes"] = relay->first;
-                           json["minfeefilter"] = ValueFromAmount(relay->second);
+                           json["minfeefilter"] = rpc::ValueFromAmount(relay->second);
                        } else {
-                           json["minfeefilter"] = ValueFromAmount(0);
+                           json["minfeefilter"] = rpc::ValueFromAmount(0);
                        }
                        const auto addr = node.AddrStats(peer.id);
                        json["addr_relay_enabled"] = addr.relay_enabled;
