@@ -48,9 +48,10 @@ TEST_CASE("the public form of a descriptor replaces each private key and carries
     const std::string xprv = EncodeExtKey(master, Network::REGTEST);
     const std::string xpub = EncodeExtPubKey(master.Neuter(), Network::REGTEST);
     const std::string wif = EncodeWif(master.key, Network::REGTEST);
+    const auto pubkey = master.key.GetPubKey(); // bytes() refers into it: keep it alive through the loop
     const std::string hex = [&] {
         std::string out;
-        for (uint8_t b : master.key.GetPubKey().bytes())
+        for (uint8_t b : pubkey.bytes())
             out += "0123456789abcdef"[b >> 4], out += "0123456789abcdef"[b & 15];
         return out;
     }();
