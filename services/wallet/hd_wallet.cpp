@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <sys/random.h>
 
@@ -40,7 +41,36 @@ std::string WrapKey(OutputType type, const std::string& key)
     return {};
 }
 
-//! A transaction's row with a new state.
+//! The witness script of a multi()/sortedmulti() descriptor (inside wsh or sh(wsh)), from its expanded keys.
+std::optional<Script> MultisigScript(const std::string& descriptor, const ParsedDescriptor& parsed)
+{
+    const bool sorted = descriptor.find("sortedmulti(") != std::string::npos;
+    const auto open = descriptor.find(sorted ? "sortedmulti(" : "multi(");
+    if (open == std::string::npos || parsed.keys.empty()) return std::nullopt;
+    const auto start = descriptor.find('(', open) + 1;
+    const int required = std::atoi(descriptor.c_str() + start);
+    std::vector<std::vector<uint8_t>> keys;
+    for (const auto& key : parsed.keys) keys.push_back(key.pubkey);
+    if (sorted) std::sort(keys.begin(), keys.end());
+    auto push_number = [](Script& script, size_t n) {
+        if (n <= 16) {
+            script.push_back(static_cast<uint8_t>(n == 0 ? 0x00 : 0x50 + n));
+        } else {
+            script.push_back(0x01);
+            script.push_back(static_cast<uint8_t>(n));
+        }
+    };
+    Script script;
+    push_number(script, static_cast<size_t>(required));
+    for (const auto& key : keys) {
+        script.push_back(static_cast<uint8_t>(key.size()));
+        script.insert(script.end(), key.begin(), key.end());
+    }
+    push_number(script, keys.size());
+    script.push_back(0xae); // OP_CHECKMULTISIG
+    return script;
+}
+
 TxRecord WithState(TxRecord record, TxStateKind kind, std::string block_hash = {}, int64_t height = -1,
                    int64_t pos = -1, int64_t time = 0)
 {
@@ -1067,6 +1097,85 @@ std::vector<OutPoint> HdWallet::LockedCoins()
 {
     std::lock_guard lock(m_mutex);
     return {m_locked.begin(), m_locked.end()};
+}
+
+// ---- spending
+
+std::vector<std::string> HdWallet::PrivateDescriptorsLocked()
+{
+    std::vector<std::string> out;
+    out.reserve(m_descriptors.size());
+    for (const auto& desc : m_descriptors) out.push_back(desc.private_descriptor);
+    return out;
+}
+
+std::optional<TxOut> HdWallet::FindOutput(const OutPoint& outpoint)
+{
+    std::lock_guard lock(m_mutex);
+    auto it = m_txs.find(outpoint.hash);
+    if (it == m_txs.end() || outpoint.n >= it->second.tx.vout.size()) return std::nullopt;
+    return it->second.tx.vout[outpoint.n];
+}
+
+bool HdWallet::IsFromMe(const uint256& txid)
+{
+    std::lock_guard lock(m_mutex);
+    auto it = m_txs.find(txid);
+    return it != m_txs.end() && DebitLocked(it->second.tx) > 0;
+}
+
+bool HdWallet::HasPrivateKeys()
+{
+    std::lock_guard lock(m_mutex);
+    return (m_database->Record().flags & WALLET_FLAG_DISABLE_PRIVATE_KEYS) == 0;
+}
+
+SignResult HdWallet::SignTransaction(Transaction& tx, const std::vector<std::optional<TxOut>>& spent,
+                                     const SignOptions& options)
+{
+    std::lock_guard lock(m_mutex);
+    const std::vector<std::string> privates = PrivateDescriptorsLocked();
+    FlatSigningProvider provider;
+    std::set<std::pair<int64_t, int64_t>> added;
+    for (const auto& out : spent) {
+        if (!out) continue;
+        auto found = m_scripts.find(out->script_pubkey);
+        if (found == m_scripts.end()) continue;
+        const ScriptOrigin origin = found->second;
+        if (!added.insert({origin.descriptor_id, origin.index}).second) continue;
+        for (size_t i = 0; i < m_descriptors.size() && i < privates.size(); ++i) {
+            const DescriptorRecord& desc = m_descriptors[i];
+            if (desc.id != origin.descriptor_id) continue;
+            const std::optional<uint32_t> position =
+                desc.ranged ? std::optional<uint32_t>(static_cast<uint32_t>(origin.index)) : std::nullopt;
+            // Without its private form (watch-only) the public keys and scripts still let the signer say what is
+            // missing.
+            ParsedDescriptor parsed =
+                ParseDescriptor(privates[i].empty() ? desc.descriptor : privates[i], m_network, false, position);
+            for (const auto& key : parsed.keys) {
+                if (key.has_private && key.secret.IsValid()) {
+                    provider.AddKey(key.secret);
+                } else if (auto pubkey = PubKey::Parse(key.pubkey)) {
+                    provider.AddPubKey(*pubkey);
+                }
+            }
+            if (auto script = MultisigScript(desc.descriptor, parsed)) provider.AddScript(*script);
+        }
+    }
+    return orrery::SignTransaction(tx, spent, provider, options);
+}
+
+void HdWallet::CommitTransaction(const Transaction& tx)
+{
+    std::lock_guard lock(m_mutex);
+    m_database->Begin();
+    try {
+        SyncTransactionLocked(tx, WithState({}, TxStateKind::INACTIVE), /*update_existing=*/false);
+        m_database->Commit(); // synchronous=FULL: on disk before the node hears of it
+    } catch (...) {
+        m_database->Rollback();
+        throw;
+    }
 }
 
 // ---- rescans

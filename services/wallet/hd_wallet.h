@@ -12,6 +12,7 @@
 #include <common/consensus/transaction.h>
 #include <common/consensus/uint256.h>
 #include <common/keys/network.h>
+#include <common/keys/signer.h>
 #include <services/wallet/database.h>
 #include <services/wallet/derivation.h>
 
@@ -201,6 +202,25 @@ public:
     bool IsLocked(const OutPoint& outpoint);
     std::vector<OutPoint> LockedCoins();
 
+    // ---- spending (services/wallet/spend.h)
+
+    //! Held by a send from choosing its coins until its transaction is committed, so that two concurrent sends
+    //! never choose the same coin. Take it before the wallet's other calls, never while one runs.
+    std::unique_lock<std::mutex> LockForSpending() { return std::unique_lock(m_spend_mutex); }
+    //! The output `outpoint` names, when a wallet transaction holds it (mine or not).
+    std::optional<TxOut> FindOutput(const OutPoint& outpoint);
+    //! Whether the wallet made the transaction `txid` (it spends coins of the wallet).
+    bool IsFromMe(const uint256& txid);
+    //! True when the wallet holds private keys for some descriptor.
+    bool HasPrivateKeys();
+    //! Signs the inputs of `tx` whose spent output (`spent[i]`) is a script of the wallet, with the private keys of
+    //! its descriptors, in place. Throws WalletError -13 when the keys are locked away (encryption).
+    SignResult SignTransaction(Transaction& tx, const std::vector<std::optional<TxOut>>& spent,
+                               const SignOptions& options);
+    //! Records a transaction the wallet made (unconfirmed, not abandoned) on disk: from here its inputs count as
+    //! spent, also after a crash, whether or not the node took it.
+    void CommitTransaction(const Transaction& tx);
+
     // ---- rescans (rescanblockchain, importdescriptors)
 
     //! Marks the wallet as scanning from `start` to `stop` (getwalletinfo.scanning); false if a scan runs.
@@ -214,6 +234,9 @@ public:
 private:
     HdWallet(std::string name, std::unique_ptr<WalletDatabase> database, Network network, int64_t keypool_size);
     void LoadLocked();
+    //! The private descriptor of every descriptor, in m_descriptors' order ("" for a watch-only one). The only way
+    //! signing code reaches private keys: an encrypted wallet decrypts here, or throws WalletError -13 when locked.
+    std::vector<std::string> PrivateDescriptorsLocked();
     void AddDefaultDescriptorsLocked(const ExtKey& master, int64_t timestamp,
                                      const std::map<std::string, int64_t>& next_indexes);
     int64_t WriteDescriptorLocked(DescriptorRecord record);
@@ -237,6 +260,7 @@ private:
     bool IsTrustedLocked(const WalletTx& wtx, std::set<uint256>& trusted_parents) const;
     bool IsReusedLocked(const std::vector<uint8_t>& script) const;
 
+    std::mutex m_spend_mutex; //!< see LockForSpending; taken before m_mutex
     std::mutex m_mutex;
     const std::string m_name;
     const Network m_network;

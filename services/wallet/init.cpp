@@ -92,6 +92,30 @@ WalletDirLock::~WalletDirLock()
     if (m_fd >= 0) ::close(m_fd);
 }
 
+SpendOptions GetSpendOptions(const ArgsManager& args)
+{
+    SpendOptions options;
+    auto amount = [&](const char* name, Amount& out) {
+        if (!args.IsArgSet(name)) return;
+        const std::string text = args.GetArg(name, "");
+        auto parsed = ParseMoney(text);
+        if (!parsed) throw std::runtime_error(fmt::format("Invalid amount for -{}=<amount>: '{}'", name, text));
+        out = *parsed;
+    };
+    amount("fallbackfee", options.fallback_fee.per_kvb);
+    amount("paytxfee", options.pay_tx_fee.per_kvb);
+    amount("mintxfee", options.min_tx_fee.per_kvb);
+    amount("maxtxfee", options.max_tx_fee);
+    amount("discardfee", options.discard_fee.per_kvb);
+    amount("consolidatefeerate", options.consolidate_fee.per_kvb);
+    options.tx_confirm_target = args.GetIntArg("txconfirmtarget", options.tx_confirm_target);
+    if (options.tx_confirm_target < 1) throw std::runtime_error("-txconfirmtarget must be at least 1");
+    options.signal_rbf = args.GetBoolArg("walletrbf", options.signal_rbf);
+    options.spend_zero_conf_change = args.GetBoolArg("spendzeroconfchange", options.spend_zero_conf_change);
+    options.avoid_partial_spends = args.GetBoolArg("avoidpartialspends", options.avoid_partial_spends);
+    return options;
+}
+
 std::string GetRpcRouterEndpoint(const ArgsManager& args)
 {
     return args.GetArg("rpcrouterconnect", DefaultEndpoint(args, "rpc-router"));
@@ -117,6 +141,7 @@ int Run(const ArgsManager& args)
         const int64_t keypool = args.GetIntArg("keypool", DEFAULT_KEYPOOL_SIZE);
         if (keypool < 1) return process.Fail("-keypool must be at least 1");
         service = std::make_shared<WalletService>(GetWalletDir(args), GetNetwork(args), keypool);
+        service->SetSpendOptions(GetSpendOptions(args));
         service->LoadStartupWallets(args.GetArgs("wallet"));
     } catch (const std::exception& e) {
         return process.Fail(e.what());

@@ -6,6 +6,7 @@
 #include <common/ipc/options.h>
 #include <common/keys/network.h>
 #include <common/util/args.h>
+#include <services/wallet/spend_rules.h>
 
 #include <filesystem>
 #include <optional>
@@ -15,6 +16,10 @@ namespace orrery::wallet {
 
 //! The common options plus -wallet, -walletdir, -disablewallet.
 void AddArgs(ArgsManager& args);
+//! bitcoind's sending options (-fallbackfee, -paytxfee, -mintxfee, -maxtxfee, -discardfee, -consolidatefeerate,
+//! -txconfirmtarget, -walletrbf, -spendzeroconfchange, -avoidpartialspends). Throws std::runtime_error with
+//! bitcoind's "Invalid amount for -<name>=<amount>: '...'".
+SpendOptions GetSpendOptions(const ArgsManager& args);
 //! -walletdir, or <net>/wallets.
 std::filesystem::path GetWalletDir(const ArgsManager& args);
 //! The key library's network for the chain the options chose.

@@ -5,6 +5,7 @@
 #include <common/rpc/protocol.h>
 #include <common/util/fs.h>
 #include <common/util/logging.h>
+#include <services/wallet/spend.h>
 #include <services/wallet/sync/chain_sync.h>
 
 #include <fmt/format.h>
@@ -399,7 +400,11 @@ void WalletService::ForEachWallet(const char* what, const std::function<void(HdW
 void WalletService::CatchUp(interfaces::Chain& chain)
 {
     m_node_connected = true;
-    ForEachWallet("catching up with the node", [&](HdWallet& wallet) { orrery::wallet::CatchUp(wallet, chain); });
+    ForEachWallet("catching up with the node", [&](HdWallet& wallet) {
+        orrery::wallet::CatchUp(wallet, chain);
+        // Sends that were committed but never reached this node (a crash between the two, a node restart).
+        ResubmitTransactions(wallet, chain);
+    });
 }
 
 void WalletService::BlockConnected(interfaces::Chain& chain, const interfaces::ChainBlock& block)

@@ -10,6 +10,7 @@
 #include <common/keys/network.h>
 #include <services/wallet/hd_wallet.h>
 #include <services/wallet/node_link.h>
+#include <services/wallet/spend_rules.h>
 
 #include <atomic>
 #include <functional>
@@ -89,6 +90,9 @@ public:
     std::shared_ptr<interfaces::Chain> RequireChain();
     Network GetNetwork() const { return m_network; }
     int64_t KeypoolSize() const { return m_keypool_size; }
+    //! bitcoind's wallet options for sending (-fallbackfee, -paytxfee, ...); set once before serving.
+    void SetSpendOptions(const SpendOptions& options) { m_spend_options = options; }
+    const SpendOptions& GetSpendOptions() const { return m_spend_options; }
 
 private:
     std::vector<std::shared_ptr<HdWallet>> Wallets();
@@ -104,6 +108,7 @@ private:
     const std::filesystem::path m_wallets_dir;
     const Network m_network;
     const int64_t m_keypool_size;
+    SpendOptions m_spend_options;
     std::function<std::shared_ptr<interfaces::Chain>()> m_get_chain;
     std::function<void()> m_request_catch_up;
     std::atomic<bool> m_node_connected{false};

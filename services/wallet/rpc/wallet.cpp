@@ -168,6 +168,7 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(WalletService& service)
     RegisterAddressRpc(*table, service);
     RegisterCoinRpc(*table, service);
     RegisterTransactionRpc(*table, service);
+    RegisterSpendRpc(*table, service);
     return table;
 }
 
