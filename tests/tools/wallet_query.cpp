@@ -70,10 +70,9 @@ int main(int argc, char* argv[])
         std::fprintf(stderr, "Usage: wallet_query [options] <method> [args]\n");
         return 1;
     }
-    return test_tools::RunIpcCall(args, {args.GetArg("role", "gui-bridge"), {}, "wallet"},
-                                  [&](const auto& connection) {
-                                      auto loader = ipc::MakeProxy<interfaces::WalletLoader>(connection);
-                                      auto rpc = ipc::MakeProxy<interfaces::RpcHost>(connection);
-                                      return Call(*loader, *rpc, command);
-                                  });
+    return test_tools::RunIpcCall(args, {args.GetArg("role", "gui-bridge"), {}, "wallet"}, [&](const auto& connection) {
+        auto loader = ipc::MakeProxy<interfaces::WalletLoader>(connection);
+        auto rpc = ipc::MakeProxy<interfaces::RpcHost>(connection);
+        return Call(*loader, *rpc, command);
+    });
 }
