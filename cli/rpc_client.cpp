@@ -64,6 +64,7 @@ const std::map<std::string, std::vector<Converted>>& ConvertTable()
           {8, "fee_rate"},
           {9, "verbose"}}},
         {"fundrawtransaction", {{1, "options"}, {2, "iswitness"}}},
+        {"sendall", {{0, "recipients"}, {1, "conf_target"}, {3, "fee_rate"}, {4, "options"}}},
         {"signrawtransactionwithwallet", {{1, "prevtxs"}}},
         {"getbalance", {{1, "minconf"}, {2, "include_watchonly"}, {3, "avoid_reuse"}}},
         {"listunspent",

@@ -70,44 +70,6 @@ int ScriptKind(const Script& s)
     return -1;
 }
 
-//! The transaction with every input replaced by its largest signed form: its virtual size is what the fee pays for.
-int64_t SignedVirtualSize(const Transaction& tx, const std::vector<TxOut>& spent)
-{
-    Transaction dummy = tx;
-    for (size_t i = 0; i < dummy.vin.size(); ++i) {
-        auto filled = DummySignedInput(dummy.vin[i].prevout, spent[i].script_pubkey);
-        if (!filled) continue; // the caller made sure each input is solvable
-        filled->sequence = dummy.vin[i].sequence;
-        dummy.vin[i] = std::move(*filled);
-    }
-    return GetVirtualSize(dummy);
-}
-
-FeeChoice ChooseFee(interfaces::Chain& chain, const SpendOptions& options, const CoinControl& control)
-{
-    FeeInputs inputs;
-    inputs.explicit_rate = control.fee_rate;
-    inputs.conf_target = control.conf_target;
-    inputs.relay_min = chain.relayMinFee();
-    if (!control.fee_rate) {
-        inputs.estimate =
-            chain.estimateSmartFee(control.conf_target.value_or(options.tx_confirm_target), control.conservative)
-                .fee_rate;
-        inputs.mempool_min = chain.mempoolMinFee();
-    }
-    FeeChoice choice = ChooseFeeRate(inputs, options);
-    if (choice.rate.per_kvb == 0) {
-        Fail(rpc::RPC_WALLET_ERROR,
-             "Fee estimation failed. Fallbackfee is disabled. Wait a few blocks or enable -fallbackfee.");
-    }
-    const FeeRate required{std::max(options.min_tx_fee.per_kvb, inputs.relay_min)};
-    if (control.fee_rate && *control.fee_rate < required) {
-        Fail(rpc::RPC_WALLET_ERROR, fmt::format("Fee rate ({}) is lower than the minimum fee rate setting ({})",
-                                                FeeRateToString(*control.fee_rate), FeeRateToString(required)));
-    }
-    return choice;
-}
-
 //! Core's GetDiscardRate: the long-horizon estimate capped by -discardfee, at least the dust relay fee.
 FeeRate DiscardRate(interfaces::Chain& chain, const SpendOptions& options, FeeRate dust_relay)
 {
@@ -145,6 +107,43 @@ std::vector<SelectableCoin> AvailableCoins(HdWallet& wallet, interfaces::Chain& 
 
 } // namespace
 
+int64_t SignedVirtualSize(const Transaction& tx, const std::vector<TxOut>& spent)
+{
+    Transaction dummy = tx;
+    for (size_t i = 0; i < dummy.vin.size(); ++i) {
+        auto filled = DummySignedInput(dummy.vin[i].prevout, spent[i].script_pubkey);
+        if (!filled) continue; // the caller made sure each input is solvable
+        filled->sequence = dummy.vin[i].sequence;
+        dummy.vin[i] = std::move(*filled);
+    }
+    return GetVirtualSize(dummy);
+}
+
+FeeChoice ChooseTransactionFee(interfaces::Chain& chain, const SpendOptions& options, const CoinControl& control)
+{
+    FeeInputs inputs;
+    inputs.explicit_rate = control.fee_rate;
+    inputs.conf_target = control.conf_target;
+    inputs.relay_min = chain.relayMinFee();
+    if (!control.fee_rate) {
+        inputs.estimate =
+            chain.estimateSmartFee(control.conf_target.value_or(options.tx_confirm_target), control.conservative)
+                .fee_rate;
+        inputs.mempool_min = chain.mempoolMinFee();
+    }
+    FeeChoice choice = ChooseFeeRate(inputs, options);
+    if (choice.rate.per_kvb == 0) {
+        Fail(rpc::RPC_WALLET_ERROR,
+             "Fee estimation failed. Fallbackfee is disabled. Wait a few blocks or enable -fallbackfee.");
+    }
+    const FeeRate required{std::max(options.min_tx_fee.per_kvb, inputs.relay_min)};
+    if (control.fee_rate && *control.fee_rate < required) {
+        Fail(rpc::RPC_WALLET_ERROR, fmt::format("Fee rate ({}) is lower than the minimum fee rate setting ({})",
+                                                FeeRateToString(*control.fee_rate), FeeRateToString(required)));
+    }
+    return choice;
+}
+
 std::optional<OutputType> ChooseChangeType(HdWallet& wallet, const std::vector<Recipient>& recipients,
                                            const std::optional<OutputType>& asked)
 {
@@ -177,7 +176,7 @@ CreatedTransaction CreateTransaction(HdWallet& wallet, interfaces::Chain& chain,
         if (r.subtract_fee) ++subtract_count;
     }
     CreatedTransaction created;
-    created.fee_choice = ChooseFee(chain, options, control);
+    created.fee_choice = ChooseTransactionFee(chain, options, control);
     const FeeRate rate = created.fee_choice.rate;
     const FeeRate dust_relay{chain.relayDustFee()};
     for (const auto& r : recipients) {

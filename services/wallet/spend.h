@@ -79,6 +79,12 @@ std::string CommitAndBroadcast(HdWallet& wallet, interfaces::Chain& chain, const
 //! neither in the mempool nor abandoned (a send interrupted between commit and broadcast, a node restart).
 void ResubmitTransactions(HdWallet& wallet, interfaces::Chain& chain);
 
+//! The fee rate of a transaction (spend_rules.h's ChooseFeeRate over the node's figures). Throws WalletError with
+//! bitcoind's "Fee estimation failed. ..." and "Fee rate (...) is lower than the minimum fee rate setting (...)".
+FeeChoice ChooseTransactionFee(interfaces::Chain& chain, const SpendOptions& options, const CoinControl& control);
+//! The virtual size of `tx` once signed with the largest signatures (`spent[i]`: what input i spends).
+int64_t SignedVirtualSize(const Transaction& tx, const std::vector<TxOut>& spent);
+
 //! The output type change takes (Core's TransactionChangeType): the caller's, else bech32m when paying a taproot
 //! output and the wallet has such change, else bech32 when it has, else whatever internal kind it has.
 std::optional<OutputType> ChooseChangeType(HdWallet& wallet, const std::vector<Recipient>& recipients,

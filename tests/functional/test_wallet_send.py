@@ -117,6 +117,29 @@ def test_subtractfeefromamount_makes_the_recipient_pay_the_fee(node_factory):
     assert sats(d.rpc("getbalance", wallet="default")) == 100 * COIN - 10 * COIN
 
 
+def test_sendall_empties_the_wallet_into_the_recipients(node_factory):
+    d = funded(node_factory)
+    d.rpc("createwallet", "emptied")
+    d.rpc("createwallet", "payee")
+    print("the default wallet pays 3 BTC to the wallet to be emptied, which then sends it all on")
+    d.rpc("sendtoaddress", d.rpc("getnewaddress", wallet="emptied"), 3, wallet="default")
+    mine(d)
+    tip_processed(d, "emptied")
+    fixed, rest = d.rpc("getnewaddress", wallet="payee"), d.rpc("getnewaddress", wallet="payee")
+    result = d.rpc("sendall", recipients=[{fixed: 1}, rest], wallet="emptied", fee_rate=3)
+    assert result["complete"] and result["txid"] in d.rpc("getrawmempool")
+    tx = d.rpc("gettransaction", result["txid"], wallet="emptied")
+    decoded = d.rpc("decoderawtransaction", tx["hex"])
+    values = {o["scriptPubKey"]["address"]: sats(o["value"]) for o in decoded["vout"]}
+    assert len(values) == 2 and values[fixed] == COIN
+    assert values[rest] == 2 * COIN + sats(tx["fee"])  # no change: the rest less the fee
+    assert 3 * decoded["vsize"] <= sats(-tx["fee"]) <= 3 * (decoded["vsize"] + 1)
+    mine(d)
+    tip_processed(d, "payee")
+    assert sats(d.rpc("getbalance", wallet="emptied")) == 0
+    assert sats(d.rpc("getbalance", wallet="payee")) == 3 * COIN + sats(tx["fee"])
+
+
 def test_fundrawtransaction_and_signrawtransactionwithwallet_build_what_testmempoolaccept_takes(node_factory):
     d = funded(node_factory)
     target = d.rpc("getnewaddress", wallet="default")

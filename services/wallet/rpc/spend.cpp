@@ -8,6 +8,7 @@
 
 #include <common/consensus/hex.h>
 #include <common/keys/key_io.h>
+#include <common/util/mock_time.h>
 
 #include <fmt/format.h>
 
@@ -316,6 +317,100 @@ Json SignRawTransactionWithWallet(HdWallet& wallet, const rpc::CallRequest& call
     return out;
 }
 
+//! bitcoind's sendall: every spendable coin (or the given inputs) to the recipients; those given without an amount
+//! share what is left after the fee in equal parts, the first taking the remainder.
+Json SendAll(WalletService& service, const rpc::CallRequest& call)
+{
+    auto wallet = CallWallet(service, call);
+    RequirePrivateKeys(*wallet);
+    if (!call.Arg(0).is_array() || call.Arg(0).empty()) {
+        throw RpcException(rpc::RPC_INVALID_PARAMETER, "Must provide at least one recipient.");
+    }
+    const Json options = call.Arg(4).is_object() ? call.Arg(4) : Json::object();
+    auto opt = [&](const char* name) { return options.contains(name) ? options[name] : Json(); };
+    CoinControl control;
+    if (opt("replaceable").is_boolean()) control.signal_rbf = opt("replaceable").get<bool>();
+    SetFeeEstimateMode(control, call.Arg(1), call.Arg(2), call.Arg(3).is_null() ? opt("fee_rate") : call.Arg(3));
+    Transaction tx;
+    std::vector<size_t> shares; // outputs that take the rest
+    Amount assigned = 0;
+    std::set<std::string> seen;
+    for (const auto& entry : call.Arg(0)) {
+        std::string address;
+        std::optional<Amount> amount;
+        if (entry.is_string()) {
+            address = entry.get<std::string>();
+        } else if (entry.is_object() && entry.size() == 1) {
+            address = entry.begin().key();
+            amount = AmountFromJson(entry.begin().value());
+        } else {
+            throw RpcException(rpc::RPC_INVALID_PARAMETER, "Invalid recipient: an address or {\"address\": amount}");
+        }
+        auto script = DecodeAddress(address, wallet->GetNetwork());
+        if (!script) throw RpcException(rpc::RPC_INVALID_ADDRESS_OR_KEY, "Invalid Bitcoin address: " + address);
+        if (!seen.insert(address).second) {
+            throw RpcException(rpc::RPC_INVALID_PARAMETER, "Invalid parameter, duplicated address: " + address);
+        }
+        if (!amount) shares.push_back(tx.vout.size());
+        assigned += amount.value_or(0);
+        tx.vout.push_back(TxOut{amount.value_or(0), *script});
+    }
+    if (shares.empty()) {
+        throw RpcException(rpc::RPC_INVALID_PARAMETER, "Must provide at least one address without a specified amount");
+    }
+    auto chain = service.RequireChain();
+    auto hold = wallet->LockForSpending();
+    const SpendOptions& spend = service.GetSpendOptions();
+    const FeeChoice fee_choice = WithWalletErrors([&] { return ChooseTransactionFee(*chain, spend, control); });
+    const uint32_t sequence =
+        control.signal_rbf.value_or(spend.signal_rbf) ? MAX_BIP125_RBF_SEQUENCE : MAX_SEQUENCE_NONFINAL;
+    std::vector<TxOut> spent;
+    Amount total = 0;
+    for (const WalletCoin& coin :
+         wallet->ListCoins(IntArg(opt("minconf"), 0), IntArg(opt("maxconf"), 9'999'999), false)) {
+        if (!DummySignedInput(coin.outpoint, coin.output.script_pubkey)) continue;
+        TxIn in;
+        in.prevout = coin.outpoint;
+        in.sequence = sequence;
+        tx.vin.push_back(in);
+        spent.push_back(coin.output);
+        total += coin.output.value;
+    }
+    if (tx.vin.empty()) throw RpcException(rpc::RPC_WALLET_INSUFFICIENT_FUNDS, "Insufficient funds");
+    const interfaces::ChainTip tip = chain->getTip();
+    Rng rng{std::random_device{}()};
+    tx.lock_time = AntiFeeSnipingLockTime(tip.height, tip.time, GetTime(), rng);
+    const Amount fee = fee_choice.rate.GetFee(SignedVirtualSize(tx, spent));
+    if (assigned > total) {
+        throw RpcException(rpc::RPC_WALLET_INSUFFICIENT_FUNDS, "Assigned more value to outputs than available funds.");
+    }
+    const Amount rest = total - fee - assigned;
+    if (rest < 0) {
+        throw RpcException(rpc::RPC_WALLET_INSUFFICIENT_FUNDS,
+                           "Total value of UTXO pool too low to pay for transaction. Try using lower feerate.");
+    }
+    for (size_t i = 0; i < shares.size(); ++i) {
+        tx.vout[shares[i]].value =
+            rest / static_cast<Amount>(shares.size()) + (i == 0 ? rest % static_cast<Amount>(shares.size()) : 0);
+    }
+    const FeeRate dust_relay{chain->relayDustFee()};
+    for (const auto& out : tx.vout) {
+        if (IsDust(out, dust_relay)) throw RpcException(rpc::RPC_INVALID_PARAMETER, "Dust amount in recipient.");
+    }
+    if (fee > spend.max_tx_fee) {
+        throw RpcException(rpc::RPC_WALLET_ERROR,
+                           "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)");
+    }
+    std::vector<std::optional<TxOut>> spent_opt(spent.begin(), spent.end());
+    SignOptions sign_options;
+    sign_options.verify_flags = WALLET_VERIFY_FLAGS;
+    const bool complete =
+        WithWalletErrors([&] { return wallet->SignTransaction(tx, spent_opt, sign_options); }).complete;
+    if (!complete) throw RpcException(rpc::RPC_WALLET_ERROR, "Signing transaction failed");
+    CommitAndBroadcast(*wallet, *chain, tx);
+    return Json{{"txid", tx.GetTxid().GetHex()}, {"complete", true}};
+}
+
 } // namespace
 
 void RegisterSpendRpc(rpc::Table& table, WalletService& service)
@@ -351,6 +446,17 @@ void RegisterSpendRpc(rpc::Table& table, WalletService& service)
                 rpc::Optional("verbose", ParamType::BOOL, "Also say how the fee rate was chosen")},
                "Pays several addresses in one transaction.",
                [&service](const rpc::CallRequest& call) { return SendMany(service, call); }});
+    table.Add({"sendall",
+               "Wallet",
+               {rpc::Required("recipients", ParamType::ARRAY,
+                              "Addresses that share what is left after the fee, and {\"address\": amount} entries "
+                              "paid exactly"),
+                rpc::Optional("conf_target", ParamType::NUMBER, "Confirmation target in blocks for the fee estimate"),
+                rpc::Optional("estimate_mode", ParamType::STRING, "unset, economical or conservative"),
+                rpc::Optional("fee_rate", ParamType::ANY, "Fee rate in sat/vB"),
+                rpc::Optional("options", ParamType::OBJECT, "{fee_rate, minconf, maxconf, replaceable}")},
+               "Spends every spendable coin of the wallet to the recipients, without change.",
+               [&service](const rpc::CallRequest& call) { return SendAll(service, call); }});
     table.Add({"fundrawtransaction",
                "Wallet",
                {rpc::Required("hexstring", ParamType::STRING, "The transaction to fund"),
