@@ -239,3 +239,59 @@ def test_a_wallet_killed_right_after_sendtoaddress_still_knows_the_transaction(n
     mine(d)
     assert d.rpc("gettransaction", txid, wallet="default")["confirmations"] == 1
     assert sats(d.rpc("getbalance", wallet="default")) == 100 * COIN + sats(known()["fee"])
+
+
+def test_ten_kills_in_the_middle_of_sendtoaddress_spend_no_coin_twice_and_lose_no_fee(node_factory):
+    d = funded(node_factory)
+    address = d.rpc("getnewaddress", wallet="default")
+
+    def wallet_answers():
+        try:
+            return d.rpc("getwalletinfo", wallet="default")["node_connected"]
+        except RpcError:
+            return None
+
+    def restarted(old_pid):
+        try:
+            entries = d.entries("wallet")
+        except AssertionError:  # orreryd busy restarting it
+            return False
+        return entries and entries[0]["pid"] not in (0, None, old_pid)
+
+    for round_ in range(10):
+        if round_ in (4, 8):
+            # orreryd gives a crashing service only a few restarts in a row (supervisor/restart_policy.h):
+            # a fresh orreryd every four kills.
+            d.stop()
+            d.start()
+            wait_for(wallet_answers, 60, "the wallet of the new orreryd connected to its node")
+        outcome = []
+
+        def send():
+            try:
+                outcome.append(d.rpc("sendtoaddress", address, 0.1, wallet="default"))
+            except Exception as e:  # the wallet died under the call
+                outcome.append(e)
+        sender = threading.Thread(target=send)
+        sender.start()
+        old_pid = d.kill("wallet")
+        sender.join()
+        wait_for(lambda: restarted(old_pid), 60, "orreryd restarted the wallet")
+        wait_for(wallet_answers, 60, "the restarted wallet answering, connected to its node")
+        print(f"round {round_}: the send ended with {outcome[0]!r}")
+
+    print("every transaction the wallet made reaches the chain; none spends a coin another spends")
+    tip_processed(d, "default")
+    mine(d)
+    mine(d)
+    made = {t["txid"] for t in d.rpc("listtransactions", "*", 1000, wallet="default") if t["category"] == "send"}
+    assert made, "no send went through"
+    spent, fees = [], {}
+    for txid in made:
+        tx = d.rpc("gettransaction", txid, wallet="default")
+        assert tx["confirmations"] >= 1, f"{txid} never confirmed"
+        fees[txid] = sats(tx["fee"])
+        spent += [(vin["txid"], vin["vout"]) for vin in d.rpc("decoderawtransaction", tx["hex"])["vin"]]
+    assert len(spent) == len(set(spent)), "two transactions spend one coin"
+    # Sends to itself cost only their fees: 50 BTC, two matured coinbases, less every fee.
+    assert sats(d.rpc("getbalance", wallet="default")) == 150 * COIN + sum(fees.values())

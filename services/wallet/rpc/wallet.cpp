@@ -10,7 +10,7 @@ namespace orrery::wallet {
 using rpc::Json;
 using rpc::ParamType;
 
-rpc::Json WalletInfoToJson(const WalletInfo& info, bool node_connected)
+rpc::Json WalletInfoToJson(const WalletInfo& info, bool node_connected, Amount pay_tx_fee)
 {
     Json out = Json::object();
     out["walletname"] = info.name;
@@ -19,7 +19,7 @@ rpc::Json WalletInfoToJson(const WalletInfo& info, bool node_connected)
     out["txcount"] = info.tx_count;
     out["keypoolsize"] = info.keypool_size;
     out["keypoolsize_hd_internal"] = info.keypool_size_internal;
-    out["paytxfee"] = AmountToJson(0);
+    out["paytxfee"] = AmountToJson(pay_tx_fee); // -paytxfee, BTC/kvB
     out["private_keys_enabled"] = (info.flags & WALLET_FLAG_DISABLE_PRIVATE_KEYS) == 0;
     out["avoid_reuse"] = (info.flags & WALLET_FLAG_AVOID_REUSE) != 0;
     if (info.scanning) {
@@ -154,7 +154,8 @@ void RegisterInfoRpc(rpc::Table& table, WalletService& service)
                "Describes the wallet: name, format, what it can do, its transactions, keypool, scan, and the last "
                "block it processed.",
                [&service](const rpc::CallRequest& call) {
-                   return WalletInfoToJson(service.GetWalletInfo(call.wallet.value_or("")), service.NodeConnected());
+                   return WalletInfoToJson(service.GetWalletInfo(call.wallet.value_or("")), service.NodeConnected(),
+                                           service.GetSpendOptions().pay_tx_fee.per_kvb);
                }});
 }
 

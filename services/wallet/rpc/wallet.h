@@ -7,6 +7,7 @@
 #ifndef ORRERY_SERVICES_WALLET_RPC_WALLET_H
 #define ORRERY_SERVICES_WALLET_RPC_WALLET_H
 
+#include <common/consensus/amount.h>
 #include <common/rpc/json_rpc.h>
 
 #include <memory>
@@ -19,8 +20,9 @@ struct WalletInfo;
 //! Every method of the wallet. The handlers hold `service` by reference: it must outlive the table's use.
 std::shared_ptr<const rpc::Table> MakeRpcTable(WalletService& service);
 
-//! getwalletinfo in bitcoind's fields; `node_connected` adds Orrery's warning when the wallet lost its node.
-rpc::Json WalletInfoToJson(const WalletInfo& info, bool node_connected = true);
+//! getwalletinfo in bitcoind's fields; `node_connected` adds Orrery's warning when the wallet lost its node;
+//! `pay_tx_fee`: -paytxfee in sat/kvB.
+rpc::Json WalletInfoToJson(const WalletInfo& info, bool node_connected = true, Amount pay_tx_fee = 0);
 
 // The groups of methods, one file each (rpc/addresses.cpp, coins.cpp, transactions.cpp, spend.cpp).
 void RegisterAddressRpc(rpc::Table& table, WalletService& service);
