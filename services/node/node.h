@@ -117,7 +117,10 @@ NodeConfig MakeNodeConfig(const ArgsManager& args);
 //! binding itself is checked too: orreryd must have started the caller's pid
 //! (the kernel's, not a claim) as the agent of that very peer. The node keeps
 //! the connection and an Agent proxy on it; when the connection drops (agent
-//! killed), the maintenance thread notices and removes the peer.
+//! killed), the maintenance thread notices and removes the peer. Without orreryd,
+//! an agent a socket unit started asks for its own peer's admission on that same
+//! connection (requestAdmission), and the admitted id is bound to the connection
+//! before registerAgent names it.
 //!
 //! Thread-safety: every method may be called from any IPC thread. No lock is
 //! held while calling another process.
@@ -189,6 +192,7 @@ public:
     interfaces::Admission admitInbound(std::string address, std::string local_address) override;
 
     // PeerHost
+    interfaces::Admission requestAdmission(std::string address, std::string local_address) override;
     interfaces::HandshakeParams registerAgent(int64_t peer_id, std::string address, bool inbound) override;
     void handshakeDone(int64_t peer_id, interfaces::PeerVersion version) override;
     void reportStats(int64_t peer_id, interfaces::PeerStats stats) override;
@@ -353,6 +357,9 @@ private:
     std::mutex m_mutex;
     PeerTable m_peers;                                                        // guarded by m_mutex
     std::map<int64_t, AgentLink> m_agents;                                    // guarded by m_mutex
+    //! Peers a socket-activated agent got admitted (requestAdmission) and has not registered yet, with
+    //! the connection that asked: that connection alone may register the id. Guarded by m_mutex.
+    std::map<int64_t, std::shared_ptr<ipc::Connection>> m_self_admitted;
     std::map<std::string, std::chrono::steady_clock::time_point> m_last_dial; // guarded by m_mutex
     std::map<std::string, std::string> m_dial_failures; // guarded by m_mutex: last failure logged per address
     struct QueuedDisconnect {
