@@ -255,6 +255,7 @@ def constellation(tmp_path_factory):
         c.processes["gui-bridge"].wait_for_log("Connected to the wallet service", 30)
         c.processes["gui-bridge"].wait_for_log("Connected to the node service", 30)
         c.processes["wallet"].wait_for_log("Connected to the node at", 30)
+        c.processes["gui-bridge"].wait_for_log("Following the node's chain at tcp://", 30)
         yield c
     finally:
         c.teardown()
@@ -279,6 +280,42 @@ def test_mining_through_the_bridge_reaches_the_wallet_on_another_host(constellat
     wait_for(lambda: wallet_height(c) == 5, 15, "the wallet at height 5")
     assert c.rpc("-rpcwallet=default", "getwalletinfo", wallet=True)["lastprocessedblock"]["hash"] == hashes[-1]
     print("payments across hosts wait for issue 11 (the wallet cannot send yet)")
+
+
+SUBSCRIBER = (
+    "import sys, zmq\n"
+    "ctx = zmq.Context()\n"
+    "s = ctx.socket(zmq.SUB)\n"
+    "s.setsockopt(zmq.LINGER, 0)\n"
+    "s.setsockopt(zmq.SUBSCRIBE, b'hashblock')\n"
+    "s.connect(sys.argv[1])\n"
+    "print('subscribed', flush=True)\n"
+    "while s.poll(int(sys.argv[2])):\n"
+    "    topic, body, sequence = s.recv_multipart()\n"
+    "    print(body.hex(), flush=True)\n")
+
+
+def test_the_bridge_follows_the_node_across_hosts_and_publishes_its_blocks_over_zmq(constellation):
+    """The bridge's own link to the node (its Chain subscription, its key in the node's allow-list) feeds
+    bitcoind's ZMQ topics and the web GUI's live tip; a subscriber on a third host hears the node's blocks."""
+    c = constellation
+    node_endpoint = f"tcp://{c.hosts.address('node', 'bridge')}:28440"
+    assert f"Following the node's chain at {node_endpoint}" in c.log("gui-bridge")
+    info = c.rpc("getblockchaininfo")
+    assert info["chain"] == "regtest"
+    zmq_address = next(w for w in c.compose["services"]["gui-bridge"]["command"] if w.startswith("-zmqpubhashblock="))
+    zmq_address = zmq_address.split("=", 1)[1].replace("0.0.0.0", c.hosts.address("bridge", "wallet"))
+    print(f"a python3-zmq subscriber on the wallet's host listens to the bridge at {zmq_address}")
+    subscriber = c.factory.process("zmq-subscriber", ["ip", "netns", "exec", c.hosts.ns("wallet"), sys.executable,
+                                                      "-c", SUBSCRIBER, zmq_address, "20000"])
+    subscriber.start()
+    wait_for(lambda: "subscribed" in subscriber.stdout, 10, "the subscriber")
+    address = c.rpc("getnewaddress", wallet=True)
+    hashes = c.rpc("generatetoaddress", "2", address)
+    print("blocks mined on the node reach the bridge's publisher on another host")
+    wait_for(lambda: hashes[-1] in subscriber.stdout.split(), 15, "hashblock of the last block")
+    assert c.rpc("getblockchaininfo")["bestblockhash"] == hashes[-1]
+    subscriber.stop()
 
 
 def test_a_client_whose_key_is_not_allowed_is_refused_and_logged(constellation):
