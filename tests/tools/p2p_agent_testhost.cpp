@@ -30,11 +30,6 @@ namespace {
 class TestHost final : public test_tools::QuietPeerHost
 {
 public:
-    //! The agents this host serves come with -peerid: none asks for admission.
-    interfaces::Admission requestAdmission(std::string, std::string) override
-    {
-        return {.accepted = false, .peer_id = 0, .reason = "the test host admits no peer"};
-    }
     interfaces::HandshakeParams registerAgent(int64_t peer_id, std::string address, bool inbound) override
     {
         const int64_t pid = ipc::CurrentCall() ? ipc::CurrentCall()->Caller().pid : 0; // the kernel's, on ipc://

@@ -49,11 +49,6 @@ std::filesystem::path AgentBinary()
 class FakeHost final : public test_tools::QuietPeerHost
 {
 public:
-    //! The agents these tests start come with -peerid: none asks for admission.
-    interfaces::Admission requestAdmission(std::string, std::string) override
-    {
-        return {.accepted = false, .peer_id = 0, .reason = "the test host admits no peer"};
-    }
     interfaces::HandshakeParams registerAgent(int64_t peer_id, std::string, bool inbound) override
     {
         const int64_t pid = ipc::CurrentCall() ? ipc::CurrentCall()->Caller().pid : 0;
