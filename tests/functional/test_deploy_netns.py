@@ -14,7 +14,8 @@ container (`Host.compose_command`: the folders, the service names resolved to th
 address, the build's binaries). Everything between the hosts is tcp:// with CurveZMQ.
 
 What exists today is tested: mining through the bridge, the wallet following the node's blocks
-across hosts, a key that is not allowed refused and logged, the P2P handshake between the two
+across hosts, the bridge following the node's chain with its own key (its ZMQ publisher heard on
+another host), a key that is not allowed refused and logged, the P2P handshake between the two
 nodes (no block sync between nodes yet, issue 10), the cut wallet-node link (calls in flight fail
 as "disconnected" within the bound, the wallet says it lost the node and catches up after), and
 latency and loss on that link when the kernel has sch_netem. Sending payments (issue 11) is not
