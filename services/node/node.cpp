@@ -386,6 +386,7 @@ void NodeService::Stop()
     {
         std::lock_guard lock(m_mutex);
         m_agents.clear();
+        m_self_admitted.clear();
     }
     if (m_mempool && !m_mempool_stopped.exchange(true)) {
         // Only a fully loaded mempool is written back, or a stop during the load would lose the rest of the file.

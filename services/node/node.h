@@ -357,9 +357,6 @@ private:
     std::mutex m_mutex;
     PeerTable m_peers;                                                        // guarded by m_mutex
     std::map<int64_t, AgentLink> m_agents;                                    // guarded by m_mutex
-    //! Peers a socket-activated agent got admitted (requestAdmission) and has not registered yet, with
-    //! the connection that asked: that connection alone may register the id. Guarded by m_mutex.
-    std::map<int64_t, std::shared_ptr<ipc::Connection>> m_self_admitted;
     std::map<std::string, std::chrono::steady_clock::time_point> m_last_dial; // guarded by m_mutex
     std::map<std::string, std::string> m_dial_failures; // guarded by m_mutex: last failure logged per address
     struct QueuedDisconnect {
@@ -368,6 +365,9 @@ private:
         std::string reason;
     };
     std::vector<QueuedDisconnect> m_disconnect_queue; // guarded by m_mutex
+    //! Peers a socket-activated agent got admitted (requestAdmission) and has not registered yet, with
+    //! the connection that asked: that connection alone may register the id. Guarded by m_mutex.
+    std::map<int64_t, std::shared_ptr<ipc::Connection>> m_self_admitted;
 
     std::mutex m_sync_mutex;
     BlockSync m_sync;                           // guarded by m_sync_mutex
