@@ -10,6 +10,8 @@ import pytest
 
 bitcoin = pytest.importorskip("bitcoin", reason="python3-bitcoinlib is not installed")
 from bitcoin import messages  # noqa: E402
+from bitcoin.core import CBlock  # noqa: E402
+from bitcoin.core.serialize import VectorSerializer  # noqa: E402
 
 bitcoin.SelectParams("regtest")
 REGTEST_MAGIC = bytes.fromhex("fabfb5da")
@@ -41,14 +43,18 @@ class Peer:
                 raise ConnectionError("the agent closed the connection")
             self.buffer += chunk
 
-    def receive(self):
-        """The next message (python-bitcoinlib object, or the command bytes for
-        commands python-bitcoinlib does not know, such as wtxidrelay)."""
+    def receive_frame(self):
+        """The next message as (command, whole frame bytes), undecoded."""
         self._fill(24)
         length = struct.unpack("<I", self.buffer[16:20])[0]
         self._fill(24 + length)
         frame, self.buffer = self.buffer[:24 + length], self.buffer[24 + length:]
-        command = frame[4:16].split(b"\0", 1)[0]
+        return frame[4:16].split(b"\0", 1)[0], frame
+
+    def receive(self):
+        """The next message (python-bitcoinlib object, or the command bytes for
+        commands python-bitcoinlib does not know, such as wtxidrelay)."""
+        command, frame = self.receive_frame()
         if command not in messages.messagemap:
             return command
         return messages.MsgSerializable.stream_deserialize(io.BytesIO(frame))
@@ -94,9 +100,24 @@ class Peer:
             return False
 
 
+class msg_headers_core(messages.msg_headers):
+    """headers as Core puts them on the wire: each header followed by a transaction count (0).
+    python-bitcoinlib's own msg_headers leaves the count out."""
+
+    @classmethod
+    def msg_deser(cls, f, protover=messages.PROTO_VERSION):
+        c = cls()
+        c.headers = [b.get_header() for b in VectorSerializer.stream_deserialize(CBlock, f)]
+        return c
+
+    def msg_ser(self, f):
+        VectorSerializer.stream_serialize(CBlock, [CBlock(h.nVersion, h.hashPrevBlock, h.hashMerkleRoot, h.nTime,
+                                                          h.nBits, h.nNonce) for h in self.headers], f)
+
+
 def frame(command, payload, magic=REGTEST_MAGIC):
     checksum = hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4]
     return magic + command.ljust(12, b"\0") + struct.pack("<I", len(payload)) + checksum + payload
 
 
-__all__ = ["Peer", "frame", "messages"]
+__all__ = ["Peer", "frame", "messages", "msg_headers_core"]
