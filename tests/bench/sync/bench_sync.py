@@ -37,6 +37,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "functional"))
 from conftest import Orreryd, RpcError, tool_binary  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import mempool_stream  # noqa: E402
+
 SYNC_RATIO_TARGET = 0.90
 RPC_P99_RATIO_TARGET = 2.0
 
@@ -128,6 +131,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--txs", type=int, default=60_000, help="transactions in the generated chain")
     parser.add_argument("--idle-seconds", type=float, default=3.0)
+    parser.add_argument("--mempool-txs", type=int, default=2_000,
+                        help="transactions in the mempool stream (and as many for its sendrawtransaction baseline)")
     options = parser.parse_args()
     build = Path(os.environ.get("ORRERY_BUILD_DIR", Path(__file__).resolve().parents[3] / "build"))
     os.environ["ORRERY_BUILD_DIR"] = str(build)
@@ -167,6 +172,12 @@ def main():
                 sync_s = seconds_to_height(b, blocks, started, 1800)
             with LatencySampler(b) as idle:
                 time.sleep(options.idle_seconds)
+
+            print(f"mempool: {options.mempool_txs} transactions by sendrawtransaction to A, then as many from one "
+                  "agent, relayed to B", flush=True)
+            mempool = mempool_stream.measure(a, b, options.mempool_txs,
+                                             lambda node, height: seconds_to_height(node, height,
+                                                                                    time.perf_counter(), 600))
         finally:
             for node in (b, a):
                 if node is not None and node.running():
@@ -192,8 +203,20 @@ def main():
     verdict = "met" if p99_ratio <= RPC_P99_RATIO_TARGET else "MISSED"
     print(f"p99 during / idle: {p99_ratio:.2f}x (target <= {RPC_P99_RATIO_TARGET:.1f}: {verdict})")
     print()
-    print("mempool acceptance and relay time: not measured yet (transaction relay, issue 10 §4, is not in this "
-          "tree)")
+    count = mempool["count"]
+    rpc_rate, stream_rate = count / mempool["rpc_s"], count / mempool["stream_s"]
+    print(f"{'mempool acceptance (P2WPKH, 1-in 1-out)':<42} {'txs':>6} {'seconds':>8} {'tx/s':>8}")
+    print(f"{'sendrawtransaction, one RPC connection':<42} {count:>6} {mempool['rpc_s']:>8.2f} {rpc_rate:>8.0f}")
+    print(f"{'tx messages from one agent':<42} {count:>6} {mempool['stream_s']:>8.2f} {stream_rate:>8.0f}")
+    print(f"from one agent / sendrawtransaction: {stream_rate / rpc_rate:.2f}x")
+    relay = mempool["relay"]
+    if relay:
+        print(f"relay, A's mempool to B's (trickle, inv, getdata, tx, acceptance): {len(relay)} of "
+              f"{mempool['relay_sample']}, "
+              f"p50 {mempool_stream.percentile(relay, 0.5):.2f} s, p99 {mempool_stream.percentile(relay, 0.99):.2f} s "
+              f"(reference: Core trickles announcements to an inbound peer with a Poisson delay of mean 5 s)")
+    else:
+        print("relay: none of the streamed transactions reached B")
     return 0
 
 
