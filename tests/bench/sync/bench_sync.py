@@ -16,10 +16,17 @@ loaded into constellation A with -loadblock. Then, in the same run:
   it is idle at the same tip; p50 and p99 (target: p99 during the sync at most
   2x idle).
 
+Then, on two fresh constellations C and D (D connected to C; tests/bench/sync/mempool_stream.py), the
+mempool: transactions/s accepted by C from a stream of independent signed P2WPKH transactions sent as `tx`
+messages by one raw-socket peer (one agent), against as many sent to C by `sendrawtransaction` in
+JSON-RPC batches of 100; and the relay time of a sample from C's mempool to D's (C's trickle to its
+inbound peer D, the inv, D's getdata, the tx, D's acceptance), p50 and p99.
+
 Targets are reported met/MISSED, never asserted; the exit status is 1 only
 when something fails (a node does not start or does not reach the tip).
 
 ORRERY_BUILD_DIR=<build> /usr/bin/python3 tests/bench/sync/bench_sync.py [--txs N] [--idle-seconds S]
+    [--mempool-txs N]
 """
 import argparse
 import base64
@@ -172,17 +179,34 @@ def main():
                 sync_s = seconds_to_height(b, blocks, started, 1800)
             with LatencySampler(b) as idle:
                 time.sleep(options.idle_seconds)
-
-            print(f"mempool: {options.mempool_txs} transactions by sendrawtransaction to A, then as many from one "
-                  "agent, relayed to B", flush=True)
-            mempool = mempool_stream.measure(a, b, options.mempool_txs,
-                                             lambda node, height: seconds_to_height(node, height,
-                                                                                    time.perf_counter(), 600))
         finally:
             for node in (b, a):
                 if node is not None and node.running():
                     node.stop()
+        failed = report_sync(txs, inputs, local_s, sync_s, during, idle)
 
+        print(f"mempool: fresh constellations C (mining, listening) and D (-connect=C); {options.mempool_txs} "
+              "transactions to C by sendrawtransaction, as many from one agent, a sample relayed to D", flush=True)
+        c = Orreryd(tmp / "c", tmp / "c.out")
+        d = None
+        (tmp / "c").mkdir()
+        (tmp / "d").mkdir()
+        try:
+            c.start()
+            d = Orreryd(tmp / "d", tmp / "d.out", extra_args=(f"-connect=127.0.0.1:{c.p2p_port}",)).start()
+            mempool = mempool_stream.measure(c, d, options.mempool_txs,
+                                             lambda node, height: seconds_to_height(node, height,
+                                                                                    time.perf_counter(), 600))
+        finally:
+            for node in (d, c):
+                if node is not None and node.running():
+                    node.stop()
+    report_mempool(mempool)
+    return 1 if failed else 0
+
+
+def report_sync(txs, inputs, local_s, sync_s, during, idle):
+    """Prints the sync figures and ratios; returns True when there were no RPC samples to compare."""
     local_rate, sync_rate = txs / local_s, txs / sync_s
     ratio = sync_rate / local_rate
     print()
@@ -194,7 +218,7 @@ def main():
     print()
     if not during.samples or not idle.samples:
         print("getblockchaininfo: no samples (the sync ended before the first call)")
-        return 1
+        return True
     print(f"{'getblockchaininfo':<34} {'calls':>8} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}")
     for name, sampler in (("during the sync", during), ("idle, same tip", idle)):
         print(f"{name:<34} {len(sampler.samples):>8} {1000 * statistics.median(sampler.samples):>9.2f} "
@@ -202,22 +226,26 @@ def main():
     p99_ratio = percentile(during.samples, 0.99) / percentile(idle.samples, 0.99)
     verdict = "met" if p99_ratio <= RPC_P99_RATIO_TARGET else "MISSED"
     print(f"p99 during / idle: {p99_ratio:.2f}x (target <= {RPC_P99_RATIO_TARGET:.1f}: {verdict})")
-    print()
+    print(flush=True)
+    return False
+
+
+def report_mempool(mempool):
     count = mempool["count"]
     rpc_rate, stream_rate = count / mempool["rpc_s"], count / mempool["stream_s"]
+    print()
     print(f"{'mempool acceptance (P2WPKH, 1-in 1-out)':<42} {'txs':>6} {'seconds':>8} {'tx/s':>8}")
-    print(f"{'sendrawtransaction, one RPC connection':<42} {count:>6} {mempool['rpc_s']:>8.2f} {rpc_rate:>8.0f}")
+    print(f"{'sendrawtransaction, batches of 100':<42} {count:>6} {mempool['rpc_s']:>8.2f} {rpc_rate:>8.0f}")
     print(f"{'tx messages from one agent':<42} {count:>6} {mempool['stream_s']:>8.2f} {stream_rate:>8.0f}")
     print(f"from one agent / sendrawtransaction: {stream_rate / rpc_rate:.2f}x")
     relay = mempool["relay"]
-    if relay:
-        print(f"relay, A's mempool to B's (trickle, inv, getdata, tx, acceptance): {len(relay)} of "
-              f"{mempool['relay_sample']}, "
-              f"p50 {mempool_stream.percentile(relay, 0.5):.2f} s, p99 {mempool_stream.percentile(relay, 0.99):.2f} s "
-              f"(reference: Core trickles announcements to an inbound peer with a Poisson delay of mean 5 s)")
-    else:
-        print("relay: none of the streamed transactions reached B")
-    return 0
+    if not relay:
+        print("relay: none of the sampled transactions reached D")
+        return
+    print(f"relay, C's mempool to D's (trickle, inv, getdata, tx, acceptance), {len(relay)} of "
+          f"{mempool['relay_sample']} sent 0.2 s apart: p50 {mempool_stream.percentile(relay, 0.5):.2f} s, "
+          f"p99 {mempool_stream.percentile(relay, 0.99):.2f} s")
+    print("(reference: Core announces to an inbound peer such as D after a Poisson delay of mean 5 s)")
 
 
 if __name__ == "__main__":
