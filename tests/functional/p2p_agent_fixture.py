@@ -1,9 +1,11 @@
 """A peer written with python-bitcoinlib (an implementation of the protocol
-independent of Orrery's), for the tests that connect to orreryd's P2P port."""
+independent of Orrery's), for the tests that connect to orreryd's P2P port,
+and a listening one for the tests where the node dials out."""
 import hashlib
 import io
 import socket
 import struct
+import threading
 import time
 
 import pytest
@@ -115,9 +117,77 @@ class msg_headers_core(messages.msg_headers):
                                                           h.nBits, h.nNonce) for h in self.headers], f)
 
 
+class Listener:
+    """A listening peer for a node to dial: one at a time, it answers the node's version with its own and a
+    verack (after `release` is set: a test may hold a handshake to look at the connection first), answers
+    pings, and records the node's version and every command it sends (`commands`, `invs` as (type, hash))."""
+
+    def __init__(self, hold=False):
+        self.server = socket.socket()
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(4)
+        self.port = self.server.getsockname()[1]
+        self.release = threading.Event()
+        if not hold:
+            self.release.set()
+        self.version = None
+        self.commands = []
+        self.invs = []
+        self.connected = threading.Event()
+        self.closed = threading.Event()
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        try:
+            conn, _ = self.server.accept()
+        except OSError:
+            return  # closed before anyone came
+        self.connected.set()
+        peer = Peer.__new__(Peer)
+        peer.sock, peer.buffer = conn, b""
+        bitcoin.SelectParams("regtest")
+        try:
+            self.version, _ = peer.receive_until(b"version")
+            self.release.wait(60)
+            version = messages.msg_version(70016)
+            version.nServices = 1 | 8
+            version.nTime = int(time.time())
+            version.nStartingHeight = 0
+            version.strSubVer = b"/listener/"
+            peer.send(version)
+            peer.send(messages.msg_verack())
+            conn.settimeout(None)
+            while True:
+                command, data = peer.receive_frame()
+                with self.lock:
+                    self.commands.append(command)
+                if command == b"ping":
+                    ping = messages.MsgSerializable.stream_deserialize(io.BytesIO(data))
+                    peer.send(messages.msg_pong(nonce=ping.nonce))
+                elif command == b"inv":
+                    inv = messages.MsgSerializable.stream_deserialize(io.BytesIO(data))
+                    with self.lock:
+                        self.invs += [(i.type, i.hash) for i in inv.inv]
+        except (OSError, ConnectionError):
+            pass
+        finally:
+            conn.close()
+            self.closed.set()
+
+    def received(self, command):
+        with self.lock:
+            return command in self.commands
+
+    def close(self):
+        self.server.close()
+        self.release.set()
+
 def frame(command, payload, magic=REGTEST_MAGIC):
     checksum = hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4]
     return magic + command.ljust(12, b"\0") + struct.pack("<I", len(payload)) + checksum + payload
 
 
-__all__ = ["Peer", "frame", "messages", "msg_headers_core"]
+__all__ = ["Listener", "Peer", "frame", "messages", "msg_headers_core"]
