@@ -89,6 +89,19 @@ class Peer:
         _, after = self.receive_until(b"sendheaders")
         return theirs
 
+    def handshake_wtxid(self, user_agent):
+        """Our version, then wtxidrelay (BIP339) before our verack; returns once the agent's handshake is done."""
+        version = messages.msg_version(70016)
+        version.nServices = 1 | 8
+        version.nStartingHeight = 0
+        version.addrTo.ip = "127.0.0.1"
+        version.strSubVer = user_agent
+        self.send(version)
+        self.send_raw(frame(b"wtxidrelay", b""))
+        self.receive_until(b"verack")
+        self.send(messages.msg_verack())
+        self.receive_until(b"sendheaders")
+
     def is_closed(self, timeout=10):
         """True once the agent has closed the connection."""
         self.sock.settimeout(timeout)

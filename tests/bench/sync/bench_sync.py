@@ -37,7 +37,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -80,7 +79,7 @@ def seconds_to_height(node, height, started, timeout):
     raise RuntimeError(f"{node.name} did not reach height {height} in {timeout} s")
 
 
-class LatencySampler:
+class LatencySampler(mempool_stream.BackgroundLoop):
     """Round trips, back to back, on one keep-alive connection until stopped: getblockchaininfo (which takes the
     chainstate lock) alternating with getnetworkinfo (a node method that does not), so that the second tells
     what the first owes to the lock and what to everything else (IPC, scheduling, a busy machine)."""
@@ -92,8 +91,7 @@ class LatencySampler:
         self.by_method = {method: [] for method in self.METHODS}
         self.samples = self.by_method["getblockchaininfo"]
         self.errors = 0
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
+        super().__init__()
 
     def run(self):
         auth = "Basic " + base64.b64encode(self.node.cookie().encode()).decode()
@@ -118,14 +116,6 @@ class LatencySampler:
                 conn = http.client.HTTPConnection("127.0.0.1", self.node.rpc_port, timeout=30)
                 time.sleep(0.05)
         conn.close()
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stopping.set()
-        self.thread.join()
 
 
 def percentile(samples, fraction):
@@ -258,9 +248,9 @@ def report_mempool(mempool):
     if not relay:
         print("relay: none of the sampled transactions reached D")
         return
+    p50, p99 = mempool_stream.percentile(relay, 0.5), mempool_stream.percentile(relay, 0.99)
     print(f"relay, C's mempool to D's (trickle, inv, getdata, tx, acceptance), {len(relay)} of "
-          f"{mempool['relay_sample']} sent 0.2 s apart: p50 {mempool_stream.percentile(relay, 0.5):.2f} s, "
-          f"p99 {mempool_stream.percentile(relay, 0.99):.2f} s")
+          f"{mempool['relay_sample']} sent {mempool_stream.RELAY_SPACING} s apart: p50 {p50:.2f} s, p99 {p99:.2f} s")
     print("(reference: Core announces to an inbound peer such as D after a Poisson delay of mean 5 s)")
 
 

@@ -16,18 +16,19 @@ from pathlib import Path
 import sys
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "functional"))
-from p2p_agent_fixture import Peer, frame, messages  # noqa: E402
+from p2p_agent_fixture import Peer, frame  # noqa: E402
 
 import bitcoin  # noqa: E402
-from bitcoin.core import COutPoint, CMutableTransaction, CTransaction, CTxIn, CTxInWitness, CTxOut, CTxWitness, Hash160, b2lx, lx  # noqa: E402,E501
+from bitcoin.core import (COutPoint, CMutableTransaction, CTransaction, CTxIn, CTxInWitness, CTxOut,  # noqa: E402
+                          CTxWitness, Hash160, b2lx, lx)
 from bitcoin.core.script import (CScript, CScriptWitness, OP_0, OP_CHECKSIG, OP_DUP, OP_EQUALVERIFY,  # noqa: E402
                                  OP_HASH160, SIGHASH_ALL, SIGVERSION_WITNESS_V0, SignatureHash)
 from bitcoin.wallet import CKey, P2WPKHBitcoinAddress  # noqa: E402
 
 OUTPUT_VALUE = 2_000  # satoshis per fanned-out output: above dust, enough for a 1 sat/vB fee
 STREAM_FEE = 300  # a 1-in 1-out P2WPKH spend is 110 vB
-RELAY_SAMPLE = 50  # transactions timed from one mempool to the other (under one trickle's 70 announcements)
-RELAY_SPACING = 0.2  # seconds between them
+RELAY_SAMPLE = 60  # transactions timed from one mempool to the other (under one trickle's 70 announcements)
+RELAY_SPACING = 0.5  # seconds between them: 30 s, about six trickles of mean 5 s
 RPC_BATCH = 100  # sendrawtransaction calls per JSON-RPC batch request
 FANOUT_WIDTH = 1_000  # outputs per fan-out transaction: 31 kvB, under the standard 100 kvB
 
@@ -86,15 +87,33 @@ class Rpc:
         self.conn.close()
 
 
-class MempoolWatcher:
+class BackgroundLoop:
+    """Runs `run` on a thread of its own from `with` entry to exit; `run` returns once `stopping` is set."""
+
+    def __init__(self):
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        raise NotImplementedError
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.thread.join()
+
+
+class MempoolWatcher(BackgroundLoop):
     """Polls a node's getrawmempool and records when each txid was first seen (perf_counter)."""
 
     def __init__(self, node, interval=0.02):
+        super().__init__()
         self.rpc = Rpc(node)
         self.interval = interval
         self.seen = {}
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
 
     def run(self):
         while not self.stopping.is_set():
@@ -104,14 +123,6 @@ class MempoolWatcher:
                 self.seen.setdefault(txid, now)
             time.sleep(self.interval)
         self.rpc.close()
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stopping.set()
-        self.thread.join()
 
 
 def fund(a, b, key, count, wait_height):
@@ -152,16 +163,7 @@ def rpc_height(node):
 def connect_stream_peer(node):
     """A raw peer that negotiates wtxid relay (BIP339), as test_relay.py's."""
     peer = Peer(node.p2p_port, timeout=60)
-    version = messages.msg_version(70016)
-    version.nServices = 1 | 8
-    version.nStartingHeight = 0
-    version.addrTo.ip = "127.0.0.1"
-    version.strSubVer = b"/bench-stream/"
-    peer.send(version)
-    peer.send_raw(frame(b"wtxidrelay", b""))
-    peer.receive_until(b"verack")
-    peer.send(messages.msg_verack())
-    peer.receive_until(b"sendheaders")
+    peer.handshake_wtxid(b"/bench-stream/")
     deadline = time.monotonic() + 30
     while not any(p["subver"] == "/bench-stream/" for p in node.rpc("getpeerinfo")):
         if time.monotonic() > deadline:
