@@ -392,14 +392,16 @@ private:
         uint64_t rate_limited{0};
     };
     std::mutex m_addr_mutex;
-    std::unique_ptr<AddrMan> m_addrman;                  // guarded by m_addr_mutex
-    std::map<int64_t, AddrPeerState> m_addr_peers;       // guarded by m_addr_mutex
-    std::deque<std::string> m_addr_fetch;                // guarded by m_addr_mutex: -seednode targets not tried yet
-    bool m_addr_dirty{false};                            // guarded by m_addr_mutex
-    std::chrono::steady_clock::time_point m_addr_saved;  // guarded by m_addr_mutex
-    std::chrono::steady_clock::time_point m_next_feeler; // guarded by m_addr_mutex
-    std::mt19937_64 m_addr_rng;                          // guarded by m_addr_mutex
-    uint64_t m_relay_key[2]{0, 0};                       //!< keys the choice of peers an address is relayed to
+    std::unique_ptr<AddrMan> m_addrman;                 // guarded by m_addr_mutex
+    std::map<int64_t, AddrPeerState> m_addr_peers;      // guarded by m_addr_mutex
+    std::deque<std::string> m_addr_fetch;               // guarded by m_addr_mutex: -seednode targets not tried yet
+    bool m_addr_dirty{false};                           // guarded by m_addr_mutex
+    std::chrono::steady_clock::time_point m_addr_saved; // guarded by m_addr_mutex
+    //! When the next feeler may open (GetTimeMicros, so setmocktime moves it as Core's GetTime does); 0 until the
+    //! first round, which draws it one exponential spacing ahead. Guarded by m_addr_mutex.
+    int64_t m_next_feeler_us{0};
+    std::mt19937_64 m_addr_rng;    // guarded by m_addr_mutex
+    uint64_t m_relay_key[2]{0, 0}; //!< keys the choice of peers an address is relayed to
     std::thread m_dns_thread;
 
     //! orreryd's process table, when supervised (null otherwise).
