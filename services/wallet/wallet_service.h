@@ -69,6 +69,13 @@ public:
     std::string CreateWallet(const std::string& name, const WalletOptions& options,
                              std::optional<bool> load_on_startup = std::nullopt);
     std::string LoadWallet(const std::string& name, std::optional<bool> load_on_startup);
+    //! backupwallet: a consistent copy of `wallet`'s file written beside `destination` and renamed onto it (a folder:
+    //! the file <destination>/<wallet name>). RPC_WALLET_ERROR "Error: Wallet backup failed!" when it cannot be made.
+    void BackupWallet(const std::string& wallet, const std::filesystem::path& destination);
+    //! restorewallet: `backup_file` copied into a new wallet folder `name` and loaded; the folder is removed again if
+    //! the copy does not load. bitcoind's errors for a missing backup and an existing wallet.
+    void RestoreWallet(const std::string& name, const std::filesystem::path& backup_file,
+                       std::optional<bool> load_on_startup);
 
     // WalletLoader
     std::string createWallet(std::string name) override;

@@ -5,6 +5,8 @@
 #include <services/wallet/rpc/util.h>
 #include <services/wallet/wallet_service.h>
 
+#include <common/keys/cleanse.h>
+
 namespace orrery::wallet {
 
 using rpc::Json;
@@ -19,6 +21,7 @@ rpc::Json WalletInfoToJson(const WalletInfo& info, bool node_connected)
     out["txcount"] = info.tx_count;
     out["keypoolsize"] = info.keypool_size;
     out["keypoolsize_hd_internal"] = info.keypool_size_internal;
+    if (info.encrypted) out["unlocked_until"] = info.unlocked_until; // only encrypted wallets have it, as in bitcoind
     out["paytxfee"] = AmountToJson(0);
     out["private_keys_enabled"] = (info.flags & WALLET_FLAG_DISABLE_PRIVATE_KEYS) == 0;
     out["avoid_reuse"] = (info.flags & WALLET_FLAG_AVOID_REUSE) != 0;
@@ -72,7 +75,8 @@ void RegisterLoaderRpc(rpc::Table& table, WalletService& service)
          {rpc::Required("wallet_name", ParamType::STRING, "The new wallet's name (its folder in the wallets folder)"),
           rpc::Optional("disable_private_keys", ParamType::BOOL, "A watch-only wallet: no seed, no private keys"),
           rpc::Optional("blank", ParamType::BOOL, "No seed and no descriptors until importdescriptors"),
-          rpc::Optional("passphrase", ParamType::STRING, "Not supported yet: must be empty"),
+          rpc::Optional("passphrase", ParamType::STRING,
+                        "Encrypt the new wallet with this passphrase (it starts locked); empty: not encrypted"),
           rpc::Optional("avoid_reuse", ParamType::BOOL,
                         "Keep coins on addresses already spent from apart in balances and spending"),
           rpc::Optional("descriptors", ParamType::BOOL, "Orrery wallets are descriptor wallets: must be true"),
@@ -82,11 +86,6 @@ void RegisterLoaderRpc(rpc::Table& table, WalletService& service)
           rpc::Optional("external_signer", ParamType::BOOL, "Not supported: must be false")},
          "Makes a new wallet with a fresh seed and bitcoind's default descriptors, and loads it.",
          [&service](const rpc::CallRequest& call) {
-             if (call.Arg(3).is_string() && !call.Arg(3).get<std::string>().empty()) {
-                 throw rpc::RpcException(rpc::RPC_WALLET_ENCRYPTION_FAILED,
-                                         "Orrery wallets do not support encryption yet: create the wallet "
-                                         "without a passphrase");
-             }
              if (call.Arg(5).is_boolean() && !call.Arg(5).get<bool>()) {
                  throw rpc::RpcException(rpc::RPC_WALLET_ERROR,
                                          "Compiled without bdb support (required for legacy wallets)");
@@ -100,11 +99,25 @@ void RegisterLoaderRpc(rpc::Table& table, WalletService& service)
              options.disable_private_keys = call.Arg(1).is_boolean() && call.Arg(1).get<bool>();
              options.blank = call.Arg(2).is_boolean() && call.Arg(2).get<bool>();
              options.avoid_reuse = call.Arg(4).is_boolean() && call.Arg(4).get<bool>();
+             Json warnings = Json::array();
+             if (call.Arg(3).is_string()) options.passphrase = call.Arg(3).get<std::string>();
+             if (call.Arg(3).is_string() && options.passphrase.empty()) {
+                 warnings.push_back("Empty string given as passphrase, wallet will not be encrypted.");
+             }
+             if (!options.passphrase.empty() && options.disable_private_keys) {
+                 throw rpc::RpcException(rpc::RPC_WALLET_ERROR,
+                                         "Passphrase provided but private keys are disabled. A passphrase is only "
+                                         "used to encrypt private keys, so cannot be used for wallets with private "
+                                         "keys disabled.");
+             }
              std::optional<bool> load_on_startup;
              if (call.Arg(6).is_boolean()) load_on_startup = call.Arg(6).get<bool>();
              std::string name = call.Arg(0).get<std::string>();
              std::string created = service.CreateWallet(name, options, load_on_startup);
-             return Json{{"name", created.empty() ? name : created}};
+             MemoryCleanse(options.passphrase.data(), options.passphrase.size());
+             Json result{{"name", created.empty() ? name : created}};
+             if (!warnings.empty()) result["warnings"] = warnings;
+             return result;
          }});
     table.Add({"loadwallet",
                "Wallet",
@@ -168,6 +181,7 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(WalletService& service)
     RegisterAddressRpc(*table, service);
     RegisterCoinRpc(*table, service);
     RegisterTransactionRpc(*table, service);
+    RegisterEncryptionRpc(*table, service);
     return table;
 }
 
