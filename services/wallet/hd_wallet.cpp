@@ -6,6 +6,7 @@
 #include <common/keys/bip32.h>
 #include <common/keys/descriptor.h>
 #include <common/keys/key_io.h>
+#include <common/keys/message.h>
 #include <common/rpc/protocol.h>
 #include <common/util/logging.h>
 #include <common/util/mock_time.h>
@@ -131,7 +132,7 @@ std::unique_ptr<HdWallet> HdWallet::Create(const std::filesystem::path& file, st
     std::optional<ExtKey> master;
     WalletRecord record;
     record.name = name;
-    record.created = GetTime();
+    record.created = options.birth_time.value_or(GetTime());
     record.flags = WALLET_FLAG_DESCRIPTORS;
     if (options.blank) record.flags |= WALLET_FLAG_BLANK_WALLET;
     if (options.disable_private_keys) record.flags |= WALLET_FLAG_DISABLE_PRIVATE_KEYS;
@@ -1331,6 +1332,38 @@ void HdWallet::ChangePassphrase(std::string_view old_passphrase, std::string_vie
     InBatch(*m_database, [&] { m_database->WriteCrypt(next); });
     m_crypt = std::move(next);
     m_database->Compact(); // no copy of the old wrapped key stays in the log
+}
+
+std::vector<uint8_t> HdWallet::SignMessage(std::span<const uint8_t> script, std::string_view message)
+{
+    std::lock_guard lock(m_mutex);
+    std::vector<std::string> privates = PrivateDescriptorsLocked();
+    struct Wipe {
+        std::vector<std::string>& texts;
+        ~Wipe()
+        {
+            for (auto& text : texts) WipeString(text);
+        }
+    } wipe{privates};
+    const std::optional<std::array<uint8_t, 20>> key_hash = P2pkhKeyHash(script);
+    auto found = m_scripts.find(std::vector<uint8_t>(script.begin(), script.end()));
+    if (key_hash && found != m_scripts.end()) {
+        for (size_t i = 0; i < m_descriptors.size(); ++i) {
+            const DescriptorRecord& desc = m_descriptors[i];
+            if (desc.id != found->second.descriptor_id || privates[i].empty()) continue;
+            ParsedDescriptor parsed = ParseDescriptor(
+                privates[i], m_network, false,
+                desc.ranged ? std::optional<uint32_t>(static_cast<uint32_t>(found->second.index)) : std::nullopt);
+            for (const auto& key : parsed.keys) {
+                const auto id = key.secret.IsValid() ? key.secret.GetPubKey().GetId() : crypto::Hash20{};
+                if (!key.secret.IsValid() || !std::equal(id.begin(), id.end(), key_hash->begin())) continue;
+                std::optional<CompactSignature> signature = SignCompact(key.secret, MessageHash(message));
+                if (!signature) break;
+                return {signature->begin(), signature->end()};
+            }
+        }
+    }
+    throw WalletError(rpc::RPC_WALLET_ERROR, "Private key not available");
 }
 
 // ---- backups

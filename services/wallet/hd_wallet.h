@@ -60,6 +60,8 @@ struct WalletOptions {
     //! Not empty: the wallet is encrypted with it from the start (its keys never reach the disk in the clear), and
     //! starts locked.
     std::string passphrase;
+    //! The keys' birth (UNIX time) when they are older than the wallet (a restored mnemonic: 0, the whole chain).
+    std::optional<int64_t> birth_time;
 };
 
 //! What getwalletinfo shows of one wallet (services/wallet/rpc/ gives it bitcoind's field names).
@@ -237,6 +239,11 @@ public:
     //! walletpassphrasechange: the master key rewrapped under `new_passphrase` with fresh Argon2id parameters; the
     //! lock state does not change.
     void ChangePassphrase(std::string_view old_passphrase, std::string_view new_passphrase);
+
+    //! signmessage: the compact signature (65 bytes) of `message` with the key of a P2PKH `script` of the wallet.
+    //! WalletError -13 when encrypted and locked, RPC_WALLET_ERROR "Private key not available" when the wallet has
+    //! no private key for it.
+    std::vector<uint8_t> SignMessage(std::span<const uint8_t> script, std::string_view message);
 
     // ---- backups
 

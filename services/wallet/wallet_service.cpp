@@ -210,7 +210,8 @@ std::string WalletService::createWallet(std::string name)
 }
 
 std::string WalletService::CreateWallet(const std::string& name, const WalletOptions& options,
-                                        std::optional<bool> load_on_startup)
+                                        std::optional<bool> load_on_startup,
+                                        std::optional<std::span<const uint8_t>> seed)
 {
     if (std::string invalid = CheckWalletName(name); !invalid.empty()) {
         throw RpcException(rpc::RPC_INVALID_PARAMETER, invalid);
@@ -233,7 +234,10 @@ std::string WalletService::CreateWallet(const std::string& name, const WalletOpt
         // watch-only one gets its keys later (importdescriptors rescans for them).
         WalletOptions with_pool = options;
         with_pool.keypool_size = m_keypool_size;
-        wallet = HdWallet::Create(DatabaseFile(dir), name, m_network, std::nullopt, with_pool, NodeTip());
+        // Keys born before now (a restored mnemonic) start with no processed block: the wallet reads the chain
+        // from their birth.
+        wallet = HdWallet::Create(DatabaseFile(dir), name, m_network, seed, with_pool,
+                                  options.birth_time ? std::nullopt : NodeTip());
         MemoryCleanse(with_pool.passphrase.data(), with_pool.passphrase.size());
     } catch (const DatabaseError& e) {
         throw RpcException(rpc::RPC_WALLET_ERROR, e.what());

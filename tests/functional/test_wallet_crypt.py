@@ -2,7 +2,8 @@
 descriptors (no private key stays in the file or its log), walletpassphrase unlocks for a while and the
 keys lock again by themselves, a wrong passphrase changes nothing, walletpassphrasechange rewraps the key,
 a wallet killed right after encryption opens encrypted, and a backup restored under another name on a
-second constellation shows the same addresses and balance."""
+second constellation shows the same addresses and balance. Signed messages agree with python-bitcoinlib
+both ways; a BIP39 mnemonic gives the BIP84 addresses python3-mnemonic and bip32utils derive."""
 import re
 
 import pytest
@@ -158,3 +159,73 @@ def test_a_backup_restored_on_another_constellation_has_the_same_addresses_and_b
     a.rpc("walletpassphrase", "backup pass", 60)
     assert b.rpc("listdescriptors", True, wallet="copy")["descriptors"] == \
         a.rpc("listdescriptors", True)["descriptors"]
+
+
+def test_signed_messages_agree_with_python_bitcoinlib_both_ways(node_factory):
+    import bitcoin
+    from bitcoin.signmessage import BitcoinMessage, SignMessage, VerifyMessage
+    from bitcoin.wallet import CBitcoinSecret, P2PKHBitcoinAddress
+    bitcoin.SelectParams("regtest")
+    d = node_factory.orreryd(extra_args=("-keypool=5",)).start()
+    legacy = d.rpc("getnewaddress", "", "legacy")
+    signature = d.rpc("signmessage", legacy, "hello orrery")
+    print("the wallet's signature verifies with python-bitcoinlib and with the node")
+    assert VerifyMessage(legacy, BitcoinMessage("hello orrery"), signature)
+    assert d.rpc("verifymessage", legacy, signature, "hello orrery") is True
+    assert d.rpc("verifymessage", legacy, signature, "hello orrery!") is False
+    assert rpc_error(d, "signmessage", d.rpc("getnewaddress"), "x") == (-3, "Address does not refer to key")
+    assert rpc_error(d, "signmessage", "nonsense", "x") == (-3, "Invalid address")
+    assert rpc_error(d, "verifymessage", legacy, "%%%", "x") == (-3, "Malformed base64 encoding")
+    assert rpc_error(d, "verifymessage", "nonsense", signature, "x") == (-5, "Invalid address")
+
+    print("python-bitcoinlib's signature verifies in the node; the node's signmessagewithprivkey in python")
+    key = CBitcoinSecret.from_secret_bytes(bytes(range(1, 33)))
+    address = str(P2PKHBitcoinAddress.from_pubkey(key.pub))
+    theirs = SignMessage(key, BitcoinMessage("from python")).decode()
+    assert d.rpc("verifymessage", address, theirs, "from python") is True
+    ours = d.rpc("signmessagewithprivkey", str(key), "from orrery")
+    assert VerifyMessage(address, BitcoinMessage("from orrery"), ours)
+    assert rpc_error(d, "signmessagewithprivkey", "not a key", "x") == (-5, "Invalid private key")
+
+    print("an encrypted, locked wallet signs only after walletpassphrase")
+    d.rpc("encryptwallet", "sign pass")
+    assert rpc_error(d, "signmessage", legacy, "hello orrery") == UNLOCK_NEEDED
+    d.rpc("walletpassphrase", "sign pass", 60)
+    assert d.rpc("signmessage", legacy, "hello orrery") == signature  # RFC6979: the same signature
+
+
+def bip84_receive_addresses(phrase, count):
+    """The first BIP84 regtest receive addresses of a mnemonic, by python3-mnemonic and bip32utils alone."""
+    from bip32utils import BIP32_HARDEN, BIP32Key
+    from bitcoin.core import Hash160
+    from bitcoin.core.script import CScript
+    from bitcoin.wallet import P2WPKHBitcoinAddress
+    from mnemonic import Mnemonic
+    seed = Mnemonic("english").to_seed(phrase, "")
+    account = BIP32Key.fromEntropy(seed, testnet=True) \
+        .ChildKey(84 + BIP32_HARDEN).ChildKey(1 + BIP32_HARDEN).ChildKey(0 + BIP32_HARDEN)
+    return [str(P2WPKHBitcoinAddress.from_scriptPubKey(CScript([0, Hash160(account.ChildKey(0).ChildKey(i).PublicKey())])))
+            for i in range(count)]
+
+
+def test_a_bip39_mnemonic_gives_the_addresses_python_mnemonic_and_bip32utils_derive(node_factory):
+    import bitcoin
+    from mnemonic import Mnemonic
+    bitcoin.SelectParams("regtest")
+    d = node_factory.orreryd(extra_args=("-keypool=5",)).start()
+    created = d.rpc("createwallet", wallet_name="m", mnemonic=True)
+    phrase = created["mnemonic"]
+    print("createwallet mnemonic=true answers a 24-word phrase with a valid checksum")
+    assert len(phrase.split()) == 24 and Mnemonic("english").check(phrase)
+    addresses = [d.rpc("getnewaddress", wallet="m") for _ in range(3)]
+    assert addresses == bip84_receive_addresses(phrase, 3)
+    d.rpc("generatetoaddress", 101, addresses[0])
+
+    print("the phrase restores the wallet, which finds its coins in the whole chain")
+    assert "mnemonic" not in d.rpc("createwallet", wallet_name="r", mnemonic=phrase)
+    wait_for(lambda: d.rpc("getbalance", wallet="r") == 50.0, 30, "the restored wallet's coins")
+    print("only the paid address counts as used there: the next one is the mnemonic's second")
+    assert d.rpc("getnewaddress", wallet="r") == addresses[1]
+    print("a phrase with a wrong word or checksum is refused")
+    assert rpc_error(d, "createwallet", wallet_name="bad", mnemonic=" ".join(phrase.split()[:-1] + ["bitcoin"]))[0] == -8
+    assert rpc_error(d, "createwallet", wallet_name="bad", mnemonic="abandon " * 11 + "abandon")[0] == -8

@@ -5,6 +5,7 @@
 #include <services/wallet/rpc/util.h>
 #include <services/wallet/wallet_service.h>
 
+#include <common/keys/bip39.h>
 #include <common/keys/cleanse.h>
 
 namespace orrery::wallet {
@@ -83,7 +84,11 @@ void RegisterLoaderRpc(rpc::Table& table, WalletService& service)
           rpc::Optional("load_on_startup", ParamType::BOOL,
                         "Add to (true) or leave out of (false) the wallets "
                         "loaded at start; default: add"),
-          rpc::Optional("external_signer", ParamType::BOOL, "Not supported: must be false")},
+          rpc::Optional("external_signer", ParamType::BOOL, "Not supported: must be false"),
+          rpc::Optional("mnemonic", ParamType::ANY,
+                        "Orrery's own: true makes the seed from a new 24-word BIP39 mnemonic, returned once in the "
+                        "answer; a phrase (12 to 24 English words) restores that mnemonic's wallet and reads the whole "
+                        "chain for its coins")},
          "Makes a new wallet with a fresh seed and bitcoind's default descriptors, and loads it.",
          [&service](const rpc::CallRequest& call) {
              if (call.Arg(5).is_boolean() && !call.Arg(5).get<bool>()) {
@@ -113,9 +118,40 @@ void RegisterLoaderRpc(rpc::Table& table, WalletService& service)
              std::optional<bool> load_on_startup;
              if (call.Arg(6).is_boolean()) load_on_startup = call.Arg(6).get<bool>();
              std::string name = call.Arg(0).get<std::string>();
-             std::string created = service.CreateWallet(name, options, load_on_startup);
+             std::string phrase;
+             std::optional<SecureBytes> seed;
+             const Json& mnemonic = call.Arg(8);
+             if (mnemonic.is_string() || (mnemonic.is_boolean() && mnemonic.get<bool>())) {
+                 if (options.blank || options.disable_private_keys) {
+                     throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
+                                             "A mnemonic gives a wallet its seed: not with blank or "
+                                             "disable_private_keys");
+                 }
+                 if (mnemonic.is_string()) {
+                     phrase = mnemonic.get<std::string>();
+                     if (!MnemonicToEntropy(phrase)) {
+                         throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
+                                                 "Invalid BIP39 mnemonic: 12, 15, 18, 21 or 24 words of the English "
+                                                 "list with a matching checksum are needed");
+                     }
+                     options.birth_time = 0; // its coins may be anywhere in the chain
+                 } else {
+                     SecureBytes entropy;
+                     entropy.get().resize(32);
+                     GetStrongRandBytes(entropy.get());
+                     phrase = MnemonicFromEntropy(entropy.get());
+                 }
+                 if (auto bip39_seed = MnemonicToSeed(phrase)) seed.emplace(std::move(bip39_seed->get()));
+             } else if (!mnemonic.is_null() && !mnemonic.is_boolean()) {
+                 throw rpc::RpcException(rpc::RPC_TYPE_ERROR, "mnemonic must be true, false or a phrase");
+             }
+             std::string created =
+                 service.CreateWallet(name, options, load_on_startup,
+                                      seed ? std::optional<std::span<const uint8_t>>(seed->get()) : std::nullopt);
              MemoryCleanse(options.passphrase.data(), options.passphrase.size());
              Json result{{"name", created.empty() ? name : created}};
+             if (mnemonic.is_boolean() && seed) result["mnemonic"] = phrase; // shown once: the user writes it down
+             MemoryCleanse(phrase.data(), phrase.size());
              if (!warnings.empty()) result["warnings"] = warnings;
              return result;
          }});
@@ -182,6 +218,7 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(WalletService& service)
     RegisterCoinRpc(*table, service);
     RegisterTransactionRpc(*table, service);
     RegisterEncryptionRpc(*table, service);
+    RegisterMessageRpc(*table, service);
     return table;
 }
 

@@ -22,13 +22,15 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(WalletService& service);
 //! getwalletinfo in bitcoind's fields; `node_connected` adds Orrery's warning when the wallet lost its node.
 rpc::Json WalletInfoToJson(const WalletInfo& info, bool node_connected = true);
 
-// The groups of methods, one file each (rpc/addresses.cpp, coins.cpp, transactions.cpp, encrypt.cpp).
+// The groups of methods, one file each (rpc/addresses.cpp, coins.cpp, transactions.cpp, encrypt.cpp, signmessage.cpp).
 void RegisterAddressRpc(rpc::Table& table, WalletService& service);
 void RegisterCoinRpc(rpc::Table& table, WalletService& service);
 void RegisterTransactionRpc(rpc::Table& table, WalletService& service);
 //! Encryption (encryptwallet, walletpassphrase, walletlock, walletpassphrasechange) and backups (backupwallet,
 //! restorewallet).
 void RegisterEncryptionRpc(rpc::Table& table, WalletService& service);
+//! signmessage (rpc/signmessage.cpp).
+void RegisterMessageRpc(rpc::Table& table, WalletService& service);
 
 } // namespace orrery::wallet
 
