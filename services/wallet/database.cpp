@@ -103,6 +103,24 @@ CREATE TABLE last_block (
 );
 )sql";
 
+// Format 3: encryption. Secrets that were in the clear are overwritten when deleted (secure_delete).
+constexpr const char* SCHEMA_V3 = R"sql(
+ALTER TABLE descriptor ADD COLUMN crypted_private BLOB NOT NULL DEFAULT x'';
+CREATE TABLE crypt (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    kdf TEXT NOT NULL,
+    opslimit INTEGER NOT NULL,
+    memlimit INTEGER NOT NULL,
+    salt BLOB NOT NULL,
+    wrapped_key BLOB NOT NULL,
+    crypted_seed BLOB NOT NULL
+);
+)sql";
+
+//! Set on every connection: deleted rows (a clear key replaced by its ciphertext) are zeroed on disk.
+constexpr const char* CONNECTION_PRAGMAS = "PRAGMA locking_mode = EXCLUSIVE; PRAGMA synchronous = FULL; "
+                                           "PRAGMA secure_delete = ON;";
+
 //! A prepared statement that finalizes itself; errors become DatabaseError.
 class Statement
 {
@@ -124,7 +142,10 @@ public:
     void Bind(int index, int64_t value) { Check(sqlite3_bind_int64(m_stmt, index, value)); }
     void BindBlob(int index, std::span<const uint8_t> bytes)
     {
-        Check(sqlite3_bind_blob(m_stmt, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT));
+        // An empty span may have no data pointer, which SQLite would bind as NULL: bind an empty blob instead.
+        Check(bytes.empty()
+                  ? sqlite3_bind_zeroblob(m_stmt, index, 0)
+                  : sqlite3_bind_blob(m_stmt, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT));
     }
     //! True when a row is ready, false when done.
     bool Step()
@@ -199,10 +220,12 @@ std::unique_ptr<WalletDatabase> WalletDatabase::Create(const std::filesystem::pa
     try {
         if (!moded) throw DatabaseError(fmt::format("cannot set mode 0600 on '{}'", path.string()));
         database.reset(new WalletDatabase(OpenHandle(path), path));
-        database->Execute("PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+        database->Execute(CONNECTION_PRAGMAS);
+        database->Execute("PRAGMA journal_mode = WAL;");
         database->Execute("BEGIN EXCLUSIVE");
         database->Execute(SCHEMA_V1);
         database->Execute(SCHEMA_V2);
+        database->Execute(SCHEMA_V3);
         database->Execute(fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {};", DATABASE_APPLICATION_ID,
                                       DATABASE_FORMAT_VERSION)
                               .c_str());
@@ -216,11 +239,7 @@ std::unique_ptr<WalletDatabase> WalletDatabase::Create(const std::filesystem::pa
         Statement flags(database->m_db, "UPDATE wallet SET flags = ? WHERE id = 1");
         flags.Bind(1, record.flags);
         flags.Step();
-        if (!seed.empty()) {
-            Statement insert_seed(database->m_db, "INSERT INTO seed (id, seed) VALUES (1, ?)");
-            insert_seed.BindBlob(1, seed);
-            insert_seed.Step();
-        }
+        if (!seed.empty()) database->WriteSeed(seed);
         database->Execute("COMMIT");
         database->m_record = record;
     } catch (...) {
@@ -236,10 +255,8 @@ std::unique_ptr<WalletDatabase> WalletDatabase::Open(const std::filesystem::path
     std::unique_ptr<WalletDatabase> database(new WalletDatabase(OpenHandle(path), path));
     // Taking the write lock once keeps it for as long as the file is open
     // (exclusive locking mode): another process cannot hand out our addresses.
-    if (sqlite3_exec(database->m_db,
-                     "PRAGMA locking_mode = EXCLUSIVE; PRAGMA synchronous = FULL; "
-                     "BEGIN EXCLUSIVE; COMMIT;",
-                     nullptr, nullptr, nullptr) != SQLITE_OK) {
+    if (sqlite3_exec(database->m_db, fmt::format("{} BEGIN EXCLUSIVE; COMMIT;", CONNECTION_PRAGMAS).c_str(), nullptr,
+                     nullptr, nullptr) != SQLITE_OK) {
         int rc = sqlite3_errcode(database->m_db);
         if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
             throw DatabaseError("Unable to obtain an exclusive lock on the database, is it being used by another "
@@ -272,12 +289,13 @@ std::unique_ptr<WalletDatabase> WalletDatabase::Open(const std::filesystem::path
                                         path.string(), version, DATABASE_FORMAT_VERSION));
     }
     database->Execute("PRAGMA journal_mode = WAL;");
-    if (version == 1) {
-        // Format 1 → 2: the descriptor tables join the old ones in one transaction; the wallet then derives its
-        // default descriptors from the seed (HdWallet, on MigratedFromV1).
+    if (version < DATABASE_FORMAT_VERSION) {
+        // Format 1 → 2: the descriptor tables join the old ones (the wallet then derives its default descriptors from
+        // the seed: HdWallet, on MigratedFromV1); 2 → 3: the encryption table and column. One transaction.
         database->Execute("BEGIN EXCLUSIVE");
         try {
-            database->Execute(SCHEMA_V2);
+            if (version < 2) database->Execute(SCHEMA_V2);
+            database->Execute(SCHEMA_V3);
             database->Execute(fmt::format("UPDATE wallet SET format_version = {}; PRAGMA user_version = {};",
                                           DATABASE_FORMAT_VERSION, DATABASE_FORMAT_VERSION)
                                   .c_str());
@@ -286,7 +304,7 @@ std::unique_ptr<WalletDatabase> WalletDatabase::Open(const std::filesystem::path
             sqlite3_exec(database->m_db, "ROLLBACK", nullptr, nullptr, nullptr);
             throw;
         }
-        database->m_migrated = true;
+        database->m_migrated = version < 2;
     }
     database->ReadRecord();
     return database;
@@ -330,6 +348,65 @@ void WalletDatabase::WriteFlags(int64_t flags)
     m_record.flags = flags;
 }
 
+void WalletDatabase::WriteSeed(std::span<const uint8_t> seed)
+{
+    Statement insert(m_db, "INSERT OR REPLACE INTO seed (id, seed) VALUES (1, ?)");
+    insert.BindBlob(1, seed);
+    insert.Step();
+}
+
+void WalletDatabase::DeleteSeed()
+{
+    Execute("DELETE FROM seed");
+}
+
+// ---- encryption
+
+std::optional<CryptRecord> WalletDatabase::ReadCrypt()
+{
+    Statement select(m_db, "SELECT kdf, opslimit, memlimit, salt, wrapped_key, crypted_seed FROM crypt WHERE id = 1");
+    if (!select.Step()) return std::nullopt;
+    CryptRecord r;
+    r.kdf = select.Text(0);
+    r.opslimit = select.Int(1);
+    r.memlimit = select.Int(2);
+    auto salt = select.Blob(3);
+    r.salt.assign(salt.begin(), salt.end());
+    auto wrapped = select.Blob(4);
+    r.wrapped_key.assign(wrapped.begin(), wrapped.end());
+    auto seed = select.Blob(5);
+    r.crypted_seed.assign(seed.begin(), seed.end());
+    return r;
+}
+
+void WalletDatabase::WriteCrypt(const CryptRecord& r)
+{
+    Statement write(m_db, "INSERT OR REPLACE INTO crypt (id, kdf, opslimit, memlimit, salt, wrapped_key, crypted_seed) "
+                          "VALUES (1, ?, ?, ?, ?, ?, ?)");
+    write.Bind(1, r.kdf);
+    write.Bind(2, r.opslimit);
+    write.Bind(3, r.memlimit);
+    write.BindBlob(4, r.salt);
+    write.BindBlob(5, r.wrapped_key);
+    write.BindBlob(6, r.crypted_seed);
+    write.Step();
+}
+
+void WalletDatabase::Compact()
+{
+    // The log first (its frames may hold pages from before), then a rebuilt file, then the log VACUUM wrote.
+    Execute("PRAGMA wal_checkpoint(TRUNCATE);");
+    Execute("VACUUM;");
+    Execute("PRAGMA wal_checkpoint(TRUNCATE);");
+}
+
+void WalletDatabase::CopyTo(const std::filesystem::path& destination)
+{
+    Statement vacuum(m_db, "VACUUM INTO ?");
+    vacuum.Bind(1, destination.string());
+    vacuum.Step();
+}
+
 void WalletDatabase::Begin()
 {
     Execute("BEGIN IMMEDIATE");
@@ -350,7 +427,7 @@ void WalletDatabase::Rollback()
 std::vector<DescriptorRecord> WalletDatabase::ReadDescriptors()
 {
     Statement select(m_db, "SELECT id, descriptor, private_descriptor, range_start, range_end, next_index, timestamp, "
-                           "output_type, internal, active, ranged FROM descriptor ORDER BY id");
+                           "output_type, internal, active, ranged, crypted_private FROM descriptor ORDER BY id");
     std::vector<DescriptorRecord> out;
     while (select.Step()) {
         DescriptorRecord r;
@@ -365,6 +442,8 @@ std::vector<DescriptorRecord> WalletDatabase::ReadDescriptors()
         r.internal = select.Int(8) != 0;
         r.active = select.Int(9) != 0;
         r.ranged = select.Int(10) != 0;
+        auto crypted = select.Blob(11);
+        r.crypted_private.assign(crypted.begin(), crypted.end());
         out.push_back(std::move(r));
     }
     return out;
@@ -373,11 +452,11 @@ std::vector<DescriptorRecord> WalletDatabase::ReadDescriptors()
 int64_t WalletDatabase::WriteDescriptor(const DescriptorRecord& r)
 {
     Statement write(m_db, r.id == 0 ? "INSERT INTO descriptor (descriptor, private_descriptor, range_start, range_end, "
-                                      "next_index, timestamp, output_type, internal, active, ranged) "
-                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                                      "next_index, timestamp, output_type, internal, active, ranged, crypted_private) "
+                                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                                     : "UPDATE descriptor SET descriptor = ?, private_descriptor = ?, range_start = ?, "
                                       "range_end = ?, next_index = ?, timestamp = ?, output_type = ?, internal = ?, "
-                                      "active = ?, ranged = ? WHERE id = ?");
+                                      "active = ?, ranged = ?, crypted_private = ? WHERE id = ?");
     write.Bind(1, r.descriptor);
     write.Bind(2, r.private_descriptor);
     write.Bind(3, r.range_start);
@@ -388,7 +467,8 @@ int64_t WalletDatabase::WriteDescriptor(const DescriptorRecord& r)
     write.Bind(8, int64_t{r.internal});
     write.Bind(9, int64_t{r.active});
     write.Bind(10, int64_t{r.ranged});
-    if (r.id != 0) write.Bind(11, r.id);
+    write.BindBlob(11, r.crypted_private);
+    if (r.id != 0) write.Bind(12, r.id);
     write.Step();
     return r.id != 0 ? r.id : sqlite3_last_insert_rowid(m_db);
 }

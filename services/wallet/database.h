@@ -45,8 +45,9 @@ private:
 inline constexpr std::string_view DATABASE_FILE_NAME{"wallet.sqlite"};
 //! Written in the file's header (PRAGMA application_id), so a foreign SQLite file is refused.
 inline constexpr int32_t DATABASE_APPLICATION_ID{0x4f52574c}; // "ORWL"
-//! 1: the first skeleton (seed, next_index, address); 2: descriptor wallets (read on, v1 files are migrated).
-inline constexpr int64_t DATABASE_FORMAT_VERSION{2};
+//! 1: the first skeleton (seed, next_index, address); 2: descriptor wallets; 3: encryption (table crypt, column
+//! descriptor.crypted_private). Older files are migrated when opened.
+inline constexpr int64_t DATABASE_FORMAT_VERSION{3};
 
 //! bitcoind's wallet flags kept in the record (WALLET_FLAG_*).
 inline constexpr int64_t WALLET_FLAG_AVOID_REUSE{1 << 0};
@@ -73,7 +74,9 @@ struct BlockRef {
 struct DescriptorRecord {
     int64_t id{0};                  //!< the row; 0 before it is written
     std::string descriptor;         //!< public form with its checksum
-    std::string private_descriptor; //!< with private keys and checksum; empty for a watch-only descriptor
+    std::string private_descriptor; //!< with private keys and checksum; empty when watch-only or encrypted
+    //! An encrypted wallet's private descriptor, sealed with the master key (crypter.h); empty otherwise.
+    std::vector<uint8_t> crypted_private;
     int64_t range_start{0};
     int64_t range_end{-1};   //!< last index whose scripts are stored (the keypool's end); -1 when not ranged
     int64_t next_index{0};   //!< the next index getnewaddress hands out
@@ -82,6 +85,17 @@ struct DescriptorRecord {
     bool internal{false};
     bool active{false};
     bool ranged{false};
+};
+
+//! An encrypted wallet's key material (one row): how the passphrase becomes the key that wraps the master key, the
+//! wrapped master key, and the sealed seed.
+struct CryptRecord {
+    std::string kdf;
+    int64_t opslimit{0};
+    int64_t memlimit{0};
+    std::vector<uint8_t> salt;
+    std::vector<uint8_t> wrapped_key;
+    std::vector<uint8_t> crypted_seed; //!< empty when the wallet has no seed
 };
 
 //! A script of the wallet: which descriptor and index it came from.
@@ -140,6 +154,19 @@ public:
     //! Reads the BIP32 seed into `seed`, a buffer that wipes itself; false when the wallet has none.
     bool ReadSeed(SecureBytes& seed);
     void WriteFlags(int64_t flags);
+    //! Stores the seed in the clear (a new unencrypted wallet).
+    void WriteSeed(std::span<const uint8_t> seed);
+    //! Removes the clear seed (encryption moved it into the crypt row).
+    void DeleteSeed();
+    //! The crypt row of an encrypted wallet, nullopt for an unencrypted one.
+    std::optional<CryptRecord> ReadCrypt();
+    void WriteCrypt(const CryptRecord& record);
+    //! Rewrites the file without free pages and empties the write-ahead log, so that no old page (a key in the clear
+    //! before encryption) stays on disk. Not inside a batch.
+    void Compact();
+    //! A consistent copy of the whole database at `destination` (VACUUM INTO), which must not exist or be empty.
+    //! Not inside a batch. Throws DatabaseError.
+    void CopyTo(const std::filesystem::path& destination);
 
     //! A write batch: everything between Begin and Commit reaches the disk at once or not at all
     //! (synchronous=FULL, WAL). Rollback undoes it. Batches do not nest.

@@ -6,7 +6,9 @@
 #include <common/keys/bip32.h>
 #include <common/keys/descriptor.h>
 #include <common/keys/key_io.h>
+#include <common/keys/message.h>
 #include <common/rpc/protocol.h>
+#include <common/util/logging.h>
 #include <common/util/mock_time.h>
 
 #include <fmt/format.h>
@@ -83,6 +85,54 @@ TxRecord WithState(TxRecord record, TxStateKind kind, std::string block_hash = {
     return record;
 }
 
+//! Associated data of a sealed private descriptor: its public form, so that a ciphertext only opens in its own row.
+std::string DescriptorContext(const std::string& descriptor)
+{
+    return "descriptor:" + descriptor;
+}
+
+//! Associated data of the sealed seed.
+std::string SeedContext(const std::string& fingerprint)
+{
+    return "seed:" + fingerprint;
+}
+
+void WipeString(std::string& text)
+{
+    MemoryCleanse(text.data(), text.size());
+    text.clear();
+}
+
+KdfParams ParamsOf(const CryptRecord& crypt)
+{
+    return {crypt.kdf, static_cast<uint64_t>(crypt.opslimit), static_cast<uint64_t>(crypt.memlimit), crypt.salt};
+}
+
+//! A new crypt row: `params` and the master key wrapped under them.
+CryptRecord MakeCrypt(const KdfParams& params, std::vector<uint8_t> wrapped_key)
+{
+    CryptRecord crypt;
+    crypt.kdf = params.kdf;
+    crypt.opslimit = static_cast<int64_t>(params.opslimit);
+    crypt.memlimit = static_cast<int64_t>(params.memlimit);
+    crypt.salt = params.salt;
+    crypt.wrapped_key = std::move(wrapped_key);
+    return crypt;
+}
+
+//! Runs `step` in one database batch: all of it reaches the disk or none.
+template <typename Step> void InBatch(WalletDatabase& database, Step step)
+{
+    database.Begin();
+    try {
+        step();
+        database.Commit();
+    } catch (...) {
+        database.Rollback();
+        throw;
+    }
+}
+
 } // namespace
 
 void GetStrongRandBytes(std::span<uint8_t> out)
@@ -112,7 +162,7 @@ std::unique_ptr<HdWallet> HdWallet::Create(const std::filesystem::path& file, st
     std::optional<ExtKey> master;
     WalletRecord record;
     record.name = name;
-    record.created = GetTime();
+    record.created = options.birth_time.value_or(GetTime());
     record.flags = WALLET_FLAG_DESCRIPTORS;
     if (options.blank) record.flags |= WALLET_FLAG_BLANK_WALLET;
     if (options.disable_private_keys) record.flags |= WALLET_FLAG_DISABLE_PRIVATE_KEYS;
@@ -122,11 +172,27 @@ std::unique_ptr<HdWallet> HdWallet::Create(const std::filesystem::path& file, st
         if (!master) throw DatabaseError("The seed does not give a valid BIP32 master key");
         record.master_fingerprint = HexOf(master->GetFingerprint());
     }
-    auto database = WalletDatabase::Create(file, record, with_seed ? *seed : std::span<const uint8_t>());
+    const bool encrypt = !options.passphrase.empty();
+    std::unique_ptr<SecretKey> master_key;
+    std::optional<CryptRecord> crypt;
+    if (encrypt) {
+        // Sealed before anything is written: the clear seed and private descriptors never reach the file.
+        master_key = SecretKey::Random();
+        const KdfParams params = NewKdfParams();
+        crypt = MakeCrypt(params, WrapMasterKey(*master_key, options.passphrase, params));
+        if (with_seed) crypt->crypted_seed = Seal(*master_key, *seed, SeedContext(record.master_fingerprint));
+    }
+    auto database = WalletDatabase::Create(file, record, with_seed && !encrypt ? *seed : std::span<const uint8_t>());
     std::unique_ptr<HdWallet> wallet(new HdWallet(std::move(name), std::move(database), network, options.keypool_size));
     std::lock_guard lock(wallet->m_mutex);
     wallet->m_database->Begin();
     try {
+        if (crypt) {
+            wallet->m_database->WriteCrypt(*crypt);
+            wallet->m_crypt = crypt;
+            wallet->m_master_key = std::move(master_key);
+            wallet->m_relock_at = std::chrono::steady_clock::time_point::max(); // until the end of Create
+        }
         if (master) wallet->AddDefaultDescriptorsLocked(*master, record.created, {});
         if (tip) {
             wallet->m_database->WriteLastBlock(*tip);
@@ -137,6 +203,7 @@ std::unique_ptr<HdWallet> HdWallet::Create(const std::filesystem::path& file, st
         wallet->m_database->Rollback();
         throw;
     }
+    wallet->m_master_key.reset(); // a new encrypted wallet starts locked, as bitcoind's
     return wallet;
 }
 
@@ -152,6 +219,19 @@ std::unique_ptr<HdWallet> HdWallet::Load(const std::filesystem::path& file, std:
 HdWallet::HdWallet(std::string name, std::unique_ptr<WalletDatabase> database, Network network, int64_t keypool_size)
     : m_name(std::move(name)), m_network(network), m_keypool_size(keypool_size), m_database(std::move(database))
 {
+    m_crypt = m_database->ReadCrypt();
+}
+
+HdWallet::~HdWallet()
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+        m_master_key.reset();
+    }
+    m_relock_cv.notify_all();
+    if (m_relock_thread.joinable()) m_relock_thread.join();
+    for (auto& desc : m_descriptors) WipeString(desc.private_descriptor);
 }
 
 void HdWallet::LoadLocked()
@@ -261,6 +341,12 @@ void HdWallet::AddDefaultDescriptorsLocked(const ExtKey& master, int64_t timesta
 
 int64_t HdWallet::WriteDescriptorLocked(DescriptorRecord record)
 {
+    if (m_crypt && !record.private_descriptor.empty()) {
+        // An encrypted wallet stores a new private descriptor sealed only: it needs the master key.
+        if (!KeyAvailableLocked()) throw WalletError(rpc::RPC_WALLET_UNLOCK_NEEDED, std::string(UNLOCK_NEEDED_MESSAGE));
+        record.crypted_private = Seal(*m_master_key, record.private_descriptor, DescriptorContext(record.descriptor));
+        WipeString(record.private_descriptor);
+    }
     record.id = m_database->WriteDescriptor(record);
     if (record.active) m_database->DeactivateDescriptors(record.output_type, record.internal, record.id);
     for (auto& other : m_descriptors) {
@@ -383,7 +469,10 @@ void HdWallet::ImportDescriptor(DescriptorRecord record, const std::string& labe
         record.range_start = std::min(record.range_start, existing->range_start);
         record.range_end = std::max(record.range_end, existing->range_end);
         record.next_index = std::max(record.next_index, existing->next_index);
-        if (record.private_descriptor.empty()) record.private_descriptor = existing->private_descriptor;
+        if (record.private_descriptor.empty()) {
+            record.private_descriptor = existing->private_descriptor;
+            record.crypted_private = existing->crypted_private;
+        }
     }
     m_database->Begin();
     try {
@@ -419,10 +508,18 @@ void HdWallet::ImportDescriptor(DescriptorRecord record, const std::string& labe
     }
 }
 
-std::vector<DescriptorRecord> HdWallet::GetDescriptors()
+std::vector<DescriptorRecord> HdWallet::GetDescriptors(bool with_private)
 {
     std::lock_guard lock(m_mutex);
-    return m_descriptors;
+    std::vector<DescriptorRecord> out = m_descriptors;
+    std::vector<std::string> privates;
+    if (with_private) privates = PrivateDescriptorsLocked();
+    for (size_t i = 0; i < out.size(); ++i) {
+        WipeString(out[i].private_descriptor);
+        out[i].crypted_private.clear();
+        if (with_private) out[i].private_descriptor = std::move(privates[i]);
+    }
+    return out;
 }
 
 void HdWallet::SetLabel(std::string_view address, std::string_view label)
@@ -911,6 +1008,8 @@ WalletInfo HdWallet::GetInfo()
         (desc.internal ? info.keypool_size_internal : info.keypool_size) += unused;
     }
     info.last_processed_block = m_last_block;
+    info.encrypted = m_crypt.has_value();
+    info.unlocked_until = KeyAvailableLocked() ? m_unlocked_until : 0;
     info.scanning = m_scanning.load();
     if (info.scanning) {
         info.scan_duration = GetTime() - m_scan_start_time.load();
@@ -1101,13 +1200,16 @@ std::vector<OutPoint> HdWallet::LockedCoins()
 
 // ---- spending
 
-std::vector<std::string> HdWallet::PrivateDescriptorsLocked()
-{
-    std::vector<std::string> out;
-    out.reserve(m_descriptors.size());
-    for (const auto& desc : m_descriptors) out.push_back(desc.private_descriptor);
-    return out;
-}
+namespace {
+//! Wipes the clear private descriptors a caller of PrivateDescriptorsLocked() holds, however it leaves.
+struct WipeOnExit {
+    std::vector<std::string>& texts;
+    ~WipeOnExit()
+    {
+        for (auto& text : texts) WipeString(text);
+    }
+};
+} // namespace
 
 std::optional<TxOut> HdWallet::FindOutput(const OutPoint& outpoint)
 {
@@ -1134,7 +1236,8 @@ SignResult HdWallet::SignTransaction(Transaction& tx, const std::vector<std::opt
                                      const SignOptions& options)
 {
     std::lock_guard lock(m_mutex);
-    const std::vector<std::string> privates = PrivateDescriptorsLocked();
+    std::vector<std::string> privates = PrivateDescriptorsLocked();
+    const WipeOnExit wipe{privates};
     FlatSigningProvider provider;
     std::set<std::pair<int64_t, int64_t>> added;
     for (const auto& out : spent) {
@@ -1176,6 +1279,206 @@ void HdWallet::CommitTransaction(const Transaction& tx)
         m_database->Rollback();
         throw;
     }
+}
+
+// ---- encryption
+
+bool HdWallet::KeyAvailableLocked() const
+{
+    return m_master_key && std::chrono::steady_clock::now() < m_relock_at;
+}
+
+std::vector<std::string> HdWallet::PrivateDescriptorsLocked() const
+{
+    if (m_crypt && !KeyAvailableLocked()) {
+        throw WalletError(rpc::RPC_WALLET_UNLOCK_NEEDED, std::string(UNLOCK_NEEDED_MESSAGE));
+    }
+    std::vector<std::string> out;
+    out.reserve(m_descriptors.size());
+    for (const auto& desc : m_descriptors) {
+        if (desc.crypted_private.empty()) {
+            out.push_back(desc.private_descriptor);
+            continue;
+        }
+        std::optional<SecureBytes> plain =
+            Open(*m_master_key, desc.crypted_private, DescriptorContext(desc.descriptor));
+        if (!plain) {
+            for (auto& text : out) WipeString(text);
+            throw WalletError(rpc::RPC_WALLET_ERROR,
+                              fmt::format("Wallet '{}' is corrupt: a private descriptor does not decrypt", m_name));
+        }
+        out.emplace_back(plain->get().begin(), plain->get().end());
+    }
+    return out;
+}
+
+bool HdWallet::IsCrypted()
+{
+    std::lock_guard lock(m_mutex);
+    return m_crypt.has_value();
+}
+
+bool HdWallet::IsCryptLocked()
+{
+    std::lock_guard lock(m_mutex);
+    return m_crypt && !KeyAvailableLocked();
+}
+
+void HdWallet::EncryptWallet(std::string_view passphrase)
+{
+    // The slow part (Argon2id) before the wallet's lock, so the chain's news do not wait for it.
+    std::unique_ptr<SecretKey> master_key = SecretKey::Random();
+    const KdfParams params = NewKdfParams();
+    CryptRecord crypt = MakeCrypt(params, WrapMasterKey(*master_key, passphrase, params));
+    std::lock_guard lock(m_mutex);
+    if (m_database->Record().flags & WALLET_FLAG_DISABLE_PRIVATE_KEYS) {
+        throw WalletError(rpc::RPC_WALLET_ENCRYPTION_FAILED,
+                          "Error: wallet does not contain private keys, nothing to encrypt.");
+    }
+    if (m_crypt) {
+        throw WalletError(rpc::RPC_WALLET_WRONG_ENC_STATE,
+                          "Error: running with an encrypted wallet, but encryptwallet was called.");
+    }
+    SecureBytes seed;
+    if (m_database->ReadSeed(seed)) {
+        crypt.crypted_seed = Seal(*master_key, seed.get(), SeedContext(m_database->Record().master_fingerprint));
+    }
+    std::vector<DescriptorRecord> sealed = m_descriptors;
+    for (auto& desc : sealed) {
+        if (desc.private_descriptor.empty()) continue;
+        desc.crypted_private = Seal(*master_key, desc.private_descriptor, DescriptorContext(desc.descriptor));
+        WipeString(desc.private_descriptor);
+    }
+    // The ciphertexts replace the clear rows in one transaction: a crash leaves the wallet wholly clear or wholly
+    // encrypted.
+    InBatch(*m_database, [&] {
+        m_database->WriteCrypt(crypt);
+        m_database->DeleteSeed();
+        for (const auto& desc : sealed) {
+            if (!desc.crypted_private.empty()) m_database->WriteDescriptor(desc);
+        }
+    });
+    for (auto& desc : m_descriptors) WipeString(desc.private_descriptor);
+    m_descriptors = std::move(sealed);
+    m_crypt = std::move(crypt);
+    m_master_key.reset();
+    m_unlocked_until = 0;
+    // secure_delete zeroed the clear rows; this also drops old copies of their pages from the file and its log.
+    m_database->Compact();
+    LogPrintf("Wallet \"{}\" encrypted", m_name);
+}
+
+void HdWallet::Unlock(std::string_view passphrase, int64_t timeout)
+{
+    std::optional<CryptRecord> crypt;
+    {
+        std::lock_guard lock(m_mutex);
+        crypt = m_crypt;
+    }
+    if (!crypt) {
+        throw WalletError(rpc::RPC_WALLET_WRONG_ENC_STATE,
+                          "Error: running with an unencrypted wallet, but walletpassphrase was called.");
+    }
+    std::unique_ptr<SecretKey> master_key = UnwrapMasterKey(crypt->wrapped_key, passphrase, ParamsOf(*crypt));
+    if (!master_key) throw WalletError(rpc::RPC_WALLET_PASSPHRASE_INCORRECT, std::string(WRONG_PASSPHRASE_MESSAGE));
+    {
+        std::lock_guard lock(m_mutex);
+        m_master_key = std::move(master_key);
+        m_relock_at = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
+        m_unlocked_until = GetTime() + timeout;
+        if (!m_relock_thread.joinable()) m_relock_thread = std::thread([this] { RelockThread(); });
+    }
+    m_relock_cv.notify_all();
+}
+
+void HdWallet::Lock()
+{
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_crypt) {
+            throw WalletError(rpc::RPC_WALLET_WRONG_ENC_STATE,
+                              "Error: running with an unencrypted wallet, but walletlock was called.");
+        }
+        m_master_key.reset();
+        m_unlocked_until = 0;
+    }
+    m_relock_cv.notify_all();
+}
+
+void HdWallet::RelockThread()
+{
+    std::unique_lock lock(m_mutex);
+    while (!m_stopping) {
+        if (!m_master_key) {
+            m_relock_cv.wait(lock);
+        } else if (std::chrono::steady_clock::now() >= m_relock_at) {
+            m_master_key.reset();
+            m_unlocked_until = 0;
+            LogDebug(LogCategory::WALLET, "Wallet \"{}\" locked again: its unlock time is over", m_name);
+        } else {
+            m_relock_cv.wait_until(lock, m_relock_at);
+        }
+    }
+}
+
+void HdWallet::ChangePassphrase(std::string_view old_passphrase, std::string_view new_passphrase)
+{
+    std::optional<CryptRecord> crypt;
+    {
+        std::lock_guard lock(m_mutex);
+        crypt = m_crypt;
+    }
+    if (!crypt) {
+        throw WalletError(rpc::RPC_WALLET_WRONG_ENC_STATE,
+                          "Error: running with an unencrypted wallet, but walletpassphrasechange was called.");
+    }
+    std::unique_ptr<SecretKey> master_key = UnwrapMasterKey(crypt->wrapped_key, old_passphrase, ParamsOf(*crypt));
+    if (!master_key) throw WalletError(rpc::RPC_WALLET_PASSPHRASE_INCORRECT, std::string(WRONG_PASSPHRASE_MESSAGE));
+    // Fresh salt and today's parameters: a wallet made with weaker ones is strengthened here.
+    const KdfParams params = NewKdfParams();
+    CryptRecord next = MakeCrypt(params, WrapMasterKey(*master_key, new_passphrase, params));
+    std::lock_guard lock(m_mutex);
+    if (!m_crypt || m_crypt->wrapped_key != crypt->wrapped_key) {
+        throw WalletError(rpc::RPC_WALLET_ERROR, "Error: the passphrase was changed by another call at the same time.");
+    }
+    next.crypted_seed = m_crypt->crypted_seed;
+    InBatch(*m_database, [&] { m_database->WriteCrypt(next); });
+    m_crypt = std::move(next);
+    m_database->Compact(); // no copy of the old wrapped key stays in the log
+}
+
+std::vector<uint8_t> HdWallet::SignMessage(std::span<const uint8_t> script, std::string_view message)
+{
+    std::lock_guard lock(m_mutex);
+    std::vector<std::string> privates = PrivateDescriptorsLocked();
+    const WipeOnExit wipe{privates};
+    const std::optional<std::array<uint8_t, 20>> key_hash = P2pkhKeyHash(script);
+    auto found = m_scripts.find(std::vector<uint8_t>(script.begin(), script.end()));
+    if (key_hash && found != m_scripts.end()) {
+        for (size_t i = 0; i < m_descriptors.size(); ++i) {
+            const DescriptorRecord& desc = m_descriptors[i];
+            if (desc.id != found->second.descriptor_id || privates[i].empty()) continue;
+            ParsedDescriptor parsed = ParseDescriptor(
+                privates[i], m_network, false,
+                desc.ranged ? std::optional<uint32_t>(static_cast<uint32_t>(found->second.index)) : std::nullopt);
+            for (const auto& key : parsed.keys) {
+                const auto id = key.secret.IsValid() ? key.secret.GetPubKey().GetId() : crypto::Hash20{};
+                if (!key.secret.IsValid() || !std::equal(id.begin(), id.end(), key_hash->begin())) continue;
+                std::optional<CompactSignature> signature = SignCompact(key.secret, MessageHash(message));
+                if (!signature) break;
+                return {signature->begin(), signature->end()};
+            }
+        }
+    }
+    throw WalletError(rpc::RPC_WALLET_ERROR, "Private key not available");
+}
+
+// ---- backups
+
+void HdWallet::Backup(const std::filesystem::path& destination)
+{
+    std::lock_guard lock(m_mutex);
+    m_database->CopyTo(destination);
 }
 
 // ---- rescans

@@ -4,7 +4,8 @@
 // every change is written to its SQLite file in the same step: a block's effect
 // and the new last processed block reach the disk in one transaction, so after
 // a crash the wallet resumes from exactly the block it had finished.
-// Private keys stay in the private descriptors on disk; nothing here returns them.
+// Private keys stay in the private descriptors on disk, sealed with the master key once the wallet is encrypted
+// (crypter.h); only PrivateDescriptorsLocked reads them, and only the passphrase-guarded calls return them.
 #ifndef ORRERY_SERVICES_WALLET_HD_WALLET_H
 #define ORRERY_SERVICES_WALLET_HD_WALLET_H
 
@@ -13,10 +14,13 @@
 #include <common/consensus/uint256.h>
 #include <common/keys/network.h>
 #include <common/keys/signer.h>
+#include <services/wallet/crypter.h>
 #include <services/wallet/database.h>
 #include <services/wallet/derivation.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -27,9 +31,16 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace orrery::wallet {
+
+//! bitcoind's message for a call that needs the private keys of a locked wallet (RPC_WALLET_UNLOCK_NEEDED).
+inline constexpr std::string_view UNLOCK_NEEDED_MESSAGE{
+    "Error: Please enter the wallet passphrase with walletpassphrase first."};
+//! bitcoind's message for a wrong passphrase (RPC_WALLET_PASSPHRASE_INCORRECT).
+inline constexpr std::string_view WRONG_PASSPHRASE_MESSAGE{"Error: The wallet passphrase entered was incorrect."};
 
 //! Bytes of a new wallet's BIP32 seed.
 inline constexpr size_t SEED_SIZE{32};
@@ -47,6 +58,11 @@ struct WalletOptions {
     bool blank{false}; //!< no descriptors (and no seed) until importdescriptors
     bool avoid_reuse{false};
     int64_t keypool_size{DEFAULT_KEYPOOL_SIZE};
+    //! Not empty: the wallet is encrypted with it from the start (its keys never reach the disk in the clear), and
+    //! starts locked.
+    std::string passphrase;
+    //! The keys' birth (UNIX time) when they are older than the wallet (a restored mnemonic: 0, the whole chain).
+    std::optional<int64_t> birth_time;
 };
 
 //! What getwalletinfo shows of one wallet (services/wallet/rpc/ gives it bitcoind's field names).
@@ -64,6 +80,8 @@ struct WalletInfo {
     bool scanning{false};
     int64_t scan_duration{0}; //!< seconds
     double scan_progress{0};
+    bool encrypted{false};
+    int64_t unlocked_until{0}; //!< UNIX time the keys lock again; 0 while locked
 };
 
 //! A wallet transaction in memory.
@@ -128,6 +146,9 @@ public:
     //! Opens an existing database (migrating a format 1 file). Throws DatabaseError.
     static std::unique_ptr<HdWallet> Load(const std::filesystem::path& file, std::string name, Network network,
                                           int64_t keypool_size = DEFAULT_KEYPOOL_SIZE);
+    ~HdWallet();
+    HdWallet(const HdWallet&) = delete;
+    HdWallet& operator=(const HdWallet&) = delete;
 
     const std::string& Name() const { return m_name; }
     Network GetNetwork() const { return m_network; }
@@ -142,7 +163,9 @@ public:
     //! Imports or updates a descriptor (importdescriptors); `label` goes to its address when not ranged.
     //! Throws DescriptorError / std::runtime_error with bitcoind's messages.
     void ImportDescriptor(DescriptorRecord record, const std::string& label);
-    std::vector<DescriptorRecord> GetDescriptors();
+    //! The descriptors without their private parts, or (`with_private`) with them in the clear in private_descriptor
+    //! (listdescriptors true): then WalletError -13 when the wallet is encrypted and locked.
+    std::vector<DescriptorRecord> GetDescriptors(bool with_private = false);
     void SetLabel(std::string_view address, std::string_view label);
     //! Labels in use, sorted.
     std::vector<std::string> ListLabels();
@@ -220,6 +243,31 @@ public:
     //! Records a transaction the wallet made (unconfirmed, not abandoned) on disk: from here its inputs count as
     //! spent, also after a crash, whether or not the node took it.
     void CommitTransaction(const Transaction& tx);
+    // ---- encryption (bitcoind's errors as WalletError: -13 locked, -14 wrong passphrase, -15 wrong state, -16)
+
+    bool IsCrypted();
+    //! Encrypted and its master key not in memory (or past its relock time).
+    bool IsCryptLocked();
+    //! encryptwallet: every private descriptor and the seed sealed, the clear ones gone from the file in the same
+    //! transaction, then the file compacted so no old page keeps them. The wallet is then locked.
+    void EncryptWallet(std::string_view passphrase);
+    //! walletpassphrase: the master key stays in memory for `timeout` seconds (a later call replaces the deadline).
+    void Unlock(std::string_view passphrase, int64_t timeout);
+    //! walletlock: the master key is wiped now.
+    void Lock();
+    //! walletpassphrasechange: the master key rewrapped under `new_passphrase` with fresh Argon2id parameters; the
+    //! lock state does not change.
+    void ChangePassphrase(std::string_view old_passphrase, std::string_view new_passphrase);
+
+    //! signmessage: the compact signature (65 bytes) of `message` with the key of a P2PKH `script` of the wallet.
+    //! WalletError -13 when encrypted and locked, RPC_WALLET_ERROR "Private key not available" when the wallet has
+    //! no private key for it.
+    std::vector<uint8_t> SignMessage(std::span<const uint8_t> script, std::string_view message);
+
+    // ---- backups
+
+    //! A consistent copy of the wallet file at `destination` (which must not exist or be empty). Throws DatabaseError.
+    void Backup(const std::filesystem::path& destination);
 
     // ---- rescans (rescanblockchain, importdescriptors)
 
@@ -234,9 +282,14 @@ public:
 private:
     HdWallet(std::string name, std::unique_ptr<WalletDatabase> database, Network network, int64_t keypool_size);
     void LoadLocked();
-    //! The private descriptor of every descriptor, in m_descriptors' order ("" for a watch-only one). The only way
-    //! signing code reaches private keys: an encrypted wallet decrypts here, or throws WalletError -13 when locked.
-    std::vector<std::string> PrivateDescriptorsLocked();
+    //! The private descriptor of each of m_descriptors, in its order ("" for a watch-only one), in the clear: the only
+    //! way to the wallet's private keys. Decrypted with the master key when the wallet is encrypted; WalletError -13
+    //! (UNLOCK_NEEDED_MESSAGE) when it is encrypted and locked. The caller wipes the strings (MemoryCleanse) when done.
+    std::vector<std::string> PrivateDescriptorsLocked() const;
+    //! The master key is in memory and its relock time has not come.
+    bool KeyAvailableLocked() const;
+    //! Wipes the master key when its time comes (the relock thread).
+    void RelockThread();
     void AddDefaultDescriptorsLocked(const ExtKey& master, int64_t timestamp,
                                      const std::map<std::string, int64_t>& next_indexes);
     int64_t WriteDescriptorLocked(DescriptorRecord record);
@@ -275,6 +328,15 @@ private:
     std::set<OutPoint> m_locked;
     std::optional<BlockRef> m_last_block;
     int64_t m_next_order{0};
+
+    //! Set when the wallet is encrypted: the KDF parameters and the wrapped master key.
+    std::optional<CryptRecord> m_crypt;
+    std::unique_ptr<SecretKey> m_master_key; //!< while unlocked
+    int64_t m_unlocked_until{0};             //!< UNIX time, for getwalletinfo
+    std::chrono::steady_clock::time_point m_relock_at;
+    std::condition_variable m_relock_cv; //!< with m_mutex: a new deadline or the end
+    bool m_stopping{false};
+    std::thread m_relock_thread; //!< started at the first unlock
 
     std::atomic<bool> m_scanning{false};
     std::atomic<bool> m_abort_scan{false};

@@ -39,6 +39,26 @@ std::filesystem::path DatabaseFile(const std::filesystem::path& wallet_dir)
 
 constexpr const char* VERIFICATION_FAILED = "Wallet file verification failed. ";
 
+//! Creates an empty file with mode 0600 (a copy of a wallet is as secret as the wallet); false if it exists or
+//! cannot be made.
+bool CreatePrivateFile(const std::filesystem::path& path)
+{
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return false;
+    ::close(fd);
+    return true;
+}
+
+//! Flushes a file's data to the disk.
+bool SyncFile(const std::filesystem::path& path)
+{
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    const bool synced = ::fsync(fd) == 0;
+    ::close(fd);
+    return synced;
+}
+
 } // namespace
 
 std::string CheckWalletName(std::string_view name)
@@ -191,7 +211,8 @@ std::string WalletService::createWallet(std::string name)
 }
 
 std::string WalletService::CreateWallet(const std::string& name, const WalletOptions& options,
-                                        std::optional<bool> load_on_startup)
+                                        std::optional<bool> load_on_startup,
+                                        std::optional<std::span<const uint8_t>> seed)
 {
     if (std::string invalid = CheckWalletName(name); !invalid.empty()) {
         throw RpcException(rpc::RPC_INVALID_PARAMETER, invalid);
@@ -214,7 +235,11 @@ std::string WalletService::CreateWallet(const std::string& name, const WalletOpt
         // watch-only one gets its keys later (importdescriptors rescans for them).
         WalletOptions with_pool = options;
         with_pool.keypool_size = m_keypool_size;
-        wallet = HdWallet::Create(DatabaseFile(dir), name, m_network, std::nullopt, with_pool, NodeTip());
+        // Keys born before now (a restored mnemonic) start with no processed block: the wallet reads the chain
+        // from their birth.
+        wallet = HdWallet::Create(DatabaseFile(dir), name, m_network, seed, with_pool,
+                                  options.birth_time ? std::nullopt : NodeTip());
+        MemoryCleanse(with_pool.passphrase.data(), with_pool.passphrase.size());
     } catch (const DatabaseError& e) {
         throw RpcException(rpc::RPC_WALLET_ERROR, e.what());
     }
@@ -225,6 +250,71 @@ std::string WalletService::CreateWallet(const std::string& name, const WalletOpt
     LogPrintf("Created wallet \"{}\" (fingerprint {})", name, wallet->GetInfo().master_fingerprint);
     if (m_request_catch_up) m_request_catch_up();
     return name;
+}
+
+void WalletService::BackupWallet(const std::string& wallet_name, const std::filesystem::path& destination)
+{
+    std::shared_ptr<HdWallet> wallet = FindWallet(wallet_name);
+    std::error_code ec;
+    std::filesystem::path target = std::filesystem::absolute(destination, ec);
+    if (std::filesystem::is_directory(target, ec)) target /= wallet->Name();
+    // Written under another name and renamed: the destination is never a torn copy, even after a crash.
+    const std::filesystem::path partial =
+        target.parent_path() / fmt::format(".{}.backup-{}.tmp", target.filename().string(), ::getpid());
+    bool done = false;
+    if (CreatePrivateFile(partial)) {
+        try {
+            wallet->Backup(partial);
+            done = SyncFile(partial) && ::rename(partial.c_str(), target.c_str()) == 0;
+        } catch (const DatabaseError& e) {
+            LogPrintf("Wallet \"{}\": backup to {} failed: {}", wallet->Name(), target.string(), e.what());
+        }
+        if (!done) std::filesystem::remove(partial, ec);
+    }
+    if (!done) throw RpcException(rpc::RPC_WALLET_ERROR, "Error: Wallet backup failed!");
+    SyncDir(target.parent_path());
+    LogPrintf("Wallet \"{}\" backed up to {}", wallet->Name(), target.string());
+}
+
+void WalletService::RestoreWallet(const std::string& name, const std::filesystem::path& backup_file,
+                                  std::optional<bool> load_on_startup)
+{
+    if (std::string invalid = CheckWalletName(name); !invalid.empty()) {
+        throw RpcException(rpc::RPC_INVALID_PARAMETER, invalid);
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(backup_file, ec)) {
+        throw RpcException(rpc::RPC_INVALID_PARAMETER, "Backup file does not exist");
+    }
+    std::lock_guard lock(m_mutex);
+    const std::filesystem::path dir = WalletPath(name);
+    if (std::filesystem::exists(dir, ec)) {
+        throw RpcException(rpc::RPC_WALLET_ALREADY_EXISTS,
+                           fmt::format("Failed to create database path '{}'. Database already exists.", dir.string()));
+    }
+    if (auto failure = EnsurePrivateDir(dir)) {
+        throw RpcException(rpc::RPC_WALLET_ERROR,
+                           fmt::format("Failed to create database path '{}'. {}", dir.string(), *failure));
+    }
+    std::shared_ptr<HdWallet> wallet;
+    try {
+        const std::filesystem::path file = DatabaseFile(dir);
+        if (!CreatePrivateFile(file)) throw RpcException(rpc::RPC_WALLET_ERROR, "Cannot create the wallet file");
+        std::filesystem::copy_file(backup_file, file, std::filesystem::copy_options::overwrite_existing);
+        if (!SyncFile(file)) throw RpcException(rpc::RPC_WALLET_ERROR, "Cannot write the wallet file");
+        SyncDir(dir);
+        SyncDir(m_wallets_dir);
+        wallet = LoadLocked(name);
+    } catch (const std::filesystem::filesystem_error& e) {
+        std::filesystem::remove_all(dir, ec);
+        throw RpcException(rpc::RPC_WALLET_ERROR, fmt::format("Cannot copy the backup: {}", e.what()));
+    } catch (...) {
+        std::filesystem::remove_all(dir, ec); // bitcoind removes what a failed restore left
+        throw;
+    }
+    m_wallets.push_back(wallet);
+    if (load_on_startup.value_or(true)) SetLoadOnStartupLocked(name, true);
+    LogPrintf("Restored wallet \"{}\" from {}", name, backup_file.string());
 }
 
 std::string WalletService::loadWallet(std::string name)

@@ -66,10 +66,20 @@ public:
     void Tip(interfaces::Chain& chain, const interfaces::ChainTip& tip) override;
     void NodeLost() override;
 
-    //! createwallet with its options; `load_on_startup` nullopt leaves the start-up list as createwallet does.
+    //! createwallet with its options; `load_on_startup` nullopt leaves the start-up list as createwallet does. `seed`:
+    //! the BIP32 seed to use (a BIP39 mnemonic's) instead of a random one; with options.birth_time the wallet then
+    //! reads the chain from that time instead of starting at the tip.
     std::string CreateWallet(const std::string& name, const WalletOptions& options,
-                             std::optional<bool> load_on_startup = std::nullopt);
+                             std::optional<bool> load_on_startup = std::nullopt,
+                             std::optional<std::span<const uint8_t>> seed = std::nullopt);
     std::string LoadWallet(const std::string& name, std::optional<bool> load_on_startup);
+    //! backupwallet: a consistent copy of `wallet`'s file written beside `destination` and renamed onto it (a folder:
+    //! the file <destination>/<wallet name>). RPC_WALLET_ERROR "Error: Wallet backup failed!" when it cannot be made.
+    void BackupWallet(const std::string& wallet, const std::filesystem::path& destination);
+    //! restorewallet: `backup_file` copied into a new wallet folder `name` and loaded; the folder is removed again if
+    //! the copy does not load. bitcoind's errors for a missing backup and an existing wallet.
+    void RestoreWallet(const std::string& name, const std::filesystem::path& backup_file,
+                       std::optional<bool> load_on_startup);
 
     // WalletLoader
     std::string createWallet(std::string name) override;

@@ -66,8 +66,8 @@ TEST_CASE("loading methods take bitcoind's arguments, refuse options Orrery lack
     Wallet w;
     CHECK(w.Call("createwallet", {"w1"}) == Json{{"name", "w1"}});
     CHECK(w.Code("createwallet", {"w1"}) == rpc::RPC_WALLET_ALREADY_EXISTS);
-    CHECK(w.Code("createwallet", Json{{"wallet_name", "w2"}, {"passphrase", "x"}}) ==
-          rpc::RPC_WALLET_ENCRYPTION_FAILED);
+    CHECK(w.Code("createwallet", Json{{"wallet_name", "w2"}, {"disable_private_keys", true}, {"passphrase", "x"}}) ==
+          rpc::RPC_WALLET_ERROR);
     CHECK(w.Code("createwallet", Json{{"wallet_name", "w2"}, {"descriptors", false}}) == rpc::RPC_WALLET_ERROR);
     CHECK(w.Code("getnewaddress") == rpc::RPC_WALLET_NOT_SPECIFIED);
     CHECK(w.Call("listwallets") == Json::array({"default", "w1"}));

@@ -5,8 +5,8 @@
 
 #include <services/node/node.h>
 #include <services/node/rpc/mining.h>
-#include <services/node/rpc/rawtransaction.h>
 #include <services/node/rpc/psbt_rpc.h>
+#include <services/node/rpc/rawtransaction.h>
 #include <services/node/rpc/rawtransaction_sign.h>
 
 namespace orrery::node {
@@ -91,6 +91,7 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(NodeService& node)
     RegisterUtxoRpc(*table, node.Chainstate(), node.HasMempool() ? &node.GetMempool() : nullptr);
     RegisterChainRawTransactionRpc(*table, node.Chainstate());
     RegisterNodeMiscRpc(*table, node);
+    RegisterMessageRpc(*table, node.Chainstate().Params().type);
     RegisterMiningRpc(*table, node.Chainstate(),
                       MiningContext{[&node] {
                                         const auto counts = node.CountConnections();

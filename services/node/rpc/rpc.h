@@ -6,6 +6,7 @@
 #define ORRERY_SERVICES_NODE_RPC_RPC_H
 
 #include <common/consensus/amount.h>
+#include <common/consensus/params.h>
 #include <common/consensus/uint256.h>
 #include <common/rpc/json_rpc.h>
 
@@ -51,6 +52,8 @@ void RegisterChainRpc(rpc::Table& table, ChainstateManager& chainstate);
 void RegisterUtxoRpc(rpc::Table& table, ChainstateManager& chainstate, Mempool* mempool = nullptr);
 //! setmocktime.
 void RegisterNodeMiscRpc(rpc::Table& table, NodeService& node);
+//! verifymessage, signmessagewithprivkey (signmessage.cpp): addresses and keys of `chain`'s network.
+void RegisterMessageRpc(rpc::Table& table, ChainType chain);
 
 // bitcoind's JSON of what the handlers read, apart so that tests check it without a process.
 

@@ -295,6 +295,11 @@ void RegisterAddressRpc(rpc::Table& table, WalletService& service)
                "transactions paying them.",
                [&service](const rpc::CallRequest& call) {
                    auto wallet = CallWallet(service, call);
+                   // bitcoind: an encrypted wallet imports only while unlocked (a private key is sealed as it
+                   // comes in).
+                   if (wallet->IsCryptLocked()) {
+                       throw RpcException(rpc::RPC_WALLET_UNLOCK_NEEDED, std::string(UNLOCK_NEEDED_MESSAGE));
+                   }
                    const int64_t now = GetTime();
                    Json results = Json::array();
                    std::optional<int64_t> lowest;
@@ -328,7 +333,12 @@ void RegisterAddressRpc(rpc::Table& table, WalletService& service)
                    if (priv && (info.flags & WALLET_FLAG_DISABLE_PRIVATE_KEYS)) {
                        throw RpcException(rpc::RPC_WALLET_ERROR, "Can't get descriptor string for watch-only wallets");
                    }
-                   std::vector<DescriptorRecord> descriptors = wallet->GetDescriptors();
+                   std::vector<DescriptorRecord> descriptors;
+                   try {
+                       descriptors = wallet->GetDescriptors(priv);
+                   } catch (const WalletError& e) {
+                       throw RpcException(e.code(), e.what());
+                   }
                    Json list = Json::array();
                    std::vector<std::pair<std::string, Json>> sorted;
                    for (const auto& d : descriptors) {

@@ -5,6 +5,9 @@
 #include <services/wallet/rpc/util.h>
 #include <services/wallet/wallet_service.h>
 
+#include <common/keys/bip39.h>
+#include <common/keys/cleanse.h>
+
 namespace orrery::wallet {
 
 using rpc::Json;
@@ -19,6 +22,7 @@ rpc::Json WalletInfoToJson(const WalletInfo& info, bool node_connected, Amount p
     out["txcount"] = info.tx_count;
     out["keypoolsize"] = info.keypool_size;
     out["keypoolsize_hd_internal"] = info.keypool_size_internal;
+    if (info.encrypted) out["unlocked_until"] = info.unlocked_until; // only encrypted wallets have it, as in bitcoind
     out["paytxfee"] = AmountToJson(pay_tx_fee); // -paytxfee, BTC/kvB
     out["private_keys_enabled"] = (info.flags & WALLET_FLAG_DISABLE_PRIVATE_KEYS) == 0;
     out["avoid_reuse"] = (info.flags & WALLET_FLAG_AVOID_REUSE) != 0;
@@ -72,21 +76,21 @@ void RegisterLoaderRpc(rpc::Table& table, WalletService& service)
          {rpc::Required("wallet_name", ParamType::STRING, "The new wallet's name (its folder in the wallets folder)"),
           rpc::Optional("disable_private_keys", ParamType::BOOL, "A watch-only wallet: no seed, no private keys"),
           rpc::Optional("blank", ParamType::BOOL, "No seed and no descriptors until importdescriptors"),
-          rpc::Optional("passphrase", ParamType::STRING, "Not supported yet: must be empty"),
+          rpc::Optional("passphrase", ParamType::STRING,
+                        "Encrypt the new wallet with this passphrase (it starts locked); empty: not encrypted"),
           rpc::Optional("avoid_reuse", ParamType::BOOL,
                         "Keep coins on addresses already spent from apart in balances and spending"),
           rpc::Optional("descriptors", ParamType::BOOL, "Orrery wallets are descriptor wallets: must be true"),
           rpc::Optional("load_on_startup", ParamType::BOOL,
                         "Add to (true) or leave out of (false) the wallets "
                         "loaded at start; default: add"),
-          rpc::Optional("external_signer", ParamType::BOOL, "Not supported: must be false")},
+          rpc::Optional("external_signer", ParamType::BOOL, "Not supported: must be false"),
+          rpc::Optional("mnemonic", ParamType::ANY,
+                        "Orrery's own: true makes the seed from a new 24-word BIP39 mnemonic, returned once in the "
+                        "answer; a phrase (12 to 24 English words) restores that mnemonic's wallet and reads the whole "
+                        "chain for its coins")},
          "Makes a new wallet with a fresh seed and bitcoind's default descriptors, and loads it.",
          [&service](const rpc::CallRequest& call) {
-             if (call.Arg(3).is_string() && !call.Arg(3).get<std::string>().empty()) {
-                 throw rpc::RpcException(rpc::RPC_WALLET_ENCRYPTION_FAILED,
-                                         "Orrery wallets do not support encryption yet: create the wallet "
-                                         "without a passphrase");
-             }
              if (call.Arg(5).is_boolean() && !call.Arg(5).get<bool>()) {
                  throw rpc::RpcException(rpc::RPC_WALLET_ERROR,
                                          "Compiled without bdb support (required for legacy wallets)");
@@ -100,11 +104,56 @@ void RegisterLoaderRpc(rpc::Table& table, WalletService& service)
              options.disable_private_keys = call.Arg(1).is_boolean() && call.Arg(1).get<bool>();
              options.blank = call.Arg(2).is_boolean() && call.Arg(2).get<bool>();
              options.avoid_reuse = call.Arg(4).is_boolean() && call.Arg(4).get<bool>();
+             Json warnings = Json::array();
+             if (call.Arg(3).is_string()) options.passphrase = call.Arg(3).get<std::string>();
+             if (call.Arg(3).is_string() && options.passphrase.empty()) {
+                 warnings.push_back("Empty string given as passphrase, wallet will not be encrypted.");
+             }
+             if (!options.passphrase.empty() && options.disable_private_keys) {
+                 throw rpc::RpcException(rpc::RPC_WALLET_ERROR,
+                                         "Passphrase provided but private keys are disabled. A passphrase is only "
+                                         "used to encrypt private keys, so cannot be used for wallets with private "
+                                         "keys disabled.");
+             }
              std::optional<bool> load_on_startup;
              if (call.Arg(6).is_boolean()) load_on_startup = call.Arg(6).get<bool>();
              std::string name = call.Arg(0).get<std::string>();
-             std::string created = service.CreateWallet(name, options, load_on_startup);
-             return Json{{"name", created.empty() ? name : created}};
+             std::string phrase;
+             std::optional<SecureBytes> seed;
+             const Json& mnemonic = call.Arg(8);
+             if (mnemonic.is_string() || (mnemonic.is_boolean() && mnemonic.get<bool>())) {
+                 if (options.blank || options.disable_private_keys) {
+                     throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
+                                             "A mnemonic gives a wallet its seed: not with blank or "
+                                             "disable_private_keys");
+                 }
+                 if (mnemonic.is_string()) {
+                     phrase = mnemonic.get<std::string>();
+                     if (!MnemonicToEntropy(phrase)) {
+                         throw rpc::RpcException(rpc::RPC_INVALID_PARAMETER,
+                                                 "Invalid BIP39 mnemonic: 12, 15, 18, 21 or 24 words of the English "
+                                                 "list with a matching checksum are needed");
+                     }
+                     options.birth_time = 0; // its coins may be anywhere in the chain
+                 } else {
+                     SecureBytes entropy;
+                     entropy.get().resize(32);
+                     GetStrongRandBytes(entropy.get());
+                     phrase = MnemonicFromEntropy(entropy.get());
+                 }
+                 if (auto bip39_seed = MnemonicToSeed(phrase)) seed.emplace(std::move(bip39_seed->get()));
+             } else if (!mnemonic.is_null() && !mnemonic.is_boolean()) {
+                 throw rpc::RpcException(rpc::RPC_TYPE_ERROR, "mnemonic must be true, false or a phrase");
+             }
+             std::string created =
+                 service.CreateWallet(name, options, load_on_startup,
+                                      seed ? std::optional<std::span<const uint8_t>>(seed->get()) : std::nullopt);
+             MemoryCleanse(options.passphrase.data(), options.passphrase.size());
+             Json result{{"name", created.empty() ? name : created}};
+             if (mnemonic.is_boolean() && seed) result["mnemonic"] = phrase; // shown once: the user writes it down
+             MemoryCleanse(phrase.data(), phrase.size());
+             if (!warnings.empty()) result["warnings"] = warnings;
+             return result;
          }});
     table.Add({"loadwallet",
                "Wallet",
@@ -170,6 +219,8 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(WalletService& service)
     RegisterCoinRpc(*table, service);
     RegisterTransactionRpc(*table, service);
     RegisterSpendRpc(*table, service);
+    RegisterEncryptionRpc(*table, service);
+    RegisterMessageRpc(*table, service);
     return table;
 }
 

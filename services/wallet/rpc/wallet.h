@@ -24,11 +24,17 @@ std::shared_ptr<const rpc::Table> MakeRpcTable(WalletService& service);
 //! `pay_tx_fee`: -paytxfee in sat/kvB.
 rpc::Json WalletInfoToJson(const WalletInfo& info, bool node_connected = true, Amount pay_tx_fee = 0);
 
-// The groups of methods, one file each (rpc/addresses.cpp, coins.cpp, transactions.cpp, spend.cpp).
+// The groups of methods, one file each (rpc/addresses.cpp, coins.cpp, transactions.cpp, spend.cpp, encrypt.cpp,
+// signmessage.cpp).
 void RegisterAddressRpc(rpc::Table& table, WalletService& service);
 void RegisterCoinRpc(rpc::Table& table, WalletService& service);
 void RegisterTransactionRpc(rpc::Table& table, WalletService& service);
 void RegisterSpendRpc(rpc::Table& table, WalletService& service);
+//! Encryption (encryptwallet, walletpassphrase, walletlock, walletpassphrasechange) and backups (backupwallet,
+//! restorewallet).
+void RegisterEncryptionRpc(rpc::Table& table, WalletService& service);
+//! signmessage (rpc/signmessage.cpp).
+void RegisterMessageRpc(rpc::Table& table, WalletService& service);
 
 } // namespace orrery::wallet
 
