@@ -64,7 +64,7 @@ export default {
       const fieldset = el('fieldset', {},
         el('legend', {}, 'Pay to'), el('label', {}, 'Address', address), addressCheck,
         el('label', {}, 'Amount (BTC)', amount),
-        el('label', {class: 'row'}, subtract, 'Subtract the fee from the amount'),
+        el('label', {class: 'check'}, subtract, 'Subtract the fee from the amount'),
         el('label', {}, 'Fee', feeChoice), customRate, estimate, review);
       const confirmBox = el('div', {id: 'send-confirm', role: 'region', 'aria-label': 'Confirmation'});
       let checked = {valid: false};
