@@ -89,7 +89,8 @@ export default {
         const known = estimates.get(target);
         estimate.textContent = known.rate !== undefined
           ? `Estimate: ${known.rate} sat/vB (for confirmation within ${known.blocks} blocks)`
-          : `No estimate from the node yet (${known.none}); the wallet falls back to its own fee rate.`;
+          : `No estimate from the node yet (${known.none}): with a target the wallet needs its -fallbackfee; ` +
+            'a fee rate you choose always works.';
       }
       feeChoice.addEventListener('change', showEstimate);
       customRate.addEventListener('input', showEstimate);
