@@ -18,6 +18,11 @@ namespace orrery::test_tools {
 class QuietPeerHost : public interfaces::PeerHost
 {
 public:
+    //! Stand-ins start their agents with -peerid: a socket-activated agent's own admission is refused.
+    interfaces::Admission requestAdmission(std::string, std::string) override
+    {
+        return {.accepted = false, .peer_id = 0, .reason = "this stand-in node admits no peer itself"};
+    }
     void handshakeDone(int64_t, interfaces::PeerVersion) override {}
     void reportStats(int64_t, interfaces::PeerStats) override {}
     void peerDisconnected(int64_t, std::string) override {}

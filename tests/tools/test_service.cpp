@@ -46,6 +46,10 @@ public:
         LogPrintf("admitInbound {} on {}: {}", address, local_address, admission.accepted ? "accepted" : "refused");
         return admission;
     }
+    interfaces::Admission requestAdmission(std::string address, std::string local_address) override
+    {
+        return admitInbound(std::move(address), std::move(local_address));
+    }
     interfaces::HandshakeParams registerAgent(int64_t peer_id, std::string address, bool inbound) override
     {
         const int64_t pid = ipc::CurrentCall() ? ipc::CurrentCall()->Caller().pid : 0; // the kernel's, on ipc://
