@@ -12,6 +12,7 @@
 
 #include <common/consensus/params.h>
 #include <common/handoff/handoff.h>
+#include <common/interfaces/link_report_ipc.h>
 #include <common/interfaces/mock_clock_ipc.h>
 #include <common/interfaces/node_ipc.h>
 #include <common/interfaces/process_table_ipc.h>
@@ -168,6 +169,9 @@ public:
     //! setmocktime: pins orreryd's clock and forwards the time to the wallet and the gui-bridge (MockClock).
     //! Runs on the calling IPC thread; a service that cannot be reached is logged and skipped.
     void ForwardMockTime(int64_t time);
+    //! Supervisor.linkReport: orreryd's links and those each running service reports (LinkReport).
+    //! Runs on the calling IPC thread; a service that does not answer within a second is left out.
+    std::vector<interfaces::ProcessLinks> LinkReport();
     interfaces::ProcessIdentity IdentifyProcess(int64_t pid);
 
 private:
@@ -270,6 +274,15 @@ private:
 
     std::mutex m_node_mutex;
     std::shared_ptr<NodeLink> m_node_link;
+
+    //! A kept connection to one service's LinkReport (a new one each second would itself show as a link).
+    struct ReportClient {
+        int64_t pid{0};
+        std::unique_ptr<ipc::Client> client;
+        std::unique_ptr<interfaces::LinkReport> report;
+    };
+    std::mutex m_reports_mutex; //!< held while a report is gathered
+    std::map<std::string, ReportClient> m_report_clients;
     Listener m_listener;
 };
 
@@ -535,6 +548,47 @@ void Constellation::ForwardMockTime(int64_t time)
             LogPrintf("Mock time not forwarded to {}: {}", role, e.what());
         }
     }
+}
+
+std::vector<interfaces::ProcessLinks> Constellation::LinkReport()
+{
+    // Which services run now (read on the loop), then their reports (asked from this thread).
+    auto running = Call([this] {
+        std::vector<std::pair<std::string, int64_t>> out;
+        for (const Service& service : m_services) {
+            if (service.pid != 0 && service.ready) out.emplace_back(service.role, service.pid);
+        }
+        return out;
+    });
+    std::vector<interfaces::ProcessLinks> out;
+    out.push_back({"orreryd", ::getpid(), ipc::LinkStats()});
+    std::lock_guard lock(m_reports_mutex);
+    for (const auto& [role, pid] : running) {
+        ReportClient& kept = m_report_clients[role];
+        try {
+            if (!kept.report || kept.pid != pid) {
+                kept.report.reset();
+                kept.client.reset();
+                ipc::Options options;
+                options.role = "orreryd";
+                options.keys_dir = m_net / "keys";
+                options.connect_timeout = 1s;
+                options.call_timeout = 1s;
+                options.server_role = role;
+                options.interfaces = {"linkReport"};
+                kept.client = std::make_unique<ipc::Client>(options);
+                kept.report =
+                    ipc::MakeProxy<interfaces::LinkReport>(kept.client->Connect(DefaultEndpoint(m_args, role)));
+                kept.pid = pid;
+            }
+            out.push_back({role, pid, kept.report->links()});
+        } catch (const std::exception& e) {
+            LogDebug(LogCategory::IPC, "No link report from {} ({}): {}", role, pid, e.what());
+            kept.report.reset();
+            kept.client.reset();
+        }
+    }
+    return out;
 }
 
 void Constellation::OpenConnection(const std::string& address, int64_t peer_id, const std::string& connection_type)
@@ -1254,6 +1308,7 @@ public:
         m_constellation.OpenConnection(address, peer_id, connection_type);
     }
     void setMockTime(int64_t time) override { m_constellation.ForwardMockTime(time); }
+    std::vector<interfaces::ProcessLinks> linkReport() override { return m_constellation.LinkReport(); }
 
 private:
     Constellation& m_constellation;

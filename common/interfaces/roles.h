@@ -34,6 +34,8 @@ inline const std::vector<std::string> WALLET_CALLERS{role::GUI_BRIDGE};
 inline const std::vector<std::string> SUPERVISOR_CALLERS{role::NODE, role::GUI_BRIDGE, role::CLI};
 //! MockClock (served by each service): orreryd, forwarding setmocktime.
 inline const std::vector<std::string> MOCK_CLOCK_CALLERS{role::ORRERYD};
+//! LinkReport (served by each service): orreryd, gathering the constellation's IPC links.
+inline const std::vector<std::string> LINK_REPORT_CALLERS{role::ORRERYD};
 //! ProcessTable (orreryd, beside Supervisor): the services that serve interfaces over ipc://.
 inline const std::vector<std::string> PROCESS_TABLE_CALLERS{role::NODE, role::WALLET, role::GUI_BRIDGE};
 //! RpcRouter (served by the gui-bridge): the services that register their RPC tables.

@@ -50,6 +50,31 @@ std::string ZmqError()
 
 } // namespace
 
+namespace {
+
+//! The links of this process, for LinkStats(). Links enter when made and leave when
+//! stopped or destroyed; a walk holds the mutex, so no link dies during it. Leaked on
+//! purpose: links may outlive static destruction order.
+struct LinkRegistry {
+    std::mutex mutex;
+    std::set<Link*> links;
+};
+
+LinkRegistry& Registry()
+{
+    static auto* registry = new LinkRegistry;
+    return *registry;
+}
+
+void Unregister(Link* link)
+{
+    LinkRegistry& registry = Registry();
+    std::lock_guard lock(registry.mutex);
+    registry.links.erase(link);
+}
+
+} // namespace
+
 std::string PrintableId(const std::string& routing_id)
 {
     std::string out;
@@ -109,12 +134,51 @@ bool PeerConnection::SendNotification(std::vector<uint8_t> bytes)
 Link::Link(Options options, const Dispatcher& dispatcher, bool is_server)
     : m_options(std::move(options)), m_dispatcher(dispatcher), m_is_server(is_server)
 {
+    LinkRegistry& registry = Registry();
+    std::lock_guard lock(registry.mutex);
+    registry.links.insert(this);
 }
 
 Link::~Link()
 {
+    Unregister(this);
     Stop();
 }
+
+void Link::AppendFigures(std::vector<LinkFigures>& out) const
+{
+    auto add = [&](const PeerConnection& peer) {
+        if (peer.m_info.role.empty() || peer.m_closed) return;
+        LinkFigures figures;
+        figures.role = m_options.role;
+        figures.peer_role = peer.m_info.role;
+        figures.peer_pid = peer.m_info.pid;
+        figures.endpoint = m_endpoint;
+        figures.server = m_is_server;
+        figures.made = peer.m_calls_made.Read();
+        figures.served = peer.m_calls_served.Read();
+        out.push_back(std::move(figures));
+    };
+    std::lock_guard lock(m_state);
+    if (m_is_server) {
+        for (const auto& [id, peer] : m_peers) add(*peer);
+    } else if (m_client_peer) {
+        add(*m_client_peer);
+    }
+}
+
+} // namespace detail
+
+std::vector<LinkFigures> LinkStats()
+{
+    std::vector<LinkFigures> out;
+    detail::LinkRegistry& registry = detail::Registry();
+    std::lock_guard lock(registry.mutex);
+    for (const detail::Link* link : registry.links) link->AppendFigures(out);
+    return out;
+}
+
+namespace detail {
 
 void Link::OpenSocket(const std::string& endpoint)
 {
@@ -257,6 +321,7 @@ void Link::StartThreads(size_t count)
 
 void Link::Stop()
 {
+    Unregister(this); // a stopped link has no peers to report
     std::vector<std::thread> threads;
     {
         std::lock_guard lock(m_pool);
@@ -731,6 +796,7 @@ void Link::ExpireCalls()
         }
     }
     for (auto& call : expired) {
+        if (auto peer = call.peer.lock()) peer->m_calls_made.Record(now - call.start, true);
         Error error(ErrorCode::TIMEOUT, fmt::format("{} to {} timed out", call.method, m_endpoint));
         call.done(nullptr, &error);
     }
@@ -750,9 +816,11 @@ void Link::HandleCompletion(const std::shared_ptr<PeerConnection>& peer, std::un
         call = std::move(it->second);
         m_pending.erase(it);
     }
+    const Clock::duration elapsed = Clock::now() - call.start;
+    if (call.method != "init.hello") peer->m_calls_made.Record(elapsed, env->kind == Kind::ERROR);
     LogDebug(LogCategory::IPC, "ipc: {} -> {} {} id={} {}B/{}B {}us{}", SelfTag(), peer->Describe(), call.method,
              env->id, call.request_size, env->size,
-             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - call.start).count(),
+             std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count(),
              env->kind == Kind::ERROR ? " error" : "");
     if (env->kind == Kind::ERROR) {
         Error error = env->BodyAsError();
@@ -929,6 +997,9 @@ void Link::HandleRequest(const std::shared_ptr<PeerConnection>& peer, const Enve
     } catch (...) {
         failure.emplace(ErrorCode::REMOTE_EXCEPTION, "unknown exception");
     }
+    // Counted before the reply leaves, so a caller that has its result finds the call counted here.
+    const Clock::duration elapsed = Clock::now() - start;
+    peer->m_calls_served.Record(elapsed, failure.has_value());
     bool cancelled;
     {
         std::lock_guard lock(m_state);
@@ -952,8 +1023,7 @@ void Link::HandleRequest(const std::shared_ptr<PeerConnection>& peer, const Enve
     }
     // Logged before the reply leaves, so the line is written before the caller can see the result.
     LogDebug(LogCategory::IPC, "ipc: {} <- {} {} id={} {}B/{}B {}us", SelfTag(), peer->Describe(), env.method, env.id,
-             env.size, reply.size(),
-             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
+             env.size, reply.size(), std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
     SendTo(*peer, std::move(reply));
 }
 

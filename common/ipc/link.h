@@ -29,6 +29,7 @@
 #include <common/ipc/curve.h>
 #include <common/ipc/endpoint.h>
 #include <common/ipc/identity.h>
+#include <common/ipc/link_stats.h>
 #include <common/util/logging.h>
 
 #include <zmq.h>
@@ -105,6 +106,9 @@ public:
     size_t m_in_flight{0};
     std::set<uint64_t> m_cancelled;
     std::map<uint64_t, std::unique_ptr<Subscription>> m_served;
+    // Not guarded: atomics, counted without a lock (link_stats.h).
+    CallCounter m_calls_made;
+    CallCounter m_calls_served;
 
     std::string Describe() const
     {
@@ -150,6 +154,8 @@ public:
     bool PeerUsable(const PeerConnection& peer) const;
     PeerInfo PeerInfoOf(const PeerConnection& peer) const;
     void StepDown(uint64_t epoch);
+    //! Appends the figures of each peer that said hello (LinkStats()).
+    void AppendFigures(std::vector<LinkFigures>& out) const;
 
 private:
     struct SyncResult {

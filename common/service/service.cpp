@@ -3,6 +3,7 @@
 
 #include <common/service/systemd_notify.h>
 
+#include <common/interfaces/link_report_ipc.h>
 #include <common/interfaces/mock_clock_ipc.h>
 #include <common/interfaces/roles.h>
 #include <common/ipc/identity.h>
@@ -113,6 +114,13 @@ private:
     const bool m_regtest;
 };
 
+//! This process's IPC links, for orreryd.
+class LinkReportImpl final : public interfaces::LinkReport
+{
+public:
+    std::vector<ipc::LinkFigures> links() override { return ipc::LinkStats(); }
+};
+
 } // namespace
 
 void ServiceProcess::Bind()
@@ -120,6 +128,8 @@ void ServiceProcess::Bind()
     // Every service follows the constellation's mock time (orreryd calls it; nobody else may).
     Server().Serve<interfaces::MockClock>(std::make_shared<MockClockImpl>(m_args.GetChain() == "regtest"),
                                           interfaces::MOCK_CLOCK_CALLERS);
+    // And reports its IPC links to orreryd (the constellation page's calls/s and latency).
+    Server().Serve<interfaces::LinkReport>(std::make_shared<LinkReportImpl>(), interfaces::LINK_REPORT_CALLERS);
     RemoveSocketFile(m_endpoint); // a killed run's socket: binding over it would fail
     Server().Bind(m_endpoint);
     m_endpoint = Server().Endpoint();

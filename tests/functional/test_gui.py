@@ -161,8 +161,34 @@ def test_the_web_gui_in_chromium(node_factory, tmp_path):
     assert found["agent_vanished"] and peer.is_closed(timeout=10)
     assert [entry["address"] for entry in node.rpc("listbanned")] == ["127.0.0.1/32"]
     assert found["qr_drawn"]
+    print("the IPC links the constellation page showed:", found["links"])
+    bridge_to_node = [link for link in found["links"] if (link["from"], link["to"]) == ("gui-bridge", "node")]
+    assert bridge_to_node and bridge_to_node[0]["calls"] > 0
+    assert (bridge_to_node[0]["from_pid"], bridge_to_node[0]["to_pid"]) == (pids["gui-bridge"], pids["node"])
+    assert {("wallet", "node"), ("gui-bridge", "orreryd")} <= {(link["from"], link["to"]) for link in found["links"]}
+    wallet_name = node.rpc("listwallets")[0]
+    wallet_info = node.rpc("getwalletinfo", wallet=wallet_name)
+    assert found["lock_state"] == ("none" if "unlocked_until" not in wallet_info else
+                                   "locked" if wallet_info["unlocked_until"] == 0 else "unlocked")
+    # The history when the wallet page was drawn: the coinbases of blocks 3, 2 and 1, newest first.
+    coinbases = [node.rpc("getblock", node.rpc("getblockhash", height))["tx"][0] for height in (3, 2, 1)]
+    assert [(e["txid"], e["confirmations"]) for e in found["history"]] == list(zip(coinbases, (1, 2, 3)))
+    assert "bcrt1qnotanaddress" not in found["good_address_check"] and found["bad_address_check"]
+    assert found["good_address_check"].startswith("valid address")
+    assert found["fee_estimate"] and found["custom_fee"].startswith("2.5 sat/vB")
+    assert found["confirm"]["address"] == found["receive_address"]
+    assert found["confirm"]["amount"] == "1.50000000 BTC"
+    if "sendtoaddress" in node.rpc("help"):
+        assert found["confirm"]["send_enabled"] and found["send_disabled_reason"] is None
+        print("two wallets: the first paid the second through the send page", found["sent_txid"])
+        received = node.rpc("gettransaction", found["sent_txid"], wallet="second")
+        assert found["second_received"] == "receive" and received["confirmations"] == 1
+        assert received["amount"] == 2
+    else:
+        assert not found["confirm"]["send_enabled"] and "sendtoaddress" in found["send_disabled_reason"]
     assert found["theme"] in ("dark", "light")
     assert found["phone_overflow"] and all(v <= 0 for v in found["phone_overflow"].values()), found["phone_overflow"]
     assert found["page_errors"] == []
-    for name in ("overview", "blocks", "block", "transaction", "peers", "constellation", "wallet", "console"):
+    for name in ("overview", "blocks", "block", "transaction", "peers", "constellation", "wallet", "send",
+                 "send-confirm", "console", "phone-send"):
         assert (shots / f"{name}.png").stat().st_size > 0

@@ -112,6 +112,15 @@ try {
   await page.waitForSelector('tr[data-role="gui-bridge"]');
   found.pids_shown = {};
   for (const role of Object.keys(pids)) found.pids_shown[role] = Number(await pidOf(role));
+  step('constellation page: the IPC links carry the RPC traffic, with calls/s and latency');
+  // The console's calls went browser -> gui-bridge -> node; a second sample gives the rate.
+  await page.waitForFunction(() => {
+    const row = document.querySelector('tr[data-from="gui-bridge"][data-to="node"]');
+    return row && Number(row.dataset.calls) > 0 && row.querySelector('.rate').textContent !== '–';
+  });
+  found.links = await page.$$eval('tr[data-from]', (rows) => rows.map((r) => ({from: r.dataset.from,
+    to: r.dataset.to, from_pid: Number(r.dataset.fromPid), to_pid: Number(r.dataset.toPid),
+    calls: Number(r.dataset.calls), rate: r.querySelector('.rate').textContent})));
   await shot(page, 'constellation');
   step('restart the wallet from the page');
   await page.click('button[data-restart="wallet"]');
@@ -149,8 +158,81 @@ try {
   await page.waitForSelector('#receive-address');
   found.receive_address = (await page.textContent('#receive-address')).trim();
   found.qr_drawn = await page.locator('svg.qr path').count() === 1;
-  found.send_disabled_reason = await page.locator('#send-disabled').count() ? await page.textContent('#send-disabled') : null;
+  found.lock_state = await page.getAttribute('#wallet-lock', 'data-lock');
+  // The three blocks mined to this wallet: in the history, with their confirmations.
+  await page.waitForSelector('#h-history ~ .table-wrap tr[data-txid]');
+  found.history = await page.$$eval('tr[data-txid]', (rows) => rows.map((r) => ({txid: r.dataset.txid,
+    category: r.dataset.category, confirmations: Number(r.dataset.confirmations)})));
   await shot(page, 'wallet');
+
+  step('send page: address check, fee estimate, confirmation step');
+  await page.goto(url + '#/send');
+  await page.waitForSelector('#send-form');
+  await page.fill('#send-address', 'bcrt1qnotanaddress');
+  await page.waitForSelector('#send-address-check.error');
+  found.bad_address_check = await page.textContent('#send-address-check');
+  await page.fill('#send-address', found.receive_address);
+  await page.waitForSelector('#send-address-check.ok');
+  found.good_address_check = await page.textContent('#send-address-check');
+  await page.waitForFunction(() => document.getElementById('send-estimate').textContent.length > 0);
+  found.fee_estimate = await page.textContent('#send-estimate');
+  await page.selectOption('#send-fee', 'custom');
+  await page.fill('#send-fee-rate', '2.5');
+  found.custom_fee = await page.textContent('#send-estimate');
+  await page.fill('#send-amount', '1.5');
+  await page.click('#send-review');
+  await page.waitForSelector('#confirm-address');
+  found.confirm = {address: (await page.textContent('#confirm-address')).trim(),
+    amount: (await page.textContent('#confirm-amount')).trim(),
+    send_enabled: await page.isEnabled('#send-confirm-button')};
+  found.send_disabled_reason = await page.locator('#send-disabled').count() ? await page.textContent('#send-disabled') : null;
+  await shot(page, 'send-confirm');
+  await page.click('#send-confirm >> text=Cancel');
+  await shot(page, 'send');
+
+  if (found.confirm.send_enabled) {
+    // --- two wallets: the first (mature coinbases) pays the second through the pages; a block confirms it
+    step('receive and send between two wallets through the pages');
+    const tab = await context.newPage();
+    watch(tab);
+    await tab.goto(url + '#/console');
+    await tab.waitForSelector('#console-input');
+    const console2 = async (command) => {
+      const before = await tab.locator('#console-output .result, #console-output .err').count();
+      await tab.fill('#console-input', command);
+      await tab.press('#console-input', 'Enter');
+      await tab.locator('#console-output .result, #console-output .err').nth(before).waitFor();
+      return tab.locator('#console-output .result, #console-output .err').nth(before).textContent();
+    };
+    const firstWallet = JSON.parse(await console2('listwallets'))[0];
+    await console2('createwallet second');
+    await console2(`generatetoaddress 101 ${found.receive_address}`);
+    await page.goto(url + '#/wallet');
+    await page.selectOption('#wallet-choice', 'second');
+    await page.waitForFunction(() => document.getElementById('wallet-name').textContent === 'second');
+    await page.click('text=New receiving address');
+    await page.waitForSelector('#receive-address');
+    found.second_address = (await page.textContent('#receive-address')).trim();
+    await page.goto(url + '#/send');
+    await page.selectOption('#wallet-choice', firstWallet);
+    await page.waitForFunction((name) => document.getElementById('h-send').textContent.includes(name || 'default'),
+      firstWallet);
+    await page.fill('#send-address', found.second_address);
+    await page.waitForSelector('#send-address-check.ok');
+    await page.fill('#send-amount', '2');
+    await page.click('#send-review');
+    await page.click('#send-confirm-button');
+    await page.waitForSelector('#sent-txid');
+    found.sent_txid = (await page.textContent('#sent-txid')).trim();
+    await shot(page, 'send-sent');
+    await console2(`generatetoaddress 1 ${found.receive_address}`);
+    await page.goto(url + '#/wallet');
+    await page.selectOption('#wallet-choice', 'second');
+    await page.waitForSelector(`tr[data-txid="${found.sent_txid}"][data-confirmations="1"]`);
+    found.second_received = await page.getAttribute(`tr[data-txid="${found.sent_txid}"]`, 'data-category');
+    await shot(page, 'wallet-received');
+    await tab.close();
+  }
 
   // --- the dark theme
   await page.click('#theme');
@@ -163,7 +245,8 @@ try {
   step('phone-sized viewport');
   await page.setViewportSize({width: 360, height: 740});
   found.phone_overflow = {};
-  for (const name of ['overview', 'blocks', `block/${found.block_hash}`, 'peers', 'constellation', 'wallet', 'console']) {
+  for (const name of ['overview', 'blocks', `block/${found.block_hash}`, 'peers', 'constellation', 'wallet', 'send',
+    'console']) {
     await page.goto(url + '#/' + name);
     await page.waitForFunction((page) => document.getElementById('page').dataset.page === page &&
       document.querySelector('#page h1') && !/Loading/.test(document.getElementById('page').textContent),

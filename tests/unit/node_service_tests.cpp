@@ -54,6 +54,7 @@ public:
         std::string connection_type;
     };
     std::vector<interfaces::ProcessStatus> status() override { return {}; }
+    std::vector<interfaces::ProcessLinks> linkReport() override { return {}; }
     void stop() override {}
     void restart(std::string) override {}
     void setMockTime(int64_t) override {}

@@ -7,10 +7,11 @@ import blocks from './pages/blocks.js';
 import peers from './pages/peers.js';
 import constellation from './pages/constellation.js';
 import wallet from './pages/wallet.js';
+import send from './pages/send.js';
 import consolePage from './pages/console.js';
 
 const PAGES = {overview, blocks, block: blocks, tx: blocks, search: blocks, peers, constellation, wallet,
-  console: consolePage};
+  send, console: consolePage};
 const NAV_OF = {block: 'blocks', tx: 'blocks', search: 'blocks'};
 
 const $ = (id) => document.getElementById(id);

@@ -1,27 +1,39 @@
-// Wallet: balances, receive (a new address with its label and a QR code drawn by qr.js), history, and send —
-// each part shown when the wallet serves its methods, else disabled with the reason.
+// Wallet: balances, the encryption lock state, receive (a new address with its label and a QR code drawn by
+// qr.js), and the history with confirmations and a Bump fee button (bumpfee) for unconfirmed replaceable sends —
+// each part shown when the wallet serves its methods, else with the reason. Sending is the Send page's.
 import {rpc, hasMethod, RpcError} from '../rpc.js';
 import * as events from '../events.js';
 import {el, clear, kv, table, btc, time, errorText} from '../util.js';
 import {encode, toSvg} from '../qr.js';
+import {chosenWallet, walletChooser} from '../wallets.js';
+
+//! getwalletinfo's unlocked_until as bitcoind means it: absent for a wallet that is not encrypted, 0 while locked.
+function lockState(info) {
+  if (!('unlocked_until' in info)) return ['not encrypted', 'none'];
+  if (!info.unlocked_until) return ['encrypted, locked', 'locked'];
+  return [`encrypted, unlocked until ${time(info.unlocked_until)}`, 'unlocked'];
+}
 
 export default {
   title: 'Wallet',
   mount(root) {
     const summary = el('section', {class: 'card', 'aria-label': 'Wallet'}, el('p', {class: 'muted'}, 'Loading…'));
     const receive = el('section', {class: 'card', 'aria-labelledby': 'h-receive'});
-    const send = el('section', {class: 'card', 'aria-labelledby': 'h-send'});
+    const send = el('section', {class: 'card', 'aria-labelledby': 'h-send'}, el('h2', {id: 'h-send'}, 'Send'),
+      el('p', {}, el('a', {href: '#/send', id: 'go-send'}, 'Pay to an address'),
+        ' — address check, fee rate, a confirmation step.'));
     const history = el('section', {class: 'card', 'aria-labelledby': 'h-history'});
     root.append(el('h1', {}, 'Wallet'), summary, el('div', {class: 'grid'}, receive, send), history);
     let walletName;
 
     async function drawSummary() {
-      const wallets = await rpc('listwallets');
+      const chosen = await chosenWallet();
+      const wallets = chosen.wallets;
       if (!wallets.length) {
         clear(summary).append(el('p', {}, 'No wallet is loaded (started with -disablewallet, or none was made).'));
         return false;
       }
-      walletName = walletName ?? wallets[0];
+      walletName = chosen.name;
       const info = await rpc('getwalletinfo', [], walletName);
       let balances = null;
       try {
@@ -38,14 +50,10 @@ export default {
       } else {
         rows.push(['Balance', 'this wallet does not report balances yet (no getbalances)']);
       }
-      rows.push(['Encryption', 'unlocked_until' in info
-        ? (info.unlocked_until === 0 ? 'encrypted, locked' : `encrypted, unlocked until ${time(info.unlocked_until)}`)
-        : 'not encrypted']);
+      const [lockText, lock] = lockState(info);
+      rows.push(['Encryption', lockText, {id: 'wallet-lock', 'data-lock': lock}]);
       if (info.lastprocessedblock) rows.push(['Synced to block', info.lastprocessedblock.height]);
-      const choose = wallets.length > 1 ? el('select', {'aria-label': 'Wallet', onchange: (e) => {
-        walletName = e.target.value;
-        drawAll();
-      }}, wallets.map((w) => el('option', {value: w, selected: w === walletName}, w || '(default)'))) : null;
+      const choose = walletChooser(wallets, walletName, () => drawAll());
       clear(summary).append(el('h2', {}, 'Balances'), ...(choose ? [choose] : []), kv(rows));
       return true;
     }
@@ -70,67 +78,48 @@ export default {
       clear(receive).append(el('h2', {id: 'h-receive'}, 'Receive'), form, out);
     }
 
-    async function drawSend() {
-      clear(send).append(el('h2', {id: 'h-send'}, 'Send'));
-      const missing = [];
-      for (const method of ['sendtoaddress', 'estimatesmartfee', 'bumpfee']) {
-        if (!(await hasMethod(method))) missing.push(method);
-      }
-      const address = el('input', {id: 'send-address', 'aria-label': 'Pay to address', required: true});
-      const amount = el('input', {id: 'send-amount', 'aria-label': 'Amount in BTC', type: 'number', step: '0.00000001',
-        min: '0', required: true});
-      const target = el('select', {id: 'send-target', 'aria-label': 'Confirmation target'},
-        [[1, 'next block'], [6, 'about an hour'], [144, 'about a day']].map(([n, t]) => el('option', {value: n}, `${t} (${n})`)));
-      const estimate = el('p', {class: 'muted', role: 'status'});
-      const fieldset = el('fieldset', {disabled: missing.includes('sendtoaddress')},
-        el('legend', {}, 'Pay to'), el('label', {}, 'Address', address), el('label', {}, 'Amount (BTC)', amount),
-        el('label', {}, 'Fee: confirm within', target), estimate, el('button', {type: 'submit'}, 'Review'));
-      const confirmBox = el('div', {role: 'region', 'aria-label': 'Confirmation'});
-      target.addEventListener('change', async () => {
-        try {
-          const fee = await rpc('estimatesmartfee', [Number(target.value)]);
-          estimate.textContent = fee.feerate ? `Estimated ${fee.feerate} BTC/kvB` : 'No estimate yet';
-        } catch (error) {
-          estimate.textContent = errorText(error);
-        }
-      });
-      const form = el('form', {onsubmit: (e) => {
-        e.preventDefault();
-        clear(confirmBox).append(el('div', {class: 'notice'}, kv([['To', address.value, {class: 'mono'}],
-          ['Amount', btc(Number(amount.value))], ['Confirm within', `${target.value} blocks`]]),
-        el('div', {class: 'row'}, el('button', {type: 'button', onclick: async () => {
-          try {
-            const txid = await rpc('sendtoaddress', [address.value, Number(amount.value), '', '', false, true,
-              Number(target.value)], walletName);
-            clear(confirmBox).append(el('p', {}, 'Sent: ', el('a', {href: `#/tx/${txid}`, class: 'mono'}, txid)));
-          } catch (error) {
-            clear(confirmBox).append(el('p', {class: 'error'}, errorText(error)));
-          }
-        }}, 'Send'), el('button', {type: 'button', class: 'plain', onclick: () => clear(confirmBox)}, 'Cancel'))));
-      }}, fieldset);
-      if (missing.includes('sendtoaddress')) {
-        send.append(el('p', {class: 'notice', id: 'send-disabled'},
-          'Sending is not available yet: the wallet does not serve sendtoaddress.'));
-      }
-      send.append(form, confirmBox);
-    }
-
+    const status = el('p', {role: 'status', id: 'history-status'}); // kept across redraws
+    let historyDraws = 0;
     async function drawHistory() {
-      clear(history).append(el('h2', {id: 'h-history'}, 'History'));
+      const mine = ++historyDraws; // events come in bursts: only the latest draw lands
+      const show = (...parts) => {
+        if (mine === historyDraws) clear(history).append(el('h2', {id: 'h-history'}, 'History'), status, ...parts);
+      };
       let entries;
       try {
         entries = await rpc('listtransactions', ['*', 50], walletName);
       } catch (error) {
         const reason = error instanceof RpcError && error.code === -32601
           ? 'The wallet has no transaction history yet (it does not serve listtransactions).' : errorText(error);
-        history.append(el('p', {class: 'notice'}, reason));
+        show(el('p', {class: 'notice'}, reason));
         return;
       }
-      history.append(entries.length ? table(['Time', 'Category', {text: 'Amount', class: 'num'},
-        {text: 'Confirmations', class: 'num'}, 'Address', 'Txid'],
-      entries.reverse().map((t) => el('tr', {}, el('td', {}, time(t.time)), el('td', {}, t.category),
-        el('td', {class: 'num'}, btc(t.amount)), el('td', {class: 'num'}, t.confirmations), el('td', {class: 'mono'}, t.address || ''),
-        el('td', {class: 'mono'}, el('a', {href: `#/tx/${t.txid}`}, t.txid)))), 'History')
+      const canBump = await hasMethod('bumpfee');
+      // Bump fee (BIP125): a send of ours, unconfirmed, that signals replaceability.
+      const bumpable = (t) => canBump && t.category === 'send' && t.confirmations === 0 &&
+        t['bip125-replaceable'] !== 'no';
+      const bump = async (txid, button) => {
+        button.disabled = true;
+        status.textContent = `Bumping the fee of ${txid}…`;
+        try {
+          const result = await rpc('bumpfee', [txid], walletName);
+          status.textContent = `Replaced by ${result.txid}: fee ${btc(result.origfee)} → ${btc(result.fee)}`;
+          drawHistory();
+        } catch (error) {
+          button.disabled = false;
+          status.textContent = errorText(error);
+        }
+      };
+      show(entries.length ? table(['Time', 'Category', {text: 'Amount', class: 'num'},
+        {text: 'Confirmations', class: 'num'}, 'Address', 'Txid', ''],
+      entries.reverse().map((t) => el('tr', {'data-txid': t.txid, 'data-category': t.category,
+        'data-confirmations': t.confirmations},
+      el('td', {}, time(t.time)), el('td', {}, t.category),
+      el('td', {class: 'num'}, btc(t.amount)), el('td', {class: 'num confirmations'}, t.confirmations),
+      el('td', {class: 'mono'}, t.address || ''),
+      el('td', {class: 'mono'}, el('a', {href: `#/tx/${t.txid}`}, t.txid)),
+      el('td', {}, bumpable(t) ? el('button', {type: 'button', class: 'plain bump', 'aria-label': `Bump the fee of ${t.txid}`,
+        onclick: (e) => bump(t.txid, e.target)}, 'Bump fee') : ''))), 'History')
         : el('p', {class: 'muted'}, 'No transactions yet.'));
     }
 
@@ -138,7 +127,6 @@ export default {
       try {
         if (!(await drawSummary())) return;
         drawReceive();
-        drawSend();
         drawHistory();
       } catch (error) {
         clear(summary).append(el('p', {class: 'error'}, errorText(error)));
@@ -146,7 +134,9 @@ export default {
     }
 
     drawAll();
-    const offs = [events.on('tip', () => { drawSummary().catch(() => {}); drawHistory(); })];
+    // A block confirms, a transaction of ours enters the mempool: balances and history change.
+    const refresh = () => { drawSummary().catch(() => {}); drawHistory(); };
+    const offs = [events.on('tip', refresh), events.on('mempool', refresh)];
     return () => offs.forEach((off) => off());
   },
 };
