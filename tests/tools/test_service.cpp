@@ -81,6 +81,18 @@ public:
     void addressesReceived(int64_t, bool, std::vector<uint8_t>) override {}
     std::optional<std::vector<uint8_t>> getAddresses(int64_t) override { return std::nullopt; }
     bool peerMisbehaved(int64_t, std::string) override { return true; }
+    // Compact blocks: this test host offers none.
+    void compactBlocksOffered(int64_t, bool) override {}
+    void compactBlockReceived(int64_t, std::vector<uint8_t>) override {}
+    void blockTransactionsReceived(int64_t, std::vector<uint8_t>) override {}
+    std::optional<interfaces::WireMessage> getBlockTransactions(int64_t, std::vector<uint8_t>) override
+    {
+        return std::nullopt;
+    }
+    std::optional<interfaces::WireMessage> getCompactBlock(int64_t, std::vector<uint8_t>) override
+    {
+        return std::nullopt;
+    }
 
 private:
     std::atomic<int64_t> m_next_peer{1};
