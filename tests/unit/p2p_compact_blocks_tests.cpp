@@ -85,7 +85,7 @@ TEST_CASE("a compact block carries the coinbase in full and every other transact
     for (int i = 15; i >= 8; --i) k1 = k1 << 8 | sha[size_t(i)];
     const uint256 wtxid = block.txs[2].GetWtxid();
     CHECK(compact.short_ids[1] == (crypto::SipHash24(k0, k1, std::span(wtxid.data(), 32)) & 0xffffffffffffULL));
-    CHECK(compact.short_ids[1] >> 48 == 0);
+    CHECK((compact.short_ids[1] >> 48) == 0);
 }
 
 TEST_CASE("compact block messages round-trip with prefilled positions written as differences")
