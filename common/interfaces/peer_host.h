@@ -1,7 +1,9 @@
 // PeerHost: served by orrery-node to the p2p-agents; Agent: served by each
 // agent back to the node over the same connection. An agent's connection
 // serves one peer, bound by registerAgent: the node checks every `peer_id`
-// against that binding and refuses (PERMISSION_DENIED) any other.
+// against that binding and refuses (PERMISSION_DENIED) any other. An agent
+// that a socket unit started (no orreryd) first asks the node to admit its
+// peer (requestAdmission), on that same connection and with its own identity.
 //
 // Block sync (doc/sync.md): headers, blocks, block hashes and locators cross
 // as their Bitcoin serialization in one bin (hashes 32 bytes each and headers
@@ -19,6 +21,7 @@
 #ifndef ORRERY_COMMON_INTERFACES_PEER_HOST_H
 #define ORRERY_COMMON_INTERFACES_PEER_HOST_H
 
+#include <common/interfaces/node.h>
 #include <common/ipc/serialize.h>
 
 #include <cstdint>
@@ -87,6 +90,12 @@ class PeerHost
 {
 public:
     virtual ~PeerHost() = default;
+    //! Without orreryd (an agent started per connection by a socket unit, deploy/systemd/): asks the node
+    //! to admit the inbound peer at `address` that reached `local_address`, before the agent reads a byte
+    //! of it. The node decides as for orreryd's Node.admitInbound (bans, -maxconnections, eviction). Once
+    //! per connection and before registerAgent, which may then register the admitted id only; refused
+    //! (PERMISSION_DENIED) under orreryd, which admits its peers itself.
+    virtual Admission requestAdmission(std::string address, std::string local_address) = 0;
     //! The agent's first call after its hello: binds its connection to `peer_id` (under orreryd,
     //! the peer orreryd gave that process) and answers how to introduce the node.
     virtual HandshakeParams registerAgent(int64_t peer_id, std::string address, bool inbound) = 0;

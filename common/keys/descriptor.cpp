@@ -267,42 +267,32 @@ private:
             const auto own = pub.GetFingerprint();
             out.info.fingerprint = HexOf(own);
         }
+        // One BIP32 step: from the private key while there is one (a hardened step needs it), else the public one.
+        auto derive = [&](uint32_t index) {
+            if (priv) {
+                auto child = priv->Derive(index);
+                if (!child) Fail("Cannot derive script without private keys");
+                priv = *child;
+                pub = priv->Neuter();
+            } else if (index & BIP32_HARDENED) {
+                m_needs_private = true;
+            } else {
+                auto child = pub.Derive(index);
+                if (!child) Fail("Cannot derive script without private keys");
+                pub = *child;
+            }
+        };
         if (slash != std::string_view::npos) {
             const auto path = ParsePath(text.substr(slash + 1), /*allow_star=*/true);
             out.info.path.insert(out.info.path.end(), path.steps.begin(), path.steps.end());
             if (path.star && m_position) {
                 out.info.path.push_back(*m_position | (path.star_hardened ? BIP32_HARDENED : 0));
             }
-            for (uint32_t index : path.steps) {
-                if (priv) {
-                    auto child = priv->Derive(index);
-                    if (!child) Fail("Cannot derive script without private keys");
-                    priv = *child;
-                    pub = priv->Neuter();
-                } else if (index & BIP32_HARDENED) {
-                    m_needs_private = true;
-                } else {
-                    auto child = pub.Derive(index);
-                    if (!child) Fail("Cannot derive script without private keys");
-                    pub = *child;
-                }
-            }
+            for (uint32_t index : path.steps) derive(index);
             out.ranged = path.star;
             if (path.star && m_position) {
                 // The /* step at the position asked for (hardened for /*' and /*h).
-                const uint32_t index = *m_position | (path.star_hardened ? BIP32_HARDENED : 0);
-                if (priv) {
-                    auto child = priv->Derive(index);
-                    if (!child) Fail("Cannot derive script without private keys");
-                    priv = *child;
-                    pub = priv->Neuter();
-                } else if (index & BIP32_HARDENED) {
-                    m_needs_private = true;
-                } else {
-                    auto child = pub.Derive(index);
-                    if (!child) Fail("Cannot derive script without private keys");
-                    pub = *child;
-                }
+                derive(*m_position | (path.star_hardened ? BIP32_HARDENED : 0));
             }
         }
         if (priv) out.info.secret = priv->key;

@@ -403,17 +403,21 @@ void NodeService::OpenAutomaticConnections()
     {
         std::lock_guard lock(m_mutex);
         std::lock_guard addr_lock(m_addr_mutex);
-        const auto steady_now = std::chrono::steady_clock::now();
+        // Core's exponential spacing around FEELER_INTERVAL, on the mockable clock, the first one after start.
+        const int64_t now_us = GetTimeMicros();
+        const auto next_feeler = [&] {
+            std::exponential_distribution<double> spacing(1.0);
+            const auto interval_us = std::chrono::duration_cast<std::chrono::microseconds>(m_config.feeler_interval);
+            return now_us + static_cast<int64_t>(static_cast<double>(interval_us.count()) * spacing(m_addr_rng));
+        };
+        if (m_next_feeler_us == 0) m_next_feeler_us = next_feeler();
         if (full < max_full) {
             type = "outbound-full-relay";
         } else if (block < max_block) {
             type = "block-relay-only";
-        } else if (feelers < MAX_FEELER_CONNECTIONS && steady_now >= m_next_feeler) {
+        } else if (feelers < MAX_FEELER_CONNECTIONS && now_us >= m_next_feeler_us) {
             type = "feeler";
-            // Core's exponential spacing around FEELER_INTERVAL.
-            std::exponential_distribution<double> spacing(1.0);
-            m_next_feeler = steady_now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                             m_config.feeler_interval * spacing(m_addr_rng));
+            m_next_feeler_us = next_feeler();
         } else {
             return;
         }

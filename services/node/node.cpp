@@ -386,6 +386,7 @@ void NodeService::Stop()
     {
         std::lock_guard lock(m_mutex);
         m_agents.clear();
+        m_self_admitted.clear();
     }
     if (m_mempool && !m_mempool_stopped.exchange(true)) {
         // Only a fully loaded mempool is written back, or a stop during the load would lose the rest of the file.
@@ -872,6 +873,42 @@ interfaces::Admission NodeService::admitInbound(std::string address, std::string
 
 // ---------------------------------------------------------------- PeerHost
 
+interfaces::Admission NodeService::requestAdmission(std::string address, std::string local_address)
+{
+    ipc::CallContext* call = ipc::CurrentCall();
+    if (!call) {
+        throw ipc::Error(ipc::ErrorCode::PERMISSION_DENIED, "requestAdmission comes over an agent's connection");
+    }
+    if (m_config.supervised) {
+        throw ipc::Error(ipc::ErrorCode::PERMISSION_DENIED, "under orreryd, orreryd admits the inbound peers");
+    }
+    std::shared_ptr<ipc::Connection> connection = call->CallerConnection();
+    {
+        std::lock_guard lock(m_mutex);
+        // Ids whose agent registered, or that expired unregistered, need no binding any more.
+        std::erase_if(m_self_admitted, [&](const auto& entry) {
+            auto peer = m_peers.Find(entry.first);
+            return !peer || peer->registered;
+        });
+        const bool asked = std::any_of(m_self_admitted.begin(), m_self_admitted.end(),
+                                       [&](const auto& entry) { return entry.second == connection; });
+        const bool serving = std::any_of(m_agents.begin(), m_agents.end(),
+                                         [&](const auto& link) { return link.second.connection == connection; });
+        if (asked || serving) {
+            throw ipc::Error(ipc::ErrorCode::PERMISSION_DENIED,
+                             "this connection already has its peer: one admission per agent");
+        }
+    }
+    interfaces::Admission admission = admitInbound(address, local_address);
+    if (admission.accepted) {
+        std::lock_guard lock(m_mutex);
+        m_self_admitted[admission.peer_id] = connection;
+    }
+    LogDebug(LogCategory::NET, "Agent {} ({}) asked to admit {}: {}", call->Caller().pid, call->Caller().role, address,
+             admission.accepted ? fmt::format("peer {}", admission.peer_id) : admission.reason);
+    return admission;
+}
+
 interfaces::HandshakeParams NodeService::registerAgent(int64_t peer_id, std::string address, bool inbound)
 {
     ipc::CallContext* call = ipc::CurrentCall();
@@ -898,6 +935,15 @@ interfaces::HandshakeParams NodeService::registerAgent(int64_t peer_id, std::str
                                  fmt::format("this connection already serves peer {}", id));
             }
         }
+        // A peer an agent got admitted itself is that agent's alone, and that agent has no other.
+        for (const auto& [id, asker] : m_self_admitted) {
+            if ((id == peer_id) != (asker == connection)) {
+                throw ipc::Error(ipc::ErrorCode::PERMISSION_DENIED,
+                                 id == peer_id
+                                     ? fmt::format("peer {} was admitted for another agent", peer_id)
+                                     : fmt::format("this connection was admitted peer {}, not {}", id, peer_id));
+            }
+        }
         try {
             entry = m_peers.Register(peer_id, pid, inbound, UnixTime());
         } catch (const PeerTableError& e) {
@@ -905,6 +951,7 @@ interfaces::HandshakeParams NodeService::registerAgent(int64_t peer_id, std::str
             throw std::runtime_error(e.what());
         }
         m_agents[peer_id] = AgentLink{connection, ipc::MakeProxy<interfaces::Agent>(connection)};
+        m_self_admitted.erase(peer_id);
     }
     if (address != entry.address) {
         LogDebug(LogCategory::NET, "Agent of peer {} reports address {} for {}", peer_id, address, entry.address);

@@ -119,7 +119,10 @@ NodeConfig MakeNodeConfig(const ArgsManager& args);
 //! binding itself is checked too: orreryd must have started the caller's pid
 //! (the kernel's, not a claim) as the agent of that very peer. The node keeps
 //! the connection and an Agent proxy on it; when the connection drops (agent
-//! killed), the maintenance thread notices and removes the peer.
+//! killed), the maintenance thread notices and removes the peer. Without orreryd,
+//! an agent a socket unit started asks for its own peer's admission on that same
+//! connection (requestAdmission), and the admitted id is bound to the connection
+//! before registerAgent names it.
 //!
 //! Thread-safety: every method may be called from any IPC thread. No lock is
 //! held while calling another process.
@@ -191,6 +194,7 @@ public:
     interfaces::Admission admitInbound(std::string address, std::string local_address) override;
 
     // PeerHost
+    interfaces::Admission requestAdmission(std::string address, std::string local_address) override;
     interfaces::HandshakeParams registerAgent(int64_t peer_id, std::string address, bool inbound) override;
     void handshakeDone(int64_t peer_id, interfaces::PeerVersion version) override;
     void reportStats(int64_t peer_id, interfaces::PeerStats stats) override;
@@ -397,6 +401,9 @@ private:
         std::string reason;
     };
     std::vector<QueuedDisconnect> m_disconnect_queue; // guarded by m_mutex
+    //! Peers a socket-activated agent got admitted (requestAdmission) and has not registered yet, with
+    //! the connection that asked: that connection alone may register the id. Guarded by m_mutex.
+    std::map<int64_t, std::shared_ptr<ipc::Connection>> m_self_admitted;
 
     std::mutex m_sync_mutex;
     BlockSync m_sync;                           // guarded by m_sync_mutex
@@ -426,14 +433,16 @@ private:
         uint64_t rate_limited{0};
     };
     std::mutex m_addr_mutex;
-    std::unique_ptr<AddrMan> m_addrman;                  // guarded by m_addr_mutex
-    std::map<int64_t, AddrPeerState> m_addr_peers;       // guarded by m_addr_mutex
-    std::deque<std::string> m_addr_fetch;                // guarded by m_addr_mutex: -seednode targets not tried yet
-    bool m_addr_dirty{false};                            // guarded by m_addr_mutex
-    std::chrono::steady_clock::time_point m_addr_saved;  // guarded by m_addr_mutex
-    std::chrono::steady_clock::time_point m_next_feeler; // guarded by m_addr_mutex
-    std::mt19937_64 m_addr_rng;                          // guarded by m_addr_mutex
-    uint64_t m_relay_key[2]{0, 0};                       //!< keys the choice of peers an address is relayed to
+    std::unique_ptr<AddrMan> m_addrman;                 // guarded by m_addr_mutex
+    std::map<int64_t, AddrPeerState> m_addr_peers;      // guarded by m_addr_mutex
+    std::deque<std::string> m_addr_fetch;               // guarded by m_addr_mutex: -seednode targets not tried yet
+    bool m_addr_dirty{false};                           // guarded by m_addr_mutex
+    std::chrono::steady_clock::time_point m_addr_saved; // guarded by m_addr_mutex
+    //! When the next feeler may open (GetTimeMicros, so setmocktime moves it as Core's GetTime does); 0 until the
+    //! first round, which draws it one exponential spacing ahead. Guarded by m_addr_mutex.
+    int64_t m_next_feeler_us{0};
+    std::mt19937_64 m_addr_rng;    // guarded by m_addr_mutex
+    uint64_t m_relay_key[2]{0, 0}; //!< keys the choice of peers an address is relayed to
     std::thread m_dns_thread;
 
     //! orreryd's process table, when supervised (null otherwise).

@@ -85,9 +85,9 @@ std::shared_ptr<ValidationListener> MakeRelayChainListener(NodeService& node)
 
 bool NodeService::RejectsIncomingTxs(const PeerEntry& entry) const
 {
-    // Core's RejectIncomingTxs: block-relay-only links never carry transactions; with -blocksonly, only
-    // peers with the relay permission may send them.
-    if (entry.connection_type == "block-relay-only") return true;
+    // Core's RejectIncomingTxs: block-relay-only links never carry transactions, nor do feelers (they only
+    // check that an address answers); with -blocksonly, only peers with the relay permission may send them.
+    if (entry.connection_type == "block-relay-only" || entry.connection_type == "feeler") return true;
     if (HasPermission(entry.permissions, PF_RELAY)) return false;
     return m_config.blocks_only;
 }

@@ -7,7 +7,6 @@
 
 #include <common/consensus/params.h>
 #include <common/handoff/handoff.h>
-#include <common/interfaces/node_ipc.h>
 #include <common/interfaces/peer_host_ipc.h>
 #include <common/interfaces/roles.h>
 #include <common/ipc/endpoint.h>
@@ -281,23 +280,6 @@ std::string SocketAddressOf(int fd, bool local = false)
     return fmt::format("{}:{}", host, port);
 }
 
-//! Started by a socket unit (systemd's Accept=yes, deploy/systemd/) rather than by orreryd: nobody
-//! asked the node for this peer yet, so the agent asks it as orreryd would, on a connection of its
-//! own with orreryd's role (the node's -ipcallow=orreryd:<user> lets the agents' user do it), and
-//! closes that connection before it reads a byte from the peer. The node decides as for orreryd:
-//! bans, limits, eviction.
-interfaces::Admission AskAdmission(ipc::Options options, const std::string& endpoint, const std::string& address,
-                                   const std::string& local_address)
-{
-    options.role = interfaces::role::ORRERYD;
-    options.interfaces = {"node"};
-    ipc::Client admitter(options);
-    auto node = ipc::MakeProxy<interfaces::Node>(admitter.Connect(endpoint));
-    interfaces::Admission admission = node->admitInbound(address, local_address);
-    admitter.Stop();
-    return admission;
-}
-
 std::chrono::milliseconds Seconds(const ArgsManager& args, std::string_view name, int64_t fallback)
 {
     return std::chrono::seconds{std::max<int64_t>(1, args.GetIntArg(name, fallback))};
@@ -441,8 +423,12 @@ int Run(const ArgsManager& args)
             ::fcntl(fd, F_SETFD, FD_CLOEXEC);
             if (address.empty()) address = SocketAddressOf(fd);
             if (admit) {
+                // Started by a socket unit (systemd's Accept=yes, deploy/systemd/) rather than by orreryd:
+                // nobody asked the node for this peer yet. The agent asks on its own connection, as the
+                // p2p-agent its uid or key makes it, before it reads a byte from the peer; the node decides
+                // as for orreryd (bans, limits, eviction) and binds the admitted id to this connection.
                 const interfaces::Admission admission =
-                    AskAdmission(options, endpoint, address, SocketAddressOf(fd, /*local=*/true));
+                    host->requestAdmission(address, SocketAddressOf(fd, /*local=*/true));
                 if (!admission.accepted) {
                     LogPrintf("The node refused the inbound connection from {}: {}", address, admission.reason);
                     ::close(fd);

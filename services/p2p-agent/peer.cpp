@@ -66,6 +66,16 @@ PeerEngine::~PeerEngine()
     ::close(m_wake_fd);
 }
 
+// Defined before its first use: a function with a deduced return type must be (clang refuses otherwise).
+template <typename F> auto PeerEngine::AskNode(F&& f)
+{
+    try {
+        return f();
+    } catch (const std::exception& e) {
+        throw Drop{std::string("cannot reach the node: ") + e.what()};
+    }
+}
+
 void PeerEngine::RequestDisconnect(const std::string& reason)
 {
     {
@@ -554,15 +564,6 @@ std::vector<uint8_t> HashBytes(const std::vector<uint256>& hashes)
 }
 
 } // namespace
-
-template <typename F> auto PeerEngine::AskNode(F&& f)
-{
-    try {
-        return f();
-    } catch (const std::exception& e) {
-        throw Drop{std::string("cannot reach the node: ") + e.what()};
-    }
-}
 
 void PeerEngine::OnHeaders(const p2p::HeadersMessage& message)
 {

@@ -1,12 +1,19 @@
 """The address book and automatic outbound connections on loopback (doc/addrman.md): -seednode fetches
 addresses then lets go, a node fills outbound slots from its book, peers.dat survives a restart and a
-SIGKILL, a damaged peers.dat is set aside, and a raw peer is answered getaddr once and dropped for an addr
-message of 1,001 entries."""
+SIGKILL, a damaged peers.dat is set aside, a raw peer is answered getaddr once and dropped for an addr
+message of 1,001 entries; with eight full-relay peers the node opens two block-relay-only connections (no
+transactions, no addresses) and then feelers, each to a listening python-bitcoinlib peer."""
 import struct
 import time
+from collections import Counter
 
 from conftest import free_port, require_binaries, wait_for
-from p2p_agent_fixture import Peer, frame
+from p2p_agent_fixture import Listener, Peer, frame
+from block_builder import COIN, COutPoint, p2sh_op_true_address, spend
+
+from bitcoin.core import lx
+
+MSG_TX, MSG_BLOCK = 1, 2
 
 
 def book_total(node):
@@ -119,3 +126,69 @@ def test_a_raw_peer_gets_one_getaddr_answer_and_is_dropped_for_1001_addresses(no
     assert peer.is_closed()
     node.wait_for_log("addr message size = 1001; disconnecting but not discouraging local peer")
     wait_for(lambda: node.rpc("getpeerinfo") == [], what="the peer gone")
+
+
+def fill_outbound_slots(node_factory):
+    """An orreryd whose book holds ten listening peers: it dials eight full-relay and two block-relay-only
+    connections. Returns the node, the listeners and getpeerinfo by port."""
+    require_binaries("node", "p2p-agent")
+    listeners = [Listener() for _ in range(10)]
+    node = node_factory.orreryd("n", extra_args=("-debug=net",)).start()
+    for listener in listeners:
+        assert node.rpc("addpeeraddress", "127.0.0.1", listener.port)["success"]
+    wait_for(lambda: Counter(p["connection_type"] for p in node.rpc("getpeerinfo")) ==
+             {"outbound-full-relay": 8, "block-relay-only": 2}, timeout=60, what="8 full-relay and 2 block-relay-only")
+    by_port = {int(p["addr"].rsplit(":", 1)[1]): p for p in node.rpc("getpeerinfo")}
+    return node, listeners, by_port
+
+
+def test_two_block_relay_only_peers_hear_of_blocks_but_not_of_transactions_or_addresses(node_factory):
+    node, listeners, by_port = fill_outbound_slots(node_factory)
+    block_only = [li for li in listeners if by_port[li.port]["connection_type"] == "block-relay-only"]
+    full = [li for li in listeners if li not in block_only]
+    print("the node's version asks the block-relay-only peers not to send transactions (relay=0)")
+    wait_for(lambda: all(li.version is not None for li in listeners), what="every version")
+    assert [li.version.fRelay for li in block_only] == [False, False]
+    assert all(li.version.fRelay for li in full)
+    assert [(by_port[li.port]["relaytxes"], by_port[li.port]["addr_relay_enabled"]) for li in block_only] == \
+        [(False, False)] * 2
+    print("the full-relay peers are asked for addresses")
+    wait_for(lambda: all(li.received(b"getaddr") for li in full), what="getaddr to every full-relay peer")
+
+    print("a transaction: every full-relay peer hears of it")
+    node.rpc("generatetoaddress", 101, p2sh_op_true_address())
+    coinbase = node.rpc("getblock", node.rpc("getblockhash", 1))["tx"][0]
+    txid = node.rpc("sendrawtransaction", spend(COutPoint(lx(coinbase), 0), 50 * COIN - 10_000).serialize().hex())
+    wait_for(lambda: all((MSG_TX, lx(txid)) in li.invs for li in full), timeout=60, what="the tx inv at every full")
+    print("a block with it: the block-relay-only peers hear of the block, and by then the transaction is gone "
+          "from the mempool, never announced to them")
+    block = node.rpc("generatetoaddress", 1, p2sh_op_true_address())[0]
+    assert txid in node.rpc("getblock", block)["tx"]
+    wait_for(lambda: all((MSG_BLOCK, lx(block)) in li.invs for li in block_only), what="the block inv")
+    for listener in block_only:
+        assert not any(kind == MSG_TX for kind, _ in listener.invs)
+        assert not listener.received(b"getaddr")
+    for listener in listeners:
+        listener.close()
+
+
+def test_with_every_slot_full_a_feeler_tries_a_new_address_and_leaves_after_the_handshake(node_factory):
+    node, listeners, _ = fill_outbound_slots(node_factory)
+    feeler = Listener(hold=True)
+    assert node.rpc("addpeeraddress", "127.0.0.1", feeler.port)["success"]
+    wait_for(lambda: node.rpc("getaddrmaninfo")["ipv4"]["tried"] == 10, what="the ten peers' addresses tried")
+    assert node.rpc("getaddrmaninfo")["ipv4"]["new"] == 1
+    print("feelers follow the mockable clock as Core's: 18 minutes on, one is due")
+    node.rpc("setmocktime", int(time.time()) + 18 * 60)
+    wait_for(lambda: any(p["connection_type"] == "feeler" and p["addr"] == f"127.0.0.1:{feeler.port}"
+                         for p in node.rpc("getpeerinfo")), timeout=30, what="a feeler to the new address")
+    wait_for(lambda: feeler.version is not None, what="the feeler's version")
+    assert not feeler.version.fRelay
+    print("once the handshake proves the address works, the feeler leaves and the address is tried")
+    feeler.release.set()
+    assert feeler.closed.wait(30)
+    node.wait_for_log("feeler connection completed")
+    wait_for(lambda: node.rpc("getaddrmaninfo")["ipv4"]["tried"] == 11, what="the feeler's address tried")
+    assert len(node.rpc("getpeerinfo")) == 10
+    for listener in listeners + [feeler]:
+        listener.close()

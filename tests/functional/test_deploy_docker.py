@@ -43,7 +43,8 @@ def test_docker_compose_config_validates_the_deployment_and_it_has_what_the_issu
     assert p2p["command"][:3] == ["systemd-socket-activate", "--accept", "--listen=0.0.0.0:8333"]
     assert p2p["command"][5:7] == ["orrery-p2p-agent", "-inboundfd=3"]
     assert "-ipcconnect=tcp://127.0.0.1:28440" in p2p["command"]
-    assert {s["target"] for s in p2p["secrets"]} == {"p2p-agent.key", "orreryd.key", "node.pub"}
+    print("each agent asks the node to admit its peer with its own key: no orreryd key in the deployment")
+    assert {s["target"] for s in p2p["secrets"]} == {"p2p-agent.key", "node.pub"}
     assert services["node"]["ports"] == [{"protocol": "tcp", "published": 8333, "target": 8333}]
     for name, service in services.items():
         assert service["command"][0] == f"orrery-{name}"
@@ -57,12 +58,15 @@ def test_docker_compose_config_validates_the_deployment_and_it_has_what_the_issu
     assert "-ipcbind=tcp://0.0.0.0:28440" in endpoints["node"]
     assert "-ipcconnect=tcp://node:28440" in endpoints["wallet"]
     assert "-rpcrouterbind=tcp://0.0.0.0:28442" in endpoints["gui-bridge"]
+    print("the bridge follows the node's chain (ZMQ notifications, the web GUI's live tip)")
+    assert "-ipcconnect=tcp://node:28440" in endpoints["gui-bridge"]
+    assert "-zmqpubhashblock=tcp://0.0.0.0:28332" in endpoints["gui-bridge"]
     targets = {name: {s["target"]: s["source"] for s in service["secrets"]} for name, service in services.items()}
     assert targets["node"] == {"node.key": "node_key", "gui-bridge.pub": "gui_bridge_pub",
                                "authorized_clients": "node_authorized_clients", "rpc.conf": "rpc_conf"}
     assert targets["wallet"] == {"wallet.key": "wallet_key", "node.pub": "node_pub",
                                  "gui-bridge.pub": "gui_bridge_pub", "rpc.conf": "rpc_conf"}
-    assert targets["gui-bridge"] == {"gui-bridge.key": "gui_bridge_key",
+    assert targets["gui-bridge"] == {"gui-bridge.key": "gui_bridge_key", "node.pub": "node_pub",
                                      "authorized_clients": "gui_bridge_authorized_clients", "rpc.conf": "rpc_conf"}
     for secret in config["secrets"].values():
         assert "/deploy/docker/secrets/" in secret["file"], "secrets come from files beside the compose file"

@@ -2,6 +2,7 @@
 manifests rendered by `kubectl kustomize` (offline, no cluster), and the result checked: what runs
 as what, which Secret each pod gets, the probes, and that the NetworkPolicies let through only
 ARCHITECTURE's IPC links and the P2P port. No cluster runs here: nothing is applied."""
+import base64
 import shutil
 import subprocess
 import sys
@@ -43,7 +44,7 @@ def test_kustomize_renders_the_node_and_wallet_as_stateful_sets_and_the_bridge_b
     for workload in (node, wallet):
         assert workload["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] == "data"
     assert rendered[("Deployment", "orrery-gui-bridge")]["spec"]["replicas"] == 1
-    assert {p["port"] for p in rendered[("Service", "orrery-gui-bridge")]["spec"]["ports"]} == {8332, 28442}
+    assert {p["port"] for p in rendered[("Service", "orrery-gui-bridge")]["spec"]["ports"]} == {8332, 28442, 28332}
     assert rendered[("Service", "orrery-p2p")]["spec"]["ports"][0]["port"] == 8333
 
     print("every container runs without privileges, with orrery-cli probes on the services")
@@ -71,11 +72,18 @@ def test_each_pod_gets_only_its_own_key_material_from_secrets(rendered):
 
     node = pod_spec(rendered, "StatefulSet", "orrery-node")
     assert files(secret_of(node, "keys")) == ["authorized_clients", "gui-bridge.pub", "node.key"]
-    assert files(secret_of(node, "p2p-keys")) == ["node.pub", "orreryd.key", "p2p-agent.key"]
+    print("the p2p agents ask the node to admit their peers with their own key: no orreryd key anywhere")
+    assert files(secret_of(node, "p2p-keys")) == ["node.pub", "p2p-agent.key"]
     wallet = pod_spec(rendered, "StatefulSet", "orrery-wallet")
     assert files(secret_of(wallet, "keys")) == ["gui-bridge.pub", "node.pub", "wallet.key"]
     bridge = pod_spec(rendered, "Deployment", "orrery-gui-bridge")
-    assert files(secret_of(bridge, "keys")) == ["authorized_clients", "gui-bridge.key"]
+    assert files(secret_of(bridge, "keys")) == ["authorized_clients", "gui-bridge.key", "node.pub"]
+    print("the bridge follows the node's chain: its key is in the node's allow-list as gui-bridge")
+    assert "-ipcconnect=tcp://orrery-node:28440" in bridge["containers"][0]["args"]
+    node_clients = rendered[("Secret", "orrery-node-keys")]["data"]["authorized_clients"]
+    roles = sorted(line.split()[1] for line in base64.b64decode(node_clients).decode().splitlines()
+                   if line and not line.startswith("#"))
+    assert roles == ["gui-bridge", "p2p-agent", "wallet"]
     print("the p2p container starts one agent per connection, which reaches the node in its pod")
     p2p = next(c for c in node["containers"] if c["name"] == "p2p")
     assert p2p["args"][:3] == ["systemd-socket-activate", "--accept", "--listen=0.0.0.0:8333"]
@@ -104,10 +112,11 @@ def test_network_policies_allow_only_the_ipc_links_of_the_architecture_and_the_p
                     allowed.add(("out", name, component(peer), port["port"]))
     print(sorted(allowed))
     assert allowed == {
-        ("in", "wallet", "node", 28440), ("in", "None", "node", 8333),
+        ("in", "wallet", "node", 28440), ("in", "gui-bridge", "node", 28440), ("in", "None", "node", 8333),
         ("in", "node", "gui-bridge", 28442), ("in", "wallet", "gui-bridge", 28442),
         ("in", "node", "gui-bridge", 8332), ("in", "wallet", "gui-bridge", 8332),
         ("in", "{'orrery.io/rpc-client': 'true'}", "gui-bridge", 8332),
+        ("in", "{'orrery.io/rpc-client': 'true'}", "gui-bridge", 28332), ("out", "gui-bridge", "node", 28440),
         ("out", "node", "gui-bridge", 28442), ("out", "node", "gui-bridge", 8332),
         ("out", "wallet", "node", 28440), ("out", "wallet", "gui-bridge", 28442), ("out", "wallet", "gui-bridge", 8332),
     }

@@ -79,6 +79,14 @@ def test_the_units_ask_for_what_the_issue_asks():
                                                                          f"/run/orrery-{role}"]
         assert unit_value(unit, "Service", "StateDirectory") == f"orrery-{role}"
     assert unit_value(read_unit(UNITS_DIR / "orrery-wallet.service"), "Service", "StateDirectoryMode") == "0700"
+    print("the node lets each service's user be that role alone: the bridge follows its chain as gui-bridge, the "
+          "agents ask for their peers' admission as p2p-agent; no user may be orreryd")
+    node_command = unit_values(read_unit(UNITS_DIR / "orrery-node.service"), "Service", "ExecStart")[0].split()
+    grants = sorted(w for w in node_command if w.startswith("-ipcallow="))
+    assert grants == ["-ipcallow=gui-bridge:orrery-gui-bridge", "-ipcallow=p2p-agent:orrery-p2p",
+                      "-ipcallow=wallet:orrery-wallet"]
+    bridge_command = unit_values(read_unit(UNITS_DIR / "orrery-gui-bridge.service"), "Service", "ExecStart")[0]
+    assert "-ipcconnect=ipc:///run/orrery-node/node.sock" in bridge_command.split()
     socket_unit = read_unit(UNITS_DIR / "orrery-p2p-agent.socket")
     assert unit_value(socket_unit, "Socket", "Accept") == "yes"
     agent = read_unit(UNITS_DIR / "orrery-p2p-agent@.service")
@@ -108,9 +116,14 @@ class UnitProcess:
 
 def test_node_wallet_and_bridge_run_from_their_units_and_tell_systemd_they_are_ready(node_factory, layout):
     require_binaries("node", "wallet", "gui-bridge")
-    rpc_port = free_port()
-    layout.write_conf(f"chain=regtest\n[regtest]\nrpcport={rpc_port}\n")
+    zmq = pytest.importorskip("zmq", reason="python3-zmq is not installed")
+    rpc_port, zmq_port = free_port(), free_port()
+    layout.write_conf(f"chain=regtest\n[regtest]\nrpcport={rpc_port}\nzmqpubhashblock=tcp://127.0.0.1:{zmq_port}\n")
     services = {role: UnitProcess(node_factory, layout, role) for role in ("node", "wallet", "gui-bridge")}
+    context = zmq.Context()
+    subscriber = context.socket(zmq.SUB)
+    subscriber.setsockopt(zmq.LINGER, 0)
+    subscriber.setsockopt(zmq.SUBSCRIBE, b"hashblock")
     try:
         for role in ("gui-bridge", "node", "wallet"):
             print(f"starting {role} from {SERVICES[role]}: {' '.join(services[role].args)}")
@@ -128,10 +141,17 @@ def test_node_wallet_and_bridge_run_from_their_units_and_tell_systemd_they_are_r
 
         print("the bridge serves RPC once the node and the wallet registered")
         wait_for(lambda: cli("getwalletinfo", check=False).returncode == 0, 30, "the wallet's RPC via the bridge")
+        print("the bridge follows the node's chain on the node unit's socket, as gui-bridge (-ipcallow)")
+        services["gui-bridge"].process.wait_for_log(
+            f"Following the node's chain at ipc://{layout.root}/run/orrery-node/node.sock", 15)
+        subscriber.connect(f"tcp://127.0.0.1:{zmq_port}")
         address = cli("getnewaddress").stdout.strip()
         assert address.startswith("bcrt1")
         hashes = json.loads(cli("generatetoaddress", "3", address).stdout)
         assert len(hashes) == 3
+        print("the mined blocks reach the bridge's ZMQ publisher")
+        wait_for(lambda: subscriber.poll(100) and subscriber.recv_multipart()[1].hex() == hashes[-1], 15,
+                 "hashblock of the last block")
         assert cli("getblockcount").stdout.strip() == "3"
         print("the wallet follows the node's blocks")
         wait_for(lambda: json.loads(cli("getwalletinfo").stdout).get("lastprocessedblock", {}).get("height") == 3,
@@ -151,6 +171,8 @@ def test_node_wallet_and_bridge_run_from_their_units_and_tell_systemd_they_are_r
         print("the wallet's folder is its user's alone")
         assert (layout.root / "var" / "lib" / "orrery-wallet").stat().st_mode & 0o777 == 0o700
     finally:
+        subscriber.close()
+        context.term()
         for service in services.values():
             service.notify.close()
 

@@ -1,9 +1,10 @@
 """The node's peer policy through a whole constellation: failed dials reported
 at once, connections to ourselves found by the version nonce, bans (setban,
 listbanned, clearbanned, banlist.json), eviction when the inbound slots are
-full, and a sandbox violation of one agent under orreryd."""
+full, a sandbox violation of one agent under orreryd, and no P2P port bound with -listen=0."""
 import json
 import re
+import socket
 import time
 
 import pytest
@@ -286,3 +287,14 @@ def test_every_agent_follows_setmocktime_from_its_version_message_to_its_ping_ti
              "the early peer gone from getpeerinfo")
     early.close()
     late.close()
+
+
+def test_a_constellation_that_does_not_listen_binds_no_p2p_port(node_factory):
+    require_binaries("node", "p2p-agent")
+    # (-connect alone would not do here: the fixture's -bind sets -listen=1 first, as it does in bitcoind.)
+    node = node_factory.orreryd("n", extra_args=("-listen=0",)).start()
+    node.wait_for_log("Not listening for peers (-listen=0)")
+    print("as bitcoind: nothing answers on the P2P port, and getnetworkinfo has no local address")
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", node.p2p_port), timeout=5).close()
+    assert node.rpc("getnetworkinfo")["localaddresses"] == []

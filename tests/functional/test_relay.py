@@ -53,16 +53,7 @@ def node(node_factory):
 def connect(node):
     """A raw peer that negotiates wtxid relay (BIP339) before its verack."""
     peer = Peer(node.p2p_port, timeout=TRICKLE_WAIT)
-    version = messages.msg_version(70016)
-    version.nServices = 1 | 8
-    version.nStartingHeight = 0
-    version.addrTo.ip = "127.0.0.1"
-    version.strSubVer = b"/relay-test/"
-    peer.send(version)
-    peer.send_raw(frame(b"wtxidrelay", b""))
-    peer.receive_until(b"verack")
-    peer.send(messages.msg_verack())
-    peer.receive_until(b"sendheaders")
+    peer.handshake_wtxid(b"/relay-test/")
     wait_for(lambda: any(p["subver"] == "/relay-test/" for p in node.rpc("getpeerinfo")), what="the raw peer")
     return peer
 

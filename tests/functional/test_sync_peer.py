@@ -6,33 +6,17 @@ import time
 import pytest
 
 from conftest import require_binaries, wait_for
-from p2p_agent_fixture import Peer, frame, messages
+from p2p_agent_fixture import Peer, frame, messages, msg_headers_core
+from block_builder import REGTEST_BITS, solve
 
-from bitcoin.core import (COIN, COutPoint, CBlock, CBlockHeader, CMutableTransaction, CTransaction, CTxIn, CTxOut,
+from bitcoin.core import (COIN, COutPoint, CBlock, CMutableTransaction, CTransaction, CTxIn, CTxOut,
                           lx, b2lx)
 from bitcoin.core.script import CScript, OP_TRUE
-from bitcoin.core.serialize import VectorSerializer
 from bitcoin.net import CBlockLocator, CInv
 
 ADDRESS = "bcrt1qft5p2uhsdcdc3l2ua4ap5qqfg4pjaqlp250x7us7a8qqhrxrxfsqseac85"
 MSG_BLOCK = 2
 MSG_WITNESS_BLOCK = 2 | 1 << 30
-REGTEST_BITS = 0x207fffff
-
-
-class msg_headers_core(messages.msg_headers):
-    """headers as Core puts them on the wire: each header followed by a transaction count (0).
-    python-bitcoinlib's own msg_headers leaves the count out."""
-
-    @classmethod
-    def msg_deser(cls, f, protover=messages.PROTO_VERSION):
-        c = cls()
-        c.headers = [b.get_header() for b in VectorSerializer.stream_deserialize(CBlock, f)]
-        return c
-
-    def msg_ser(self, f):
-        VectorSerializer.stream_serialize(CBlock, [CBlock(h.nVersion, h.hashPrevBlock, h.hashMerkleRoot, h.nTime,
-                                                          h.nBits, h.nNonce) for h in self.headers], f)
 
 
 @pytest.fixture(autouse=True)
@@ -53,14 +37,6 @@ def connect(node):
     peer.handshake()
     wait_for(lambda: len(node.rpc("getpeerinfo")) == 1, what="the peer in getpeerinfo")
     return peer
-
-
-def solve(version, prev, merkle_root, time_, bits, nonce=0):
-    while True:
-        header = CBlockHeader(version, prev, merkle_root, time_, bits, nonce)
-        if int.from_bytes(header.GetHash(), "little") <= (bits & 0xffffff) << (8 * ((bits >> 24) - 3)):
-            return header
-        nonce += 1
 
 
 def make_block(node, height_in_coinbase=None, bad_merkle=False, duplicate_tx=False):

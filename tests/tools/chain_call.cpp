@@ -11,9 +11,8 @@
 // relayMinFee | relayIncrementalFee | relayDustFee | mempoolMinFee | getTransactionAncestry <txid>
 #include <common/consensus/hex.h>
 #include <common/interfaces/chain_ipc.h>
-#include <common/ipc/endpoint.h>
-#include <common/ipc/error.h>
 #include <common/util/init.h>
+#include <tests/tools/ipc_call_tool.h>
 
 #include <nlohmann/json.hpp>
 
@@ -69,24 +68,7 @@ int main(int argc, char* argv[])
         std::fprintf(stderr, "Usage: chain_call [options] <method> [args]\n");
         return 1;
     }
-    ipc::Options options;
-    options.role = "wallet";
-    options.interfaces = {"chain"};
-    options.keys_dir = args.GetDataDirNet() / "keys";
-    options.connect_timeout = std::chrono::milliseconds(3000);
-    ipc::Client client(options);
-    json out;
-    try {
-        auto connection = client.Connect(args.GetArg("ipcconnect", DefaultEndpoint(args, "node")));
-        auto chain = ipc::MakeProxy<interfaces::Chain>(connection);
-        out["result"] = Call(*chain, command);
-    } catch (const ipc::Error& e) {
-        out["error"] = {{"code", static_cast<int32_t>(e.code())}, {"message", e.what()}};
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "Error: %s\n", e.what());
-        return 1;
-    }
-    client.Stop();
-    std::printf("%s\n", out.dump().c_str());
-    return 0;
+    return test_tools::RunIpcCall(args, {"wallet", {"chain"}, "node"}, [&](const auto& connection) {
+        return Call(*ipc::MakeProxy<interfaces::Chain>(connection), command);
+    });
 }

@@ -7,6 +7,7 @@
 #include <common/ipc/endpoint.h>
 #include <common/util/init.h>
 #include <common/util/logging.h>
+#include <tests/tools/quiet_peer_host.h>
 
 #include <arpa/inet.h>
 #include <atomic>
@@ -26,7 +27,7 @@ using namespace orrery;
 
 namespace {
 
-class TestHost final : public interfaces::PeerHost
+class TestHost final : public test_tools::QuietPeerHost
 {
 public:
     interfaces::HandshakeParams registerAgent(int64_t peer_id, std::string address, bool inbound) override
@@ -65,36 +66,6 @@ public:
     void blocksAnnounced(int64_t peer_id, std::vector<uint8_t> hashes) override
     {
         LogPrintf("blocksAnnounced peer={} count={}", peer_id, hashes.size() / 32);
-    }
-    std::optional<std::vector<uint8_t>> getHeaders(int64_t, std::vector<uint8_t>, std::vector<uint8_t>) override
-    {
-        return std::nullopt;
-    }
-    std::vector<uint8_t> getBlocks(int64_t, std::vector<uint8_t>, std::vector<uint8_t>) override { return {}; }
-    std::optional<std::vector<uint8_t>> getBlock(int64_t, std::vector<uint8_t>, bool) override { return std::nullopt; }
-    void transactionsAnnounced(int64_t, std::vector<uint8_t>) override {}
-    void transactionReceived(int64_t, std::vector<uint8_t>) override {}
-    void transactionsNotFound(int64_t, std::vector<uint8_t>) override {}
-    std::optional<std::vector<uint8_t>> getTransaction(int64_t, std::vector<uint8_t>, bool, bool) override
-    {
-        return std::nullopt;
-    }
-    void feeFilterReceived(int64_t, int64_t) override {}
-    void mempoolRequested(int64_t) override {}
-    void addressesReceived(int64_t, bool, std::vector<uint8_t>) override {}
-    std::optional<std::vector<uint8_t>> getAddresses(int64_t) override { return std::nullopt; }
-    bool peerMisbehaved(int64_t, std::string) override { return true; }
-    // Compact blocks: this test host offers none.
-    void compactBlocksOffered(int64_t, bool) override {}
-    void compactBlockReceived(int64_t, std::vector<uint8_t>) override {}
-    void blockTransactionsReceived(int64_t, std::vector<uint8_t>) override {}
-    std::optional<interfaces::WireMessage> getBlockTransactions(int64_t, std::vector<uint8_t>) override
-    {
-        return std::nullopt;
-    }
-    std::optional<interfaces::WireMessage> getCompactBlock(int64_t, std::vector<uint8_t>) override
-    {
-        return std::nullopt;
     }
 };
 

@@ -18,6 +18,7 @@
 #include <common/util/init.h>
 #include <common/util/logging.h>
 #include <common/util/options.h>
+#include <tests/tools/quiet_peer_host.h>
 
 #include <arpa/inet.h>
 #include <atomic>
@@ -33,7 +34,7 @@ namespace {
 
 using namespace orrery;
 
-class TestNode final : public interfaces::Node, public interfaces::PeerHost
+class TestNode final : public interfaces::Node, public test_tools::QuietPeerHost
 {
 public:
     interfaces::Admission admitInbound(std::string address, std::string local_address) override
@@ -45,6 +46,10 @@ public:
         LogPrintf("admitInbound {} on {}: {}", address, local_address, admission.accepted ? "accepted" : "refused");
         return admission;
     }
+    interfaces::Admission requestAdmission(std::string address, std::string local_address) override
+    {
+        return admitInbound(std::move(address), std::move(local_address));
+    }
     interfaces::HandshakeParams registerAgent(int64_t peer_id, std::string address, bool inbound) override
     {
         const int64_t pid = ipc::CurrentCall() ? ipc::CurrentCall()->Caller().pid : 0; // the kernel's, on ipc://
@@ -53,45 +58,9 @@ public:
         params.chain = "regtest";
         return params;
     }
-    void handshakeDone(int64_t, interfaces::PeerVersion) override {}
-    void reportStats(int64_t, interfaces::PeerStats) override {}
     void peerDisconnected(int64_t peer_id, std::string reason) override
     {
         LogPrintf("peerDisconnected peer={} reason={}", peer_id, reason);
-    }
-    // The stand-in node has no chain: block sync reports are ignored and requests get nothing.
-    void headersReceived(int64_t, std::vector<uint8_t>) override {}
-    void blockReceived(int64_t, std::vector<uint8_t>) override {}
-    void blocksAnnounced(int64_t, std::vector<uint8_t>) override {}
-    std::optional<std::vector<uint8_t>> getHeaders(int64_t, std::vector<uint8_t>, std::vector<uint8_t>) override
-    {
-        return std::nullopt;
-    }
-    std::vector<uint8_t> getBlocks(int64_t, std::vector<uint8_t>, std::vector<uint8_t>) override { return {}; }
-    std::optional<std::vector<uint8_t>> getBlock(int64_t, std::vector<uint8_t>, bool) override { return std::nullopt; }
-    void transactionsAnnounced(int64_t, std::vector<uint8_t>) override {}
-    void transactionReceived(int64_t, std::vector<uint8_t>) override {}
-    void transactionsNotFound(int64_t, std::vector<uint8_t>) override {}
-    std::optional<std::vector<uint8_t>> getTransaction(int64_t, std::vector<uint8_t>, bool, bool) override
-    {
-        return std::nullopt;
-    }
-    void feeFilterReceived(int64_t, int64_t) override {}
-    void mempoolRequested(int64_t) override {}
-    void addressesReceived(int64_t, bool, std::vector<uint8_t>) override {}
-    std::optional<std::vector<uint8_t>> getAddresses(int64_t) override { return std::nullopt; }
-    bool peerMisbehaved(int64_t, std::string) override { return true; }
-    // Compact blocks: this test host offers none.
-    void compactBlocksOffered(int64_t, bool) override {}
-    void compactBlockReceived(int64_t, std::vector<uint8_t>) override {}
-    void blockTransactionsReceived(int64_t, std::vector<uint8_t>) override {}
-    std::optional<interfaces::WireMessage> getBlockTransactions(int64_t, std::vector<uint8_t>) override
-    {
-        return std::nullopt;
-    }
-    std::optional<interfaces::WireMessage> getCompactBlock(int64_t, std::vector<uint8_t>) override
-    {
-        return std::nullopt;
     }
 
 private:

@@ -12,8 +12,8 @@
 // test pose as another process to check the wallet's permissions.
 #include <common/interfaces/rpc_ipc.h>
 #include <common/interfaces/wallet_ipc.h>
-#include <common/ipc/endpoint.h>
 #include <common/util/init.h>
+#include <tests/tools/ipc_call_tool.h>
 
 #include <nlohmann/json.hpp>
 
@@ -70,24 +70,9 @@ int main(int argc, char* argv[])
         std::fprintf(stderr, "Usage: wallet_query [options] <method> [args]\n");
         return 1;
     }
-    ipc::Options options;
-    options.role = args.GetArg("role", "gui-bridge");
-    options.keys_dir = args.GetDataDirNet() / "keys";
-    options.connect_timeout = std::chrono::milliseconds(3000);
-    ipc::Client client(options);
-    json out;
-    try {
-        auto connection = client.Connect(args.GetArg("ipcconnect", DefaultEndpoint(args, "wallet")));
+    return test_tools::RunIpcCall(args, {args.GetArg("role", "gui-bridge"), {}, "wallet"}, [&](const auto& connection) {
         auto loader = ipc::MakeProxy<interfaces::WalletLoader>(connection);
         auto rpc = ipc::MakeProxy<interfaces::RpcHost>(connection);
-        out["result"] = Call(*loader, *rpc, command);
-    } catch (const ipc::Error& e) {
-        out["error"] = {{"code", static_cast<int32_t>(e.code())}, {"message", e.what()}};
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "Error: %s\n", e.what());
-        return 1;
-    }
-    client.Stop();
-    std::printf("%s\n", out.dump().c_str());
-    return 0;
+        return Call(*loader, *rpc, command);
+    });
 }

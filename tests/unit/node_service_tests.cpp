@@ -493,6 +493,91 @@ TEST_CASE("admitInbound refuses beyond the inbound slots and from banned hosts")
     CHECK(banned.reason.find("banned") != std::string::npos);
 }
 
+TEST_CASE("an agent a socket unit started asks the node to admit its peer, then registers it as any agent")
+{
+    NodeFixture f;
+    AgentClient agent(f.endpoint);
+    auto admission = agent.host->requestAdmission("127.0.0.1:40020", "127.0.0.1:18444");
+    REQUIRE(admission.accepted);
+    CHECK(agent.host->registerAgent(admission.peer_id, "127.0.0.1:40020", true).chain == "regtest");
+    auto peers = f.Rpc("getpeerinfo");
+    REQUIRE(peers.size() == 1);
+    CHECK(peers[0]["id"] == admission.peer_id);
+    CHECK(peers[0]["addr"] == "127.0.0.1:40020");
+    CHECK(peers[0]["addrbind"] == "127.0.0.1:18444");
+    CHECK(peers[0]["inbound"] == true);
+    CHECK(peers[0]["agent_pid"] == ::getpid());
+}
+
+TEST_CASE("a self-admitted agent gets one peer, registers only that one, and no other agent may take it")
+{
+    NodeFixture f;
+    const auto denied = static_cast<int32_t>(ipc::ErrorCode::PERMISSION_DENIED);
+    AgentClient agent(f.endpoint);
+    auto own = agent.host->requestAdmission("127.0.0.1:40030", "");
+    REQUIRE(own.accepted);
+    auto twice = CaptureError([&] { agent.host->requestAdmission("127.0.0.1:40031", ""); });
+    CHECK(twice.first == denied);
+    CHECK(twice.second.find("one admission per agent") != std::string::npos);
+    // Another agent cannot register the id this connection was admitted.
+    AgentClient thief(f.endpoint);
+    auto stolen = CaptureError([&] { thief.host->registerAgent(own.peer_id, "127.0.0.1:40030", true); });
+    CHECK(stolen.first == denied);
+    CHECK(stolen.second.find("admitted for another agent") != std::string::npos);
+    // Nor can the admitted agent register a peer orreryd-style admission gave out.
+    auto other = f.admission->admitInbound("127.0.0.1:40032", "");
+    REQUIRE(other.accepted);
+    auto swapped = CaptureError([&] { agent.host->registerAgent(other.peer_id, "127.0.0.1:40032", true); });
+    CHECK(swapped.first == denied);
+    CHECK(swapped.second.find("was admitted peer " + std::to_string(own.peer_id)) != std::string::npos);
+    agent.host->registerAgent(own.peer_id, "127.0.0.1:40030", true);
+    CHECK(f.ConnectionCount() == 1);
+    // Registered: its connection serves that peer and asks for no other.
+    CHECK(CaptureError([&] { agent.host->requestAdmission("127.0.0.1:40033", ""); }).first == denied);
+    // An agent that registered through orreryd's admission cannot admit a peer either.
+    thief.host->registerAgent(other.peer_id, "127.0.0.1:40032", true);
+    CHECK(CaptureError([&] { thief.host->requestAdmission("127.0.0.1:40034", ""); }).first == denied);
+    CHECK(f.ConnectionCount() == 2);
+}
+
+TEST_CASE("a self-admission is decided as orreryd's: bans and the inbound limit refuse it")
+{
+    node::NodeConfig config;
+    config.max_connections = 12; // one inbound slot
+    NodeFixture f(config);
+    f.node->SetBan("10.1.1.1", "add", 60, false);
+    AgentClient banned(f.endpoint);
+    auto refused = banned.host->requestAdmission("10.1.1.1:5000", "");
+    CHECK_FALSE(refused.accepted);
+    CHECK(refused.reason.find("banned") != std::string::npos);
+    AgentClient first(f.endpoint);
+    CHECK(first.host->requestAdmission("127.0.0.1:40040", "").accepted);
+    AgentClient second(f.endpoint);
+    auto full = second.host->requestAdmission("127.0.0.1:40041", "");
+    CHECK_FALSE(full.accepted);
+    CHECK(full.reason == "inbound connection limit reached (1), no peer to evict");
+}
+
+TEST_CASE("only p2p-agents may ask for an admission on PeerHost, and under orreryd none may")
+{
+    {
+        NodeFixture f;
+        ipc::Client intruder(NodeFixture::ClientOptions("wallet", {}));
+        auto host = ipc::MakeProxy<interfaces::PeerHost>(intruder.Connect(f.endpoint));
+        auto error = CaptureError([&] { host->requestAdmission("127.0.0.1:40050", ""); });
+        CHECK(error.first == static_cast<int32_t>(ipc::ErrorCode::PERMISSION_DENIED));
+        intruder.Stop();
+        CHECK(f.ConnectionCount() == 0);
+    }
+    node::NodeConfig config;
+    config.supervised = true;
+    NodeFixture f(config, true);
+    AgentClient agent(f.endpoint);
+    auto error = CaptureError([&] { agent.host->requestAdmission("127.0.0.1:40051", ""); });
+    CHECK(error.first == static_cast<int32_t>(ipc::ErrorCode::PERMISSION_DENIED));
+    CHECK(error.second.find("orreryd admits") != std::string::npos);
+}
+
 TEST_CASE("an agent whose dial failed reports it before registering: the id is freed and the target redialled")
 {
     NodeFixture f({}, true);

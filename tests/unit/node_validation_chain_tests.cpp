@@ -242,6 +242,30 @@ TEST_CASE("A longer fork takes over, coins follow it, and the old branch comes b
           expected_reorg);
 }
 
+TEST_CASE("A block that fails when connected is reported to its sender even after the old tip comes back")
+{
+    // feature_block's invalid branch: the block of more work is tried, fails, and the node returns to its old
+    // tip; connecting that tip again must not hide the failure from the one who sent the block.
+    TempDir dir;
+    TestChain chain(dir);
+    auto& chainman = chain.Open();
+    chain.Extend(3);
+    const node::BlockIndex* fork_point = chain.Tip();
+    const auto old_tip = chain.Extend(1, 1);
+    const auto side = chain.ExtendFrom(fork_point, 1, 2);
+    const node::BlockIndex* side_entry;
+    {
+        auto lock = chainman.Lock();
+        side_entry = chainman.LookupBlockIndex(side[0]->GetHash());
+    }
+    // The coinbase claims one satoshi of fees the block does not have.
+    const auto bad = BuildBlock(chainman, side_entry, {}, 1, 2);
+    const auto result = chain.Submit(bad);
+    CHECK_FALSE(result.accepted);
+    CHECK(result.reject_reason == "bad-cb-amount");
+    CHECK(chain.Tip()->hash == old_tip[0]->GetHash());
+}
+
 TEST_CASE("Equal work keeps the first block seen; preciousblock switches to the other")
 {
     TempDir dir;

@@ -7,6 +7,7 @@
 #include <common/ipc/endpoint.h>
 #include <common/p2p/messages.h>
 #include <common/p2p/protocol.h>
+#include <tests/tools/quiet_peer_host.h>
 
 #include <doctest/doctest.h>
 
@@ -45,7 +46,7 @@ std::filesystem::path AgentBinary()
 }
 
 //! Plays the node's side of PeerHost and records the calls.
-class FakeHost final : public interfaces::PeerHost
+class FakeHost final : public test_tools::QuietPeerHost
 {
 public:
     interfaces::HandshakeParams registerAgent(int64_t peer_id, std::string, bool inbound) override
@@ -81,40 +82,6 @@ public:
         std::lock_guard lock(m_mutex);
         m_disconnected = reason;
         m_changed.notify_all();
-    }
-    // Block sync does not come up in these scenarios: nothing is synced, nothing is served.
-    void headersReceived(int64_t, std::vector<uint8_t>) override {}
-    void blockReceived(int64_t, std::vector<uint8_t>) override {}
-    void blocksAnnounced(int64_t, std::vector<uint8_t>) override {}
-    std::optional<std::vector<uint8_t>> getHeaders(int64_t, std::vector<uint8_t>, std::vector<uint8_t>) override
-    {
-        return std::nullopt;
-    }
-    std::vector<uint8_t> getBlocks(int64_t, std::vector<uint8_t>, std::vector<uint8_t>) override { return {}; }
-    std::optional<std::vector<uint8_t>> getBlock(int64_t, std::vector<uint8_t>, bool) override { return std::nullopt; }
-    void transactionsAnnounced(int64_t, std::vector<uint8_t>) override {}
-    void transactionReceived(int64_t, std::vector<uint8_t>) override {}
-    void transactionsNotFound(int64_t, std::vector<uint8_t>) override {}
-    std::optional<std::vector<uint8_t>> getTransaction(int64_t, std::vector<uint8_t>, bool, bool) override
-    {
-        return std::nullopt;
-    }
-    void feeFilterReceived(int64_t, int64_t) override {}
-    void mempoolRequested(int64_t) override {}
-    void addressesReceived(int64_t, bool, std::vector<uint8_t>) override {}
-    std::optional<std::vector<uint8_t>> getAddresses(int64_t) override { return std::nullopt; }
-    bool peerMisbehaved(int64_t, std::string) override { return true; }
-    // Compact blocks: this test host offers none.
-    void compactBlocksOffered(int64_t, bool) override {}
-    void compactBlockReceived(int64_t, std::vector<uint8_t>) override {}
-    void blockTransactionsReceived(int64_t, std::vector<uint8_t>) override {}
-    std::optional<interfaces::WireMessage> getBlockTransactions(int64_t, std::vector<uint8_t>) override
-    {
-        return std::nullopt;
-    }
-    std::optional<interfaces::WireMessage> getCompactBlock(int64_t, std::vector<uint8_t>) override
-    {
-        return std::nullopt;
     }
     template <typename P> bool WaitFor(P predicate, std::chrono::milliseconds timeout = 10s)
     {

@@ -102,6 +102,22 @@ Json ProprietaryJson(const std::map<Bytes, Bytes>& map)
     return out;
 }
 
+//! Taproot key origins (PSBT_IN/OUT_TAP_BIP32_DERIVATION): each value is the leaf hashes, then the key origin.
+Json TapKeyOriginsJson(const std::map<Bytes, Bytes>& paths)
+{
+    Json out = Json::array();
+    for (const auto& [xonly, value] : paths) {
+        SpanReader reader(value);
+        const uint64_t count = reader.ReadCompactSize();
+        Json hashes = Json::array();
+        for (uint64_t i = 0; i < count; ++i) hashes.push_back(HexStr(reader.ReadSpan(32)));
+        Json entry = KeyOriginJson(xonly, reader.ReadSpan(reader.Remaining()));
+        entry["leaf_hashes"] = std::move(hashes);
+        out.push_back(std::move(entry));
+    }
+    return out;
+}
+
 Json InputJson(const PsbtInput& in, Network network)
 {
     Json out = Json::object();
@@ -162,19 +178,7 @@ Json InputJson(const PsbtInput& in, Network network)
         }
         out["taproot_scripts"] = std::move(scripts);
     }
-    if (!in.tap_bip32_paths.empty()) {
-        Json paths = Json::array();
-        for (const auto& [xonly, value] : in.tap_bip32_paths) {
-            SpanReader reader(value);
-            const uint64_t count = reader.ReadCompactSize();
-            Json hashes = Json::array();
-            for (uint64_t i = 0; i < count; ++i) hashes.push_back(HexStr(reader.ReadSpan(32)));
-            Json entry = KeyOriginJson(xonly, reader.ReadSpan(reader.Remaining()));
-            entry["leaf_hashes"] = std::move(hashes);
-            paths.push_back(std::move(entry));
-        }
-        out["taproot_bip32_derivs"] = std::move(paths);
-    }
+    if (!in.tap_bip32_paths.empty()) out["taproot_bip32_derivs"] = TapKeyOriginsJson(in.tap_bip32_paths);
     if (in.tap_internal_key) out["taproot_internal_key"] = HexStr(*in.tap_internal_key);
     if (in.tap_merkle_root) out["taproot_merkle_root"] = HexStr(*in.tap_merkle_root);
     if (!in.proprietary.empty()) out["proprietary"] = ProprietaryJson(in.proprietary);
@@ -203,19 +207,7 @@ Json OutputJson(const PsbtOutput& o, Network network)
         }
         out["taproot_tree"] = std::move(tree);
     }
-    if (!o.tap_bip32_paths.empty()) {
-        Json paths = Json::array();
-        for (const auto& [xonly, value] : o.tap_bip32_paths) {
-            SpanReader reader(value);
-            const uint64_t count = reader.ReadCompactSize();
-            Json hashes = Json::array();
-            for (uint64_t i = 0; i < count; ++i) hashes.push_back(HexStr(reader.ReadSpan(32)));
-            Json entry = KeyOriginJson(xonly, reader.ReadSpan(reader.Remaining()));
-            entry["leaf_hashes"] = std::move(hashes);
-            paths.push_back(std::move(entry));
-        }
-        out["taproot_bip32_derivs"] = std::move(paths);
-    }
+    if (!o.tap_bip32_paths.empty()) out["taproot_bip32_derivs"] = TapKeyOriginsJson(o.tap_bip32_paths);
     if (!o.proprietary.empty()) out["proprietary"] = ProprietaryJson(o.proprietary);
     if (!o.unknown.empty()) out["unknown"] = MapJson(o.unknown);
     return out;

@@ -284,12 +284,13 @@ bool ChainstateManager::Impl::ConnectTip(BlockIndex* entry, const std::shared_pt
         block = std::make_shared<const Block>(ReadBlockAt(entry));
     }
     CoinsCache view(static_cast<CoinsView&>(*coins));
+    const auto watched = watched_checks.find(entry->hash);
     if (!ConnectBlock(*block, state, entry, view, false)) {
         if (state.IsInvalid()) InvalidBlockFound(entry, state);
-        last_check = {entry->hash, state};
+        if (watched != watched_checks.end()) watched->second = state;
         return false;
     }
-    last_check = {entry->hash, state};
+    if (watched != watched_checks.end()) watched->second = state;
     view.Flush();
     chain.SetTip(entry);
     if (txindex) txindex->WriteBlock(*block, entry->data_pos);
@@ -1298,11 +1299,17 @@ BlockSubmitResult ChainstateManager::ProcessNewBlock(const std::shared_ptr<const
         result.debug_message = state.GetDebugMessage();
         return result;
     }
-    m_impl->last_check.reset();
+    // Another call may run while this activation yields the lock: each waits on its own block's outcome.
+    m_impl->watched_checks.try_emplace(hash);
     ValidationState activate_state;
     m_impl->ActivateBestChain(activate_state, block, &lock);
-    if (m_impl->last_check && m_impl->last_check->first == hash) {
-        const ValidationState& checked = m_impl->last_check->second;
+    std::optional<ValidationState> outcome;
+    if (auto watched = m_impl->watched_checks.find(hash); watched != m_impl->watched_checks.end()) {
+        outcome = std::move(watched->second);
+        m_impl->watched_checks.erase(watched);
+    }
+    if (outcome) {
+        const ValidationState& checked = *outcome;
         if (checked.IsInvalid()) {
             result.reject_reason = checked.GetRejectReason();
             result.debug_message = checked.GetDebugMessage();

@@ -69,8 +69,10 @@ struct ChainstateManager::Impl {
     int32_t next_sequence{2};
     int32_t reverse_sequence{-1};
     ArithUint256 last_precious_work;
-    //! The outcome of the last ConnectTip, for submitblock's answer.
-    std::optional<std::pair<uint256, ValidationState>> last_check;
+    //! What ConnectTip found for the blocks ProcessNewBlock calls are waiting on (its answer to submitblock and
+    //! to the peer that sent the block). Keyed by hash: an activation that goes on after the block (connecting
+    //! its descendants, or the old tip again after it failed) must not overwrite its outcome.
+    std::map<uint256, std::optional<ValidationState>> watched_checks;
 
     std::unique_ptr<BlockTreeDB> tree_db;
     std::unique_ptr<BlockFiles> files;

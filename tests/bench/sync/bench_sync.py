@@ -16,10 +16,17 @@ loaded into constellation A with -loadblock. Then, in the same run:
   it is idle at the same tip; p50 and p99 (target: p99 during the sync at most
   2x idle).
 
+Then, on two fresh constellations C and D (D connected to C; tests/bench/sync/mempool_stream.py), the
+mempool: transactions/s accepted by C from a stream of independent signed P2WPKH transactions sent as `tx`
+messages by one raw-socket peer (one agent), against as many sent to C by `sendrawtransaction` in
+JSON-RPC batches of 100; and the relay time of a sample from C's mempool to D's (C's trickle to its
+inbound peer D, the inv, D's getdata, the tx, D's acceptance), p50 and p99.
+
 Targets are reported met/MISSED, never asserted; the exit status is 1 only
 when something fails (a node does not start or does not reach the tip).
 
 ORRERY_BUILD_DIR=<build> /usr/bin/python3 tests/bench/sync/bench_sync.py [--txs N] [--idle-seconds S]
+    [--mempool-txs N]
 """
 import argparse
 import base64
@@ -30,12 +37,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "functional"))
 from conftest import Orreryd, RpcError, tool_binary  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import mempool_stream  # noqa: E402
 
 SYNC_RATIO_TARGET = 0.90
 RPC_P99_RATIO_TARGET = 2.0
@@ -70,28 +79,35 @@ def seconds_to_height(node, height, started, timeout):
     raise RuntimeError(f"{node.name} did not reach height {height} in {timeout} s")
 
 
-class LatencySampler:
-    """getblockchaininfo round trips, back to back, on one keep-alive connection until stopped."""
+class LatencySampler(mempool_stream.BackgroundLoop):
+    """Round trips, back to back, on one keep-alive connection until stopped: getblockchaininfo (which takes the
+    chainstate lock) alternating with getnetworkinfo (a node method that does not), so that the second tells
+    what the first owes to the lock and what to everything else (IPC, scheduling, a busy machine)."""
+
+    METHODS = ("getblockchaininfo", "getnetworkinfo")
 
     def __init__(self, node):
         self.node = node
-        self.samples = []
+        self.by_method = {method: [] for method in self.METHODS}
+        self.samples = self.by_method["getblockchaininfo"]
         self.errors = 0
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
+        super().__init__()
 
     def run(self):
         auth = "Basic " + base64.b64encode(self.node.cookie().encode()).decode()
-        body = json.dumps({"jsonrpc": "1.0", "id": 1, "method": "getblockchaininfo", "params": []})
+        bodies = {m: json.dumps({"jsonrpc": "1.0", "id": 1, "method": m, "params": []}) for m in self.METHODS}
         conn = http.client.HTTPConnection("127.0.0.1", self.node.rpc_port, timeout=30)
+        turn = 0
         while not self.stopping.is_set():
+            method = self.METHODS[turn % len(self.METHODS)]
+            turn += 1
             began = time.perf_counter()
             try:
-                conn.request("POST", "/", body=body, headers={"Authorization": auth})
+                conn.request("POST", "/", body=bodies[method], headers={"Authorization": auth})
                 response = conn.getresponse()
                 response.read()
                 if response.status == 200:
-                    self.samples.append(time.perf_counter() - began)
+                    self.by_method[method].append(time.perf_counter() - began)
                 else:
                     self.errors += 1
             except (OSError, http.client.HTTPException):
@@ -100,14 +116,6 @@ class LatencySampler:
                 conn = http.client.HTTPConnection("127.0.0.1", self.node.rpc_port, timeout=30)
                 time.sleep(0.05)
         conn.close()
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stopping.set()
-        self.thread.join()
 
 
 def percentile(samples, fraction):
@@ -128,6 +136,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--txs", type=int, default=60_000, help="transactions in the generated chain")
     parser.add_argument("--idle-seconds", type=float, default=3.0)
+    parser.add_argument("--mempool-txs", type=int, default=2_000,
+                        help="transactions in the mempool stream (and as many for its sendrawtransaction baseline)")
     options = parser.parse_args()
     build = Path(os.environ.get("ORRERY_BUILD_DIR", Path(__file__).resolve().parents[3] / "build"))
     os.environ["ORRERY_BUILD_DIR"] = str(build)
@@ -171,7 +181,30 @@ def main():
             for node in (b, a):
                 if node is not None and node.running():
                     node.stop()
+        failed = report_sync(txs, inputs, local_s, sync_s, during, idle)
 
+        print(f"mempool: fresh constellations C (mining, listening) and D (-connect=C); {options.mempool_txs} "
+              "transactions to C by sendrawtransaction, as many from one agent, a sample relayed to D", flush=True)
+        c = Orreryd(tmp / "c", tmp / "c.out")
+        d = None
+        (tmp / "c").mkdir()
+        (tmp / "d").mkdir()
+        try:
+            c.start()
+            d = Orreryd(tmp / "d", tmp / "d.out", extra_args=(f"-connect=127.0.0.1:{c.p2p_port}",)).start()
+            mempool = mempool_stream.measure(c, d, options.mempool_txs,
+                                             lambda node, height: seconds_to_height(node, height,
+                                                                                    time.perf_counter(), 600))
+        finally:
+            for node in (d, c):
+                if node is not None and node.running():
+                    node.stop()
+    report_mempool(mempool)
+    return 1 if failed else 0
+
+
+def report_sync(txs, inputs, local_s, sync_s, during, idle):
+    """Prints the sync figures and ratios; returns True when there were no RPC samples to compare."""
     local_rate, sync_rate = txs / local_s, txs / sync_s
     ratio = sync_rate / local_rate
     print()
@@ -183,7 +216,7 @@ def main():
     print()
     if not during.samples or not idle.samples:
         print("getblockchaininfo: no samples (the sync ended before the first call)")
-        return 1
+        return True
     print(f"{'getblockchaininfo':<34} {'calls':>8} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}")
     for name, sampler in (("during the sync", during), ("idle, same tip", idle)):
         print(f"{name:<34} {len(sampler.samples):>8} {1000 * statistics.median(sampler.samples):>9.2f} "
@@ -191,10 +224,34 @@ def main():
     p99_ratio = percentile(during.samples, 0.99) / percentile(idle.samples, 0.99)
     verdict = "met" if p99_ratio <= RPC_P99_RATIO_TARGET else "MISSED"
     print(f"p99 during / idle: {p99_ratio:.2f}x (target <= {RPC_P99_RATIO_TARGET:.1f}: {verdict})")
+    control_during, control_idle = during.by_method["getnetworkinfo"], idle.by_method["getnetworkinfo"]
+    if control_during and control_idle:
+        print(f"{'getnetworkinfo (no chainstate lock)':<34} {'calls':>8} {'p50 ms':>9} {'p99 ms':>9}")
+        for name, samples in (("during the sync", control_during), ("idle, same tip", control_idle)):
+            print(f"{name:<34} {len(samples):>8} {1000 * statistics.median(samples):>9.2f} "
+                  f"{1000 * percentile(samples, 0.99):>9.2f}")
+        print(f"p99 during / idle: {percentile(control_during, 0.99) / percentile(control_idle, 0.99):.2f}x "
+              "(the part of getblockchaininfo's ratio that the chainstate lock does not explain)")
+    print(flush=True)
+    return False
+
+
+def report_mempool(mempool):
+    count = mempool["count"]
+    rpc_rate, stream_rate = count / mempool["rpc_s"], count / mempool["stream_s"]
     print()
-    print("mempool acceptance and relay time: not measured yet (transaction relay, issue 10 §4, is not in this "
-          "tree)")
-    return 0
+    print(f"{'mempool acceptance (P2WPKH, 1-in 1-out)':<42} {'txs':>6} {'seconds':>8} {'tx/s':>8}")
+    print(f"{'sendrawtransaction, batches of 100':<42} {count:>6} {mempool['rpc_s']:>8.2f} {rpc_rate:>8.0f}")
+    print(f"{'tx messages from one agent':<42} {count:>6} {mempool['stream_s']:>8.2f} {stream_rate:>8.0f}")
+    print(f"from one agent / sendrawtransaction: {stream_rate / rpc_rate:.2f}x")
+    relay = mempool["relay"]
+    if not relay:
+        print("relay: none of the sampled transactions reached D")
+        return
+    p50, p99 = mempool_stream.percentile(relay, 0.5), mempool_stream.percentile(relay, 0.99)
+    print(f"relay, C's mempool to D's (trickle, inv, getdata, tx, acceptance), {len(relay)} of "
+          f"{mempool['relay_sample']} sent {mempool_stream.RELAY_SPACING} s apart: p50 {p50:.2f} s, p99 {p99:.2f} s")
+    print("(reference: Core announces to an inbound peer such as D after a Poisson delay of mean 5 s)")
 
 
 if __name__ == "__main__":
