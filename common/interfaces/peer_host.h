@@ -11,6 +11,10 @@
 // bytes before it calls; the node validates everything again. Addresses cross as
 // addr or addrv2 payloads (BIP155), decoded by the agent and again by the node.
 //
+// Compact blocks (BIP152 version 2, doc/compact_blocks.md): cmpctblock, getblocktxn and blocktxn cross as
+// their payloads; the node builds compact blocks and reconstructs received ones (it holds the mempool),
+// the agent decodes, checks what needs only the message and frames.
+//
 // Transaction relay (doc/relay.md): transactions cross as their serialization as the peer sent them (with
 // witness if it had one), (w)txids 32 bytes each. The node decides what enters the mempool, what to
 // fetch from whom and what to announce to whom; the agent frames and checks.
@@ -75,6 +79,13 @@ struct PeerStats {
                   bytes_recv_per_msg)
 };
 
+//! A message the node has an agent send as it is: its command and payload (a Bitcoin serialization).
+struct WireMessage {
+    std::string command; //!< "cmpctblock", "blocktxn" or "block"
+    std::vector<uint8_t> payload;
+    ORRERY_FIELDS(command, payload)
+};
+
 class PeerHost
 {
 public:
@@ -132,6 +143,21 @@ public:
     //! The peer sent BIP35 mempool; the node decides (Core: only peers with the mempool permission).
     virtual void mempoolRequested(int64_t peer_id) = 0;
 
+    // ---- Compact blocks (BIP152, doc/compact_blocks.md)
+    //! The peer's sendcmpct of version 2 (others are ignored, as Core): it takes compact blocks, and asks for
+    //! them unsolicited when `high_bandwidth`.
+    virtual void compactBlocksOffered(int64_t peer_id, bool high_bandwidth) = 0;
+    //! The peer's cmpctblock payload as received; decoded, its header's proof of work and layout checked.
+    virtual void compactBlockReceived(int64_t peer_id, std::vector<uint8_t> cmpctblock) = 0;
+    //! The peer's blocktxn payload as received (every transaction deserialized).
+    virtual void blockTransactionsReceived(int64_t peer_id, std::vector<uint8_t> blocktxn) = 0;
+    //! The peer's getblocktxn payload: the answer to send (blocktxn, or the whole block for an old one);
+    //! nullopt: no answer (an unknown block, or the node drops the peer for an index out of range).
+    virtual std::optional<WireMessage> getBlockTransactions(int64_t peer_id, std::vector<uint8_t> getblocktxn) = 0;
+    //! The peer's getdata of MSG_CMPCT_BLOCK (a 32-byte hash): a cmpctblock, or the block itself when it is
+    //! deeper than 5 blocks, as Core; nullopt: notfound.
+    virtual std::optional<WireMessage> getCompactBlock(int64_t peer_id, std::vector<uint8_t> hash) = 0;
+
     // Addresses (doc/addrman.md): addr and addrv2 payloads in their Bitcoin serialization.
     //! The peer's addr (`addrv2` false) or addrv2 message as received: at most 1,000 entries, decoded once
     //! by the agent; the node decodes it again.
@@ -170,6 +196,16 @@ public:
     virtual void requestTransactions(std::vector<uint8_t> hashes, bool wtxid) = 0;
     //! Sends a BIP133 feefilter with this fee rate (satoshis per kvB).
     virtual void sendFeeFilter(int64_t fee_rate) = 0;
+
+    // ---- Compact blocks (BIP152, doc/compact_blocks.md)
+    //! Sends sendcmpct(high_bandwidth, 2): whether the peer is to send us new blocks as unsolicited cmpctblocks.
+    virtual void sendCompactBlockMode(bool high_bandwidth) = 0;
+    //! Sends this cmpctblock payload (a high-bandwidth announcement).
+    virtual void sendCompactBlock(std::vector<uint8_t> cmpctblock) = 0;
+    //! Sends getdata of MSG_CMPCT_BLOCK for this block (32 bytes).
+    virtual void requestCompactBlock(std::vector<uint8_t> hash) = 0;
+    //! Sends this getblocktxn payload.
+    virtual void requestBlockTransactions(std::vector<uint8_t> getblocktxn) = 0;
 
     // Addresses (doc/addrman.md).
     //! Sends getaddr, and lets the answer (up to 1,000 addresses) past the peer's address rate limit.

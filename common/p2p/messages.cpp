@@ -192,6 +192,22 @@ template <> std::string_view CommandFor<MempoolMessage>()
 {
     return command::MEMPOOL;
 }
+template <> std::string_view CommandFor<SendCmpctMessage>()
+{
+    return command::SENDCMPCT;
+}
+template <> std::string_view CommandFor<CmpctBlockMessage>()
+{
+    return command::CMPCTBLOCK;
+}
+template <> std::string_view CommandFor<GetBlockTxnMessage>()
+{
+    return command::GETBLOCKTXN;
+}
+template <> std::string_view CommandFor<BlockTxnMessage>()
+{
+    return command::BLOCKTXN;
+}
 
 } // namespace
 
@@ -266,6 +282,14 @@ std::vector<uint8_t> EncodePayload(const Message& message)
                 WriteInv(w, m.items);
             } else if constexpr (std::is_same_v<T, FeeFilterMessage>) {
                 w.WriteI64(m.fee_rate);
+            } else if constexpr (std::is_same_v<T, SendCmpctMessage>) {
+                WriteSendCmpct(w, m);
+            } else if constexpr (std::is_same_v<T, CmpctBlockMessage>) {
+                WriteCmpctBlock(w, m);
+            } else if constexpr (std::is_same_v<T, GetBlockTxnMessage>) {
+                WriteGetBlockTxn(w, m);
+            } else if constexpr (std::is_same_v<T, BlockTxnMessage>) {
+                WriteBlockTxn(w, m);
             } else if constexpr (std::is_same_v<T, UnknownMessage> || std::is_same_v<T, BlockMessage> ||
                                  std::is_same_v<T, TxMessage>) {
                 w.WriteBytes(m.payload);
@@ -314,6 +338,11 @@ Message DecodeMessage(std::string_view command, std::span<const uint8_t> payload
         if (command == command::TX) return TxMessage{{payload.begin(), payload.end()}};
         if (command == command::FEEFILTER) return FeeFilterMessage{r.ReadI64()};
         if (command == command::MEMPOOL) return MempoolMessage{}; // Core ignores a payload
+        // Compact blocks: Core reads what it needs and ignores trailing bytes, except in these three.
+        if (command == command::SENDCMPCT) return ReadSendCmpct(r);
+        if (command == command::CMPCTBLOCK) return DecodeCmpctBlock(payload);
+        if (command == command::GETBLOCKTXN) return DecodeGetBlockTxn(payload);
+        if (command == command::BLOCKTXN) return DecodeBlockTxn(payload);
     } catch (const DeserializeError& e) {
         throw ProtocolError("malformed '" + std::string(command) + "' message: " + e.what());
     }

@@ -1,14 +1,16 @@
 // Payloads of the handshake and keep-alive messages of the Bitcoin P2P
 // protocol (version, verack, ping, pong, sendaddrv2, wtxidrelay, sendheaders),
 // of block sync (getheaders, getblocks, headers, inv, getdata, notfound, block),
-// of transaction relay (tx, feefilter, mempool) and a generic path for every
-// other command. Decoding is bounds-checked and
+// of transaction relay (tx, feefilter, mempool), of BIP152 compact blocks
+// (sendcmpct, cmpctblock, getblocktxn, blocktxn; compact_blocks.h) and a
+// generic path for every other command. Decoding is bounds-checked and
 // throws ProtocolError with the reason; encoding never fails.
 #ifndef ORRERY_COMMON_P2P_MESSAGES_H
 #define ORRERY_COMMON_P2P_MESSAGES_H
 
 #include <common/consensus/block.h>
 #include <common/consensus/uint256.h>
+#include <common/p2p/compact_blocks.h>
 #include <common/p2p/protocol.h>
 
 #include <array>
@@ -52,6 +54,11 @@ inline constexpr std::string_view BLOCK = "block";
 inline constexpr std::string_view TX = "tx";
 inline constexpr std::string_view FEEFILTER = "feefilter";
 inline constexpr std::string_view MEMPOOL = "mempool";
+// Compact blocks (BIP152, doc/compact_blocks.md).
+inline constexpr std::string_view SENDCMPCT = "sendcmpct";
+inline constexpr std::string_view CMPCTBLOCK = "cmpctblock";
+inline constexpr std::string_view GETBLOCKTXN = "getblocktxn";
+inline constexpr std::string_view BLOCKTXN = "blocktxn";
 } // namespace command
 
 //! A network address as the version message carries it: no time field,
@@ -187,7 +194,8 @@ struct UnknownMessage {
 using Message =
     std::variant<VersionMessage, VerackMessage, PingMessage, PongMessage, SendAddrV2Message, WtxidRelayMessage,
                  SendHeadersMessage, GetHeadersMessage, GetBlocksMessage, HeadersMessage, InvMessage, GetDataMessage,
-                 NotFoundMessage, BlockMessage, TxMessage, FeeFilterMessage, MempoolMessage, UnknownMessage>;
+                 NotFoundMessage, BlockMessage, TxMessage, FeeFilterMessage, MempoolMessage, SendCmpctMessage,
+                 CmpctBlockMessage, GetBlockTxnMessage, BlockTxnMessage, UnknownMessage>;
 
 //! The command a message travels under.
 std::string_view CommandOf(const Message& message);

@@ -41,9 +41,13 @@ std::vector<uint256> GetLocator(const BlockIndex* index)
     return locator;
 }
 
-void BlockSync::AddPeer(int64_t peer_id)
+void BlockSync::AddPeer(int64_t peer_id, bool preferred, bool can_serve)
 {
-    m_peers.try_emplace(peer_id);
+    auto [it, added] = m_peers.try_emplace(peer_id);
+    if (!added) return;
+    it->second.preferred = preferred && can_serve;
+    it->second.can_serve = can_serve;
+    if (it->second.preferred) ++m_preferred_peers;
 }
 
 void BlockSync::RemovePeer(int64_t peer_id)
@@ -51,7 +55,69 @@ void BlockSync::RemovePeer(int64_t peer_id)
     for (auto it = m_in_flight.begin(); it != m_in_flight.end();) {
         it = it->second.peer_id == peer_id ? m_in_flight.erase(it) : std::next(it);
     }
-    m_peers.erase(peer_id);
+    auto peer = m_peers.find(peer_id);
+    if (peer == m_peers.end()) return;
+    if (peer->second.sync_started) --m_sync_started;
+    if (peer->second.preferred) --m_preferred_peers;
+    m_peers.erase(peer);
+}
+
+bool BlockSync::StartHeadersSync(int64_t peer_id, int64_t best_header_time, int64_t now_us, int64_t target_spacing_s)
+{
+    auto it = m_peers.find(peer_id);
+    if (it == m_peers.end()) return false;
+    Peer& peer = it->second;
+    if (peer.sync_started || !peer.can_serve) return false;
+    // Core: preferred peers sync; another that serves blocks only while no preferred one exists or nothing is
+    // being downloaded (an inbound peer may be our only source).
+    const bool may_sync = peer.preferred || m_preferred_peers == 0 || m_in_flight.empty();
+    const int64_t now_s = now_us / 1'000'000;
+    const bool recent = best_header_time > now_s - HEADERS_SYNC_RECENT_S;
+    if (!recent && !(m_sync_started == 0 && may_sync)) return false;
+    peer.sync_started = true;
+    ++m_sync_started;
+    const int64_t expected_headers = std::max<int64_t>(0, now_s - best_header_time) / std::max<int64_t>(1, target_spacing_s);
+    peer.headers_sync_timeout_us =
+        now_us + HEADERS_DOWNLOAD_TIMEOUT_BASE_US + HEADERS_DOWNLOAD_TIMEOUT_PER_HEADER_US * expected_headers;
+    return true;
+}
+
+bool BlockSync::HeadersSyncStarted(int64_t peer_id) const
+{
+    auto it = m_peers.find(peer_id);
+    return it != m_peers.end() && it->second.sync_started;
+}
+
+std::vector<BlockSync::HeadersTimeout> BlockSync::CheckHeadersSyncTimeout(
+    int64_t best_header_time, int64_t now_us, const std::function<bool(int64_t)>& noban)
+{
+    std::vector<HeadersTimeout> timeouts;
+    const bool recent = best_header_time > now_us / 1'000'000 - HEADERS_SYNC_RECENT_S;
+    for (auto& [id, peer] : m_peers) {
+        if (!peer.sync_started || peer.headers_sync_timeout_us == INT64_MAX) continue;
+        if (recent) {
+            // Caught up once: this peer can no longer time out.
+            peer.headers_sync_timeout_us = INT64_MAX;
+            continue;
+        }
+        // Only the one sync peer, and only when another preferred peer could take over.
+        if (now_us <= peer.headers_sync_timeout_us || m_sync_started != 1 ||
+            m_preferred_peers - (peer.preferred ? 1 : 0) < 1) {
+            continue;
+        }
+        if (noban(id)) {
+            // Not dropped, but no longer the sync peer: another gets its chance.
+            peer.sync_started = false;
+            --m_sync_started;
+            peer.headers_sync_timeout_us = 0;
+            timeouts.push_back(
+                {id, "Timeout downloading headers from noban peer=" + std::to_string(id) + ", not disconnecting", false});
+        } else {
+            timeouts.push_back(
+                {id, "Timeout downloading headers from peer=" + std::to_string(id) + ", disconnecting", true});
+        }
+    }
+    return timeouts;
 }
 
 void BlockSync::UpdateBestKnown(int64_t peer_id, const BlockIndex* index)
@@ -98,6 +164,32 @@ void BlockSync::Forget(const uint256& hash)
         if (peer->second.in_flight == 0) peer->second.downloading_since.reset();
     }
     m_in_flight.erase(it);
+}
+
+std::optional<int64_t> BlockSync::InFlightFrom(const uint256& hash) const
+{
+    auto it = m_in_flight.find(hash);
+    if (it == m_in_flight.end()) return std::nullopt;
+    return it->second.peer_id;
+}
+
+bool BlockSync::MarkInFlight(int64_t peer_id, const BlockIndex* index, Clock::time_point now)
+{
+    auto peer = m_peers.find(peer_id);
+    if (peer == m_peers.end() || !index) return false;
+    if (auto flying = m_in_flight.find(index->hash); flying != m_in_flight.end()) {
+        return flying->second.peer_id == peer_id;
+    }
+    if (peer->second.in_flight >= MAX_BLOCKS_IN_TRANSIT_PER_PEER) return false;
+    m_in_flight[index->hash] = InFlight{peer_id, index, now};
+    if (peer->second.in_flight++ == 0) peer->second.downloading_since = now;
+    return true;
+}
+
+void BlockSync::CancelInFlight(int64_t peer_id, const uint256& hash)
+{
+    auto it = m_in_flight.find(hash);
+    if (it != m_in_flight.end() && it->second.peer_id == peer_id) Forget(hash);
 }
 
 bool BlockSync::BlockReceived(int64_t peer_id, const uint256& hash, Clock::time_point now)

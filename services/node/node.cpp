@@ -1009,7 +1009,8 @@ void NodeService::handshakeDone(int64_t peer_id, interfaces::PeerVersion version
               version.start_height, peer_id, version.user_agent);
     AddressPeerReady(entry);
     if (entry.connection_type == "feeler") return; // disconnected at once, no sync
-    if (m_chainstate_loaded) StartSync(peer_id);
+    if (m_chainstate_loaded) StartCompact(peer_id, entry.inbound);
+    if (m_chainstate_loaded) StartSync(peer_id, entry, version);
     if (m_chainstate_loaded) StartRelay(peer_id, entry, version);
 }
 

@@ -18,6 +18,7 @@
 #include <services/node/ban_list.h>
 #include <services/node/block_sync.h>
 #include <services/node/chain.h>
+#include <services/node/compact_relay.h>
 #include <services/node/mempool/mempool.h>
 #include <services/node/peer_table.h>
 #include <services/node/tx_relay.h>
@@ -34,6 +35,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -224,6 +226,15 @@ public:
     void RelayBlockConnected(const Block& block);
     void RelayBlockDisconnected();
     void RelayNewTip();
+    // PeerHost: compact blocks (node_compact.cpp, doc/compact_blocks.md)
+    void compactBlocksOffered(int64_t peer_id, bool high_bandwidth) override;
+    void compactBlockReceived(int64_t peer_id, std::vector<uint8_t> cmpctblock) override;
+    void blockTransactionsReceived(int64_t peer_id, std::vector<uint8_t> blocktxn) override;
+    std::optional<interfaces::WireMessage> getBlockTransactions(int64_t peer_id,
+                                                                std::vector<uint8_t> getblocktxn) override;
+    std::optional<interfaces::WireMessage> getCompactBlock(int64_t peer_id, std::vector<uint8_t> hash) override;
+    //! getpeerinfo's (bip152_hb_to, bip152_hb_from) of a peer; nullopt before its handshake.
+    std::optional<std::pair<bool, bool>> CompactStats(int64_t peer_id);
     // PeerHost: addresses (net_connections.cpp, doc/addrman.md)
     void addressesReceived(int64_t peer_id, bool addrv2, std::vector<uint8_t> payload) override;
     std::optional<std::vector<uint8_t>> getAddresses(int64_t peer_id) override;
@@ -284,8 +295,12 @@ private:
     //! Calls `method` of the peer's Agent without waiting for the reply.
     template <typename... A> void CallAgent(int64_t peer_id, std::string_view method, const A&... args);
     void SendGetHeaders(int64_t peer_id, const BlockIndex* from);
-    //! The handshake is done: the peer takes part in sync, starting with a getheaders.
-    void StartSync(int64_t peer_id);
+    //! The handshake is done: the peer takes part in sync, and gets its initial getheaders when the
+    //! one-sync-peer rule lets it (doc/sync.md).
+    void StartSync(int64_t peer_id, const PeerEntry& entry, const interfaces::PeerVersion& version);
+    //! Sends the initial getheaders to the peers the one-sync-peer rule now lets sync (all of them once our
+    //! best header is recent), from the best header's parent; `only`: just that peer.
+    void StartHeadersSync(std::optional<int64_t> only = std::nullopt);
     //! Asks each peer with room for the next blocks to download.
     void ScheduleDownloads();
     //! The maintenance thread's round: stallers and download timeouts dropped, gone peers forgotten,
@@ -296,6 +311,27 @@ private:
     //! Core 28's Misbehaving: drops and discourages the peer (a local one is only dropped); a manual or
     //! noban peer is only logged. True when the peer is dropped.
     bool Misbehaving(int64_t peer_id, const std::string& reason);
+
+    // Compact blocks (node_compact.cpp). m_cmpct_mutex is taken last: after the chainstate's lock,
+    // m_mutex, m_sync_mutex or m_relay_mutex, and nothing is taken or called while it is held.
+    void StartCompact(int64_t peer_id, bool inbound);
+    void CompactPeerGone(int64_t peer_id);
+    //! Core's BlockChecked: the first sender of a new valid block may become a high-bandwidth peer.
+    void MaybeSelectHighBandwidth(int64_t peer_id, const uint256& hash, const BlockSubmitResult& result);
+    //! The mempool's transactions with their wtxids, for reconstruction.
+    std::vector<p2p::KnownTransaction> MempoolTransactions();
+    //! A compact block failed: getdata of the whole block from the same peer.
+    void RequestFullBlock(int64_t peer_id, const uint256& hash);
+    //! A block rebuilt from a compact block: processed, never punished for (BIP152).
+    void ProcessReconstructedBlock(int64_t peer_id, Block block);
+    //! The most recent tip's block when it is `hash`, else null.
+    std::shared_ptr<const Block> RecentBlock(const uint256& hash);
+    //! The cmpctblock payload of the new tip (built once, with a fresh nonce; kept as the recent block).
+    std::vector<uint8_t> CompactTip(const BlockIndex* tip);
+    //! Peers that asked for high-bandwidth announcements.
+    std::set<int64_t> HighBandwidthListeners();
+    //! Whether the peer sent sendcmpct version 2.
+    bool WantsCompactBlocks(int64_t peer_id);
 
     // Addresses and automatic outbound connections (net_connections.cpp).
     //! <net>/peers.dat (empty path without a datadir).
@@ -372,10 +408,15 @@ private:
     std::mutex m_sync_mutex;
     BlockSync m_sync;                           // guarded by m_sync_mutex
     std::map<int64_t, uint256> m_hash_continue; // guarded by m_sync_mutex: the last hash of a getblocks answer
+    //! The best header's time as of the last maintenance round (the headers-sync timeout reads it where the
+    //! chainstate's lock may not be taken).
+    std::atomic<int64_t> m_best_header_time{0};
     std::shared_ptr<ValidationListener> m_tip_announcer;
 
     std::mutex m_relay_mutex;
     RelayState m_relay; // guarded by m_relay_mutex
+    std::mutex m_cmpct_mutex;
+    CompactState m_cmpct; // guarded by m_cmpct_mutex
     std::shared_ptr<MempoolListener> m_relay_listener;
     std::shared_ptr<ValidationListener> m_relay_chain_listener;
     // Addresses (net_connections.cpp). Lock order: m_mutex, then m_addr_mutex.

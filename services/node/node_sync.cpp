@@ -6,6 +6,7 @@
 
 #include <common/interfaces/peer_host_ipc.h>
 #include <common/util/logging.h>
+#include <common/util/mock_time.h>
 #include <common/util/net_permissions.h>
 
 #include <algorithm>
@@ -96,6 +97,8 @@ template <typename... A> void NodeService::CallAgent(int64_t peer_id, std::strin
 // Transaction relay's calls (node_relay.cpp) use the same path.
 template void NodeService::CallAgent(int64_t, std::string_view, const std::vector<uint8_t>&, const bool&);
 template void NodeService::CallAgent(int64_t, std::string_view, const Amount&);
+// Compact blocks (node_compact.cpp): sendCompactBlockMode.
+template void NodeService::CallAgent(int64_t, std::string_view, const bool&);
 // The calls net_connections.cpp makes (requestAddresses; sendAddresses takes bytes, as requestBlocks).
 template void NodeService::CallAgent<>(int64_t, std::string_view);
 template void NodeService::CallAgent<std::vector<uint8_t>>(int64_t, std::string_view, const std::vector<uint8_t>&);
@@ -148,33 +151,71 @@ void NodeService::SyncPeerGone(int64_t peer_id)
         m_sync.RemovePeer(peer_id);
         m_hash_continue.erase(peer_id);
     }
+    CompactPeerGone(peer_id);
     // Its blocks in flight go to the others at once.
     ScheduleDownloads();
 }
 
-void NodeService::StartSync(int64_t peer_id)
+void NodeService::StartSync(int64_t peer_id, const PeerEntry& entry, const interfaces::PeerVersion& version)
 {
-    const BlockIndex* best = nullptr;
+    constexpr uint64_t NODE_NETWORK = 1, NODE_NETWORK_LIMITED = 1 << 10;
+    // Core's fPreferredDownload and CanServeBlocks.
+    const bool can_serve =
+        (version.services & (NODE_NETWORK | NODE_NETWORK_LIMITED)) != 0 && entry.connection_type != "addr-fetch";
+    const bool preferred = !entry.inbound || HasPermission(entry.permissions, PF_NOBAN);
+    {
+        std::lock_guard lock(m_sync_mutex);
+        m_sync.AddPeer(peer_id, preferred, can_serve);
+    }
+    StartHeadersSync(peer_id);
+}
+
+void NodeService::StartHeadersSync(std::optional<int64_t> only)
+{
+    std::vector<std::pair<int64_t, const BlockIndex*>> start;
     {
         auto chain_lock = m_chainstate->Lock();
+        const BlockIndex* best = m_chainstate->BestHeader();
+        if (!best) return;
+        const int64_t now_us = GetTimeMicros();
         std::lock_guard lock(m_sync_mutex);
-        m_sync.AddPeer(peer_id);
-        best = m_chainstate->BestHeader();
+        for (int64_t id : m_sync.PeerIds()) {
+            if (only && id != *only) continue;
+            if (m_sync.StartHeadersSync(id, best->GetBlockTime(), now_us, m_params.consensus.pow_target_spacing)) {
+                start.emplace_back(id, best);
+            }
+        }
     }
-    // From the best header's parent, as Core: the answer then holds at least one header, which tells
-    // us where the peer is even when it has nothing new.
-    SendGetHeaders(peer_id, best && best->prev ? best->prev : best);
+    for (const auto& [id, best] : start) {
+        LogDebug(LogCategory::NET, "initial getheaders ({}) to peer={}", best->height, id);
+        // From the best header's parent, as Core: the answer then holds at least one header, which tells
+        // us where the peer is even when it has nothing new.
+        SendGetHeaders(id, best->prev ? best->prev : best);
+    }
 }
 
 void NodeService::ScheduleDownloads()
 {
     if (!m_chainstate_loaded) return;
     std::map<int64_t, std::vector<uint256>> requests;
+    std::optional<std::pair<int64_t, uint256>> compact;
     {
         auto chain_lock = m_chainstate->Lock();
         std::lock_guard lock(m_sync_mutex);
         m_sync.ResolveUnknown([this](const uint256& hash) { return m_chainstate->LookupBlockIndex(hash); });
         requests = m_sync.Schedule(m_chainstate->Chain(), std::chrono::steady_clock::now());
+        // BIP152 low-bandwidth mode, as Core's HeadersDirectFetchBlocks: the one block being fetched, the child
+        // of our tip, outside initial block download, is asked as a compact block.
+        if (requests.size() == 1 && requests.begin()->second.size() == 1 && m_sync.InFlightCount() == 1 &&
+            !m_chainstate->IsInitialBlockDownload()) {
+            const BlockIndex* index = m_chainstate->LookupBlockIndex(requests.begin()->second[0]);
+            if (index && index->prev == m_chainstate->Tip()) compact.emplace(requests.begin()->first, index->hash);
+        }
+    }
+    if (compact && WantsCompactBlocks(compact->first)) {
+        LogDebug(LogCategory::NET, "getdata of compact block {} to peer={}", compact->second.GetHex(), compact->first);
+        CallAgent(compact->first, "agent.requestCompactBlock", HashBytes({compact->second}));
+        return;
     }
     for (const auto& [peer_id, hashes] : requests) {
         LogDebug(LogCategory::NET, "getdata of {} blocks to peer={}", hashes.size(), peer_id);
@@ -192,6 +233,18 @@ void NodeService::SyncTick()
         std::lock_guard lock(m_mutex);
         std::lock_guard sync_lock(m_sync_mutex);
         drop = m_sync.CheckTimeouts(std::chrono::steady_clock::now());
+        // Core's headers-sync timeout (the best header is read under the sync mutex's order: chain lock first
+        // would invert m_mutex; a header pointer stays valid for the node's life).
+        for (auto& timeout : m_sync.CheckHeadersSyncTimeout(m_best_header_time.load(), GetTimeMicros(), [&](int64_t id) {
+                 auto entry = m_peers.Find(id);
+                 return entry && HasPermission(entry->permissions, PF_NOBAN);
+             })) {
+            if (timeout.disconnect) {
+                drop.emplace_back(timeout.peer_id, timeout.reason);
+            } else {
+                LogPrintf("{}", timeout.reason);
+            }
+        }
         stalling_timeout = m_sync.StallingTimeout();
         for (const auto& [peer_id, reason] : drop) {
             QueueDisconnect(peer_id, reason);
@@ -205,10 +258,19 @@ void NodeService::SyncTick()
             m_hash_continue.erase(id);
         }
     }
-    for (const auto& [peer_id, reason] : drop) LogPrintf("{}", reason);
+    for (const auto& [peer_id, reason] : drop) {
+        LogPrintf("{}", reason);
+        CompactPeerGone(peer_id);
+    }
+    for (int64_t id : gone) CompactPeerGone(id);
     if (!drop.empty()) {
         LogPrintf("Block stalling timeout is now {} s", std::chrono::duration<double>(stalling_timeout).count());
     }
+    {
+        auto chain_lock = m_chainstate->Lock();
+        if (const BlockIndex* best = m_chainstate->BestHeader()) m_best_header_time = best->GetBlockTime();
+    }
+    StartHeadersSync(); // peers left waiting by the one-sync-peer rule
     ScheduleDownloads();
     if (!drop.empty()) SendQueuedDisconnects();
 }
@@ -225,6 +287,7 @@ void NodeService::AnnounceTip(const BlockIndex* tip, const BlockIndex* fork)
 {
     std::vector<uint8_t> headers;
     std::vector<int64_t> peers;
+    bool one_block = false;
     {
         auto chain_lock = m_chainstate->Lock();
         // The new blocks, oldest first; more than MAX_BLOCKS_TO_ANNOUNCE make the agent announce by inv.
@@ -237,8 +300,26 @@ void NodeService::AnnounceTip(const BlockIndex* tip, const BlockIndex* fork)
         for (int64_t id : m_sync.PeerIds()) {
             if (!m_sync.PeerHas(id, tip)) peers.push_back(id);
         }
+        one_block = fresh.size() == 1;
     }
-    for (int64_t id : peers) CallAgent(id, "agent.announceBlocks", headers);
+    // BIP152 high-bandwidth mode: one new block goes as a cmpctblock, unasked, to the peers that want that.
+    const std::set<int64_t> high_bandwidth = one_block ? HighBandwidthListeners() : std::set<int64_t>{};
+    std::vector<uint8_t> compact;
+    if (!high_bandwidth.empty()) {
+        try {
+            compact = CompactTip(tip);
+        } catch (const std::exception& e) {
+            LogPrintf("Cannot read the new tip {} for compact announcements: {}", tip->hash.GetHex(), e.what());
+        }
+    }
+    for (int64_t id : peers) {
+        if (!compact.empty() && high_bandwidth.count(id)) {
+            LogDebug(LogCategory::NET, "sending header-and-ids {} to peer={}", tip->hash.GetHex(), id);
+            CallAgent(id, "agent.sendCompactBlock", compact);
+        } else {
+            CallAgent(id, "agent.announceBlocks", headers);
+        }
+    }
 }
 
 // ---------------------------------------------------------------- PeerHost: what agents report
@@ -337,6 +418,7 @@ void NodeService::blockReceived(int64_t peer_id, std::vector<uint8_t> bytes)
         LogDebug(LogCategory::NET, "block {} from peer={}{}{}", hash.GetHex(), peer_id, reason.empty() ? "" : ": ",
                  reason);
     }
+    MaybeSelectHighBandwidth(peer_id, hash, result);
     ScheduleDownloads();
 }
 

@@ -98,6 +98,8 @@ public:
     //! Orphans spending an output of `parent`, each with the peer that sent it, in a stable order.
     std::vector<Orphan> ChildrenOf(const Transaction& parent, const uint256& parent_txid) const;
     size_t Size() const { return m_orphans.size(); }
+    //! Every orphan by wtxid (compact block reconstruction looks through them).
+    const std::map<uint256, Orphan>& All() const { return m_orphans; }
 
 private:
     void EraseLocked(std::map<uint256, Orphan>::iterator it);

@@ -130,6 +130,28 @@ public:
         std::lock_guard lock(m_mutex);
         if (m_engine) m_engine->SendFeeFilter(fee_rate);
     }
+    void sendCompactBlockMode(bool high_bandwidth) override
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_engine) m_engine->SendCompactBlockMode(high_bandwidth);
+    }
+    void sendCompactBlock(std::vector<uint8_t> cmpctblock) override
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_engine) m_engine->SendCompactBlock(std::move(cmpctblock));
+    }
+    void requestCompactBlock(std::vector<uint8_t> hash) override
+    {
+        auto parsed = Hashes(hash, "block hash");
+        if (parsed.size() != 1) throw std::runtime_error("one block hash expected");
+        std::lock_guard lock(m_mutex);
+        if (m_engine) m_engine->RequestCompactBlock(parsed[0]);
+    }
+    void requestBlockTransactions(std::vector<uint8_t> getblocktxn) override
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_engine) m_engine->RequestBlockTransactions(std::move(getblocktxn));
+    }
     void requestAddresses() override
     {
         std::lock_guard lock(m_mutex);
@@ -208,6 +230,26 @@ public:
     }
     void FeeFilterReceived(int64_t fee_rate) override { m_host.feeFilterReceived(m_peer_id, fee_rate); }
     void MempoolRequested() override { m_host.mempoolRequested(m_peer_id); }
+    void CompactBlocksOffered(bool high_bandwidth) override
+    {
+        m_host.compactBlocksOffered(m_peer_id, high_bandwidth);
+    }
+    void CompactBlockReceived(std::vector<uint8_t> cmpctblock) override
+    {
+        m_host.compactBlockReceived(m_peer_id, std::move(cmpctblock));
+    }
+    void BlockTransactionsReceived(std::vector<uint8_t> blocktxn) override
+    {
+        m_host.blockTransactionsReceived(m_peer_id, std::move(blocktxn));
+    }
+    std::optional<interfaces::WireMessage> GetBlockTransactions(std::vector<uint8_t> getblocktxn) override
+    {
+        return m_host.getBlockTransactions(m_peer_id, std::move(getblocktxn));
+    }
+    std::optional<interfaces::WireMessage> GetCompactBlock(std::vector<uint8_t> hash) override
+    {
+        return m_host.getCompactBlock(m_peer_id, std::move(hash));
+    }
     void AddressesReceived(bool addrv2, std::vector<uint8_t> payload) override
     {
         m_host.addressesReceived(m_peer_id, addrv2, std::move(payload));

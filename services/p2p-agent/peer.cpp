@@ -446,6 +446,17 @@ void PeerEngine::HandleMessage(p2p::RawMessage raw)
                     OnFeeFilter(m);
                 } else if constexpr (std::is_same_v<T, p2p::MempoolMessage>) {
                     AskNode([&] { m_events.MempoolRequested(); });
+                } else if constexpr (std::is_same_v<T, p2p::SendCmpctMessage>) {
+                    // Only version 2 (with witnesses) is spoken; Core ignores any other.
+                    if (m.version == p2p::CMPCTBLOCKS_VERSION) {
+                        AskNode([&] { m_events.CompactBlocksOffered(m.high_bandwidth); });
+                    }
+                } else if constexpr (std::is_same_v<T, p2p::CmpctBlockMessage>) {
+                    OnCmpctBlock(raw, m);
+                } else if constexpr (std::is_same_v<T, p2p::GetBlockTxnMessage>) {
+                    OnGetBlockTxn(raw);
+                } else if constexpr (std::is_same_v<T, p2p::BlockTxnMessage>) {
+                    AskNode([&] { m_events.BlockTransactionsReceived(raw.payload); });
                 }
             } else if (m.command == "sendtxrcncl") {
                 // BIP330 reconciliation is not offered (Core's default), so the message is ignored as there.
@@ -494,9 +505,10 @@ void PeerEngine::OnVerack()
 
 void PeerEngine::CompleteHandshake()
 {
-    if (std::min(m_peer_version->version, m_config.params.protocol_version) >= p2p::SENDHEADERS_VERSION) {
-        Send(p2p::SendHeadersMessage{});
-    }
+    const int32_t common_version = std::min(m_peer_version->version, m_config.params.protocol_version);
+    if (common_version >= p2p::SENDHEADERS_VERSION) Send(p2p::SendHeadersMessage{});
+    // BIP152 as Core: announce version 2 in low-bandwidth mode; the node asks for high bandwidth later.
+    if (common_version >= p2p::SHORT_IDS_BLOCKS_VERSION) Send(p2p::SendCmpctMessage{false, p2p::CMPCTBLOCKS_VERSION});
     m_handshake_done = true;
     m_next_ping_us = GetTimeMicros(); // measure the latency at once, as Core does
     try {
@@ -588,6 +600,63 @@ void PeerEngine::OnBlock(const p2p::BlockMessage& message)
         throw Drop{"invalid block " + block.GetHash().GetHex() + ": " + state.ToString()};
     }
     AskNode([&] { m_events.BlockReceived(message.payload); });
+}
+
+void PeerEngine::OnCmpctBlock(const p2p::RawMessage& raw, const p2p::CmpctBlockMessage& message)
+{
+    // What needs only the message: the header's proof of work against its own bits (Core punishes a bad
+    // one through the header check) and the layout (Core's READ_STATUS_INVALID, "invalid compact block").
+    const uint256 hash = message.header.GetHash();
+    if (!CheckProofOfWork(hash, message.header.bits, m_consensus)) {
+        throw Drop{"compact block " + hash.GetHex() + " has invalid proof of work (high-hash)"};
+    }
+    if (auto error = p2p::CheckCompactBlock(message)) throw Drop{"invalid compact block: " + *error};
+    AskNode([&] { m_events.CompactBlockReceived(raw.payload); });
+}
+
+void PeerEngine::OnGetBlockTxn(const p2p::RawMessage& raw)
+{
+    auto answer = AskNode([&] { return m_events.GetBlockTransactions(raw.payload); });
+    if (answer) SendNodeAnswer(*answer);
+}
+
+void PeerEngine::SendNodeAnswer(const interfaces::WireMessage& answer)
+{
+    if (answer.command != p2p::command::CMPCTBLOCK && answer.command != p2p::command::BLOCKTXN &&
+        answer.command != p2p::command::BLOCK) {
+        throw Drop{"the node answered with a '" + answer.command + "' message"};
+    }
+    Send(p2p::UnknownMessage{answer.command, answer.payload});
+}
+
+void PeerEngine::SendCompactBlockMode(bool high_bandwidth)
+{
+    Post([this, high_bandwidth] {
+        if (m_handshake_done) Send(p2p::SendCmpctMessage{high_bandwidth, p2p::CMPCTBLOCKS_VERSION});
+    });
+}
+
+void PeerEngine::SendCompactBlock(std::vector<uint8_t> cmpctblock)
+{
+    p2p::DecodeCmpctBlock(cmpctblock); // a bad payload is the node's error, reported to its call
+    Post([this, cmpctblock = std::move(cmpctblock)] {
+        if (m_handshake_done) Send(p2p::UnknownMessage{std::string(p2p::command::CMPCTBLOCK), cmpctblock});
+    });
+}
+
+void PeerEngine::RequestCompactBlock(uint256 hash)
+{
+    Post([this, hash] {
+        if (m_handshake_done) Send(p2p::GetDataMessage{{{p2p::MSG_CMPCT_BLOCK, hash}}});
+    });
+}
+
+void PeerEngine::RequestBlockTransactions(std::vector<uint8_t> getblocktxn)
+{
+    auto request = p2p::DecodeGetBlockTxn(getblocktxn);
+    Post([this, request = std::move(request)] {
+        if (m_handshake_done) Send(request);
+    });
 }
 
 void PeerEngine::OnInv(const p2p::InvMessage& message)
@@ -715,8 +784,15 @@ void PeerEngine::ServeGetData()
             } else {
                 not_found.items.push_back(item);
             }
+        } else if (type == p2p::MSG_CMPCT_BLOCK) {
+            auto answer = AskNode([&] { return m_events.GetCompactBlock(HashBytes({item.hash})); });
+            if (answer) {
+                SendNodeAnswer(*answer);
+            } else {
+                not_found.items.push_back(item);
+            }
         }
-        // Filtered and compact blocks are not served: Core ignores what it does not offer.
+        // Filtered blocks are not served: Core ignores what it does not offer.
     }
     if (!not_found.items.empty()) Send(not_found);
 }

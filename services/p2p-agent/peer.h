@@ -72,6 +72,24 @@ public:
     virtual void FeeFilterReceived(int64_t /*fee_rate*/) {}
     //! The peer's mempool message.
     virtual void MempoolRequested() {}
+    // Compact blocks (BIP152, doc/compact_blocks.md), after the handshake.
+    //! The peer's sendcmpct of version 2.
+    virtual void CompactBlocksOffered(bool /*high_bandwidth*/) {}
+    //! A cmpctblock that decoded, whose header has valid proof of work and whose layout passed
+    //! CheckCompactBlock, as received.
+    virtual void CompactBlockReceived(std::vector<uint8_t> /*cmpctblock*/) {}
+    //! A blocktxn that decoded, as received.
+    virtual void BlockTransactionsReceived(std::vector<uint8_t> /*blocktxn*/) {}
+    //! The answer to the peer's getblocktxn; nullopt: none.
+    virtual std::optional<interfaces::WireMessage> GetBlockTransactions(std::vector<uint8_t> /*getblocktxn*/)
+    {
+        return std::nullopt;
+    }
+    //! The answer to a getdata of MSG_CMPCT_BLOCK; nullopt: notfound.
+    virtual std::optional<interfaces::WireMessage> GetCompactBlock(std::vector<uint8_t> /*hash*/)
+    {
+        return std::nullopt;
+    }
     // Addresses (doc/addrman.md), after the handshake.
     //! An addr (`addrv2` false) or addrv2 payload of at most 1,000 entries that decoded.
     virtual void AddressesReceived(bool /*addrv2*/, std::vector<uint8_t> /*payload*/) {}
@@ -126,6 +144,12 @@ public:
     void AnnounceTransactions(std::vector<uint256> hashes, bool wtxid);
     void RequestTransactions(std::vector<uint256> hashes, bool wtxid);
     void SendFeeFilter(int64_t fee_rate);
+    // Compact blocks (Agent interface), queued for the engine's thread. Any thread; the payloads are
+    // decoded on the caller's thread, so a bad one is an error to the node's call.
+    void SendCompactBlockMode(bool high_bandwidth);
+    void SendCompactBlock(std::vector<uint8_t> cmpctblock);
+    void RequestCompactBlock(uint256 hash);
+    void RequestBlockTransactions(std::vector<uint8_t> getblocktxn);
     // Addresses (Agent interface), queued for the engine's thread. Any thread.
     void RequestAddresses();
     void SendAddresses(std::vector<uint8_t> addrv2_payload);
@@ -152,6 +176,10 @@ private:
     void OnNotFound(const p2p::NotFoundMessage& message);
     void OnTx(const p2p::TxMessage& message);
     void OnFeeFilter(const p2p::FeeFilterMessage& message);
+    void OnCmpctBlock(const p2p::RawMessage& raw, const p2p::CmpctBlockMessage& message);
+    void OnGetBlockTxn(const p2p::RawMessage& raw);
+    //! Sends what the node answered for a compact block request: only the commands it may answer with.
+    void SendNodeAnswer(const interfaces::WireMessage& answer);
     //! Core's RejectIncomingTxs: we told the peer not to send transactions (relay=false in our version).
     bool RejectsIncomingTxs() const { return !m_config.params.relay; }
     //! addr, addrv2 and getaddr (true), or another command (false).

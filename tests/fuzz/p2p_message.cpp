@@ -15,7 +15,8 @@ namespace {
 constexpr uint32_t REGTEST_MAGIC = 0xdab5bffa;
 constexpr std::string_view COMMANDS[] = {"version",     "verack", "ping",       "pong",      "sendaddrv2", "wtxidrelay",
                                          "sendheaders", "inv",    "getheaders", "getblocks", "headers",    "getdata",
-                                         "notfound",    "block",  "tx",         "feefilter", "mempool"};
+                                         "notfound",    "block",  "tx",         "feefilter", "mempool",
+                                         "sendcmpct",   "cmpctblock", "getblocktxn", "blocktxn"};
 
 void CheckRoundTrip(std::string_view command, std::span<const uint8_t> payload)
 {

@@ -50,6 +50,18 @@ public:
     std::optional<std::vector<uint8_t>> getAddresses(int64_t) override { return std::nullopt; }
     //! Misbehaviour always ends the connection.
     bool peerMisbehaved(int64_t, std::string) override { return true; }
+    // Compact blocks: none offered.
+    void compactBlocksOffered(int64_t, bool) override {}
+    void compactBlockReceived(int64_t, std::vector<uint8_t>) override {}
+    void blockTransactionsReceived(int64_t, std::vector<uint8_t>) override {}
+    std::optional<interfaces::WireMessage> getBlockTransactions(int64_t, std::vector<uint8_t>) override
+    {
+        return std::nullopt;
+    }
+    std::optional<interfaces::WireMessage> getCompactBlock(int64_t, std::vector<uint8_t>) override
+    {
+        return std::nullopt;
+    }
 };
 
 } // namespace orrery::test_tools

@@ -184,3 +184,97 @@ TEST_CASE("a locator has the last ten blocks, then steps doubling back, and ends
     CHECK(heights == std::vector<int>{100, 99, 98, 97, 96, 95, 94, 93, 92, 91, 90, 89, 87, 83, 75, 59, 27, 0});
     CHECK(GetLocator(tree.At(0)) == std::vector<uint256>{tree.At(0)->hash});
 }
+
+// ---- Headers sync: one sync peer during initial sync, and its timeout (Core's SendMessages).
+
+namespace {
+constexpr int64_t NOW_S = 1'700'000'000;
+constexpr int64_t NOW_US = NOW_S * 1'000'000;
+constexpr int64_t OLD_HEADER = NOW_S - 30 * 24 * 3600; // a month behind: 4,320 headers of 10 minutes
+const auto NO_NOBAN = [](int64_t) { return false; };
+} // namespace
+
+TEST_CASE("during initial sync only one peer gets the initial getheaders; all do once the best header is recent")
+{
+    BlockSync sync(600s);
+    sync.AddPeer(1, /*preferred=*/true);
+    sync.AddPeer(2, /*preferred=*/true);
+    sync.AddPeer(3, /*preferred=*/false);
+    CHECK(sync.StartHeadersSync(1, OLD_HEADER, NOW_US, 600));
+    CHECK_FALSE(sync.StartHeadersSync(2, OLD_HEADER, NOW_US, 600));
+    CHECK_FALSE(sync.StartHeadersSync(3, OLD_HEADER, NOW_US, 600));
+    CHECK(sync.HeadersSyncStarted(1));
+    CHECK_FALSE(sync.StartHeadersSync(1, OLD_HEADER, NOW_US, 600)); // once per peer
+    SUBCASE("the sync peer leaving lets the next one start")
+    {
+        sync.RemovePeer(1);
+        CHECK(sync.StartHeadersSync(2, OLD_HEADER, NOW_US, 600));
+    }
+    SUBCASE("a best header younger than a day lets every peer start")
+    {
+        CHECK(sync.StartHeadersSync(2, NOW_S - 3600, NOW_US, 600));
+        CHECK(sync.StartHeadersSync(3, NOW_S - 3600, NOW_US, 600));
+    }
+}
+
+TEST_CASE("an inbound peer syncs headers only when no outbound peer is there to do it")
+{
+    BlockSync sync(600s);
+    sync.AddPeer(1, /*preferred=*/false);
+    CHECK(sync.StartHeadersSync(1, OLD_HEADER, NOW_US, 600)); // no preferred peer at all
+    BlockSync other(600s);
+    other.AddPeer(1, /*preferred=*/true);
+    other.AddPeer(2, /*preferred=*/false);
+    other.AddPeer(3, /*preferred=*/true, /*can_serve=*/false);
+    CHECK_FALSE(other.StartHeadersSync(3, OLD_HEADER, NOW_US, 600)); // serves no blocks
+    CHECK(other.StartHeadersSync(2, OLD_HEADER, NOW_US, 600));        // nothing downloading yet
+}
+
+TEST_CASE("a sync peer that does not bring the headers within a day in 15 minutes plus 1 ms a header is dropped")
+{
+    BlockSync sync(600s);
+    sync.AddPeer(1, true);
+    sync.AddPeer(2, true);
+    REQUIRE(sync.StartHeadersSync(1, OLD_HEADER, NOW_US, 600));
+    // 30 days of 10-minute blocks: 4,320 expected headers, 4.32 s on top of 15 minutes.
+    const int64_t deadline = NOW_US + 15 * 60 * 1'000'000LL + 4'320'000;
+    CHECK(sync.CheckHeadersSyncTimeout(OLD_HEADER, deadline, NO_NOBAN).empty());
+    auto timeouts = sync.CheckHeadersSyncTimeout(OLD_HEADER, deadline + 1, NO_NOBAN);
+    REQUIRE(timeouts.size() == 1);
+    CHECK(timeouts[0].peer_id == 1);
+    CHECK(timeouts[0].disconnect);
+    CHECK(timeouts[0].reason == "Timeout downloading headers from peer=1, disconnecting");
+}
+
+TEST_CASE("the headers-sync timeout spares the only preferred peer, a noban peer and a peer that caught up")
+{
+    SUBCASE("no other preferred peer to take over")
+    {
+        BlockSync sync(600s);
+        sync.AddPeer(1, true);
+        sync.AddPeer(2, false);
+        REQUIRE(sync.StartHeadersSync(1, OLD_HEADER, NOW_US, 600));
+        CHECK(sync.CheckHeadersSyncTimeout(OLD_HEADER, NOW_US + 3600'000'000LL, NO_NOBAN).empty());
+    }
+    SUBCASE("a noban peer stays connected but hands headers sync to another")
+    {
+        BlockSync sync(600s);
+        sync.AddPeer(1, true);
+        sync.AddPeer(2, true);
+        REQUIRE(sync.StartHeadersSync(1, OLD_HEADER, NOW_US, 600));
+        auto timeouts = sync.CheckHeadersSyncTimeout(OLD_HEADER, NOW_US + 3600'000'000LL, [](int64_t) { return true; });
+        REQUIRE(timeouts.size() == 1);
+        CHECK_FALSE(timeouts[0].disconnect);
+        CHECK_FALSE(sync.HeadersSyncStarted(1));
+        CHECK(sync.StartHeadersSync(2, OLD_HEADER, NOW_US + 3600'000'000LL, 600));
+    }
+    SUBCASE("once the best header was recent, the peer never times out")
+    {
+        BlockSync sync(600s);
+        sync.AddPeer(1, true);
+        sync.AddPeer(2, true);
+        REQUIRE(sync.StartHeadersSync(1, OLD_HEADER, NOW_US, 600));
+        CHECK(sync.CheckHeadersSyncTimeout(NOW_S, NOW_US + 1, NO_NOBAN).empty());
+        CHECK(sync.CheckHeadersSyncTimeout(OLD_HEADER, NOW_US + 3600'000'000LL, NO_NOBAN).empty());
+    }
+}

@@ -104,6 +104,10 @@ public:
     void sendFeeFilter(int64_t) override {}
     void requestAddresses() override {}
     void sendAddresses(std::vector<uint8_t>) override {}
+    void sendCompactBlockMode(bool) override {}
+    void sendCompactBlock(std::vector<uint8_t>) override {}
+    void requestCompactBlock(std::vector<uint8_t>) override {}
+    void requestBlockTransactions(std::vector<uint8_t>) override {}
     std::vector<std::string> Disconnects()
     {
         std::lock_guard lock(m_mutex);

@@ -229,6 +229,7 @@ struct Harness {
         CHECK(peer->ReceiveCommand() == "sendaddrv2");
         CHECK(peer->ReceiveCommand() == "verack");
         CHECK(peer->ReceiveCommand() == "sendheaders");
+        CHECK(peer->ReceiveCommand() == "sendcmpct"); // BIP152 version 2, low bandwidth
     }
 };
 
@@ -284,6 +285,7 @@ TEST_CASE("an outbound connection sends version first and completes the handshak
     h.peer->Send(VerackMessage{});
     // sendheaders only after verack, then the first ping at once.
     CHECK(h.peer->ReceiveCommand() == "sendheaders");
+    CHECK(h.peer->ReceiveCommand() == "sendcmpct"); // BIP152 version 2, low bandwidth
     CHECK(h.peer->ReceiveCommand() == "ping");
     auto version = h.recorder.Version();
     REQUIRE(version);
@@ -308,6 +310,7 @@ TEST_CASE("an inbound connection waits for the peer's version and then answers")
     h.peer->Send(VerackMessage{});
     h.peer->Send(SendHeadersMessage{});
     CHECK(h.peer->ReceiveCommand() == "sendheaders");
+    CHECK(h.peer->ReceiveCommand() == "sendcmpct"); // BIP152 version 2, low bandwidth
     CHECK(h.peer->ReceiveCommand() == "ping");
     REQUIRE(h.recorder.Version());
 }
@@ -320,6 +323,7 @@ TEST_CASE("an older peer gets neither wtxidrelay nor sendaddrv2")
     CHECK(h.peer->ReceiveCommand() == "verack");
     h.peer->Send(VerackMessage{});
     CHECK(h.peer->ReceiveCommand() == "sendheaders");
+    CHECK(h.peer->ReceiveCommand() == "sendcmpct"); // BIP152 version 2, low bandwidth
 }
 
 TEST_CASE("a ping is answered with a pong carrying its nonce")
@@ -559,6 +563,7 @@ TEST_CASE("bytes are counted per message type, header included, unknown types as
     CHECK(stats->bytes_sent_per_msg.at("wtxidrelay") == 24);
     CHECK(stats->bytes_sent_per_msg.at("sendaddrv2") == 24);
     CHECK(stats->bytes_sent_per_msg.at("sendheaders") == 24);
+    CHECK(stats->bytes_sent_per_msg.at("sendcmpct") == 24 + 9);
     CHECK(stats->bytes_sent_per_msg.at("ping") == 32);
     CHECK(stats->bytes_recv_per_msg.at("version") == their_version_size);
     CHECK(stats->bytes_recv_per_msg.at("verack") == 24);

@@ -185,6 +185,10 @@ void RegisterNetRpc(rpc::Table& table, NodeService& node)
                        } else {
                            json["minfeefilter"] = rpc::ValueFromAmount(0);
                        }
+                       // BIP152: whether we asked it, and it asked us, for high-bandwidth compact blocks.
+                       const auto compact = node.CompactStats(peer.id).value_or(std::make_pair(false, false));
+                       json["bip152_hb_to"] = compact.first;
+                       json["bip152_hb_from"] = compact.second;
                        const auto addr = node.AddrStats(peer.id);
                        json["addr_relay_enabled"] = addr.relay_enabled;
                        json["addr_processed"] = addr.processed;
