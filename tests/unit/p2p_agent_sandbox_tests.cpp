@@ -230,6 +230,7 @@ TEST_CASE("the sandboxed agent completes a handshake and answers a ping")
     CHECK(agent.Receive(deframer) == "verack");
     agent.Send(p2p::VerackMessage{});
     CHECK(agent.Receive(deframer) == "sendheaders");
+    CHECK(agent.Receive(deframer) == "sendcmpct"); // BIP152 version 2, low-bandwidth, to a peer of 70014 or later
     CHECK(agent.host->WaitFor([](FakeHost& h) { return h.m_version.has_value(); }));
     CHECK(agent.host->m_version->user_agent == "/test-peer/");
     // The agent pings at once; our pong gives the node a latency.

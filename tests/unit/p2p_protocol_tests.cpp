@@ -90,7 +90,7 @@ TEST_CASE("every message round-trips through a frame and the deframer")
         SendAddrV2Message{},
         WtxidRelayMessage{},
         SendHeadersMessage{},
-        UnknownMessage{"sendcmpct", {1, 2, 3}},
+        UnknownMessage{"filterload", {1, 2, 3}},
         TxMessage{{1, 2, 3}},
         FeeFilterMessage{1000},
         MempoolMessage{},
@@ -230,10 +230,11 @@ TEST_CASE("a command must be printable ASCII padded with NULs only")
 
 TEST_CASE("unknown commands keep their payload for the generic path")
 {
-    auto m = DecodeMessage("sendcmpct", Hex("000200000000000000"));
+    // BIP37's filterload: Orrery offers no bloom filters, so the agent does not decode it.
+    auto m = DecodeMessage("filterload", Hex("000200000000000000"));
     REQUIRE(std::holds_alternative<UnknownMessage>(m));
     CHECK(std::get<UnknownMessage>(m).payload == Hex("000200000000000000"));
-    CHECK(CommandOf(m) == "sendcmpct");
+    CHECK(CommandOf(m) == "filterload");
 }
 
 TEST_CASE("feefilter carries a fee rate in 8 bytes, tx its payload as received, mempool nothing")
