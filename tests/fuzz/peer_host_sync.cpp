@@ -1,15 +1,18 @@
 // Fuzz target: what the node accepts from an agent for block sync (PeerHost.headersReceived,
-// blockReceived, blocksAnnounced, getHeaders' locator), parsed as the node parses it, and the
-// parsed headers fed to the download scheduler as a peer's announcements. An agent may be taken
+// blockReceived, blocksAnnounced, getHeaders' locator, compactBlockReceived and
+// blockTransactionsReceived), parsed as the node parses it, the parsed headers fed to the download
+// scheduler as a peer's announcements, and a compact block rebuilt from a blocktxn. An agent may be taken
 // over by its peer, so none of this may crash, hang or over-allocate.
 #include <common/consensus/block.h>
 #include <common/consensus/check.h>
 #include <common/consensus/params.h>
 #include <common/consensus/pow.h>
+#include <common/p2p/compact_blocks.h>
 #include <services/node/block_sync.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <deque>
 #include <span>
 
@@ -18,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     using namespace orrery;
     using namespace orrery::node;
     if (size == 0) return 0;
-    const uint8_t which = data[0] % 3;
+    const uint8_t which = data[0] % 4;
     std::span<const uint8_t> input(data + 1, size - 1);
     switch (which) {
     case 0: {
@@ -65,6 +68,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     case 2: {
         auto hashes = ParseHashList(input, MAX_LOCATOR_SIZE);
         if (hashes && hashes->size() * 32 != input.size()) __builtin_trap();
+        break;
+    }
+    case 3: {
+        // A cmpctblock, then a blocktxn for it: two little-endian bytes say where the first ends.
+        if (input.size() < 2) return 0;
+        const size_t split = std::min<size_t>(input.size() - 2, size_t{input[0]} | size_t{input[1]} << 8);
+        const auto compact = input.subspan(2, split);
+        const auto rest = input.subspan(2 + split);
+        try {
+            const p2p::CmpctBlockMessage message = p2p::DecodeCmpctBlock(compact);
+            if (p2p::CheckCompactBlock(message)) return 0;
+            p2p::PartialBlock partial;
+            if (partial.Init(message, {}, {}) != p2p::ReadStatus::OK) return 0;
+            const auto missing = partial.MissingIndexes();
+            if (missing.size() + partial.PrefilledCount() != message.short_ids.size() + message.prefilled.size()) {
+                __builtin_trap(); // nothing came from an empty mempool
+            }
+            const p2p::BlockTxnMessage txn = p2p::DecodeBlockTxn(rest);
+            Block block;
+            partial.Fill(block, txn.txs, GetChainParams(ChainType::REGTEST).consensus);
+        } catch (const std::exception&) {
+        }
         break;
     }
     }
