@@ -196,6 +196,7 @@ try {
     const tab = await context.newPage();
     watch(tab);
     await tab.goto(url + '#/console');
+    await logIn(tab, '', cookie);
     await tab.waitForSelector('#console-input');
     const console2 = async (command) => {
       const before = await tab.locator('#console-output .result, #console-output .err').count();
@@ -220,6 +221,9 @@ try {
     await page.fill('#send-address', found.second_address);
     await page.waitForSelector('#send-address-check.ok');
     await page.fill('#send-amount', '2');
+    // Regtest has no fee estimates yet (and no -fallbackfee here): a typed rate, as a user would choose.
+    await page.selectOption('#send-fee', 'custom');
+    await page.fill('#send-fee-rate', '2');
     await page.click('#send-review');
     await page.click('#send-confirm-button');
     await page.waitForSelector('#sent-txid');
@@ -228,7 +232,8 @@ try {
     await console2(`generatetoaddress 1 ${found.receive_address}`);
     await page.goto(url + '#/wallet');
     await page.selectOption('#wallet-choice', 'second');
-    await page.waitForSelector(`tr[data-txid="${found.sent_txid}"][data-confirmations="1"]`);
+    await page.waitForFunction(() => document.getElementById('wallet-name').textContent === 'second');
+    await page.waitForSelector(`tr[data-txid="${found.sent_txid}"][data-confirmations="1"][data-category="receive"]`);
     found.second_received = await page.getAttribute(`tr[data-txid="${found.sent_txid}"]`, 'data-category');
     await shot(page, 'wallet-received');
     await tab.close();
