@@ -157,7 +157,15 @@ def test_fundrawtransaction_and_signrawtransactionwithwallet_build_what_testmemp
     vsize = accept["vsize"]
     assert 5 * vsize <= sats(funded_tx["fee"]) <= 5 * (vsize + 1)
     txid = d.rpc("sendrawtransaction", signed["hex"])
-    wait_for(lambda: d.rpc("gettransaction", txid, wallet="default")["confirmations"] == 0, 20, "the wallet saw it")
+
+    def wallet_saw_it():
+        # -5 until the wallet hears of the transaction from the node's mempool notifications.
+        try:
+            return d.rpc("gettransaction", txid, wallet="default")["confirmations"] == 0
+        except RpcError:
+            return False
+
+    wait_for(wallet_saw_it, 20, "the wallet saw it")
 
     print("a transaction too big for the wallet's coins: Insufficient funds (-6)")
     try:
