@@ -177,6 +177,9 @@ class Process:
             except subprocess.TimeoutExpired:
                 self.kill_all()
                 self.process.wait()
+        if self.process.returncode not in (0, -sig):
+            # A sanitizer's report or a crash lands in the program's stderr file, which the basetemp loses: show it.
+            print(f"{self.output}: exit code {self.process.returncode}; the end of its stderr:\n{self.stderr[-4000:]}")
         return self.process.returncode
 
     def kill_all(self):
